@@ -1,0 +1,135 @@
+"""Command line: parse arguments, call the pipeline, turn reportgen's own errors into a message and an exit code.
+
+Heavy libraries (pandas, scipy, matplotlib, weasyprint) are imported inside the commands so that
+``reportgen --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from reportgen import __version__
+from reportgen.errors import ReportgenError, UsageError, WorkbookInvalid
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reportgen",
+        description="Turn a cohort workbook into a publication-ready, audit-ready HTML and PDF report.",
+    )
+    parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    validate = commands.add_parser("validate", help="check a cohort workbook against the contract; writes nothing")
+    validate.add_argument("workbook", type=Path, help="the cohort workbook (.xlsx)")
+
+    build = commands.add_parser("build", help="validate, analyse and write the report into a new build folder")
+    build.add_argument("workbook", type=Path, help="the cohort workbook (.xlsx)")
+    build.add_argument("--out", type=Path, default=Path("output"), help="folder that receives build folders (default: output)")
+    build.add_argument("--templates", type=Path, default=None, help="folder of templates overriding the built-in ones")
+    build.add_argument("--published", type=Path, default=None, help="YAML of an abstract's printed numbers to check")
+    build.add_argument("--no-pdf", action="store_true", help="skip the PDF (HTML and results only)")
+    build.add_argument("--quiet", action="store_true", help="no progress messages")
+
+    template = commands.add_parser("template", help="write an empty, well-formed cohort workbook to start from")
+    template.add_argument("path", type=Path, help="where to write the .xlsx (must not exist)")
+
+    verify = commands.add_parser("verify", help="check an archived build against its manifest and a rebuild")
+    verify.add_argument("folder", type=Path, help="a build folder written by 'reportgen build'")
+    verify.add_argument("--quiet", action="store_true", help="no progress messages")
+    return parser
+
+
+def _print_problems(error: WorkbookInvalid) -> None:
+    from reportgen.problems_table import format_problems
+
+    print(format_problems(error.problems, error.warnings), file=sys.stderr)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # Turn SIGTERM into KeyboardInterrupt so the same cleanup path runs as for Ctrl-C.
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _is_main_thread() else None
+    try:
+        return _dispatch(args, list(argv) if argv is not None else sys.argv[1:])
+    except WorkbookInvalid as error:
+        _print_problems(error)
+        print(f"reportgen: {error}; nothing was written.", file=sys.stderr)
+        return error.exit_code
+    except ReportgenError as error:
+        print(f"reportgen: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("reportgen: interrupted; no build folder was left half-written.", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
+    if args.command == "validate":
+        from reportgen.pipeline import validate_only
+        from reportgen.problems_table import format_problems
+
+        cohort = validate_only(args.workbook)
+        if cohort.warnings:
+            print(format_problems((), cohort.warnings), file=sys.stderr)
+        n_patients = len(cohort.patients)
+        n_visits = len(cohort.visits)
+        print(f"{args.workbook}: valid ({n_patients} patients, {n_visits} visits, {len(cohort.warnings)} warnings)")
+        return 0
+
+    if args.command == "build":
+        from reportgen.pipeline import BuildRequest, build
+
+        progress = not args.quiet and sys.stderr.isatty()
+        request = BuildRequest(
+            workbook=args.workbook,
+            out_root=args.out,
+            templates=args.templates,
+            published=args.published,
+            make_pdf=not args.no_pdf,
+            command_line=("reportgen", *argv),
+            progress=progress,
+        )
+        folder = build(request)
+        print(folder)
+        return 0
+
+    if args.command == "template":
+        from reportgen.template_workbook import write_template
+
+        if args.path.exists():
+            raise UsageError(f"{args.path} already exists; choose a new file name")
+        write_template(args.path)
+        print(f"wrote an empty cohort workbook to {args.path}")
+        return 0
+
+    if args.command == "verify":
+        from reportgen.archive import verify_build
+
+        verify_build(args.folder, progress=not args.quiet and sys.stderr.isatty())
+        print(f"{args.folder}: verified")
+        return 0
+
+    raise UsageError(f"unknown command {args.command}")  # pragma: no cover - argparse rejects it first
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

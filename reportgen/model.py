@@ -1,0 +1,294 @@
+"""Plain data exchanged between pipeline stages.
+
+Every stage takes and returns these frozen dataclasses (or validated DataFrames held by them).
+Stages import this module, never each other; ``pipeline.py`` is the one place that calls them in order.
+
+    load -> RawWorkbook -> validate -> Cohort -> derive -> Derived -> analyse -> Results
+         -> figures -> tuple[Figure] -> render -> RenderedReport -> archive -> build folder
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about the workbook, pointing at the cell a user must look at.
+
+    ``row`` is the row number as Excel shows it (header = row 1); None for sheet- or file-level findings.
+    """
+
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+    severity: Severity = "error"
+
+    def sentence(self) -> str:
+        """One sentence a clinician understands, e.g. ``visits, row 7, tjc28 = 'abc': tjc28 must be ...``."""
+        where = []
+        if self.sheet:
+            where.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        place = ", ".join(where)
+        found = f" (found {self.value})" if self.value is not None else ""
+        return f"{place}: {self.rule}{found}" if place else f"{self.rule}{found}"
+
+
+@dataclass(frozen=True)
+class SheetData:
+    """One sheet as read: header names and rows of typed Python cell values (never evaluated formulas)."""
+
+    name: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    # Cells holding a formula whose cached value is missing, as (excel_row, column_name).
+    uncached_formulas: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RawWorkbook:
+    """Output of the load stage: the sheets we care about, untouched, plus the file's identity."""
+
+    path: str
+    file_name: str
+    sha256: str
+    sheets: dict[str, SheetData]
+
+
+ContinuousTest = Literal["kruskal-wallis", "anova"]
+CategoricalTest = Literal["chi-square", "fisher-exact"]
+
+
+@dataclass(frozen=True)
+class StudyOptions:
+    """Everything the ``study`` sheet can set, defaults included (recorded in the manifest)."""
+
+    title: str = "Untitled cohort study"
+    authors: str = ""
+    institution: str = ""
+    quartile_cutpoints: tuple[float, float, float] | None = None
+    follow_up_month: int = 12
+    continuous_test: ContinuousTest = "kruskal-wallis"
+    categorical_test: CategoricalTest = "chi-square"
+    decimal_separator: Literal[".", ","] = "."
+    abstract_character_limit: int = 3600
+    published: str | None = None
+
+    def replace(self, **changes: Any) -> StudyOptions:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Output of the validate stage.
+
+    ``patients``: one row per patient, columns of the workbook contract (yes/no as nullable booleans,
+    patient_id as str). ``visits``: one row per visit, CRP always as ``crp_mg_l``; both carry
+    ``excel_row`` so later stages can still point at a cell.
+    """
+
+    patients: pd.DataFrame
+    visits: pd.DataFrame
+    study: StudyOptions
+    warnings: tuple[Problem, ...]
+    source_name: str
+    source_sha256: str
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Output of the derive stage.
+
+    ``visits``: validated visits plus das28_esr, das28_crp, cdai, sdai and their ``*_category`` columns.
+    ``patients``: one row per included patient, indexed by position, with
+      patient_id, the patient columns of the contract,
+      ``<measure>_baseline`` and ``<measure>`` (follow-up) for every outcome measure,
+      follow_up_visit_month (month actually used), carried_forward (bool),
+      delta_das28, eular_response ('none' | 'moderate' | 'good'),
+      trough_level (float, NaN when never measured), trough_month.
+    """
+
+    visits: pd.DataFrame
+    patients: pd.DataFrame
+    follow_up_month: int
+
+
+# --- analysis results -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Descriptive statistics of one group; None where undefined (n = 0, or SD with n = 1)."""
+
+    n: int
+    mean: float | None = None
+    sd: float | None = None
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """A trough-level quartile: (lower, upper], lower None for Q1, upper None for Q4."""
+
+    label: str
+    lower: float | None
+    upper: float | None
+    n: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One hypothesis test, with the record of why it was chosen and what is at risk."""
+
+    test: str  # "kruskal-wallis" | "anova" | "chi-square" | "fisher-exact" | "jonckheere-terpstra" | "spearman"
+    statistic: float | None
+    p_value: float | None
+    df: float | None = None
+    effect_size_name: str | None = None  # "epsilon-squared" | "eta-squared" | "cramers-v"
+    effect_size: float | None = None
+    decision: str = ""  # which test, why, and any assumption at risk
+
+
+@dataclass(frozen=True)
+class Correlation:
+    test: str  # "spearman"
+    rho: float | None
+    p_value: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class PairwiseComparison:
+    group_a: str
+    group_b: str
+    statistic: float | None
+    p_value: float | None
+    p_adjusted: float | None
+
+
+@dataclass(frozen=True)
+class ContinuousComparison:
+    """A continuous variable compared across quartiles."""
+
+    variable: str
+    label: str
+    unit: str
+    groups: tuple[Summary, ...]  # one per stratum, Q1..Q4
+    overall: Summary  # all included patients
+    test: TestResult
+    trend: TestResult | None = None
+    spearman: Correlation | None = None
+    posthoc: tuple[PairwiseComparison, ...] = ()
+
+
+@dataclass(frozen=True)
+class CategoricalComparison:
+    """A categorical variable compared across quartiles: counts[category][stratum]."""
+
+    variable: str
+    label: str
+    categories: tuple[str, ...]
+    counts: tuple[tuple[int, ...], ...]
+    overall: tuple[int, ...]  # per category, all included patients with a known value
+    test: TestResult
+
+
+@dataclass(frozen=True)
+class CohortCounts:
+    n_included: int
+    n_analysed: int
+    n_locf: int
+    n_no_level: int
+    follow_up_month: int
+
+
+@dataclass(frozen=True)
+class CarriedForward:
+    patient_id: str
+    from_month: int
+    withdrawal_reason: str | None
+
+
+@dataclass(frozen=True)
+class Results:
+    """Output of the analyse stage; serialised as results.json at full precision."""
+
+    cohort: CohortCounts
+    cutpoints: tuple[float, float, float]
+    cutpoints_given: bool  # True when taken from the study sheet, False when computed
+    strata: tuple[Stratum, ...]
+    baseline: tuple[ContinuousComparison | CategoricalComparison, ...]
+    outcomes: tuple[ContinuousComparison, ...]
+    activity_categories: tuple[CategoricalComparison, ...]
+    eular_response: CategoricalComparison
+    carried_forward: tuple[CarriedForward, ...]
+    study: StudyOptions
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered figure: file stem (e.g. 'figure1-activity'), number, caption text, SVG markup."""
+
+    name: str
+    number: int
+    title: str
+    caption: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class PublishedCheck:
+    """Printed numbers from an abstract beside the reproduced ones (see docs/published-yaml.md)."""
+
+    rows: tuple[PublishedRow, ...]
+    consistency: tuple[str, ...]  # findings about the printed numbers themselves
+    source_name: str
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    item: str  # e.g. "DAS28-ESR, Q1, mean"
+    printed: str
+    reproduced: str
+    match: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """Who/when/what of one build, shown in the title block and written to the manifest."""
+
+    build_time: datetime  # timezone-aware UTC
+    version: str
+    source_name: str
+    source_sha256: str
+    command_line: tuple[str, ...] = ()
+    library_versions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    html: str
+    abstract_text: str
+    pdf: bytes | None = None

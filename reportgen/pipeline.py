@@ -1,0 +1,166 @@
+"""The one place that runs every stage in order.
+
+    load -> validate -> derive -> analyse -> figures -> render -> pdf -> archive
+
+Each stage is a function of plain data (see ``reportgen.model``); this module only wires them together,
+times them, and reports progress.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from reportgen.errors import UsageError
+from reportgen.model import Cohort
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    workbook: Path
+    out_root: Path = Path("output")
+    templates: Path | None = None
+    published: Path | None = None
+    make_pdf: bool = True
+    command_line: tuple[str, ...] = ()
+    progress: bool = False
+    # Fixed by `reportgen verify` to rebuild with the archived build time; otherwise from the environment.
+    build_time: datetime | None = None
+
+
+@dataclass
+class StageTimer:
+    """Wall time per stage, in seconds, in the order the stages ran (read by the benchmarks)."""
+
+    progress: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.progress:
+            print(f"reportgen: {name} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = time.perf_counter() - start
+
+
+def build_time_from_environment() -> datetime:
+    """Now, unless SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes it."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None or epoch.strip() == "":
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {epoch!r}") from None
+
+
+def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:
+    from reportgen.validate import validate_workbook
+    from reportgen.workbook import load_workbook
+
+    timer = timer or StageTimer()
+    with timer.stage("load"):
+        raw = load_workbook(path)
+    with timer.stage("validate"):
+        return validate_workbook(raw)
+
+
+def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
+    """Run the whole pipeline and return the finished build folder."""
+    from reportgen import __version__
+    from reportgen.analysis import analyse
+    from reportgen.archive import prepare_out_root, write_build
+    from reportgen.derive import derive
+    from reportgen.figures import make_figures
+    from reportgen.formatting import Formatter
+    from reportgen.model import BuildInfo
+    from reportgen.published import check_published, resolve_published
+    from reportgen.render import render_report
+    from reportgen.results_json import results_to_json
+
+    timer = timer or StageTimer(progress=request.progress)
+    # Fail on a bad --out before doing any work.
+    out_root = prepare_out_root(request.out_root)
+    build_time = request.build_time or build_time_from_environment()
+
+    cohort = validate_only(request.workbook, timer)
+    with timer.stage("derive"):
+        derived = derive(cohort)
+    with timer.stage("analyse"):
+        results = analyse(derived, cohort.study)
+    published_path = resolve_published(request.published, cohort.study, request.workbook)
+    published = check_published(published_path, results) if published_path is not None else None
+
+    formatter = Formatter.for_study(cohort.study)
+    with timer.stage("figures"):
+        figures = make_figures(derived, results, formatter)
+    info = BuildInfo(
+        build_time=build_time,
+        version=__version__,
+        source_name=cohort.source_name,
+        source_sha256=cohort.source_sha256,
+        command_line=request.command_line,
+        library_versions=library_versions(),
+    )
+    results_text = results_to_json(results)
+    with timer.stage("html"):
+        report = render_report(
+            results=results,
+            derived=derived,
+            figures=figures,
+            published=published,
+            info=info,
+            warnings=cohort.warnings,
+            formatter=formatter,
+            templates=request.templates,
+        )
+    pdf: bytes | None = None
+    if request.make_pdf:
+        from reportgen.pdf import render_pdf
+
+        with timer.stage("pdf"):
+            pdf = render_pdf(
+                report.html,
+                info=info,
+                study=cohort.study,
+                attachments=((request.workbook, "Source"), ("results.json", results_text.encode(), "Data")),
+            )
+    with timer.stage("archive"):
+        return write_build(
+            out_root=out_root,
+            workbook=request.workbook,
+            info=info,
+            study=cohort.study,
+            warnings=cohort.warnings,
+            files={
+                "results.json": results_text.encode("utf-8"),
+                "report.html": report.html.encode("utf-8"),
+                "abstract.txt": report.abstract_text.encode("utf-8"),
+                **({"report.pdf": pdf} if pdf is not None else {}),
+                **{f"figures/{figure.name}.svg": figure.svg.encode("utf-8") for figure in figures},
+            },
+        )
+
+
+def library_versions() -> tuple[tuple[str, str], ...]:
+    """Versions of the libraries whose behaviour shapes the output, for the manifest and the appendix."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = ("pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint", "python-calamine", "scikit-posthocs")
+    found: list[tuple[str, str]] = [("python", platform.python_version())]
+    for name in names:
+        try:
+            found.append((name, version(name)))
+        except PackageNotFoundError:
+            found.append((name, "not installed"))
+    return tuple(found)
