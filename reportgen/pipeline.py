@@ -125,14 +125,18 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
         )
     pdf: bytes | None = None
     if request.make_pdf:
-        from reportgen.pdf import render_pdf
+        from reportgen.pdf import PdfAttachment, render_pdf
 
         with timer.stage("pdf"):
             pdf = render_pdf(
                 report.html,
                 info=info,
                 study=cohort.study,
-                attachments=((request.workbook, "Source"), ("results.json", results_text.encode(), "Data")),
+                attachments=(
+                    PdfAttachment(cohort.source_name, request.workbook.read_bytes(), "Source"),
+                    PdfAttachment("results.json", results_text.encode("utf-8"), "Data"),
+                ),
+                base_dir=request.templates,
             )
     with timer.stage("archive"):
         return write_build(
@@ -141,6 +145,8 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
             info=info,
             study=cohort.study,
             warnings=cohort.warnings,
+            published=published_path,
+            templates=request.templates,
             files={
                 "results.json": results_text.encode("utf-8"),
                 "report.html": report.html.encode("utf-8"),

@@ -1,0 +1,468 @@
+"""Immutable build folders with a manifest, and ``reportgen verify`` to check one years later.
+
+A build folder is all-or-nothing. Everything is written into ``<out>/.tmp-<build id>-*`` (a name that
+never looks like a finished build), flushed to disk, and renamed into place in one step; then the
+``latest`` symlink is swapped atomically. Any error, Ctrl-C or SIGTERM before that point removes the
+temporary folder and leaves ``latest`` and every earlier build exactly as they were.
+
+Layout of a finished build ``<out>/<YYYYMMDDTHHMMSSZ>-<first 8 hex of the workbook's SHA-256>[-N]/``:
+
+    <workbook>.xlsx   the input workbook, byte for byte
+    <published>.yaml  the published-numbers file, when one was checked
+    results.json, report.html, report.pdf, abstract.txt, figures/*.svg
+    manifest.json     provenance and the SHA-256 of every file above
+    manifest.sha256   the SHA-256 of manifest.json, in ``sha256sum`` format
+
+The manifest cannot list its own hash, so ``manifest.sha256`` does (``sha256sum -c manifest.sha256``
+works too). A one-byte change in manifest.json is therefore caught like one in any other file, and
+verify also checks the manifest's content (study options, warnings, workbook hash) against the rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from reportgen.errors import BuildError, ReportgenError, UsageError, VerificationFailed
+
+if TYPE_CHECKING:
+    from reportgen.model import BuildInfo, Problem, StudyOptions
+
+MANIFEST = "manifest.json"
+MANIFEST_HASH = "manifest.sha256"
+MANIFEST_FORMAT = "reportgen-build-manifest/1"
+LATEST = "latest"
+TEMP_PREFIX = ".tmp-"
+# Files a rebuild reproduces byte for byte whatever the library versions; report.pdf only with equal ones.
+PDF = "report.pdf"
+LOGGER = logging.getLogger(__name__)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def prepare_out_root(out: Path) -> Path:
+    """Check ``--out`` before any work is done; create it when only the last folder is missing.
+
+    Raises UsageError (exit 2) with one sentence when ``out`` is a file, its parent is missing, or it
+    cannot be written to.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder; give a folder to receive the build folders")
+    if not out.exists():
+        if not out.parent.is_dir():
+            raise UsageError(f"--out {out} does not exist and neither does its parent folder {out.parent}; create it first")
+        try:
+            out.mkdir()
+        except FileExistsError:
+            pass  # another build created it a moment ago
+        except OSError as error:
+            raise UsageError(f"--out {out} cannot be created: {error.strerror}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out} is not writable; choose a folder you can write to")
+    return out.resolve()
+
+
+def build_id(info: BuildInfo) -> str:
+    """``YYYYMMDDTHHMMSSZ-<first 8 hex of the workbook's SHA-256>``: sorts by time, names the data."""
+    moment = info.build_time.astimezone(timezone.utc)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{info.source_sha256[:8]}"
+
+
+def write_build(
+    *,
+    out_root: Path,
+    workbook: Path,
+    info: BuildInfo,
+    study: StudyOptions,
+    warnings: tuple[Problem, ...],
+    files: dict[str, bytes],
+    published: Path | None = None,
+    templates: Path | None = None,
+) -> Path:
+    """Write a finished build folder under ``out_root`` and point ``latest`` at it; return its path.
+
+    ``files`` maps paths inside the folder (``figures/x.svg``) to their bytes. ``published`` and
+    ``templates`` are the published-numbers file and the template folder the build used, recorded so
+    that ``verify`` can rebuild the same way.
+    """
+    staging = _make_staging_folder(out_root, build_id(info))
+    final: Path | None = None
+    try:
+        contents = dict(files)
+        _add_input(contents, workbook, expected_sha256=info.source_sha256, what="workbook")
+        if published is not None:
+            _add_input(contents, published, expected_sha256=None, what="published-numbers file")
+        for name, content in contents.items():
+            _write_file(staging / _safe_relative(name), content)
+        manifest = _manifest_bytes(
+            info=info,
+            study=study,
+            warnings=warnings,
+            hashes={name: sha256_hex(content) for name, content in contents.items()},
+            workbook_name=workbook.name,
+            published_name=published.name if published is not None else None,
+            templates=templates,
+        )
+        _write_file(staging / MANIFEST, manifest)
+        _write_file(staging / MANIFEST_HASH, f"{sha256_hex(manifest)}  {MANIFEST}\n".encode())
+        _sync_tree(staging)
+        final = _move_into_place(staging, out_root, build_id(info))
+        _point_latest_at(out_root, final)
+        return final
+    except BaseException as error:
+        # The commit point is `latest` pointing at the new folder. Before it, roll everything back, including
+        # a folder already renamed into place; renaming it back first means no half-deleted build is visible.
+        if final is not None and final.exists():
+            if _latest_points_at(out_root, final):
+                raise
+            os.rename(final, staging)
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise BuildError(_disk_error_sentence(error, out_root)) from error
+        raise
+
+
+def sha256_hex(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _make_staging_folder(out_root: Path, name: str) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{name}-", dir=out_root))
+    except OSError as error:
+        raise BuildError(_disk_error_sentence(error, out_root)) from error
+
+
+def _add_input(contents: dict[str, bytes], path: Path, *, expected_sha256: str | None, what: str) -> None:
+    if path.name in contents or path.name in (MANIFEST, MANIFEST_HASH):
+        raise BuildError(f"the {what} is named {path.name}, like a file reportgen writes itself; rename it")
+    content = path.read_bytes()
+    if expected_sha256 is not None and sha256_hex(content) != expected_sha256:
+        raise BuildError(f"the {what} {path} changed while the report was being built; build again")
+    contents[path.name] = content
+
+
+def _safe_relative(name: str) -> Path:
+    relative = PurePosixPath(name)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise BuildError(f"refusing to write {name!r}: build files must stay inside the build folder")
+    return Path(*relative.parts)
+
+
+def _write_file(path: Path, content: bytes) -> None:
+    """Write a new file and flush it to disk; tests patch this to simulate a full disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "xb") as stream:
+        stream.write(content)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def _sync_tree(folder: Path) -> None:
+    # File contents are synced as written; directory entries need their own fsync to survive a crash.
+    for directory in sorted({folder, *(path.parent for path in folder.rglob("*"))}, reverse=True):
+        _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _move_into_place(staging: Path, out_root: Path, name: str) -> Path:
+    """Rename the staging folder to ``name``, or ``name-2``, ``name-3``... if that is taken.
+
+    rename(2) fails on an existing non-empty folder, so a finished build (never empty) can never be
+    replaced, even by a concurrent build that picked the same name a moment earlier. The existence
+    check only skips names known to be taken; it would not protect an empty folder made by hand, which
+    holds nothing to lose.
+    """
+    for attempt in range(1, 10_000):
+        target = out_root / (name if attempt == 1 else f"{name}-{attempt}")
+        if os.path.lexists(target):
+            continue
+        try:
+            os.rename(staging, target)
+        except OSError as error:
+            if error.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                continue
+            raise
+        _fsync_directory(out_root)
+        return target
+    raise BuildError(f"{out_root} already holds 9,999 builds named {name}; choose another --out")
+
+
+def _point_latest_at(out_root: Path, build_folder: Path) -> None:
+    """Swap ``latest`` to the new build in one step (a new symlink renamed over the old one)."""
+    latest = out_root / LATEST
+    if latest.exists() and not latest.is_symlink():
+        LOGGER.warning("%s is not a symlink; left it alone", latest)
+        return
+    # Unique per process and thread, so concurrent builds never share the temporary link.
+    temporary = out_root / f"{TEMP_PREFIX}{LATEST}-{os.getpid()}-{threading.get_ident()}"
+    temporary.unlink(missing_ok=True)
+    # A relative target keeps the link valid when the whole --out folder is moved or copied.
+    os.symlink(build_folder.name, temporary)
+    try:
+        os.replace(temporary, latest)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):
+        # The build is committed once the link is swapped; a failed flush must not undo it.
+        _fsync_directory(out_root)
+
+
+def _latest_points_at(out_root: Path, build_folder: Path) -> bool:
+    latest = out_root / LATEST
+    return latest.is_symlink() and os.readlink(latest) == build_folder.name
+
+
+def _disk_error_sentence(error: OSError, out_root: Path) -> str:
+    if error.errno == errno.ENOSPC:
+        return f"the disk holding {out_root} is full; nothing was written — free some space and build again"
+    if error.errno == errno.EDQUOT:
+        return f"your disk quota on {out_root} is used up; nothing was written"
+    reason = error.strerror or str(error)
+    return f"could not write the build into {out_root} ({reason}); nothing was written"
+
+
+def _manifest_bytes(
+    *,
+    info: BuildInfo,
+    study: StudyOptions,
+    warnings: tuple[Problem, ...],
+    hashes: dict[str, str],
+    workbook_name: str,
+    published_name: str | None,
+    templates: Path | None,
+) -> bytes:
+    versions = dict(info.library_versions)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "build_time": info.build_time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "reportgen_version": info.version,
+        "python_version": versions.pop("python", sys.version.split()[0]),
+        "library_versions": versions,
+        "command_line": list(info.command_line),
+        "workbook": {"file": workbook_name, "sha256": info.source_sha256},
+        "published": published_name,
+        "templates": _templates_record(templates),
+        "study": dataclasses.asdict(study),
+        "warnings": [dataclasses.asdict(problem) for problem in warnings],
+        "files": dict(sorted(hashes.items())),
+    }
+    return (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+
+
+def _templates_record(templates: Path | None) -> dict[str, Any] | None:
+    """The custom template folder and a hash of its files; None for the built-in templates."""
+    if templates is None:
+        return None
+    folder = templates.resolve()
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + sha256_hex(path.read_bytes()).encode())
+    return {"folder": str(folder), "sha256": digest.hexdigest()}
+
+
+# --- verifying ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One way an archived file differs from its manifest or its rebuild."""
+
+    file: str
+    how: str
+
+    def sentence(self) -> str:
+        return f"{self.file}: {self.how}"
+
+
+def verify_build(folder: Path, progress: bool = False) -> tuple[str, ...]:
+    """Check a build folder against its manifest, then against a rebuild; return notes, raise on findings.
+
+    Raises VerificationFailed naming every file that differs and how. The returned notes (also printed
+    to stderr) say what could not be compared, e.g. report.pdf when the library versions differ.
+    """
+    if not (folder / MANIFEST).is_file():
+        raise UsageError(f"{folder} is not a build folder (it has no {MANIFEST})")
+    say = _progress_printer(progress)
+    say("checking hashes")
+    manifest, findings = check_hashes(folder)
+    notes: list[str] = []
+    if manifest is not None:
+        say("rebuilding from the archived workbook")
+        rebuild_findings, notes = _compare_with_rebuild(folder, manifest, findings)
+        findings += rebuild_findings
+    for note in notes:
+        print(f"reportgen: note: {note}", file=sys.stderr)
+    if findings:
+        lines = "\n".join(f"  {finding.sentence()}" for finding in findings)
+        n = len(findings)
+        raise VerificationFailed(f"{folder} does not match its manifest or its rebuild ({n} finding{'s' if n != 1 else ''}):\n{lines}")
+    return tuple(notes)
+
+
+def check_hashes(folder: Path) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """Compare every file against the manifest; return the manifest (None if unusable) and findings."""
+    findings: list[Finding] = []
+    manifest_bytes = (folder / MANIFEST).read_bytes()
+    sidecar = folder / MANIFEST_HASH
+    if not sidecar.is_file():
+        findings.append(Finding(MANIFEST_HASH, "missing"))
+    else:
+        recorded = sidecar.read_text(encoding="utf-8", errors="replace").split()
+        actual = sha256_hex(manifest_bytes)
+        if not recorded or recorded[0] != actual or recorded[1:] != [MANIFEST]:
+            findings.append(Finding(MANIFEST, f"hash mismatch ({MANIFEST_HASH} records {recorded[0] if recorded else 'nothing'}, the file hashes to {actual})"))
+    try:
+        manifest = json.loads(manifest_bytes)
+        recorded_files: dict[str, str] = manifest["files"]
+        if manifest.get("format") != MANIFEST_FORMAT or not isinstance(recorded_files, dict):
+            raise ValueError("unknown manifest format")
+    except (ValueError, KeyError, TypeError) as error:
+        findings.append(Finding(MANIFEST, f"unreadable ({error}); no file could be checked"))
+        return None, findings
+
+    present = {path.relative_to(folder).as_posix(): path for path in _files_in(folder)}
+    for name, expected in recorded_files.items():
+        path = present.get(name)
+        if path is None:
+            findings.append(Finding(name, "missing"))
+        elif path.is_symlink():
+            findings.append(Finding(name, "is a symlink, not the archived file"))
+        else:
+            actual = sha256_hex(path.read_bytes())
+            if actual != expected:
+                findings.append(Finding(name, f"hash mismatch (manifest {expected}, file {actual})"))
+    for name in sorted(set(present) - set(recorded_files) - {MANIFEST, MANIFEST_HASH}):
+        findings.append(Finding(name, "extra (present but not in the manifest)"))
+    return manifest, findings
+
+
+def _files_in(folder: Path) -> Iterable[Path]:
+    return (path for path in sorted(folder.rglob("*")) if path.is_file() or path.is_symlink())
+
+
+def _compare_with_rebuild(
+    folder: Path, manifest: dict[str, Any], earlier: list[Finding]
+) -> tuple[list[Finding], list[str]]:
+    """Rebuild into a temporary folder with the archived inputs and build time; compare byte for byte."""
+    from reportgen.pipeline import BuildRequest, build, library_versions
+
+    workbook_name = manifest["workbook"]["file"]
+    if any(finding.file in (workbook_name, manifest.get("published")) for finding in earlier):
+        return [], ["no rebuild: the archived inputs do not match the manifest"]
+
+    notes: list[str] = []
+    templates = _recorded_templates(manifest, notes)
+    installed = dict(library_versions())
+    recorded_versions = {"python": manifest["python_version"], **manifest["library_versions"]}
+    differing = sorted(
+        f"{name} {recorded_versions[name]} (installed {installed.get(name, 'not installed')})"
+        for name in recorded_versions
+        if installed.get(name) != recorded_versions[name]
+    )
+    files: dict[str, str] = manifest["files"]
+    compare_pdf = PDF in files and not differing
+    if PDF in files and differing:
+        notes.append(f"{PDF} not compared byte for byte: built with " + ", ".join(differing))
+
+    build_time = datetime.strptime(manifest["build_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="reportgen-verify-") as scratch:
+        request = BuildRequest(
+            workbook=folder / workbook_name,
+            out_root=Path(scratch),
+            templates=templates,
+            published=folder / manifest["published"] if manifest.get("published") else None,
+            make_pdf=PDF in files,
+            command_line=tuple(manifest["command_line"]),
+            build_time=build_time,
+        )
+        try:
+            rebuilt = build(request)
+        except ReportgenError as error:
+            return [Finding(workbook_name, f"the rebuild failed: {error}")], notes
+        findings = [
+            finding
+            for name in files
+            if (name != PDF or compare_pdf) and name not in (workbook_name, manifest.get("published"))
+            for finding in _compare_file(name, folder / name, rebuilt / name)
+        ]
+        findings += _compare_manifest_content(manifest, json.loads((rebuilt / MANIFEST).read_bytes()))
+    if manifest["reportgen_version"] != _installed_version():
+        notes.append(f"built with reportgen {manifest['reportgen_version']}, verified with {_installed_version()}")
+    return findings, notes
+
+
+def _recorded_templates(manifest: dict[str, Any], notes: list[str]) -> Path | None:
+    record = manifest.get("templates")
+    if record is None:
+        return None
+    folder = Path(record["folder"])
+    if not folder.is_dir():
+        notes.append(f"the custom templates {folder} are gone; rebuilt with the built-in templates")
+        return None
+    current = _templates_record(folder)
+    if current is not None and current["sha256"] != record["sha256"]:
+        notes.append(f"the custom templates in {folder} changed since the build")
+    return folder
+
+
+def _compare_file(name: str, archived: Path, rebuilt: Path) -> list[Finding]:
+    if not archived.is_file():
+        return []  # already reported as missing by the hash check
+    if not rebuilt.is_file():
+        return [Finding(name, "the rebuild does not produce this file")]
+    old, new = archived.read_bytes(), rebuilt.read_bytes()
+    if old == new:
+        return []
+    offset = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    sizes = "" if len(old) == len(new) else f"; {len(old)} bytes archived, {len(new)} rebuilt"
+    return [Finding(name, f"rebuild differs at byte {offset}{sizes}")]
+
+
+def _compare_manifest_content(archived: dict[str, Any], rebuilt: dict[str, Any]) -> list[Finding]:
+    """The manifest's claims that a rebuild must reproduce (times, versions and file names vary)."""
+    return [
+        Finding(MANIFEST, f"'{key}' differs from the rebuild's")
+        for key in ("study", "warnings", "published")
+        if archived.get(key) != rebuilt.get(key)
+    ] + (
+        [Finding(MANIFEST, "the workbook's SHA-256 differs from the rebuild's")]
+        if archived["workbook"]["sha256"] != rebuilt["workbook"]["sha256"]
+        else []
+    )
+
+
+def _installed_version() -> str:
+    from reportgen import __version__
+
+    return __version__
+
+
+def _progress_printer(progress: bool) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        if progress:
+            print(f"reportgen: {message} ...", file=sys.stderr, flush=True)
+
+    return say
