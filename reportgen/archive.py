@@ -99,20 +99,22 @@ def write_build(
     ``templates`` are the published-numbers file and the template folder the build used, recorded so
     that ``verify`` can rebuild the same way.
     """
-    staging = _make_staging_folder(out_root, build_id(info))
-    final: Path | None = None
+    name = build_id(info)
+    staging = _make_staging_folder(out_root, name)
+    # rename(2) keeps the inode, so the folder can be found again if an interrupt lands mid-move.
+    identity = _identity(staging)
     try:
         contents = dict(files)
         _add_input(contents, workbook, expected_sha256=info.source_sha256, what="workbook")
         if published is not None:
             _add_input(contents, published, expected_sha256=None, what="published-numbers file")
-        for name, content in contents.items():
-            _write_file(staging / _safe_relative(name), content)
+        for relative, content in contents.items():
+            _write_file(staging / _safe_relative(relative), content)
         manifest = _manifest_bytes(
             info=info,
             study=study,
             warnings=warnings,
-            hashes={name: sha256_hex(content) for name, content in contents.items()},
+            hashes={relative: sha256_hex(content) for relative, content in contents.items()},
             workbook_name=workbook.name,
             published_name=published.name if published is not None else None,
             templates=templates,
@@ -120,20 +122,35 @@ def write_build(
         _write_file(staging / MANIFEST, manifest)
         _write_file(staging / MANIFEST_HASH, f"{sha256_hex(manifest)}  {MANIFEST}\n".encode())
         _sync_tree(staging)
-        final = _move_into_place(staging, out_root, build_id(info))
+        final = _move_into_place(staging, out_root, name)
         _point_latest_at(out_root, final)
         return final
     except BaseException as error:
         # The commit point is `latest` pointing at the new folder. Before it, roll everything back, including
         # a folder already renamed into place; renaming it back first means no half-deleted build is visible.
-        if final is not None and final.exists():
-            if _latest_points_at(out_root, final):
+        moved = None if staging.exists() else _find_by_identity(out_root, name, identity)
+        if moved is not None:
+            if _latest_points_at(out_root, moved):
                 raise
-            os.rename(final, staging)
+            os.rename(moved, staging)
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
             raise BuildError(_disk_error_sentence(error, out_root)) from error
         raise
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    status = os.stat(path, follow_symlinks=False)
+    return status.st_dev, status.st_ino
+
+
+def _find_by_identity(out_root: Path, name: str, identity: tuple[int, int]) -> Path | None:
+    for entry in os.scandir(out_root):
+        if entry.name.startswith(name) and entry.is_dir(follow_symlinks=False):
+            status = entry.stat(follow_symlinks=False)
+            if (status.st_dev, status.st_ino) == identity:
+                return Path(entry.path)
+    return None
 
 
 def sha256_hex(content: bytes) -> str:

@@ -116,7 +116,8 @@ class FolderURLFetcher(URLFetcher):
             return False
         # resolve() follows symlinks and '..', so neither can lead outside the folder.
         path = Path(url2pathname(unquote(parts.path))).resolve()
-        return path.is_relative_to(self.folder) and path.is_file()
+        # A missing file inside the folder is let through, so it is reported as the template error it is.
+        return path.is_relative_to(self.folder)
 
 
 def _default_base_dir() -> Path:

@@ -136,7 +136,7 @@ class PrintedP:
 @dataclass(frozen=True)
 class PrintedOutcome:
     variable: str
-    label: str
+    label: str  # as printed; "" when the file gives none
     mean: tuple[Printed, ...]
     sd: tuple[Printed, ...]
     p: PrintedP | None
@@ -196,7 +196,7 @@ def load_published(path: Path) -> PublishedNumbers:
         outcomes.append(
             PrintedOutcome(
                 variable=variable,
-                label=reader.text(fields, "label", where) or variable,
+                label=reader.text(fields, "label", where) or "",
                 mean=reader.numbers(fields, "mean", where, width) or (),
                 sd=reader.numbers(fields, "sd", where, width) or (),
                 p=reader.p_value(fields, where, alpha),
@@ -335,18 +335,19 @@ def _outcome_rows(printed: PublishedNumbers, results: Results, names: list[str])
     for outcome in printed.outcomes:
         comparison = by_variable.get(outcome.variable)
         if comparison is None:
-            note = "not among the reproduced outcomes"
-            rows += [PublishedRow(f"{outcome.label}, {name}, mean", value.text, NO_VALUE, False, note) for name, value in zip(names, outcome.mean)]
-            continue
-        label = outcome.label if outcome.label == comparison.label else f"{outcome.label} ({comparison.label})"
+            label, note, test = outcome.label or outcome.variable, "not among the reproduced outcomes", ""
+        else:
+            label = comparison.label if outcome.label in ("", comparison.label) else f"{outcome.label} ({comparison.label})"
+            note, test = "", f" ({comparison.test.test})"
         for i, name in enumerate(names):
-            group = comparison.groups[i]
+            group = comparison.groups[i] if comparison is not None else None
             if outcome.mean:
-                rows.append(_row(f"{label}, {name}, mean", outcome.mean[i], group.mean))
+                rows.append(_row(f"{label}, {name}, mean", outcome.mean[i], group.mean if group else None, note))
             if outcome.sd:
-                rows.append(_row(f"{label}, {name}, SD", outcome.sd[i], group.sd))
+                rows.append(_row(f"{label}, {name}, SD", outcome.sd[i], group.sd if group else None, note))
         if outcome.p is not None:
-            rows.append(_p_row(f"{label}, p ({comparison.test.test})", outcome.p, comparison.test.p_value))
+            p_value = comparison.test.p_value if comparison is not None else None
+            rows.append(_p_row(f"{label}, p{test}", outcome.p, p_value))
     return rows
 
 

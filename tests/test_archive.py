@@ -1,0 +1,409 @@
+"""reportgen.archive: all-or-nothing build folders, the manifest, and verify.
+
+Most tests write builds from hand-made files, without the pipeline; the end-to-end ones at the bottom
+build input/cohort.xlsx and skip while the analysis or render stage is missing.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from reportgen import archive
+from reportgen.errors import BuildError, UsageError, VerificationFailed
+from reportgen.model import BuildInfo, Problem, StudyOptions
+
+BUILD_TIME = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
+WORKBOOK_BYTES = b"PK\x03\x04 a workbook, as far as the archive cares"
+SHA = hashlib.sha256(WORKBOOK_BYTES).hexdigest()
+INFO = BuildInfo(
+    build_time=BUILD_TIME,
+    version="0.1.0",
+    source_name="cohort.xlsx",
+    source_sha256=SHA,
+    command_line=("reportgen", "build", "cohort.xlsx"),
+    library_versions=(("python", "3.11.2"), ("weasyprint", "70.0")),
+)
+STUDY = StudyOptions(title="TCZ", published="published.yaml")
+WARNINGS = (Problem("visits", 7, "crp_mg_l", "250", "CRP above 200 mg/L; check the unit", "warning"),)
+FILES = {
+    "results.json": b'{"n": 34}\n',
+    "report.html": b"<!doctype html><title>r</title>\n",
+    "abstract.txt": b"Background ...\n",
+    "report.pdf": b"%PDF-1.7 pretend\n",
+    "figures/figure1-activity.svg": b"<svg/>\n",
+}
+BUILD_ID = f"20240517T093000Z-{SHA[:8]}"
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    workbook = folder / "cohort.xlsx"
+    workbook.write_bytes(WORKBOOK_BYTES)
+    published = folder / "published.yaml"
+    published.write_text("quartiles: {labels: [Q1, Q2, Q3, Q4]}\n")
+    return workbook, published
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return archive.prepare_out_root(tmp_path / "output")
+
+
+def write(out: Path, inputs: tuple[Path, Path], info: BuildInfo = INFO) -> Path:
+    workbook, published = inputs
+    return archive.write_build(
+        out_root=out, workbook=workbook, info=info, study=STUDY, warnings=WARNINGS, files=FILES, published=published
+    )
+
+
+def snapshot(folder: Path) -> dict[str, bytes | str]:
+    """Every entry under ``folder``: file bytes, or the target of a symlink."""
+    return {
+        path.relative_to(folder).as_posix(): (os.readlink(path) if path.is_symlink() else path.read_bytes())
+        for path in sorted(folder.rglob("*"))
+        if path.is_symlink() or path.is_file()
+    }
+
+
+# --- --out ------------------------------------------------------------------------------------
+
+
+def test_a_missing_out_folder_is_created_when_its_parent_exists(tmp_path: Path) -> None:
+    assert archive.prepare_out_root(tmp_path / "new").is_dir()
+
+
+def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UsageError, match="is a file, not a folder"):
+        archive.prepare_out_root(tmp_path / "file")
+
+
+def test_out_with_a_missing_parent_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="neither does its parent folder"):
+        archive.prepare_out_root(tmp_path / "no" / "such")
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_out_is_a_usage_error(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(UsageError, match="is not writable"):
+        archive.prepare_out_root(locked)
+
+
+# --- a finished build -------------------------------------------------------------------------
+
+
+def test_a_build_folder_holds_everything_with_its_hashes(out: Path, inputs: tuple[Path, Path]) -> None:
+    folder = write(out, inputs)
+    assert folder == out / BUILD_ID
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", folder.name)
+    files = snapshot(folder)
+    assert set(files) == {*FILES, "cohort.xlsx", "published.yaml", "manifest.json", "manifest.sha256"}
+    assert files["cohort.xlsx"] == WORKBOOK_BYTES
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["files"] == {
+        name: hashlib.sha256(content).hexdigest() for name, content in files.items() if not name.startswith("manifest")
+    }
+    assert manifest["build_time"] == "2024-05-17T09:30:00Z"
+    assert manifest["reportgen_version"] == "0.1.0"
+    assert manifest["python_version"] == "3.11.2"
+    assert manifest["library_versions"] == {"weasyprint": "70.0"}
+    assert manifest["command_line"] == ["reportgen", "build", "cohort.xlsx"]
+    assert manifest["study"]["published"] == "published.yaml"
+    assert manifest["study"]["follow_up_month"] == 12  # defaults are recorded too
+    assert manifest["warnings"][0]["rule"] == "CRP above 200 mg/L; check the unit"
+    assert manifest["workbook"] == {"file": "cohort.xlsx", "sha256": SHA}
+    sidecar = files["manifest.sha256"]
+    assert sidecar == f"{hashlib.sha256(files['manifest.json']).hexdigest()}  manifest.json\n".encode()
+    assert archive.check_hashes(folder)[1] == []
+
+
+def test_latest_points_at_the_newest_build(out: Path, inputs: tuple[Path, Path]) -> None:
+    first = write(out, inputs)
+    assert os.readlink(out / "latest") == first.name
+    second = write(out, inputs, replace(INFO, build_time=datetime(2024, 6, 1, tzinfo=timezone.utc)))
+    assert os.readlink(out / "latest") == second.name
+    assert (out / "latest" / "manifest.json").is_file()
+    assert not [path for path in out.iterdir() if path.name.startswith(".tmp-")]
+
+
+def test_a_second_build_with_the_same_id_gets_a_suffix_and_leaves_the_first_alone(out: Path, inputs: tuple[Path, Path]) -> None:
+    first = write(out, inputs)
+    before = snapshot(first)
+    second = write(out, inputs)
+    third = write(out, inputs)
+    assert (second.name, third.name) == (f"{BUILD_ID}-2", f"{BUILD_ID}-3")
+    assert snapshot(first) == before
+
+
+def test_the_workbook_changing_during_the_build_is_refused(out: Path, inputs: tuple[Path, Path]) -> None:
+    inputs[0].write_bytes(WORKBOOK_BYTES + b"edited")
+    with pytest.raises(BuildError, match="changed while the report was being built"):
+        write(out, inputs)
+    assert os.listdir(out) == []
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "/etc/evil", "figures/../../x"])
+def test_files_cannot_be_written_outside_the_build_folder(out: Path, inputs: tuple[Path, Path], name: str) -> None:
+    with pytest.raises(BuildError, match="must stay inside the build folder"):
+        archive.write_build(out_root=out, workbook=inputs[0], info=INFO, study=STUDY, warnings=(), files={name: b"x"})
+    assert os.listdir(out) == []
+
+
+# --- interrupted and failed builds ------------------------------------------------------------
+
+
+def interrupt_on_call(n: int, real: Callable[..., object], error: BaseException, after: bool = False) -> Callable[..., object]:
+    """``real``, except that its n-th call raises ``error`` (before doing anything, or after it is done)."""
+    calls = {"count": 0}
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        calls["count"] += 1
+        if calls["count"] == n and not after:
+            raise error
+        result = real(*args, **kwargs)
+        if calls["count"] == n:
+            raise error
+        return result
+
+    return wrapper
+
+
+N_WRITES = len(FILES) + 4  # + workbook, published, manifest, manifest.sha256
+# (function, which call, after it ran): every step of write_build up to the commit point.
+STAGES = [
+    *[("_write_file", n, False) for n in range(1, N_WRITES + 1)],
+    ("_write_file", N_WRITES, True),
+    ("_sync_tree", 1, False),
+    ("_sync_tree", 1, True),
+    ("_move_into_place", 1, False),
+    ("_move_into_place", 1, True),  # the folder is in place under its final name, `latest` not yet swapped
+    ("_point_latest_at", 1, False),
+]
+
+
+@pytest.mark.parametrize(("stage", "call", "after"), STAGES)
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), OSError(errno.ENOSPC, "No space left on device")], ids=["ctrl-c", "disk-full"])
+def test_an_interrupted_build_leaves_nothing_and_changes_nothing(
+    out: Path,
+    inputs: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    stage: str,
+    call: int,
+    after: bool,
+    error: BaseException,
+) -> None:
+    earlier = write(out, inputs, replace(INFO, build_time=datetime(2024, 1, 1, tzinfo=timezone.utc)))
+    before = snapshot(out)
+    monkeypatch.setattr(archive, stage, interrupt_on_call(call, getattr(archive, stage), error, after))
+    expected = KeyboardInterrupt if isinstance(error, KeyboardInterrupt) else BuildError
+    with pytest.raises(expected):
+        write(out, inputs)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out)) == sorted([earlier.name, "latest"])
+    assert os.readlink(out / "latest") == earlier.name
+
+
+def test_a_full_disk_is_one_clear_sentence(out: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    full = OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(archive, "_write_file", interrupt_on_call(3, archive._write_file, full))
+    with pytest.raises(BuildError, match=r"^the disk holding .* is full; nothing was written"):
+        write(out, inputs)
+    assert os.listdir(out) == []
+
+
+def test_an_interrupt_after_latest_moved_keeps_the_finished_build(
+    out: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `latest` pointing at the new folder is the commit point: from then on the build stands.
+    monkeypatch.setattr(archive, "_point_latest_at", interrupt_on_call(1, archive._point_latest_at, KeyboardInterrupt(), after=True))
+    with pytest.raises(KeyboardInterrupt):
+        write(out, inputs)
+    assert os.readlink(out / "latest") == BUILD_ID
+    assert archive.check_hashes(out / BUILD_ID)[1] == []
+
+
+# --- concurrent builds ------------------------------------------------------------------------
+
+
+def _build_in_process(out: str, workbook: str, published: str) -> str:
+    return str(write(Path(out), (Path(workbook), Path(published))))
+
+
+def test_concurrent_builds_in_threads_do_not_collide(out: Path, inputs: tuple[Path, Path]) -> None:
+    barrier = threading.Barrier(8)
+
+    def build(_: int) -> Path:
+        barrier.wait()
+        return write(out, inputs)
+
+    with ThreadPoolExecutor(8) as pool:
+        folders = list(pool.map(build, range(8)))
+    assert sorted(folder.name for folder in folders) == sorted([BUILD_ID, *(f"{BUILD_ID}-{n}" for n in range(2, 9))])
+    for folder in folders:
+        assert archive.check_hashes(folder)[1] == []
+    assert os.readlink(out / "latest") in {folder.name for folder in folders}
+    assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]
+
+
+def test_concurrent_builds_in_processes_do_not_collide(out: Path, inputs: tuple[Path, Path]) -> None:
+    with ProcessPoolExecutor(4) as pool:
+        folders = list(pool.map(_build_in_process, [str(out)] * 4, [str(inputs[0])] * 4, [str(inputs[1])] * 4))
+    assert len(set(folders)) == 4
+    for folder in folders:
+        assert archive.check_hashes(Path(folder))[1] == []
+
+
+# --- hash checks (verify's first half) --------------------------------------------------------
+
+KINDS = ["cohort.xlsx", "published.yaml", "results.json", "report.html", "report.pdf", "figures/figure1-activity.svg", "abstract.txt", "manifest.json"]
+
+
+def flip_one_byte(path: Path, offset: int = 5) -> None:
+    content = bytearray(path.read_bytes())
+    content[offset] ^= 0x01
+    path.write_bytes(bytes(content))
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_a_one_byte_change_in_any_file_is_caught(out: Path, inputs: tuple[Path, Path], name: str) -> None:
+    folder = write(out, inputs)
+    flip_one_byte(folder / name)
+    findings = archive.check_hashes(folder)[1]
+    assert {finding.file for finding in findings} == {name}
+    assert "hash mismatch" in findings[0].how
+
+
+def test_missing_and_extra_files_are_named(out: Path, inputs: tuple[Path, Path]) -> None:
+    folder = write(out, inputs)
+    (folder / "report.pdf").unlink()
+    (folder / "figures" / "figure9-planted.svg").write_text("<svg/>")
+    (folder / "manifest.sha256").unlink()
+    found = {finding.sentence() for finding in archive.check_hashes(folder)[1]}
+    assert found == {
+        "manifest.sha256: missing",
+        "report.pdf: missing",
+        "figures/figure9-planted.svg: extra (present but not in the manifest)",
+    }
+
+
+def test_a_manifest_edited_together_with_its_sidecar_is_still_unreadable_if_broken(out: Path, inputs: tuple[Path, Path]) -> None:
+    folder = write(out, inputs)
+    (folder / "manifest.json").write_text("{not json")
+    (folder / "manifest.sha256").write_text(f"{hashlib.sha256(b'{not json').hexdigest()}  manifest.json\n")
+    manifest, findings = archive.check_hashes(folder)
+    assert manifest is None
+    assert [finding.file for finding in findings] == ["manifest.json"]
+
+
+def test_verify_refuses_a_folder_that_is_not_a_build(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is not a build folder"):
+        archive.verify_build(tmp_path)
+
+
+def test_verify_names_every_finding_without_rebuilding_from_altered_inputs(out: Path, inputs: tuple[Path, Path]) -> None:
+    folder = write(out, inputs)
+    flip_one_byte(folder / "cohort.xlsx")
+    flip_one_byte(folder / "report.html")
+    with pytest.raises(VerificationFailed) as failure:
+        archive.verify_build(folder)
+    message = str(failure.value)
+    assert "2 findings" in message
+    assert "cohort.xlsx: hash mismatch" in message and "report.html: hash mismatch" in message
+
+
+# --- end to end: the real pipeline --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+COHORT = ROOT / "input" / "cohort.xlsx"
+
+
+def _pipeline_missing() -> str | None:
+    for module in ("reportgen.analysis", "reportgen.render", "reportgen.derive", "reportgen.validate", "reportgen.workbook"):
+        try:
+            __import__(module)
+        except ImportError as error:
+            return f"the pipeline is not complete yet ({module}: {error})"
+    if not COHORT.is_file():
+        return "input/cohort.xlsx has not been generated yet"
+    return None
+
+
+needs_pipeline = pytest.mark.skipif(_pipeline_missing() is not None, reason=str(_pipeline_missing()))
+
+
+def _build(out: Path, epoch: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from reportgen.pipeline import BuildRequest, build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    return build(BuildRequest(workbook=COHORT, out_root=out, command_line=("reportgen", "build", str(COHORT), "--out", str(out))))
+
+
+@pytest.fixture(scope="module")
+def fresh_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        return _build(tmp_path_factory.mktemp("e2e") / "output", "1715938200", monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+@needs_pipeline
+def test_two_builds_with_the_same_source_date_epoch_are_byte_identical(
+    fresh_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second = _build(tmp_path / "elsewhere", "1715938200", monkeypatch)
+    first_files, second_files = snapshot(fresh_build), snapshot(second)
+    deterministic = [name for name in first_files if not name.startswith("manifest")]
+    assert "report.pdf" in deterministic and any(name.startswith("figures/") for name in deterministic)
+    assert {name: first_files[name] for name in deterministic} == {name: second_files[name] for name in deterministic}
+
+
+@needs_pipeline
+def test_the_pdf_of_a_real_build_is_pdf_a_3_with_its_sources(fresh_build: Path) -> None:
+    import pikepdf
+
+    with pikepdf.open(fresh_build / "report.pdf") as pdf:
+        assert pdf.open_metadata().pdfa_status == "3B"
+        attached = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
+    assert attached == {"cohort.xlsx": COHORT.read_bytes(), "results.json": (fresh_build / "results.json").read_bytes()}
+
+
+@needs_pipeline
+def test_verify_passes_on_a_fresh_build(fresh_build: Path) -> None:
+    from reportgen.cli import main
+
+    assert main(["verify", str(fresh_build)]) == 0
+
+
+@needs_pipeline
+@pytest.mark.parametrize("name", ["cohort.xlsx", "results.json", "report.html", "report.pdf", "figure", "abstract.txt", "manifest.json"])
+def test_verify_fails_naming_the_file_after_a_one_byte_change(
+    fresh_build: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen.cli import main
+
+    copy = tmp_path / fresh_build.name
+    shutil.copytree(fresh_build, copy, symlinks=True)
+    if name == "figure":
+        name = sorted(path.relative_to(copy).as_posix() for path in (copy / "figures").glob("*.svg"))[0]
+    flip_one_byte(copy / name, offset=(copy / name).stat().st_size // 2)
+    assert main(["verify", str(copy)]) == 1
+    assert f"{name}: hash mismatch" in capsys.readouterr().err
