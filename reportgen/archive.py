@@ -46,7 +46,8 @@ MANIFEST_HASH = "manifest.sha256"
 MANIFEST_FORMAT = "reportgen-build-manifest/1"
 LATEST = "latest"
 TEMP_PREFIX = ".tmp-"
-# Files a rebuild reproduces byte for byte whatever the library versions; report.pdf only with equal ones.
+# Compared with its rebuild only when the library versions recorded in the manifest are the ones installed:
+# another WeasyPrint, fontTools or HarfBuzz may lay out or subset differently.
 PDF = "report.pdf"
 LOGGER = logging.getLogger(__name__)
 

@@ -156,7 +156,6 @@ class PrintedTable:
 class PublishedNumbers:
     """The whole file, parsed; every number kept as printed."""
 
-    source: str
     labels: tuple[str, ...]  # quartile labels as printed, lowest level first
     n_included: Printed | None
     n: tuple[Printed, ...] | None
@@ -174,12 +173,13 @@ def load_published(path: Path) -> PublishedNumbers:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise UsageError(f"{path.name} is larger than {MAX_FILE_BYTES:,} bytes; it cannot be a published-numbers file")
     try:
+        text = path.read_text(encoding="utf-8")
         # BaseLoader keeps every scalar as the string printed ("4,60" stays "4,60", not 4.6) and builds no objects.
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+        document = yaml.load(text, Loader=yaml.BaseLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise UsageError(f"{path.name} is not valid YAML: {error}") from None
     # A decimal comma anywhere in the file sets the style for numbers that have none printed ("NS").
-    reader = _Reader(path.name, comma=bool(re.search(r"\d,\d", path.read_text(encoding="utf-8"))))
+    reader = _Reader(path.name, comma=bool(re.search(r"\d,\d", text)))
     root = reader.mapping(document, "", required=("quartiles",), optional=("source", "alpha", "n_included", "outcomes", "eular_response"))
     alpha = Printed.parse(root["alpha"], f"{path.name}: alpha").value if "alpha" in root else DEFAULT_ALPHA
 
@@ -208,6 +208,8 @@ def load_published(path: Path) -> PublishedNumbers:
         fields = reader.mapping(root["eular_response"], "eular_response", required=("counts",), optional=("percent", "p"))
         counts_map = reader.mapping(fields["counts"], "eular_response.counts", optional=EULAR_CATEGORIES)
         categories = tuple(category for category in EULAR_CATEGORIES if category in counts_map)
+        if not categories:
+            raise reader.fail("eular_response.counts", f"expected at least one of {', '.join(EULAR_CATEGORIES)}")
         counts = tuple(reader.numbers(counts_map, category, "eular_response.counts", width) or () for category in categories)
         table_percent = None
         if "percent" in fields:
@@ -218,8 +220,8 @@ def load_published(path: Path) -> PublishedNumbers:
         eular = PrintedTable(categories, counts, table_percent, reader.p_value(fields, "eular_response", alpha))
 
     n_included = Printed.parse(root["n_included"], f"{path.name}: n_included") if "n_included" in root else None
+    reader.text(root, "source", "")  # for whoever reads the file; checked only for its shape
     return PublishedNumbers(
-        source=reader.text(root, "source", "") or path.name,
         labels=labels,
         n_included=n_included,
         n=n_stratum,

@@ -407,3 +407,42 @@ def test_verify_fails_naming_the_file_after_a_one_byte_change(
     flip_one_byte(copy / name, offset=(copy / name).stat().st_size // 2)
     assert main(["verify", str(copy)]) == 1
     assert f"{name}: hash mismatch" in capsys.readouterr().err
+
+
+SIGTERM_SCRIPT = """
+import signal, sys, time
+from pathlib import Path
+from reportgen import archive
+from reportgen.cli import _on_sigterm
+sys.path.insert(0, {tests!r})
+from test_archive import INFO, write
+
+signal.signal(signal.SIGTERM, _on_sigterm)
+real = archive._write_file
+
+def slow_write(path, content):
+    real(path, content)
+    print("writing", flush=True)
+    time.sleep(0.5)
+
+archive._write_file = slow_write
+try:
+    write(Path({out!r}), (Path({workbook!r}), Path({published!r})))
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_sigterm_mid_write_leaves_nothing(out: Path, inputs: tuple[Path, Path]) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    script = SIGTERM_SCRIPT.format(tests=str(Path(__file__).parent), out=str(out), workbook=str(inputs[0]), published=str(inputs[1]))
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline() == "writing\n"
+    assert [name for name in os.listdir(out) if name.startswith(".tmp-")]  # caught in the act
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 130
+    assert os.listdir(out) == []
