@@ -339,7 +339,9 @@ def _outcome_rows(printed: PublishedNumbers, results: Results, names: list[str])
         if comparison is None:
             label, note, test = outcome.label or outcome.variable, "not among the reproduced outcomes", ""
         else:
-            label = comparison.label if outcome.label in ("", comparison.label) else f"{outcome.label} ({comparison.label})"
+            # The printed name is added only where the report's own does not contain it ("ESR" is in "ESR").
+            printed_name_known = outcome.label.lower() in comparison.label.lower()
+            label = comparison.label if printed_name_known else f"{outcome.label} ({comparison.label})"
             note, test = "", f" ({comparison.test.test})"
         for i, name in enumerate(names):
             group = comparison.groups[i] if comparison is not None else None
