@@ -1,0 +1,390 @@
+"""The report's figures, drawn with matplotlib (Agg, no pyplot) and serialised as deterministic SVG.
+
+1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level quartile: box plots with every patient as a point.
+2. Trough level against follow-up DAS28-ESR, with the quartile cut points; Spearman ρ in the caption.
+3. EULAR response by quartile as 100 % stacked bars.
+
+Choices that the tests pin:
+- Text is drawn as glyph paths (``svg.fonttype = "path"``) in the report's own serif (``templates/fonts``):
+  the figures then look identical in a browser, in WeasyPrint's PDF and as stand-alone SVG files, on any
+  machine, without shipping a second copy of the font inside every SVG. The cost (text is not selectable
+  in the figure) is covered by the captions, which carry every number the figures show.
+- Identical input gives byte-identical SVG: seeded jitter, ``svg.hashsalt`` fixed, no date metadata,
+  and element ids prefixed with the figure name so several inline SVGs never share an id in one HTML page.
+- Above ``RASTERIZE_ABOVE`` patients the point clouds become one embedded PNG, so the SVG stays small at
+  100,000 patients while axes and text stay vector.
+- Colours: viridis steps for the ordered quartiles, with a different marker shape each; EULAR bars ordered
+  by lightness with hatching on the middle band, so all of it reads in grey and with colour-vision deficiency.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, Figure, Results
+from reportgen.resources import templates_dir
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure as MplFigure
+
+    from reportgen.formatting import Formatter
+
+FONT_FAMILY = "Reportgen Serif"
+FONT_FILES = ("ReportgenSerif-Regular.otf", "ReportgenSerif-Bold.otf", "ReportgenSerif-Italic.otf")
+RASTERIZE_ABOVE = 2000
+RASTER_DPI = 200
+JITTER_SEED = 20240517
+ACTIVITY_MEASURES = ("das28_esr", "cdai", "sdai")
+QUARTILE_MARKERS = ("o", "s", "^", "D")
+# EULAR response from worst to best; lighter = worse, so the order survives greyscale printing.
+EULAR_ORDER = ("none", "moderate", "good")
+EULAR_COLOURS = {"none": "#f1e05a", "moderate": "#2a9d8f", "good": "#26456e"}
+EULAR_HATCH = {"none": "", "moderate": "////", "good": ""}
+EULAR_TEXT = {"none": "#1a1a1a", "moderate": "#ffffff", "good": "#ffffff"}
+INK = "#1a1a1a"
+BOX_FILL = "#eeeeee"
+TEXT_WIDTH_IN = 6.3  # A4 less 2 x 22 mm margins, less a little air
+
+STYLE = {
+    "font.family": FONT_FAMILY,
+    "font.size": 8.5,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "axes.edgecolor": INK,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "text.color": INK,
+    "axes.linewidth": 0.6,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.unicode_minus": True,
+    "svg.fonttype": "path",
+    "svg.image_inline": True,
+    "hatch.linewidth": 0.7,
+    "path.simplify": True,
+}
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    name: str
+    title: str
+    caption: str
+    figure: MplFigure
+
+
+def make_figures(derived: Derived, results: Results, formatter: Formatter) -> tuple[Figure, ...]:
+    """The report's figures, numbered from 1, as SVG with captions written by ``formatter``."""
+    drawn = draw_figures(derived, results, formatter)
+    return tuple(
+        Figure(name=item.name, number=number, title=item.title, caption=item.caption, svg=to_svg(item.figure, item.name))
+        for number, item in enumerate(drawn, start=1)
+    )
+
+
+def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tuple[_Drawn, ...]:
+    """The matplotlib figures before serialisation (tests read their tick labels)."""
+    import matplotlib
+
+    _register_fonts()
+    patients = analysed_patients(derived, results)
+    by_variable = {outcome.variable: outcome for outcome in results.outcomes}
+    with matplotlib.rc_context(STYLE):
+        drawn = [
+            _activity_boxplots(patients, results, by_variable, formatter),
+            _trough_scatter(patients, results, by_variable.get("das28_esr"), formatter),
+            _eular_bars(results.eular_response, results, formatter),
+        ]
+    return tuple(item for item in drawn if item is not None)
+
+
+def analysed_patients(derived: Derived, results: Results) -> pd.DataFrame:
+    """Patients with a quartile, with a ``quartile`` column (computed from the strata when absent)."""
+    patients = derived.patients
+    if "quartile" in patients.columns:
+        quartile = patients["quartile"].astype("object")
+    else:
+        quartile = pd.Series(None, index=patients.index, dtype="object")
+        level = patients["trough_level"]
+        for stratum in results.strata:
+            # Strata are closed on the right: lower < level <= upper.
+            inside = level.notna()
+            if stratum.lower is not None:
+                inside &= level > stratum.lower
+            if stratum.upper is not None:
+                inside &= level <= stratum.upper
+            quartile[inside] = stratum.label
+    analysed = patients.assign(quartile=quartile)
+    return analysed[analysed["quartile"].notna()]
+
+
+def quartile_colours(count: int) -> tuple[str, ...]:
+    """Viridis steps, darkest for the lowest quartile; the yellow end is avoided (invisible on white)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    steps = np.linspace(0.08, 0.78, count) if count > 1 else np.array([0.4])
+    return tuple(to_hex(colormaps["viridis"](float(step))) for step in steps)
+
+
+def to_svg(figure: MplFigure, name: str) -> str:
+    """Serialise deterministically, prefixing ids so several figures can share one HTML page."""
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": f"reportgen-{name}", "svg.fonttype": "path"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, dpi=RASTER_DPI, bbox_inches=None)
+    svg = buffer.getvalue()
+    # The inline copy must not carry an XML prolog or DOCTYPE; the stand-alone file works without them too.
+    svg = svg[svg.index("<svg") :]
+    # The RDF block only names matplotlib's version and refers to outside URIs; captions describe the figure.
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    prefix = re.sub(r"[^A-Za-z0-9-]", "-", name)
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r'(xlink:href|href)="#([^"]+)"', rf'\1="#{prefix}-\2"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    return svg
+
+
+# --- the three figures --------------------------------------------------------------------
+
+
+def _activity_boxplots(
+    patients: pd.DataFrame,
+    results: Results,
+    by_variable: dict[str, ContinuousComparison],
+    formatter: Formatter,
+) -> _Drawn | None:
+    from matplotlib.figure import Figure as MplFigure
+
+    measures = [m for m in ACTIVITY_MEASURES if m in patients.columns and m in by_variable]
+    if not measures:
+        return None
+    labels = [stratum.label for stratum in results.strata]
+    colours = quartile_colours(len(labels))
+    figure = MplFigure(figsize=(TEXT_WIDTH_IN, 2.7), layout="constrained")
+    axes = figure.subplots(1, len(measures), squeeze=False)[0]
+    dense = len(patients) > RASTERIZE_ABOVE
+    for panel, (ax, variable) in enumerate(zip(axes, measures)):
+        rng = np.random.default_rng(JITTER_SEED + panel)
+        groups = [patients.loc[patients["quartile"] == label, variable].dropna().to_numpy(float) for label in labels]
+        positions = np.arange(1, len(labels) + 1)
+        boxes = ax.boxplot(
+            [g if g.size else np.array([np.nan]) for g in groups],
+            positions=positions,
+            widths=0.56,
+            showfliers=False,
+            patch_artist=True,
+            medianprops={"color": INK, "linewidth": 1.1},
+            whiskerprops={"color": INK, "linewidth": 0.6},
+            capprops={"color": INK, "linewidth": 0.6},
+            boxprops={"edgecolor": INK, "linewidth": 0.6},
+        )
+        for box in boxes["boxes"]:
+            box.set_facecolor(BOX_FILL)
+        for position, values, colour, marker in zip(positions, groups, colours, QUARTILE_MARKERS):
+            jitter = rng.uniform(-0.17, 0.17, size=values.size)
+            ax.scatter(
+                position + jitter,
+                values,
+                s=3 if dense else 14,
+                marker=marker,
+                facecolor=colour,
+                edgecolor="none" if dense else INK,
+                linewidth=0.35,
+                alpha=0.35 if dense else 0.95,
+                zorder=3,
+                rasterized=dense,
+            )
+        outcome = by_variable[variable]
+        ax.set_title(outcome.label, loc="left", fontweight="bold")
+        ax.set_xticks(positions, [f"{label}\n{_n_equals(stratum.n)}" for label, stratum in zip(labels, results.strata)])
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(0.4, len(labels) + 0.6)
+        ax.tick_params(axis="x", length=0)
+        ax.grid(axis="y", color="#d9d9d9", linewidth=0.5)
+        ax.set_axisbelow(True)
+        _format_ticks(ax, formatter, axis="y")
+    figure.supxlabel("Trough-level quartile (Q1 lowest)", fontsize=8.5)
+    month = results.cohort.follow_up_month
+    tests = "; ".join(
+        f"{by_variable[m].label} {formatter.p_equation(by_variable[m].test.p_value)}" for m in measures
+    )
+    caption = (
+        f"Values at month {month} (last observation carried forward where needed). Boxes span the interquartile "
+        f"range with the median as a line; whiskers reach the most extreme values within {formatter.number(1.5, 1)} × the interquartile "
+        f"range; every patient is one point, spread sideways at random so points do not overlap. "
+        f"{formatter.test_name(by_variable[measures[0]].test.test)}: {tests}."
+    )
+    return _Drawn("figure1-activity", "Disease activity at follow-up by trough-level quartile", caption, figure)
+
+
+def _trough_scatter(
+    patients: pd.DataFrame,
+    results: Results,
+    outcome: ContinuousComparison | None,
+    formatter: Formatter,
+) -> _Drawn | None:
+    from matplotlib.figure import Figure as MplFigure
+
+    if outcome is None or "das28_esr" not in patients.columns:
+        return None
+    data = patients[["trough_level", "das28_esr"]].dropna()
+    dense = len(data) > RASTERIZE_ABOVE
+    figure = MplFigure(figsize=(TEXT_WIDTH_IN * 0.72, 3.0), layout="constrained")
+    ax = figure.subplots()
+    ax.scatter(
+        data["trough_level"],
+        data["das28_esr"],
+        s=3 if dense else 18,
+        facecolor="#26456e",
+        edgecolor="none" if dense else "white",
+        linewidth=0.5,
+        alpha=0.3 if dense else 0.9,
+        zorder=3,
+        rasterized=dense,
+    )
+    x_high = float(data["trough_level"].max()) if len(data) else 1.0
+    ax.set_xlim(0, max(x_high, max(results.cutpoints)) * 1.05)
+    ax.set_ylim(bottom=0)
+    edges = (0.0, *results.cutpoints, ax.get_xlim()[1])
+    for cut in results.cutpoints:
+        ax.axvline(cut, color="#7f7f7f", linewidth=0.7, linestyle=(0, (2, 2)), zorder=1)
+    for stratum, low, high in zip(results.strata, edges[:-1], edges[1:]):
+        ax.text((low + high) / 2, 1.0, stratum.label, transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel("Trough level (µg/mL)")
+    ax.set_ylabel(f"{outcome.label} at follow-up")
+    ax.grid(axis="y", color="#d9d9d9", linewidth=0.5)
+    ax.set_axisbelow(True)
+    _format_ticks(ax, formatter, axis="both")
+    spearman = outcome.spearman
+    correlation = (
+        f"Spearman ρ = {formatter.rho(spearman.rho)}{formatter.list_separator}"
+        f"{formatter.p_equation(spearman.p_value)} (n = {spearman.n})"
+        if spearman is not None
+        else "Spearman correlation not computed"
+    )
+    cuts = formatter.join([formatter.measure(cut, "trough_level") for cut in results.cutpoints])
+    caption = (
+        f"One point per analysed patient. {correlation}. "
+        f"Dotted lines: quartile cut points ({cuts} µg/mL; each quartile includes its upper cut point)."
+    )
+    return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure)
+
+
+def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Formatter) -> _Drawn | None:
+    from matplotlib.figure import Figure as MplFigure
+    from matplotlib.patches import Patch
+
+    counts = {category: np.asarray(row, dtype=float) for category, row in zip(eular.categories, eular.counts)}
+    order = [c for c in EULAR_ORDER if c in counts] + [c for c in eular.categories if c not in EULAR_ORDER]
+    totals = np.sum([counts[c] for c in order], axis=0)
+    shares = {c: np.divide(100.0 * counts[c], totals, out=np.zeros_like(totals), where=totals > 0) for c in order}
+    labels = [stratum.label for stratum in results.strata]
+    figure = MplFigure(figsize=(TEXT_WIDTH_IN * 0.72, 2.9), layout="constrained")
+    ax = figure.subplots()
+    positions = np.arange(len(labels))
+    # Best response at the bottom, so the bars read like a rising share of good responders.
+    bottom = np.zeros(len(labels))
+    for category in reversed(order):
+        ax.bar(
+            positions,
+            shares[category],
+            bottom=bottom,
+            width=0.62,
+            color=EULAR_COLOURS.get(category, "#bdbdbd"),
+            hatch=EULAR_HATCH.get(category, ""),
+            edgecolor="white",
+            hatchcolor=_tint(EULAR_COLOURS.get(category, "#bdbdbd"), 0.35),
+            linewidth=0.6,
+            label=category,
+        )
+        for x, share, base in zip(positions, shares[category], bottom):
+            if share >= 9:
+                ax.text(
+                    x,
+                    base + share / 2,
+                    f"{formatter.percent(share)}%",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color=EULAR_TEXT.get(category, INK),
+                    bbox={"boxstyle": "square,pad=0.12", "facecolor": EULAR_COLOURS.get(category, "#bdbdbd"), "edgecolor": "none"},
+                )
+        bottom = bottom + shares[category]
+    ax.set_xticks(positions, [f"{label}\n{_n_equals(int(total))}" for label, total in zip(labels, totals)])
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylim(0, 100)
+    ax.set_yticks([0, 25, 50, 75, 100])
+    ax.yaxis.set_major_formatter(formatter.tick_formatter(0))
+    ax.set_ylabel("Patients in quartile (%)")
+    ax.set_xlabel("Trough-level quartile (Q1 lowest)")
+    handles = [
+        Patch(
+            facecolor=EULAR_COLOURS.get(c, "#bdbdbd"),
+            hatch=EULAR_HATCH.get(c, ""),
+            edgecolor="white",
+            hatchcolor=_tint(EULAR_COLOURS.get(c, "#bdbdbd"), 0.35),
+            label=c.capitalize(),
+        )
+        for c in order  # top to bottom, as the bands are stacked
+    ]
+    ax.legend(handles=handles, title="EULAR response", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              alignment="left", title_fontsize=8)
+    caption = (
+        f"Percentages of the patients in each quartile (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {formatter.p_equation(eular.test.p_value)}."
+    )
+    return _Drawn("figure3-eular", "EULAR response by trough-level quartile", caption, figure)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _register_fonts() -> None:
+    from matplotlib import font_manager
+
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for file_name in FONT_FILES:
+        path = templates_dir() / "fonts" / file_name
+        if str(path) not in known:
+            font_manager.fontManager.addfont(str(path))
+
+
+def _format_ticks(ax: Axes, formatter: Formatter, axis: str) -> None:
+    """Tick labels through the report's Formatter, with as few decimals as the tick step needs."""
+    axes = {"x": [ax.xaxis], "y": [ax.yaxis], "both": [ax.xaxis, ax.yaxis]}[axis]
+    for which in axes:
+        ticks = which.get_majorticklocs()
+        which.set_major_formatter(formatter.tick_formatter(_decimals_needed(ticks)))
+
+
+def _decimals_needed(ticks: np.ndarray) -> int:
+    for decimals in range(0, 4):
+        if np.allclose(ticks, np.round(ticks, decimals), atol=1e-9):
+            return decimals
+    return 3
+
+
+def _tint(colour: str, amount: float) -> str:
+    """``colour`` mixed with white: amount 0 keeps it, 1 gives white."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    rgb = np.asarray(to_rgb(colour))
+    return to_hex(rgb + (1.0 - rgb) * amount)
+
+
+def _n_equals(n: int) -> str:
+    return f"n = {n}"

@@ -1,0 +1,366 @@
+"""The report's prose, written from the results: structured abstract, Methods and Conclusions.
+
+Everything returned is plain text with every number already written by the Formatter; escaping is the
+template's job. The Conclusions follow guardrails: an observational cohort supports "associated with",
+never a causal verb; a test above ``ALPHA`` is reported plainly as no significant difference; a direction
+is stated only when a trend test or Spearman's ρ is significant, and then from the sign of that statistic;
+the conclusions name nothing the tables do not show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reportgen.model import CategoricalComparison, ContinuousComparison, Results, TestResult
+
+if TYPE_CHECKING:
+    from reportgen.formatting import Formatter
+
+ALPHA = 0.05
+# Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
+ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
+ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A headed block of prose; ``items`` are shown as a list after the paragraphs."""
+
+    heading: str
+    paragraphs: tuple[str, ...]
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StructuredAbstract:
+    title: str
+    sections: tuple[Section, ...]  # Background, Objectives, Methods, Results, Conclusions
+    character_count: int  # headings, text and spaces; the title is entered separately in submission systems
+    character_limit: int
+    warning: str | None
+
+    @property
+    def over_limit(self) -> bool:
+        return self.character_count > self.character_limit
+
+    def body(self) -> str:
+        return abstract_body(self.sections)
+
+    def as_text(self) -> str:
+        """What abstract.txt holds: the title, a blank line, then one paragraph per section."""
+        # Submission forms mangle no-break spaces; the count is the same with plain ones.
+        return f"{self.title}\n\n{self.body()}\n".replace("\u00a0", " ")
+
+
+@dataclass(frozen=True)
+class Narrative:
+    abstract: StructuredAbstract
+    methods: tuple[Section, ...]
+    conclusions: tuple[str, ...]
+
+
+def write_narrative(results: Results, formatter: Formatter) -> Narrative:
+    return Narrative(
+        abstract=write_abstract(results, formatter),
+        methods=write_methods(results, formatter),
+        conclusions=write_conclusions(results, formatter, with_numbers=True),
+    )
+
+
+# --- abstract ----------------------------------------------------------------------------------
+
+
+def abstract_body(sections: tuple[Section, ...]) -> str:
+    return "\n".join(f"{section.heading}: {' '.join(section.paragraphs)}" for section in sections)
+
+
+def write_abstract(results: Results, formatter: Formatter) -> StructuredAbstract:
+    month = results.cohort.follow_up_month
+    sections = (
+        Section(
+            "Background",
+            (
+                "Serum levels of TNF inhibitors have been associated with clinical response in rheumatoid "
+                "arthritis (RA); less is known for tocilizumab (TCZ), an anti-IL-6 receptor antibody.",
+            ),
+        ),
+        Section(
+            "Objectives",
+            (f"To evaluate the association between TCZ serum trough levels and disease activity after {month} months of treatment.",),
+        ),
+        Section("Methods", (_abstract_methods(results, formatter),)),
+        Section("Results", _abstract_results(results, formatter)),
+        Section("Conclusions", write_conclusions(results, formatter, with_numbers=False)),
+    )
+    count = len(abstract_body(sections))
+    limit = results.study.abstract_character_limit
+    warning = None
+    if count > limit:
+        warning = (
+            f"The abstract has {count} characters, {count - limit} over the limit of {limit} "
+            "(spaces and headings included): shorten it before submitting."
+        )
+    return StructuredAbstract(results.study.title, sections, count, limit, warning)
+
+
+def _abstract_methods(results: Results, formatter: Formatter) -> str:
+    cohort = results.cohort
+    month = cohort.follow_up_month
+    outcomes = {o.variable: o for o in results.outcomes}
+    indices = [outcomes[v].label for v in ACTIVITY_INDICES if v in outcomes]
+    continuous_test = _first_test(results.outcomes)
+    tests = [formatter.test_name(continuous_test)] if continuous_test else []
+    tests.append(formatter.test_name(results.eular_response.test.test) + " (EULAR response)")
+    extras = []
+    if any(o.trend is not None for o in results.outcomes):
+        extras.append(formatter.test_name("jonckheere-terpstra"))
+    if any(o.spearman is not None for o in results.outcomes):
+        extras.append(formatter.test_name("spearman"))
+    extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
+    return (
+        f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
+        f"({_and(indices)}) and EULAR response were assessed at baseline and at month {month}; "
+        f"the last observation was carried forward for {_patients(cohort.n_locf)} without a month-{month} visit. "
+        f"Patients with a trough level were grouped into quartiles of that level "
+        f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {_and(tests)}{extra}."
+    )
+
+
+def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    cohort = results.cohort
+    sizes = "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in results.strata)
+    first = (
+        f"Of {cohort.n_included} patients, {cohort.n_analysed} had a trough level and were analysed by quartile: {sizes}."
+    )
+    sentences = [first]
+    outcomes = {o.variable: o for o in results.outcomes}
+    month = cohort.follow_up_month
+    for variable in ABSTRACT_OUTCOMES:
+        outcome = outcomes.get(variable)
+        if outcome is None:
+            continue
+        by_quartile = "; ".join(
+            f"{s.label} {formatter.mean_sd(g, outcome.variable)}" for s, g in zip(results.strata, outcome.groups)
+        )
+        sentences.append(f"{_label_with_unit(outcome)} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
+    eular = results.eular_response
+    rows = "; ".join(
+        f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
+    )
+    labels = "/".join(s.label for s in results.strata)
+    sentences.append(f"EULAR response, patients in {labels}: {rows} ({formatter.p_equation(eular.test.p_value)}).")
+    das28 = outcomes.get("das28_esr")
+    if das28 is not None and das28.spearman is not None:
+        sentences.append(
+            f"Spearman correlation of trough level with {das28.label}: ρ = {formatter.rho(das28.spearman.rho)} "
+            f"({formatter.p_equation(das28.spearman.p_value)})."
+        )
+    return (" ".join(sentences),)
+
+
+# --- methods -----------------------------------------------------------------------------------
+
+
+def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
+    cohort = results.cohort
+    month = cohort.follow_up_month
+    n = formatter.number
+    patients = Section(
+        "Patients and follow-up",
+        (
+            f"{cohort.n_included} patients were included. {cohort.n_analysed} had a trough level and were compared "
+            f"across quartiles; {_patients(cohort.n_no_level)} without any level "
+            f"{'is' if cohort.n_no_level == 1 else 'are'} described in Table 1 but not compared.",
+            f"Disease activity was assessed at baseline (month 0) and at month {month}. When the month-{month} visit "
+            f"was missing, the last post-baseline visit at or before month {month} was carried forward (LOCF), "
+            f"with all components taken from that same visit and the indices recomputed; a patient without any "
+            f"post-baseline visit carried the baseline forward (no change, EULAR response none). Visits after "
+            f"month {month} were not used. LOCF applied to {_patients(cohort.n_locf)}, listed in the Appendix.",
+        ),
+    )
+    indices = Section(
+        "Disease-activity indices",
+        ("Indices were computed per visit at full precision and rounded only for display:",),
+        (
+            f"DAS28-ESR = {n(0.56)}·√TJC28 + {n(0.28)}·√SJC28 + {n(0.70)}·ln(ESR) + {n(0.014, 3)}·PtGA, "
+            "with ESR in mm/h and the patient global assessment (PtGA) on a 0–100 mm visual analogue scale.",
+            f"DAS28-CRP = {n(0.56)}·√TJC28 + {n(0.28)}·√SJC28 + {n(0.36)}·ln(CRP + 1) + {n(0.014, 3)}·PtGA + {n(0.96)}, "
+            "with CRP in mg/L.",
+            "CDAI = TJC28 + SJC28 + PtGA + EGA, with both global assessments (patient, evaluator) in cm (0–10).",
+            "SDAI = CDAI + CRP, with CRP in mg/dL.",
+            f"ΔDAS28 = baseline DAS28-ESR − follow-up DAS28-ESR. EULAR response (good, moderate, none) from the "
+            f"follow-up DAS28-ESR and ΔDAS28, both rounded to 2 decimals (good: ΔDAS28 > {n(1.2, 1)} and DAS28 ≤ {n(3.2, 1)}; "
+            f"none: ΔDAS28 ≤ {n(0.6, 1)}, or ΔDAS28 ≤ {n(1.2, 1)} with DAS28 > {n(5.1, 1)}; moderate otherwise).",
+        ),
+    )
+    quartiles = Section(
+        "Trough-level quartiles",
+        (
+            f"Trough levels (µg/mL) were measured just before an infusion. Each patient's level was the one measured "
+            f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
+            f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
+            f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
+            f"Quartile sizes: {_and([f'{s.label} {s.n}' for s in results.strata])}.",
+        ),
+    )
+    statistics = Section(
+        "Statistical analysis",
+        (
+            "Continuous variables are summarised as mean ± SD and median [interquartile range], categorical "
+            "variables as n (%). Tests are two-sided; p < "
+            f"{formatter.number(ALPHA, 2)} is called significant, and p-values are not adjusted for the number "
+            "of variables tested. The test for each comparison and why it was chosen:",
+        ),
+        _decision_items(results),
+    )
+    return patients, indices, quartiles, statistics
+
+
+def _decision_items(results: Results) -> tuple[str, ...]:
+    """One line per distinct decision record, naming the variables it covers (records repeat per variable)."""
+    labelled: list[tuple[str, TestResult]] = []
+    for comparison in (*results.baseline, *results.outcomes):
+        labelled.append((comparison.label, comparison.test))
+        if isinstance(comparison, ContinuousComparison) and comparison.trend is not None:
+            labelled.append((comparison.label, comparison.trend))
+    labelled.append((results.eular_response.label, results.eular_response.test))
+    labelled.extend((c.label, c.test) for c in results.activity_categories)
+    grouped: dict[str, list[str]] = {}
+    for label, test in labelled:
+        decision = test.decision.strip() or f"{test.test} (no decision record)"
+        names = grouped.setdefault(decision, [])
+        if label not in names:
+            names.append(label)
+    return tuple(f"{_and(labels)}: {decision}" for decision, labels in grouped.items())
+
+
+# --- conclusions -------------------------------------------------------------------------------
+
+
+def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: bool) -> tuple[str, ...]:
+    """Guardrailed sentences; ``with_numbers`` adds the p-values (the abstract's version leaves them out)."""
+    outcomes = [o for o in results.outcomes if o.variable != "delta_das28"]
+    lower: list[str] = []
+    higher: list[str] = []
+    undirected: list[str] = []
+    not_significant: list[str] = []
+    for outcome in outcomes:
+        quoted = outcome.label + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
+        direction = trend_direction(outcome)
+        if _significant(outcome.test.p_value):
+            {-1: lower, 1: higher, 0: undirected}[direction].append(quoted)
+        else:
+            not_significant.append(
+                outcome.label + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
+            )
+    sentences: list[str] = []
+    if lower:
+        sentences.append(f"Higher trough levels were associated with lower {_and(lower)} at follow-up.")
+    if higher:
+        sentences.append(f"Higher trough levels were associated with higher {_and(higher)} at follow-up.")
+    if undirected:
+        sentences.append(
+            f"{_capital(_and(undirected))} differed across quartiles, without a significant monotonic trend with trough level."
+        )
+    if not_significant:
+        sentences.append(
+            f"No statistically significant difference across quartiles was found for {_and(not_significant)}."
+        )
+    sentences.append(_eular_conclusion(results.eular_response, results, formatter, with_numbers))
+    smallest = min((s.n for s in results.strata), default=0)
+    largest = max((s.n for s in results.strata), default=0)
+    caveat = (
+        f"This is an observational cohort of {results.cohort.n_analysed} analysed patients: the associations do not "
+        "show that raising trough levels would lower disease activity"
+    )
+    if smallest < 20:
+        caveat += f", and with {smallest} to {largest} patients per quartile the estimates are imprecise"
+    sentences.append(caveat + ".")
+    return tuple(sentences)
+
+
+def trend_direction(outcome: ContinuousComparison) -> int:
+    """−1 or +1 when a significant trend test or Spearman ρ gives a direction with trough level, else 0."""
+    if outcome.trend is not None and _significant(outcome.trend.p_value) and outcome.trend.statistic:
+        return -1 if outcome.trend.statistic < 0 else 1
+    spearman = outcome.spearman
+    if spearman is not None and _significant(spearman.p_value) and spearman.rho:
+        return -1 if spearman.rho < 0 else 1
+    return 0
+
+
+def _evidence(outcome: ContinuousComparison, formatter: Formatter) -> str:
+    parts = [formatter.p_equation(outcome.test.p_value)]
+    if outcome.trend is not None:
+        parts.append("trend " + formatter.p_equation(outcome.trend.p_value))
+    if outcome.spearman is not None:
+        parts.append(f"ρ = {formatter.rho(outcome.spearman.rho)}")
+    return "; ".join(parts)
+
+
+def _eular_conclusion(
+    eular: CategoricalComparison, results: Results, formatter: Formatter, with_numbers: bool
+) -> str:
+    p = f" ({formatter.p_equation(eular.test.p_value)})" if with_numbers else ""
+    if not _significant(eular.test.p_value):
+        return f"EULAR response did not differ significantly across quartiles{p}."
+    sentence = f"The distribution of EULAR response differed across quartiles{p}"
+    if "good" in eular.categories and results.strata:
+        good = eular.counts[eular.categories.index("good")]
+        totals = [sum(column) for column in zip(*eular.counts)]
+        first, last = results.strata[0].label, results.strata[-1].label
+        if totals[0] and totals[-1]:
+            sentence += (
+                f": a good response in {good[0]} of {totals[0]} patients in {first} "
+                f"and {good[-1]} of {totals[-1]} in {last}"
+            )
+    return sentence + "."
+
+
+# --- small phrases -----------------------------------------------------------------------------
+
+
+def _cutpoint_phrase(results: Results, formatter: Formatter) -> str:
+    cuts = formatter.join([formatter.measure(c, "trough_level") for c in results.cutpoints])
+    origin = (
+        "given in the study sheet"
+        if results.cutpoints_given
+        else "computed as the 25th, 50th and 75th percentiles of the analysed patients' levels, linear interpolation"
+    )
+    return f"{cuts} µg/mL, {origin}"
+
+
+def _interval_chain(results: Results, formatter: Formatter) -> str:
+    """'Q1 ≤ 4.20 < Q2 ≤ 11.30 < Q3 ≤ 18.50 < Q4'."""
+    parts = [results.strata[0].label] if results.strata else []
+    for cut, stratum in zip(results.cutpoints, results.strata[1:]):
+        parts.append(f"≤ {formatter.measure(cut, 'trough_level')} < {stratum.label}")
+    return " ".join(parts)
+
+
+def _label_with_unit(outcome: ContinuousComparison) -> str:
+    return f"{outcome.label} ({outcome.unit})" if outcome.unit else outcome.label
+
+
+def _first_test(comparisons: tuple[ContinuousComparison, ...]) -> str | None:
+    return comparisons[0].test.test if comparisons else None
+
+
+def _significant(p: float | None) -> bool:
+    return p is not None and p < ALPHA
+
+
+def _patients(count: int) -> str:
+    return f"{count} patient" if count == 1 else f"{count} patients"
+
+
+def _and(items: list[str]) -> str:
+    """Plain-language list joining for words (numbers are joined by ``Formatter.join``)."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,710 @@
+"""Render the report's HTML: build a view model of finished strings in Python, then fill the templates.
+
+The templates (``templates/`` or a user's ``--templates`` folder first) hold layout only: every number
+arrives already written by the Formatter, every table arrives as rows of cells, so a template never
+computes, formats, or branches on a type. One Jinja environment is built here, in ``make_environment``:
+sandboxed (a user's template cannot reach Python internals), autoescape on for every template (workbook
+text such as titles, patient ids and withdrawal reasons is untrusted), ``StrictUndefined`` (a typo in a
+template is an error, not a blank), filters from the Formatter. The HTML is one self-contained file:
+CSS inline, fonts as ``data:`` URIs, figures as inline SVG.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from markupsafe import Markup
+
+from reportgen.errors import BuildError, UsageError
+from reportgen.model import (
+    BuildInfo,
+    CarriedForward,
+    CategoricalComparison,
+    ContinuousComparison,
+    Derived,
+    Figure,
+    Problem,
+    PublishedCheck,
+    RenderedReport,
+    Results,
+    Stratum,
+)
+from reportgen.narrative import Narrative, Section, write_narrative
+from reportgen.resources import templates_dir
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from reportgen.formatting import Formatter
+
+REPORT_TEMPLATE = "report.html.j2"
+CARRIED_FORWARD_LISTED_UP_TO = 50
+SHORT_TITLE_CHARACTERS = 70
+HASH_DIGITS = 12
+# Categories shown alone on a binary Table 1 row (the other one is implied); name shown for the row.
+POSITIVE_CATEGORIES = {"yes": None, "true": None, "positive": None, "f": "Female", "female": "Female"}
+FONT_FACES = (  # file in templates/fonts, CSS weight, CSS style
+    ("ReportgenSerif-Regular.otf", 400, "normal"),
+    ("ReportgenSerif-Bold.otf", 700, "normal"),
+    ("ReportgenSerif-Italic.otf", 400, "italic"),
+    ("ReportgenSerif-BoldItalic.otf", 700, "italic"),
+)
+
+
+# --- the view model --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    lines: tuple[str, ...] = ()  # further lines in smaller type (e.g. median [IQR], stratum range, n)
+    tag: str = "td"  # "th" for headers
+    scope: str = ""  # "col" | "row" | "colgroup" for headers
+    classes: str = ""  # "num", "stub", "indent", "group"
+    colspan: int = 1
+    rowspan: int = 1
+    mark: str = ""  # footnote letter
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[Cell, ...]
+    classes: str = ""
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    rows: tuple[Row, ...]
+    classes: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+    mark: str = ""  # the footnote letter used in the table, if any
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    number: int
+    title: str
+    head: tuple[Row, ...]
+    groups: tuple[RowGroup, ...]
+    notes: tuple[Note, ...]
+    classes: str = ""
+
+
+@dataclass(frozen=True)
+class FigureView:
+    id: str
+    number: int
+    title: str
+    caption: str
+    svg: Markup
+
+
+@dataclass(frozen=True)
+class TitleBlock:
+    title: str
+    short_title: str
+    authors: str
+    institution: str
+    build_date: str
+    source_name: str
+    source_hash: str
+    version: str
+
+
+@dataclass(frozen=True)
+class AbstractView:
+    sections: tuple[Section, ...]
+    character_count: str
+    character_limit: str
+    warning: str  # empty when within the limit
+
+
+@dataclass(frozen=True)
+class PublishedView:
+    table: Table
+    findings: tuple[str, ...]
+    source_name: str
+
+
+@dataclass(frozen=True)
+class CarriedForwardView:
+    summary: str
+    table: Table | None  # None when the list is too long to print
+
+
+@dataclass(frozen=True)
+class Meta:
+    title: str
+    author: str
+    created: str  # W3C date-time; WeasyPrint takes the PDF's dates from these
+    modified: str
+    generator: str
+    language: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    meta: Meta
+    title: TitleBlock
+    abstract: AbstractView
+    methods: tuple[Section, ...]
+    results_intro: str
+    tables: tuple[Table, ...]
+    figures: tuple[FigureView, ...]
+    conclusions: tuple[str, ...]
+    published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
+    warnings: tuple[str, ...]
+    carried_forward: CarriedForwardView
+    software: Table
+    font_faces: Markup
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def render_report(
+    *,
+    results: Results,
+    derived: Derived,
+    figures: tuple[Figure, ...],
+    published: PublishedCheck | None,
+    info: BuildInfo,
+    warnings: tuple[Problem, ...],
+    formatter: Formatter,
+    templates: Path | None,
+) -> RenderedReport:
+    """HTML of the whole report plus the abstract as plain text (abstract.txt)."""
+    narrative = write_narrative(results, formatter)
+    view = build_view(
+        results=results,
+        narrative=narrative,
+        figures=figures,
+        published=published,
+        info=info,
+        warnings=warnings,
+        formatter=formatter,
+    )
+    environment = make_environment(formatter, templates)
+    try:
+        html = environment.get_template(REPORT_TEMPLATE).render(report=view)
+    except Exception as error:  # a user's template may fail in any way; name it, never a traceback
+        import jinja2
+
+        if not isinstance(error, jinja2.TemplateError):
+            raise
+        where = f" ({error.name}, line {error.lineno})" if isinstance(error, jinja2.TemplateSyntaxError) else ""
+        raise BuildError(f"the report template could not be rendered{where}: {error.message}") from None
+    return RenderedReport(html=html, abstract_text=narrative.abstract.as_text())
+
+
+def make_environment(formatter: Formatter, templates: Path | None = None) -> jinja2.Environment:
+    """The one Jinja environment: user templates first, then the built-in ones."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    search = [templates_dir()]
+    if templates is not None:
+        if not templates.is_dir():
+            raise UsageError(f"--templates {templates}: no such folder")
+        search.insert(0, templates)
+    # FileSystemLoader refuses names that climb out of its folders ("../x"), so a template can only
+    # include or extend files inside the template folders.
+    environment = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(path) for path in search], encoding="utf-8", followlinks=False),
+        autoescape=True,  # select_autoescape() would leave *.j2 unescaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(formatter.filters())
+    return environment
+
+
+# --- building the view -------------------------------------------------------------------------
+
+
+def build_view(
+    *,
+    results: Results,
+    narrative: Narrative,
+    figures: tuple[Figure, ...],
+    published: PublishedCheck | None,
+    info: BuildInfo,
+    warnings: tuple[Problem, ...],
+    formatter: Formatter,
+) -> ReportView:
+    study = results.study
+    stamp = info.build_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    tables = [
+        baseline_table(results, formatter),
+        outcome_table(results, formatter),
+        eular_table(results, formatter),
+    ]
+    if results.activity_categories:
+        tables.append(activity_table(results, formatter, number=len(tables) + 1))
+    published_views: tuple[PublishedView, ...] = ()
+    if published is not None:
+        published_views = (published_view(published, number=len(tables) + 1),)
+    return ReportView(
+        meta=Meta(
+            title=study.title,
+            author=study.authors,
+            created=stamp,
+            modified=stamp,
+            generator=f"reportgen {info.version}",
+            language="en",
+        ),
+        title=TitleBlock(
+            title=study.title,
+            short_title=_shorten(study.title, SHORT_TITLE_CHARACTERS),
+            authors=study.authors,
+            institution=study.institution,
+            build_date=info.build_time.strftime("%Y-%m-%d %H:%M UTC"),
+            source_name=info.source_name,
+            source_hash=info.source_sha256[:HASH_DIGITS],
+            version=info.version,
+        ),
+        abstract=AbstractView(
+            sections=narrative.abstract.sections,
+            character_count=formatter.integer(narrative.abstract.character_count),
+            character_limit=formatter.integer(narrative.abstract.character_limit),
+            warning=narrative.abstract.warning or "",
+        ),
+        methods=narrative.methods,
+        results_intro=_results_intro(results, formatter),
+        tables=tuple(tables),
+        figures=tuple(
+            FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
+            for f in figures
+        ),
+        conclusions=narrative.conclusions,
+        published=published_views,
+        warnings=tuple(problem.sentence() for problem in warnings),
+        carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
+        software=software_table(info),
+        font_faces=font_faces(),
+    )
+
+
+def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
+    """'Q2' over '(4.20, 11.30]' over 'n = 7': the interval closed on the right, as the strata are."""
+    low = None if stratum.lower is None else formatter.measure(stratum.lower, "trough_level")
+    high = None if stratum.upper is None else formatter.measure(stratum.upper, "trough_level")
+    if low is None and high is None:
+        interval = "all levels"
+    elif low is None:
+        interval = f"≤ {high}"
+    elif high is None:
+        interval = f"> {low}"
+    else:
+        interval = f"({low}{formatter.list_separator}{high}]"
+    return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), tag="th", scope="col", classes="num")
+
+
+class _Footnotes:
+    """Assigns letters to the tests named in a table, in order of first use."""
+
+    def __init__(self, formatter: Formatter) -> None:
+        self._formatter = formatter
+        self._letters: dict[str, str] = {}
+
+    def mark(self, test: str, purpose: str) -> str:
+        key = f"{test}|{purpose}"
+        if key not in self._letters:
+            self._letters[key] = "abcdefghijklmnopqrstuvwxyz"[len(self._letters)]
+        return self._letters[key]
+
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(
+            Note(f"{self._formatter.test_name(key.split('|')[0])} {key.split('|')[1]}.", mark=letter)
+            for key, letter in self._letters.items()
+        )
+
+
+def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Sequence[Cell]) -> tuple[Row, ...]:
+    n_strata = len(results.strata)
+    first = Row(
+        (
+            Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
+            Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
+            Cell("Trough-level quartile (µg/mL)", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
+            *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
+        )
+    )
+    second = Row(tuple(stratum_header(s, formatter) for s in results.strata))
+    return first, second
+
+
+def _p_cell(p: float | None, mark: str, formatter: Formatter) -> Cell:
+    return Cell(formatter.p_value(p), classes="num p", mark=mark if p is not None else "")
+
+
+def baseline_table(results: Results, formatter: Formatter) -> Table:
+    notes = _Footnotes(formatter)
+    groups: list[RowGroup] = []
+    for comparison in results.baseline:
+        if isinstance(comparison, ContinuousComparison):
+            groups.append(RowGroup((_continuous_row(comparison, formatter, notes),)))
+        else:
+            groups.append(RowGroup(_categorical_rows(comparison, formatter, notes)))
+    head = _quartile_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
+    return Table(
+        id="table-1",
+        number=1,
+        title="Baseline characteristics, all included patients and by trough-level quartile",
+        head=head,
+        groups=tuple(groups),
+        notes=(
+            Note(
+                "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
+            "patients with a known value in each column. Quartile columns hold the analysed patients; "
+                f"{_patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
+            ),
+            *notes.notes(),
+        ),
+    )
+
+
+def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes) -> Row:
+    variable = comparison.variable
+    label = f"{comparison.label} ({comparison.unit})" if comparison.unit else comparison.label
+    summaries = (comparison.overall, *comparison.groups)
+    return Row(
+        (
+            Cell(label, tag="th", scope="row", classes="stub"),
+            *(
+                Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num")
+                for s in summaries
+            ),
+            _p_cell(comparison.test.p_value, notes.mark(comparison.test.test, "across quartiles"), formatter),
+        )
+    )
+
+
+def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, notes: _Footnotes) -> tuple[Row, ...]:
+    overall_total = sum(comparison.overall)
+    column_totals = [sum(column) for column in zip(*comparison.counts)] if comparison.counts else []
+    mark = notes.mark(comparison.test.test, "across quartiles")
+
+    def cells(index: int) -> tuple[Cell, ...]:
+        return (
+            Cell(formatter.n_percent(comparison.overall[index], overall_total), classes="num"),
+            *(
+                Cell(formatter.n_percent(count, total), classes="num")
+                for count, total in zip(comparison.counts[index], column_totals)
+            ),
+        )
+
+    positive = _positive_category(comparison.categories)
+    if positive is not None:
+        index, name = positive
+        label = f"{name or comparison.label}, n (%)"
+        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test.p_value, mark, formatter))),)
+    width = 1 + len(column_totals)
+    header = Row(
+        (
+            Cell(f"{comparison.label}, n (%)", tag="th", scope="row", classes="stub"),
+            *(Cell("", classes="num") for _ in range(width)),
+            _p_cell(comparison.test.p_value, mark, formatter),
+        )
+    )
+    rows = [header]
+    for index, category in enumerate(comparison.categories):
+        rows.append(Row((Cell(str(category), tag="th", scope="row", classes="stub indent"), *cells(index), Cell("", classes="num"))))
+    return tuple(rows)
+
+
+def _positive_category(categories: tuple[str, ...]) -> tuple[int, str | None] | None:
+    """For a two-category variable such as yes/no or F/M, the category shown on a single row."""
+    if len(categories) != 2:
+        return None
+    for index, category in enumerate(categories):
+        key = str(category).strip().lower()
+        if key in POSITIVE_CATEGORIES:
+            return index, POSITIVE_CATEGORIES[key]
+    return None
+
+
+def outcome_table(results: Results, formatter: Formatter) -> Table:
+    notes = _Footnotes(formatter)
+    rows = []
+    for outcome in results.outcomes:
+        row = _continuous_row(outcome, formatter, notes)
+        trend = outcome.trend
+        trend_cell = (
+            _p_cell(trend.p_value, notes.mark(trend.test, "across the ordered quartiles"), formatter)
+            if trend is not None
+            else Cell(formatter.p_value(None), classes="num p")
+        )
+        rows.append(RowGroup((Row((*row.cells, trend_cell)),)))
+    head = _quartile_head(
+        results, formatter, "Measure at follow-up", (Cell("p", classes="num p"), Cell("p", lines=("trend",), classes="num p"))
+    )
+    month = results.cohort.follow_up_month
+    return Table(
+        id="table-2",
+        number=2,
+        title=f"Disease activity at month {month} by trough-level quartile",
+        head=head,
+        groups=tuple(rows),
+        notes=(
+            Note(
+                "Mean ± SD, with median [interquartile range] below. Follow-up values use the last observation "
+                f"carried forward for patients without a month-{month} visit."
+            ),
+            *notes.notes(),
+        ),
+    )
+
+
+def _count_table(
+    comparison: CategoricalComparison,
+    results: Results,
+    formatter: Formatter,
+    *,
+    number: int,
+    title: str,
+    with_row_view: bool,
+) -> Table:
+    categories = [str(c).capitalize() for c in comparison.categories]
+    column_totals = [sum(column) for column in zip(*comparison.counts)]
+    overall_total = sum(comparison.overall)
+    by_column = RowGroup(
+        (
+            Row((Cell("n (% of quartile)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+            *(
+                Row(
+                    (
+                        Cell(name, tag="th", scope="row", classes="stub indent"),
+                        Cell(formatter.n_percent(comparison.overall[i], overall_total), classes="num"),
+                        *(Cell(formatter.n_percent(c, t), classes="num") for c, t in zip(comparison.counts[i], column_totals)),
+                    )
+                )
+                for i, name in enumerate(categories)
+            ),
+        )
+    )
+    groups = [by_column]
+    if with_row_view:
+        groups.append(
+            RowGroup(
+                (
+                    Row((Cell("n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    *(
+                        Row(
+                            (
+                                Cell(name, lines=(f"n = {sum(comparison.counts[i])}",), tag="th", scope="row", classes="stub indent"),
+                                Cell("", classes="num"),
+                                *(Cell(formatter.n_percent(c, sum(comparison.counts[i])), classes="num") for c in comparison.counts[i]),
+                            )
+                        )
+                        for i, name in enumerate(categories)
+                    ),
+                ),
+                classes="second-view",
+            )
+        )
+    test = comparison.test
+    statistic = []
+    if test.statistic is not None and test.test == "chi-square":
+        statistic.append(f"χ² = {formatter.statistic(test.statistic)}")
+    if test.df is not None:
+        statistic.append(f"df = {formatter.integer(round(test.df))}")
+    statistic.append(formatter.p_equation(test.p_value))
+    if test.effect_size is not None and test.effect_size_name == "cramers-v":
+        statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}")
+    head = _quartile_head(results, formatter, comparison.label, ())
+    notes = [
+        Note(f"{formatter.test_name(test.test)} across quartiles: {'; '.join(statistic)}."),
+        Note("All patients: every included patient with a known value; quartile columns: analysed patients."),
+    ]
+    if with_row_view:
+        notes.insert(
+            1,
+            Note(
+            "Upper block: percentages of each quartile (columns add up to 100%). Lower block: percentages of each "
+            "response category (rows add up to 100%), the layout of the source abstract.")
+        )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=title,
+        head=head,
+        groups=tuple(groups),
+        notes=tuple(notes),
+        classes="counts",
+    )
+
+
+def eular_table(results: Results, formatter: Formatter) -> Table:
+    return _count_table(
+        results.eular_response,
+        results,
+        formatter,
+        number=3,
+        title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level quartile",
+        with_row_view=True,
+    )
+
+
+def activity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
+    """Disease-activity categories at follow-up, one block per index, percentages of each quartile."""
+    tables = [
+        _count_table(c, results, formatter, number=number, title="", with_row_view=False) for c in results.activity_categories
+    ]
+    groups = []
+    notes = []
+    for comparison, table in zip(results.activity_categories, tables):
+        header_row = Row((Cell(comparison.label, tag="th", scope="colgroup", classes="group", colspan=table.groups[0].rows[0].cells[0].colspan),))
+        groups.append(RowGroup((header_row, *table.groups[0].rows[1:])))
+        notes.append(Note(f"{comparison.label}: {table.notes[0].text}"))
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Disease-activity categories at month {results.cohort.follow_up_month} by trough-level quartile, n (% of quartile)",
+        head=_quartile_head(results, formatter, "Category", ()),
+        groups=tuple(groups),
+        notes=tuple(notes),
+    )
+
+
+def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
+    rows = tuple(
+        Row(
+            (
+                Cell(row.item, tag="th", scope="row", classes="stub"),
+                Cell(row.printed, classes="num"),
+                Cell(row.reproduced, classes="num"),
+                Cell("match" if row.match else "mismatch", classes="verdict " + ("match" if row.match else "mismatch")),
+                Cell(row.note),
+            ),
+            classes="" if row.match else "flagged",
+        )
+        for row in published.rows
+    )
+    head = (
+        Row(
+            (
+                Cell("Item", tag="th", scope="col", classes="stub"),
+                Cell("Printed", tag="th", scope="col", classes="num"),
+                Cell("Reproduced", tag="th", scope="col", classes="num"),
+                Cell("Verdict", tag="th", scope="col"),
+                Cell("Note", tag="th", scope="col"),
+            )
+        ),
+    )
+    table = Table(
+        id=f"table-{number}",
+        number=number,
+        title="Numbers printed in the abstract beside the numbers reproduced from the data",
+        head=head,
+        groups=(RowGroup(rows),),
+        notes=(Note("Reproduced values are rounded to the precision of the printed value."),),
+        classes="published",
+    )
+    return PublishedView(table=table, findings=published.consistency, source_name=published.source_name)
+
+
+def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: int) -> CarriedForwardView:
+    count = len(carried)
+    if count == 0:
+        return CarriedForwardView(summary=f"Every patient had a month-{follow_up_month} visit; nothing was carried forward.", table=None)
+    months: dict[int, int] = {}
+    for patient in carried:
+        months[patient.from_month] = months.get(patient.from_month, 0) + 1
+    by_month = "; ".join(f"from month {month}: {n}" for month, n in sorted(months.items()))
+    summary = f"{_patients(count)} carried forward to month {follow_up_month} ({by_month})."
+    if count > CARRIED_FORWARD_LISTED_UP_TO:
+        return CarriedForwardView(summary=summary + " The full list, with withdrawal reasons, is in results.json.", table=None)
+    table = Table(
+        id="table-carried-forward",
+        number=0,
+        title="Patients carried forward",
+        head=(
+            Row(
+                (
+                    Cell("Patient", tag="th", scope="col", classes="stub"),
+                    Cell("From month", tag="th", scope="col", classes="num"),
+                    Cell("Withdrawal reason", tag="th", scope="col"),
+                )
+            ),
+        ),
+        groups=(
+            RowGroup(
+                tuple(
+                    Row(
+                        (
+                            Cell(p.patient_id, tag="th", scope="row", classes="stub id"),
+                            Cell(str(p.from_month), classes="num"),
+                            Cell(p.withdrawal_reason or "not recorded", classes="reason"),
+                        )
+                    )
+                    for p in carried
+                )
+            ),
+        ),
+        notes=(),
+        classes="appendix",
+    )
+    return CarriedForwardView(summary=summary, table=table)
+
+
+def software_table(info: BuildInfo) -> Table:
+    rows = [("reportgen", info.version), *info.library_versions]
+    return Table(
+        id="table-software",
+        number=0,
+        title="Software",
+        head=(Row((Cell("Package", tag="th", scope="col", classes="stub"), Cell("Version", tag="th", scope="col"))),),
+        groups=(RowGroup(tuple(Row((Cell(name, tag="th", scope="row", classes="stub"), Cell(version))) for name, version in rows)),),
+        notes=(Note(f"Command: {' '.join(info.command_line)}"),) if info.command_line else (),
+        classes="appendix",
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def font_faces() -> Markup:
+    """@font-face rules with the shipped fonts as data: URIs, so neither browser nor PDF fetches anything."""
+    rules = []
+    folder = templates_dir() / "fonts"
+    for file_name, weight, style in FONT_FACES:
+        data = base64.b64encode((folder / file_name).read_bytes()).decode("ascii")
+        rules.append(
+            "@font-face { font-family: 'Reportgen Serif'; "
+            f"font-weight: {weight}; font-style: {style}; "
+            f"src: url(data:font/otf;base64,{data}) format('opentype'); }}"
+        )
+    return Markup("\n".join(rules) + "\n")
+
+
+def _results_intro(results: Results, formatter: Formatter) -> str:
+    cohort = results.cohort
+    sizes = "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in results.strata)
+    return (
+        f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
+        f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
+        f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    """A running-header title: whole words up to ``limit`` characters, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip(",;:") + "…"
+
+
+def _patients(count: int) -> str:
+    return f"{count} patient" if count == 1 else f"{count} patients"

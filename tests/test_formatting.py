@@ -1,0 +1,105 @@
+"""Number formatting: half-up rounding, decimals per measure, decimal comma, p-value style."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from reportgen.formatting import MINUS, Formatter, decimals_for
+from reportgen.model import StudyOptions, Summary
+
+DOT = Formatter(".")
+COMMA = Formatter(",")
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (5.625, 2, "5.63"),  # round() gives 5.62: half to even on the binary value
+        (2.675, 2, "2.68"),  # stored as 2.67499999...; judged on its decimal representation
+        (0.125, 2, "0.13"),
+        (1.005, 2, "1.01"),
+        (24.2424, 1, "24.2"),
+        (30.303, 1, "30.3"),
+        (4.4 - 3.2, 2, "1.20"),
+        (-2.675, 2, f"{MINUS}2.68"),
+        (-0.001, 2, "0.00"),  # no negative zero
+        (8, 0, "8"),
+        (123456.5, 0, "123457"),  # never a thousands separator
+    ],
+)
+def test_half_up(value: float, decimals: int, expected: str) -> None:
+    assert DOT.number(value, decimals) == expected
+
+
+def test_missing_values_show_a_dash() -> None:
+    assert DOT.number(None) == DOT.number(float("nan")) == DOT.p_value(None) == "\u2013"
+
+
+@pytest.mark.parametrize(
+    ("variable", "decimals"),
+    [("das28_esr", 2), ("cdai", 2), ("sdai", 2), ("sjc28", 2), ("esr_mm_h", 1), ("crp_mg_l", 2), ("age_years", 1),
+     ("das28_esr_baseline", 2), ("esr_mm_h_baseline", 1), ("unknown", 2)],
+)
+def test_decimals_per_measure(variable: str, decimals: int) -> None:
+    assert decimals_for(variable) == decimals
+
+
+@pytest.mark.parametrize(
+    ("p", "dot", "comma"),
+    [(0.00049, "<0.001", "<0,001"), (0.00095, "<0.001", "<0,001"), (0.001, "0.001", "0,001"),
+     (0.00636, "0.006", "0,006"), (0.0465, "0.047", "0,047"), (0.05, "0.050", "0,050"), (0.9996, ">0.999", ">0,999")],
+)
+def test_p_values(p: float, dot: str, comma: str) -> None:
+    assert DOT.p_value(p) == dot
+    assert COMMA.p_value(p) == comma
+
+
+def test_p_equation_reads_as_a_sentence() -> None:
+    assert DOT.p_equation(0.00636) == "p\u00a0=\u00a00.006"
+    assert COMMA.p_equation(0.0001) == "p\u00a0<\u00a00,001"
+
+
+def test_summaries() -> None:
+    summary = Summary(n=8, mean=4.455, sd=1.5, median=4.3, q1=3.1, q3=5.625)
+    assert DOT.mean_sd(summary, "das28_esr") == "4.46\u00a0±\u00a01.50"
+    assert COMMA.mean_sd(summary, "esr_mm_h") == "4,5\u00a0±\u00a01,5"
+    assert DOT.median_iqr(summary, "das28_esr") == "4.30 [3.10–5.63]"
+    assert DOT.median_iqr(Summary(n=3, median=0.1, q1=-1.2, q3=0.5), "delta_das28") == f"0.10 [{MINUS}1.20; 0.50]"
+    assert DOT.mean_sd(Summary(n=1, mean=2.0), "cdai") == "2.00"
+    assert DOT.mean_sd(Summary(n=0), "cdai") == "\u2013"
+    assert COMMA.n_percent(8, 33) == "8 (24,2)"
+    assert DOT.n_percent(0, 0) == "0 (\u2013)"
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, 1.25, 2.675, 5.625, -3.14159, 17.9, 1e-7, 99999.995, 123.456789])
+@pytest.mark.parametrize("decimals", [0, 1, 2, 3])
+def test_decimal_comma_round_trip(value: float, decimals: int) -> None:
+    text = COMMA.number(value, decimals)
+    assert "." not in text
+    assert COMMA.parse(text) == DOT.parse(DOT.number(value, decimals))
+    assert DOT.parse(DOT.number(value, decimals)) == Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), "ROUND_HALF_UP")
+
+
+def test_parse_refuses_a_decimal_point_under_a_comma_study() -> None:
+    with pytest.raises(ValueError):
+        COMMA.parse("1.5")
+
+
+def test_lists_of_numbers_never_split_on_a_decimal_comma() -> None:
+    assert COMMA.join(["4,20", "11,30", "18,50"]) == "4,20; 11,30 and 18,50"
+    assert DOT.join(["4.20", "11.30", "18.50"]) == "4.20, 11.30 and 18.50"
+
+
+def test_for_study_and_ticks() -> None:
+    formatter = Formatter.for_study(StudyOptions(decimal_separator=","))
+    assert formatter == COMMA
+    assert formatter.tick_formatter(1)(2.25, 0) == "2,3"
+    assert DOT.tick_formatter(0)(-2.0, 0) == f"{MINUS}2"
+
+
+def test_filters_are_the_formatter_methods() -> None:
+    filters = COMMA.filters()
+    assert filters["p_value"](0.00636) == "0,006"
+    assert set(filters) >= {"number", "measure", "p_value", "mean_sd", "median_iqr", "n_percent", "percent"}
