@@ -1,0 +1,257 @@
+"""Analyse stage: trough-level quartiles, Table 1, outcomes at follow-up, activity categories, EULAR response.
+
+``analyse(derived, study) -> Results`` is a pure function: no I/O, no number formatting. The
+statistics themselves live in ``reportgen.stats``; this module decides what is compared with what.
+
+Who is counted where:
+
+- *included*: every patient of the cohort (one row of ``Derived.patients``); the "overall" column of
+  every table and every ``overall`` summary is over included patients (with a known value).
+- *analysed*: included patients with a trough level; only they are placed in quartiles, compared across
+  quartiles, and correlated with the level.
+
+Quartiles: edges from the study's ``quartile_cutpoints`` when given, otherwise the 25th, 50th and 75th
+percentiles of the analysed patients' levels (linear interpolation, R type 7); intervals closed on the
+right, Q1 <= e1 < Q2 <= e2 < Q3 <= e3 < Q4. Edges that coincide stop the analysis (``AnalysisError``).
+
+Categorical variables list their categories in a fixed order; for the yes/no variables of Table 1 the
+first category ("female", "positive", "yes") is the one reported as a percentage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen import stats
+from reportgen.errors import AnalysisError
+from reportgen.model import (
+    CarriedForward,
+    CategoricalComparison,
+    CohortCounts,
+    ContinuousComparison,
+    Derived,
+    Results,
+    StudyOptions,
+    Stratum,
+)
+
+QUARTILE_LABELS = ("Q1", "Q2", "Q3", "Q4")
+ACTIVITY_CATEGORIES = ("remission", "low", "moderate", "high")
+EULAR_CATEGORIES = ("none", "moderate", "good")
+SIGNIFICANCE = 0.05  # omnibus p below which Dunn's pairwise comparisons are run
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """A continuous variable: its key in results, its column in ``Derived.patients``, label and unit."""
+
+    variable: str
+    column: str
+    label: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A categorical variable: categories in display order and how to read them from the patients."""
+
+    variable: str
+    label: str
+    categories: tuple[str, ...]
+    values: Callable[[pd.DataFrame], np.ndarray]  # one category (or None when unknown) per patient
+
+
+def _yes_no(column: str, yes: str, no: str) -> Callable[[pd.DataFrame], np.ndarray]:
+    def read(patients: pd.DataFrame) -> np.ndarray:
+        flags = patients[column].astype("boolean")
+        return np.where(flags.isna().to_numpy(), None, np.where(flags.fillna(False).to_numpy(dtype=bool), yes, no)).astype(object)
+
+    return read
+
+
+def _sex(patients: pd.DataFrame) -> np.ndarray:
+    sex = patients["sex"].astype(object).to_numpy()
+    return np.select([sex == "F", sex == "M"], ["female", "male"], default=None).astype(object)
+
+
+def _category_column(column: str) -> Callable[[pd.DataFrame], np.ndarray]:
+    def read(patients: pd.DataFrame) -> np.ndarray:
+        return patients[column].astype(object).to_numpy()
+
+    return read
+
+
+TABLE_1: tuple[Continuous | Categorical, ...] = (
+    Continuous("age_years", "age_years", "Age", "years"),
+    Categorical("sex", "Female", ("female", "male"), _sex),
+    Continuous("disease_duration_years", "disease_duration_years", "Disease duration", "years"),
+    Categorical("rf_positive", "RF positive", ("positive", "negative"), _yes_no("rf_positive", "positive", "negative")),
+    Categorical("acpa_positive", "ACPA positive", ("positive", "negative"), _yes_no("acpa_positive", "positive", "negative")),
+    Continuous("prior_biologics", "prior_biologics", "Prior biologics", ""),
+    Categorical("concomitant_mtx", "Concomitant methotrexate", ("yes", "no"), _yes_no("concomitant_mtx", "yes", "no")),
+    Continuous("das28_esr", "das28_esr_baseline", "DAS28-ESR", ""),
+    Continuous("cdai", "cdai_baseline", "CDAI", ""),
+    Continuous("sdai", "sdai_baseline", "SDAI", ""),
+    Continuous("tjc28", "tjc28_baseline", "Tender joint count (28)", ""),
+    Continuous("sjc28", "sjc28_baseline", "Swollen joint count (28)", ""),
+    Continuous("esr_mm_h", "esr_mm_h_baseline", "ESR", "mm/h"),
+    Continuous("crp_mg_l", "crp_mg_l_baseline", "CRP", "mg/L"),
+)
+
+OUTCOMES: tuple[Continuous, ...] = (
+    Continuous("das28_esr", "das28_esr", "DAS28-ESR", ""),
+    Continuous("das28_crp", "das28_crp", "DAS28-CRP", ""),
+    Continuous("cdai", "cdai", "CDAI", ""),
+    Continuous("sdai", "sdai", "SDAI", ""),
+    Continuous("sjc28", "sjc28", "Swollen joint count (28)", ""),
+    Continuous("tjc28", "tjc28", "Tender joint count (28)", ""),
+    Continuous("esr_mm_h", "esr_mm_h", "ESR", "mm/h"),
+    Continuous("crp_mg_l", "crp_mg_l", "CRP", "mg/L"),
+    Continuous("delta_das28", "delta_das28", "ΔDAS28-ESR (baseline − follow-up)", ""),
+)
+
+ACTIVITY: tuple[Categorical, ...] = (
+    Categorical("das28_esr_category", "DAS28-ESR disease activity", ACTIVITY_CATEGORIES, _category_column("das28_esr_category")),
+    Categorical("cdai_category", "CDAI disease activity", ACTIVITY_CATEGORIES, _category_column("cdai_category")),
+    Categorical("sdai_category", "SDAI disease activity", ACTIVITY_CATEGORIES, _category_column("sdai_category")),
+)
+
+EULAR = Categorical("eular_response", "EULAR response", EULAR_CATEGORIES, _category_column("eular_response"))
+
+
+def quartile_cutpoints(levels: np.ndarray, study: StudyOptions) -> tuple[tuple[float, float, float], bool]:
+    """The three quartile edges and whether the study sheet gave them; raises when edges coincide."""
+    given = study.quartile_cutpoints is not None
+    if given:
+        edges = tuple(float(edge) for edge in study.quartile_cutpoints)  # type: ignore[union-attr]
+    else:
+        edges = stats.percentile_edges(levels)
+    e1, e2, e3 = edges
+    if not (e1 < e2 < e3):
+        where = "the quartile_cutpoints of the study sheet" if given else "the 25th, 50th and 75th percentiles of the trough level"
+        raise AnalysisError(
+            f"cannot form four quartiles: {where} do not increase strictly ({e1!r}, {e2!r}, {e3!r}); "
+            "this happens when many patients share one level (e.g. undetectable). Give three increasing "
+            "cut points in the study sheet, e.g. 'quartile_cutpoints' = '1; 6; 18.5'."
+        )
+    return (e1, e2, e3), given
+
+
+def _strata(quartile: np.ndarray, edges: tuple[float, float, float], n_analysed: int) -> tuple[Stratum, ...]:
+    lowers = (None, *edges)
+    uppers = (*edges, None)
+    sizes = [int(np.sum(quartile == k)) for k in range(4)]
+    return tuple(
+        Stratum(label=label, lower=lower, upper=upper, n=size, percent=100.0 * size / n_analysed)
+        for label, lower, upper, size in zip(QUARTILE_LABELS, lowers, uppers, sizes)
+    )
+
+
+def _by_quartile(values: np.ndarray, quartile: np.ndarray) -> list[np.ndarray]:
+    return [values[quartile == k] for k in range(4)]
+
+
+def compare_continuous(
+    spec: Continuous,
+    patients: pd.DataFrame,
+    quartile: np.ndarray,
+    level: np.ndarray,
+    study: StudyOptions,
+    beyond_omnibus: bool,
+) -> ContinuousComparison:
+    """Descriptives per quartile and overall, the study's test, and (for outcomes) trend, Spearman and Dunn."""
+    values = patients[spec.column].to_numpy(dtype=float, na_value=np.nan)
+    groups = _by_quartile(values, quartile)
+    test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test)
+    trend = spearman = None
+    posthoc: tuple = ()
+    if beyond_omnibus:
+        trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS)
+        analysed = quartile >= 0
+        spearman = stats.spearman(level[analysed], values[analysed])
+        if test.p_value is not None and test.p_value < SIGNIFICANCE:
+            posthoc = stats.dunn_holm(groups, QUARTILE_LABELS)
+    return ContinuousComparison(
+        variable=spec.variable,
+        label=spec.label,
+        unit=spec.unit,
+        groups=tuple(stats.describe(group) for group in groups),
+        overall=stats.describe(values),
+        test=test,
+        trend=trend,
+        spearman=spearman,
+        posthoc=posthoc,
+    )
+
+
+def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.ndarray, study: StudyOptions) -> CategoricalComparison:
+    """Counts[category][quartile] of analysed patients, overall counts of included patients, the study's test."""
+    values = spec.values(patients)
+    unknown = [value for value in pd.unique(values[pd.notna(values)]) if value not in spec.categories]
+    if unknown:
+        raise AnalysisError(f"{spec.variable} has values outside {spec.categories}: {unknown[:5]}")
+    counts = tuple(tuple(int(np.sum((values == category) & (quartile == k))) for k in range(4)) for category in spec.categories)
+    overall = tuple(int(np.sum(values == category)) for category in spec.categories)
+    test = stats.compare_categorical(counts, spec.categories, QUARTILE_LABELS, study.categorical_test)
+    return CategoricalComparison(
+        variable=spec.variable,
+        label=spec.label,
+        categories=spec.categories,
+        counts=counts,
+        overall=overall,
+        test=test,
+    )
+
+
+def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
+    rows = patients[patients["carried_forward"].to_numpy(dtype=bool)]
+    reasons = rows["withdrawal_reason"].astype(object).to_numpy()
+    return tuple(
+        CarriedForward(
+            patient_id=str(patient_id),
+            from_month=int(month),
+            withdrawal_reason=None if pd.isna(reason) or str(reason) == "" else str(reason),
+        )
+        for patient_id, month, reason in zip(rows["patient_id"], rows["follow_up_visit_month"], reasons)
+    )
+
+
+def analyse(derived: Derived, study: StudyOptions) -> Results:
+    """Every number of the report, at full precision."""
+    patients = derived.patients
+    level = patients["trough_level"].to_numpy(dtype=float, na_value=np.nan)
+    analysed = ~np.isnan(level)
+    n_analysed = int(analysed.sum())
+    if n_analysed == 0:
+        raise AnalysisError("no patient has a trough level at or before the follow-up month, so there are no quartiles to compare")
+    edges, given = quartile_cutpoints(level[analysed], study)
+    quartile = stats.quartile_index(level, edges)  # -1 for patients without a level
+
+    baseline = tuple(
+        compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=False)
+        if isinstance(spec, Continuous)
+        else compare_categorical(spec, patients, quartile, study)
+        for spec in TABLE_1
+    )
+    return Results(
+        cohort=CohortCounts(
+            n_included=len(patients),
+            n_analysed=n_analysed,
+            n_locf=int(patients["carried_forward"].to_numpy(dtype=bool).sum()),
+            n_no_level=len(patients) - n_analysed,
+            follow_up_month=derived.follow_up_month,
+        ),
+        cutpoints=edges,
+        cutpoints_given=given,
+        strata=_strata(quartile, edges, n_analysed),
+        baseline=baseline,
+        outcomes=tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES),
+        activity_categories=tuple(compare_categorical(spec, patients, quartile, study) for spec in ACTIVITY),
+        eular_response=compare_categorical(EULAR, patients, quartile, study),
+        carried_forward=_carried_forward(patients),
+        study=study,
+    )

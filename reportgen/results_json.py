@@ -1,0 +1,181 @@
+"""Serialise ``Results`` as results.json: deterministic, full precision, documented in docs/results-json.md.
+
+Same results, same bytes: keys in a fixed order (the order written here, not sorted), lists in the
+order of the analysis (quartiles Q1..Q4, categories in display order, Table 1 order), floats written by
+``repr`` (shortest text that reads back to the same double), NaN and infinities as null, UTF-8 text with
+a trailing newline. No rounding: that happens only when rendering.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from reportgen.model import (
+    CarriedForward,
+    CategoricalComparison,
+    ContinuousComparison,
+    Correlation,
+    PairwiseComparison,
+    Results,
+    Stratum,
+    Summary,
+    TestResult,
+)
+
+SCHEMA_VERSION = 1
+
+
+def _number(value: float | int | None) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError("a flag is not a number")
+    if isinstance(value, int):
+        return int(value)
+    value = float(value)  # numpy scalars become plain floats, which json writes with repr
+    return value if math.isfinite(value) else None
+
+
+def _summary(summary: Summary) -> dict[str, Any]:
+    return {
+        "n": int(summary.n),
+        "mean": _number(summary.mean),
+        "sd": _number(summary.sd),
+        "median": _number(summary.median),
+        "q1": _number(summary.q1),
+        "q3": _number(summary.q3),
+        "min": _number(summary.min),
+        "max": _number(summary.max),
+    }
+
+
+def _effect_size(test: TestResult) -> dict[str, Any] | None:
+    if test.effect_size_name is None:
+        return None
+    return {"name": test.effect_size_name, "value": _number(test.effect_size)}
+
+
+def _test_fields(test: TestResult) -> dict[str, Any]:
+    """The omnibus test's fields, flattened into the comparison object."""
+    return {
+        "test": test.test,
+        "statistic": _number(test.statistic),
+        "df": _number(test.df),
+        "p_value": _number(test.p_value),
+        "effect_size": _effect_size(test),
+        "decision": test.decision,
+    }
+
+
+def _trend(test: TestResult | None) -> dict[str, Any] | None:
+    if test is None:
+        return None
+    return {"test": test.test, "statistic": _number(test.statistic), "p_value": _number(test.p_value), "decision": test.decision}
+
+
+def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
+    if correlation is None:
+        return None
+    return {"rho": _number(correlation.rho), "p_value": _number(correlation.p_value), "n": int(correlation.n)}
+
+
+def _pair(pair: PairwiseComparison) -> dict[str, Any]:
+    return {
+        "group_a": pair.group_a,
+        "group_b": pair.group_b,
+        "statistic": _number(pair.statistic),
+        "p_value": _number(pair.p_value),
+        "p_adjusted": _number(pair.p_adjusted),
+    }
+
+
+def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
+    return {
+        "kind": "continuous",
+        "label": comparison.label,
+        "unit": comparison.unit,
+        "groups": [_summary(group) for group in comparison.groups],
+        "overall": _summary(comparison.overall),
+        **_test_fields(comparison.test),
+        "trend": _trend(comparison.trend),
+        "spearman": _spearman(comparison.spearman),
+        "posthoc": [_pair(pair) for pair in comparison.posthoc],
+    }
+
+
+def _categorical(comparison: CategoricalComparison) -> dict[str, Any]:
+    cramers_v = comparison.test.effect_size if comparison.test.effect_size_name == "cramers-v" else None
+    return {
+        "kind": "categorical",
+        "label": comparison.label,
+        "categories": list(comparison.categories),
+        "counts": {category: [int(n) for n in row] for category, row in zip(comparison.categories, comparison.counts)},
+        "overall": {category: int(n) for category, n in zip(comparison.categories, comparison.overall)},
+        **_test_fields(comparison.test),
+        "cramers_v": _number(cramers_v),
+    }
+
+
+def _comparison(comparison: ContinuousComparison | CategoricalComparison) -> dict[str, Any]:
+    if isinstance(comparison, ContinuousComparison):
+        return _continuous(comparison)
+    return _categorical(comparison)
+
+
+def _stratum(stratum: Stratum) -> dict[str, Any]:
+    return {
+        "label": stratum.label,
+        "lower": _number(stratum.lower),
+        "upper": _number(stratum.upper),
+        "n": int(stratum.n),
+        "percent": _number(stratum.percent),
+    }
+
+
+def _carried(patient: CarriedForward) -> dict[str, Any]:
+    return {"patient_id": patient.patient_id, "from_month": int(patient.from_month), "withdrawal_reason": patient.withdrawal_reason}
+
+
+def _keyed(comparisons: tuple[ContinuousComparison | CategoricalComparison, ...]) -> dict[str, Any]:
+    keyed: dict[str, Any] = {}
+    for comparison in comparisons:
+        if comparison.variable in keyed:
+            raise ValueError(f"variable {comparison.variable!r} appears twice in one section")
+        keyed[comparison.variable] = _comparison(comparison)
+    return keyed
+
+
+def results_to_document(results: Results) -> dict[str, Any]:
+    """results.json as plain Python data (dicts in their output order)."""
+    study = results.study
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cohort": {
+            "n_included": int(results.cohort.n_included),
+            "n_analysed": int(results.cohort.n_analysed),
+            "n_locf": int(results.cohort.n_locf),
+            "n_no_level": int(results.cohort.n_no_level),
+            "follow_up_month": int(results.cohort.follow_up_month),
+        },
+        "options": {
+            "continuous_test": study.continuous_test,
+            "categorical_test": study.categorical_test,
+            "follow_up_month": int(study.follow_up_month),
+        },
+        "cutpoints": [_number(edge) for edge in results.cutpoints],
+        "cutpoints_given": bool(results.cutpoints_given),
+        "strata": [_stratum(stratum) for stratum in results.strata],
+        "baseline": _keyed(results.baseline),
+        "outcomes": _keyed(results.outcomes),
+        "activity_categories": _keyed(results.activity_categories),
+        "eular_response": _categorical(results.eular_response),
+        "carried_forward": [_carried(patient) for patient in results.carried_forward],
+    }
+
+
+def results_to_json(results: Results) -> str:
+    """results.json text: two-space indentation, non-ASCII kept as UTF-8, trailing newline."""
+    # allow_nan=False: a NaN that slipped past _number must fail loudly, not write invalid JSON.
+    return json.dumps(results_to_document(results), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,559 @@
+"""Statistical primitives on plain arrays, each returning a ``reportgen.model`` record.
+
+No I/O, no number formatting, no knowledge of the cohort: the analysis stage decides *what* to
+compare, this module decides *how* a comparison is computed and records why (``TestResult.decision``).
+
+Conventions, fixed so that results agree with independent implementations to 1e-9 relative:
+
+- Missing values (NaN) are dropped before every computation.
+- Descriptives: SD with n - 1; median and quartiles by linear interpolation (numpy's default, R type 7).
+- Kruskal-Wallis: ``scipy.stats.kruskal`` (H corrected for ties, chi-square with k - 1 df).
+  Effect size epsilon-squared, E²_R = H / ((n² - 1) / (n + 1)) = H / (n - 1)
+  (Tomczak M, Tomczak E. Trends Sport Sci 2014;1(21):19-25, eq. 10), n = patients in the test.
+- One-way ANOVA: ``scipy.stats.f_oneway``; eta-squared = SS_between / SS_total.
+- Contingency tables: rows and columns that are all zero are dropped first.
+  Pearson chi-square without continuity correction (``scipy.stats.chi2_contingency(correction=False)``);
+  Cramér's V = sqrt(chi² / (n (min(r, c) - 1))) on the reduced table.
+  Fisher-Freeman-Halton exact test: p = total probability of the tables with the observed margins
+  that are no more probable than the observed one (relative tolerance 1e-7, as R's ``fisher.test``
+  and scipy's 2x2 ``fisher_exact``); computed exactly by a network algorithm (see ``fisher_freeman_halton``),
+  because scipy's R x C ``fisher_exact`` only offers Monte Carlo or full permutation.
+- Jonckheere-Terpstra: J = sum over ordered group pairs i < j of #(x_i < x_j) + #(x_i = x_j) / 2;
+  normal approximation with the tie-corrected variance (Hollander, Wolfe & Chicken, Nonparametric
+  Statistical Methods, 3rd ed., 2014, section 6.2); the reported statistic is the standardised
+  z = (J - E[J]) / sqrt(Var[J]) (positive: values rise from the first to the last group), p two-sided.
+- Spearman: ``scipy.stats.spearmanr`` (t-distribution p-value with n - 2 df).
+- Dunn's test: ``scikit_posthocs.posthoc_dunn`` (tie-corrected) for p; Holm's step-down adjustment for
+  p_adjusted (equal to ``posthoc_dunn(..., p_adjust='holm')``); the statistic is the signed z (mean rank
+  of group_b minus that of group_a over its standard error).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import combinations
+
+import numpy as np
+from scipy import special
+from scipy import stats as sps
+
+from reportgen.model import (
+    CategoricalTest,
+    ContinuousTest,
+    Correlation,
+    PairwiseComparison,
+    Summary,
+    TestResult,
+)
+
+# Two probabilities within this relative distance count as equal in the exact test (R's fisher.test and
+# scipy's 2x2 fisher_exact use the same tolerance), so ties are not lost to floating-point noise.
+EXACT_RELATIVE_TOLERANCE = 1e-7
+SMALL_GROUP = 5  # below this, large-sample approximations (chi-square for H, normal for J) are at risk
+SMALL_EXPECTED = 5.0  # Cochran's rule: expected counts below 5 in more than 20% of cells
+
+
+def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    return array[~np.isnan(array)]
+
+
+def _float(value: float) -> float | None:
+    """A plain Python float, or None where the value is undefined (NaN or infinite)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# --- descriptives ---------------------------------------------------------------------------------
+
+
+def describe(values: Sequence[float] | np.ndarray) -> Summary:
+    """n, mean, SD (n - 1), median, quartiles (linear), min, max of the non-missing values."""
+    x = _clean(values)
+    n = int(x.size)
+    if n == 0:
+        return Summary(n=0)
+    q1, median, q3 = np.percentile(x, [25.0, 50.0, 75.0])
+    return Summary(
+        n=n,
+        mean=float(np.mean(x)),
+        sd=float(np.std(x, ddof=1)) if n > 1 else None,
+        median=float(median),
+        q1=float(q1),
+        q3=float(q3),
+        min=float(np.min(x)),
+        max=float(np.max(x)),
+    )
+
+
+# --- quartiles ------------------------------------------------------------------------------------
+
+
+def percentile_edges(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
+    """25th, 50th and 75th percentiles with linear interpolation (numpy's default, R type 7)."""
+    x = _clean(values)
+    e1, e2, e3 = np.percentile(x, [25.0, 50.0, 75.0])
+    return float(e1), float(e2), float(e3)
+
+
+def quartile_index(values: Sequence[float] | np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """0..3 for Q1..Q4 with intervals closed on the right (Q1 <= e1 < Q2 <= e2 < Q3 <= e3 < Q4); -1 for NaN.
+
+    ``searchsorted(side="left")`` counts the edges strictly below a value, which is exactly
+    the right-closed rule: a value equal to an edge stays in the lower quartile.
+    """
+    x = np.asarray(values, dtype=float)
+    index = np.searchsorted(np.asarray(edges, dtype=float), x, side="left")
+    return np.where(np.isnan(x), -1, index).astype(np.int64)
+
+
+# --- continuous comparisons -----------------------------------------------------------------------
+
+
+def _present_groups(groups: Sequence[np.ndarray], labels: Sequence[str]) -> tuple[list[np.ndarray], list[str], list[str]]:
+    """Groups with data, their labels, and the labels of the empty groups left out."""
+    cleaned = [_clean(group) for group in groups]
+    kept = [(group, label) for group, label in zip(cleaned, labels) if group.size > 0]
+    empty = [label for group, label in zip(cleaned, labels) if group.size == 0]
+    return [group for group, _ in kept], [label for _, label in kept], empty
+
+
+def _continuous_risks(groups: list[np.ndarray], labels: list[str], empty: list[str]) -> list[str]:
+    risks = []
+    small = [f"{label} (n = {group.size})" for group, label in zip(groups, labels) if group.size < SMALL_GROUP]
+    if small:
+        risks.append(f"groups with fewer than {SMALL_GROUP} patients: {', '.join(small)}")
+    if empty:
+        risks.append(f"groups without data left out: {', '.join(empty)}")
+    return risks
+
+
+def _not_computed(test: str, reason: str) -> TestResult:
+    return TestResult(test=test, statistic=None, p_value=None, decision=f"{test} not computed: {reason}.")
+
+
+def _decision(what: str, risks: list[str]) -> str:
+    return f"{what} At risk: {'; '.join(risks)}." if risks else f"{what} No assumption at risk identified."
+
+
+def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestResult:
+    """Kruskal-Wallis H across groups (tie-corrected), with epsilon-squared = H / (n - 1)."""
+    present, names, empty = _present_groups(groups, labels)
+    if len(present) < 2:
+        return _not_computed("kruskal-wallis", "fewer than two groups with data")
+    pooled = np.concatenate(present)
+    if np.all(pooled == pooled[0]):
+        return _not_computed("kruskal-wallis", "all values are equal")
+    result = sps.kruskal(*present)
+    n = pooled.size
+    h = float(result.statistic)
+    risks = _continuous_risks(present, names, empty)
+    n_tied = int(n - np.unique(pooled).size)
+    if n_tied:
+        risks.append(f"{n_tied} of {n} values repeat an earlier value (H is corrected for ties)")
+    what = (
+        f"Kruskal-Wallis H test across {len(present)} groups, the study's continuous test: compares "
+        f"distributions by ranks without assuming normality; chi-square approximation with "
+        f"{len(present) - 1} df; effect size epsilon-squared = H / (n - 1)."
+    )
+    return TestResult(
+        test="kruskal-wallis",
+        statistic=_float(h),
+        p_value=_float(result.pvalue),
+        df=float(len(present) - 1),
+        effect_size_name="epsilon-squared",
+        effect_size=_float(h / (n - 1)),
+        decision=_decision(what, risks),
+    )
+
+
+def one_way_anova(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestResult:
+    """One-way ANOVA F across groups, with eta-squared = SS_between / SS_total."""
+    present, names, empty = _present_groups(groups, labels)
+    if len(present) < 2:
+        return _not_computed("anova", "fewer than two groups with data")
+    pooled = np.concatenate(present)
+    n = pooled.size
+    if n <= len(present):
+        return _not_computed("anova", "no within-group degrees of freedom")
+    ss_total = float(np.sum((pooled - pooled.mean()) ** 2))
+    if ss_total == 0.0:
+        return _not_computed("anova", "all values are equal")
+    result = sps.f_oneway(*present)
+    ss_between = float(sum(g.size * (g.mean() - pooled.mean()) ** 2 for g in present))
+    risks = _continuous_risks(present, names, empty)
+    sds = [float(np.std(g, ddof=1)) for g in present if g.size > 1]
+    if sds and min(sds) > 0 and max(sds) / min(sds) > 2:
+        risks.append("unequal variances: the largest group SD is more than twice the smallest")
+    elif sds and min(sds) == 0:
+        risks.append("a group has no spread at all")
+    what = (
+        f"One-way ANOVA across {len(present)} groups, the study's continuous test: compares means, "
+        f"assuming normally distributed residuals with equal variances; F with "
+        f"({len(present) - 1}, {n - len(present)}) df; effect size eta-squared = SS_between / SS_total."
+    )
+    return TestResult(
+        test="anova",
+        statistic=_float(result.statistic),
+        p_value=_float(result.pvalue),
+        df=float(len(present) - 1),
+        effect_size_name="eta-squared",
+        effect_size=_float(ss_between / ss_total),
+        decision=_decision(what, risks),
+    )
+
+
+def compare_continuous(groups: Sequence[np.ndarray], labels: Sequence[str], test: ContinuousTest) -> TestResult:
+    """The study's continuous test across groups."""
+    if test == "kruskal-wallis":
+        return kruskal_wallis(groups, labels)
+    if test == "anova":
+        return one_way_anova(groups, labels)
+    raise ValueError(f"unknown continuous test {test!r}")
+
+
+def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestResult:
+    """Jonckheere-Terpstra trend test across groups in the given order; z with tie-corrected variance."""
+    present, names, empty = _present_groups(groups, labels)
+    if len(present) < 2:
+        return _not_computed("jonckheere-terpstra", "fewer than two groups with data")
+    pooled = np.concatenate(present)
+    if np.all(pooled == pooled[0]):
+        return _not_computed("jonckheere-terpstra", "all values are equal")
+    # J counts, for every ordered pair of groups, later-group values above earlier-group values
+    # (ties count one half): sum over pairs of sorted-search counts, O(n log n) per pair.
+    j_stat = 0.0
+    for a, b in combinations(range(len(present)), 2):
+        earlier = np.sort(present[a])
+        later = present[b]
+        below = np.searchsorted(earlier, later, side="left")
+        below_or_equal = np.searchsorted(earlier, later, side="right")
+        j_stat += float(np.sum(below) + 0.5 * np.sum(below_or_equal - below))
+    n = float(pooled.size)
+    sizes = np.array([g.size for g in present], dtype=float)
+    _, tie_counts = np.unique(pooled, return_counts=True)
+    t = tie_counts.astype(float)
+    mean = (n * n - np.sum(sizes**2)) / 4.0
+    variance = (
+        (n * (n - 1) * (2 * n + 5) - np.sum(sizes * (sizes - 1) * (2 * sizes + 5)) - np.sum(t * (t - 1) * (2 * t + 5)))
+        / 72.0
+        + np.sum(sizes * (sizes - 1) * (sizes - 2)) * np.sum(t * (t - 1) * (t - 2)) / (36.0 * n * (n - 1) * (n - 2))
+        + np.sum(sizes * (sizes - 1)) * np.sum(t * (t - 1)) / (8.0 * n * (n - 1))
+    )
+    if variance <= 0:
+        return _not_computed("jonckheere-terpstra", "the statistic has no variance")
+    z = (j_stat - mean) / math.sqrt(variance)
+    risks = _continuous_risks(present, names, empty)
+    n_tied = int(n - tie_counts.size)
+    if n_tied:
+        risks.append(f"{n_tied} of {int(n)} values repeat an earlier value (variance corrected for ties)")
+    what = (
+        f"Jonckheere-Terpstra trend test across the ordered groups {' < '.join(names)}: J = {j_stat:g}; "
+        f"normal approximation with tie-corrected variance; statistic is z (positive when values rise "
+        f"along the order), p two-sided."
+    )
+    return TestResult(
+        test="jonckheere-terpstra",
+        statistic=_float(z),
+        p_value=_float(2.0 * sps.norm.sf(abs(z))),
+        decision=_decision(what, risks),
+    )
+
+
+def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> Correlation:
+    """Spearman's rho between paired values, pairs with a missing value dropped."""
+    a = np.asarray(x, dtype=float)
+    b = np.asarray(y, dtype=float)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep], b[keep]
+    n = int(a.size)
+    if n < 3 or np.all(a == a[0]) or np.all(b == b[0]):
+        return Correlation(test="spearman", rho=None, p_value=None, n=n)
+    result = sps.spearmanr(a, b)
+    return Correlation(test="spearman", rho=_float(result.statistic), p_value=_float(result.pvalue), n=n)
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment: sorted p_(i) times (m - i + 1), made monotone, capped at 1.
+
+    Written out rather than taken from statsmodels' ``multipletests``, whose Holm branch runs a full
+    ``gc.collect()`` on every call (tens of milliseconds in a large process, once per outcome).
+    """
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate(p[order] * np.arange(p.size, 0, -1))
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def dunn_holm(groups: Sequence[np.ndarray], labels: Sequence[str]) -> tuple[PairwiseComparison, ...]:
+    """Dunn's pairwise comparisons of mean ranks, Holm-adjusted, for every pair of groups with data."""
+    import pandas as pd
+    import scikit_posthocs
+
+    present, names, _ = _present_groups(groups, labels)
+    if len(present) < 2:
+        return ()
+    values = np.concatenate(present)
+    membership = np.repeat(np.arange(len(present)), [g.size for g in present])
+    raw = scikit_posthocs.posthoc_dunn(pd.DataFrame({"value": values, "group": membership}), val_col="value", group_col="group")
+    # The signed z, for direction, with posthoc_dunn's tie-corrected standard error.
+    n = values.size
+    ranks = sps.rankdata(values)
+    _, tie_counts = np.unique(values, return_counts=True)
+    tie_term = float(np.sum(tie_counts.astype(float) ** 3 - tie_counts)) / (12.0 * (n - 1))
+    mean_ranks = [float(ranks[membership == i].mean()) for i in range(len(present))]
+    pairs = list(combinations(range(len(present)), 2))
+    p_values = np.array([float(raw.loc[a, b]) for a, b in pairs])
+    adjusted = holm(p_values)
+    comparisons = []
+    for (a, b), p_value, p_adjusted in zip(pairs, p_values, adjusted):
+        se = math.sqrt((n * (n + 1) / 12.0 - tie_term) * (1.0 / present[a].size + 1.0 / present[b].size))
+        z = (mean_ranks[b] - mean_ranks[a]) / se if se > 0 else float("nan")
+        comparisons.append(
+            PairwiseComparison(group_a=names[a], group_b=names[b], statistic=_float(z), p_value=_float(p_value), p_adjusted=_float(p_adjusted))
+        )
+    return tuple(comparisons)
+
+
+# --- contingency tables ---------------------------------------------------------------------------
+
+
+def drop_empty_margins(table: Sequence[Sequence[int]] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The table without all-zero rows and columns, and the boolean masks of the rows and columns kept."""
+    counts = np.asarray(table, dtype=np.int64)
+    if counts.ndim != 2:
+        raise ValueError("a contingency table must be two-dimensional")
+    rows = counts.sum(axis=1) > 0
+    cols = counts.sum(axis=0) > 0
+    return counts[rows][:, cols], rows, cols
+
+
+def cramers_v(chi_square: float, n: int, shape: tuple[int, int]) -> float | None:
+    """Cramér's V = sqrt(chi² / (n (min(r, c) - 1)))."""
+    k = min(shape) - 1
+    if n == 0 or k < 1:
+        return None
+    return _float(math.sqrt(chi_square / (n * k)))
+
+
+def pearson_chi_square(table: np.ndarray) -> tuple[float, float, int, np.ndarray]:
+    """Pearson chi-square without continuity correction on a table without empty margins.
+
+    Returns (chi², p, df, expected counts).
+    """
+    result = sps.chi2_contingency(table, correction=False)
+    return float(result.statistic), float(result.pvalue), int(result.dof), np.asarray(result.expected_freq)
+
+
+def _log_weight(cells: np.ndarray) -> np.ndarray:
+    """log of prod 1 / x! over the last axis: the part of a table's probability that varies with its cells."""
+    return -np.sum(special.gammaln(cells + 1.0), axis=-1)
+
+
+def _column_fillings(caps: tuple[int, ...], total: int) -> np.ndarray:
+    """Every way of putting ``total`` into len(caps) cells with 0 <= cell <= cap, one per row."""
+    fillings = np.zeros((1, 0), dtype=np.int64)
+    remaining_caps = np.cumsum(np.asarray(caps[::-1], dtype=np.int64))[::-1]
+    for i, cap in enumerate(caps):
+        placed = fillings.sum(axis=1)
+        left = total - placed
+        if i == len(caps) - 1:
+            ok = (left >= 0) & (left <= cap)
+            return np.column_stack([fillings[ok], left[ok]])
+        after = remaining_caps[i + 1]
+        # Keep only prefixes that the remaining rows can still complete.
+        low = np.maximum(left - after, 0)
+        high = np.minimum(left, cap)
+        counts = np.maximum(high - low + 1, 0)
+        base = np.repeat(fillings, counts, axis=0)
+        starts = np.repeat(low, counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        fillings = np.column_stack([base, starts + offsets])
+    return fillings
+
+
+def _concentrated_weight(caps_desc: np.ndarray, totals: Sequence[int]) -> np.ndarray:
+    """Per node, sum over ``totals`` of log prod 1/x! when each total fills the largest caps first.
+
+    That filling majorises every other filling of one line under those caps, so (log x! being convex)
+    it is the least probable one; summed over lines with the coupling between lines ignored, it is a
+    lower bound on the least probable completion. ``caps_desc``: nodes x caps, largest cap first.
+    """
+    before = np.cumsum(caps_desc, axis=1) - caps_desc
+    weight = np.zeros(caps_desc.shape[0])
+    for total in totals:
+        cells = np.clip(total - before, 0, caps_desc)
+        weight += _log_weight(cells.astype(float))
+    return weight
+
+
+def _completion_bounds(nodes: np.ndarray, later_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each node (rows still to fill) and the columns still to fill, logs of:
+    the sum of prod 1/x! over every completion (closed form), an upper bound on the largest and a lower
+    bound on the smallest prod 1/x! of one completion.
+
+    Upper bound: Lagrangian relaxation of the margins with multipliers u_i + v_j = -log(row_i col_j / n),
+    whose cell maximum is x = floor(row_i col_j / n); valid for any multipliers (weak duality).
+    Lower bound: the larger of the row-wise and the column-wise relaxations of ``_concentrated_weight``.
+    """
+    rows = nodes.astype(float)
+    n = rows.sum(axis=1)
+    cols = later_cols.astype(float)
+    log_sum = special.gammaln(n + 1.0) - np.sum(special.gammaln(rows + 1.0), axis=1) - np.sum(special.gammaln(cols + 1.0))
+    if later_cols.size == 1:
+        exact = _log_weight(rows)
+        return log_sum, exact, exact
+    expected = rows[:, :, None] * cols[None, None, :] / n[:, None, None]
+    cells = np.floor(expected)
+    high = (
+        special.xlogy(n, n)
+        - np.sum(special.xlogy(rows, rows), axis=1)
+        - np.sum(special.xlogy(cols, cols))
+        + np.sum(-special.gammaln(cells + 1.0) + special.xlogy(cells, expected), axis=(1, 2))
+    )
+    by_column = _concentrated_weight(nodes[:, ::-1], later_cols.tolist())
+    cols_desc = np.sort(later_cols)[::-1]
+    before = np.cumsum(cols_desc) - cols_desc
+    by_row = np.zeros(nodes.shape[0])
+    for i in range(nodes.shape[1]):
+        by_row += _log_weight(np.clip(nodes[:, i : i + 1] - before[None, :], 0, cols_desc[None, :]).astype(float))
+    return log_sum, high, np.maximum(by_column, by_row)
+
+
+def fisher_freeman_halton(table: Sequence[Sequence[int]] | np.ndarray) -> float:
+    """Exact p-value of the Fisher-Freeman-Halton test for an R x C table (the answer of R's ``fisher.test``).
+
+    The p-value sums P(T) = prod r_i! prod c_j! / (n! prod x_ij!) over every table T with the observed
+    margins and P(T) <= P(observed) (1 + 1e-7). A network algorithm (Mehta & Patel, JASA 1983) fills
+    the table one column at a time; a node is the multiset of row totals still to fill (rows are
+    interchangeable for what remains). At each node the sum over all completions is known in closed
+    form, and bounds on the most and least probable completion decide whole subtrees at once: all
+    counted, or none. The last column is determined by the rest, so every path is decided by then.
+    """
+    counts, _, _ = drop_empty_margins(table)
+    if counts.shape[0] < 2 or counts.shape[1] < 2:
+        return 1.0
+    if counts.shape[0] > counts.shape[1]:
+        counts = counts.T  # fewer rows: fewer nodes and fewer fillings per column
+    row_totals = counts.sum(axis=1)
+    col_totals = np.sort(counts.sum(axis=0))[::-1]
+    n = int(row_totals.sum())
+    log_constant = float(
+        np.sum(special.gammaln(row_totals + 1.0)) + np.sum(special.gammaln(col_totals + 1.0)) - special.gammaln(n + 1.0)
+    )
+    threshold = float(_log_weight(counts.astype(float).ravel())) + math.log1p(EXACT_RELATIVE_TOLERANCE)
+
+    p_value = 0.0
+    # Node -> {rounded past log weight: (past log weight, number of paths)}: paths with the same past
+    # weight and the same rows left have the same futures, so they are carried together.
+    frontier: dict[tuple[int, ...], dict[float, tuple[float, float]]] = {tuple(sorted(row_totals.tolist())): {0.0: (0.0, 1.0)}}
+    for stage in range(col_totals.size - 1):
+        next_frontier: dict[tuple[int, ...], dict[float, tuple[float, float]]] = {}
+        later_cols = col_totals[stage + 1 :]
+        for rows, pasts in frontier.items():
+            fillings = _column_fillings(rows, int(col_totals[stage]))
+            children = np.sort(np.asarray(rows, dtype=np.int64) - fillings, axis=1)
+            log_sum, high, low = _completion_bounds(children, later_cols)
+            # Sorted pasts make both decisions prefix searches: a path is all in when its past weight is
+            # at most threshold - filling - high, and still open up to threshold - filling - low.
+            past = np.array([weight for weight, _ in pasts.values()])
+            paths = np.array([count for _, count in pasts.values()])
+            order = np.argsort(past, kind="stable")
+            past, paths = past[order], paths[order]
+            cumulative = np.logaddexp.accumulate(np.log(paths) + past)
+            filling_weight = _log_weight(fillings.astype(float))
+            all_in = np.searchsorted(past, threshold - filling_weight - high, side="right")
+            still_open = np.searchsorted(past, threshold - filling_weight - low, side="right")
+            counted = all_in > 0
+            p_value += float(
+                np.sum(np.exp(log_constant + filling_weight[counted] + log_sum[counted] + cumulative[all_in[counted] - 1]))
+            )
+            for c in np.nonzero(still_open > all_in)[0]:
+                node = next_frontier.setdefault(tuple(children[c].tolist()), {})
+                for p in range(all_in[c], still_open[c]):
+                    weight = float(past[p] + filling_weight[c])
+                    key = round(weight, 9)
+                    previous = node.get(key, (weight, 0.0))
+                    node[key] = (previous[0], previous[1] + float(paths[p]))
+        frontier = next_frontier
+    return min(p_value, 1.0)
+
+
+def _categorical_risks(expected: np.ndarray, dropped_rows: list[str], dropped_cols: list[str]) -> list[str]:
+    risks = []
+    cells = expected.size
+    below_five = int(np.sum(expected < SMALL_EXPECTED))
+    below_one = int(np.sum(expected < 1.0))
+    if below_five:
+        risks.append(
+            f"{below_five} of {cells} cells ({100 * below_five // cells}%) have expected counts below 5"
+            + (f", {below_one} below 1" if below_one else "")
+        )
+    if dropped_rows:
+        risks.append(f"empty categories left out: {', '.join(dropped_rows)}")
+    if dropped_cols:
+        risks.append(f"empty groups left out: {', '.join(dropped_cols)}")
+    return risks
+
+
+def compare_categorical(
+    table: Sequence[Sequence[int]] | np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    test: CategoricalTest,
+) -> TestResult:
+    """The study's categorical test on counts[category][group], after dropping all-zero rows and columns.
+
+    Cramér's V (from the Pearson chi-square) is the effect size for both tests.
+    """
+    reduced, rows, cols = drop_empty_margins(table)
+    dropped_rows = [label for label, kept in zip(row_labels, rows) if not kept]
+    dropped_cols = [label for label, kept in zip(col_labels, cols) if not kept]
+    if reduced.shape[0] < 2 or reduced.shape[1] < 2:
+        return _not_computed(test, "fewer than two categories or groups with any patient")
+    chi_square, chi_p, df, expected = pearson_chi_square(reduced)
+    n = int(reduced.sum())
+    effect = cramers_v(chi_square, n, reduced.shape)
+    risks = _categorical_risks(expected, dropped_rows, dropped_cols)
+    shape = f"{reduced.shape[0]} x {reduced.shape[1]}"
+    if test == "chi-square":
+        below_five = np.mean(expected < SMALL_EXPECTED)
+        advice = (
+            " Cochran's rule (at most 20% of expected counts below 5, none below 1) is not met;"
+            " the exact test (categorical_test = fisher-exact in the study sheet) does not rely on it."
+            if below_five > 0.2 or np.any(expected < 1.0)
+            else ""
+        )
+        what = (
+            f"Pearson chi-square test without continuity correction on the {shape} table, the study's "
+            f"categorical test; chi-square approximation with {df} df; effect size Cramér's V.{advice}"
+        )
+        return TestResult(
+            test="chi-square",
+            statistic=_float(chi_square),
+            p_value=_float(chi_p),
+            df=float(df),
+            effect_size_name="cramers-v",
+            effect_size=effect,
+            decision=_decision(what, risks),
+        )
+    if test == "fisher-exact":
+        what = (
+            f"Fisher-Freeman-Halton exact test on the {shape} table, the study's categorical test: exact "
+            f"p-value given the margins, valid whatever the expected counts; effect size Cramér's V from "
+            f"the Pearson chi-square."
+        )
+        exact_risks = [risk for risk in risks if "expected" not in risk]
+        return TestResult(
+            test="fisher-exact",
+            statistic=None,
+            p_value=_float(fisher_freeman_halton(reduced)),
+            df=None,
+            effect_size_name="cramers-v",
+            effect_size=effect,
+            decision=_decision(what, exact_risks),
+        )
+    raise ValueError(f"unknown categorical test {test!r}")

@@ -1,0 +1,180 @@
+"""Derive stage: indices per visit, LOCF follow-up, ΔDAS28, EULAR response, trough level."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reportgen import indices
+from reportgen.derive import CATEGORIES, MEASURES, derive
+from reportgen.errors import AnalysisError
+from reportgen.model import StudyOptions
+from tests.cohorts import make_cohort, random_cohort, visit
+
+
+def one(derived_patients: pd.DataFrame, patient_id: str) -> pd.Series:
+    return derived_patients.set_index("patient_id").loc[patient_id]
+
+
+def test_indices_per_visit_are_the_formulas() -> None:
+    cohort = make_cohort([visit("A", 0, tjc28=4, sjc28=5, esr_mm_h=7.0, crp_mg_l=7.0, patient_global_mm=50.0, evaluator_global_mm=60.0)])
+    row = derive(cohort).visits.iloc[0]
+    assert row["das28_esr"] == indices.das28_esr(4, 5, 7.0, 50.0)
+    assert row["das28_crp"] == indices.das28_crp(4, 5, 7.0, 50.0)
+    assert row["cdai"] == pytest.approx(4 + 5 + 5 + 6)
+    assert row["sdai"] == pytest.approx(4 + 5 + 5 + 6 + 0.7)
+    assert (row["das28_esr_category"], row["cdai_category"], row["sdai_category"]) == ("moderate", "moderate", "moderate")
+
+
+def test_categories_equal_indices_on_every_visit() -> None:
+    visits = derive(random_cohort(5, 300)).visits
+    for index, categorise in (("das28_esr", indices.das28_category), ("das28_crp", indices.das28_category),
+                              ("cdai", indices.cdai_category), ("sdai", indices.sdai_category)):
+        expected = categorise(visits[index].to_numpy())
+        assert visits[f"{index}_category"].astype(object).tolist() == expected.tolist()
+
+
+def test_follow_up_visit_at_month_12_is_used() -> None:
+    cohort = make_cohort([visit("A", 0, tjc28=10), visit("A", 6, tjc28=5), visit("A", 12, tjc28=2)])
+    patient = one(derive(cohort).patients, "A")
+    assert patient["follow_up_visit_month"] == 12 and not patient["carried_forward"]
+    assert patient["tjc28"] == 2 and patient["tjc28_baseline"] == 10
+
+
+def test_withdrawal_at_month_5_carries_month_3_forward_with_all_its_components() -> None:
+    cohort = make_cohort(
+        [visit("A", 0, tjc28=12, esr_mm_h=40.0), visit("A", 3, tjc28=6, sjc28=2, esr_mm_h=15.0, crp_mg_l=3.0, patient_global_mm=30.0)],
+        patients=[{"patient_id": "A", "withdrawal_month": 5.0, "withdrawal_reason": "adverse event"}],
+    )
+    patient = one(derive(cohort).patients, "A")
+    assert patient["follow_up_visit_month"] == 3 and patient["carried_forward"]
+    assert (patient["tjc28"], patient["sjc28"], patient["esr_mm_h"], patient["crp_mg_l"]) == (6, 2, 15.0, 3.0)
+    assert patient["das28_esr"] == indices.das28_esr(6, 2, 15.0, 30.0)
+    assert patient["delta_das28"] == patient["das28_esr_baseline"] - patient["das28_esr"]
+
+
+def test_no_post_baseline_visit_carries_baseline_forward() -> None:
+    cohort = make_cohort([visit("A", 0, tjc28=12, sjc28=10, esr_mm_h=50.0, patient_global_mm=80.0)])
+    patient = one(derive(cohort).patients, "A")
+    assert patient["follow_up_visit_month"] == 0 and patient["carried_forward"]
+    assert patient["delta_das28"] == 0.0 and patient["eular_response"] == "none"
+    assert math.isnan(patient["trough_level"]) and math.isnan(patient["trough_month"])
+
+
+def test_visits_after_the_follow_up_month_are_ignored() -> None:
+    cohort = make_cohort([visit("A", 0), visit("A", 9, tjc28=3, tcz_trough_ug_ml=4.0), visit("A", 15, tjc28=0, tcz_trough_ug_ml=30.0)])
+    patient = one(derive(cohort).patients, "A")
+    assert patient["follow_up_visit_month"] == 9 and patient["tjc28"] == 3 and patient["carried_forward"]
+    assert patient["trough_level"] == 4.0 and patient["trough_month"] == 9
+
+
+def test_follow_up_month_from_the_study() -> None:
+    cohort = make_cohort([visit("A", 0), visit("A", 6, tjc28=1), visit("A", 12, tjc28=7)], study=StudyOptions(follow_up_month=6))
+    derived = derive(cohort)
+    assert derived.follow_up_month == 6
+    patient = one(derived.patients, "A")
+    assert patient["follow_up_visit_month"] == 6 and patient["tjc28"] == 1 and not patient["carried_forward"]
+
+
+def test_trough_level_at_follow_up_else_last_measured_before() -> None:
+    cohort = make_cohort(
+        [
+            visit("A", 0, tcz_trough_ug_ml=99.0),  # month 0 is never a trough level
+            visit("A", 3, tcz_trough_ug_ml=2.0),
+            visit("A", 6, tcz_trough_ug_ml=5.0),
+            visit("A", 12, tcz_trough_ug_ml=8.0),
+            visit("B", 0),
+            visit("B", 3, tcz_trough_ug_ml=2.0),
+            visit("B", 6, tcz_trough_ug_ml=0.0),
+            visit("B", 12),
+            visit("C", 0),
+            visit("C", 12),
+        ]
+    )
+    patients = derive(cohort).patients
+    assert (one(patients, "A")["trough_level"], one(patients, "A")["trough_month"]) == (8.0, 12.0)
+    assert (one(patients, "B")["trough_level"], one(patients, "B")["trough_month"]) == (0.0, 6.0)  # undetectable is a level
+    assert math.isnan(one(patients, "C")["trough_level"])
+
+
+def test_eular_response_uses_rounded_das28() -> None:
+    # Visits chosen so DAS28 is what it is; the response must equal indices.eular_response on the same values.
+    patients = derive(random_cohort(11, 200)).patients
+    expected = indices.eular_response(patients["das28_esr_baseline"].to_numpy(), patients["das28_esr"].to_numpy())
+    assert patients["eular_response"].astype(object).tolist() == expected.tolist()
+    assert list(patients["eular_response"].cat.categories) == ["none", "moderate", "good"]
+
+
+def test_patient_columns_are_documented_and_kept_in_order() -> None:
+    cohort = random_cohort(3, 50)
+    patients = derive(cohort).patients
+    assert patients["patient_id"].tolist() == cohort.patients["patient_id"].tolist()
+    expected = {
+        *cohort.patients.columns,
+        *(f"{m}_baseline" for m in (*MEASURES, *CATEGORIES)),
+        *MEASURES,
+        *CATEGORIES,
+        "follow_up_visit_month", "carried_forward", "delta_das28", "eular_response", "trough_level", "trough_month",
+    }
+    assert set(patients.columns) == expected
+    assert patients["follow_up_visit_month"].dtype == np.int64 and patients["carried_forward"].dtype == bool
+
+
+def _reference_follow_up(cohort_visits: pd.DataFrame, follow_up_month: int) -> dict[str, tuple[int, float, float]]:
+    """Per-patient loop, written straight from the issue's words: (follow-up month, tjc28, trough level)."""
+    answer = {}
+    for patient_id, visits in cohort_visits.groupby("patient_id"):
+        visits = visits.sort_values("month")
+        at = visits[visits["month"] == follow_up_month]
+        before = visits[(visits["month"] > 0) & (visits["month"] < follow_up_month)]
+        chosen = at.iloc[0] if len(at) else before.iloc[-1] if len(before) else visits[visits["month"] == 0].iloc[0]
+        level = float("nan")
+        if not math.isnan(chosen["tcz_trough_ug_ml"]) and chosen["month"] > 0:
+            level = chosen["tcz_trough_ug_ml"]
+        else:
+            measured = visits[(visits["month"] > 0) & (visits["month"] <= follow_up_month) & visits["tcz_trough_ug_ml"].notna()]
+            if len(measured):
+                level = measured.iloc[-1]["tcz_trough_ug_ml"]
+        answer[str(patient_id)] = (int(chosen["month"]), float(chosen["tjc28"]), float(level))
+    return answer
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_vectorised_selection_equals_a_per_patient_reference(seed: int) -> None:
+    follow_up_month = (12, 9, 12)[seed - 1]
+    cohort = random_cohort(seed, 150, study=StudyOptions(follow_up_month=follow_up_month), dropout=0.4, late_visit=0.3)
+    reference = _reference_follow_up(cohort.visits, follow_up_month)
+    patients = derive(cohort).patients
+    for _, row in patients.iterrows():
+        month, tjc, level = reference[row["patient_id"]]
+        assert row["follow_up_visit_month"] == month and row["tjc28"] == tjc
+        assert (math.isnan(level) and math.isnan(row["trough_level"])) or row["trough_level"] == level
+        assert row["carried_forward"] == (month != follow_up_month)
+
+
+def test_visit_order_in_the_sheet_does_not_matter() -> None:
+    cohort = random_cohort(8, 80)
+    shuffled = cohort.visits.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    a = derive(cohort).patients
+    b = derive(type(cohort)(cohort.patients, shuffled, cohort.study, (), "x", "0")).patients
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_missing_baseline_is_an_analysis_error() -> None:
+    cohort = make_cohort([visit("A", 0), visit("B", 3)])
+    with pytest.raises(AnalysisError, match="B"):
+        derive(cohort)
+
+
+def test_derive_is_fast_on_100000_patients() -> None:
+    cohort = random_cohort(2, 100_000, late_visit=0.0)
+    derive(cohort)  # warm up imports and caches
+    start = time.perf_counter()
+    derived = derive(cohort)
+    elapsed = time.perf_counter() - start
+    assert len(derived.patients) == 100_000
+    assert elapsed < 1.0, f"derive took {elapsed:.2f} s"

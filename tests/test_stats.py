@@ -1,0 +1,299 @@
+"""Statistical primitives against scipy called directly, brute-force enumeration, and hand computation."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import scikit_posthocs
+from scipy import stats as sps
+
+from reportgen import stats
+
+ABSTRACT_EULAR = np.array([[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]])  # none / moderate / good by Q1..Q4
+LABELS = ("Q1", "Q2", "Q3", "Q4")
+REL = 1e-9
+
+
+def close(a: float | None, b: float) -> bool:
+    return a is not None and math.isclose(a, b, rel_tol=REL, abs_tol=1e-300)
+
+
+# --- descriptives and quartiles -------------------------------------------------------------------
+
+
+def test_describe_matches_numpy_and_drops_missing() -> None:
+    values = np.array([3.0, 1.0, np.nan, 4.0, 1.0, 5.0, 9.0, 2.0])
+    clean = values[~np.isnan(values)]
+    summary = stats.describe(values)
+    assert summary.n == 7
+    assert close(summary.mean, 25.0 / 7)
+    assert close(summary.sd, float(np.sqrt(np.sum((clean - 25.0 / 7) ** 2) / 6)))
+    # Linear quartiles by hand: sorted 1 1 2 3 4 5 9, positions 1.5, 3, 4.5.
+    assert (summary.q1, summary.median, summary.q3) == (1.5, 3.0, 4.5)
+    assert (summary.min, summary.max) == (1.0, 9.0)
+
+
+def test_describe_undefined_parts_are_none() -> None:
+    assert stats.describe([]) == stats.Summary(n=0)
+    single = stats.describe([2.5])
+    assert single.n == 1 and single.mean == 2.5 and single.sd is None and single.q1 == 2.5
+
+
+def test_quartile_index_is_closed_on_the_right() -> None:
+    edges = (1.0, 6.0, 18.5)
+    values = [0.0, 1.0, 1.0000001, 6.0, 6.5, 18.5, 18.6, np.nan]
+    assert stats.quartile_index(values, edges).tolist() == [0, 0, 1, 1, 2, 2, 3, -1]
+
+
+def test_percentile_edges_are_numpy_linear() -> None:
+    values = [0.0, 0.0, 1.2, 3.4, 5.0, 7.5, 12.0, 30.0, np.nan]
+    assert stats.percentile_edges(values) == tuple(np.percentile(values[:-1], [25, 50, 75]))
+
+
+# --- continuous tests ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def groups() -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    return [np.round(rng.normal(loc, 1.0, size), 1) for loc, size in ((5, 8), (4, 7), (3.5, 8), (3, 10))]
+
+
+def test_kruskal_wallis_matches_scipy_and_tomczak_epsilon(groups: list[np.ndarray]) -> None:
+    result = stats.kruskal_wallis(groups, LABELS)
+    reference = sps.kruskal(*groups)
+    n = sum(g.size for g in groups)
+    assert close(result.statistic, reference.statistic) and close(result.p_value, reference.pvalue)
+    assert close(result.effect_size, reference.statistic / (n - 1))
+    assert result.effect_size_name == "epsilon-squared" and result.df == 3
+
+
+def test_kruskal_wallis_by_hand_without_ties() -> None:
+    # Ranks 1..6: group a = 1, 2; b = 3, 4; c = 5, 6. H = 12/(6*7) * sum(R²/n) - 3*7.
+    h = 12.0 / 42.0 * (3.0**2 / 2 + 7.0**2 / 2 + 11.0**2 / 2) - 21.0
+    result = stats.kruskal_wallis([np.array([1.0, 2]), np.array([3.0, 4]), np.array([5.0, 6])], ("a", "b", "c"))
+    assert close(result.statistic, h)
+    assert close(result.p_value, math.exp(-h / 2))  # chi-square with 2 df
+
+
+def test_anova_matches_scipy_and_eta_squared_by_hand(groups: list[np.ndarray]) -> None:
+    result = stats.one_way_anova(groups, LABELS)
+    reference = sps.f_oneway(*groups)
+    pooled = np.concatenate(groups)
+    ss_within = sum(float(np.sum((g - g.mean()) ** 2)) for g in groups)
+    ss_total = float(np.sum((pooled - pooled.mean()) ** 2))
+    assert close(result.statistic, reference.statistic) and close(result.p_value, reference.pvalue)
+    assert close(result.effect_size, 1.0 - ss_within / ss_total)
+
+
+def test_continuous_tests_leave_out_empty_groups_and_say_so(groups: list[np.ndarray]) -> None:
+    with_empty = [groups[0], np.array([]), groups[2], groups[3]]
+    result = stats.kruskal_wallis(with_empty, LABELS)
+    assert close(result.statistic, sps.kruskal(groups[0], groups[2], groups[3]).statistic)
+    assert "Q2" in result.decision and result.df == 2
+
+
+def test_degenerate_continuous_tests_are_not_computed() -> None:
+    same = [np.array([1.0, 1.0]), np.array([1.0, 1.0, 1.0])]
+    for result in (stats.kruskal_wallis(same, LABELS), stats.one_way_anova(same, LABELS), stats.jonckheere_terpstra(same, LABELS)):
+        assert result.statistic is None and result.p_value is None and "not computed" in result.decision
+    alone = stats.kruskal_wallis([np.array([1.0, 2.0]), np.array([])], LABELS)
+    assert alone.p_value is None
+
+
+def test_small_groups_are_flagged(groups: list[np.ndarray]) -> None:
+    result = stats.kruskal_wallis([groups[0], groups[1][:3], groups[2], groups[3]], LABELS)
+    assert "Q2 (n = 3)" in result.decision
+
+
+# --- Jonckheere-Terpstra -----------------------------------------------------------------------------
+
+
+def _j_by_pairs(groups: list[np.ndarray]) -> float:
+    return sum(
+        float(np.sum(later[None, :] > earlier[:, None]) + 0.5 * np.sum(later[None, :] == earlier[:, None]))
+        for i, earlier in enumerate(groups)
+        for later in groups[i + 1 :]
+    )
+
+
+def _exact_permutation_moments(groups: list[np.ndarray]) -> tuple[float, float]:
+    """Mean and variance of J over every equally likely split of the pooled values into groups of these sizes."""
+    pooled = np.concatenate(groups)
+    sizes = [g.size for g in groups]
+    values = []
+
+    def splits(free: tuple[int, ...], remaining_sizes: list[int]) -> list[list[tuple[int, ...]]]:
+        if len(remaining_sizes) == 1:
+            return [[free]]
+        out = []
+        for chosen in itertools.combinations(free, remaining_sizes[0]):
+            rest = tuple(i for i in free if i not in chosen)
+            out.extend([[chosen, *tail] for tail in splits(rest, remaining_sizes[1:])])
+        return out
+
+    for split in splits(tuple(range(pooled.size)), sizes):
+        values.append(_j_by_pairs([pooled[list(part)] for part in split]))
+    return float(np.mean(values)), float(np.var(values))
+
+
+def test_jonckheere_statistic_equals_sum_of_mann_whitney_u(groups: list[np.ndarray]) -> None:
+    result = stats.jonckheere_terpstra(groups, LABELS)
+    j_mann_whitney = sum(
+        sps.mannwhitneyu(groups[b], groups[a]).statistic for a, b in itertools.combinations(range(4), 2)
+    )
+    assert close(float(result.decision.split("J = ")[1].split(";")[0]), _j_by_pairs(groups))
+    assert math.isclose(_j_by_pairs(groups), j_mann_whitney)
+
+
+def test_jonckheere_tie_corrected_variance_is_the_exact_permutation_variance() -> None:
+    # Small enough to enumerate all 8! orderings; heavy ties in values and unequal group sizes.
+    groups = [np.array([1.0, 2.0, 2.0]), np.array([2.0, 3.0]), np.array([3.0, 3.0, 5.0])]
+    mean, variance = _exact_permutation_moments(groups)
+    j = _j_by_pairs(groups)
+    z = (j - mean) / math.sqrt(variance)
+    result = stats.jonckheere_terpstra(groups, ("a", "b", "c"))
+    assert close(result.statistic, z)
+    assert close(result.p_value, 2 * sps.norm.sf(abs(z)))
+
+
+def test_jonckheere_without_ties_by_hand() -> None:
+    # Perfectly increasing: J = 2*2 + 2*2 + 2*2 = 12, E = (36 - 12)/4 = 6,
+    # Var = (6*5*17 - 3*(2*1*9))/72 = 456/72.
+    groups = [np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0])]
+    result = stats.jonckheere_terpstra(groups, ("a", "b", "c"))
+    assert close(result.statistic, 6.0 / math.sqrt(456.0 / 72.0))
+    decreasing = stats.jonckheere_terpstra(groups[::-1], ("c", "b", "a"))
+    assert close(decreasing.statistic, -6.0 / math.sqrt(456.0 / 72.0))
+
+
+# --- Spearman and Dunn -----------------------------------------------------------------------------
+
+
+def test_spearman_matches_scipy_and_drops_incomplete_pairs() -> None:
+    rng = np.random.default_rng(3)
+    x = np.round(rng.lognormal(2, 1, 40), 1)
+    y = np.round(10 - x / 3 + rng.normal(0, 2, 40), 0)
+    x[[3, 9]] = np.nan
+    y[5] = np.nan
+    keep = ~(np.isnan(x) | np.isnan(y))
+    reference = sps.spearmanr(x[keep], y[keep])
+    result = stats.spearman(x, y)
+    assert result.n == 37 and close(result.rho, reference.statistic) and close(result.p_value, reference.pvalue)
+    assert stats.spearman([1.0, 2.0, 3.0], [4.0, 4.0, 4.0]).rho is None
+
+
+def test_dunn_holm_matches_scikit_posthocs_and_hand_z(groups: list[np.ndarray]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"v": np.concatenate(groups), "g": np.repeat(LABELS, [g.size for g in groups])})
+    raw = scikit_posthocs.posthoc_dunn(frame, val_col="v", group_col="g")
+    holm = scikit_posthocs.posthoc_dunn(frame, val_col="v", group_col="g", p_adjust="holm")
+    pairs = stats.dunn_holm(groups, LABELS)
+    assert [(p.group_a, p.group_b) for p in pairs] == list(itertools.combinations(LABELS, 2))
+    ranks = sps.rankdata(frame["v"])
+    n = len(frame)
+    _, t = np.unique(frame["v"], return_counts=True)
+    for pair in pairs:
+        assert close(pair.p_value, raw.loc[pair.group_a, pair.group_b])
+        assert close(pair.p_adjusted, holm.loc[pair.group_a, pair.group_b])
+        a, b = (frame["g"] == pair.group_a).to_numpy(), (frame["g"] == pair.group_b).to_numpy()
+        se = math.sqrt((n * (n + 1) / 12 - np.sum(t**3 - t) / (12 * (n - 1))) * (1 / a.sum() + 1 / b.sum()))
+        assert close(pair.statistic, (ranks[b].mean() - ranks[a].mean()) / se)
+        assert close(pair.p_value, 2 * sps.norm.sf(abs(pair.statistic)))
+
+
+# --- contingency tables ------------------------------------------------------------------------------
+
+
+def test_abstract_eular_table_chi_square() -> None:
+    result = stats.compare_categorical(ABSTRACT_EULAR, ("none", "moderate", "good"), LABELS, "chi-square")
+    reference = sps.chi2_contingency(ABSTRACT_EULAR, correction=False)
+    assert close(result.statistic, reference.statistic) and close(result.p_value, reference.pvalue)
+    assert result.p_value == pytest.approx(0.00636, abs=5e-6)  # printed as 0.006 in the abstract
+    assert close(result.effect_size, math.sqrt(reference.statistic / (33 * 2)))
+    assert result.df == 6
+    assert "expected counts below 5" in result.decision and "fisher-exact" in result.decision
+
+
+def test_abstract_eular_table_fisher_freeman_halton() -> None:
+    assert stats.fisher_freeman_halton(ABSTRACT_EULAR) == pytest.approx(0.00239, abs=5e-6)  # R's fisher.test
+    assert close(stats.fisher_freeman_halton(ABSTRACT_EULAR), _ffh_by_enumeration(ABSTRACT_EULAR))
+    result = stats.compare_categorical(ABSTRACT_EULAR, ("none", "moderate", "good"), LABELS, "fisher-exact")
+    assert result.test == "fisher-exact" and result.statistic is None and close(result.p_value, _ffh_by_enumeration(ABSTRACT_EULAR))
+    assert "below 5" not in result.decision
+
+
+def _tables_with_margins(rows: list[int], cols: list[int]) -> list[np.ndarray]:
+    """Every table with these margins, by brute force: fill row by row with compositions."""
+    if len(rows) == 1:
+        return [np.array([cols])]
+    tables = []
+    for first in itertools.product(*(range(min(rows[0], c) + 1) for c in cols)):
+        if sum(first) != rows[0]:
+            continue
+        rest = [c - f for c, f in zip(cols, first)]
+        tables.extend(np.vstack([first, below]) for below in _tables_with_margins(rows[1:], rest))
+    return tables
+
+
+def _ffh_by_enumeration(table: np.ndarray) -> float:
+    rows, cols = table.sum(axis=1).tolist(), table.sum(axis=0).tolist()
+    n = sum(rows)
+
+    def probability(t: np.ndarray) -> float:
+        log_p = sum(math.lgamma(r + 1) for r in rows) + sum(math.lgamma(c + 1) for c in cols) - math.lgamma(n + 1)
+        return math.exp(log_p - sum(math.lgamma(x + 1) for x in t.ravel()))
+
+    observed = probability(table)
+    return sum(p for p in map(probability, _tables_with_margins(rows, cols)) if p <= observed * (1 + 1e-7))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fisher_freeman_halton_equals_brute_force_enumeration(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shape = [(2, 3), (3, 3), (3, 4), (2, 4), (4, 3), (3, 2), (2, 2), (3, 4)][seed]
+    table = rng.multinomial(int(rng.integers(8, 20)), np.ones(shape[0] * shape[1]) / (shape[0] * shape[1])).reshape(shape)
+    table, _, _ = stats.drop_empty_margins(table)
+    assert close(stats.fisher_freeman_halton(table), _ffh_by_enumeration(table))
+
+
+@pytest.mark.parametrize("table", [[[3, 1], [1, 3]], [[8, 2], [1, 5]], [[10, 0], [0, 10]], [[6, 2], [1, 4]], [[0, 5], [5, 0]]])
+def test_fisher_freeman_halton_2x2_equals_scipy(table: list[list[int]]) -> None:
+    assert close(stats.fisher_freeman_halton(table), sps.fisher_exact(table).pvalue)
+
+
+def test_fisher_freeman_halton_is_fast_enough_for_a_few_hundred_patients() -> None:
+    import time
+
+    table = np.array([[21, 25, 16, 24], [14, 15, 19, 14], [16, 10, 16, 21]])  # n = 211
+    start = time.perf_counter()
+    p = stats.fisher_freeman_halton(table)
+    assert time.perf_counter() - start < 3.0
+    assert 0 < p <= 1
+
+
+def test_empty_rows_and_columns_are_dropped_before_testing() -> None:
+    table = np.array([[0, 0, 0, 0], [3, 0, 4, 1], [1, 0, 3, 9]])
+    reduced, rows, cols = stats.drop_empty_margins(table)
+    assert reduced.tolist() == [[3, 4, 1], [1, 3, 9]] and rows.tolist() == [False, True, True] and cols.tolist() == [True, False, True, True]
+    result = stats.compare_categorical(table, ("remission", "low", "moderate"), LABELS, "chi-square")
+    reference = sps.chi2_contingency(reduced, correction=False)
+    assert close(result.statistic, reference.statistic) and result.df == 2
+    assert "remission" in result.decision and "Q2" in result.decision
+    assert close(result.effect_size, math.sqrt(reference.statistic / 21))
+
+
+def test_single_category_table_is_not_tested() -> None:
+    result = stats.compare_categorical([[3, 2, 4, 1], [0, 0, 0, 0]], ("yes", "no"), LABELS, "fisher-exact")
+    assert result.p_value is None and "not computed" in result.decision
+
+
+def test_holm_equals_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.2, 0.04, 0.9])
+    assert np.allclose(stats.holm(p), multipletests(p, method="holm")[1], rtol=REL, atol=0)
