@@ -21,6 +21,19 @@ ALPHA = 0.05
 # Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
+TEST_RATIONALE = {
+    "kruskal-wallis": "compares the quartiles by ranks without assuming normally distributed values, which suits "
+    "small groups and skewed measures such as CRP",
+    "anova": "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
+    "as chosen in the study sheet",
+    "chi-square": "compares the distribution of a categorical variable across the quartiles, as the source "
+    "abstract did; it relies on expected counts of about 5 or more",
+    "fisher-exact": "compares the distribution of a categorical variable across the quartiles exactly, without "
+    "relying on large expected counts",
+    "jonckheere-terpstra": "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign of "
+    "its standardised statistic gives the direction",
+    "spearman": "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
+}
 
 
 @dataclass(frozen=True)
@@ -143,7 +156,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
         by_quartile = "; ".join(
             f"{s.label} {formatter.mean_sd(g, outcome.variable)}" for s, g in zip(results.strata, outcome.groups)
         )
-        sentences.append(f"{_label_with_unit(outcome)} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
+        sentences.append(f"{_capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
     eular = results.eular_response
     rows = "; ".join(
         f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
@@ -210,29 +223,43 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             "Continuous variables are summarised as mean ± SD and median [interquartile range], categorical "
             "variables as n (%). Tests are two-sided; p < "
             f"{formatter.number(ALPHA, 2)} is called significant, and p-values are not adjusted for the number "
-            "of variables tested. The test for each comparison and why it was chosen:",
+            "of variables tested. The tests, and why each was chosen (the decision record of every single "
+            "test, with any assumption at risk, is listed in the Appendix):",
         ),
-        _decision_items(results),
+        _decision_items(results, formatter),
     )
     return patients, indices, quartiles, statistics
 
 
-def _decision_items(results: Results) -> tuple[str, ...]:
-    """One line per distinct decision record, naming the variables it covers (records repeat per variable)."""
-    labelled: list[tuple[str, TestResult]] = []
-    for comparison in (*results.baseline, *results.outcomes):
-        labelled.append((comparison.label, comparison.test))
-        if isinstance(comparison, ContinuousComparison) and comparison.trend is not None:
-            labelled.append((comparison.label, comparison.trend))
-    labelled.append((results.eular_response.label, results.eular_response.test))
-    labelled.extend((c.label, c.test) for c in results.activity_categories)
-    grouped: dict[str, list[str]] = {}
-    for label, test in labelled:
-        decision = test.decision.strip() or f"{test.test} (no decision record)"
-        names = grouped.setdefault(decision, [])
-        if label not in names:
-            names.append(label)
-    return tuple(f"{_and(labels)}: {decision}" for decision, labels in grouped.items())
+def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
+    """Every test with a label saying what it compared, in report order (the Appendix lists them all)."""
+    records: list[tuple[str, TestResult]] = []
+    for comparison in results.baseline:
+        records.append((f"Baseline {_mid_sentence(comparison.label)}", comparison.test))
+    for outcome in results.outcomes:
+        records.append((f"Follow-up {_mid_sentence(outcome.label)}", outcome.test))
+        if outcome.trend is not None:
+            records.append((f"Follow-up {_mid_sentence(outcome.label)}, trend", outcome.trend))
+    for comparison in results.activity_categories:
+        records.append((comparison.label, comparison.test))
+    records.append((results.eular_response.label, results.eular_response.test))
+    return tuple(records)
+
+
+def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """One line per kind of test: why it was used, what for, and how often an assumption was at risk."""
+    by_test: dict[str, list[TestResult]] = {}
+    for _label, test in test_records(results):
+        by_test.setdefault(test.test, []).append(test)
+    items = []
+    for name, tests in by_test.items():
+        rationale = TEST_RATIONALE.get(name) or tests[0].decision.split(". ")[0]
+        at_risk = sum(1 for t in tests if "at risk:" in t.decision.lower())
+        risk = f"; an assumption was at risk in {at_risk} of {len(tests)}" if at_risk else ""
+        items.append(f"{formatter.test_name(name)}: {rationale} ({len(tests)} comparisons{risk}).")
+    if any(o.spearman is not None for o in results.outcomes):
+        items.append(f"{formatter.test_name('spearman')}: {TEST_RATIONALE['spearman']}.")
+    return tuple(items)
 
 
 # --- conclusions -------------------------------------------------------------------------------
@@ -246,13 +273,13 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
     undirected: list[str] = []
     not_significant: list[str] = []
     for outcome in outcomes:
-        quoted = outcome.label + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
+        quoted = _mid_sentence(outcome.label) + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
         direction = trend_direction(outcome)
         if _significant(outcome.test.p_value):
             {-1: lower, 1: higher, 0: undirected}[direction].append(quoted)
         else:
             not_significant.append(
-                outcome.label + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
+                _mid_sentence(outcome.label) + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
             )
     sentences: list[str] = []
     if lower:
@@ -360,6 +387,13 @@ def _and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _mid_sentence(label: str) -> str:
+    """'Swollen joint count' -> 'swollen joint count'; acronyms such as 'DAS28-ESR' or 'CRP' stay."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def _capital(text: str) -> str:

@@ -33,7 +33,7 @@ from reportgen.model import (
     Results,
     Stratum,
 )
-from reportgen.narrative import Narrative, Section, write_narrative
+from reportgen.narrative import Narrative, Section, test_records, write_narrative
 from reportgen.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ REPORT_TEMPLATE = "report.html.j2"
 CARRIED_FORWARD_LISTED_UP_TO = 50
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
+LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
 # Categories shown alone on a binary Table 1 row (the other one is implied); name shown for the row.
 POSITIVE_CATEGORIES = {"yes": None, "true": None, "positive": None, "f": "Female", "female": "Female"}
 FONT_FACES = (  # file in templates/fonts, CSS weight, CSS style
@@ -164,6 +165,7 @@ class ReportView:
     published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
     warnings: tuple[str, ...]
     carried_forward: CarriedForwardView
+    decisions: Table
     software: Table
     font_faces: Markup
 
@@ -291,6 +293,7 @@ def build_view(
         published=published_views,
         warnings=tuple(problem.sentence() for problem in warnings),
         carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
+        decisions=decisions_table(results, formatter),
         software=software_table(info),
         font_faces=font_faces(),
     )
@@ -610,7 +613,7 @@ def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
         head=head,
         groups=(RowGroup(rows),),
         notes=(Note("Reproduced values are rounded to the precision of the printed value."),),
-        classes="published",
+        classes="published long" if len(rows) > LONG_TABLE_ROWS else "published",
     )
     return PublishedView(table=table, findings=published.consistency, source_name=published.source_name)
 
@@ -654,9 +657,43 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
             ),
         ),
         notes=(),
-        classes="appendix",
+        classes="appendix long" if count > LONG_TABLE_ROWS else "appendix",
     )
     return CarriedForwardView(summary=summary, table=table)
+
+
+def decisions_table(results: Results, formatter: Formatter) -> Table:
+    """Every test's decision record as the analysis wrote it: which test, why, what is at risk."""
+    return Table(
+        id="table-decisions",
+        number=0,
+        title="Decision record of each test",
+        head=(
+            Row(
+                (
+                    Cell("Comparison", tag="th", scope="col", classes="stub"),
+                    Cell("p", tag="th", scope="col", classes="num"),
+                    Cell("Decision", tag="th", scope="col"),
+                )
+            ),
+        ),
+        groups=(
+            RowGroup(
+                tuple(
+                    Row(
+                        (
+                            Cell(label, tag="th", scope="row", classes="stub"),
+                            Cell(formatter.p_value(test.p_value), classes="num"),
+                            Cell(test.decision, classes="decision"),
+                        )
+                    )
+                    for label, test in test_records(results)
+                )
+            ),
+        ),
+        notes=(),
+        classes="appendix decisions long",
+    )
 
 
 def software_table(info: BuildInfo) -> Table:
@@ -667,7 +704,9 @@ def software_table(info: BuildInfo) -> Table:
         title="Software",
         head=(Row((Cell("Package", tag="th", scope="col", classes="stub"), Cell("Version", tag="th", scope="col"))),),
         groups=(RowGroup(tuple(Row((Cell(name, tag="th", scope="row", classes="stub"), Cell(version))) for name, version in rows)),),
-        notes=(Note(f"Command: {' '.join(info.command_line)}"),) if info.command_line else (),
+        # Not the command line: it names the --out folder, and two builds of the same data into different
+        # folders must give byte-identical HTML (the manifest records the command).
+        notes=(),
         classes="appendix",
     )
 

@@ -1,0 +1,203 @@
+"""Rendered HTML: numbers equal the Results after half-up rounding, decimal comma, hostile text inert,
+templates strict and overridable, and nothing the page would fetch."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import lxml.html
+import pytest
+from report_fixtures import (
+    HOSTILE,
+    fake_figures,
+    hostile_inputs,
+    make_derived,
+    make_info,
+    make_published,
+    make_results,
+    make_study,
+    make_warnings,
+)
+
+from reportgen.errors import BuildError
+from reportgen.formatting import Formatter
+from reportgen.model import CarriedForward, RenderedReport, Results
+from reportgen.render import render_report
+
+
+def render(results: Results | None = None, *, published=None, templates: Path | None = None, **changes) -> RenderedReport:
+    results = results or make_results()
+    arguments = dict(
+        results=results,
+        derived=make_derived(),
+        figures=fake_figures(),
+        published=published,
+        info=make_info(),
+        warnings=make_warnings(),
+        formatter=Formatter.for_study(results.study),
+        templates=templates,
+    )
+    arguments.update(changes)
+    return render_report(**arguments)
+
+
+def half_up(value: float, decimals: int) -> str:
+    """An independent rounding for the checks: Decimal of the shortest repr, half up."""
+    return str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def cells(html: str, table_id: str) -> list[list[str]]:
+    document = lxml.html.fromstring(html)
+    rows = document.xpath(f'//div[@id="{table_id}"]//tbody/tr')
+    return [[cell.text_content() for cell in row.xpath("./th|./td")] for row in rows]
+
+
+@pytest.fixture(scope="module")
+def report() -> RenderedReport:
+    return render(published=make_published())
+
+
+def test_table_2_numbers_equal_the_results(report: RenderedReport) -> None:
+    results = make_results()
+    decimals = {"das28_esr": 2, "cdai": 2, "sdai": 2, "sjc28": 2, "tjc28": 2, "esr_mm_h": 1, "crp_mg_l": 2}
+    rows = cells(report.html, "table-2")
+    assert len(rows) == len(results.outcomes)
+    for row, outcome in zip(rows, results.outcomes):
+        d = decimals[outcome.variable]
+        for cell, summary in zip(row[1:6], (outcome.overall, *outcome.groups)):
+            mean_sd = f"{half_up(summary.mean, d)}\u00a0±\u00a0{half_up(summary.sd, d)}"
+            median = f"{half_up(summary.median, d)} [{half_up(summary.q1, d)}–{half_up(summary.q3, d)}]"
+            assert cell == mean_sd + median
+        p = outcome.test.p_value
+        assert row[6].rstrip("ab") == ("<0.001" if p < 0.001 else half_up(p, 3))
+
+
+def test_table_3_counts_and_both_percentage_views(report: RenderedReport) -> None:
+    rows = cells(report.html, "table-3")
+    body = [r for r in rows if len(r) > 1]
+    assert body[0][2:] == ["4 (50.0)", "1 (14.3)", "1 (12.5)", "0 (0.0)"]  # none, % of quartile
+    assert body[5][2:] == ["1 (5.3)", "6 (31.6)", "3 (15.8)", "9 (47.4)"]  # good, % of response (abstract layout)
+    notes = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
+    assert "Pearson χ² test" in notes and "p\u00a0=\u00a00.006" in notes
+
+
+def test_stratum_headers_and_accessible_tables(report: RenderedReport) -> None:
+    document = lxml.html.fromstring(report.html)
+    for table in document.xpath("//table"):
+        assert table.xpath("./caption")
+        assert all(th.get("scope") in {"col", "row", "colgroup"} for th in table.xpath(".//th"))
+    head = document.xpath('//div[@id="table-1"]//thead')[0].text_content()
+    assert "≤ 4.20" in head and "(4.20, 11.30]" in head and "> 18.50" in head and "n = 10" in head
+
+
+def test_title_block_and_metadata(report: RenderedReport) -> None:
+    document = lxml.html.fromstring(report.html)
+    meta = {m.get("name"): m.get("content") for m in document.xpath("//meta[@name]")}
+    assert meta["dcterms.created"] == meta["dcterms.modified"] == "2024-05-17T09:30:00Z"
+    assert meta["author"] == make_study().authors
+    assert document.xpath("//title")[0].text == make_study().title
+    title = document.xpath('//header[@class="title-block"]')[0].text_content()
+    assert "cohort.xlsx" in title and "3f7a1c2b9d8e" in title and "3f7a1c2b9d8e4" not in title and "0.1.0" in title
+    for heading in ("Abstract", "Methods", "Results", "Conclusions", "Published vs reproduced", "Appendix"):
+        assert heading in [h.text_content() for h in document.xpath("//h2")]
+
+
+def test_published_section_only_with_a_check(report: RenderedReport) -> None:
+    assert 'id="published"' in report.html and "mismatch" in report.html
+    assert 'id="published"' not in render().html
+
+
+def test_decimal_comma_leaves_no_decimal_point_in_numbers() -> None:
+    results = make_results(study=make_study(decimal_separator=","))
+    html = render(results, published=None).html
+    document = lxml.html.fromstring(html)
+    for node in document.xpath('//*[@id="appendix"]|//dl[@class="provenance"]|//style|//svg'):
+        node.getparent().remove(node)  # version numbers are not measurements
+    text = document.text_content()
+    assert not re.findall(r"\d\.\d", text)
+    assert "24,2" in text and "p\u00a0=\u00a00,006" in text
+
+
+def test_hostile_workbook_text_stays_inert() -> None:
+    results, derived, info, warnings = hostile_inputs()
+    html = render(results, derived=derived, info=info, warnings=warnings).html
+    document = lxml.html.fromstring(html)
+    assert not document.xpath("//script|//img|//link|//iframe|//object|//embed")
+    text = document.text_content()
+    for hostile in HOSTILE:
+        assert hostile in text  # shown as text, exactly
+    assert "{{ 7*7 }}" in text and ">49<" not in html
+    assert "<script>" not in html and "<img src=http" not in html and "<link rel=attachment" not in html
+    style = "".join(document.xpath("//style/text()"))
+    assert "evil.example" not in style
+    for element in document.iter():
+        for name, value in element.attrib.items():
+            if name != "content":  # <meta name="author" content="..."> carries the (escaped) authors
+                assert "evil.example" not in value
+
+
+def test_no_external_reference_of_any_kind() -> None:
+    from reportgen.figures import make_figures
+
+    results = make_results()
+    html = render(results, figures=make_figures(make_derived(), results, Formatter("."))).html
+    namespaces = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    assert set(re.findall(r"https?://[^\"'\s)<>]+", html)) <= namespaces
+    for value in re.findall(r'\b(?:src|href|xlink:href)\s*=\s*"([^"]*)"', html):
+        assert value.startswith(("data:", "#")), value
+    for value in re.findall(r"url\(([^)]*)\)", html):
+        assert value.strip("'\"").startswith(("data:", "#")), value[:40]
+    assert "@import" not in html and "file:" not in html
+
+
+def test_long_carried_forward_lists_are_summarised() -> None:
+    results = make_results()
+    many = tuple(CarriedForward(patient_id=f"X{i}", from_month=3 + 3 * (i % 3), withdrawal_reason="inefficacy") for i in range(51))
+    html = render(replace(results, carried_forward=many)).html
+    appendix = lxml.html.fromstring(html).xpath('//*[@id="appendix"]')[0].text_content()
+    assert "51 patients carried forward" in appendix and "results.json" in appendix and "X50" not in appendix
+    short = lxml.html.fromstring(render(results).html).xpath('//*[@id="appendix"]')[0].text_content()
+    assert "P003" in short and "adverse event" in short
+
+
+def test_abstract_text_is_returned(report: RenderedReport) -> None:
+    assert report.abstract_text.startswith(make_study().title + "\n\nBackground: ")
+
+
+def test_user_templates_override_and_fall_back(tmp_path: Path) -> None:
+    (tmp_path / "report.css").write_text("body { color: rebeccapurple; }")
+    html = render(templates=tmp_path).html
+    assert "rebeccapurple" in html and "Table 1." in html  # the built-in report.html.j2 still used
+    (tmp_path / "report.html.j2").write_text("<p>{{ report.title.title }} {{ report.conclusions | length }}</p>")
+    assert render(templates=tmp_path).html.startswith("<p>Tocilizumab")
+
+
+def test_strict_undefined_names_the_mistake(tmp_path: Path) -> None:
+    (tmp_path / "report.html.j2").write_text("{{ report.no_such_thing }}")
+    with pytest.raises(BuildError, match="no_such_thing"):
+        render(templates=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../secret.txt", "../../etc/passwd", "/etc/passwd"])
+def test_templates_cannot_read_outside_their_folders(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (tmp_path / "secret.txt").write_text("TOP SECRET")
+    (folder / "report.html.j2").write_text(f'{{% include "{name}" %}}')
+    with pytest.raises(BuildError):
+        render(templates=folder)
+
+
+def test_templates_cannot_reach_python_internals(tmp_path: Path) -> None:
+    (tmp_path / "report.html.j2").write_text("{{ report.__class__.__mro__ }}{{ ''.__class__.__subclasses__() }}")
+    with pytest.raises(BuildError):
+        render(templates=tmp_path)
+
+
+def test_autoescape_covers_j2_templates(tmp_path: Path) -> None:
+    (tmp_path / "report.html.j2").write_text("{{ report.title.title }}")
+    results = make_results(study=make_study(title="<b>x</b>"))
+    assert render(results, templates=tmp_path).html == "&lt;b&gt;x&lt;/b&gt;"
