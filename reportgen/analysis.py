@@ -34,6 +34,7 @@ from reportgen.model import (
     CohortCounts,
     ContinuousComparison,
     Derived,
+    PairwiseComparison,
     Results,
     StudyOptions,
     Stratum,
@@ -168,7 +169,7 @@ def compare_continuous(
     groups = _by_quartile(values, quartile)
     test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test)
     trend = spearman = None
-    posthoc: tuple = ()
+    posthoc: tuple[PairwiseComparison, ...] = ()
     if beyond_omnibus:
         trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS)
         analysed = quartile >= 0

@@ -133,6 +133,11 @@ def _not_computed(test: str, reason: str) -> TestResult:
     return TestResult(test=test, statistic=None, p_value=None, decision=f"{test} not computed: {reason}.")
 
 
+def _half_integer(value: float) -> str:
+    """J is a multiple of 1/2: written exactly, never in exponent notation."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _decision(what: str, risks: list[str]) -> str:
     return f"{what} At risk: {'; '.join(risks)}." if risks else f"{what} No assumption at risk identified."
 
@@ -151,7 +156,7 @@ def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestR
     risks = _continuous_risks(present, names, empty)
     n_tied = int(n - np.unique(pooled).size)
     if n_tied:
-        risks.append(f"{n_tied} of {n} values repeat an earlier value (H is corrected for ties)")
+        risks.append(f"tied values, {n_tied} of {n} repeating an earlier one (H is corrected for ties)")
     what = (
         f"Kruskal-Wallis H test across {len(present)} groups, the study's continuous test: compares "
         f"distributions by ranks without assuming normality; chi-square approximation with "
@@ -247,9 +252,9 @@ def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str]) -> 
     risks = _continuous_risks(present, names, empty)
     n_tied = int(n - tie_counts.size)
     if n_tied:
-        risks.append(f"{n_tied} of {int(n)} values repeat an earlier value (variance corrected for ties)")
+        risks.append(f"tied values, {n_tied} of {int(n)} repeating an earlier one (variance corrected for ties)")
     what = (
-        f"Jonckheere-Terpstra trend test across the ordered groups {' < '.join(names)}: J = {j_stat:g}; "
+        f"Jonckheere-Terpstra trend test across the ordered groups {' < '.join(names)}: J = {_half_integer(j_stat)}; "
         f"normal approximation with tie-corrected variance; statistic is z (positive when values rise "
         f"along the order), p two-sided."
     )
@@ -489,7 +494,7 @@ def _categorical_risks(expected: np.ndarray, dropped_rows: list[str], dropped_co
     below_one = int(np.sum(expected < 1.0))
     if below_five:
         risks.append(
-            f"{below_five} of {cells} cells ({100 * below_five // cells}%) have expected counts below 5"
+            f"{below_five} of {cells} cells have expected counts below 5"
             + (f", {below_one} below 1" if below_one else "")
         )
     if dropped_rows:

@@ -102,7 +102,6 @@ def test_trough_level_at_follow_up_else_last_measured_before() -> None:
 
 
 def test_eular_response_uses_rounded_das28() -> None:
-    # Visits chosen so DAS28 is what it is; the response must equal indices.eular_response on the same values.
     patients = derive(random_cohort(11, 200)).patients
     expected = indices.eular_response(patients["das28_esr_baseline"].to_numpy(), patients["das28_esr"].to_numpy())
     assert patients["eular_response"].astype(object).tolist() == expected.tolist()

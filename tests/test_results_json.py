@@ -1,0 +1,86 @@
+"""results.json: deterministic bytes, full precision, null for undefined, the documented shape."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from functools import cache
+
+from reportgen.analysis import analyse
+from reportgen.derive import derive
+from reportgen.model import Results, StudyOptions, Summary
+from reportgen.results_json import results_to_json
+from tests.cohorts import random_cohort
+
+
+@cache
+def example_results() -> Results:
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    return analyse(derive(random_cohort(61, 60, study=study)), study)
+
+
+def test_same_results_give_the_same_bytes_with_a_trailing_newline() -> None:
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    text = results_to_json(example_results())
+    assert text == results_to_json(analyse(derive(random_cohort(61, 60, study=study)), study))
+    assert text.endswith("}\n") and not text.endswith("\n\n")
+
+
+def test_floats_are_written_at_full_precision() -> None:
+    results = example_results()
+    document = json.loads(results_to_json(results))
+    das28 = results.outcomes[0]
+    written = document["outcomes"]["das28_esr"]
+    # json reads repr-written floats back to the identical double.
+    assert written["groups"][0]["mean"] == das28.groups[0].mean
+    assert written["p_value"] == das28.test.p_value and written["statistic"] == das28.test.statistic
+    assert written["trend"]["statistic"] == das28.trend.statistic
+    assert written["spearman"]["rho"] == das28.spearman.rho
+    assert document["strata"][0]["percent"] == results.strata[0].percent
+    assert document["eular_response"]["cramers_v"] == results.eular_response.test.effect_size
+
+
+def test_undefined_values_are_null_never_nan() -> None:
+    results = example_results()
+    outcome = results.outcomes[0]
+    broken = replace(outcome, groups=(Summary(n=0), *outcome.groups[1:]), test=replace(outcome.test, p_value=float("nan")))
+    text = results_to_json(replace(results, outcomes=(broken, *results.outcomes[1:])))
+    assert "NaN" not in text and "Infinity" not in text
+    written = json.loads(text)["outcomes"]["das28_esr"]
+    assert written["groups"][0] == {"n": 0, "mean": None, "sd": None, "median": None, "q1": None, "q3": None, "min": None, "max": None}
+    assert written["p_value"] is None
+
+
+def test_shape_matches_the_issue_example() -> None:
+    document = json.loads(results_to_json(example_results()))
+    assert list(document) == [
+        "schema_version", "cohort", "options", "cutpoints", "cutpoints_given", "strata",
+        "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward",
+    ]
+    assert document["schema_version"] == 1
+    assert set(document["cohort"]) >= {"n_included", "n_analysed", "n_locf"}
+    strata = document["strata"]
+    assert [s["label"] for s in strata] == ["Q1", "Q2", "Q3", "Q4"]
+    assert strata[0]["lower"] is None and strata[3]["upper"] is None and strata[0]["upper"] == 2.0
+    assert math.isclose(sum(s["percent"] for s in strata), 100.0)
+    assert list(document["baseline"])[:3] == ["age_years", "sex", "disease_duration_years"]
+    das28 = document["outcomes"]["das28_esr"]
+    assert das28["test"] == "kruskal-wallis" and das28["trend"]["test"] == "jonckheere-terpstra"
+    assert set(das28["groups"][0]) == {"n", "mean", "sd", "median", "q1", "q3", "min", "max"}
+    assert das28["effect_size"]["name"] == "epsilon-squared" and das28["decision"]
+    eular = document["eular_response"]
+    assert list(eular["counts"]) == ["none", "moderate", "good"] and all(len(v) == 4 for v in eular["counts"].values())
+    assert eular["test"] == "chi-square" and {"statistic", "p_value", "cramers_v", "df"} <= set(eular)
+    for patient in document["carried_forward"]:
+        assert set(patient) == {"patient_id", "from_month", "withdrawal_reason"}
+
+
+def test_posthoc_pairs_are_written_when_run() -> None:
+    results = example_results()
+    document = json.loads(results_to_json(results))
+    for comparison in results.outcomes:
+        written = document["outcomes"][comparison.variable]["posthoc"]
+        assert [(p["group_a"], p["group_b"], p["p_adjusted"]) for p in written] == [
+            (p.group_a, p.group_b, p.p_adjusted) for p in comparison.posthoc
+        ]
