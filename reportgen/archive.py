@@ -14,8 +14,13 @@ Layout of a finished build ``<out>/<YYYYMMDDTHHMMSSZ>-<first 8 hex of the workbo
     manifest.sha256   the SHA-256 of manifest.json, in ``sha256sum`` format
 
 The manifest cannot list its own hash, so ``manifest.sha256`` does (``sha256sum -c manifest.sha256``
-works too). A one-byte change in manifest.json is therefore caught like one in any other file, and
-verify also checks the manifest's content (study options, warnings, workbook hash) against the rebuild.
+works too). A one-byte change in manifest.json is therefore caught like one in any other file.
+
+``verify`` works in two steps. First every hash: that catches any accidental change, and when it finds
+one it stops there. Then a rebuild from the archived inputs at the archived build time, compared byte
+for byte: that catches what hashes cannot, files altered together with their manifest and sidecar, or
+outputs the installed code no longer reproduces; the manifest's own claims (study options, warnings,
+the workbook's hash) are checked against the rebuild's manifest the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import contextlib
 import dataclasses
 import errno
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -56,23 +62,18 @@ LOGGER = logging.getLogger(__name__)
 
 
 def prepare_out_root(out: Path) -> Path:
-    """Check ``--out`` before any work is done; create it when only the last folder is missing.
+    """Check ``--out`` before any work is done; return it as an absolute path. Writes nothing.
 
-    Raises UsageError (exit 2) with one sentence when ``out`` is a file, its parent is missing, or it
-    cannot be written to.
+    A missing ``out`` is fine when its parent folder exists and is writable: write_build creates it, so
+    a build that fails earlier (an invalid workbook) leaves no trace. Raises UsageError (exit 2) with one
+    sentence when ``out`` is a file, its parent is missing, or it cannot be written to.
     """
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder; give a folder to receive the build folders")
-    if not out.exists():
-        if not out.parent.is_dir():
-            raise UsageError(f"--out {out} does not exist and neither does its parent folder {out.parent}; create it first")
-        try:
-            out.mkdir()
-        except FileExistsError:
-            pass  # another build created it a moment ago
-        except OSError as error:
-            raise UsageError(f"--out {out} cannot be created: {error.strerror}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
+    if not out.exists() and not out.parent.is_dir():
+        raise UsageError(f"--out {out} does not exist and neither does its parent folder {out.parent}; create it first")
+    writable_folder = out if out.exists() else out.parent
+    if not os.access(writable_folder, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out} is not writable; choose a folder you can write to")
     return out.resolve()
 
@@ -101,6 +102,7 @@ def write_build(
     that ``verify`` can rebuild the same way.
     """
     name = build_id(info)
+    _ensure_folder(out_root)
     staging = _make_staging_folder(out_root, name)
     # rename(2) keeps the inode, so the folder can be found again if an interrupt lands mid-move.
     identity = _identity(staging)
@@ -158,11 +160,30 @@ def sha256_hex(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def _make_staging_folder(out_root: Path, name: str) -> Path:
+def _ensure_folder(out_root: Path) -> None:
     try:
-        return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{name}-", dir=out_root))
+        out_root.mkdir(exist_ok=True)  # a concurrent build may have just made it
     except OSError as error:
         raise BuildError(_disk_error_sentence(error, out_root)) from error
+
+
+def _make_staging_folder(out_root: Path, name: str) -> Path:
+    """A new, empty ``.tmp-`` folder of this process and thread; mkdir fails rather than reuse one.
+
+    Made with os.mkdir rather than tempfile.mkdtemp so the finished folder gets the user's usual
+    permissions (umask), not mkdtemp's owner-only 0700.
+    """
+    stem = f"{TEMP_PREFIX}{name}-{os.getpid()}-{threading.get_ident()}"
+    for attempt in itertools.count(1):
+        candidate = out_root / f"{stem}-{attempt}"
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise BuildError(_disk_error_sentence(error, out_root)) from error
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _add_input(contents: dict[str, bytes], path: Path, *, expected_sha256: str | None, what: str) -> None:
@@ -388,8 +409,10 @@ def _compare_with_rebuild(
     from reportgen.pipeline import BuildRequest, build, library_versions
 
     workbook_name = manifest["workbook"]["file"]
-    if any(finding.file in (workbook_name, manifest.get("published")) for finding in earlier):
-        return [], ["no rebuild: the archived inputs do not match the manifest"]
+    if earlier:
+        # The archive already fails its own manifest (accidental damage). The rebuild is there for what hashes
+        # cannot catch: files altered together with the manifest, or outputs the code no longer reproduces.
+        return [], ["no rebuild: the archive does not match its own manifest"]
 
     notes: list[str] = []
     templates = _recorded_templates(manifest, notes)

@@ -83,8 +83,10 @@ def snapshot(folder: Path) -> dict[str, bytes | str]:
 # --- --out ------------------------------------------------------------------------------------
 
 
-def test_a_missing_out_folder_is_created_when_its_parent_exists(tmp_path: Path) -> None:
-    assert archive.prepare_out_root(tmp_path / "new").is_dir()
+def test_a_missing_out_folder_is_created_by_the_build_not_before(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
+    out = archive.prepare_out_root(tmp_path / "new")
+    assert out == (tmp_path / "new").resolve() and not out.exists()
+    assert write(out, inputs).parent == out
 
 
 def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
@@ -105,6 +107,8 @@ def test_unwritable_out_is_a_usage_error(tmp_path: Path) -> None:
     locked.mkdir(mode=0o500)
     with pytest.raises(UsageError, match="is not writable"):
         archive.prepare_out_root(locked)
+    with pytest.raises(UsageError, match="is not writable"):
+        archive.prepare_out_root(locked / "new")
 
 
 # --- a finished build -------------------------------------------------------------------------
@@ -391,6 +395,34 @@ def test_verify_passes_on_a_fresh_build(fresh_build: Path) -> None:
     from reportgen.cli import main
 
     assert main(["verify", str(fresh_build)]) == 0
+
+
+def forge(folder: Path, name: str, edit: Callable[[bytes], bytes]) -> None:
+    """Change a file and rewrite the manifest and its sidecar to match, as a forger would."""
+    (folder / name).write_bytes(edit((folder / name).read_bytes()))
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    if name == "manifest.json":
+        manifest = json.loads((folder / name).read_bytes())
+    elif name in manifest["files"]:
+        manifest["files"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    text = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    (folder / "manifest.json").write_bytes(text)
+    (folder / "manifest.sha256").write_text(f"{hashlib.sha256(text).hexdigest()}  manifest.json\n")
+
+
+@needs_pipeline
+def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(fresh_build: Path, tmp_path: Path) -> None:
+    copy = tmp_path / fresh_build.name
+    shutil.copytree(fresh_build, copy, symlinks=True)
+    offset = (copy / "report.html").read_bytes().index(b"</body>")
+    forge(copy, "report.html", lambda html: html[:offset] + b"forged text" + html[offset:])
+    forge(copy, "manifest.json", lambda text: text.replace(b'"follow_up_month": 12', b'"follow_up_month": 6'))
+    assert archive.check_hashes(copy)[1] == []  # the forgery is consistent...
+    with pytest.raises(VerificationFailed) as failure:
+        archive.verify_build(copy)
+    message = str(failure.value)  # ...but not reproducible
+    assert f"report.html: rebuild differs at byte {offset}" in message
+    assert "manifest.json: 'study' differs from the rebuild's" in message
 
 
 @needs_pipeline
