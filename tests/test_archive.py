@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -411,18 +412,24 @@ def forge(folder: Path, name: str, edit: Callable[[bytes], bytes]) -> None:
 
 
 @needs_pipeline
-def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(fresh_build: Path, tmp_path: Path) -> None:
+def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(
+    fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = tmp_path / fresh_build.name
     shutil.copytree(fresh_build, copy, symlinks=True)
     offset = (copy / "report.html").read_bytes().index(b"</body>")
     forge(copy, "report.html", lambda html: html[:offset] + b"forged text" + html[offset:])
     forge(copy, "manifest.json", lambda text: text.replace(b'"follow_up_month": 12', b'"follow_up_month": 6'))
+    forge(copy, "manifest.json", lambda text: re.sub(rb'"weasyprint": "[^"]*"', b'"weasyprint": "69.0"', text))
     assert archive.check_hashes(copy)[1] == []  # the forgery is consistent...
     with pytest.raises(VerificationFailed) as failure:
         archive.verify_build(copy)
     message = str(failure.value)  # ...but not reproducible
     assert f"report.html: rebuild differs at byte {offset}" in message
     assert "manifest.json: 'study' differs from the rebuild's" in message
+    assert "report.pdf" not in message
+    installed = importlib.metadata.version("weasyprint")
+    assert f"report.pdf not compared byte for byte: built with weasyprint 69.0 (installed {installed})" in capsys.readouterr().err
 
 
 @needs_pipeline
