@@ -33,6 +33,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -189,7 +190,10 @@ def _make_staging_folder(out_root: Path, name: str) -> Path:
 def _add_input(contents: dict[str, bytes], path: Path, *, expected_sha256: str | None, what: str) -> None:
     if path.name in contents or path.name in (MANIFEST, MANIFEST_HASH):
         raise BuildError(f"the {what} is named {path.name}, like a file reportgen writes itself; rename it")
-    content = path.read_bytes()
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise BuildError(f"could not read the {what} {path} to archive it: {error.strerror or error}") from error
     if expected_sha256 is not None and sha256_hex(content) != expected_sha256:
         raise BuildError(f"the {what} {path} changed while the report was being built; build again")
     contents[path.name] = content
@@ -350,7 +354,11 @@ def verify_build(folder: Path, progress: bool = False) -> tuple[str, ...]:
     notes: list[str] = []
     if manifest is not None:
         say("rebuilding from the archived workbook")
-        rebuild_findings, notes = _compare_with_rebuild(folder, manifest, findings)
+        try:
+            rebuild_findings, notes = _compare_with_rebuild(folder, manifest, findings)
+        except (KeyError, TypeError, ValueError) as error:
+            # Only a manifest edited together with its sidecar gets here: it passed the hash check.
+            rebuild_findings = [Finding(MANIFEST, f"lacks what a rebuild needs ({type(error).__name__}: {error})")]
         findings += rebuild_findings
     for note in notes:
         print(f"reportgen: note: {note}", file=sys.stderr)
@@ -371,8 +379,11 @@ def check_hashes(folder: Path) -> tuple[dict[str, Any] | None, list[Finding]]:
     else:
         recorded = sidecar.read_text(encoding="utf-8", errors="replace").split()
         actual = sha256_hex(manifest_bytes)
-        if not recorded or recorded[0] != actual or recorded[1:] != [MANIFEST]:
-            findings.append(Finding(MANIFEST, f"hash mismatch ({MANIFEST_HASH} records {recorded[0] if recorded else 'nothing'}, the file hashes to {actual})"))
+        if len(recorded) != 2 or recorded[1] != MANIFEST or not re.fullmatch(r"[0-9a-f]{64}", recorded[0]):
+            findings.append(Finding(MANIFEST_HASH, f"malformed (expected '<sha256>  {MANIFEST}')"))
+        elif recorded[0] != actual:
+            # Either file may be the one that changed; the sidecar's hash is what the build wrote.
+            findings.append(Finding(MANIFEST, f"hash mismatch ({MANIFEST_HASH} records {recorded[0]}, the file hashes to {actual})"))
     try:
         manifest = json.loads(manifest_bytes)
         recorded_files: dict[str, str] = manifest["files"]

@@ -283,10 +283,20 @@ def test_concurrent_builds_in_processes_do_not_collide(out: Path, inputs: tuple[
 KINDS = ["cohort.xlsx", "published.yaml", "results.json", "report.html", "report.pdf", "figures/figure1-activity.svg", "abstract.txt", "manifest.json"]
 
 
-def flip_one_byte(path: Path, offset: int = 5) -> None:
-    content = bytearray(path.read_bytes())
-    content[offset] ^= 0x01
-    path.write_bytes(bytes(content))
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda line: ("1" if line[0] == "0" else "0") + line[1:], "manifest.json"),  # another valid hash
+        (lambda line: "g" + line[1:], "manifest.sha256"),  # not a hash at all
+        (lambda line: line.replace("manifest.json", "manifest.jsom"), "manifest.sha256"),
+    ],
+    ids=["other-hash", "not-hex", "file-name"],
+)
+def test_a_changed_sidecar_is_caught(out: Path, inputs: tuple[Path, Path], edit: Callable[[str], str], named: str) -> None:
+    folder = write(out, inputs)
+    sidecar = folder / "manifest.sha256"
+    sidecar.write_text(edit(sidecar.read_text()))
+    assert [finding.file for finding in archive.check_hashes(folder)[1]] == [named]
 
 
 @pytest.mark.parametrize("name", KINDS)
