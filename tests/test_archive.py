@@ -283,6 +283,12 @@ def test_concurrent_builds_in_processes_do_not_collide(out: Path, inputs: tuple[
 KINDS = ["cohort.xlsx", "published.yaml", "results.json", "report.html", "report.pdf", "figures/figure1-activity.svg", "abstract.txt", "manifest.json"]
 
 
+def flip_one_byte(path: Path, offset: int = 5) -> None:
+    content = bytearray(path.read_bytes())
+    content[offset] ^= 0x01
+    path.write_bytes(bytes(content))
+
+
 @pytest.mark.parametrize(
     ("edit", "named"),
     [
