@@ -1,0 +1,375 @@
+"""Load stage: open a cohort workbook (.xlsx) safely and read its sheets as plain cell values.
+
+The order of the steps is the point of this module:
+
+1. Look at the file itself: missing, empty, an old .xls, a password-protected (encrypted) workbook,
+   text or CSV renamed .xlsx, anything that is not a zip archive. Each is refused in one sentence.
+2. Look at the zip's central directory before inflating anything: too many parts, too much declared
+   content, or a compression ratio only a zip bomb has, are refused.
+3. Stream every XML part the reader will parse through Python's ``zipfile``, which stops at the
+   declared sizes and checks each CRC, so an archive that lies about its sizes fails here instead of
+   inflating inside the reader. On the way: refuse any ``<!DOCTYPE`` (Excel never writes one; it is
+   how XML entity bombs start), and find formula cells with no saved value and Excel error cells
+   (``#DIV/0!``), which calamine silently returns as blank.
+4. Only then read the values with python-calamine. Formulas are never evaluated; their saved values
+   are used. openpyxl is never used here.
+
+Cells come back as calamine gives them: str, float (int for some producers), bool, date, datetime,
+time or timedelta; an empty cell is ``''``. Only the sheets the contract knows are read (matched
+ignoring case and surrounding spaces, as Excel itself does); ``RawWorkbook.sheets`` is keyed by the
+contract's sheet name while ``SheetData.name`` keeps the name as the workbook spells it. Row 1 is the
+header; ``SheetData.rows[i]`` is Excel row ``i + 2``; empty rows after the last value are dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import zipfile
+import zlib
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from reportgen.contract import column_letter, load_contract
+from reportgen.errors import WorkbookUnreadable
+from reportgen.model import RawWorkbook, SheetData
+
+# Limits far above any real cohort workbook (500,000 visits make about 150 MB of sheet XML) and far
+# below what a bomb needs to hurt.
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+# Small parts legitimately compress extremely well (an almost empty sheet); only big ones can hurt.
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
+MAX_MEMBERS = 5_000
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+# Office writes a password-protected .xlsx as an OLE2 container holding these streams.
+_ENCRYPTION_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+_CHUNK = 4 * 1024 * 1024
+_HEAD = 64 * 1024
+
+_WORKBOOK_PART = "xl/workbook.xml"
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+# Anything worth a closer look: a formula element or an error-typed cell.
+_SUSPECT = re.compile(rb"""<(?:\w+:)?f[\s>/]|\st=["']e["']""")
+_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+_CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})([0-9]{1,7})["']""")
+_CELL_TYPE = re.compile(rb"""\bt=["']([A-Za-z]+)["']""")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>([^<]*)</|<(?:\w+:)?v\s*/>")
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
+
+
+def load_workbook(path: Path) -> RawWorkbook:
+    """Read the contract's sheets from ``path``; refuse anything unsafe or unreadable in one sentence."""
+    path = Path(path)
+    name = path.name
+    _check_file(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            _check_archive(archive, name)
+            wanted = _wanted_sheets(archive, name)
+            findings = _scan_parts(archive, name, wanted)
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise WorkbookUnreadable(
+            f"{name} is damaged or incomplete (perhaps cut off while copying); copy it again or re-save it in Excel"
+        ) from None
+    sheets = _read_values(path, wanted, findings)
+    return RawWorkbook(path=str(path), file_name=name, sha256=_sha256(path), sheets=sheets)
+
+
+# --- 1. the file itself -------------------------------------------------------------------------
+
+
+def _check_file(path: Path) -> None:
+    name = path.name
+    encrypted = False
+    if not path.exists():
+        raise WorkbookUnreadable(f"{path} does not exist")
+    if path.is_dir():
+        raise WorkbookUnreadable(f"{path} is a folder, not a workbook file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD)
+            if head.startswith(_OLE2_MAGIC):
+                handle.seek(0)
+                encrypted = _contains_any(handle, _ENCRYPTION_STREAMS)
+    except OSError as error:
+        raise WorkbookUnreadable(f"{path} cannot be opened ({error.strerror or error})") from None
+    if not head:
+        raise WorkbookUnreadable(f"{name} is empty (0 bytes), so it is not a workbook")
+    if head.startswith(_OLE2_MAGIC):
+        if encrypted:
+            raise WorkbookUnreadable(
+                f"{name} is password-protected; open it in Excel, remove the password (File > Info > "
+                "Protect Workbook > Encrypt with Password) and save it again as .xlsx"
+            )
+        raise WorkbookUnreadable(
+            f"{name} is an old-format Excel (.xls) or other Office file; open it in Excel and save it as .xlsx (Excel Workbook)"
+        )
+    if not head.startswith(_ZIP_MAGICS):
+        kind = "a text or CSV file" if _looks_like_text(head) else "not an Excel workbook"
+        raise WorkbookUnreadable(f"{name} is {kind}, not an .xlsx workbook; open it in Excel and save it as .xlsx (Excel Workbook)")
+
+
+def _contains_any(handle: IO[bytes], needles: tuple[bytes, ...]) -> bool:
+    """Search a whole file in chunks; chunks overlap so a needle across a boundary is still found."""
+    overlap = max(len(needle) for needle in needles) - 1
+    tail = b""
+    while chunk := handle.read(_CHUNK):
+        window = tail + chunk
+        if any(needle in window for needle in needles):
+            return True
+        tail = window[-overlap:]
+    return False
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head[:4096]:
+        return head.startswith((b"\xff\xfe", b"\xfe\xff"))  # UTF-16 text has NULs but a byte-order mark
+    try:
+        head[:4096].decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the 4096th byte is still text.
+        return error.start >= 4090
+    return True
+
+
+# --- 2. the zip directory -----------------------------------------------------------------------
+
+
+def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise WorkbookUnreadable(f"{name} was refused: it holds {len(members):,} parts, far more than any workbook")
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise WorkbookUnreadable(
+            f"{name} was refused: its contents would expand to {total // 2**20:,} MB, more than the "
+            f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB a cohort workbook can need (a possible zip bomb)"
+        )
+    for member in members:
+        if member.file_size >= RATIO_CHECKED_FROM_BYTES:
+            ratio = member.file_size / max(member.compress_size, 1)
+            if ratio > MAX_COMPRESSION_RATIO:
+                raise WorkbookUnreadable(
+                    f"{name} was refused: its part {member.filename} is compressed {ratio:,.0f}-fold, "
+                    "which only a zip bomb does"
+                )
+    names = set(archive.namelist())
+    if _WORKBOOK_PART not in names:
+        if "content.xml" in names:
+            kind = "an OpenDocument spreadsheet (.ods)"
+        elif "xl/workbook.bin" in names:
+            kind = "a binary Excel workbook (.xlsb)"
+        else:
+            kind = "a zip archive but not an Excel workbook"
+        raise WorkbookUnreadable(f"{name} is {kind}; open it in Excel and save it as .xlsx (Excel Workbook)")
+
+
+# --- 3. the XML parts ---------------------------------------------------------------------------
+
+
+def _wanted_sheets(archive: zipfile.ZipFile, name: str) -> dict[str, tuple[str, str]]:
+    """Contract sheet name -> (sheet name as in the workbook, zip member of its XML)."""
+    from defusedxml import ElementTree
+
+    workbook_xml = _read_small_part(archive, _WORKBOOK_PART, name)
+    rels_xml = _read_small_part(archive, _WORKBOOK_RELS, name)
+    targets: dict[str, str] = {}
+    for element in ElementTree.fromstring(rels_xml).iter():
+        if _local(element.tag) == "Relationship" and element.get("Id") and element.get("Target"):
+            targets[element.get("Id")] = element.get("Target")
+    found: list[tuple[str, str]] = []
+    for element in ElementTree.fromstring(workbook_xml).iter():
+        if _local(element.tag) != "sheet":
+            continue
+        relation = next((value for key, value in element.attrib.items() if _local(key) == "id"), None)
+        if relation in targets and element.get("name") is not None:
+            found.append((element.get("name"), _part_path(targets[relation])))
+
+    wanted: dict[str, tuple[str, str]] = {}
+    for contract_name in load_contract().sheet_names:
+        # Excel treats sheet names case-insensitively; prefer an exact match when both exist.
+        exact = [item for item in found if item[0] == contract_name]
+        loose = [item for item in found if item[0].strip().casefold() == contract_name.casefold()]
+        match = (exact or loose or [None])[0]
+        if match is not None:
+            wanted[contract_name] = match
+    return wanted
+
+
+def _read_small_part(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
+    try:
+        data = archive.read(member)
+    except KeyError:
+        raise WorkbookUnreadable(f"{name} is not a complete Excel workbook (the part {member} is missing)") from None
+    _refuse_doctype(data[:_HEAD], member, name)
+    return data
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _part_path(target: str) -> str:
+    # Relationship targets are relative to xl/ unless they start with '/'.
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join("xl", target))
+
+
+def _refuse_doctype(head: bytes, member: str, name: str) -> None:
+    root = _ROOT_START.search(head)
+    prolog = head[: root.start()] if root else head
+    # A prolog longer than the head is no Excel part either: refuse rather than read on.
+    if _DOCTYPE.search(prolog) or (root is None and len(head) >= _HEAD):
+        raise WorkbookUnreadable(
+            f"{name} was refused: its part {member} declares an XML document type, which Excel never "
+            "writes and which can hide an entity bomb"
+        )
+
+
+_Findings = tuple[list[tuple[int, int]], list[tuple[int, int, str]]]
+
+
+def _scan_parts(archive: zipfile.ZipFile, name: str, wanted: dict[str, tuple[str, str]]) -> dict[str, _Findings]:
+    """Stream every XML part the reader will parse; return per wanted sheet its uncached formulas and
+    error cells as (excel_row, column_index[, error])."""
+    wanted_parts = {part: sheet for sheet, (_, part) in wanted.items()}
+    all_sheet_parts = _all_worksheet_parts(archive)
+    findings: dict[str, _Findings] = {}
+    for member in archive.infolist():
+        if not member.filename.endswith((".xml", ".rels")) or member.filename in {_WORKBOOK_PART, _WORKBOOK_RELS}:
+            continue
+        if member.filename in all_sheet_parts and member.filename not in wanted_parts:
+            continue  # other sheets are ignored and never parsed
+        with archive.open(member) as stream:
+            if member.filename in wanted_parts:
+                findings[wanted_parts[member.filename]] = _scan_sheet(stream, member.filename, name)
+            else:
+                _drain(stream, member.filename, name)
+    return findings
+
+
+def _all_worksheet_parts(archive: zipfile.ZipFile) -> set[str]:
+    return {item for item in archive.namelist() if item.startswith("xl/worksheets/") and item.endswith(".xml")}
+
+
+def _drain(stream: IO[bytes], member: str, name: str) -> None:
+    _refuse_doctype(stream.read(_HEAD), member, name)
+    while stream.read(_CHUNK):
+        pass
+
+
+def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
+    uncached: list[tuple[int, int]] = []
+    errors: list[tuple[int, int, str]] = []
+    buffer = stream.read(_CHUNK)
+    _refuse_doctype(buffer[:_HEAD], member, name)
+    prefix = _SHEET_DATA.search(buffer)
+    namespace = (prefix.group(1) or b"") if prefix else b""
+    cell_open = b"<" + namespace + b"c "
+    for complete in _complete_cells(stream, buffer, cell_open):
+        # Almost every sheet has neither formulas nor errors: one regex search skips the chunk.
+        if _SUSPECT.search(complete):
+            _inspect_cells(complete, uncached, errors)
+    return uncached, errors
+
+
+def _complete_cells(stream: IO[bytes], buffer: bytes, cell_open: bytes) -> Iterator[bytes]:
+    """Yield pieces of the sheet XML that hold only whole cells (cut just before a cell starts)."""
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            yield buffer
+            return
+        buffer += chunk
+        cut = buffer.rfind(cell_open)
+        if cut > 0:
+            yield buffer[:cut]
+            buffer = buffer[cut:]
+
+
+def _inspect_cells(xml: bytes, uncached: list[tuple[int, int]], errors: list[tuple[int, int, str]]) -> None:
+    for cell in _CELL.finditer(xml):
+        attributes, content = cell.group(1), cell.group(2) or b""
+        cell_type_match = _CELL_TYPE.search(attributes)
+        cell_type = cell_type_match.group(1) if cell_type_match else b"n"
+        has_formula = _FORMULA.search(content) is not None
+        if not has_formula and cell_type != b"e":
+            continue
+        reference = _CELL_REF.search(attributes)
+        if reference is None:
+            continue  # a cell without a reference cannot be pointed at; calamine places it by order
+        row, column = int(reference.group(2)), _column_index(reference.group(1).decode())
+        value = _VALUE.search(content)
+        saved = value.group(1) if value is not None and value.group(1) is not None else b""
+        if cell_type == b"e" and saved:
+            errors.append((row, column, saved.decode("utf-8", "replace")))
+        elif has_formula and not saved and cell_type not in (b"str", b"inlineStr"):
+            # A formula returning "" saves an empty string typed str; no <v> at all means never calculated.
+            uncached.append((row, column))
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (ord(letter) - ord("A") + 1)
+    return index - 1
+
+
+# --- 4. the values ------------------------------------------------------------------------------
+
+
+def _read_values(path: Path, wanted: dict[str, tuple[str, str]], findings: dict[str, _Findings]) -> dict[str, SheetData]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    sheets: dict[str, SheetData] = {}
+    try:
+        with CalamineWorkbook.from_path(str(path)) as book:
+            for contract_name, (sheet_name, _) in wanted.items():
+                cells = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+                uncached, errors = findings.get(contract_name, ([], []))
+                sheets[contract_name] = _sheet_data(sheet_name, cells, uncached, errors)
+    except CalamineError as error:
+        raise WorkbookUnreadable(f"{path.name} could not be read as an Excel workbook ({error})") from None
+    return sheets
+
+
+def _sheet_data(
+    name: str, cells: list[list[Any]], uncached: list[tuple[int, int]], errors: list[tuple[int, int, str]]
+) -> SheetData:
+    while cells and all(value == "" for value in cells[-1]):
+        cells.pop()
+    if not cells:
+        return SheetData(name=name, header=(), rows=())
+    header = tuple(_header_text(value) for value in cells[0])
+
+    def column_name(index: int) -> str:
+        named = header[index] if index < len(header) else ""
+        return named or f"column {column_letter(index)}"
+
+    return SheetData(
+        name=name,
+        header=header,
+        rows=tuple(map(tuple, cells[1:])),
+        uncached_formulas=tuple((row, column_name(column)) for row, column in uncached if row >= 2),
+        error_cells=tuple((row, column_name(column), text) for row, column, text in errors if row >= 2),
+    )
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -1,0 +1,111 @@
+"""``reportgen validate`` and ``reportgen template`` as a user runs them: exit codes, messages, nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from workbooks import valid_rows, write_valid_workbook, write_workbook
+
+from reportgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_a_valid_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_valid_workbook(tmp_path / "cohort.xlsx")
+    code, out, err = _run(capsys, "validate", str(path))
+    assert code == 0
+    assert out.strip() == f"{path}: valid (8 patients, 37 visits, 0 warnings)"
+    assert err == ""
+
+
+def test_warnings_do_not_fail_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patients, visits = valid_rows()
+    visits[0]["esr_mm_h"] = 130
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits)
+    code, out, err = _run(capsys, "validate", str(path))
+    assert code == 0 and "1 warnings" in out
+    assert "warning  visits  2    esr_mm_h  130" in err
+
+
+def test_an_invalid_workbook_prints_a_table_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patients, visits = valid_rows()
+    visits[5]["tjc28"] = "abc"
+    patients[2]["patient_id"] = "002"
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits)
+    before = sorted(tmp_path.iterdir())
+    code, out, err = _run(capsys, "validate", str(path))
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0].split() == ["sheet", "row", "column", "value", "rule"]
+    assert any(line.split()[:5] == ["ERROR", "visits", "7", "tjc28", "'abc'"] for line in lines)
+    assert lines[-1].startswith("reportgen: the workbook has") and lines[-1].endswith("nothing was written.")
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_not_a_workbook_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cohort.xlsx"
+    path.write_text("patient_id,sex\n001,F\n")
+    code, out, err = _run(capsys, "validate", str(path))
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "reportgen: cohort.xlsx is a text or CSV file, not an .xlsx workbook; open it in Excel and save it as .xlsx (Excel Workbook)"
+    ]
+
+
+def test_a_missing_sheet_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=valid_rows().patients)
+    code, _, err = _run(capsys, "validate", str(path))
+    assert code == 1 and "the workbook has no sheet named visits" in err
+
+
+def test_thousands_of_problems_are_summarised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patients, visits = valid_rows()
+    many = [dict(visits[0], month=month % 121, patient_id=f"{month:05d}", tjc28="x") for month in range(300)]
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits + many)
+    code, _, err = _run(capsys, "validate", str(path))
+    assert code == 1
+    assert "... and 400 more:" in err
+    assert "x ERROR in sheet visits, column tjc28: tjc28 must be a whole number from 0 to 28" in err
+
+
+def test_template_writes_a_workbook_and_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "new.xlsx"
+    assert _run(capsys, "template", str(path))[0] == 0
+    assert path.stat().st_size > 0
+    code, _, err = _run(capsys, "template", str(path))
+    assert code == 2 and "already exists" in err
+
+
+def _python(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
+
+
+def test_validation_cannot_be_switched_off_from_the_environment(tmp_path: Path) -> None:
+    patients, visits = valid_rows()
+    visits[0]["tjc28"] = 99
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits)
+    switched_off = {"PANDERA_VALIDATION_ENABLED": "False", "PANDERA_VALIDATION_DEPTH": "SCHEMA_ONLY"}
+    result = _python("-m", "reportgen", "validate", str(path), env=switched_off)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "tjc28 must be a whole number from 0 to 28" in result.stderr
+
+
+def test_help_answers_without_heavy_imports() -> None:
+    result = _python("-X", "importtime", "-m", "reportgen", "--help")
+    assert result.returncode == 0 and "validate" in result.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert not imported & {"pandas", "numpy", "scipy", "matplotlib", "weasyprint", "pandera", "python_calamine", "xlsxwriter"}

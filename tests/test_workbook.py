@@ -1,0 +1,198 @@
+"""Loading: what is read, and everything refused before parsing (not a workbook, encrypted, bombs)."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+from workbooks import PATIENT_COLUMNS, ExcelError, Formula, RawSheet, valid_rows, write_valid_workbook, write_workbook
+
+from reportgen import workbook
+from reportgen.errors import WorkbookUnreadable
+from reportgen.workbook import load_workbook
+
+
+def _refused(path: Path) -> str:
+    with pytest.raises(WorkbookUnreadable) as caught:
+        load_workbook(path)
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def _copy_with(source: Path, target: Path, changes: dict[str, bytes | None]) -> Path:
+    """A copy of an .xlsx with some parts replaced (bytes), added, or removed (None)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename not in changes:
+                new.writestr(info, old.read(info))
+        for name, data in changes.items():
+            if data is not None:
+                new.writestr(name, data)
+    return target
+
+
+@pytest.fixture
+def valid_path(tmp_path: Path) -> Path:
+    return write_valid_workbook(tmp_path / "cohort.xlsx", study={"title": "T"})
+
+
+# --- what is read -------------------------------------------------------------------------------
+
+
+def test_reads_the_contract_sheets_as_cells(valid_path: Path) -> None:
+    raw = load_workbook(valid_path)
+    assert set(raw.sheets) == {"patients", "visits", "study"}
+    patients = raw.sheets["patients"]
+    assert patients.header == PATIENT_COLUMNS
+    assert patients.rows[0][:3] == ("001", "F", 43.0)  # the id keeps its leading zeros
+    assert patients.rows[0][5] == "yes" and patients.rows[4][5] == ""  # a blank cell is ''
+    assert len(raw.sheets["visits"].rows) == 37
+    assert raw.file_name == "cohort.xlsx"
+    assert raw.sha256 == hashlib.sha256(valid_path.read_bytes()).hexdigest()
+
+
+def test_other_sheets_are_not_read_and_names_match_in_any_case(tmp_path: Path) -> None:
+    rows = valid_rows()
+    path = write_workbook(
+        tmp_path / "x.xlsx", extra_sheets={" Patients ": rows.patients, "visits": rows.visits, "notes": RawSheet(("a",), [[1]])}
+    )
+    raw = load_workbook(path)
+    assert set(raw.sheets) == {"patients", "visits"}
+    assert raw.sheets["patients"].name == " Patients "
+
+
+def test_trailing_empty_rows_are_dropped(tmp_path: Path) -> None:
+    rows = valid_rows()
+    path = write_workbook(tmp_path / "x.xlsx", patients=RawSheet(PATIENT_COLUMNS, [list(rows.patients[0].values()), [None] * 10, [None]]))
+    assert len(load_workbook(path).sheets["patients"].rows) == 1
+
+
+def test_formulas_without_a_saved_value_and_error_cells_are_found(tmp_path: Path) -> None:
+    patients, visits = valid_rows()
+    patients[1]["age_years"] = Formula("=40+6")
+    patients[2]["age_years"] = Formula("=40+9", cached=49)
+    patients[3]["disease_duration_years"] = ExcelError("#DIV/0!")
+    raw = load_workbook(write_workbook(tmp_path / "x.xlsx", patients=patients, visits=visits))
+    sheet = raw.sheets["patients"]
+    assert sheet.uncached_formulas == ((3, "age_years"),)
+    assert sheet.error_cells == ((5, "disease_duration_years", "#DIV/0!"),)
+    assert sheet.rows[1][2] == "" and sheet.rows[2][2] == 49.0  # formulas are never evaluated
+    assert raw.sheets["visits"].uncached_formulas == ()
+
+
+def test_a_formula_in_an_unnamed_column_is_named_by_its_letter(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "x.xlsx", patients=RawSheet(("patient_id", ""), [("001", Formula("=A2"))]))
+    assert load_workbook(path).sheets["patients"].uncached_formulas == ((2, "column B"),)
+
+
+# --- refused before parsing ------------------------------------------------------------------------
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    assert _refused(tmp_path / "nowhere.xlsx").endswith("does not exist")
+
+
+def test_a_folder(tmp_path: Path) -> None:
+    assert "is a folder" in _refused(tmp_path)
+
+
+def test_a_zero_byte_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(b"")
+    assert _refused(path) == "empty.xlsx is empty (0 bytes), so it is not a workbook"
+
+
+@pytest.mark.parametrize("content", [b"patient_id,sex\n001,F\n", "patient_id;âge\n".encode("utf-8"), "a\tb\n".encode("utf-16")])
+def test_text_renamed_xlsx(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "cohort.xlsx"
+    path.write_bytes(content)
+    message = _refused(path)
+    assert "a text or CSV file" in message and "save it as .xlsx" in message
+
+
+def test_an_old_xls(tmp_path: Path) -> None:
+    path = tmp_path / "cohort.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096))
+    assert "old-format Excel (.xls)" in _refused(path)
+
+
+def test_a_password_protected_workbook(tmp_path: Path) -> None:
+    # Office saves an encrypted .xlsx as an OLE2 container holding an EncryptionInfo stream.
+    path = tmp_path / "locked.xlsx"
+    directory_entry = "EncryptionInfo".encode("utf-16-le").ljust(64, b"\0")
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(5_000_000) + directory_entry)
+    assert "password-protected" in _refused(path)
+
+
+def test_a_truncated_workbook(valid_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(valid_path.read_bytes()[:3000])
+    assert "damaged or incomplete" in _refused(path)
+
+
+def test_a_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "cohort.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", "<w/>")
+    assert "a zip archive but not an Excel workbook" in _refused(path)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("content.xml", "<office/>")
+    assert "OpenDocument" in _refused(path)
+
+
+def test_a_zip_bomb_is_refused_by_its_ratio(valid_path: Path, tmp_path: Path) -> None:
+    bomb = _copy_with(valid_path, tmp_path / "bomb.xlsx", {"xl/media/filler.xml": bytes(64 * 2**20)})
+    assert "only a zip bomb does" in _refused(bomb)
+
+
+def test_a_zip_bomb_is_refused_by_its_declared_size(valid_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    assert "would expand to" in _refused(valid_path)
+
+
+def test_too_many_parts(valid_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook, "MAX_MEMBERS", 3)
+    assert "parts, far more than any workbook" in _refused(valid_path)
+
+
+def test_a_part_lying_about_its_size_fails_before_the_reader(valid_path: Path, tmp_path: Path) -> None:
+    big = b"<sst>" + b"<si><t>x</t></si>" * 200_000 + b"</sst>"
+    path = _copy_with(valid_path, tmp_path / "liar.xlsx", {"xl/sharedStrings.xml": big})
+    _declare_size(path, "xl/sharedStrings.xml", 100)
+    assert "damaged or incomplete" in _refused(path)
+
+
+def _declare_size(path: Path, member: str, size: int) -> None:
+    """Overwrite the uncompressed size of ``member`` in both its local and central zip headers."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    for signature, size_offset, name_offset in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            if data[start + name_offset : start + name_offset + len(name)] == name:
+                struct.pack_into("<I", data, start + size_offset, size)
+            start += 4
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml"])
+def test_an_xml_entity_bomb_is_refused(valid_path: Path, tmp_path: Path, part: str) -> None:
+    with zipfile.ZipFile(valid_path) as archive:
+        original = archive.read(part)
+    declaration = b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+    hostile = original.replace(b"?>", b"?>" + declaration, 1)
+    path = _copy_with(valid_path, tmp_path / "entities.xlsx", {part: hostile})
+    assert "declares an XML document type" in _refused(path)
+
+
+def test_a_slow_reader_is_never_reached_for_a_bomb(valid_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object) -> None:
+        raise AssertionError("calamine must not open a refused file")
+
+    monkeypatch.setattr(workbook, "_read_values", fail)
+    bomb = _copy_with(valid_path, tmp_path / "bomb.xlsx", {"xl/media/filler.xml": bytes(8 * 2**20)})
+    assert "zip bomb" in _refused(bomb)
