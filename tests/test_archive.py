@@ -1,7 +1,7 @@
 """reportgen.archive: all-or-nothing build folders, the manifest, and verify.
 
 Most tests write builds from hand-made files, without the pipeline; the end-to-end ones at the bottom
-build input/cohort.xlsx and skip while the analysis or render stage is missing.
+build input/cohort.xlsx (about 10 s per build).
 """
 
 from __future__ import annotations
@@ -358,20 +358,6 @@ ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 
 
-def _pipeline_missing() -> str | None:
-    for module in ("reportgen.analysis", "reportgen.render", "reportgen.derive", "reportgen.validate", "reportgen.workbook"):
-        try:
-            __import__(module)
-        except ImportError as error:
-            return f"the pipeline is not complete yet ({module}: {error})"
-    if not COHORT.is_file():
-        return "input/cohort.xlsx has not been generated yet"
-    return None
-
-
-needs_pipeline = pytest.mark.skipif(_pipeline_missing() is not None, reason=str(_pipeline_missing()))
-
-
 def _build(out: Path, epoch: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     from reportgen.pipeline import BuildRequest, build
 
@@ -388,7 +374,6 @@ def fresh_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         monkeypatch.undo()
 
 
-@needs_pipeline
 def test_two_builds_with_the_same_source_date_epoch_are_byte_identical(fresh_build: Path, tmp_path: Path) -> None:
     # Through the CLI in a fresh process with another hash seed: nothing may depend on either.
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1715938200", "PYTHONHASHSEED": "12345"}
@@ -401,7 +386,6 @@ def test_two_builds_with_the_same_source_date_epoch_are_byte_identical(fresh_bui
     assert {name: first_files[name] for name in deterministic} == {name: second_files[name] for name in deterministic}
 
 
-@needs_pipeline
 def test_the_pdf_of_a_real_build_is_pdf_a_3_with_its_sources(fresh_build: Path) -> None:
     import pikepdf
 
@@ -411,7 +395,6 @@ def test_the_pdf_of_a_real_build_is_pdf_a_3_with_its_sources(fresh_build: Path) 
     assert attached == {"cohort.xlsx": COHORT.read_bytes(), "results.json": (fresh_build / "results.json").read_bytes()}
 
 
-@needs_pipeline
 def test_verify_passes_on_a_fresh_build(fresh_build: Path) -> None:
     from reportgen.cli import main
 
@@ -431,7 +414,6 @@ def forge(folder: Path, name: str, edit: Callable[[bytes], bytes]) -> None:
     (folder / "manifest.sha256").write_text(f"{hashlib.sha256(text).hexdigest()}  manifest.json\n")
 
 
-@needs_pipeline
 def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(
     fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -452,7 +434,6 @@ def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(
     assert f"report.pdf not compared byte for byte: built with weasyprint 69.0 (installed {installed})" in capsys.readouterr().err
 
 
-@needs_pipeline
 @pytest.mark.parametrize("name", ["cohort.xlsx", "results.json", "report.html", "report.pdf", "figure", "abstract.txt", "manifest.json"])
 def test_verify_fails_naming_the_file_after_a_one_byte_change(
     fresh_build: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
