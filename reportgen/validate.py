@@ -53,7 +53,7 @@ from pandera.errors import SchemaErrors
 
 from reportgen.contract import ColumnRule, Contract, SheetRule, StudyKey, StudyRule, column_letter, load_contract
 from reportgen.errors import WorkbookInvalid
-from reportgen.model import Cohort, Problem, RawWorkbook, SheetData, StudyOptions
+from reportgen.model import Cohort, Problem, RawWorkbook, Severity, SheetData, StudyOptions
 
 BASELINE_MONTH = 0
 _SHOWN_LENGTH = 60
@@ -503,7 +503,7 @@ def _run_schema(
     schema: pa.DataFrameSchema,
     frame: pd.DataFrame,
     sheet: _CheckedSheet,
-    severity: str,
+    severity: Severity,
     overrides: dict[tuple[int, str], str] | None = None,
     rule_of_case: Callable[[str, Any], str] | None = None,
 ) -> list[Problem]:
@@ -524,14 +524,14 @@ def _run_schema(
         rows = pd.to_numeric(group["index"], errors="coerce")
         if rows.isna().all():
             # A schema-level failure (not tied to a row) means reportgen built a wrong frame: say so.
-            problems.append(Problem(sheet.shown_name, None, str(column), None, str(rule), severity))  # type: ignore[arg-type]
+            problems.append(Problem(sheet.shown_name, None, str(column), None, str(rule), severity))
             continue
         rows = rows.dropna().astype(int)
         found = sheet.cells[column].reindex(rows.to_numpy())
         for row, value, case in zip(rows.tolist(), found.tolist(), group["failure_case"].tolist()):
             shown = overrides.get((row, column)) or _shown(value)
             sentence = rule_of_case(column, case) if rule_of_case else str(rule)
-            problems.append(Problem(sheet.shown_name, row, str(column), shown, sentence, severity))  # type: ignore[arg-type]
+            problems.append(Problem(sheet.shown_name, row, str(column), shown, sentence, severity))
     return problems
 
 
@@ -610,7 +610,8 @@ def _listed(ids: pd.Series, known: pd.Index, spaces_matter: bool) -> pd.Series:
 def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) -> StudyOptions:
     """Settings from the optional study sheet; a blank value keeps the default."""
     options = StudyOptions()
-    if sheet is None or not any(sheet.header):
+    # Only a wholly empty sheet means "no settings"; settings below a blank row 1 must not vanish silently.
+    if sheet is None or (not any(sheet.header) and not sheet.rows):
         return options
     name = sheet.name
     positions: dict[str, int] = {}

@@ -537,6 +537,15 @@ def test_a_study_sheet_without_its_columns(tmp_path: Path) -> None:
     assert (problem.sheet, problem.row, problem.column) == ("study", 1, "key")
 
 
+def test_settings_below_a_blank_first_row_are_not_ignored(tmp_path: Path) -> None:
+    found = problems(tmp_path, study=RawSheet((None, None), [("follow_up_month", 6)]))
+    assert [(problem.row, problem.column) for problem in found] == [(1, "key"), (1, "value")]
+
+
+def test_an_empty_study_sheet_keeps_every_default(tmp_path: Path) -> None:
+    assert valid(tmp_path, study=RawSheet(())).study == StudyOptions()
+
+
 # --- validation cannot be switched off ---------------------------------------------------------------
 
 

@@ -196,3 +196,25 @@ def test_a_slow_reader_is_never_reached_for_a_bomb(valid_path: Path, tmp_path: P
     monkeypatch.setattr(workbook, "_read_values", fail)
     bomb = _copy_with(valid_path, tmp_path / "bomb.xlsx", {"xl/media/filler.xml": bytes(8 * 2**20)})
     assert "zip bomb" in _refused(bomb)
+
+
+@pytest.mark.parametrize(
+    ("cell", "uncached"),
+    [
+        (b'<c r="B7"><f>A7*2</f></c>', True),
+        (b'<c r="B7" s="1"><f>A7*2</f><v></v></c>', True),
+        (b'<c r="B7"><f t="shared" si="0"/><v/></c>', True),
+        (b'<x:c r="B7"><x:f>A7*2</x:f></x:c>', True),
+        (b'<c r="B7"><f>A7*2</f><v>14</v></c>', False),
+        (b'<c r="B7" t="str"><f>""</f><v></v></c>', False),  # calculated: the result is empty text
+        (b'<c r="B7"><v>14</v></c>', False),
+    ],
+)
+def test_formula_cells_without_a_saved_value(cell: bytes, uncached: bool) -> None:
+    xml = b'<row r="7"><c r="A7"><v>7</v></c>' + cell + b"</row>"
+    assert list(workbook._uncached_formulas(xml)) == ([(7, 1)] if uncached else [])
+
+
+def test_error_cells_keep_their_text() -> None:
+    xml = b'<c r="C3" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="D3" t="e"><v>#N/A</v></c><c r="E3"><v>1</v></c>'
+    assert list(workbook._error_cells(xml)) == [(3, 2, "#DIV/0!"), (3, 3, "#N/A")]
