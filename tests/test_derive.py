@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -169,11 +168,8 @@ def test_missing_baseline_is_an_analysis_error() -> None:
         derive(cohort)
 
 
-def test_derive_is_fast_on_100000_patients() -> None:
+def test_derive_handles_100000_patients() -> None:
+    # Speed is measured by `make bench`; this only proves the vectorised path works at scale.
     cohort = random_cohort(2, 100_000, late_visit=0.0)
-    derive(cohort)  # warm up imports and caches
-    start = time.perf_counter()
     derived = derive(cohort)
-    elapsed = time.perf_counter() - start
     assert len(derived.patients) == 100_000
-    assert elapsed < 1.0, f"derive took {elapsed:.2f} s"

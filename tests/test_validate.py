@@ -583,21 +583,14 @@ def _large_raw(n_patients: int) -> RawWorkbook:
     return RawWorkbook(path="large.xlsx", file_name="large.xlsx", sha256="0" * 64, sheets=sheets)
 
 
-def test_validation_is_vectorised(benchmark_seconds: float = 8.0) -> None:
-    import time
-
+def test_validation_handles_100000_visits() -> None:
+    # Speed is measured by `make bench`; this only proves the large path works.
     raw = _large_raw(20_000)  # 100,000 visits
-    start = time.perf_counter()
     cohort = validate_workbook(raw)
     assert len(cohort.visits) == 100_000
-    assert time.perf_counter() - start < benchmark_seconds
 
 
 @pytest.mark.slow
 def test_validation_of_100000_patients_and_500000_visits() -> None:
-    import time
-
     raw = _large_raw(100_000)
-    start = time.perf_counter()
     assert len(validate_workbook(raw).visits) == 500_000
-    assert time.perf_counter() - start < 10
