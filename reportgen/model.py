@@ -54,8 +54,8 @@ class SheetData:
     name: str
     header: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
-    # Cells holding a formula whose cached value is missing, as (excel_row, column_name).
-    uncached_formulas: tuple[tuple[int, str], ...] = ()
+    # Cells holding a formula (with or without a saved value), as (excel_row, column_name, "=formula").
+    formulas: tuple[tuple[int, str, str], ...] = ()
     # Cells holding an Excel error such as #DIV/0! (the reader shows them as blank), as
     # (excel_row, column_name, error_text).
     error_cells: tuple[tuple[int, str, str], ...] = ()

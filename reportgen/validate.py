@@ -8,7 +8,7 @@ How a data sheet is checked, with Pandera schemas built from the contract and va
 (all failures at once), every check vectorised:
 
 1. *Cell kinds.* Each cell is classified once (blank, a number, a number stored as text, other text,
-   TRUE/FALSE, a date, a formula never calculated, an Excel error, an unrecognised answer). One
+   TRUE/FALSE, a date, a formula, an Excel error, an unrecognised answer). One
    check per wrong kind, each carrying its own sentence, so "12" typed as text is told apart from
    "abc" and from a date.
 2. *Values.* On the typed columns: ranges, whole numbers, uniqueness, text length.
@@ -69,7 +69,7 @@ class CellKind(IntEnum):
     TRUE_FALSE = 4
     DATE = 5
     UNRECOGNISED = 6
-    NO_SAVED_VALUE = 7
+    FORMULA = 7
     EXCEL_ERROR = 8
 
 
@@ -83,14 +83,17 @@ def _kind_sentence(kind: CellKind, column: ColumnRule) -> str:
         CellKind.TRUE_FALSE: f"this cell holds TRUE/FALSE; {rule}",
         CellKind.DATE: f"this cell holds a date or time; {rule}",
         CellKind.UNRECOGNISED: rule,
-        CellKind.NO_SAVED_VALUE: (
-            "this cell holds a formula that was never calculated, so it has no value; open the workbook "
-            "in Excel, let it recalculate and save it, or type the value"
-        ),
+        CellKind.FORMULA: FORMULA_SENTENCE,
         CellKind.EXCEL_ERROR: f"this cell holds an Excel error instead of a value; {rule}",
     }[kind]
 
 
+# Any formula, saved value or not: a saved value can be stale (a program wrote the file, or Excel was
+# set to manual calculation) and one never calculated reads as blank, so neither is trusted.
+FORMULA_SENTENCE = (
+    "this cell holds a formula; reportgen never evaluates formulas — paste the values instead "
+    "(Paste Special → Values)"
+)
 _NUMBER_TYPES = (int, float)
 _DATE_TYPES = (date, datetime, time, timedelta)
 _ALL_NUMBERS = {"floating", "integer", "mixed-integer-float", "empty"}
@@ -292,9 +295,10 @@ def _warn_unnamed_columns(sheet: SheetData, table: pd.DataFrame, findings: _Find
 
 
 def _overrides(sheet: SheetData) -> dict[tuple[int, str], str]:
-    """What to show for cells the reader returns as blank although they are not."""
-    shown = {(row, column): "a formula with no saved value" for row, column in sheet.uncached_formulas}
-    shown.update({(row, column): text for row, column, text in sheet.error_cells})
+    """What to show for cells whose value as read is not what they hold: formulas and Excel errors."""
+    shown = {(row, column): text for row, column, text in sheet.error_cells}
+    # A formula whose saved value is an error is shown, and reported, as the formula.
+    shown.update({(row, column): text for row, column, text in sheet.formulas})
     return shown
 
 
@@ -312,12 +316,19 @@ def _classify_sheet(columns: tuple[ColumnRule, ...], cells: pd.DataFrame, sheet:
     for column in columns:
         kinds[column.name], typed[column.name] = _classify(column, cells[column.name])
     kind_frame = pd.DataFrame(kinds, index=cells.index)
-    # The reader shows uncalculated formulas and Excel errors as blank; mark them for what they are.
-    for special, marked in ((CellKind.NO_SAVED_VALUE, sheet.uncached_formulas), (CellKind.EXCEL_ERROR, sheet.error_cells)):
-        for row, name, *_ in marked:
-            if name in kind_frame.columns and row in kind_frame.index:
-                kind_frame.at[row, name] = special
-    return kind_frame, pd.DataFrame(typed, index=cells.index)
+    typed_frame = pd.DataFrame(typed, index=cells.index)
+    # The reader shows Excel errors as blank and formulas as their saved value; mark them for what
+    # they are (formulas last: a formula showing an error is reported as the formula).
+    for special, marked in ((CellKind.EXCEL_ERROR, sheet.error_cells), (CellKind.FORMULA, sheet.formulas)):
+        rows_by_column: dict[str, list[int]] = {}
+        for row, name, _ in marked:
+            rows_by_column.setdefault(name, []).append(row)
+        for name, rows in rows_by_column.items():
+            if name in kind_frame.columns:
+                at = kind_frame.index.intersection(rows)
+                kind_frame.loc[at, name] = special
+                typed_frame.loc[at, name] = np.nan  # never checked further: the kind is the problem
+    return kind_frame, typed_frame
 
 
 def _classify(column: ColumnRule, cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -510,7 +521,7 @@ def _run_schema(
     """Validate lazily and turn every failure case into a Problem pointing at its cell.
 
     The rule is the failed check's sentence, or ``rule_of_case(column, failure_case)`` when given.
-    ``overrides`` replace the shown value of cells the reader returned as blank (formulas, errors).
+    ``overrides`` replace the shown value of formulas and error cells.
     """
     try:
         schema.validate(frame, lazy=True)
@@ -632,9 +643,13 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
     for row_number, row in enumerate(sheet.rows, start=2):
         key_cell = row[positions[rule.key_column]] if positions[rule.key_column] < len(row) else ""
         value_cell = row[positions[rule.value_column]] if positions[rule.value_column] < len(row) else ""
+        spoiled = False
         for column in (rule.key_column, rule.value_column):
             if (row_number, column) in special:
-                findings.add(Problem(name, row_number, column, special[row_number, column], "this cell holds a formula with no saved value or an Excel error; type the setting instead"))
+                findings.add(Problem(name, row_number, column, special[row_number, column], _study_special_sentence(sheet, row_number, column)))
+                spoiled = True
+        if spoiled:
+            continue
         key_text = str(key_cell).strip() if not _is_blank(key_cell) else ""
         if not key_text:
             if not _is_blank(value_cell):
@@ -659,6 +674,12 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
 
 
 _INVALID = object()
+
+
+def _study_special_sentence(sheet: SheetData, row: int, column: str) -> str:
+    if any((formula_row, formula_column) == (row, column) for formula_row, formula_column, _ in sheet.formulas):
+        return "this cell holds a formula; reportgen never evaluates formulas — type the setting instead"
+    return "this cell holds an Excel error instead of a value; type the setting instead"
 
 
 def _is_blank(cell: Any) -> bool:

@@ -9,10 +9,11 @@ The order of the steps is the point of this module:
 3. Stream every XML part the reader will parse through Python's ``zipfile``, which stops at the
    declared sizes and checks each CRC, so an archive that lies about its sizes fails here instead of
    inflating inside the reader. On the way: refuse any ``<!DOCTYPE`` (Excel never writes one; it is
-   how XML entity bombs start), and find formula cells with no saved value and Excel error cells
-   (``#DIV/0!``), which calamine silently returns as blank.
-4. Only then read the values with python-calamine. Formulas are never evaluated; their saved values
-   are used. openpyxl is never used here.
+   how XML entity bombs start), and find every formula cell (validation refuses them: a saved value
+   may be stale, and one never calculated reads as blank) and every Excel error cell (``#DIV/0!``),
+   which calamine silently returns as blank.
+4. Only then read the values with python-calamine. Formulas are never evaluated. openpyxl is never
+   used here.
 
 Cells come back as calamine gives them: str, float (int for some producers), bool, date, datetime,
 time or timedelta; an empty cell is ``''``. Only the sheets the contract knows are read (matched
@@ -24,6 +25,7 @@ header; ``SheetData.rows[i]`` is Excel row ``i + 2``; empty rows after the last 
 from __future__ import annotations
 
 import hashlib
+import html
 import posixpath
 import re
 import zipfile
@@ -59,15 +61,12 @@ _ROOT_START = re.compile(rb"<[A-Za-z_]")
 # namespace prefix) or an error cell; a regex with these alternatives is a hundred times slower.
 _FORMULA_MARKERS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
 _ERROR_MARKERS = (b't="e"', b"t='e'")
-# A cell holding a formula and no saved value (no <v>, or an empty one). Cells with a saved value fail
-# to match at their <v>, so even a sheet full of formulas is scanned at regex speed, not cell by cell.
-_UNCACHED_FORMULA = re.compile(
-    rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)"
-    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
-)
+# A cell holding a formula, with or without a saved value: group 1 its attributes, group 2 the
+# formula text (None for a shared formula's <f .../>, which repeats another cell's formula).
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_FORMULA_SHOWN = 60
 _ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s([^>]*\bt=["']e["'][^>]*)>(.*?)</(?:\w+:)?c>""", re.DOTALL)
 _CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})([0-9]{1,7})["']""")
-_TEXT_RESULT = re.compile(rb"""\bt=["'](?:str|inlineStr)["']""")
 _VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>([^<]*)</")
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
 
@@ -242,12 +241,12 @@ def _refuse_doctype(head: bytes, member: str, name: str) -> None:
         )
 
 
-_Findings = tuple[list[tuple[int, int]], list[tuple[int, int, str]]]
+_Findings = tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]
 
 
 def _scan_parts(archive: zipfile.ZipFile, name: str, wanted: dict[str, tuple[str, str]]) -> dict[str, _Findings]:
-    """Stream every XML part the reader will parse; return per wanted sheet its uncached formulas and
-    error cells as (excel_row, column_index[, error])."""
+    """Stream every XML part the reader will parse; return per wanted sheet its formula cells and
+    error cells as (excel_row, column_index, formula or error text)."""
     wanted_parts = {part: sheet for sheet, (_, part) in wanted.items()}
     all_sheet_parts = _all_worksheet_parts(archive)
     findings: dict[str, _Findings] = {}
@@ -275,7 +274,7 @@ def _drain(stream: IO[bytes], member: str, name: str) -> None:
 
 
 def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
-    uncached: list[tuple[int, int]] = []
+    formulas: list[tuple[int, int, str]] = []
     errors: list[tuple[int, int, str]] = []
     buffer = stream.read(_CHUNK)
     _refuse_doctype(buffer[:_HEAD], member, name)
@@ -285,10 +284,10 @@ def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
     for complete in _complete_cells(stream, buffer, cell_open):
         # Almost every sheet has neither formulas nor errors: substring tests skip the piece.
         if any(marker in complete for marker in _FORMULA_MARKERS):
-            uncached.extend(_uncached_formulas(complete))
+            formulas.extend(_formula_cells(complete))
         if any(marker in complete for marker in _ERROR_MARKERS):
             errors.extend(_error_cells(complete))
-    return uncached, errors
+    return formulas, errors
 
 
 def _complete_cells(stream: IO[bytes], buffer: bytes, cell_open: bytes) -> Iterator[bytes]:
@@ -305,15 +304,19 @@ def _complete_cells(stream: IO[bytes], buffer: bytes, cell_open: bytes) -> Itera
             buffer = buffer[cut:]
 
 
-def _uncached_formulas(xml: bytes) -> Iterator[tuple[int, int]]:
-    for cell in _UNCACHED_FORMULA.finditer(xml):
-        attributes = cell.group(1)
-        # A formula whose result is "" saves an empty text value: calculated, just empty.
-        if _TEXT_RESULT.search(attributes):
-            continue
-        position = _position(attributes)
+def _formula_cells(xml: bytes) -> Iterator[tuple[int, int, str]]:
+    """(Excel row, column index, '=formula') of every formula cell, saved value or not."""
+    for cell in _FORMULA_CELL.finditer(xml):
+        position = _position(cell.group(1))
         if position is not None:
-            yield position
+            yield (*position, _formula_text(cell.group(2)))
+
+
+def _formula_text(raw: bytes | None) -> str:
+    if not raw:
+        return "a formula"  # a shared formula: the text is written once, in another cell
+    text = "=" + html.unescape(raw.decode("utf-8", "replace"))
+    return text if len(text) <= _FORMULA_SHOWN else text[: _FORMULA_SHOWN - 1] + "…"
 
 
 def _error_cells(xml: bytes) -> Iterator[tuple[int, int, str]]:
@@ -350,15 +353,15 @@ def _read_values(path: Path, wanted: dict[str, tuple[str, str]], findings: dict[
         with CalamineWorkbook.from_path(str(path)) as book:
             for contract_name, (sheet_name, _) in wanted.items():
                 cells = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-                uncached, errors = findings.get(contract_name, ([], []))
-                sheets[contract_name] = _sheet_data(sheet_name, cells, uncached, errors)
+                formulas, errors = findings.get(contract_name, ([], []))
+                sheets[contract_name] = _sheet_data(sheet_name, cells, formulas, errors)
     except CalamineError as error:
         raise WorkbookUnreadable(f"{path.name} could not be read as an Excel workbook ({error})") from None
     return sheets
 
 
 def _sheet_data(
-    name: str, cells: list[list[Any]], uncached: list[tuple[int, int]], errors: list[tuple[int, int, str]]
+    name: str, cells: list[list[Any]], formulas: list[tuple[int, int, str]], errors: list[tuple[int, int, str]]
 ) -> SheetData:
     while cells and all(value == "" for value in cells[-1]):
         cells.pop()
@@ -374,7 +377,7 @@ def _sheet_data(
         name=name,
         header=header,
         rows=tuple(map(tuple, cells[1:])),
-        uncached_formulas=tuple((row, column_name(column)) for row, column in uncached if row >= 2),
+        formulas=tuple((row, column_name(column), text) for row, column, text in formulas if row >= 2),
         error_cells=tuple((row, column_name(column), text) for row, column, text in errors if row >= 2),
     )
 

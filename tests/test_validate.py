@@ -178,18 +178,24 @@ def test_a_numeric_cell_must_really_hold_a_number(tmp_path: Path, value: Any, sh
     assert "esr_mm_h must be a number from 1 to 200" in problem.rule
 
 
-def test_a_formula_never_calculated_is_named_once(tmp_path: Path) -> None:
+FORMULA_RULE = "this cell holds a formula; reportgen never evaluates formulas — paste the values instead (Paste Special → Values)"
+
+
+@pytest.mark.parametrize("cached", [None, 66, 500, "#DIV/0!"], ids=["never-calculated", "saved-value", "saved-out-of-range", "saved-error"])
+def test_any_formula_is_named_once_with_or_without_a_saved_value(tmp_path: Path, cached: Any) -> None:
+    # A saved value may be stale (a program wrote the file, or Excel calculates manually): never trusted.
     patients, visits = valid_rows()
-    visits[2]["esr_mm_h"] = Formula("=E3*2")
+    visits[2]["esr_mm_h"] = Formula("=E3*2", cached=cached)
     problem = only(problems(tmp_path, patients=patients, visits=visits))
-    assert (problem.row, problem.column, problem.value) == (4, "esr_mm_h", "a formula with no saved value")
-    assert "never calculated" in problem.rule
+    assert (problem.sheet, problem.row, problem.column, problem.value) == ("visits", 4, "esr_mm_h", "=E3*2")
+    assert problem.rule == FORMULA_RULE
 
 
-def test_a_formula_with_a_saved_value_uses_it(tmp_path: Path) -> None:
+def test_a_formula_in_the_study_sheet_is_named(tmp_path: Path) -> None:
     patients, visits = valid_rows()
-    visits[2]["esr_mm_h"] = Formula("=E3*2", cached=66)
-    assert valid(tmp_path, patients=patients, visits=visits).visits.loc[2, "esr_mm_h"] == 66
+    found = problems(tmp_path, patients=patients, visits=visits, study={"title": Formula('="T"&"2"', cached="T2")})
+    assert [(p.sheet, p.row, p.column, p.value) for p in found] == [("study", 2, "value", '="T"&"2"')]
+    assert "never evaluates formulas" in found[0].rule
 
 
 # (column, value, fails): at and just past each bound. Each case gets its own cell of one workbook.

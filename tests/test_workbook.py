@@ -71,22 +71,23 @@ def test_trailing_empty_rows_are_dropped(tmp_path: Path) -> None:
     assert len(load_workbook(path).sheets["patients"].rows) == 1
 
 
-def test_formulas_without_a_saved_value_and_error_cells_are_found(tmp_path: Path) -> None:
+def test_formulas_with_and_without_a_saved_value_and_error_cells_are_found(tmp_path: Path) -> None:
     patients, visits = valid_rows()
     patients[1]["age_years"] = Formula("=40+6")
     patients[2]["age_years"] = Formula("=40+9", cached=49)
     patients[3]["disease_duration_years"] = ExcelError("#DIV/0!")
+    patients[4]["withdrawal_reason"] = Formula('=A6&"<x>"', cached="006<x>")
     raw = load_workbook(write_workbook(tmp_path / "x.xlsx", patients=patients, visits=visits))
     sheet = raw.sheets["patients"]
-    assert sheet.uncached_formulas == ((3, "age_years"),)
+    assert sheet.formulas == ((3, "age_years", "=40+6"), (4, "age_years", "=40+9"), (6, "withdrawal_reason", '=A6&"<x>"'))
     assert sheet.error_cells == ((5, "disease_duration_years", "#DIV/0!"),)
     assert sheet.rows[1][2] == "" and sheet.rows[2][2] == 49.0  # formulas are never evaluated
-    assert raw.sheets["visits"].uncached_formulas == ()
+    assert raw.sheets["visits"].formulas == ()
 
 
 def test_a_formula_in_an_unnamed_column_is_named_by_its_letter(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "x.xlsx", patients=RawSheet(("patient_id", ""), [("001", Formula("=A2"))]))
-    assert load_workbook(path).sheets["patients"].uncached_formulas == ((2, "column B"),)
+    assert load_workbook(path).sheets["patients"].formulas == ((2, "column B", "=A2"),)
 
 
 # --- refused before parsing ------------------------------------------------------------------------
@@ -199,20 +200,28 @@ def test_a_slow_reader_is_never_reached_for_a_bomb(valid_path: Path, tmp_path: P
 
 
 @pytest.mark.parametrize(
-    ("cell", "uncached"),
+    ("cell", "formula"),
     [
-        (b'<c r="B7"><f>A7*2</f></c>', True),
-        (b'<c r="B7" s="1"><f>A7*2</f><v></v></c>', True),
-        (b'<c r="B7"><f t="shared" si="0"/><v/></c>', True),
-        (b'<x:c r="B7"><x:f>A7*2</x:f></x:c>', True),
-        (b'<c r="B7"><f>A7*2</f><v>14</v></c>', False),
-        (b'<c r="B7" t="str"><f>""</f><v></v></c>', False),  # calculated: the result is empty text
-        (b'<c r="B7"><v>14</v></c>', False),
+        (b'<c r="B7"><f>A7*2</f></c>', "=A7*2"),
+        (b'<c r="B7" s="1"><f>A7*2</f><v></v></c>', "=A7*2"),
+        (b'<c r="B7"><f t="shared" si="0"/><v/></c>', "a formula"),
+        (b'<x:c r="B7"><x:f>A7*2</x:f></x:c>', "=A7*2"),
+        (b'<c r="B7"><f>A7*2</f><v>14</v></c>', "=A7*2"),  # a saved value is no excuse: it may be stale
+        (b'<c r="B7" t="str"><f>""</f><v></v></c>', '=""'),
+        (b'<c r="B7" t="str"><f>A7&amp;"&lt;b&gt;"</f><v>7&lt;b&gt;</v></c>', '=A7&"<b>"'),
+        (b'<c r="B7"><v>14</v></c>', None),
+        (b'<c r="B7" t="e"><v>#N/A</v></c>', None),
     ],
 )
-def test_formula_cells_without_a_saved_value(cell: bytes, uncached: bool) -> None:
+def test_every_formula_cell_is_found(cell: bytes, formula: str | None) -> None:
     xml = b'<row r="7"><c r="A7"><v>7</v></c>' + cell + b"</row>"
-    assert list(workbook._uncached_formulas(xml)) == ([(7, 1)] if uncached else [])
+    assert list(workbook._formula_cells(xml)) == ([(7, 1, formula)] if formula else [])
+
+
+def test_a_long_formula_is_shortened_for_showing() -> None:
+    xml = b'<c r="C2"><f>' + b"+".join([b"A1"] * 100) + b"</f><v>1</v></c>"
+    [(row, column, text)] = workbook._formula_cells(xml)
+    assert (row, column, len(text)) == (2, 2, 60) and text.startswith("=A1+A1") and text.endswith("…")
 
 
 def test_error_cells_keep_their_text() -> None:

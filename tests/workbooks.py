@@ -57,7 +57,9 @@ class Formula:
 
 @dataclass(frozen=True)
 class ExcelError:
-    """A cell showing an Excel error such as ``#DIV/0!`` (a formula whose saved value is the error)."""
+    """A cell holding an Excel error such as ``#N/A`` typed as a constant (no formula): Excel keeps
+    it as an error cell, which the reader returns as blank. A formula whose result is an error is
+    ``Formula("=1/0", cached=...)``-like and reported as a formula."""
 
     text: str = "#DIV/0!"
 
@@ -126,7 +128,7 @@ def write_workbook(
     path = Path(path)
     book = xlsxwriter.Workbook(str(path))
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-    uncached = False
+    rewrite = False
     sheets: dict[str, SheetSpec] = {"patients": patients, "visits": visits, "study": _study_sheet(study)}
     sheets.update(extra_sheets or {})
     for name, spec in sheets.items():
@@ -136,10 +138,10 @@ def write_workbook(
         sheet = book.add_worksheet(name)
         for row_index, row in enumerate((raw.header, *raw.rows)):
             for column_index, value in enumerate(row):
-                uncached |= _write_cell(sheet, row_index, column_index, value, date_format)
+                rewrite |= _write_cell(sheet, row_index, column_index, value, date_format)
     book.close()
-    if uncached:
-        _drop_placeholder_values(path)
+    if rewrite:
+        _drop_placeholders(path)
     return path
 
 
@@ -166,6 +168,8 @@ def _as_raw(spec: Sequence[Mapping[str, Any]] | RawSheet) -> RawSheet:
 
 # xlsxwriter always saves a value for a formula; a placeholder marks the ones that must have none.
 _PLACEHOLDER = "__reportgen_no_saved_value__"
+# ... and writes an error only as a formula's result; this formula marks errors typed as constants.
+_ERROR_CONSTANT = "__reportgen_error_constant__"
 
 
 def _write_cell(sheet: Any, row: int, column: int, value: Any, date_format: Any) -> bool:
@@ -176,7 +180,8 @@ def _write_cell(sheet: Any, row: int, column: int, value: Any, date_format: Any)
         sheet.write_formula(row, column, value.formula, None, _PLACEHOLDER if value.cached is None else value.cached)
         return value.cached is None
     if isinstance(value, ExcelError):
-        sheet.write_formula(row, column, "=1/0", None, value.text)
+        sheet.write_formula(row, column, f"={_ERROR_CONSTANT}", None, value.text)
+        return True
     elif isinstance(value, bool):
         sheet.write_boolean(row, column, value)
     elif isinstance(value, (int, float)):
@@ -188,12 +193,13 @@ def _write_cell(sheet: Any, row: int, column: int, value: Any, date_format: Any)
     return False
 
 
-def _drop_placeholder_values(path: Path) -> None:
+def _drop_placeholders(path: Path) -> None:
     placeholder = re.compile(rb' t="str"(><f>[^<]*</f>)<v>' + _PLACEHOLDER.encode() + rb"</v>")
+    error_formula = re.compile(rb"<f>" + _ERROR_CONSTANT.encode() + rb"</f>")
     with zipfile.ZipFile(path) as source:
         parts = [(info, source.read(info)) for info in source.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for info, data in parts:
             if info.filename.startswith("xl/worksheets/"):
-                data = placeholder.sub(rb"\1", data)
+                data = error_formula.sub(b"", placeholder.sub(rb"\1", data))
             target.writestr(info, data)
