@@ -9,6 +9,10 @@ A cached workbook is reused while the generator's source, this module's settings
 unchanged (the key is in the file name), so editing the generator regenerates on the next run.
 
     python -m bench.cohorts 1000 10000      # generate (or find) and print the paths
+    python -m bench.cohorts --json 34 1000  # the same as JSON records (what ``python -m bench`` reads)
+
+``python -m bench`` runs this in a child process, so generating a large cohort never inflates the
+benchmark process itself (a forked child would inherit its peak memory in ``ru_maxrss``).
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ EXAMPLE_SIZE = 34
 SIZES = (34, 1_000, 10_000, 100_000)
 SEED = 20_140_611  # fixed: the same workbooks on every machine
 VISIT_MONTHS = (0, 3, 6, 9, 12)
-# Trough levels are written with at most 2 decimals, so cut points at 3 decimals never coincide with one.
-QUARTILE_CUTPOINTS = (2.345, 7.455, 18.505)
+# Trough levels are written with at most 2 decimals, so cut points at 3 decimals never coincide with one;
+# they sit near the quartiles of the generator's level distribution (log-normal, median ~8 µg/mL).
+QUARTILE_CUTPOINTS = (3.805, 8.005, 16.805)
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,24 @@ class CohortWorkbook:
         }
 
 
+# What the synthetic workbooks depend on in reportgen.example; edits elsewhere there (the calibrated
+# 34-patient example) leave the cache valid. A name that disappears falls back to the whole module.
+_GENERATOR_PARTS = ("generate_synthetic_cohort", "write_cohort_workbook", "_columns_of", "_study_rows",
+                    "PATIENT_COLUMNS", "VISIT_COLUMNS", "VISIT_MONTHS", "FOLLOW_UP_MONTH", "WORKBOOK_CREATED")
+
+
 def _generator_key() -> str:
-    """Digest of the generator's source and of our settings: a change invalidates the cache."""
+    """Digest of the generator's code, numpy's version (it fixes the random stream) and our settings."""
+    import numpy
     import reportgen.example as example
 
-    digest = hashlib.sha256(inspect.getsource(example).encode("utf-8"))
-    digest.update(repr((SEED, VISIT_MONTHS, QUARTILE_CUTPOINTS)).encode("utf-8"))
+    digest = hashlib.sha256(repr((SEED, VISIT_MONTHS, QUARTILE_CUTPOINTS, numpy.__version__)).encode("utf-8"))
+    try:
+        for name in _GENERATOR_PARTS:
+            part = getattr(example, name)
+            digest.update((inspect.getsource(part) if callable(part) else repr(part)).encode("utf-8"))
+    except AttributeError:
+        digest.update(inspect.getsource(example).encode("utf-8"))
     return digest.hexdigest()[:12]
 
 
@@ -110,10 +127,23 @@ def cohort_workbook(n_patients: int, *, log=None) -> CohortWorkbook:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sizes = [int(arg.replace(",", "").replace("_", "")) for arg in (sys.argv[1:] if argv is None else argv)] or list(SIZES)
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args
+    sizes = [int(arg.replace(",", "").replace("_", "")) for arg in args if arg != "--json"] or list(SIZES)
+    found: list[dict[str, object]] = []
     for size in sizes:
-        workbook = cohort_workbook(size, log=lambda message: print(message, file=sys.stderr))
-        print(workbook.path)
+        try:
+            workbook = cohort_workbook(size, log=lambda message: print(message, file=sys.stderr, flush=True))
+        except Exception as error:  # e.g. the example or the generator is missing: say so, go on
+            if not as_json:
+                raise
+            found.append({"n_patients": size, "error": f"no workbook: {type(error).__name__}: {error}"})
+            continue
+        found.append(workbook.to_json())
+        if not as_json:
+            print(workbook.path)
+    if as_json:
+        print(json.dumps(found))
     return 0
 
 

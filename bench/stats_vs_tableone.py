@@ -42,7 +42,7 @@ def _quartile_labels(trough: "pd.Series", cutpoints: tuple[float, float, float],
 def compare(workbook: Path, repeats: int = 5) -> dict[str, Any]:
     from reportgen.analysis import analyse
     from reportgen.derive import derive
-    from reportgen.model import CategoricalComparison, ContinuousComparison
+    import pandas as pd
     from reportgen.pipeline import validate_only
     from tableone import TableOne
 
@@ -51,18 +51,34 @@ def compare(workbook: Path, repeats: int = 5) -> dict[str, Any]:
     analyse(derived, cohort.study)  # warm caches and lazy imports inside analyse before timing
     analyse_s, results = _best_of(repeats, lambda: analyse(derived, cohort.study))
 
-    patients = derived.patients
-    comparisons = [*results.baseline, *results.outcomes, *results.activity_categories, results.eular_response]
-    continuous = [c.variable for c in comparisons if isinstance(c, ContinuousComparison) and c.variable in patients]
-    categorical = [c.variable for c in comparisons if isinstance(c, CategoricalComparison) and c.variable in patients]
-    missing = [c.variable for c in comparisons if c.variable not in patients]
-    ours = {c.variable: c.test for c in comparisons if c.variable in patients}
+    # The same variables as analyse, read the way analyse reads them (its specs say which column and how).
+    from reportgen import analysis
 
+    patients = derived.patients
+    sections = {
+        "baseline": (analysis.TABLE_1, results.baseline),
+        "follow-up": (analysis.OUTCOMES, results.outcomes),
+        "activity": (analysis.ACTIVITY, results.activity_categories),
+        "eular": ((analysis.EULAR,), (results.eular_response,)),
+    }
+    columns: dict[str, Any] = {}
+    continuous, categorical = [], []
+    ours: dict[str, Any] = {}
+    for section, (specs, comparisons) in sections.items():
+        for spec, comparison in zip(specs, comparisons):
+            name = f"{section}: {spec.variable}"
+            ours[name] = comparison.test
+            if isinstance(spec, analysis.Continuous):
+                columns[name] = patients[spec.column].to_numpy(dtype=float, na_value=float("nan"))
+                continuous.append(name)
+            else:
+                columns[name] = spec.values(patients)
+                categorical.append(name)
+    frame = pd.DataFrame(columns)
+    level = patients["trough_level"].to_numpy(dtype=float, na_value=float("nan"))
     labels = [stratum.label for stratum in results.strata]
-    frame = patients.loc[patients["trough_level"].notna(), [*continuous, *categorical, "trough_level"]].copy()
-    frame["quartile"] = _quartile_labels(frame["trough_level"], results.cutpoints, labels)
-    for column in categorical:  # tableone wants plain labels, not nullable booleans
-        frame[column] = frame[column].astype("object").where(frame[column].notna(), None)
+    frame["quartile"] = _quartile_labels(pd.Series(level), results.cutpoints, labels)
+    frame = frame[frame["quartile"].notna()].reset_index(drop=True)  # analysed patients: those with a level
 
     def run_tableone() -> TableOne:
         with warnings.catch_warnings():
@@ -76,6 +92,7 @@ def compare(workbook: Path, repeats: int = 5) -> dict[str, Any]:
                 groupby="quartile",
                 pval=True,
                 htest_name=True,
+                include_null=False,  # unknown values are left out of the test, as analyse leaves them out
             )
 
     run_tableone()
@@ -102,7 +119,7 @@ def compare(workbook: Path, repeats: int = 5) -> dict[str, Any]:
     return {
         "n_patients": int(len(patients)),
         "n_with_level": int(len(frame)),
-        "variables": {"continuous": continuous, "categorical": categorical, "not_in_patients": missing},
+        "variables": {"continuous": continuous, "categorical": categorical},
         "repeats": repeats,
         "analyse_s": analyse_s,
         "tableone_s": tableone_s,
