@@ -45,6 +45,7 @@ class ColumnRule:
     warning: str | None = None
     alternative_of: str | None = None
     factor: float | None = None
+    above_max_hint: str = ""
     ignored_at_baseline: bool = False
     description: str = ""
     example: Any = None

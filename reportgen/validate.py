@@ -223,6 +223,7 @@ def _check_data_sheet(rule: SheetRule, sheet: SheetData | None, findings: _Findi
         )
     )
     findings.add(*_run_schema(_value_schema(columns), typed, checked, "error"))
+    findings.add(*_unique_problems(checked))
     findings.add(*_run_schema(_warning_schema(columns), typed, checked, "warning"))
     return checked
 
@@ -486,6 +487,12 @@ def _value_schema(columns: tuple[ColumnRule, ...]) -> pa.DataFrameSchema:
         if column.kind in ("number", "whole"):
             low = -math.inf if column.min is None else column.min
             high = math.inf if column.max is None else column.max
+            if column.above_max_hint:
+                # Above the maximum the likely mistake is known (a unit): say it, in its own check.
+                checks[column.name].append(
+                    _check(lambda values, high=high: values <= high, f"{column.rule}; {column.above_max_hint}")
+                )
+                high = math.inf
             if column.kind == "whole":
                 in_range = _check(lambda values, low=low, high=high: values.between(low, high) & (values % 1 == 0), column.rule)
             else:
@@ -495,11 +502,32 @@ def _value_schema(columns: tuple[ColumnRule, ...]) -> pa.DataFrameSchema:
             checks[column.name].append(
                 _check(lambda values, most=column.max_length: values.str.len() <= most, f"{column.name} may hold at most {column.max_length} characters")
             )
-        if column.unique:
-            checks[column.name].append(
-                _check(lambda values: ~values.duplicated(keep=False), f"{column.name} must be unique; the same {column.name} is on another row of this sheet")
-            )
     return _schema(checks)
+
+
+def _unique_problems(sheet: _CheckedSheet) -> list[Problem]:
+    """A value repeated in a unique column, reported once per repeat and naming the row it repeats."""
+    found: list[Problem] = []
+    for column in sheet.columns:
+        if not column.unique:
+            continue
+        values = sheet.typed[column.name].dropna()
+        first_row = {value: row for row, value in values[~values.duplicated()].items()}
+        schema = _schema({column.name: [_check(lambda values: ~values.duplicated(keep="first"), f"{column.name} is unique")]})
+        noun = sheet.rule.row_noun
+        found.extend(
+            _run_schema(
+                schema,
+                sheet.typed,
+                sheet,
+                "error",
+                rule_of_case=lambda name, value: (
+                    f"this {name} is already used on row {first_row[value]}; each {noun} has one row in the "
+                    f"{sheet.shown_name} sheet, so remove the copy or correct the {name}"
+                ),
+            )
+        )
+    return found
 
 
 def _warning_schema(columns: tuple[ColumnRule, ...]) -> pa.DataFrameSchema:
@@ -599,8 +627,17 @@ def _check_across_sheets(patients: _CheckedSheet, visits: _CheckedSheet, finding
         ],
     }
     findings.add(*_run_schema(_schema(visit_checks), visits.typed, visits, "error"))
-    baseline = {"patient_id": [_check(lambda ids: ids.isin(with_baseline), "this patient has no baseline visit (month 0) in the visits sheet")]}
-    findings.add(*_run_schema(_schema(baseline), patients.typed, patients, "error"))
+    baseline = {"patient_id": [_check(lambda ids: ids.isin(with_baseline), "every patient has a baseline visit")]}
+    earliest = months.groupby(visit_ids).min()
+
+    def no_baseline(_: str, patient_id: Any) -> str:
+        sentence = f"this patient has no baseline visit (month 0) in the {visits.shown_name} sheet; "
+        first = earliest.get(patient_id)
+        if first is None or pd.isna(first):
+            return sentence + "add a row for this patient with month 0"
+        return sentence + f"the earliest visit is month {first:g}: add a row with month 0, or correct that month"
+
+    findings.add(*_run_schema(_schema(baseline), patients.typed, patients, "error", rule_of_case=no_baseline))
 
 
 def _listed(ids: pd.Series, known: pd.Index, spaces_matter: bool) -> pd.Series:

@@ -112,12 +112,13 @@ def test_text_in_a_joint_count_names_the_cell(tmp_path: Path) -> None:
     assert problem.rule == "tjc28 must be a whole number from 0 to 28"
 
 
-def test_a_duplicate_patient_names_both_rows(tmp_path: Path) -> None:
+def test_a_duplicate_patient_is_named_once_at_the_repeat_with_the_first_row(tmp_path: Path) -> None:
     patients, visits = valid_rows()
     patients[2]["patient_id"] = "002"
     found = problems(tmp_path, patients=patients, visits=visits)
-    duplicates = [problem for problem in found if "unique" in problem.rule]
-    assert [(problem.row, problem.column, problem.value) for problem in duplicates] == [(3, "patient_id", "'002'"), (4, "patient_id", "'002'")]
+    duplicates = [problem for problem in found if "already used" in problem.rule]
+    assert [(problem.row, problem.column, problem.value) for problem in duplicates] == [(4, "patient_id", "'002'")]
+    assert duplicates[0].rule.startswith("this patient_id is already used on row 3;")
 
 
 def test_a_visit_for_an_unknown_patient_names_the_cell(tmp_path: Path) -> None:
@@ -352,7 +353,17 @@ def test_every_patient_has_a_baseline_visit(tmp_path: Path) -> None:
     del visits[5]  # patient 002, month 0
     problem = only(problems(tmp_path, patients=patients, visits=visits))
     assert (problem.sheet, problem.row, problem.column, problem.value) == ("patients", 3, "patient_id", "'002'")
-    assert problem.rule == "this patient has no baseline visit (month 0) in the visits sheet"
+    assert problem.rule == (
+        "this patient has no baseline visit (month 0) in the visits sheet; the earliest visit is month 3: "
+        "add a row with month 0, or correct that month"
+    )
+
+
+def test_a_patient_without_any_visit_is_told_to_add_the_baseline(tmp_path: Path) -> None:
+    patients, visits = valid_rows()
+    visits = [visit for visit in visits if visit["patient_id"] != "002"]
+    problem = only(problems(tmp_path, patients=patients, visits=visits))
+    assert problem.rule == "this patient has no baseline visit (month 0) in the visits sheet; add a row for this patient with month 0"
 
 
 def test_a_visit_in_the_withdrawal_month_is_allowed(tmp_path: Path) -> None:
