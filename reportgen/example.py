@@ -5,28 +5,35 @@
 Every patient here is synthetic. The example has 34 patients with visits at months 0, 3, 6, 9 and 12,
 calibrated so that the analysis reproduces the source abstract (``shared/seed/abstract.txt``):
 trough-level quartiles of 8, 7, 8 and 10 patients (one patient never has a level: 34 included,
-33 analysed), the EULAR response table none 4/1/1/0, moderate 3/0/4/1, good 1/6/3/9, and follow-up
-means per quartile that print, rounded half up, exactly as the abstract prints them, with SDs within
-0.05 of the printed SDs (DAS28-ESR, CDAI, swollen and tender joints, ESR, CRP in mg/L; SDAI falls
-where it must, since the abstract prints it below CDAI).
+33 analysed), the EULAR response table none 4/1/1/0, moderate 3/0/4/1, good 1/6/3/9 (chi-square
+p = 0.006), and, for DAS28-ESR, CDAI, swollen and tender joints, ESR and CRP (mg/L), follow-up means
+and SDs per quartile that print, rounded half up to the abstract's decimals, exactly as the abstract
+prints them, with Kruskal-Wallis p across quartiles that print as its p (0.001, 0.003, 0.013, 0.014,
+0.005, and CRP "NS", p >= 0.05). SDAI falls where it must, since the abstract prints it below CDAI
+(impossible on the same patients); its p is not aimed at.
 
-How the values are obtained (deterministically, from ``DEFAULT_SEED``, in about two seconds):
+How the values are obtained (deterministically, from ``DEFAULT_SEED``, in a few seconds):
 
-1. Per quartile, the printed mean fixes the exact total of each integer component at follow-up
-   (SJC Q3: 45/8 = 5.625 prints 5.63), and the CDAI mean fixes the total of the two global
-   assessments (patient + evaluator VAS, mm).
-2. Joint counts, ESR and CRP are drawn from log-normal distributions with the printed mean and SD,
-   rounded to whole units (CRP to 0.1 mg/L), and then units are moved between patients (the total
-   never changes) until the SD is within 0.03 of the printed SD. Values are handed to patients by a
+1. Per quartile, the printed mean fixes the exact total of each whole-number component at follow-up
+   (SJC Q3: 45/8 = 5.625 prints 5.63); CRP is in 0.1 mg/L.
+2. For each of TJC, SJC, ESR and CRP, the four quartiles' values are drawn log-normal with the
+   printed mean and SD, rounded, and then units are moved between two patients of a quartile (its
+   total never changes) while a penalty does not grow, until every quartile's SD prints as the
+   abstract's and the Kruskal-Wallis p across quartiles (tie-corrected, as scipy) prints as its p,
+   kept a tenth of the rounding window clear of either edge. The p depends only on which values fall
+   in which quartile, not on who within a quartile has them. Values are then handed to patients by a
    latent severity order with some jitter, so one patient's components go together.
 3. The patient global (PtGA) total is the smallest that puts the DAS28-ESR mean inside its printing
-   window; PtGA is then moved between patients until the DAS28-ESR SD is on target and the patients
-   who must be good responders have a follow-up DAS28 of at most 3.19. The evaluator global (EGA)
-   gets the rest of the VAS total, moved between patients until the CDAI SD is on target. Both
-   globals are then polished towards plausible values (about 2.5 mm per joint around the group
-   mean) by moves that keep every target met; of several such draws per quartile the most
-   plausible is kept. The printed numbers leave little room: in Q2 and Q3 the DAS28 and CDAI means
-   together imply an evaluator global of only a few mm on average.
+   window; the CDAI mean fixes the total of the two globals, and the evaluator global (EGA) gets the
+   rest. Random moves (VAS units between two patients of a quartile, or two patients of a quartile
+   swapping a joint count or ESR, which leaves every mean, SD and component p unchanged) then bring
+   each quartile, annealed, to its DAS28 and CDAI SDs and to follow-up DAS28 <= 3.19 for the patients
+   who must be good responders; then all quartiles together to the DAS28 and CDAI p. Last, moves that
+   keep every target make the cohort more plausible: globals near about 2.5 mm per joint around the
+   group mean, joint counts and ESR in step with each other. The printed numbers leave little room:
+   in Q2 and Q3 the DAS28 and CDAI means together imply an evaluator global of only a few mm on
+   average, and in Q3 a small DAS28 SD beside a large SJC SD makes the globals lean against the joints.
+   CRP is handed out last, in the order of follow-up DAS28 with some jitter.
 4. The EULAR response is given by follow-up DAS28 (highest: none, then moderate, then good); each
    patient's baseline is drawn around 5.3 and solved (ESR from the DAS28 formula) so that
    ``reportgen.indices.eular_response`` gives exactly that response.
@@ -34,16 +41,19 @@ How the values are obtained (deterministically, from ``DEFAULT_SEED``, in about 
    their last visit (LOCF); months 3, 6 and 9 trend from baseline to follow-up with noise. Trough
    levels are drawn inside each quartile's interval of the cut points; some visits have no level,
    three patients have none at month 12 (their month-9 level stratifies them), one has none at all.
-6. Every target is then checked again from the finished rows with ``reportgen.indices``; a failed
-   check (none is expected) moves on to the next attempt of the same seeded stream.
+6. Every follow-up target is then checked again from the finished rows with ``reportgen.indices``
+   and ``scipy.stats.kruskal``; a draw that fails any step moves on to the next attempt of the same
+   seeded stream (a few attempts are usual).
 
 One compromise: CDAI Q2 (n = 7) prints 7.72, but with whole-mm VAS a mean of 7 CDAI values is a
 multiple of 1/70 (7.714 or 7.729), so one evaluator global in Q2 is recorded to half a millimetre.
 
 Randomness for the example comes only from ``random.Random.random()``, whose stream Python guarantees
-across versions, so the workbook does not change with numpy or Python upgrades. The synthetic
-cohorts (``generate_synthetic_cohort``) use numpy and are fast: 100,000 patients in about a second; their
-workbooks are written by a small streaming SpreadsheetML writer (``engine="stream"``).
+across versions; the rest is IEEE arithmetic (``math`` and, for ln ESR, numpy's ``log`` so that the
+search sees the analysis's exact doubles), so the workbook stays the same across numpy and Python
+upgrades unless a platform's ``log``/``exp``/``erfc`` changes in the last bit (the regeneration test
+would show it). The synthetic cohorts (``generate_synthetic_cohort``) use numpy and are fast: 100,000
+patients in about a second; their workbooks are written by a small streaming SpreadsheetML writer (``engine="stream"``).
 """
 
 from __future__ import annotations
@@ -54,7 +64,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -121,11 +131,28 @@ STUDY = (
     ("published", "published.yaml"),
 )
 
-SD_TOLERANCE = 0.03  # aimed for; the acceptance tolerance is 0.05
+# The abstract's Kruskal-Wallis p across quartiles of the follow-up values, as printed ("NS": p >= 0.05).
+# SDAI is left out: its printed numbers cannot hold on the same patients (see the module docstring).
+PRINTED_P = {"das28_esr": "0.001", "cdai": "0.003", "sjc28": "0.013", "tjc28": "0.014", "esr_mm_h": "0.005",
+             "crp_mg_l": "NS"}
+NS_P_MIN = 0.06  # an "NS" p is aimed at least this high (not significant means p >= 0.05)
+P_MARGIN = 0.1  # share of a printed p's rounding window kept clear at each of its edges
+VALUE_MARGIN = 1e-6  # a mean or SD is kept this far inside the window of values that print as the abstract's
 GOOD_DAS28_MAX = 3.19  # a good responder needs a follow-up DAS28 <= 3.2 (rounded)
-MAX_ATTEMPTS = 2000
-CANDIDATES_PER_QUARTILE = 4  # calibrated draws per quartile; the one whose VAS best follow the joints is kept
+# (outcome, unit, lowest, highest): components drawn as whole numbers of their unit (CRP in 0.1 mg/L).
+COUNT_OUTCOMES = (("tjc28", 1.0, 0, 28), ("sjc28", 1.0, 0, 28), ("esr_mm_h", 1.0, 1, 200),
+                  ("crp_mg_l", 0.1, 1, 5000))
+COUNT_ITERATIONS = 3000  # moves per draw of one component's four quartiles
+COUNT_DRAWS = 60  # draws per component before the attempt is given up
+LOCAL_ITERATIONS = 8000  # moves per quartile towards its own targets (SDs, good responders)
+LOCAL_TEMPERATURE = 0.3  # annealing: a move that adds this much penalty is kept with probability 1/e at first
+LOCAL_STARTS = 8  # fresh starts of a quartile that gets stuck
+GLOBALS_ITERATIONS = 30_000  # moves with the Kruskal-Wallis p of DAS28 and CDAI, per attempt
+POLISH_ITERATIONS = 10_000  # moves towards plausibility that keep every target
+POLISH_REPAIRS = 30  # moves back to the quartile's targets after each of those
+MAX_ATTEMPTS = 50
 VAS_MM_PER_JOINT = 2.5
+DISCORDANCE_WEIGHT = 150.0  # mm^2 of VAS strangeness worth a quartile whose components are all out of order
 
 
 # --- randomness ----------------------------------------------------------------------------------
@@ -188,57 +215,60 @@ def _sd(values: Sequence[float]) -> float:
     return math.sqrt(sum((value - mean) ** 2 for value in values) / (n - 1))
 
 
-def _move_units(stream: _Stream, values: list[int], low: int, high: int, penalty, max_step: int,
-                iterations: int = 4000) -> list[int] | None:
-    """Move units between entries (their total never changes) while the penalty does not grow; None unless it reaches 0."""
-    values = list(values)
-    current = penalty(values)
-    n = len(values)
-    for _ in range(iterations):
-        if current <= 0.0:
-            return values
-        i = stream.integer(n)
-        j = stream.integer(n - 1)
-        j += j >= i
-        step = 1 + stream.integer(max_step)
-        if values[i] - step < low or values[j] + step > high:
-            continue
-        values[i] -= step
-        values[j] += step
-        candidate = penalty(values)
-        if candidate <= current:
-            current = candidate
-        else:
-            values[i] += step
-            values[j] -= step
-    return values if current <= 0.0 else None
+
+def _window(printed: str, margin: float = 0.0) -> tuple[float, float]:
+    """The values that print as ``printed`` (rounded half up), less ``margin`` at each edge."""
+    half = 0.5 * 10.0 ** -_decimals(printed)
+    return float(printed) - half + margin, float(printed) + half - margin
 
 
-def _polish(stream: _Stream, blocks: list[list[int]], low: int, high: int, feasible, strangeness, max_step: int,
-            iterations: int = 1500) -> float:
-    """Move units within each block (block totals never change) while ``feasible`` holds and ``strangeness`` does not grow.
+def _p_window(printed: str) -> tuple[float, float]:
+    """Where a reproduced p is aimed: inside the printed p's rounding window, clear of its edges."""
+    if printed == "NS":
+        return NS_P_MIN, 1.0
+    low, high = _window(printed)
+    margin = P_MARGIN * (high - low)
+    return low + margin, high - margin
 
-    Works in place; returns the final strangeness.
+
+def _p_scale(printed: str) -> float:
+    """How far off a p counts as one unit of penalty: the printed precision (0.01 for "NS")."""
+    return 0.01 if printed == "NS" else 10.0 ** -_decimals(printed)
+
+
+def _outside(value: float, window: tuple[float, float]) -> float:
+    return max(0.0, window[0] - value, value - window[1])
+
+
+def _kruskal_p(groups: Sequence[Sequence[float]]) -> float:
+    """Kruskal-Wallis p (tie-corrected H, chi-square with 3 df) for four groups, in plain Python.
+
+    The same statistic as ``scipy.stats.kruskal``, fast on 33 values; the finished cohort is checked
+    with scipy itself (``_follow_up_meets_targets``).
     """
-    current = strangeness(blocks)
-    n = len(blocks[0])
-    for _ in range(iterations):
-        block = blocks[stream.integer(len(blocks))]
-        i = stream.integer(n)
-        j = stream.integer(n - 1)
-        j += j >= i
-        step = 1 + stream.integer(max_step)
-        if block[i] - step < low or block[j] + step > high:
-            continue
-        block[i] -= step
-        block[j] += step
-        candidate = strangeness(blocks)
-        if candidate <= current and feasible(blocks):
-            current = candidate
-        else:
-            block[i] += step
-            block[j] -= step
-    return current
+    if len(groups) != 4:
+        raise ValueError("the closed-form chi-square tail here is for 3 degrees of freedom (four groups)")
+    pooled = sorted((value, g) for g, values in enumerate(groups) for value in values)
+    n = len(pooled)
+    rank_sums = [0.0] * len(groups)
+    ties = 0
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and pooled[j + 1][0] == pooled[i][0]:
+            j += 1
+        rank = (i + j) / 2.0 + 1.0
+        if j > i:
+            ties += (j - i + 1) ** 3 - (j - i + 1)
+        for k in range(i, j + 1):
+            rank_sums[pooled[k][1]] += rank
+        i = j + 1
+    if ties == n**3 - n:
+        return 1.0
+    h = 12.0 / (n * (n + 1)) * sum(s * s / len(g) for s, g in zip(rank_sums, groups)) - 3.0 * (n + 1)
+    h = max(0.0, h / (1.0 - ties / (n**3 - n)))
+    # Survival function of chi-square with 3 df.
+    return math.erfc(math.sqrt(h / 2.0)) + math.sqrt(2.0 * h / math.pi) * math.exp(-h / 2.0)
 
 
 def _repair_total(stream: _Stream, values: list[int], total: int, low: int, high: int) -> list[int]:
@@ -252,15 +282,57 @@ def _repair_total(stream: _Stream, values: list[int], total: int, low: int, high
     return values
 
 
-def _sample_with_sd(stream: _Stream, n: int, total: int, sd: float, low: int, high: int,
-                    tolerance: float) -> list[int] | None:
-    """n whole numbers in [low, high] summing to ``total`` with sample SD within ``tolerance`` of ``sd``; sorted descending."""
-    mean = total / n
-    values = [min(high, max(low, round(stream.lognormal_with(mean, sd)))) for _ in range(n)]
-    values = _repair_total(stream, values, total, low, high)
-    values = _move_units(stream, values, low, high, lambda v: max(0.0, abs(_sd(v) - sd) - tolerance),
-                         max_step=max(1, round(sd / 3)))
-    return None if values is None else sorted(values, reverse=True)
+def _two(stream: _Stream, n: int) -> tuple[int, int]:
+    i = stream.integer(n)
+    j = stream.integer(n - 1)
+    return i, j + (j >= i)
+
+
+def _calibrate_counts(stream: _Stream, outcome: str, unit: float, low: int, high: int,
+                      sizes: Sequence[int]) -> list[list[int]] | None:
+    """One draw of a component's follow-up values, per quartile, in whole ``unit``s, sorted descending.
+
+    Each quartile's total is fixed by its printed mean; values start log-normal with the printed mean
+    and SD, then units move between two patients of a quartile (its total never changes) while the
+    penalty does not grow, until every quartile's SD prints as the abstract's and so does the
+    Kruskal-Wallis p across quartiles. None when this draw does not get there.
+    """
+    printed = PRINTED_FOLLOW_UP[outcome]
+    groups: list[list[int]] = []
+    sd_windows: list[tuple[float, float]] = []
+    max_steps: list[int] = []
+    for (mean, sd), n in zip(printed, sizes):
+        total = _total_in_units(mean, n, unit)
+        values = [min(high, max(low, round(stream.lognormal_with(total / n, float(sd) / unit)))) for _ in range(n)]
+        groups.append(_repair_total(stream, values, total, low, high))
+        sd_low, sd_high = _window(sd, VALUE_MARGIN * unit)
+        sd_windows.append((sd_low / unit, sd_high / unit))
+        max_steps.append(max(1, round(float(sd) / unit / 3)))
+    p_window, p_scale = _p_window(PRINTED_P[outcome]), _p_scale(PRINTED_P[outcome])
+
+    def penalty() -> float:
+        off = sum(_outside(_sd(values), window) / (window[1] - window[0]) for values, window in zip(groups, sd_windows))
+        return off + _outside(_kruskal_p(groups), p_window) / p_scale
+
+    current = penalty()
+    for _ in range(COUNT_ITERATIONS):
+        if current <= 0.0:
+            return [sorted(values, reverse=True) for values in groups]
+        q = stream.integer(len(groups))
+        values = groups[q]
+        i, j = _two(stream, len(values))
+        step = 1 + stream.integer(max_steps[q])
+        if values[i] - step < low or values[j] + step > high:
+            continue
+        values[i] -= step
+        values[j] += step
+        candidate = penalty()
+        if candidate <= current:
+            current = candidate
+        else:
+            values[i] += step
+            values[j] -= step
+    return [sorted(values, reverse=True) for values in groups] if current <= 0.0 else None
 
 
 def _by_severity(stream: _Stream, descending: Sequence[Any], jitter: float = 0.8) -> list[Any]:
@@ -297,96 +369,239 @@ def _quartile_targets() -> list[_QuartileTarget]:
     ]
 
 
-def _calibrate_follow_up(stream: _Stream, target: _QuartileTarget) -> tuple[list[dict[str, float]], float] | None:
-    """One attempt at a quartile's follow-up rows and how far their VAS stray from the joint counts (lower is
-    more plausible); None when this draw cannot meet the targets."""
-    n, printed = target.n, target.printed
+# ln of whole ESR values, taken from numpy once: the same doubles the analysis (numpy) will use, so that
+# DAS28 computed here in plain Python is bit for bit the analysis's (ties between patients included).
+_LN_ESR = [0.0, *(float(x) for x in np.log(np.arange(1, 201, dtype=float)))]
 
-    def sample(outcome: str, unit: float, low: int, high: int) -> list[int] | None:
-        mean, sd = printed[outcome]
-        total = _total_in_units(mean, n, unit)
-        return _sample_with_sd(stream, n, total, float(sd) / unit, low, high, SD_TOLERANCE / unit)
 
-    drawn = [sample("tjc28", 1, 0, 28), sample("sjc28", 1, 0, 28), sample("esr_mm_h", 1, 1, 200),
-             sample("crp_mg_l", 0.1, 1, 5000)]
-    if any(values is None for values in drawn):
+def _das28(tjc: int, sjc: int, esr: int, ptga: float) -> float:
+    # The order of operations of reportgen.indices.das28_esr.
+    return 0.56 * math.sqrt(tjc) + 0.28 * math.sqrt(sjc) + 0.70 * _LN_ESR[esr] + 0.014 * ptga
+
+
+def _cdai(tjc: int, sjc: int, ptga: float, ega: float) -> float:
+    # The order of operations of reportgen.indices.cdai.
+    return tjc + sjc + ptga / 10.0 + ega / 10.0
+
+
+class _Quartile:
+    """One quartile's follow-up components while the global assessments are calibrated (mutable)."""
+
+    KEYS = ("ptga", "ega", "tjc28", "sjc28", "esr_mm_h")
+
+    def __init__(self, stream: _Stream, target: _QuartileTarget, counts: dict[str, list[int]]) -> None:
+        n, printed = target.n, target.printed
+        self.target = target
+        self.values: dict[str, list[int]] = {key: list(values) for key, values in counts.items()}
+        tjc, sjc, esr = self.values["tjc28"], self.values["sjc28"], self.values["esr_mm_h"]
+
+        # PtGA: its total is the smallest that puts the DAS28-ESR mean inside its printing window
+        # (sums of the other terms do not depend on who has which value).
+        das_mean = printed["das28_esr"][0]
+        half_unit = 0.5 * 10.0 ** -_decimals(das_mean)
+        margin = 0.2 * half_unit
+        base = sum(_das28(tjc[i], sjc[i], esr[i], 0) for i in range(n))
+        self.ptga_total = math.ceil(((float(das_mean) - half_unit + margin) * n - base) / 0.014)
+        self.feasible_totals = (0 <= self.ptga_total <= 100 * n
+                                and (base + 0.014 * self.ptga_total) / n <= float(das_mean) + half_unit - margin)
+        # Evaluator global: the rest of the VAS total (half-mm steps only where whole mm cannot print right).
+        vas_half_mm = _half_mm_total(printed["cdai"][0], n, sum(tjc) + sum(sjc))
+        self.ega_total, half = divmod(vas_half_mm - 2 * self.ptga_total, 2)
+        self.feasible_totals = self.feasible_totals and 0 <= self.ega_total <= 99 * n
+        self.half_at = n // 2 if half else -1
+        if not self.feasible_totals:
+            return
+        slope = 4.0 * stream.uniform(0.5, 1.5)
+        ptga = [min(100, max(0, round(self.ptga_total / n + slope * ((n - 1) / 2 - i)))) for i in range(n)]
+        self.values["ptga"] = _repair_total(stream, ptga, self.ptga_total, 0, 100)
+        ega = [min(99, round(e)) for e in self._expected()[1]]
+        self.values["ega"] = _repair_total(stream, ega, self.ega_total, 0, 99)
+        self.das_window = _window(printed["das28_esr"][1], VALUE_MARGIN)
+        self.cdai_window = _window(printed["cdai"][1], VALUE_MARGIN)
+        self.refresh()
+
+    def _expected(self) -> tuple[list[float], list[float]]:
+        """Plausible globals: about 2.5 mm per joint around the group mean; the evaluator rates mostly swollen joints."""
+        n = self.target.n
+        tjc, sjc = self.values["tjc28"], self.values["sjc28"]
+        joints = [tjc[i] + sjc[i] for i in range(n)]
+        mean_joints, mean_swollen = sum(joints) / n, sum(sjc) / n
+        ptga = [self.ptga_total / n + VAS_MM_PER_JOINT * (joints[i] - mean_joints) for i in range(n)]
+        ega = [max(0.0, self.ega_total / n + VAS_MM_PER_JOINT * (sjc[i] - mean_swollen)) for i in range(n)]
+        scale = self.ega_total / sum(ega) if sum(ega) > 0 else 0.0
+        return ptga, [e * scale for e in ega]
+
+    def refresh(self) -> None:
+        v, n = self.values, self.target.n
+        self.das = [_das28(v["tjc28"][i], v["sjc28"][i], v["esr_mm_h"][i], v["ptga"][i]) for i in range(n)]
+        self.cdai = [_cdai(v["tjc28"][i], v["sjc28"][i], v["ptga"][i], v["ega"][i] + (0.5 if i == self.half_at else 0.0))
+                     for i in range(n)]
+        lowest = sorted(self.das)[: self.target.good]
+        self.penalty = (
+            _outside(_sd(self.das), self.das_window) / (self.das_window[1] - self.das_window[0])
+            + _outside(_sd(self.cdai), self.cdai_window) / (self.cdai_window[1] - self.cdai_window[0])
+            + sum(max(0.0, d - GOOD_DAS28_MAX) for d in lowest)
+        )
+
+    def move(self, stream: _Stream) -> Callable[[], None] | None:
+        """A random move (VAS units between two patients, or two patients swapping a component); returns its undo."""
+        key = self.KEYS[stream.integer(len(self.KEYS))]
+        values = self.values[key]
+        i, j = _two(stream, self.target.n)
+        if key in ("ptga", "ega"):
+            step = 1 + stream.integer(6)
+            if values[i] - step < 0 or values[j] + step > (100 if key == "ptga" else 99):
+                return None
+            values[i] -= step
+            values[j] += step
+
+            def undo() -> None:
+                values[i] += step
+                values[j] -= step
+                self.refresh()
+        else:
+            if values[i] == values[j]:
+                return None
+            values[i], values[j] = values[j], values[i]
+
+            def undo() -> None:
+                values[i], values[j] = values[j], values[i]
+                self.refresh()
+        self.refresh()
+        return undo
+
+    def snapshot(self) -> dict[str, list[int]]:
+        return {key: list(self.values[key]) for key in self.KEYS}
+
+    def restore(self, snapshot: dict[str, list[int]]) -> None:
+        for key, values in snapshot.items():
+            self.values[key][:] = values
+        self.refresh()
+
+    def strangeness(self) -> float:
+        """How implausible the quartile looks: globals far from what the joints suggest, components out of step."""
+        n, v = self.target.n, self.values
+        ptga_expected, ega_expected = self._expected()
+        vas = sum((v["ptga"][i] - ptga_expected[i]) ** 2 + (v["ega"][i] - ega_expected[i]) ** 2 for i in range(n)) / n
+        joints = [v["tjc28"][i] + v["sjc28"][i] for i in range(n)]
+        discordant = sum(
+            ((v["tjc28"][i] - v["tjc28"][j]) * (v["sjc28"][i] - v["sjc28"][j]) < 0)
+            + ((joints[i] - joints[j]) * (v["esr_mm_h"][i] - v["esr_mm_h"][j]) < 0)
+            for i in range(n) for j in range(i)
+        )
+        return vas + DISCORDANCE_WEIGHT * discordant / (n * (n - 1))
+
+    def rows(self) -> list[dict[str, float]]:
+        v = self.values
+        return [
+            {
+                "tjc28": v["tjc28"][i],
+                "sjc28": v["sjc28"][i],
+                "esr_mm_h": v["esr_mm_h"][i],
+                "crp_mg_l": round(v["crp_mg_l"][i] / 10.0, 1),
+                "patient_global_mm": v["ptga"][i],
+                "evaluator_global_mm": v["ega"][i] + 0.5 if i == self.half_at else v["ega"][i],
+            }
+            for i in range(self.target.n)
+        ]
+
+
+def _settle(stream: _Stream, quartile: _Quartile) -> bool:
+    """Random moves, annealed (a worse state is accepted now and then, less and less often), until the
+    quartile meets its own targets; whether it did."""
+    for k in range(LOCAL_ITERATIONS):
+        if quartile.penalty <= 0.0:
+            return True
+        before = quartile.penalty
+        undo = quartile.move(stream)
+        temperature = LOCAL_TEMPERATURE * (1.0 - k / LOCAL_ITERATIONS)
+        if undo is not None and quartile.penalty > before and \
+                stream.uniform() >= math.exp(-(quartile.penalty - before) / temperature):
+            undo()
+    return quartile.penalty <= 0.0
+
+
+def _calibrate_follow_ups(stream: _Stream, targets: Sequence[_QuartileTarget]) -> list[list[dict[str, float]]] | None:
+    """One attempt at every analysed patient's follow-up visit, per quartile; None when it misses a target."""
+    sizes = [target.n for target in targets]
+    counts: dict[str, list[list[int]]] = {}
+    for outcome, unit, low, high in COUNT_OUTCOMES:
+        for _ in range(COUNT_DRAWS):
+            groups = _calibrate_counts(stream, outcome, unit, low, high, sizes)
+            if groups is not None:
+                counts[outcome] = groups
+                break
+        else:
+            return None
+    # The global assessments (and who has which joint count or ESR within a quartile) until the DAS28
+    # and CDAI SDs, the good responders' DAS28 and both Kruskal-Wallis p print right: first each
+    # quartile on its own (cheap, no Kruskal-Wallis; a fresh start when one gets stuck), then together.
+    quartiles: list[_Quartile] = []
+    for q, target in enumerate(targets):
+        for _ in range(LOCAL_STARTS):
+            quartile = _Quartile(stream, target, {outcome: _by_severity(stream, counts[outcome][q]) for outcome in counts})
+            if not quartile.feasible_totals:
+                return None
+            if _settle(stream, quartile):
+                quartiles.append(quartile)
+                break
+        else:
+            return None
+    windows = {outcome: (_p_window(PRINTED_P[outcome]), _p_scale(PRINTED_P[outcome])) for outcome in ("das28_esr", "cdai")}
+
+    def kruskal_off() -> float:
+        (das_window, das_scale), (cdai_window, cdai_scale) = windows["das28_esr"], windows["cdai"]
+        return (_outside(_kruskal_p([q.das for q in quartiles]), das_window) / das_scale
+                + _outside(_kruskal_p([q.cdai for q in quartiles]), cdai_window) / cdai_scale)
+
+    def penalty() -> float:
+        return sum(quartile.penalty for quartile in quartiles) + kruskal_off()
+
+    current = penalty()
+    for _ in range(GLOBALS_ITERATIONS):
+        if current <= 0.0:
+            break
+        undo = quartiles[stream.integer(len(quartiles))].move(stream)
+        if undo is None:
+            continue
+        candidate = penalty()
+        if candidate <= current:
+            current = candidate
+        else:
+            undo()
+    if current > 0.0:
         return None
-    tjc, sjc, esr, crp_tenths = (_by_severity(stream, values) for values in drawn)
 
-    # PtGA: its total fixes the DAS28-ESR mean (the other terms are fixed); its spread fixes the SD.
-    das_mean, das_sd = printed["das28_esr"][0], float(printed["das28_esr"][1])
-    half_unit = 0.5 * 10.0 ** -_decimals(das_mean)
-    margin = 0.2 * half_unit
-    base = [float(das28_esr(tjc[i], sjc[i], esr[i], 0.0)) for i in range(n)]
-    ptga_total = math.ceil(((float(das_mean) - half_unit + margin) * n - sum(base)) / 0.014)
-    if not 0 <= ptga_total <= 100 * n or (sum(base) + 0.014 * ptga_total) / n > float(das_mean) + half_unit - margin:
-        return None
-    joint_sum = [tjc[i] + sjc[i] for i in range(n)]
-    mean_joints = sum(joint_sum) / n
+    # Then plausibility: a random move, then a few moves back towards the quartile's own targets; kept
+    # when every target still holds and the quartile looks no stranger.
+    strangeness = [quartile.strangeness() for quartile in quartiles]
+    for _ in range(POLISH_ITERATIONS):
+        q = stream.integer(len(quartiles))
+        quartile = quartiles[q]
+        saved = quartile.snapshot()
+        quartile.move(stream)
+        for _ in range(POLISH_REPAIRS):
+            if quartile.penalty <= 0.0:
+                break
+            before = quartile.penalty
+            undo = quartile.move(stream)
+            if undo is not None and quartile.penalty > before:
+                undo()
+        candidate = quartile.strangeness() if quartile.penalty <= 0.0 else math.inf
+        if candidate <= strangeness[q] and kruskal_off() <= 0.0:
+            strangeness[q] = candidate
+        else:
+            quartile.restore(saved)
 
-    # Evaluator global: the rest of the VAS total (half-mm steps only where whole mm cannot print right).
-    cdai_mean, cdai_sd = printed["cdai"][0], float(printed["cdai"][1])
-    vas_half_mm = _half_mm_total(cdai_mean, n, sum(joint_sum))
-    ega_total, half = divmod(vas_half_mm - 2 * ptga_total, 2)
-    if ega_total < 0:
-        return None
-    half_at = n // 2 if half else -1
-
-    # Realism: a patient's globals follow their joint counts (about 2.5 mm per joint) around the group
-    # mean; the evaluator rates mostly the swollen joints.
-    ptga_expected = [ptga_total / n + VAS_MM_PER_JOINT * (joint_sum[i] - mean_joints) for i in range(n)]
-    swollen_mean = sum(sjc) / n
-    ega_expected = [max(0.0, ega_total / n + VAS_MM_PER_JOINT * (sjc[i] - swollen_mean)) for i in range(n)]
-    scale = ega_total / sum(ega_expected) if sum(ega_expected) > 0 else 0.0
-    ega_expected = [e * scale for e in ega_expected]
-
-    def cdai_sd_off(ptga_values: Sequence[float], ega_values: Sequence[float]) -> float:
-        scores = [joint_sum[i] + (ptga_values[i] + ega_values[i] + (0.5 if i == half_at else 0.0)) / 10.0
-                  for i in range(n)]
-        return max(0.0, abs(_sd(scores) - cdai_sd) - SD_TOLERANCE)
-
-    # Feasibility first: PtGA for the DAS28 SD and the good responders, then EGA for the CDAI SD.
-    slope = 4.0 * stream.uniform(0.5, 1.5)
-    ptga = [min(100, max(0, round(ptga_total / n + slope * ((n - 1) / 2 - i)))) for i in range(n)]
-    ptga = _repair_total(stream, ptga, ptga_total, 0, 100)
-
-    def das28_off(values: Sequence[int]) -> float:
-        das = [base[i] + 0.014 * values[i] for i in range(n)]
-        lowest = sorted(das)[: target.good]
-        return max(0.0, abs(_sd(das) - das_sd) - SD_TOLERANCE) + sum(max(0.0, d - GOOD_DAS28_MAX) for d in lowest)
-
-    ptga = _move_units(stream, ptga, 0, 100, das28_off, max_step=6)
-    if ptga is None:
-        return None
-    ega = _repair_total(stream, [min(99, round(e)) for e in ega_expected], ega_total, 0, 99)
-    ega = _move_units(stream, ega, 0, 99, lambda values: cdai_sd_off(ptga, values), max_step=8)
-    if ega is None:
-        return None
-
-    # Then plausibility: move VAS units while every target still holds.
-    def strangeness(blocks: list[list[int]]) -> float:
-        p, e = blocks
-        return sum((p[i] - ptga_expected[i]) ** 2 + (e[i] - ega_expected[i]) ** 2 for i in range(n)) / n
-
-    def feasible(blocks: list[list[int]]) -> bool:
-        return das28_off(blocks[0]) <= 0.0 and cdai_sd_off(blocks[0], blocks[1]) <= 0.0
-
-    strange = _polish(stream, [ptga, ega], 0, 99, feasible, strangeness, max_step=4)
-
-    rows = [
-        {
-            "tjc28": tjc[i],
-            "sjc28": sjc[i],
-            "esr_mm_h": esr[i],
-            "crp_mg_l": round(crp_tenths[i] / 10.0, 1),
-            "patient_global_mm": ptga[i],
-            "evaluator_global_mm": ega[i] + 0.5 if i == half_at else ega[i],
-        }
-        for i in range(n)
-    ]
-    if not _follow_up_meets_targets(rows, target):
-        return None
-    return rows, strange
+    # CRP goes with the rest of each patient's activity (it is not part of DAS28-ESR or CDAI).
+    for quartile in quartiles:
+        v, n = quartile.values, quartile.target.n
+        severity = sorted(range(n), key=lambda i: -(quartile.das[i] + 0.3 * stream.normal()))
+        crp = sorted(v["crp_mg_l"], reverse=True)
+        for value, i in zip(crp, severity):
+            v["crp_mg_l"][i] = value
+    rows = [quartile.rows() for quartile in quartiles]
+    return rows if _follow_up_meets_targets(rows, targets) else None
 
 
 def _half_mm_total(printed_cdai: str, n: int, joints: int) -> int:
@@ -400,10 +615,9 @@ def _half_mm_total(printed_cdai: str, n: int, joints: int) -> int:
     return even[0] if even else fits[0]
 
 
-def _follow_up_meets_targets(rows: list[dict[str, float]], target: _QuartileTarget) -> bool:
-    """Check a quartile's follow-up rows with the project's formulas, as the analysis will see them."""
+def _follow_up_outcomes(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
     columns = {key: np.array([row[key] for row in rows], dtype=float) for key in rows[0]}
-    outcomes = {
+    return {
         "das28_esr": das28_esr(columns["tjc28"], columns["sjc28"], columns["esr_mm_h"], columns["patient_global_mm"]),
         "cdai": cdai(columns["tjc28"], columns["sjc28"], columns["patient_global_mm"], columns["evaluator_global_mm"]),
         "sjc28": columns["sjc28"],
@@ -411,12 +625,26 @@ def _follow_up_meets_targets(rows: list[dict[str, float]], target: _QuartileTarg
         "esr_mm_h": columns["esr_mm_h"],
         "crp_mg_l": columns["crp_mg_l"],
     }
-    for outcome, (mean, sd) in target.printed.items():
-        values = outcomes[outcome]
-        if not _prints_as(float(values.mean()), mean) or abs(float(values.std(ddof=1)) - float(sd)) > 0.04:
+
+
+def _p_prints_as(p: float, printed: str) -> bool:
+    return p >= 0.05 if printed == "NS" else _prints_as(p, printed)
+
+
+def _follow_up_meets_targets(quartile_rows: list[list[dict[str, float]]], targets: Sequence[_QuartileTarget]) -> bool:
+    """Check every follow-up target with the project's formulas and scipy, as the analysis will see them."""
+    from scipy.stats import kruskal
+
+    outcomes = [_follow_up_outcomes(rows) for rows in quartile_rows]
+    for target, values in zip(targets, outcomes):
+        for outcome, (mean, sd) in target.printed.items():
+            if not (_prints_as(float(values[outcome].mean()), mean) and _prints_as(float(values[outcome].std(ddof=1)), sd)):
+                return False
+        das = round_half_up(values["das28_esr"], 2)
+        if int((das <= 3.2).sum()) < target.good:
             return False
-    das = round_half_up(outcomes["das28_esr"], 2)
-    return int((das <= 3.2).sum()) >= target.good
+    return all(_p_prints_as(float(kruskal(*(values[outcome] for values in outcomes)).pvalue), printed)
+               for outcome, printed in PRINTED_P.items())
 
 
 # --- the rest of each patient: response, baseline, visits, levels ---------------------------------
@@ -514,19 +742,15 @@ def generate_example_cohort(seed: int = DEFAULT_SEED) -> tuple[list[dict[str, An
     stream = _Stream(seed)
     targets = _quartile_targets()
 
-    # 1. Follow-up visits, quartile by quartile.
+    # 1. Follow-up visits of the analysed patients, all quartiles together (Kruskal-Wallis couples them).
+    for _ in range(MAX_ATTEMPTS):
+        calibrated = _calibrate_follow_ups(stream, targets)
+        if calibrated is not None:
+            break
+    else:
+        raise RuntimeError(f"could not calibrate the follow-up visits in {MAX_ATTEMPTS} attempts")
     records: list[dict[str, Any]] = []
-    for q, target in enumerate(targets):
-        solutions = []
-        for _ in range(MAX_ATTEMPTS):
-            solution = _calibrate_follow_up(stream, target)
-            if solution is not None:
-                solutions.append(solution)
-                if len(solutions) == CANDIDATES_PER_QUARTILE:
-                    break
-        if not solutions:
-            raise RuntimeError(f"could not calibrate {target.label} in {MAX_ATTEMPTS} attempts")
-        rows = min(solutions, key=lambda solution: solution[1])[0]
+    for q, (target, rows) in enumerate(zip(targets, calibrated)):
         das = [float(das28_esr(r["tjc28"], r["sjc28"], r["esr_mm_h"], r["patient_global_mm"])) for r in rows]
         by_activity = sorted(range(target.n), key=lambda i: -das[i])
         responses = ["none"] * target.none + ["moderate"] * target.moderate + ["good"] * target.good

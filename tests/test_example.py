@@ -7,13 +7,14 @@ assignment written here with pandas, only the index formulas taken from ``report
 from __future__ import annotations
 
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
-from scipy.stats import chi2_contingency
+from scipy.stats import chi2_contingency, kruskal
 
 from reportgen.example import (
     PATIENT_COLUMNS,
@@ -30,13 +31,16 @@ COMMITTED = ROOT / "input" / "cohort.xlsx"
 
 # The abstract, as printed (decimal point): follow-up mean and SD per quartile Q1..Q4.
 PRINTED = {
-    "das28_esr": [("4.46", 1.5), ("2.58", 0.87), ("3.6", 0.79), ("2.17", 0.74)],
-    "cdai": [("23", 13.9), ("7.72", 4.44), ("13.38", 4.35), ("6.33", 4.62)],
-    "sjc28": [("7.5", 6.6), ("2.29", 2.06), ("5.63", 4.3), ("1.1", 1.6)],
-    "tjc28": [("5.5", 5.7), ("1.71", 2.06), ("3.13", 2.8), ("0.8", 0.9)],
-    "esr_mm_h": [("22.6", 14.8), ("5.6", 1.6), ("9.4", 3.5), ("6.4", 3.5)],
-    "crp_mg_l": [("10.2", 17.4), ("2.3", 3.4), ("0.56", 0.4), ("0.42", 0.66)],
+    "das28_esr": [("4.46", "1.5"), ("2.58", "0.87"), ("3.6", "0.79"), ("2.17", "0.74")],
+    "cdai": [("23", "13.9"), ("7.72", "4.44"), ("13.38", "4.35"), ("6.33", "4.62")],
+    "sjc28": [("7.5", "6.6"), ("2.29", "2.06"), ("5.63", "4.3"), ("1.1", "1.6")],
+    "tjc28": [("5.5", "5.7"), ("1.71", "2.06"), ("3.13", "2.8"), ("0.8", "0.9")],
+    "esr_mm_h": [("22.6", "14.8"), ("5.6", "1.6"), ("9.4", "3.5"), ("6.4", "3.5")],
+    "crp_mg_l": [("10.2", "17.4"), ("2.3", "3.4"), ("0.56", "0.4"), ("0.42", "0.66")],
 }
+# Its Kruskal-Wallis p across quartiles ("NS": not significant, p >= 0.05). SDAI cannot be matched.
+PRINTED_P = {"das28_esr": "0.001", "cdai": "0.003", "sjc28": "0.013", "tjc28": "0.014", "esr_mm_h": "0.005",
+             "crp_mg_l": "NS"}
 EULAR = {"none": [4, 1, 1, 0], "moderate": [3, 0, 4, 1], "good": [1, 6, 3, 9]}
 
 
@@ -97,9 +101,15 @@ def follow_up(cohort: dict[str, object]) -> pd.DataFrame:
     return table
 
 
+GENERATION_SECONDS: list[float] = []
+
+
 @pytest.fixture(scope="module")
 def generated() -> tuple[list[dict[str, object]], list[dict[str, object]], list[tuple[str, object]]]:
-    return generate_example_cohort()
+    started = time.perf_counter()
+    rows = generate_example_cohort()
+    GENERATION_SECONDS.append(time.perf_counter() - started)
+    return rows
 
 
 def test_regenerating_gives_the_committed_workbook(generated, tmp_path: Path) -> None:
@@ -160,14 +170,44 @@ def test_quartiles_and_eular_table(follow_up: pd.DataFrame) -> None:
     assert float(round_half_up(p_value, 3)) == 0.006
 
 
-def test_follow_up_means_print_as_the_abstract_and_sds_are_close(follow_up: pd.DataFrame) -> None:
+def _prints_as(value: float, printed: str) -> bool:
+    """``value`` rounded half up (as its shortest decimal repr) to the decimals of ``printed`` is ``printed``."""
+    places = Decimal(1).scaleb(-(len(printed.split(".")[1]) if "." in printed else 0))
+    return Decimal(repr(float(value))).quantize(places, rounding=ROUND_HALF_UP) == Decimal(printed)
+
+
+def _groups(analysed: pd.DataFrame, outcome: str) -> list[np.ndarray]:
+    return [analysed.loc[analysed.quartile == q, outcome].to_numpy(dtype=float) for q in (1, 2, 3, 4)]
+
+
+def test_follow_up_means_and_sds_print_as_the_abstract(follow_up: pd.DataFrame) -> None:
     analysed = follow_up[follow_up.quartile > 0]
     for outcome, printed in PRINTED.items():
-        for quartile, (mean, sd) in enumerate(printed, start=1):
-            values = analysed.loc[analysed.quartile == quartile, outcome].to_numpy(dtype=float)
+        for values, (mean, sd) in zip(_groups(analysed, outcome), printed):
+            assert _prints_as(values.mean(), mean), (outcome, mean, values.mean())
+            assert _prints_as(values.std(ddof=1), sd), (outcome, sd, values.std(ddof=1))
+            # Also with the project's rounding, which the report uses.
             decimals = len(mean.split(".")[1]) if "." in mean else 0
-            assert float(round_half_up(values.mean(), decimals)) == float(mean), (outcome, quartile, values.mean())
-            assert abs(values.std(ddof=1) - sd) <= 0.05, (outcome, quartile, values.std(ddof=1))
+            assert float(round_half_up(values.mean(), decimals)) == float(mean), (outcome, mean, values.mean())
+
+
+def test_kruskal_wallis_p_prints_as_the_abstract(follow_up: pd.DataFrame) -> None:
+    analysed = follow_up[follow_up.quartile > 0]
+    for outcome, printed in PRINTED_P.items():
+        p_value = kruskal(*_groups(analysed, outcome)).pvalue
+        if printed == "NS":
+            assert p_value >= 0.05, (outcome, p_value)
+        else:
+            assert _prints_as(p_value, printed), (outcome, printed, p_value)
+            # Not by a hair: the reproduced p keeps clear of the printed value's rounding edges.
+            assert abs(p_value - float(printed)) <= 0.00045, (outcome, printed, p_value)
+
+
+def test_sdai_is_cdai_plus_crp_so_it_cannot_print_as_the_abstract(follow_up: pd.DataFrame) -> None:
+    analysed = follow_up[follow_up.quartile > 0]
+    sdai = analysed.cdai + analysed.crp_mg_l / 10.0
+    assert (sdai >= analysed.cdai).all()
+    assert not _prints_as(sdai[analysed.quartile == 1].mean(), "19.46")  # printed below CDAI's 23
 
 
 def test_baseline_is_typical_of_a_tocilizumab_cohort(follow_up: pd.DataFrame) -> None:
@@ -207,6 +247,10 @@ def test_synthetic_generation_is_fast() -> None:
     patients, visits = generate_synthetic_cohort(100_000, seed=1)
     assert len(patients) == 100_000 and len(visits) > 450_000
     assert time.perf_counter() - started < 5.0
+
+
+def test_the_example_generates_in_seconds(generated) -> None:
+    assert GENERATION_SECONDS and GENERATION_SECONDS[0] < 20.0, GENERATION_SECONDS
 
 
 def test_the_generated_rows_are_the_written_ones(generated) -> None:
