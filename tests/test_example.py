@@ -6,7 +6,6 @@ assignment written here with pandas, only the index formulas taken from ``report
 
 from __future__ import annotations
 
-import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -101,14 +100,9 @@ def follow_up(cohort: dict[str, object]) -> pd.DataFrame:
     return table
 
 
-GENERATION_SECONDS: list[float] = []
-
-
 @pytest.fixture(scope="module")
 def generated() -> tuple[list[dict[str, object]], list[dict[str, object]], list[tuple[str, object]]]:
-    started = time.perf_counter()
     rows = generate_example_cohort()
-    GENERATION_SECONDS.append(time.perf_counter() - started)
     return rows
 
 
@@ -242,15 +236,10 @@ def test_synthetic_cohorts_are_deterministic_and_follow_the_contract(tmp_path: P
         np.testing.assert_array_equal(read_back[column].to_numpy(float), visits[column].to_numpy(float))
 
 
-def test_synthetic_generation_is_fast() -> None:
-    started = time.perf_counter()
+def test_synthetic_generation_scales_to_100000_patients() -> None:
+    # Its speed is measured by `make bench`.
     patients, visits = generate_synthetic_cohort(100_000, seed=1)
     assert len(patients) == 100_000 and len(visits) > 450_000
-    assert time.perf_counter() - started < 5.0
-
-
-def test_the_example_generates_in_seconds(generated) -> None:
-    assert GENERATION_SECONDS and GENERATION_SECONDS[0] < 20.0, GENERATION_SECONDS
 
 
 def test_the_generated_rows_are_the_written_ones(generated) -> None:
