@@ -76,9 +76,20 @@ def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:
 
 def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
     """Run the whole pipeline and return the finished build folder."""
+    from reportgen.archive import prepare_out_root
+
+    timer = timer or StageTimer(progress=request.progress)
+    # Fail on a bad --out before doing any work.
+    out_root = prepare_out_root(request.out_root)
+    build_time = request.build_time or build_time_from_environment()
+
+    # Validation first: a broken workbook is answered before the analysis, figure and report
+    # libraries are even imported (seconds of start-up a user fixing a typo should not wait for).
+    cohort = validate_only(request.workbook, timer)
+
     from reportgen import __version__
     from reportgen.analysis import analyse
-    from reportgen.archive import prepare_out_root, write_build
+    from reportgen.archive import write_build
     from reportgen.derive import derive
     from reportgen.figures import make_figures
     from reportgen.formatting import Formatter
@@ -87,12 +98,6 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
     from reportgen.render import render_report
     from reportgen.results_json import results_to_json
 
-    timer = timer or StageTimer(progress=request.progress)
-    # Fail on a bad --out before doing any work.
-    out_root = prepare_out_root(request.out_root)
-    build_time = request.build_time or build_time_from_environment()
-
-    cohort = validate_only(request.workbook, timer)
     with timer.stage("derive"):
         derived = derive(cohort)
     with timer.stage("analyse"):

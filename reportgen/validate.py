@@ -597,8 +597,12 @@ def _check_across_sheets(patients: _CheckedSheet, visits: _CheckedSheet, finding
     visit_ids = visits.typed["patient_id"]
     months = visits.typed["month"]
     patient_of_visit = pd.Index(listed["patient_id"]).get_indexer(visit_ids)
+    # A withdrawal_month already reported out of range (e.g. -1) must not also put every visit "after" it.
+    withdrawal_rule = patients.rule.column("withdrawal_month")
+    withdrawal = listed["withdrawal_month"].astype("float64")
+    withdrawal = withdrawal.where(withdrawal.between(withdrawal_rule.min, withdrawal_rule.max))
     withdrawal_of_visit = pd.Series(
-        np.append(listed["withdrawal_month"].to_numpy(dtype="float64"), np.nan)[patient_of_visit], index=visit_ids.index
+        np.append(withdrawal.to_numpy(dtype="float64"), np.nan)[patient_of_visit], index=visit_ids.index
     )  # get_indexer gives -1 for an unlisted patient, which picks the NaN appended last
     with_baseline = pd.Index(visit_ids[months == BASELINE_MONTH].dropna())
 

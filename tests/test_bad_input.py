@@ -1,0 +1,140 @@
+"""Broken input (issue 6): every bad workbook of tests/bad_workbooks.py through both commands.
+
+Each case runs ``reportgen validate`` and ``reportgen build`` in-process, as a user would: exit 1,
+every problem named (sheet, Excel row, column, value, rule) and nothing else, no traceback, and
+nothing written, under --out or anywhere else. Build stops at validation, so the corpus stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from bad_workbooks import AT_BOUND_CONTROLS, CORPUS, BadWorkbook, Control, Expect, edited, junk_columns
+from workbooks import valid_rows, write_workbook
+
+from reportgen.cli import main
+from reportgen.pipeline import validate_only
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("ERROR")]
+
+
+def pattern(expect: Expect) -> re.Pattern[str]:
+    """The table line of one problem: kind, sheet, row, column and value in order, then the rule."""
+    parts = [re.escape(str(part)) for part in (expect.sheet, expect.row, expect.column) if part is not None]
+    head = r"^ERROR\s+" + r"\s+".join(parts)
+    if expect.value is not None:
+        head += r"\s+" + re.escape(expect.value[:39])  # the table shortens values to 40 characters
+    return re.compile(head + r".*" + re.escape(expect.rule))
+
+
+def check_answer(case: BadWorkbook, code: int, out: str, err: str) -> None:
+    assert code == 1, err
+    assert "Traceback" not in out + err
+    if case.refusal is not None:
+        assert err.count("\n") == 1 and err.startswith("reportgen: "), err
+        assert case.refusal in err
+        return
+    lines = error_lines(err)
+    for expect in case.problems:
+        assert any(pattern(expect).search(line) for line in lines), f"{expect} not in:\n{err}"
+    assert len(lines) == len(case.problems), err
+    n = len(case.problems)
+    assert f"reportgen: the workbook has {n} problem{'s' if n > 1 else ''}; nothing was written." in err
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
+def test_a_bad_workbook_is_refused_by_validate_and_build_naming_every_problem(
+    case: BadWorkbook, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = case.build(folder / case.file_name)
+    before = sorted(folder.iterdir())
+    out_root = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)  # build's default --out would be ./output: nothing may appear here either
+
+    check_answer(case, *run(["validate", str(path)], capsys))
+    check_answer(case, *run(["build", str(path), "--out", str(out_root)], capsys))
+    assert not out_root.exists()
+    assert sorted(folder.iterdir()) == before
+    assert sorted(tmp_path.iterdir()) == [folder]
+
+
+def test_the_corpus_covers_at_least_40_cases() -> None:
+    assert len(CORPUS) >= 40
+
+
+@pytest.mark.parametrize("control", AT_BOUND_CONTROLS, ids=[control.name for control in AT_BOUND_CONTROLS])
+def test_a_value_exactly_at_a_bound_is_valid(control: Control, tmp_path: Path) -> None:
+    # validate_only raises WorkbookInvalid on any error; the CLI's exit codes are the corpus's business.
+    cohort = validate_only(control.build(tmp_path / "cohort.xlsx"))
+    for frame, position, column, value in control.checks:
+        assert getattr(cohort, frame).loc[position, column] == value
+
+
+def test_a_hundred_junk_columns_alone_are_only_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Decision: extra columns are left out of the analysis by contract, so junk alone does not block.
+    def junk_only(patients: list[dict[str, object]], visits: list[dict[str, object]]) -> None:
+        junk_columns(100)(patients, visits)
+        visits[5]["tjc28"] = 6
+
+    path = edited(junk_only)(tmp_path / "cohort.xlsx")
+    code, out, err = run(["validate", str(path)], capsys)
+    assert code == 0 and "valid (8 patients, 37 visits, 100 warnings)" in out
+    warnings = [line for line in err.splitlines() if line.startswith("warning")]
+    assert len(warnings) == 100 and all("is not part of the cohort workbook; it is left out of the analysis" in line for line in warnings)
+    assert "junk_000" in err and "junk_099" in err
+
+
+# --- ids that are unusual but valid must survive exactly ------------------------------------------
+
+# Leading zeros, a space inside and one at the end, accents, CJK, Hebrew and Arabic (right-to-left,
+# with Arabic-Indic digits), and a right-to-left override character.
+UNUSUAL_IDS = ["007", "A 12", "0042 ", "Ünïcødé-é", "患者-三", "מטופל-7", "مريض ١٢", "\u202eRTL-override"]
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def test_unusual_patient_ids_survive_exactly_into_the_cohort_results_and_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patients, visits = valid_rows()
+    renames = dict(zip([patient["patient_id"] for patient in patients], UNUSUAL_IDS))
+    for row in (*patients, *visits):
+        row["patient_id"] = renames[row["patient_id"]]
+    # No visit at month 120: every patient is carried forward, and the report lists them by id.
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits, study={"follow_up_month": 120})
+
+    cohort = validate_only(path)
+    assert list(cohort.patients["patient_id"]) == UNUSUAL_IDS
+    assert list(dict.fromkeys(cohort.visits["patient_id"])) == UNUSUAL_IDS
+
+    code, out, err = run(["build", str(path), "--out", str(tmp_path / "out"), "--no-pdf"], capsys)
+    assert code == 0, err
+    folder = Path(out.strip())
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert [item["patient_id"] for item in results["carried_forward"]] == UNUSUAL_IDS
+    parser = _Text()
+    parser.feed((folder / "report.html").read_text(encoding="utf-8"))
+    cells = [part for part in parser.parts]
+    for patient_id in UNUSUAL_IDS:
+        assert patient_id in cells, patient_id  # a table cell holding exactly the id
