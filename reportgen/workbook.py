@@ -55,8 +55,11 @@ _HEAD = 64 * 1024
 _WORKBOOK_PART = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+# What may come before the root element: white space, the XML declaration and other processing
+# instructions, comments. Anything else there (a <!DOCTYPE, an <!ENTITY) is refused.
+_PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 # Plain substring tests say whether a piece of sheet XML may hold a formula (its element may carry a
 # namespace prefix) or an error cell; a regex with these alternatives is a hundred times slower.
 _FORMULA_MARKERS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
@@ -231,14 +234,21 @@ def _part_path(target: str) -> str:
 
 
 def _refuse_doctype(head: bytes, member: str, name: str) -> None:
-    root = _ROOT_START.search(head)
-    prolog = head[: root.start()] if root else head
-    # A prolog longer than the head is no Excel part either: refuse rather than read on.
-    if _DOCTYPE.search(prolog) or (root is None and len(head) >= _HEAD):
-        raise WorkbookUnreadable(
-            f"{name} was refused: its part {member} declares an XML document type, which Excel never "
-            "writes and which can hide an entity bomb"
-        )
+    if head.startswith(_BOMS[1:]):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    elif head.startswith(_BOMS[0]):
+        head = head[len(_BOMS[0]) :]
+    # The prolog is skipped item by item: a comment holding '<x' must not pass for the root element.
+    # An empty part is harmless; a prolog longer than the head is no Excel part: refuse, not read on.
+    rest = head[_PROLOG.match(head).end() :]
+    if _ROOT_START.match(rest) or (not rest and len(head) < _HEAD):
+        return
+    if rest and not rest.startswith(b"<!"):
+        raise WorkbookUnreadable(f"{name} is damaged: its part {member} is not well-formed XML; re-save the workbook in Excel")
+    raise WorkbookUnreadable(
+        f"{name} was refused: its part {member} declares an XML document type, which Excel never "
+        "writes and which can hide an entity bomb"
+    )
 
 
 _Findings = tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]

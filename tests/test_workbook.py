@@ -190,6 +190,34 @@ def test_an_xml_entity_bomb_is_refused(valid_path: Path, tmp_path: Path, part: s
     assert "declares an XML document type" in _refused(path)
 
 
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml", "xl/workbook.xml", "[Content_Types].xml"])
+@pytest.mark.parametrize(
+    "before",
+    [b"<!-- <x -->", b"<?pi <x ?>", b"\n  <!-- a --> <!-- <b> -->\n"],
+    ids=["comment-with-a-tag", "instruction-with-a-tag", "comments"],
+)
+def test_a_doctype_after_a_comment_that_looks_like_the_root_is_refused(valid_path: Path, tmp_path: Path, part: str, before: bytes) -> None:
+    # Regression: the prolog ended at the first '<x' anywhere, even inside a comment, so a DOCTYPE
+    # after such a comment passed (and in workbook.xml defusedxml then raised a traceback).
+    with zipfile.ZipFile(valid_path) as archive:
+        original = archive.read(part)
+    declaration = b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+    hostile = original.replace(b"?>", b"?>" + before + declaration, 1)
+    path = _copy_with(valid_path, tmp_path / "entities.xlsx", {part: hostile})
+    assert "declares an XML document type" in _refused(path)
+
+
+def test_a_utf16_part_with_a_doctype_is_refused(valid_path: Path, tmp_path: Path) -> None:
+    hostile = '\ufeff<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "a">]><sst/>'.encode("utf-16-le")
+    path = _copy_with(valid_path, tmp_path / "entities.xlsx", {"xl/sharedStrings.xml": hostile})
+    assert "declares an XML document type" in _refused(path)
+
+
+def test_a_part_that_is_not_xml_is_damaged(valid_path: Path, tmp_path: Path) -> None:
+    path = _copy_with(valid_path, tmp_path / "junk.xlsx", {"xl/styles.xml": b"\x00\x01 not xml"})
+    assert _refused(path) == "junk.xlsx is damaged: its part xl/styles.xml is not well-formed XML; re-save the workbook in Excel"
+
+
 def test_a_slow_reader_is_never_reached_for_a_bomb(valid_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object) -> None:
         raise AssertionError("calamine must not open a refused file")
