@@ -534,7 +534,9 @@ def _warning_schema(columns: tuple[ColumnRule, ...]) -> pa.DataFrameSchema:
     checks: dict[str, list[pa.Check]] = {}
     for column in columns:
         if column.warn_above is not None and column.warning is not None:
-            checks[column.name] = [_check(lambda values, most=column.warn_above: values <= most, column.warning)]
+            # Above the maximum the value is already an error: no warning on top of it.
+            high = math.inf if column.max is None else column.max
+            checks[column.name] = [_check(lambda values, most=column.warn_above, high=high: (values <= most) | (values > high), column.warning)]
     return _schema(checks)
 
 
@@ -639,7 +641,7 @@ def _check_across_sheets(patients: _CheckedSheet, visits: _CheckedSheet, finding
         first = earliest.get(patient_id)
         if first is None or pd.isna(first):
             return sentence + "add a row for this patient with month 0"
-        return sentence + f"the earliest visit is month {first:g}: add a row with month 0, or correct that month"
+        return sentence + f"their earliest visit is month {first:g}, so add a row with month 0 or correct that month"
 
     findings.add(*_run_schema(_schema(baseline), patients.typed, patients, "error", rule_of_case=no_baseline))
 

@@ -345,7 +345,7 @@ ACROSS_SHEETS = [
     BadWorkbook(
         "missing-baseline-visit",
         edited(lambda patients, visits: visits.pop(5)),
-        (Expect("patients", 3, "patient_id", "'002'", "this patient has no baseline visit (month 0) in the visits sheet; the earliest visit is month 3"),),
+        (Expect("patients", 3, "patient_id", "'002'", "this patient has no baseline visit (month 0) in the visits sheet; their earliest visit is month 3"),),
     ),
     BadWorkbook("visit-after-withdrawal", cells(("patients", 0, "withdrawal_month", 9)), (Expect("visits", 6, "month", "12", "this visit comes after the patient's withdrawal_month"),)),
 ]

@@ -138,3 +138,75 @@ def test_unusual_patient_ids_survive_exactly_into_the_cohort_results_and_html(
     cells = [part for part in parser.parts]
     for patient_id in UNUSUAL_IDS:
         assert patient_id in cells, patient_id  # a table cell holding exactly the id
+
+
+# --- the five commonest mistakes: one sentence each, pointing at the cell -------------------------
+
+
+def _mgl_typed_as_mgdl(patients: list[dict[str, object]], visits: list[dict[str, object]]) -> None:
+    # The lab reports mg/L; the column was renamed crp_mg_dl but the values typed as they came.
+    for visit in visits:
+        visit["crp_mg_dl"] = visit.pop("crp_mg_l")
+    visits[3]["crp_mg_dl"] = 62.0
+
+
+COMMONEST_MISTAKES = [
+    (
+        "text-in-a-number-column",
+        lambda patients, visits: visits[5].__setitem__("tjc28", "six"),
+        {},
+        "sheet 'visits', row 7, column tjc28: tjc28 must be a whole number from 0 to 28 (found 'six')",
+    ),
+    (
+        "duplicate-patient",
+        lambda patients, visits: patients.append(dict(patients[1])),
+        {},
+        "sheet 'patients', row 10, column patient_id: this patient_id is already used on row 3; each patient has "
+        "one row in the patients sheet, so remove the copy or correct the patient_id (found '002')",
+    ),
+    (
+        "missing-baseline-visit",
+        lambda patients, visits: visits.pop(5),
+        {},
+        "sheet 'patients', row 3, column patient_id: this patient has no baseline visit (month 0) in the visits "
+        "sheet; their earliest visit is month 3, so add a row with month 0 or correct that month (found '002')",
+    ),
+    (
+        "crp-in-the-wrong-unit-column",
+        _mgl_typed_as_mgdl,
+        {},
+        "sheet 'visits', row 5, column crp_mg_dl: crp_mg_dl must be a number from 0 to 50 (mg/dL); did you enter "
+        "mg/L? then name the column crp_mg_l instead (found 62)",
+    ),
+    (
+        "typo-in-a-study-key",
+        lambda patients, visits: None,
+        {"study": {"folow_up_month": 12}},
+        "sheet 'study', row 2, column key: 'folow_up_month' is not a study setting; did you mean follow_up_month? "
+        "the settings are: title, authors, institution, quartile_cutpoints, follow_up_month, continuous_test, "
+        "categorical_test, decimal_separator, abstract_character_limit, published (found 'folow_up_month')",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "sheets", "sentence"), [case[1:] for case in COMMONEST_MISTAKES], ids=[case[0] for case in COMMONEST_MISTAKES])
+def test_each_common_mistake_is_one_sentence_pointing_at_the_cell(
+    change: object, sheets: dict[str, object], sentence: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen.errors import WorkbookInvalid
+
+    path = edited(change, **sheets)(tmp_path / "cohort.xlsx")  # type: ignore[arg-type]
+    with pytest.raises(WorkbookInvalid) as caught:
+        validate_only(path)
+    assert [problem.sentence() for problem in caught.value.problems] == [sentence]
+    code, out, err = run(["validate", str(path)], capsys)
+    assert code == 1 and len(error_lines(err)) == 1 and "the workbook has 1 problem;" in err
+
+
+def test_mg_l_typed_under_crp_mg_dl_is_flagged_even_below_the_maximum(tmp_path: Path) -> None:
+    path = edited(_mgl_typed_as_mgdl)(tmp_path / "cohort.xlsx")
+    with pytest.raises(Exception) as caught:
+        validate_only(path)
+    warnings = caught.value.warnings  # type: ignore[attr-defined]
+    assert warnings and all(w.rule.endswith("if the column holds mg/L, name it crp_mg_l instead") for w in warnings)
+    assert (5, "crp_mg_dl") not in {(w.row, w.column) for w in warnings}  # the error is not repeated as a warning

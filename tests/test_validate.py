@@ -354,8 +354,8 @@ def test_every_patient_has_a_baseline_visit(tmp_path: Path) -> None:
     problem = only(problems(tmp_path, patients=patients, visits=visits))
     assert (problem.sheet, problem.row, problem.column, problem.value) == ("patients", 3, "patient_id", "'002'")
     assert problem.rule == (
-        "this patient has no baseline visit (month 0) in the visits sheet; the earliest visit is month 3: "
-        "add a row with month 0, or correct that month"
+        "this patient has no baseline visit (month 0) in the visits sheet; their earliest visit is month 3, "
+        "so add a row with month 0 or correct that month"
     )
 
 
