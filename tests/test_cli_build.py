@@ -1,0 +1,108 @@
+"""`reportgen build` through the command line: a bad --out, and Ctrl-C at every stage (issue 6).
+
+tests/test_archive.py covers the archive itself (interrupts and a full disk inside write_build,
+SIGTERM, concurrency); here the whole command runs in-process, as a user would run it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from workbooks import write_valid_workbook
+
+from reportgen.cli import main
+
+
+def snapshot(folder: Path) -> dict[str, bytes | str]:
+    return {
+        path.relative_to(folder).as_posix(): (os.readlink(path) if path.is_symlink() else path.read_bytes())
+        for path in sorted(folder.rglob("*"))
+        if path.is_symlink() or path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_valid_workbook(tmp_path_factory.mktemp("in") / "cohort.xlsx", study={"title": "Nothing lost"})
+
+
+@pytest.fixture(scope="module")
+def earlier(workbook: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An --out folder holding one finished build and `latest` (no PDF: it would only cost time)."""
+    out = tmp_path_factory.mktemp("earlier") / "out"
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+    return out
+
+
+# --- --out ----------------------------------------------------------------------------------------
+
+
+def test_out_pointing_at_a_file_is_a_usage_error(workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"not a folder")
+    assert main(["build", str(workbook), "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reportgen: ") and "is a file, not a folder" in err and "Traceback" not in err
+    assert target.read_bytes() == b"not a folder"
+
+
+def test_out_with_a_missing_parent_is_a_usage_error(workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", str(workbook), "--out", str(tmp_path / "no" / "such")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reportgen: ") and "neither does its parent folder" in err and "Traceback" not in err
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_bad_out_is_reported_before_the_workbook_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("x")
+    assert main(["build", str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "file")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+# --- Ctrl-C at any stage --------------------------------------------------------------------------
+
+STAGES = [
+    ("reportgen.workbook", "load_workbook"),
+    ("reportgen.validate", "validate_workbook"),
+    ("reportgen.derive", "derive"),
+    ("reportgen.analysis", "analyse"),
+    ("reportgen.figures", "make_figures"),
+    ("reportgen.render", "render_report"),
+    ("reportgen.pdf", "render_pdf"),
+    ("reportgen.archive", "write_build"),
+    ("reportgen.archive", "_move_into_place"),
+]
+
+
+@pytest.mark.parametrize(("module", "function"), STAGES, ids=[function for _, function in STAGES])
+def test_ctrl_c_at_any_stage_exits_130_and_changes_nothing(
+    module: str,
+    function: str,
+    workbook: Path,
+    earlier: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib
+
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out, symlinks=True)
+    before = snapshot(out)
+    latest = os.readlink(out / "latest")
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(module), function, interrupted)
+    # The PDF takes seconds; it is made only when the interrupt is in its stage (before any rendering).
+    pdf = [] if function == "render_pdf" else ["--no-pdf"]
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", *pdf]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; no build folder was left half-written" in err and "Traceback" not in err
+    assert os.readlink(out / "latest") == latest
+    assert snapshot(out) == before  # the earlier build byte-identical, and nothing new beside it
+    assert sorted(os.listdir(out)) == sorted([latest, "latest"])
