@@ -240,10 +240,12 @@ def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str]) -> 
     _, tie_counts = np.unique(pooled, return_counts=True)
     t = tie_counts.astype(float)
     mean = (n * n - np.sum(sizes**2)) / 4.0
+    # With two values the triple-tie term is 0/0; its numerator is 0 (no group holds three), so is it.
+    triples = np.sum(sizes * (sizes - 1) * (sizes - 2)) * np.sum(t * (t - 1) * (t - 2)) / (36.0 * n * (n - 1) * (n - 2)) if n > 2 else 0.0
     variance = (
         (n * (n - 1) * (2 * n + 5) - np.sum(sizes * (sizes - 1) * (2 * sizes + 5)) - np.sum(t * (t - 1) * (2 * t + 5)))
         / 72.0
-        + np.sum(sizes * (sizes - 1) * (sizes - 2)) * np.sum(t * (t - 1) * (t - 2)) / (36.0 * n * (n - 1) * (n - 2))
+        + triples
         + np.sum(sizes * (sizes - 1)) * np.sum(t * (t - 1)) / (8.0 * n * (n - 1))
     )
     if variance <= 0:

@@ -170,6 +170,19 @@ def test_jonckheere_without_ties_by_hand() -> None:
     assert close(decreasing.statistic, -6.0 / math.sqrt(456.0 / 72.0))
 
 
+def test_jonckheere_with_two_values_is_computed_not_nan() -> None:
+    # Regression: with n = 2 the triple-tie term was 0/0, so z and p came out NaN (reported as blank)
+    # under a decision text claiming a computed test. Two values in two groups: J = 1, E = 1/2,
+    # Var = (2*1*9)/72 = 1/4, z = 1.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = stats.jonckheere_terpstra([np.array([1.0]), np.array([2.0])], ("a", "b"))
+    assert close(result.statistic, 1.0)
+    assert close(result.p_value, 2 * sps.norm.sf(1.0))
+
+
 # --- Spearman and Dunn -----------------------------------------------------------------------------
 
 
