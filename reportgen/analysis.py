@@ -167,15 +167,19 @@ def compare_continuous(
     """Descriptives per quartile and overall, the study's test, and (for outcomes) trend, Spearman and Dunn."""
     values = patients[spec.column].to_numpy(dtype=float, na_value=np.nan)
     groups = _by_quartile(values, quartile)
-    test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test)
+    # One ranking of the analysed patients' values (in patient order) serves Kruskal-Wallis,
+    # Jonckheere-Terpstra, Dunn and Spearman.
+    analysed = quartile >= 0
+    ranking = stats.rank_values(values[analysed], quartile[analysed], QUARTILE_LABELS)
+    test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test, ranking)
     trend = spearman = None
     posthoc: tuple[PairwiseComparison, ...] = ()
     if beyond_omnibus:
-        trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS)
-        analysed = quartile >= 0
-        spearman = stats.spearman(level[analysed], values[analysed])
+        trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS, ranking)
+        # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
+        spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
         if test.p_value is not None and test.p_value < SIGNIFICANCE:
-            posthoc = stats.dunn_holm(groups, QUARTILE_LABELS)
+            posthoc = stats.dunn_holm(groups, QUARTILE_LABELS, ranking)
     return ContinuousComparison(
         variable=spec.variable,
         label=spec.label,
@@ -195,8 +199,13 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
     unknown = [value for value in pd.unique(values[pd.notna(values)]) if value not in spec.categories]
     if unknown:
         raise AnalysisError(f"{spec.variable} has values outside {spec.categories}: {unknown[:5]}")
-    counts = tuple(tuple(int(np.sum((values == category) & (quartile == k))) for k in range(4)) for category in spec.categories)
-    overall = tuple(int(np.sum(values == category)) for category in spec.categories)
+    # One pass: category code (-1 unknown) and quartile (-1 not analysed) of each patient, counted together.
+    codes = pd.Categorical(values, categories=list(spec.categories)).codes.astype(np.int64)
+    known = codes >= 0
+    n_categories = len(spec.categories)
+    cells = np.bincount(codes[known] * 5 + (quartile[known] + 1), minlength=n_categories * 5).reshape(n_categories, 5)
+    counts = tuple(tuple(int(cells[c, k + 1]) for k in range(4)) for c in range(n_categories))
+    overall = tuple(int(cells[c].sum()) for c in range(n_categories))
     test = stats.compare_categorical(counts, spec.categories, QUARTILE_LABELS, study.categorical_test)
     return CategoricalComparison(
         variable=spec.variable,

@@ -7,7 +7,12 @@ Conventions, fixed so that results agree with independent implementations to 1e-
 
 - Missing values (NaN) are dropped before every computation.
 - Descriptives: SD with n - 1; median and quartiles by linear interpolation (numpy's default, R type 7).
-- Kruskal-Wallis: ``scipy.stats.kruskal`` (H corrected for ties, chi-square with k - 1 df).
+- Ranks: midranks (ties get the mean of the ranks they span, as ``scipy.stats.rankdata``), computed
+  once per variable by ``rank_groups`` and shared by Kruskal-Wallis, Jonckheere-Terpstra, Dunn and
+  Spearman. Ranks are multiples of 1/2 and their sums are exact in floating point, so rank sums, tie
+  counts and J do not depend on the order the values come in.
+- Kruskal-Wallis: the formula of ``scipy.stats.kruskal``, term for term, on those ranks (H corrected for
+  ties, chi-square with k - 1 df, p from ``scipy.special.chdtrc`` as scipy does).
   Effect size epsilon-squared, E²_R = H / ((n² - 1) / (n + 1)) = H / (n - 1)
   (Tomczak M, Tomczak E. Trends Sport Sci 2014;1(21):19-25, eq. 10), n = patients in the test.
 - One-way ANOVA: ``scipy.stats.f_oneway``; eta-squared = SS_between / SS_total.
@@ -22,16 +27,19 @@ Conventions, fixed so that results agree with independent implementations to 1e-
   normal approximation with the tie-corrected variance (Hollander, Wolfe & Chicken, Nonparametric
   Statistical Methods, 3rd ed., 2014, section 6.2); the reported statistic is the standardised
   z = (J - E[J]) / sqrt(Var[J]) (positive: values rise from the first to the last group), p two-sided.
-- Spearman: ``scipy.stats.spearmanr`` (t-distribution p-value with n - 2 df).
-- Dunn's test: ``scikit_posthocs.posthoc_dunn`` (tie-corrected) for p; Holm's step-down adjustment for
-  p_adjusted (equal to ``posthoc_dunn(..., p_adjust='holm')``); the statistic is the signed z (mean rank
-  of group_b minus that of group_a over its standard error).
+- Spearman: the computation of ``scipy.stats.spearmanr``, step for step (``np.corrcoef`` of the two
+  columns of midranks, t-distribution p-value with n - 2 df from ``scipy.special.stdtr``).
+- Dunn's test (Dunn 1964), tie-corrected as ``scikit_posthocs.posthoc_dunn``:
+  z = (R̄_b - R̄_a) / sqrt((N(N+1)/12 - Σ(t³ - t)/(12(N - 1))) (1/n_a + 1/n_b)), p = 2 Φ(-|z|);
+  Holm's step-down adjustment for p_adjusted (equal to ``posthoc_dunn(..., p_adjust='holm')``); the
+  statistic is the signed z (mean rank of group_b minus that of group_a over its standard error).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -108,6 +116,110 @@ def quartile_index(values: Sequence[float] | np.ndarray, edges: Sequence[float])
     return np.where(np.isnan(x), -1, index).astype(np.int64)
 
 
+# --- ranks, computed once per variable --------------------------------------------------------------
+
+
+def midranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Midranks of ``values`` (no NaN) in their own order, as ``scipy.stats.rankdata(method="average")``.
+
+    Also returns, for the blocks of equal values in ascending order, their sizes (the tie counts), the
+    block of each value in sorted order, and the sorting permutation. One sort does it all.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    n = ordered.size
+    new_block = np.empty(n, dtype=bool)
+    if n:
+        new_block[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new_block[1:])
+    starts = np.flatnonzero(new_block)
+    tie_counts = np.diff(np.append(starts, n))
+    block_of_sorted = np.cumsum(new_block) - 1
+    ranks = np.empty(n, dtype=float)
+    # Block of t equal values starting at 0-based sorted position s: ranks s + 1 .. s + t, mean s + (t + 1)/2.
+    ranks[order] = (starts + 0.5 * (tie_counts + 1))[block_of_sorted]
+    return ranks, tie_counts, block_of_sorted, order
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The pooled non-missing values of a variable, ranked once, with what each rank test needs.
+
+    ``group[i]`` is the index (into ``labels``) of the group of ``values[i]``; ``ranks[i]`` its midrank
+    among all values. Groups without data stay in ``labels`` and ``sizes`` (with size 0).
+    """
+
+    labels: tuple[str, ...]
+    values: np.ndarray
+    group: np.ndarray
+    ranks: np.ndarray
+    tie_counts: np.ndarray  # sizes of the blocks of equal values, ascending by value
+    block_counts: np.ndarray  # groups x blocks: how many values of each group are in each block
+    sizes: np.ndarray  # values per group
+
+    @property
+    def n(self) -> int:
+        return int(self.values.size)
+
+    @property
+    def present(self) -> np.ndarray:
+        """Indices of the groups with data, in label order."""
+        return np.flatnonzero(self.sizes > 0)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.labels[i] for i in self.present]
+
+    @property
+    def empty(self) -> list[str]:
+        return [label for label, size in zip(self.labels, self.sizes) if size == 0]
+
+    @property
+    def rank_sums(self) -> np.ndarray:
+        # Sums of multiples of 1/2 below 2**53: exact, whatever the order of summation.
+        return np.bincount(self.group, weights=self.ranks, minlength=len(self.labels))
+
+
+def rank_values(values: np.ndarray, group: np.ndarray, labels: Sequence[str]) -> Ranking:
+    """Rank ``values`` (NaN dropped) belonging to groups ``group`` (indices into ``labels``) once."""
+    values = np.asarray(values, dtype=float)
+    group = np.asarray(group, dtype=np.int64)
+    keep = ~np.isnan(values)
+    if not keep.all():
+        values, group = values[keep], group[keep]
+    k = len(labels)
+    ranks, tie_counts, block_of_sorted, order = midranks(values)
+    blocks = tie_counts.size
+    block_counts = np.bincount(group[order] * blocks + block_of_sorted, minlength=k * blocks).reshape(k, blocks)
+    return Ranking(
+        labels=tuple(labels),
+        values=values,
+        group=group,
+        ranks=ranks,
+        tie_counts=tie_counts,
+        block_counts=block_counts,
+        sizes=np.bincount(group, minlength=k),
+    )
+
+
+def rank_groups(groups: Sequence[np.ndarray], labels: Sequence[str]) -> Ranking:
+    """``rank_values`` for values given as one array per group."""
+    arrays = [np.asarray(g, dtype=float).ravel() for g in groups]
+    values = np.concatenate(arrays) if arrays else np.zeros(0)
+    group = np.repeat(np.arange(len(arrays)), [a.size for a in arrays])
+    return rank_values(values, group, labels)
+
+
+def _ranking_risks(ranking: Ranking) -> list[str]:
+    risks = []
+    small = [f"{ranking.labels[i]} (n = {ranking.sizes[i]})" for i in ranking.present if ranking.sizes[i] < SMALL_GROUP]
+    if small:
+        risks.append(f"groups with fewer than {SMALL_GROUP} patients: {', '.join(small)}")
+    if ranking.empty:
+        risks.append(f"groups without data left out: {', '.join(ranking.empty)}")
+    return risks
+
+
 # --- continuous comparisons -----------------------------------------------------------------------
 
 
@@ -142,31 +254,40 @@ def _decision(what: str, risks: list[str]) -> str:
     return f"{what} At risk: {'; '.join(risks)}." if risks else f"{what} No assumption at risk identified."
 
 
-def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestResult:
-    """Kruskal-Wallis H across groups (tie-corrected), with epsilon-squared = H / (n - 1)."""
-    present, names, empty = _present_groups(groups, labels)
-    if len(present) < 2:
+def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str], ranking: Ranking | None = None) -> TestResult:
+    """Kruskal-Wallis H across groups (tie-corrected), with epsilon-squared = H / (n - 1).
+
+    ``ranking``: the groups already ranked (``rank_groups``), to share one ranking between tests.
+    """
+    ranking = rank_groups(groups, labels) if ranking is None else ranking
+    present = ranking.present
+    if present.size < 2:
         return _not_computed("kruskal-wallis", "fewer than two groups with data")
-    pooled = np.concatenate(present)
-    if np.all(pooled == pooled[0]):
+    if ranking.tie_counts.size == 1:
         return _not_computed("kruskal-wallis", "all values are equal")
-    result = sps.kruskal(*present)
-    n = pooled.size
-    h = float(result.statistic)
-    risks = _continuous_risks(present, names, empty)
-    n_tied = int(n - np.unique(pooled).size)
+    # scipy.stats.kruskal, term for term.
+    n = ranking.n
+    t = ranking.tie_counts.astype(float)
+    ties = 1 - float(np.sum(t**3 - t)) / (n**3 - n)
+    rank_sums = ranking.rank_sums
+    ssbn = sum(float(rank_sums[i]) ** 2 / int(ranking.sizes[i]) for i in present)
+    h = 12.0 / (n * (n + 1)) * ssbn - 3 * (n + 1)
+    h /= ties
+    df = present.size - 1
+    risks = _ranking_risks(ranking)
+    n_tied = int(n - ranking.tie_counts.size)
     if n_tied:
         risks.append(f"tied values, {n_tied} of {n} repeating an earlier one (H is corrected for ties)")
     what = (
-        f"Kruskal-Wallis H test across {len(present)} groups, the study's continuous test: compares "
+        f"Kruskal-Wallis H test across {present.size} groups, the study's continuous test: compares "
         f"distributions by ranks without assuming normality; chi-square approximation with "
-        f"{len(present) - 1} df; effect size epsilon-squared = H / (n - 1)."
+        f"{df} df; effect size epsilon-squared = H / (n - 1)."
     )
     return TestResult(
         test="kruskal-wallis",
         statistic=_float(h),
-        p_value=_float(result.pvalue),
-        df=float(len(present) - 1),
+        p_value=_float(special.chdtrc(float(df), h)),
+        df=float(df),
         effect_size_name="epsilon-squared",
         effect_size=_float(h / (n - 1)),
         decision=_decision(what, risks),
@@ -209,35 +330,39 @@ def one_way_anova(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestRe
     )
 
 
-def compare_continuous(groups: Sequence[np.ndarray], labels: Sequence[str], test: ContinuousTest) -> TestResult:
-    """The study's continuous test across groups."""
+def compare_continuous(
+    groups: Sequence[np.ndarray], labels: Sequence[str], test: ContinuousTest, ranking: Ranking | None = None
+) -> TestResult:
+    """The study's continuous test across groups (``ranking``: the groups already ranked, for Kruskal-Wallis)."""
     if test == "kruskal-wallis":
-        return kruskal_wallis(groups, labels)
+        return kruskal_wallis(groups, labels, ranking)
     if test == "anova":
         return one_way_anova(groups, labels)
     raise ValueError(f"unknown continuous test {test!r}")
 
 
-def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestResult:
+def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str], ranking: Ranking | None = None) -> TestResult:
     """Jonckheere-Terpstra trend test across groups in the given order; z with tie-corrected variance."""
-    present, names, empty = _present_groups(groups, labels)
-    if len(present) < 2:
+    ranking = rank_groups(groups, labels) if ranking is None else ranking
+    present = ranking.present
+    names = ranking.names
+    if present.size < 2:
         return _not_computed("jonckheere-terpstra", "fewer than two groups with data")
-    pooled = np.concatenate(present)
-    if np.all(pooled == pooled[0]):
+    if ranking.tie_counts.size == 1:
         return _not_computed("jonckheere-terpstra", "all values are equal")
-    # J counts, for every ordered pair of groups, later-group values above earlier-group values
-    # (ties count one half): sum over pairs of sorted-search counts, O(n log n) per pair.
-    j_stat = 0.0
-    for a, b in combinations(range(len(present)), 2):
-        earlier = np.sort(present[a])
-        later = present[b]
-        below = np.searchsorted(earlier, later, side="left")
-        below_or_equal = np.searchsorted(earlier, later, side="right")
-        j_stat += float(np.sum(below) + 0.5 * np.sum(below_or_equal - below))
-    n = float(pooled.size)
-    sizes = np.array([g.size for g in present], dtype=float)
-    _, tie_counts = np.unique(pooled, return_counts=True)
+    # J counts, for every ordered pair of groups, later-group values above earlier-group values (ties
+    # count one half). From the counts per block of equal values: a value of the later group b in block
+    # k is above every value of group a in blocks before k and ties with those in block k. In integers
+    # (2J), so exact.
+    counts = ranking.block_counts[present]
+    before = np.cumsum(counts, axis=1) - counts
+    twice_j = 0
+    for a, b in combinations(range(present.size), 2):
+        twice_j += int(np.dot(counts[b], 2 * before[a] + counts[a]))
+    j_stat = twice_j / 2.0
+    n = float(ranking.n)
+    sizes = ranking.sizes[present].astype(float)
+    tie_counts = ranking.tie_counts
     t = tie_counts.astype(float)
     mean = (n * n - np.sum(sizes**2)) / 4.0
     # With two values the triple-tie term is 0/0; its numerator is 0 (no group holds three), so is it.
@@ -251,7 +376,7 @@ def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str]) -> 
     if variance <= 0:
         return _not_computed("jonckheere-terpstra", "the statistic has no variance")
     z = (j_stat - mean) / math.sqrt(variance)
-    risks = _continuous_risks(present, names, empty)
+    risks = _ranking_risks(ranking)
     n_tied = int(n - tie_counts.size)
     if n_tied:
         risks.append(f"tied values, {n_tied} of {int(n)} repeating an earlier one (variance corrected for ties)")
@@ -263,22 +388,37 @@ def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str]) -> 
     return TestResult(
         test="jonckheere-terpstra",
         statistic=_float(z),
-        p_value=_float(2.0 * sps.norm.sf(abs(z))),
+        p_value=_float(2.0 * special.ndtr(-abs(z))),
         decision=_decision(what, risks),
     )
 
 
-def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> Correlation:
-    """Spearman's rho between paired values, pairs with a missing value dropped."""
+def spearman(
+    x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, y_ranks: np.ndarray | None = None
+) -> Correlation:
+    """Spearman's rho between paired values, pairs with a missing value dropped.
+
+    ``y_ranks``: the midranks of the ``y`` values of the complete pairs, in their order, when the caller
+    has them already (``Ranking.ranks`` of the same values).
+    """
     a = np.asarray(x, dtype=float)
     b = np.asarray(y, dtype=float)
     keep = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[keep], b[keep]
+    if not keep.all():
+        a, b = a[keep], b[keep]
     n = int(a.size)
     if n < 3 or np.all(a == a[0]) or np.all(b == b[0]):
         return Correlation(test="spearman", rho=None, p_value=None, n=n)
-    result = sps.spearmanr(a, b)
-    return Correlation(test="spearman", rho=_float(result.statistic), p_value=_float(result.pvalue), n=n)
+    if y_ranks is None or y_ranks.size != n:
+        y_ranks = midranks(b)[0]
+    # scipy.stats.spearmanr, step for step, on the same arrays.
+    ranked = np.column_stack((midranks(a)[0], y_ranks))
+    rs = np.corrcoef(ranked, rowvar=False)
+    dof = n - 2
+    with np.errstate(divide="ignore"):
+        t = rs * np.sqrt((dof / ((rs + 1.0) * (1.0 - rs))).clip(0))
+    p = 2 * special.stdtr(dof, -np.abs(t))
+    return Correlation(test="spearman", rho=_float(rs[1, 0]), p_value=_float(p[1, 0]), n=n)
 
 
 def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -295,34 +435,35 @@ def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def dunn_holm(groups: Sequence[np.ndarray], labels: Sequence[str]) -> tuple[PairwiseComparison, ...]:
-    """Dunn's pairwise comparisons of mean ranks, Holm-adjusted, for every pair of groups with data."""
-    import pandas as pd
-    import scikit_posthocs
+def dunn_holm(groups: Sequence[np.ndarray], labels: Sequence[str], ranking: Ranking | None = None) -> tuple[PairwiseComparison, ...]:
+    """Dunn's pairwise comparisons of mean ranks, Holm-adjusted, for every pair of groups with data.
 
-    present, names, _ = _present_groups(groups, labels)
-    if len(present) < 2:
+    z = (R̄_b - R̄_a) / sqrt((N(N+1)/12 - Σ(t³ - t)/(12(N - 1))) (1/n_a + 1/n_b)), p = 2 Φ(-|z|): the
+    tie-corrected statistic of ``scikit_posthocs.posthoc_dunn``, on the shared ranking.
+    """
+    ranking = rank_groups(groups, labels) if ranking is None else ranking
+    present = ranking.present
+    if present.size < 2:
         return ()
-    values = np.concatenate(present)
-    membership = np.repeat(np.arange(len(present)), [g.size for g in present])
-    raw = scikit_posthocs.posthoc_dunn(pd.DataFrame({"value": values, "group": membership}), val_col="value", group_col="group")
-    # The signed z, for direction, with posthoc_dunn's tie-corrected standard error.
-    n = values.size
-    ranks = sps.rankdata(values)
-    _, tie_counts = np.unique(values, return_counts=True)
-    tie_term = float(np.sum(tie_counts.astype(float) ** 3 - tie_counts)) / (12.0 * (n - 1))
-    mean_ranks = [float(ranks[membership == i].mean()) for i in range(len(present))]
-    pairs = list(combinations(range(len(present)), 2))
-    p_values = np.array([float(raw.loc[a, b]) for a, b in pairs])
+    n = ranking.n
+    t = ranking.tie_counts.astype(float)
+    t = t[t != 1]
+    tie_term = float(np.sum(t**3 - t)) / (12.0 * (n - 1))
+    sizes = ranking.sizes[present].astype(float)
+    mean_ranks = ranking.rank_sums[present] / sizes
+    pairs = list(combinations(range(present.size), 2))
+    first = np.array([a for a, _ in pairs], dtype=np.int64)
+    second = np.array([b for _, b in pairs], dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt((n * (n + 1) / 12.0 - tie_term) * (1.0 / sizes[first] + 1.0 / sizes[second]))
+        z = np.where(se > 0, (mean_ranks[second] - mean_ranks[first]) / se, np.nan)
+    p_values = 2.0 * special.ndtr(-np.abs(z))
     adjusted = holm(p_values)
-    comparisons = []
-    for (a, b), p_value, p_adjusted in zip(pairs, p_values, adjusted):
-        se = math.sqrt((n * (n + 1) / 12.0 - tie_term) * (1.0 / present[a].size + 1.0 / present[b].size))
-        z = (mean_ranks[b] - mean_ranks[a]) / se if se > 0 else float("nan")
-        comparisons.append(
-            PairwiseComparison(group_a=names[a], group_b=names[b], statistic=_float(z), p_value=_float(p_value), p_adjusted=_float(p_adjusted))
-        )
-    return tuple(comparisons)
+    names = ranking.names
+    return tuple(
+        PairwiseComparison(group_a=names[a], group_b=names[b], statistic=_float(zz), p_value=_float(p), p_adjusted=_float(q))
+        for a, b, zz, p, q in zip(first, second, z, p_values, adjusted)
+    )
 
 
 # --- contingency tables ---------------------------------------------------------------------------

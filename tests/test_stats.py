@@ -306,3 +306,72 @@ def test_holm_equals_statsmodels() -> None:
 
     p = np.array([0.01, 0.04, 0.03, 0.005, 0.2, 0.04, 0.9])
     assert np.allclose(stats.holm(p), multipletests(p, method="holm")[1], rtol=REL, atol=0)
+
+
+# --- one ranking per variable (issue 7) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dunn_in_numpy_equals_scikit_posthocs_on_random_data_with_ties(seed: int) -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(100 + seed)
+    sizes = rng.integers(2, 40, 4)
+    # Few distinct values: heavy ties within and across groups.
+    groups = [rng.integers(0, 6 + seed, size).astype(float) + 0.5 * (i % 2) * (seed % 3 == 0) for i, size in enumerate(sizes)]
+    frame = pd.DataFrame({"v": np.concatenate(groups), "g": np.repeat(LABELS, sizes)})
+    raw = scikit_posthocs.posthoc_dunn(frame, val_col="v", group_col="g", p_adjust=None)
+    holm = scikit_posthocs.posthoc_dunn(frame, val_col="v", group_col="g", p_adjust="holm")
+    for pair in stats.dunn_holm(groups, LABELS):
+        assert close(pair.p_value, raw.loc[pair.group_a, pair.group_b])
+        assert close(pair.p_adjusted, holm.loc[pair.group_a, pair.group_b])
+
+
+def test_dunn_leaves_out_empty_groups(groups: list[np.ndarray]) -> None:
+    import pandas as pd
+
+    with_empty = [groups[0], np.array([]), groups[2], groups[3]]
+    present = ("Q1", "Q3", "Q4")
+    kept = [groups[0], groups[2], groups[3]]
+    frame = pd.DataFrame({"v": np.concatenate(kept), "g": np.repeat(present, [g.size for g in kept])})
+    raw = scikit_posthocs.posthoc_dunn(frame, val_col="v", group_col="g")
+    pairs = stats.dunn_holm(with_empty, LABELS)
+    assert [(p.group_a, p.group_b) for p in pairs] == list(itertools.combinations(present, 2))
+    for pair in pairs:
+        assert close(pair.p_value, raw.loc[pair.group_a, pair.group_b])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_ranking_serves_every_rank_test_as_scipy_does(seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    values = np.round(rng.normal(0, 1, 300), 1)
+    values[rng.integers(0, 300, 20)] = np.nan
+    group = rng.integers(0, 4, 300)
+    level = np.round(rng.lognormal(1, 1, 300), 2)
+    ranking = stats.rank_values(values, group, LABELS)
+    keep = ~np.isnan(values)
+    assert np.array_equal(ranking.ranks, sps.rankdata(values[keep]))
+    groups = [values[group == k] for k in range(4)]
+    clean = [g[~np.isnan(g)] for g in groups]
+    shared = stats.kruskal_wallis(groups, LABELS, ranking)
+    reference = sps.kruskal(*clean)
+    assert close(shared.statistic, reference.statistic) and close(shared.p_value, reference.pvalue)
+    assert stats.jonckheere_terpstra(groups, LABELS, ranking) == stats.jonckheere_terpstra(groups, LABELS)
+    assert stats.dunn_holm(groups, LABELS, ranking) == stats.dunn_holm(groups, LABELS)
+    rho = stats.spearman(level, values, y_ranks=ranking.ranks)
+    reference_rho = sps.spearmanr(level[keep], values[keep])
+    assert close(rho.rho, reference_rho.statistic) and close(rho.p_value, reference_rho.pvalue)
+    assert rho == stats.spearman(level, values)
+
+
+def test_analysis_imports_neither_statsmodels_nor_pyplot_nor_scikit_posthocs() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, reportgen.analysis, reportgen.stats as s;"
+        "s.dunn_holm([np.arange(6.0), np.arange(5.0) + 3], ('a', 'b'));"
+        "print(sorted(m for m in ('statsmodels', 'matplotlib.pyplot', 'scikit_posthocs') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
