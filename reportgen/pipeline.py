@@ -95,7 +95,7 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
     from reportgen.formatting import Formatter
     from reportgen.model import BuildInfo
     from reportgen.published import check_published, resolve_published
-    from reportgen.render import render_report
+    from reportgen.render import listing_files, render_report
     from reportgen.results_json import results_to_json
 
     with timer.stage("derive"):
@@ -156,6 +156,8 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
                 "results.json": results_text.encode("utf-8"),
                 "report.html": report.html.encode("utf-8"),
                 "abstract.txt": report.abstract_text.encode("utf-8"),
+                # The full lists the report cuts (validation warnings, patients carried forward).
+                **listing_files(cohort.warnings, results.carried_forward),
                 **({"report.pdf": pdf} if pdf is not None else {}),
                 **{f"figures/{figure.name}.svg": figure.svg.encode("utf-8") for figure in figures},
             },

@@ -15,7 +15,7 @@ import base64
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from markupsafe import Markup
 
@@ -42,7 +42,14 @@ if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
 REPORT_TEMPLATE = "report.html.j2"
+# Long lists are cut in the report (a 100,000-patient registry raised 1,969 warnings: 96 PDF pages) and
+# written in full as CSV files beside it, in the build folder (see ``listing_files``).
+WARNINGS_LISTED_UP_TO = 20
 CARRIED_FORWARD_LISTED_UP_TO = 50
+WARNINGS_CSV = "warnings.csv"
+CARRIED_FORWARD_CSV = "carried-forward.csv"
+# A CSV cell starting with one of these is a formula to Excel and LibreOffice; workbook text is untrusted.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
 LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
@@ -98,6 +105,9 @@ class Table:
     groups: tuple[RowGroup, ...]
     notes: tuple[Note, ...]
     classes: str = ""
+    # Column widths (CSS lengths, e.g. "22%"), written as <colgroup>: with them a table can be laid out
+    # with `table-layout: fixed`, which spares WeasyPrint measuring every cell's content first.
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,8 @@ class PublishedView:
 @dataclass(frozen=True)
 class CarriedForwardView:
     summary: str
-    table: Table | None  # None when the list is too long to print
+    table: Table | None  # None when nobody was carried forward
+    more: str = ""  # "… and N more; the full list is in carried-forward.csv." when the table is cut
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,8 @@ class ReportView:
     figures: tuple[FigureView, ...]
     conclusions: tuple[str, ...]
     published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # the first WARNINGS_LISTED_UP_TO
+    warnings_more: str  # "… and N more; the full list is in warnings.csv." when cut, else empty
     carried_forward: CarriedForwardView
     decisions: Table
     software: Table
@@ -291,7 +303,8 @@ def build_view(
         ),
         conclusions=narrative.conclusions,
         published=published_views,
-        warnings=tuple(problem.sentence() for problem in warnings),
+        warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
+        warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
         carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
         decisions=decisions_table(results, formatter),
         software=software_table(info),
@@ -627,12 +640,11 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
         months[patient.from_month] = months.get(patient.from_month, 0) + 1
     by_month = "; ".join(f"from month {month}: {n}" for month, n in sorted(months.items()))
     summary = f"{_patients(count)} carried forward to month {follow_up_month} ({by_month})."
-    if count > CARRIED_FORWARD_LISTED_UP_TO:
-        return CarriedForwardView(summary=summary + " The full list, with withdrawal reasons, is in results.json.", table=None)
+    listed = carried[:CARRIED_FORWARD_LISTED_UP_TO]
     table = Table(
         id="table-carried-forward",
         number=0,
-        title="Patients carried forward",
+        title="Patients carried forward" if count == len(listed) else f"Patients carried forward, the first {len(listed)}",
         head=(
             Row(
                 (
@@ -652,14 +664,73 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
                             Cell(p.withdrawal_reason or "not recorded", classes="reason"),
                         )
                     )
-                    for p in carried
+                    for p in listed
                 )
             ),
         ),
         notes=(),
-        classes="appendix long" if count > LONG_TABLE_ROWS else "appendix",
+        classes="appendix carried long" if len(listed) > LONG_TABLE_ROWS else "appendix carried",
+        columns=("22%", "14%", "64%"),
     )
-    return CarriedForwardView(summary=summary, table=table)
+    more = _more(count, CARRIED_FORWARD_LISTED_UP_TO, CARRIED_FORWARD_CSV)
+    if more:
+        more = more[:-1] + " (and in results.json)."
+    return CarriedForwardView(summary=summary, table=table, more=more)
+
+
+def _more(count: int, shown: int, file_name: str) -> str:
+    """The line under a cut list: '… and 1949 more; the full list is in warnings.csv, beside this report.'"""
+    if count <= shown:
+        return ""
+    return f"… and {count - shown} more; the full list is in {file_name}, beside this report."
+
+
+# --- the full lists, as CSV files beside the report ------------------------------------------
+
+
+def listing_files(warnings: tuple[Problem, ...], carried: tuple[CarriedForward, ...]) -> dict[str, bytes]:
+    """``warnings.csv`` and ``carried-forward.csv``: the full lists the report may cut, for the build folder.
+
+    Always written, with a header row even when empty, so the folder's layout does not depend on the data.
+    UTF-8 with a byte-order mark and CRLF line ends (RFC 4180), so Excel opens accents and µ correctly;
+    every text cell is neutralised against formula injection (see ``csv_cell``).
+    """
+    return {
+        WARNINGS_CSV: _csv(
+            ("sheet", "row", "column", "value", "rule", "severity"),
+            ((p.sheet, p.row, p.column, p.value, p.rule, p.severity) for p in warnings),
+        ),
+        CARRIED_FORWARD_CSV: _csv(
+            ("patient_id", "from_month", "withdrawal_reason"),
+            ((p.patient_id, p.from_month, p.withdrawal_reason) for p in carried),
+        ),
+    }
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell: empty for None, numbers as written, text starting like a formula prefixed with ``'``.
+
+    A cell such as ``=HYPERLINK(...)`` or ``@SUM(...)`` in a workbook's patient id or withdrawal reason would
+    run as a formula when the CSV is opened in a spreadsheet (CSV injection); the quote makes it text. A
+    negative number in a text column (``-3``) is prefixed too: the file is for reading, not arithmetic.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> bytes:
+    import csv
+    import io
+
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
 def decisions_table(results: Results, formatter: Formatter) -> Table:

@@ -434,7 +434,10 @@ def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(
     assert f"report.pdf not compared byte for byte: built with weasyprint 69.0 (installed {installed})" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["cohort.xlsx", "results.json", "report.html", "report.pdf", "figure", "abstract.txt", "manifest.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["cohort.xlsx", "results.json", "report.html", "report.pdf", "figure", "abstract.txt", "warnings.csv", "carried-forward.csv", "manifest.json"],
+)
 def test_verify_fails_naming_the_file_after_a_one_byte_change(
     fresh_build: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -241,6 +241,20 @@ def test_hostile_text_is_literal_in_the_pdf_and_embeds_nothing(hostile_build: Pa
     assert b"root:x:0:0" not in streams  # /etc/passwd was not attached
 
 
+def test_hostile_text_in_the_csv_lists_cannot_run_as_a_formula(hostile_build: Path) -> None:
+    import csv
+    import io
+
+    text = (hostile_build / "carried-forward.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    cells = [cell for row in rows for cell in row]
+    assert rows[0] == ["patient_id", "from_month", "withdrawal_reason"] and len(rows) == 1 + len(HOSTILE)
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    assert "'" + HOSTILE[4] in cells  # the =HYPERLINK(...) patient id, kept as text
+    manifest = json.loads((hostile_build / "manifest.json").read_bytes())
+    assert {"warnings.csv", "carried-forward.csv"} <= set(manifest["files"])
+
+
 # --- --templates stays inside its folder, through the command line --------------------------------
 
 

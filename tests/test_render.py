@@ -24,8 +24,8 @@ from report_fixtures import (
 
 from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
-from reportgen.model import CarriedForward, RenderedReport, Results
-from reportgen.render import render_report
+from reportgen.model import CarriedForward, Problem, RenderedReport, Results
+from reportgen.render import csv_cell, listing_files, render_report
 
 
 def render(results: Results | None = None, *, published=None, templates: Path | None = None, **changes) -> RenderedReport:
@@ -161,6 +161,56 @@ def test_long_carried_forward_lists_are_summarised() -> None:
     assert "51 patients carried forward" in appendix and "results.json" in appendix and "X50" not in appendix
     short = lxml.html.fromstring(render(results).html).xpath('//*[@id="appendix"]')[0].text_content()
     assert "P003" in short and "adverse event" in short
+
+
+def test_long_warning_lists_are_cut_with_a_pointer_to_the_csv() -> None:
+    many = tuple(Problem(sheet="patients", row=i + 2, column="age", value=str(91 + i % 5), rule="age above 90", severity="warning") for i in range(1969))
+    appendix = lxml.html.fromstring(render(warnings=many).html).xpath('//*[@id="appendix"]')[0]
+    assert len(appendix.xpath('.//ul[@class="warnings"]/li')) == 20
+    text = appendix.text_content()
+    assert "… and 1949 more; the full list is in warnings.csv" in text and "row 21," in text and "row 22," not in text
+    few = lxml.html.fromstring(render().html).xpath('//*[@id="appendix"]')[0].text_content()
+    assert "esr_mm_h" in few and "more; the full list" not in few
+
+
+def test_carried_forward_table_is_cut_at_50_with_a_pointer_to_the_csv() -> None:
+    many = tuple(CarriedForward(patient_id=f"X{i}", from_month=3, withdrawal_reason=None) for i in range(120))
+    appendix = lxml.html.fromstring(render(replace(make_results(), carried_forward=many)).html).xpath('//*[@id="appendix"]')[0]
+    assert len(appendix.xpath('.//div[@id="table-carried-forward"]//tbody/tr')) == 50
+    assert "… and 70 more; the full list is in carried-forward.csv" in appendix.text_content()
+
+
+def test_full_lists_are_csv_files_with_formulas_neutralised() -> None:
+    warnings = (
+        *make_warnings(),
+        Problem(sheet="visits", row=None, column=None, value='=HYPERLINK("http://evil.example","x")', rule="+1 odd", severity="warning"),
+    )
+    carried = (
+        CarriedForward(patient_id="@SUM(A1)", from_month=6, withdrawal_reason="-2+3"),
+        CarriedForward(patient_id="P, \"quoted\"", from_month=0, withdrawal_reason=None),
+    )
+    files = listing_files(warnings, carried)
+    assert files == listing_files(warnings, carried)  # deterministic bytes
+    assert set(files) == {"warnings.csv", "carried-forward.csv"}
+    import csv
+    import io
+
+    def rows(name: str) -> list[list[str]]:
+        assert files[name].startswith(b"\xef\xbb\xbf") and b"\r\n" in files[name]
+        return list(csv.reader(io.StringIO(files[name].decode("utf-8-sig"), newline="")))
+
+    assert rows("warnings.csv") == [
+        ["sheet", "row", "column", "value", "rule", "severity"],
+        ["visits", "14", "esr_mm_h", "135", "ESR above 120 mm/h is unusual", "warning"],
+        ["visits", "", "", '\'=HYPERLINK("http://evil.example","x")', "\'+1 odd", "warning"],
+    ]
+    assert rows("carried-forward.csv") == [
+        ["patient_id", "from_month", "withdrawal_reason"],
+        ["\'@SUM(A1)", "6", "\'-2+3"],
+        ['P, "quoted"', "0", ""],
+    ]
+    assert listing_files((), ())["warnings.csv"] == b"\xef\xbb\xbfsheet,row,column,value,rule,severity\r\n"
+    assert [csv_cell(v) for v in (None, 3, "\tx", "ok")] == ["", "3", "\'\tx", "ok"]
 
 
 def test_abstract_text_is_returned(report: RenderedReport) -> None:
