@@ -22,7 +22,10 @@ Conventions, fixed so that results agree with independent implementations to 1e-
   Fisher-Freeman-Halton exact test: p = total probability of the tables with the observed margins
   that are no more probable than the observed one (relative tolerance 1e-7, as R's ``fisher.test``
   and scipy's 2x2 ``fisher_exact``); computed exactly by a network algorithm (see ``fisher_freeman_halton``),
-  because scipy's R x C ``fisher_exact`` only offers Monte Carlo or full permutation.
+  because scipy's R x C ``fisher_exact`` only offers Monte Carlo or full permutation. When the
+  enumeration would exceed a fixed work budget (``EXACT_WORK_BUDGET``, about a CPU second; at least
+  3 x 3 with more than 500 patients is never tried), the p-value is instead a seeded Monte Carlo
+  estimate (``fisher_freeman_halton_monte_carlo``, 100,000 tables) and the decision record says so.
 - Jonckheere-Terpstra: J = sum over ordered group pairs i < j of #(x_i < x_j) + #(x_i = x_j) / 2;
   normal approximation with the tie-corrected variance (Hollander, Wolfe & Chicken, Nonparametric
   Statistical Methods, 3rd ed., 2014, section 6.2); the reported statistic is the standardised
@@ -58,6 +61,17 @@ from reportgen.model import (
 # Two probabilities within this relative distance count as equal in the exact test (R's fisher.test and
 # scipy's 2x2 fisher_exact use the same tolerance), so ties are not lost to floating-point noise.
 EXACT_RELATIVE_TOLERANCE = 1e-7
+# The exact test's network algorithm grows fast with n and the table's size (4 x 4 tables: 0.1 s at 50
+# patients, 5 s at 200). It counts its work (units of about a microsecond on a 2-core VM: 1,000 per
+# node, 1 per filling of a column, 10 per path carried on) and stops beyond this budget, about a CPU
+# second; the test then falls back to a seeded Monte Carlo estimate. Counting work rather than
+# seconds keeps the choice the same on every machine.
+EXACT_WORK_BUDGET = 1_000_000
+# Tables with at least 3 rows and 3 columns and more patients than this always exceed the budget (3 x 4
+# at 600 patients: 4 to 7 s), so under a budget they go to Monte Carlo without trying.
+EXACT_HOPELESS_ABOVE_N = 500
+MONTE_CARLO_RESAMPLES = 100_000
+MONTE_CARLO_SEED = 20240607
 SMALL_GROUP = 5  # below this, large-sample approximations (chi-square for H, normal for J) are at risk
 SMALL_EXPECTED = 5.0  # Cochran's rule: expected counts below 5 in more than 20% of cells
 
@@ -125,7 +139,8 @@ def midranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     Also returns, for the blocks of equal values in ascending order, their sizes (the tie counts), the
     block of each value in sorted order, and the sorting permutation. One sort does it all.
     """
-    order = np.argsort(values, kind="stable")
+    # Any sort will do: equal values share one midrank, so their order among themselves does not matter.
+    order = np.argsort(values)
     ordered = values[order]
     n = ordered.size
     new_block = np.empty(n, dtype=bool)
@@ -501,8 +516,15 @@ def _log_weight(cells: np.ndarray) -> np.ndarray:
     return -np.sum(special.gammaln(cells + 1.0), axis=-1)
 
 
-def _column_fillings(caps: tuple[int, ...], total: int) -> np.ndarray:
-    """Every way of putting ``total`` into len(caps) cells with 0 <= cell <= cap, one per row."""
+class ExactTestTooLarge(Exception):
+    """The exact enumeration would take more work than its budget."""
+
+
+def _column_fillings(caps: tuple[int, ...], total: int, limit: float = math.inf) -> np.ndarray:
+    """Every way of putting ``total`` into len(caps) cells with 0 <= cell <= cap, one per row.
+
+    Raises ``ExactTestTooLarge`` rather than build more than ``limit`` partial fillings.
+    """
     fillings = np.zeros((1, 0), dtype=np.int64)
     remaining_caps = np.cumsum(np.asarray(caps[::-1], dtype=np.int64))[::-1]
     for i, cap in enumerate(caps):
@@ -516,6 +538,8 @@ def _column_fillings(caps: tuple[int, ...], total: int) -> np.ndarray:
         low = np.maximum(left - after, 0)
         high = np.minimum(left, cap)
         counts = np.maximum(high - low + 1, 0)
+        if counts.sum() > limit:
+            raise ExactTestTooLarge
         base = np.repeat(fillings, counts, axis=0)
         starts = np.repeat(low, counts)
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -571,7 +595,7 @@ def _completion_bounds(nodes: np.ndarray, later_cols: np.ndarray) -> tuple[np.nd
     return log_sum, high, np.maximum(by_column, by_row)
 
 
-def fisher_freeman_halton(table: Sequence[Sequence[int]] | np.ndarray) -> float:
+def fisher_freeman_halton(table: Sequence[Sequence[int]] | np.ndarray, work_budget: float | None = None) -> float:
     """Exact p-value of the Fisher-Freeman-Halton test for an R x C table (the answer of R's ``fisher.test``).
 
     The p-value sums P(T) = prod r_i! prod c_j! / (n! prod x_ij!) over every table T with the observed
@@ -580,12 +604,19 @@ def fisher_freeman_halton(table: Sequence[Sequence[int]] | np.ndarray) -> float:
     interchangeable for what remains). At each node the sum over all completions is known in closed
     form, and bounds on the most and least probable completion decide whole subtrees at once: all
     counted, or none. The last column is determined by the rest, so every path is decided by then.
+
+    ``work_budget``: raise ``ExactTestTooLarge`` once the work (see ``EXACT_WORK_BUDGET``) exceeds it;
+    None for no limit.
     """
+    budget = math.inf if work_budget is None else float(work_budget)
+    work = 0
     counts, _, _ = drop_empty_margins(table)
     if counts.shape[0] < 2 or counts.shape[1] < 2:
         return 1.0
     if counts.shape[0] > counts.shape[1]:
         counts = counts.T  # fewer rows: fewer nodes and fewer fillings per column
+    if work_budget is not None and counts.shape[0] >= 3 and counts.sum() > EXACT_HOPELESS_ABOVE_N:
+        raise ExactTestTooLarge
     row_totals = counts.sum(axis=1)
     col_totals = np.sort(counts.sum(axis=0))[::-1]
     n = int(row_totals.sum())
@@ -602,7 +633,10 @@ def fisher_freeman_halton(table: Sequence[Sequence[int]] | np.ndarray) -> float:
         next_frontier: dict[tuple[int, ...], dict[float, tuple[float, float]]] = {}
         later_cols = col_totals[stage + 1 :]
         for rows, pasts in frontier.items():
-            fillings = _column_fillings(rows, int(col_totals[stage]))
+            fillings = _column_fillings(rows, int(col_totals[stage]), budget - work)
+            work += 1000 + fillings.shape[0]
+            if work > budget:
+                raise ExactTestTooLarge
             children = np.sort(np.asarray(rows, dtype=np.int64) - fillings, axis=1)
             log_sum, high, low = _completion_bounds(children, later_cols)
             # Sorted pasts make both decisions prefix searches: a path is all in when its past weight is
@@ -619,6 +653,9 @@ def fisher_freeman_halton(table: Sequence[Sequence[int]] | np.ndarray) -> float:
             p_value += float(
                 np.sum(np.exp(log_constant + filling_weight[counted] + log_sum[counted] + cumulative[all_in[counted] - 1]))
             )
+            work += 10 * int(np.sum(still_open - all_in))
+            if work > budget:
+                raise ExactTestTooLarge
             for c in np.nonzero(still_open > all_in)[0]:
                 node = next_frontier.setdefault(tuple(children[c].tolist()), {})
                 for p in range(all_in[c], still_open[c]):
@@ -628,6 +665,32 @@ def fisher_freeman_halton(table: Sequence[Sequence[int]] | np.ndarray) -> float:
                     node[key] = (previous[0], previous[1] + float(paths[p]))
         frontier = next_frontier
     return min(p_value, 1.0)
+
+
+def fisher_freeman_halton_monte_carlo(
+    table: Sequence[Sequence[int]] | np.ndarray, n_resamples: int = MONTE_CARLO_RESAMPLES, seed: int = MONTE_CARLO_SEED
+) -> float:
+    """Monte Carlo p-value of the Fisher-Freeman-Halton test, as R's ``fisher.test(simulate.p.value = TRUE)``.
+
+    Draws ``n_resamples`` tables with the observed margins (``scipy.stats.random_table``, generator
+    seeded with ``seed``, so the same table always gives the same p) and returns
+    (1 + #{drawn tables no more probable than the observed one}) / (n_resamples + 1), with the exact
+    test's relative tolerance.
+    """
+    counts, _, _ = drop_empty_margins(table)
+    if counts.shape[0] < 2 or counts.shape[1] < 2:
+        return 1.0
+    threshold = float(_log_weight(counts.astype(float).ravel())) + math.log1p(EXACT_RELATIVE_TOLERANCE)
+    sampler = sps.random_table(counts.sum(axis=1), counts.sum(axis=0), seed=np.random.default_rng(seed))
+    as_extreme = 0
+    done = 0
+    chunk = max(1, min(n_resamples, 4_000_000 // counts.size))  # bounded memory for any table
+    while done < n_resamples:
+        size = min(chunk, n_resamples - done)
+        drawn = sampler.rvs(size=size).reshape(size, -1).astype(float)
+        as_extreme += int(np.sum(_log_weight(drawn) <= threshold))
+        done += size
+    return (1 + as_extreme) / (n_resamples + 1)
 
 
 def _categorical_risks(expected: np.ndarray, dropped_rows: list[str], dropped_cols: list[str]) -> list[str]:
@@ -689,16 +752,42 @@ def compare_categorical(
             decision=_decision(what, risks),
         )
     if test == "fisher-exact":
-        what = (
-            f"Fisher-Freeman-Halton exact test on the {shape} table, the study's categorical test: exact "
-            f"p-value given the margins, valid whatever the expected counts; effect size Cramér's V from "
-            f"the Pearson chi-square."
-        )
         exact_risks = [risk for risk in risks if "expected" not in risk]
+        try:
+            p_value = fisher_freeman_halton(reduced, work_budget=EXACT_WORK_BUDGET)
+            what = (
+                f"Fisher-Freeman-Halton exact test on the {shape} table, the study's categorical test: exact "
+                f"p-value given the margins, valid whatever the expected counts; effect size Cramér's V from "
+                f"the Pearson chi-square."
+            )
+        except ExactTestTooLarge:
+            p_value = fisher_freeman_halton_monte_carlo(reduced)
+            cochran_met = np.mean(expected < SMALL_EXPECTED) <= 0.2 and not np.any(expected < 1.0)
+            cochran = (
+                f" Cochran's rule is met, so the Pearson chi-square (p = {chi_p:.3g}, categorical_test = "
+                f"chi-square in the study sheet) is a valid alternative."
+                if cochran_met
+                else ""
+            )
+            se = math.sqrt(p_value * (1.0 - p_value) / MONTE_CARLO_RESAMPLES)
+            what = (
+                f"Fisher-Freeman-Halton test on the {shape} table (n = {n}), the study's categorical test: "
+                f"the table is too large to enumerate exactly within the work budget, so the p-value is a "
+                f"Monte Carlo estimate from {MONTE_CARLO_RESAMPLES:,} random tables with the observed "
+                f"margins (fixed seed {MONTE_CARLO_SEED}, the same result on every run; standard error "
+                f"about {se:.1g}), as R's fisher.test(simulate.p.value = TRUE); not exact.{cochran} Effect "
+                f"size Cramér's V from the Pearson chi-square."
+            )
+            exact_risks.append(f"p is a Monte Carlo estimate (standard error about {se:.1g}), not the exact p")
+            if p_value * (MONTE_CARLO_RESAMPLES + 1) < 1.5:
+                what += (
+                    f" No random table was as extreme as the observed one: 1/{MONTE_CARLO_RESAMPLES + 1:,} is the "
+                    f"smallest estimate possible, and the exact p is very likely smaller."
+                )
         return TestResult(
             test="fisher-exact",
             statistic=None,
-            p_value=_float(fisher_freeman_halton(reduced)),
+            p_value=_float(p_value),
             df=None,
             effect_size_name="cramers-v",
             effect_size=effect,

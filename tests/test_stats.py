@@ -375,3 +375,41 @@ def test_analysis_imports_neither_statsmodels_nor_pyplot_nor_scikit_posthocs() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_exact_test_stops_at_its_work_budget_and_falls_back_to_seeded_monte_carlo() -> None:
+    rng = np.random.default_rng(5)
+    table = rng.multinomial(400, np.ones(16) / 16).reshape(4, 4)  # exact enumeration: tens of seconds
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(table, work_budget=stats.EXACT_WORK_BUDGET)
+    result = stats.compare_categorical(table, ("a", "b", "c", "d"), LABELS, "fisher-exact")
+    again = stats.compare_categorical(table, ("a", "b", "c", "d"), LABELS, "fisher-exact")
+    assert result == again  # deterministic: fixed seed
+    assert result.test == "fisher-exact" and "Monte Carlo" in result.decision and "not exact" in result.decision
+    assert "100,000" in result.decision and str(stats.MONTE_CARLO_SEED) in result.decision
+    assert result.p_value == stats.fisher_freeman_halton_monte_carlo(table)
+    # Agrees with the chi-square p on a table this large (expected counts about 25), within Monte Carlo error.
+    chi_p = sps.chi2_contingency(table, correction=False).pvalue
+    assert abs(result.p_value - chi_p) < 0.05
+
+
+def test_monte_carlo_fisher_is_close_to_the_exact_p() -> None:
+    table = np.array([[21, 25, 16, 24], [14, 15, 19, 14], [16, 10, 16, 21]])  # n = 211
+    exact = stats.fisher_freeman_halton(table)
+    estimate = stats.fisher_freeman_halton_monte_carlo(table)
+    se = math.sqrt(exact * (1 - exact) / stats.MONTE_CARLO_RESAMPLES)
+    assert abs(estimate - exact) < 5 * se
+    # Within the budget the exact answer is kept.
+    result = stats.compare_categorical(table, ("a", "b", "c"), LABELS, "fisher-exact")
+    assert close(result.p_value, exact) and "Monte Carlo" not in result.decision
+
+
+def test_large_three_by_four_table_goes_straight_to_monte_carlo() -> None:
+    import time
+
+    table = np.array([[120, 80, 60, 40], [90, 100, 110, 95], [40, 70, 90, 130]])  # n = 1,025
+    started = time.process_time()
+    result = stats.compare_categorical(table, ("none", "moderate", "good"), LABELS, "fisher-exact")
+    assert time.process_time() - started < 5  # no futile exact attempt
+    assert "Monte Carlo" in result.decision and "smallest estimate possible" in result.decision
+    assert result.p_value == 1 / (stats.MONTE_CARLO_RESAMPLES + 1)
