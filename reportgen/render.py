@@ -12,6 +12,7 @@ CSS inline, fonts as ``data:`` URIs, figures as inline SVG.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,20 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
 LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
+# For column widths computed from the cells (``fit_columns``): advances in em of the shipped serif (templates/fonts,
+# read from its hmtx table), rounded up; letters not listed count as wide capitals.
+ADVANCE_EM = {
+    **dict.fromkeys("0123456789–", 0.5),
+    **dict.fromkeys(".,:; \u00a0\u2009", 0.25),
+    **dict.fromkeys("±<>=≤≥−+×", 0.685),
+    **dict.fromkeys("[]()", 0.334),
+    **dict.fromkeys("abcdeghknopqsuvxyz", 0.5),
+    **dict.fromkeys("fijlrt", 0.34),
+    "%": 0.75,
+}
+WIDE_EM = 0.75
+PT_PER_MM = 72 / 25.4
+TABLE_WIDTH_MM = 166.0  # A4 less the page margins
 # Categories shown alone on a binary Table 1 row (the other one is implied); name shown for the row.
 POSITIVE_CATEGORIES = {"yes": None, "true": None, "positive": None, "f": "Female", "female": "Female"}
 FONT_FACES = (  # file in templates/fonts, CSS weight, CSS style
@@ -266,6 +281,7 @@ def build_view(
     ]
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
+    tables = [fit_columns(table) for table in tables]
     published_views: tuple[PublishedView, ...] = ()
     if published is not None:
         published_views = (published_view(published, number=len(tables) + 1),)
@@ -325,6 +341,78 @@ def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
     else:
         interval = f"({low}{formatter.list_separator}{high}]"
     return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), tag="th", scope="col", classes="num")
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    """Type sizes (pt) and cell padding (mm, each side) of a table in report.css, for ``fit_columns``."""
+
+    cell_pt: float
+    line_pt: float
+    mark_pt: float
+    padding_mm: float
+    classes: str = ""  # added to the table's classes when these metrics are used
+
+
+NORMAL = _Metrics(8.6, 7.6, 6.5, 1.6)
+COMPACT = _Metrics(8.0, 7.1, 6.2, 1.2, classes="compact")  # report.css `.compact`
+
+
+def fit_columns(table: Table) -> Table:
+    """The table with widths for its number columns, computed from their longest cell; the stub takes the rest.
+
+    Number cells never wrap (``white-space: nowrap``), so their width follows from their text; with the
+    widths given, WeasyPrint lays the table out with ``table-layout: fixed`` instead of measuring the
+    minimum and maximum content width of every cell (its slow path). A table too wide for the page in the
+    normal type is set in the compact type (a little smaller, narrower padding); one too wide even so keeps
+    the automatic layout.
+    """
+    for metrics in (NORMAL, COMPACT):
+        widths = _column_widths(table, metrics)
+        if widths is not None:
+            classes = f"{table.classes} {metrics.classes}".strip()
+            return dataclasses.replace(table, columns=widths, classes=classes)
+    return table
+
+
+def _column_widths(table: Table, metrics: _Metrics) -> tuple[str, ...] | None:
+    counts = "counts" in table.classes.split()
+    needed: dict[int, float] = {}
+    stub = 0.0
+    occupied: set[tuple[int, int]] = set()  # (row, column) taken by a rowspan from above
+    rows = [*table.head, *(row for group in table.groups for row in group.rows)]
+    for r, row in enumerate(rows):
+        column = 0
+        for cell in row.cells:
+            while (r, column) in occupied:
+                column += 1
+            for below in range(1, cell.rowspan):
+                occupied.update((r + below, spanned) for spanned in range(column, column + cell.colspan))
+            classes = cell.classes.split()
+            if cell.colspan == 1 and "num" in classes:
+                extra = 5.0 - metrics.padding_mm if counts else 3.0 - metrics.padding_mm if "p" in classes else 0.0
+                needed[column] = max(needed.get(column, 0.0), _cell_width_mm(cell, metrics) + extra)
+            elif column == 0 and cell.colspan == 1:
+                longest = max((_ems(word) for word in cell.text.split()), default=0.0) * metrics.cell_pt / PT_PER_MM
+                indent = 5.0 - metrics.padding_mm if "indent" in classes else 0.0  # th.stub.indent
+                stub = max(stub, longest + 2 * metrics.padding_mm + indent + 1.0)
+            column += cell.colspan
+    n_columns = sum(cell.colspan for cell in table.head[0].cells) if table.head else 0
+    if not n_columns or set(needed) != set(range(1, n_columns)):
+        return None  # only tables with one text column (the stub, first) and number columns after it
+    if TABLE_WIDTH_MM - sum(needed.values()) < stub:
+        return None
+    return ("", *(f"{needed[column]:.1f}mm" for column in range(1, n_columns)))
+
+
+def _cell_width_mm(cell: Cell, metrics: _Metrics) -> float:
+    text_pt = _ems(cell.text) * metrics.cell_pt + (_ems(cell.mark) + 0.15) * metrics.mark_pt * bool(cell.mark)
+    lines_pt = max((_ems(line) * metrics.line_pt for line in cell.lines), default=0.0)
+    return max(text_pt, lines_pt) / PT_PER_MM + 2 * metrics.padding_mm + 0.6  # 0.6 mm to spare
+
+
+def _ems(text: str) -> float:
+    return sum(ADVANCE_EM.get(character, WIDE_EM) for character in text)
 
 
 class _Footnotes:
@@ -627,6 +715,7 @@ def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
         groups=(RowGroup(rows),),
         notes=(Note("Reproduced values are rounded to the precision of the printed value."),),
         classes="published long" if len(rows) > LONG_TABLE_ROWS else "published",
+        columns=("46%", "9%", "10%", "9%", "26%"),
     )
     return PublishedView(table=table, findings=published.consistency, source_name=published.source_name)
 
@@ -764,6 +853,7 @@ def decisions_table(results: Results, formatter: Formatter) -> Table:
         ),
         notes=(),
         classes="appendix decisions long",
+        columns=("24%", "8%", "68%"),
     )
 
 

@@ -213,6 +213,24 @@ def test_full_lists_are_csv_files_with_formulas_neutralised() -> None:
     assert [csv_cell(v) for v in (None, 3, "\tx", "ok")] == ["", "3", "\'\tx", "ok"]
 
 
+def test_quartile_tables_give_column_widths_for_a_fixed_layout(report: RenderedReport) -> None:
+    document = lxml.html.fromstring(report.html)
+    for table_id in ("table-1", "table-2", "table-3"):
+        table = document.xpath(f'//div[@id="{table_id}"]/table')[0]
+        widths = [col.get("style") for col in table.xpath("./colgroup/col")]
+        assert table.get("class") == "fixed" and widths[0] is None and len(widths) == 2 + 4 + (table_id != "table-3") + (table_id == "table-2")
+        millimetres = [float(re.fullmatch(r"width: ([0-9.]+)mm", width).group(1)) for width in widths[1:]]
+        assert 80 < sum(millimetres) < 166 - 12  # the stub keeps at least 12 mm of the 166 mm text width
+
+
+def test_decision_records_are_on_screen_and_named_in_print(report: RenderedReport) -> None:
+    appendix = lxml.html.fromstring(report.html).xpath('//*[@id="appendix"]')[0]
+    assert appendix.xpath('.//div[@id="table-decisions"]//tbody/tr')
+    note = appendix.xpath('.//p[@class="print-only"]')[0].text_content()
+    assert "report.html" in note and "results.json" in note
+    assert re.search(r"@media print \{\s*\.decisions \{ display: none; \}", report.html)
+
+
 def test_abstract_text_is_returned(report: RenderedReport) -> None:
     assert report.abstract_text.startswith(make_study().title + "\n\nBackground: ")
 
