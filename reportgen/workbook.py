@@ -61,9 +61,16 @@ _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 # Plain substring tests say whether a piece of sheet XML may hold a formula (its element may carry a
-# namespace prefix) or an error cell; a regex with these alternatives is a hundred times slower.
-_FORMULA_MARKERS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
-_ERROR_MARKERS = (b't="e"', b"t='e'")
+# namespace prefix) or an error cell; a regex with these alternatives is a hundred times slower. The
+# markers find a superset of such cells (the regexes below then decide), and the cheapest test runs
+# first: a single byte is a memchr, ten times faster than a longer needle, and cell XML written by
+# Excel or by libraries rarely holds an "f" (only in text) or a single quote at all. On 199 MB of
+# sheet XML: 1.4 s with the eight exact markers, 0.2 s this way.
+_FORMULA_GATE = b"f"
+_FORMULA_MARKERS = (b"<f", b":f")
+_ERROR_DOUBLE = b't="e'
+_ERROR_SINGLE_GATE = b"'"
+_ERROR_SINGLE = b"t='e"
 # A cell holding a formula, with or without a saved value: group 1 its attributes, group 2 the
 # formula text (None for a shared formula's <f .../>, which repeats another cell's formula).
 _FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
@@ -293,9 +300,9 @@ def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
     cell_open = b"<" + namespace + b"c "
     for complete in _complete_cells(stream, buffer, cell_open):
         # Almost every sheet has neither formulas nor errors: substring tests skip the piece.
-        if any(marker in complete for marker in _FORMULA_MARKERS):
+        if _FORMULA_GATE in complete and (_FORMULA_MARKERS[0] in complete or _FORMULA_MARKERS[1] in complete):
             formulas.extend(_formula_cells(complete))
-        if any(marker in complete for marker in _ERROR_MARKERS):
+        if _ERROR_DOUBLE in complete or (_ERROR_SINGLE_GATE in complete and _ERROR_SINGLE in complete):
             errors.extend(_error_cells(complete))
     return formulas, errors
 

@@ -255,3 +255,33 @@ def test_a_long_formula_is_shortened_for_showing() -> None:
 def test_error_cells_keep_their_text() -> None:
     xml = b'<c r="C3" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="D3" t="e"><v>#N/A</v></c><c r="E3"><v>1</v></c>'
     assert list(workbook._error_cells(xml)) == [(3, 2, "#DIV/0!"), (3, 3, "#N/A")]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        b'<c r="B7"><f>A7*2</f></c>',
+        b'<c r="B7"><f t="shared" si="0"/><v/></c>',
+        b"<c r='B7'><f t='shared' ref='B7:B9' si='0'>A7*2</f><v>14</v></c>",
+        b'<x:c r="B7"><x:f>A7*2</x:f></x:c>',
+    ],
+)
+def test_the_scan_finds_every_formula_cell_through_its_quick_gates(cell: bytes) -> None:
+    import io
+
+    prefix = b"x:" if cell.startswith(b"<x:") else b""
+    rows = b"".join(b'<%srow r="%d"><%sc r="A%d"><%sv>%d</%sv></%sc></%srow>' % (prefix, i, prefix, i, prefix, i, prefix, prefix, prefix) for i in range(2, 7))
+    xml = b'<?xml version="1.0"?><%sworksheet><%ssheetData>%s<%srow r="7">%s</%srow></%ssheetData></%sworksheet>' % (
+        prefix, prefix, rows, prefix, cell, prefix, prefix, prefix
+    )
+    formulas, errors = workbook._scan_sheet(io.BytesIO(xml), "xl/worksheets/sheet1.xml", "x.xlsx")
+    assert [(row, column) for row, column, _ in formulas] == [(7, 1)] and errors == []
+
+
+@pytest.mark.parametrize("cell", [b'<c r="C3" t="e"><v>#N/A</v></c>', b"<c r='C3' t='e'><v>#N/A</v></c>", b'<c r="C3" s="2" t="e"><f>1/0</f><v>#DIV/0!</v></c>'])
+def test_the_scan_finds_error_cells_quoted_either_way(cell: bytes) -> None:
+    import io
+
+    xml = b'<?xml version="1.0"?><worksheet><sheetData><row r="3"><c r="A3"><v>1</v></c>' + cell + b"</row></sheetData></worksheet>"
+    _, errors = workbook._scan_sheet(io.BytesIO(xml), "xl/worksheets/sheet1.xml", "x.xlsx")
+    assert [(row, column) for row, column, _ in errors] == [(3, 2)]
