@@ -91,7 +91,7 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
     from reportgen.analysis import analyse
     from reportgen.archive import write_build
     from reportgen.derive import derive
-    from reportgen.figures import make_figures
+    from reportgen.figures import figure_files, make_figures
     from reportgen.formatting import Formatter
     from reportgen.model import BuildInfo
     from reportgen.published import check_published, resolve_published
@@ -159,7 +159,7 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
                 # The full lists the report cuts (validation warnings, patients carried forward).
                 **listing_files(cohort.warnings, results.carried_forward),
                 **({"report.pdf": pdf} if pdf is not None else {}),
-                **{f"figures/{figure.name}.svg": figure.svg.encode("utf-8") for figure in figures},
+                **figure_files(figures),
             },
         )
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from report_fixtures import make_derived, make_patients, make_results
 
-from reportgen.figures import RASTERIZE_ABOVE, analysed_patients, draw_figures, make_figures
+from reportgen.figures import RASTERIZE_ABOVE, analysed_patients, draw_figures, figure_files, make_figures
 from reportgen.formatting import Formatter
 from reportgen.model import Derived
 
@@ -43,8 +43,22 @@ def test_svg_ids_are_unique_across_figures_and_nothing_points_outside(figures) -
         assert "<metadata" not in figure.svg
 
 
-def test_text_is_drawn_as_paths_not_fonts(figures) -> None:
-    assert all("<text" not in f.svg for f in figures)
+def test_text_is_text_in_the_shipped_family_only(figures) -> None:
+    for figure in figures:
+        styles = re.findall(r'<text style="([^"]*)"', figure.svg)
+        assert styles and all("font-family: 'Reportgen Serif';" in style for style in styles)
+        assert "@font-face" not in figure.svg  # inline copies take the report's own @font-face rules
+
+
+def test_stand_alone_files_embed_the_subset_fonts_their_text_uses(figures) -> None:
+    files = figure_files(figures)
+    assert files == figure_files(figures)  # deterministic
+    assert sorted(files) == [f"figures/{f.name}.svg" for f in figures]
+    for figure in figures:
+        svg = files[f"figures/{figure.name}.svg"].decode()
+        faces = re.findall(r"font-weight: (\d+); font-style: (\w+); src: url\(data:font/otf;base64,", svg)
+        assert ("400", "normal") in faces and ("700", "normal") in faces  # tick labels, bold panel titles
+        assert svg.replace(re.search(r"\n<defs><style.*?</style></defs>", svg, re.S).group(0), "") == figure.svg
 
 
 def test_decimal_comma_on_every_tick_label() -> None:
