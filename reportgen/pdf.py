@@ -32,6 +32,7 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import BuildError
+from reportgen.render import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -39,6 +40,11 @@ if TYPE_CHECKING:
     from reportgen.model import BuildInfo, StudyOptions
 
 PDF_VARIANT = "pdf/a-3b"
+# The input workbook is embedded in the PDF (relationship Source) up to EMBED_SOURCE_UP_TO bytes (2 MB: a
+# congress-sized cohort; the 34-patient example is 14 kB, 1,000 patients 0.2 MB). A larger workbook
+# (100,000 patients: 30 MB) would make the PDF as large as the data, so the PDF carries SOURCE_REFERENCE
+# instead: the workbook's name, size and SHA-256. The workbook itself is always in the build folder.
+# (The constants live in render.py, which words the report's note on it without importing WeasyPrint.)
 # Start of the message of every refusal, so refusals can be told apart from real rendering errors.
 REFUSAL = "reportgen reads only data: URIs and files inside"
 LOGGER = logging.getLogger(__name__)
@@ -54,6 +60,29 @@ class PdfAttachment:
     content: bytes
     relationship: Relationship
     description: str = ""
+
+
+def source_attachment(name: str, content: bytes, sha256: str) -> PdfAttachment:
+    """The PDF's Source attachment: the workbook itself, or a reference to it when it is too large."""
+    if len(content) <= EMBED_SOURCE_UP_TO:
+        return PdfAttachment(name, content, "Source")
+    return PdfAttachment(SOURCE_REFERENCE, source_reference(name, len(content), sha256), "Source", description=f"Reference to {name}")
+
+
+def source_reference(name: str, size: int, sha256: str) -> bytes:
+    """``source-reference.json``: what identifies a workbook too large to embed. Deterministic bytes."""
+    import json
+
+    reference = {
+        "file": name,
+        "bytes": size,
+        "sha256": sha256,
+        "note": (
+            f"The source workbook is larger than {EMBED_SOURCE_UP_TO} bytes, so this PDF does not embed it; "
+            "a byte-for-byte copy is in the build folder beside report.pdf, and manifest.json lists its SHA-256."
+        ),
+    }
+    return (json.dumps(reference, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def render_pdf(

@@ -127,22 +127,25 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
             warnings=cohort.warnings,
             formatter=formatter,
             templates=request.templates,
+            source_bytes=request.workbook.stat().st_size,
         )
     pdf: bytes | None = None
+    extra: dict[str, bytes] = {}
     if request.make_pdf:
-        from reportgen.pdf import PdfAttachment, render_pdf
+        from reportgen.pdf import PdfAttachment, render_pdf, source_attachment
 
         with timer.stage("pdf"):
+            # The workbook itself up to 2 MB, else source-reference.json (name, size, SHA-256); see pdf.py.
+            source = source_attachment(cohort.source_name, request.workbook.read_bytes(), cohort.source_sha256)
             pdf = render_pdf(
                 report.html,
                 info=info,
                 study=cohort.study,
-                attachments=(
-                    PdfAttachment(cohort.source_name, request.workbook.read_bytes(), "Source"),
-                    PdfAttachment("results.json", results_text.encode("utf-8"), "Data"),
-                ),
+                attachments=(source, PdfAttachment("results.json", results_text.encode("utf-8"), "Data")),
                 base_dir=request.templates,
             )
+        if source.name != cohort.source_name:
+            extra[source.name] = source.content  # beside the PDF too, so the manifest hashes it
     with timer.stage("archive"):
         return write_build(
             out_root=out_root,
@@ -160,6 +163,7 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
                 **listing_files(cohort.warnings, results.carried_forward),
                 **({"report.pdf": pdf} if pdf is not None else {}),
                 **figure_files(figures),
+                **extra,
             },
         )
 

@@ -47,6 +47,9 @@ REPORT_TEMPLATE = "report.html.j2"
 # written in full as CSV files beside it, in the build folder (see ``listing_files``).
 WARNINGS_LISTED_UP_TO = 20
 CARRIED_FORWARD_LISTED_UP_TO = 50
+# The PDF embeds the workbook up to this size, else SOURCE_REFERENCE (see reportgen/pdf.py).
+EMBED_SOURCE_UP_TO = 2_000_000  # bytes
+SOURCE_REFERENCE = "source-reference.json"
 WARNINGS_CSV = "warnings.csv"
 CARRIED_FORWARD_CSV = "carried-forward.csv"
 # A CSV cell starting with one of these is a formula to Excel and LibreOffice; workbook text is untrusted.
@@ -191,6 +194,7 @@ class ReportView:
     published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
     warnings: tuple[str, ...]  # the first WARNINGS_LISTED_UP_TO
     warnings_more: str  # "… and N more; the full list is in warnings.csv." when cut, else empty
+    files_note: str  # what the PDF carries and what lies beside it in the build folder
     carried_forward: CarriedForwardView
     decisions: Table
     software: Table
@@ -210,8 +214,14 @@ def render_report(
     warnings: tuple[Problem, ...],
     formatter: Formatter,
     templates: Path | None,
+    source_bytes: int | None = None,
 ) -> RenderedReport:
-    """HTML of the whole report plus the abstract as plain text (abstract.txt)."""
+    """HTML of the whole report plus the abstract as plain text (abstract.txt).
+
+    ``source_bytes``, the workbook's size, decides what the appendix says the PDF carries (the workbook up to
+    ``EMBED_SOURCE_UP_TO`` bytes, else ``SOURCE_REFERENCE``); None when unknown (the workbook, as for a
+    congress-sized cohort).
+    """
     narrative = write_narrative(results, formatter)
     view = build_view(
         results=results,
@@ -221,6 +231,7 @@ def render_report(
         info=info,
         warnings=warnings,
         formatter=formatter,
+        source_bytes=source_bytes,
     )
     environment = make_environment(formatter, templates)
     try:
@@ -271,6 +282,7 @@ def build_view(
     info: BuildInfo,
     warnings: tuple[Problem, ...],
     formatter: Formatter,
+    source_bytes: int | None = None,
 ) -> ReportView:
     study = results.study
     stamp = info.build_time.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -321,6 +333,7 @@ def build_view(
         published=published_views,
         warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
         warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
+        files_note=files_note(info.source_name, source_bytes, formatter),
         carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
         decisions=decisions_table(results, formatter),
         software=software_table(info),
@@ -765,6 +778,25 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     if more:
         more = more[:-1] + " (and in results.json)."
     return CarriedForwardView(summary=summary, table=table, more=more)
+
+
+def files_note(source_name: str, source_bytes: int | None, formatter: Formatter) -> str:
+    """The appendix's paragraph on the files: what the PDF embeds, and what the build folder holds."""
+    beside = (
+        "The build folder beside this report holds report.html (with the decision record of each test), "
+        f"results.json, {WARNINGS_CSV} (every validation warning), {CARRIED_FORWARD_CSV} (every patient carried "
+        f"forward), the figures as SVG, a byte-for-byte copy of {source_name}, and manifest.json with the SHA-256 "
+        "of every file."
+    )
+    if source_bytes is None or source_bytes <= EMBED_SOURCE_UP_TO:
+        return f"The PDF version of this report embeds the workbook, {source_name}, and results.json as attachments. {beside}"
+    size = formatter.number(source_bytes / 1_000_000, 1)
+    limit = formatter.integer(EMBED_SOURCE_UP_TO // 1_000_000)
+    return (
+        f"The workbook, {source_name} ({size} MB), is larger than the {limit} MB the PDF embeds, so the PDF version "
+        f"of this report embeds {SOURCE_REFERENCE} instead (the workbook's name, size and SHA-256), with "
+        f"results.json. {beside}"
+    )
 
 
 def _more(count: int, shown: int, file_name: str) -> str:

@@ -13,7 +13,7 @@ import pikepdf
 import pytest
 
 from reportgen.model import BuildInfo, StudyOptions
-from reportgen.pdf import FolderURLFetcher, PdfAttachment, render_pdf, split_authors
+from reportgen.pdf import EMBED_SOURCE_UP_TO, FolderURLFetcher, PdfAttachment, render_pdf, source_attachment, split_authors
 
 BUILD_TIME = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
 INFO = BuildInfo(build_time=BUILD_TIME, version="0.1.0", source_name="cohort.xlsx", source_sha256="ab" * 32)
@@ -210,3 +210,24 @@ def test_authors_split_on_semicolons_else_commas() -> None:
     assert split_authors("A. Smith, B. Jones") == ["A. Smith", "B. Jones"]
     assert split_authors("Smith, A.; Jones, B.") == ["Smith, A.", "Jones, B."]
     assert split_authors("") == []
+
+
+def test_a_workbook_up_to_2_mb_is_embedded_a_larger_one_is_named_by_a_reference(sandbox: Path) -> None:
+    import json
+
+    small = source_attachment("cohort.xlsx", b"x" * EMBED_SOURCE_UP_TO, "cd" * 32)
+    assert (small.name, small.relationship, len(small.content)) == ("cohort.xlsx", "Source", EMBED_SOURCE_UP_TO)
+    large = source_attachment("registry.xlsx", b"x" * (EMBED_SOURCE_UP_TO + 1), "cd" * 32)
+    assert (large.name, large.relationship) == ("source-reference.json", "Source")
+    assert large == source_attachment("registry.xlsx", b"x" * (EMBED_SOURCE_UP_TO + 1), "cd" * 32)
+    reference = json.loads(large.content)
+    assert reference["file"] == "registry.xlsx" and reference["bytes"] == EMBED_SOURCE_UP_TO + 1
+    assert reference["sha256"] == "cd" * 32 and "build folder" in reference["note"]
+    pdf_bytes = render_pdf(SIMPLE_HTML, info=INFO, study=STUDY, attachments=(large, ATTACHMENTS[1]), base_dir=sandbox)
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        assert pdf.open_metadata().pdfa_status == "3B"
+        assert {name: str(spec.obj["/AFRelationship"]) for name, spec in pdf.attachments.items()} == {
+            "source-reference.json": "/Source",
+            "results.json": "/Data",
+        }
+    assert len(pdf_bytes) < 100_000

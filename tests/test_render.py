@@ -231,6 +231,16 @@ def test_decision_records_are_on_screen_and_named_in_print(report: RenderedRepor
     assert re.search(r"@media print \{\s*\.decisions \{ display: none; \}", report.html)
 
 
+def test_appendix_says_what_the_pdf_embeds() -> None:
+    def files(**changes) -> str:
+        return lxml.html.fromstring(render(**changes).html).xpath('//*[@id="appendix"]')[0].text_content()
+
+    assert "embeds the workbook, cohort.xlsx, and results.json" in files(source_bytes=14_000)
+    large = files(source_bytes=29_900_000)
+    assert "(29.9 MB), is larger than the 2 MB the PDF embeds" in large and "source-reference.json" in large
+    assert "warnings.csv" in large and "carried-forward.csv" in large
+
+
 def test_abstract_text_is_returned(report: RenderedReport) -> None:
     assert report.abstract_text.startswith(make_study().title + "\n\nBackground: ")
 
