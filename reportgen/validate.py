@@ -512,7 +512,9 @@ def _unique_problems(sheet: _CheckedSheet) -> list[Problem]:
         if not column.unique:
             continue
         values = sheet.typed[column.name].dropna()
-        first_row = {value: row for row, value in values[~values.duplicated()].items()}
+        # Only repeated values are ever looked up: their first rows, not a dictionary of every value.
+        repeated = values[values.duplicated(keep=False)]
+        first_row = {value: row for row, value in repeated[~repeated.duplicated()].items()}
         schema = _schema({column.name: [_check(lambda values: ~values.duplicated(keep="first"), f"{column.name} is unique")]})
         noun = sheet.rule.row_noun
         found.extend(
