@@ -59,6 +59,7 @@ TEST_NAMES: dict[str, str] = {
     "anova": "One-way ANOVA",
     "chi-square": "Pearson \u03c7\u00b2 test without continuity correction",
     "fisher-exact": "Fisher\u2013Freeman\u2013Halton exact test",
+    "fisher-monte-carlo": "Fisher\u2013Freeman\u2013Halton test (Monte Carlo p)",
     "jonckheere-terpstra": "Jonckheere\u2013Terpstra trend test",
     "spearman": "Spearman rank correlation",
 }

@@ -161,7 +161,7 @@ class Stratum:
 class TestResult:
     """One hypothesis test, with the record of why it was chosen and what is at risk."""
 
-    test: str  # "kruskal-wallis" | "anova" | "chi-square" | "fisher-exact" | "jonckheere-terpstra" | "spearman"
+    test: str  # "kruskal-wallis" | "anova" | "chi-square" | "fisher-exact" | "fisher-monte-carlo" | "jonckheere-terpstra" | "spearman"
     statistic: float | None
     p_value: float | None
     df: float | None = None

@@ -30,6 +30,8 @@ TEST_RATIONALE = {
     "abstract did; it relies on expected counts of about 5 or more",
     "fisher-exact": "compares the distribution of a categorical variable across the quartiles exactly, without "
     "relying on large expected counts",
+    "fisher-monte-carlo": "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
+    "p is a seeded Monte Carlo estimate from random tables with the observed margins, not exact",
     "jonckheere-terpstra": "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign of "
     "its standardised statistic gives the direction",
     "spearman": "rank correlation between the trough level itself and each outcome, without grouping into quartiles",

@@ -173,7 +173,7 @@ def library_versions() -> tuple[tuple[str, str], ...]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ("pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint", "python-calamine", "scikit-posthocs")
+    names = ("pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint", "python-calamine")
     found: list[tuple[str, str]] = [("python", platform.python_version())]
     for name in names:
         try:

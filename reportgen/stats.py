@@ -753,6 +753,7 @@ def compare_categorical(
         )
     if test == "fisher-exact":
         exact_risks = [risk for risk in risks if "expected" not in risk]
+        test_name = "fisher-exact"
         try:
             p_value = fisher_freeman_halton(reduced, work_budget=EXACT_WORK_BUDGET)
             what = (
@@ -761,6 +762,7 @@ def compare_categorical(
                 f"the Pearson chi-square."
             )
         except ExactTestTooLarge:
+            test_name = "fisher-monte-carlo"
             p_value = fisher_freeman_halton_monte_carlo(reduced)
             cochran_met = np.mean(expected < SMALL_EXPECTED) <= 0.2 and not np.any(expected < 1.0)
             cochran = (
@@ -785,7 +787,7 @@ def compare_categorical(
                     f"smallest estimate possible, and the exact p is very likely smaller."
                 )
         return TestResult(
-            test="fisher-exact",
+            test=test_name,
             statistic=None,
             p_value=_float(p_value),
             df=None,

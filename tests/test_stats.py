@@ -385,7 +385,7 @@ def test_exact_test_stops_at_its_work_budget_and_falls_back_to_seeded_monte_carl
     result = stats.compare_categorical(table, ("a", "b", "c", "d"), LABELS, "fisher-exact")
     again = stats.compare_categorical(table, ("a", "b", "c", "d"), LABELS, "fisher-exact")
     assert result == again  # deterministic: fixed seed
-    assert result.test == "fisher-exact" and "Monte Carlo" in result.decision and "not exact" in result.decision
+    assert result.test == "fisher-monte-carlo" and "Monte Carlo" in result.decision and "not exact" in result.decision
     assert "100,000" in result.decision and str(stats.MONTE_CARLO_SEED) in result.decision
     assert result.p_value == stats.fisher_freeman_halton_monte_carlo(table)
     # Agrees with the chi-square p on a table this large (expected counts about 25), within Monte Carlo error.
@@ -405,11 +405,8 @@ def test_monte_carlo_fisher_is_close_to_the_exact_p() -> None:
 
 
 def test_large_three_by_four_table_goes_straight_to_monte_carlo() -> None:
-    import time
-
     table = np.array([[120, 80, 60, 40], [90, 100, 110, 95], [40, 70, 90, 130]])  # n = 1,025
-    started = time.process_time()
     result = stats.compare_categorical(table, ("none", "moderate", "good"), LABELS, "fisher-exact")
-    assert time.process_time() - started < 5  # no futile exact attempt
+    assert result.test == "fisher-monte-carlo"
     assert "Monte Carlo" in result.decision and "smallest estimate possible" in result.decision
     assert result.p_value == 1 / (stats.MONTE_CARLO_RESAMPLES + 1)
