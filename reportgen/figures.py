@@ -282,7 +282,11 @@ def _activity_boxplots(
             points.set_in_layout(False)  # inside the axes; measuring 100,000 markers for the layout is waste
         outcome = by_variable[variable]
         ax.set_title(outcome.label, loc="left", fontweight="bold")
-        ax.set_xticks(positions, [f"{label}\n{_n_equals(stratum.n)}" for label, stratum in zip(labels, results.strata)])
+        # Four labels share a third of the text width: large counts are written without spaces.
+        compact = max(stratum.n for stratum in results.strata) >= 1000
+        ax.set_xticks(
+            positions, [f"{label}\n{_n_equals(stratum.n, compact)}" for label, stratum in zip(labels, results.strata)]
+        )
         ax.set_ylim(bottom=0)
         ax.set_xlim(0.4, len(labels) + 0.6)
         ax.tick_params(axis="x", length=0)
@@ -459,5 +463,5 @@ def _tint(colour: str, amount: float) -> str:
     return to_hex(rgb + (1.0 - rgb) * amount)
 
 
-def _n_equals(n: int) -> str:
-    return f"n = {n}"
+def _n_equals(n: int, compact: bool = False) -> str:
+    return f"n={n}" if compact else f"n = {n}"
