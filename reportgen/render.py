@@ -743,36 +743,13 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     by_month = "; ".join(f"from month {month}: {n}" for month, n in sorted(months.items()))
     summary = f"{_patients(count)} carried forward to month {follow_up_month} ({by_month})."
     listed = carried[:CARRIED_FORWARD_LISTED_UP_TO]
-    table = Table(
+    table = listing_table(
         id="table-carried-forward",
-        number=0,
         title="Patients carried forward" if count == len(listed) else f"Patients carried forward, the first {len(listed)}",
-        head=(
-            Row(
-                (
-                    Cell("Patient", tag="th", scope="col", classes="stub"),
-                    Cell("From month", tag="th", scope="col", classes="num"),
-                    Cell("Withdrawal reason", tag="th", scope="col"),
-                )
-            ),
-        ),
-        groups=(
-            RowGroup(
-                tuple(
-                    Row(
-                        (
-                            Cell(p.patient_id, tag="th", scope="row", classes="stub id"),
-                            Cell(str(p.from_month), classes="num"),
-                            Cell(p.withdrawal_reason or "not recorded", classes="reason"),
-                        )
-                    )
-                    for p in listed
-                )
-            ),
-        ),
-        notes=(),
+        columns=(("Patient", "stub id"), ("From month", "num"), ("Withdrawal reason", "reason")),
+        rows=((p.patient_id, str(p.from_month), p.withdrawal_reason or "not recorded") for p in listed),
         classes="appendix carried long" if len(listed) > LONG_TABLE_ROWS else "appendix carried",
-        columns=("22%", "14%", "64%"),
+        widths=("22%", "14%", "64%"),
     )
     more = _more(count, CARRIED_FORWARD_LISTED_UP_TO, CARRIED_FORWARD_CSV)
     if more:
@@ -856,52 +833,58 @@ def _csv(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> bytes:
 
 def decisions_table(results: Results, formatter: Formatter) -> Table:
     """Every test's decision record as the analysis wrote it: which test, why, what is at risk."""
-    return Table(
+    return listing_table(
         id="table-decisions",
-        number=0,
         title="Decision record of each test",
-        head=(
-            Row(
-                (
-                    Cell("Comparison", tag="th", scope="col", classes="stub"),
-                    Cell("p", tag="th", scope="col", classes="num"),
-                    Cell("Decision", tag="th", scope="col"),
-                )
-            ),
-        ),
-        groups=(
-            RowGroup(
-                tuple(
-                    Row(
-                        (
-                            Cell(label, tag="th", scope="row", classes="stub"),
-                            Cell(formatter.p_value(test.p_value), classes="num"),
-                            Cell(test.decision, classes="decision"),
-                        )
-                    )
-                    for label, test in test_records(results)
-                )
-            ),
-        ),
-        notes=(),
+        columns=(("Comparison", "stub"), ("p", "num"), ("Decision", "decision")),
+        rows=((label, formatter.p_value(test.p_value), test.decision) for label, test in test_records(results)),
         classes="appendix decisions long",
-        columns=("24%", "8%", "68%"),
+        widths=("24%", "8%", "68%"),
     )
 
 
 def software_table(info: BuildInfo) -> Table:
     rows = [("reportgen", info.version), *info.library_versions]
-    return Table(
+    # Not the command line: it names the --out folder, and two builds of the same data into different
+    # folders must give byte-identical HTML (the manifest records the command).
+    return listing_table(
         id="table-software",
-        number=0,
         title="Software",
-        head=(Row((Cell("Package", tag="th", scope="col", classes="stub"), Cell("Version", tag="th", scope="col"))),),
-        groups=(RowGroup(tuple(Row((Cell(name, tag="th", scope="row", classes="stub"), Cell(version))) for name, version in rows)),),
-        # Not the command line: it names the --out folder, and two builds of the same data into different
-        # folders must give byte-identical HTML (the manifest records the command).
-        notes=(),
+        columns=(("Package", "stub"), ("Version", "")),
+        rows=rows,
         classes="appendix",
     )
+
+
+def listing_table(
+    *,
+    id: str,
+    title: str,
+    columns: tuple[tuple[str, str], ...],
+    rows: Iterable[tuple[str, ...]],
+    classes: str,
+    widths: tuple[str, ...] = (),
+) -> Table:
+    """An appendix listing: one header row, then one row per item with its first cell as the row header.
+
+    ``columns`` gives each column's heading and CSS classes; the first column's cells are ``th scope=row``.
+    """
+    head = Row(
+        tuple(
+            Cell(label, tag="th", scope="col", classes=" ".join(c for c in css.split() if c in ("stub", "num")))
+            for label, css in columns
+        )
+    )
+    body = tuple(
+        Row(
+            tuple(
+                Cell(text, tag="th", scope="row", classes=css) if index == 0 else Cell(text, classes=css)
+                for index, (text, (_, css)) in enumerate(zip(row, columns))
+            )
+        )
+        for row in rows
+    )
+    return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
 
 
 @functools.lru_cache(maxsize=1)
