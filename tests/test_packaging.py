@@ -34,3 +34,34 @@ def test_the_wheel_contains_templates_and_schemas(tmp_path: Path) -> None:
     assert _data_files("schemas") <= names
     assert _data_files("templates") <= names
     assert "reportgen/contract.py" in names and "reportgen/workbook.py" in names
+
+
+def test_the_installed_wheel_builds_a_report_from_any_folder(tmp_path: Path) -> None:
+    """A non-editable install finds its templates and schemas without the checkout."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(wheels), str(ROOT)],
+        capture_output=True, check=True, timeout=300,
+    )
+    (wheel,) = wheels.glob("reportgen-*.whl")
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+        capture_output=True, check=True, timeout=300,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in ("cohort.xlsx", "published.yaml"):  # the study sheet names published.yaml beside the workbook
+        (elsewhere / name).write_bytes((ROOT / "input" / name).read_bytes())
+    # The installed copy comes first on the path, ahead of the checkout's editable install.
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "1715938200"}
+    result = subprocess.run(
+        [sys.executable, "-c",
+         "import reportgen.resources as r, sys; assert str(r.templates_dir()).startswith(sys.argv[1]); "
+         "from reportgen.cli import main; sys.exit(main(['build', 'cohort.xlsx', '--out', 'out', '--quiet', '--no-pdf']))",
+         str(target)],
+        cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (folder,) = [path for path in (elsewhere / "out").iterdir() if not path.is_symlink()]
+    assert (folder / "report.html").stat().st_size > 10_000 and (folder / "results.json").is_file()
