@@ -73,29 +73,15 @@ from reportgen.indices import cdai, das28_esr, eular_response, round_half_up
 if TYPE_CHECKING:
     import pandas as pd
 
-PATIENT_COLUMNS = (
-    "patient_id",
-    "sex",
-    "age_years",
-    "disease_duration_years",
-    "rf_positive",
-    "acpa_positive",
-    "prior_biologics",
-    "concomitant_mtx",
-    "withdrawal_month",
-    "withdrawal_reason",
-)
-VISIT_COLUMNS = (
-    "patient_id",
-    "month",
-    "tjc28",
-    "sjc28",
-    "esr_mm_h",
-    "crp_mg_l",
-    "patient_global_mm",
-    "evaluator_global_mm",
-    "tcz_trough_ug_ml",
-)
+def _contract_columns(sheet: str) -> tuple[str, ...]:
+    # The headers come from the workbook contract itself, so the example cannot drift from it.
+    from reportgen.contract import load_contract
+
+    return tuple(column.name for column in load_contract().sheet(sheet).canonical_columns)
+
+
+PATIENT_COLUMNS = _contract_columns("patients")
+VISIT_COLUMNS = _contract_columns("visits")
 STUDY_COLUMNS = ("key", "value")
 VISIT_MONTHS = (0, 3, 6, 9, 12)
 FOLLOW_UP_MONTH = 12

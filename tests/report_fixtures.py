@@ -30,9 +30,9 @@ from reportgen.model import (
     Results,
     Stratum,
     StudyOptions,
-    Summary,
     TestResult,
 )
+from reportgen.stats import describe
 
 CUTPOINTS = (4.2, 11.3, 18.5)
 QUARTILE_SIZES = (8, 7, 8, 10)
@@ -78,25 +78,6 @@ HOSTILE = (
 HOSTILE_TEXT = " ".join(HOSTILE)
 
 BUILD_TIME = datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc)
-
-
-def summarise(values: np.ndarray) -> Summary:
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    n = int(values.size)
-    if n == 0:
-        return Summary(n=0)
-    q1, median, q3 = np.percentile(values, [25, 50, 75])
-    return Summary(
-        n=n,
-        mean=float(values.mean()),
-        sd=float(values.std(ddof=1)) if n > 1 else None,
-        median=float(median),
-        q1=float(q1),
-        q3=float(q3),
-        min=float(values.min()),
-        max=float(values.max()),
-    )
 
 
 def _with_mean_sd(rng: np.random.Generator, n: int, mean: float, sd: float, low: float = 0.0) -> np.ndarray:
@@ -176,8 +157,8 @@ def _continuous(frame: pd.DataFrame, variable: str, label: str, unit: str, with_
         variable=variable,
         label=label,
         unit=unit,
-        groups=tuple(summarise(g) for g in groups),
-        overall=summarise(frame[variable].to_numpy(float)),
+        groups=tuple(describe(g) for g in groups),
+        overall=describe(frame[variable].to_numpy(float)),
         test=test,
         trend=trend,
         spearman=spearman,
