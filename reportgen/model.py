@@ -59,6 +59,19 @@ class SheetData:
     # Cells holding an Excel error such as #DIV/0! (the reader shows them as blank), as
     # (excel_row, column_name, error_text).
     error_cells: tuple[tuple[int, str, str], ...] = ()
+    # Instead of rows, when the fast (Arrow) reader read the sheet: the cells column by column, one
+    # numpy array per header column (float64 with NaN for blank, or objects: str, None for blank),
+    # item i being Excel row i + 2. ``rows`` is then empty.
+    columns: tuple[Any, ...] | None = None
+
+    def cell_rows(self) -> tuple[tuple[Any, ...], ...]:
+        """The cells row by row whichever way they were read, a blank cell as ``''``."""
+        if self.columns is None:
+            return self.rows
+        # NaN is the one value not equal to itself: a blank number cell.
+        return tuple(
+            tuple("" if value is None or value != value else value for value in row) for row in zip(*(column.tolist() for column in self.columns))
+        )
 
 
 @dataclass(frozen=True)

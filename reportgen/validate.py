@@ -193,7 +193,10 @@ def _check_data_sheet(rule: SheetRule, sheet: SheetData | None, findings: _Findi
     if sheet is None or columns is None:
         return None
     positions = {column.name: sheet.header.index(column.name) for column in columns}
-    table = pd.DataFrame(list(sheet.rows), dtype=object)
+    if sheet.columns is not None:  # read column by column (the fast reader): typed columns, same cells
+        table = pd.DataFrame(dict(enumerate(sheet.columns)))
+    else:
+        table = pd.DataFrame(list(sheet.rows), dtype=object)
     table = table.reindex(columns=range(max(len(sheet.header), table.shape[1])))
     table.index = pd.RangeIndex(2, len(table) + 2)
     cells = table[[positions[column.name] for column in columns]]
