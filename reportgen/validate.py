@@ -311,7 +311,11 @@ def _overrides(sheet: SheetData) -> dict[tuple[int, str], str]:
 
 def _blank_cells(cells: pd.DataFrame | pd.Series) -> Any:
     """Empty as read (None or ''), before any rule; spaces-only text is judged per column later."""
-    return cells.isna() | cells.isin([""])
+    if isinstance(cells, pd.DataFrame):
+        return pd.DataFrame({name: _blank_cells(cells[name]) for name in cells.columns}, index=cells.index)
+    if cells.dtype != object:  # a typed number column (the fast reader) has no text, so no ''
+        return cells.isna()
+    return cells.isna() | (cells.to_numpy() == "")
 
 
 def _classify_sheet(columns: tuple[ColumnRule, ...], cells: pd.DataFrame, sheet: SheetData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -478,7 +482,9 @@ def _cell_kind_schema(columns: tuple[ColumnRule, ...]) -> pa.DataFrameSchema:
     checks: dict[str, list[pa.Check]] = {}
     for column in columns:
         accepted = [CellKind.OK] if column.required else [CellKind.OK, CellKind.BLANK]
-        checks[column.name] = [_check(lambda codes, accepted=accepted: codes.isin(accepted), f"{column.name} holds the right kind of value")]
+        checks[column.name] = [
+            _check(lambda codes, accepted=accepted: pd.Series(np.isin(codes.to_numpy(), accepted), index=codes.index), f"{column.name} holds the right kind of value")
+        ]
     return _schema(checks)
 
 

@@ -304,7 +304,8 @@ def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
     namespace = (prefix.group(1) or b"") if prefix else b""
     cell_open = b"<" + namespace + b"c "
     starts_at_a1 = _filled_a1_first(buffer, prefix.end() if prefix else 0, cell_open)
-    value_tags = (b"<" + namespace + b"v>", b"<" + namespace + b"v ", b"<" + namespace + b"is>")
+    # "<v" is <v> and <v attributes>: no other element of a sheet starts with a v.
+    value_tags = (b"<" + namespace + b"v", b"<" + namespace + b"is>")
     values = 0
     for complete in _complete_cells(stream, buffer, cell_open):
         values += sum(complete.count(tag) for tag in value_tags)
