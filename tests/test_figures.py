@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from report_fixtures import make_derived, make_patients, make_results
 
-from reportgen.figures import RASTERIZE_ABOVE, analysed_patients, draw_figures, figure_files, make_figures
+from reportgen.figures import CROWDED_ABOVE, POINTS_CROWDED, RASTERIZE_ABOVE, _density, analysed_patients, draw_figures, figure_files, make_figures
 from reportgen.formatting import Formatter
 from reportgen.model import Derived
 
@@ -87,7 +87,7 @@ def test_quartiles_computed_from_strata_when_the_column_is_absent() -> None:
     assert computed.tolist() == given.tolist()
 
 
-@pytest.mark.parametrize("n", [RASTERIZE_ABOVE + 1, pytest.param(100_000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n", [RASTERIZE_ABOVE + 1, CROWDED_ABOVE + 1, pytest.param(100_000, marks=pytest.mark.slow)])
 def test_size_stays_bounded_for_large_cohorts(n: int) -> None:
     small = make_patients()
     rng = np.random.default_rng(1)
@@ -100,6 +100,28 @@ def test_size_stays_bounded_for_large_cohorts(n: int) -> None:
     for figure in figures[:2]:
         assert "<image" in figure.svg  # point clouds became one embedded PNG
         assert len(figure.svg) < 1_500_000
+    # Above CROWDED_ABOVE the points are drawn as their density, and the captions say how to read it.
+    assert (POINTS_CROWDED in figures[0].caption) == (n > CROWDED_ABOVE)
+    assert ("translucent point" in figures[1].caption) == (n > CROWDED_ABOVE)
+
+
+def test_a_crowded_cloud_is_shaded_as_its_overlapping_translucent_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.figure import Figure as MplFigure
+
+    import reportgen.figures as figures_module
+
+    ax = MplFigure().subplots()
+    # 3 points in one cell, 1 in another, none elsewhere: a 2 x 2 grid over [0, 2] x [0, 2].
+    x = np.array([0.5, 0.5, 0.5, 1.5, np.nan])
+    y = np.array([0.5, 0.5, 0.5, 1.5, 1.0])
+    monkeypatch.setattr(figures_module, "DENSITY_BINS_Y", 2)
+    _density(ax, x, y, "#ff0000", 0.35, (0.0, 2.0), bins_x=2)
+    (image,) = ax.get_images()
+    rgba = image.get_array()
+    assert rgba.shape == (2, 2, 4)
+    np.testing.assert_allclose(rgba[..., 3], [[1 - 0.65**3, 0.0], [0.0, 1 - 0.65]])  # rows are y, from the bottom
+    np.testing.assert_allclose(rgba[0, 0, :3], [1.0, 0.0, 0.0])
+    assert image.get_extent() == [0.0, 2.0, 0.0, 1.5]
 
 
 def test_captions_follow_the_results() -> None:
