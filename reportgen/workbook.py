@@ -264,7 +264,7 @@ class _Findings(NamedTuple):
     formulas: list[tuple[int, int, str]]  # (excel_row, column_index, formula text) of every formula cell
     errors: list[tuple[int, int, str]]  # (excel_row, column_index, error text) of every Excel error cell
     starts_at_a1: bool  # the first cell is a filled A1, so the sheet's range starts there
-    values: int  # cells holding a value (<v> or an inline string), header included
+    values: int  # cells that may hold a value (at least every one that does), header included
 
 
 def _scan_parts(archive: zipfile.ZipFile, name: str, wanted: dict[str, tuple[str, str]]) -> dict[str, _Findings]:
@@ -304,11 +304,13 @@ def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
     namespace = (prefix.group(1) or b"") if prefix else b""
     cell_open = b"<" + namespace + b"c "
     starts_at_a1 = _filled_a1_first(buffer, prefix.end() if prefix else 0, cell_open)
-    # "<v" is <v> and <v attributes>: no other element of a sheet starts with a v.
-    value_tags = (b"<" + namespace + b"v", b"<" + namespace + b"is>")
+    # A cell with a value (<v> or an inline string) has content, so it ends with </c>; an empty cell is
+    # usually <c .../>. Counting </c> can only overcount values (an empty <c ...></c>), and an
+    # overcount sends the sheet to the cell-by-cell reader, so one pass over the XML is enough.
+    cell_close = b"</" + namespace + b"c>"
     values = 0
     for complete in _complete_cells(stream, buffer, cell_open):
-        values += sum(complete.count(tag) for tag in value_tags)
+        values += complete.count(cell_close)
         # Almost every sheet has neither formulas nor errors: substring tests skip the piece.
         if _FORMULA_GATE in complete and (_FORMULA_MARKERS[0] in complete or _FORMULA_MARKERS[1] in complete):
             formulas.extend(_formula_cells(complete))
@@ -454,7 +456,7 @@ def _clean(found: _Findings | None) -> bool:
 def _columns_sheet(sheet_name: str, array: Any, known: frozenset[str], values: int) -> SheetData | None:
     """``array`` (nanoarrow, one child per column) as SheetData, or None unless it is every cell exactly.
 
-    ``values`` is how many cells of the sheet's XML hold a value. fastexcel reads some texts as blank
+    ``values`` counts the sheet's cells with content in its XML. fastexcel reads some texts as blank
     ('', 'n/a', 'NA', 'null', '#N/A' and others) and 'nan' as a NaN number: a clinician's 'n/a' in a
     number column must be reported, not dropped, so any difference between the cells with a value in
     the XML and those in the columns (or any NaN among the numbers) sends the sheet to the other reader.
