@@ -20,10 +20,9 @@ import logging
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Literal
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -32,7 +31,8 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import BuildError
-from reportgen.render import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
+from reportgen.pdf_job import PdfAttachment, source_attachment, source_reference  # re-exported
+from reportgen.render import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE  # re-exported
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -44,45 +44,11 @@ PDF_VARIANT = "pdf/a-3b"
 # congress-sized cohort; the 34-patient example is 14 kB, 1,000 patients 0.2 MB). A larger workbook
 # (100,000 patients: 30 MB) would make the PDF as large as the data, so the PDF carries SOURCE_REFERENCE
 # instead: the workbook's name, size and SHA-256. The workbook itself is always in the build folder.
-# (The constants live in render.py, which words the report's note on it without importing WeasyPrint.)
+# (The constants live in render.py, which words the report's note on it without importing WeasyPrint, and
+# source_attachment in pdf_job.py, which the pipeline imports without WeasyPrint too.)
 # Start of the message of every refusal, so refusals can be told apart from real rendering errors.
 REFUSAL = "reportgen reads only data: URIs and files inside"
 LOGGER = logging.getLogger(__name__)
-
-Relationship = Literal["Source", "Data", "Supplement", "Alternative", "Unspecified"]
-
-
-@dataclass(frozen=True)
-class PdfAttachment:
-    """A file embedded in the PDF: its name inside the PDF, its bytes, and its PDF/A-3 AFRelationship."""
-
-    name: str
-    content: bytes
-    relationship: Relationship
-    description: str = ""
-
-
-def source_attachment(name: str, content: bytes, sha256: str) -> PdfAttachment:
-    """The PDF's Source attachment: the workbook itself, or a reference to it when it is too large."""
-    if len(content) <= EMBED_SOURCE_UP_TO:
-        return PdfAttachment(name, content, "Source")
-    return PdfAttachment(SOURCE_REFERENCE, source_reference(name, len(content), sha256), "Source", description=f"Reference to {name}")
-
-
-def source_reference(name: str, size: int, sha256: str) -> bytes:
-    """``source-reference.json``: what identifies a workbook too large to embed. Deterministic bytes."""
-    import json
-
-    reference = {
-        "file": name,
-        "bytes": size,
-        "sha256": sha256,
-        "note": (
-            f"The source workbook is larger than {EMBED_SOURCE_UP_TO} bytes, so this PDF does not embed it; "
-            "a byte-for-byte copy is in the build folder beside report.pdf, and manifest.json lists its SHA-256."
-        ),
-    }
-    return (json.dumps(reference, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def render_pdf(

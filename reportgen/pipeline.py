@@ -3,7 +3,9 @@
     load -> validate -> derive -> analyse -> figures -> render -> pdf -> archive
 
 Each stage is a function of plain data (see ``reportgen.model``); this module only wires them together,
-times them, and reports progress.
+times them, and reports progress. The PDF is rendered by a worker process started as soon as the
+workbook is valid, so that WeasyPrint loads on another core while the stages in between run
+(``reportgen.pdf_worker``; ``REPORTGEN_PDF_WORKER=0`` renders it in this process).
 """
 
 from __future__ import annotations
@@ -87,65 +89,75 @@ def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
     # libraries are even imported (seconds of start-up a user fixing a typo should not wait for).
     cohort = validate_only(request.workbook, timer)
 
-    from reportgen import __version__
-    from reportgen.analysis import analyse
-    from reportgen.archive import write_build
-    from reportgen.derive import derive
-    from reportgen.figures import figure_files, make_figures
-    from reportgen.formatting import Formatter
-    from reportgen.model import BuildInfo
-    from reportgen.published import check_published, resolve_published
-    from reportgen.render import listing_files, render_report
-    from reportgen.results_json import results_to_json
+    from reportgen.pdf_worker import started
 
-    with timer.stage("derive"):
-        derived = derive(cohort)
-    with timer.stage("analyse"):
-        results = analyse(derived, cohort.study)
-    published_path = resolve_published(request.published, cohort.study, request.workbook)
-    published = check_published(published_path, results) if published_path is not None else None
+    # The PDF worker imports WeasyPrint and warms it up on another core while this process derives,
+    # analyses, draws and writes the HTML (reportgen/pdf_worker.py); it is stopped when the block ends.
+    with started(request.make_pdf) as pdf_worker:
+        from reportgen import __version__
+        from reportgen.analysis import analyse
+        from reportgen.archive import write_build
+        from reportgen.derive import derive
+        from reportgen.figures import figure_files, make_figures
+        from reportgen.formatting import Formatter
+        from reportgen.model import BuildInfo
+        from reportgen.published import check_published, resolve_published
+        from reportgen.render import listing_files, render_report
+        from reportgen.results_json import results_to_json
 
-    formatter = Formatter.for_study(cohort.study)
-    with timer.stage("figures"):
-        figures = make_figures(derived, results, formatter)
-    info = BuildInfo(
-        build_time=build_time,
-        version=__version__,
-        source_name=cohort.source_name,
-        source_sha256=cohort.source_sha256,
-        command_line=request.command_line,
-        library_versions=library_versions(),
-    )
-    results_text = results_to_json(results)
-    with timer.stage("html"):
-        report = render_report(
-            results=results,
-            derived=derived,
-            figures=figures,
-            published=published,
-            info=info,
-            warnings=cohort.warnings,
-            formatter=formatter,
-            templates=request.templates,
-            source_bytes=request.workbook.stat().st_size,
+        with timer.stage("derive"):
+            derived = derive(cohort)
+        with timer.stage("analyse"):
+            results = analyse(derived, cohort.study)
+        published_path = resolve_published(request.published, cohort.study, request.workbook)
+        published = check_published(published_path, results) if published_path is not None else None
+
+        formatter = Formatter.for_study(cohort.study)
+        with timer.stage("figures"):
+            figures = make_figures(derived, results, formatter)
+        info = BuildInfo(
+            build_time=build_time,
+            version=__version__,
+            source_name=cohort.source_name,
+            source_sha256=cohort.source_sha256,
+            command_line=request.command_line,
+            library_versions=library_versions(),
         )
-    pdf: bytes | None = None
-    extra: dict[str, bytes] = {}
-    if request.make_pdf:
-        from reportgen.pdf import PdfAttachment, render_pdf, source_attachment
-
-        with timer.stage("pdf"):
-            # The workbook itself up to 2 MB, else source-reference.json (name, size, SHA-256); see pdf.py.
-            source = source_attachment(cohort.source_name, request.workbook.read_bytes(), cohort.source_sha256)
-            pdf = render_pdf(
-                report.html,
+        results_text = results_to_json(results)
+        with timer.stage("html"):
+            report = render_report(
+                results=results,
+                derived=derived,
+                figures=figures,
+                published=published,
                 info=info,
-                study=cohort.study,
-                attachments=(source, PdfAttachment("results.json", results_text.encode("utf-8"), "Data")),
-                base_dir=request.templates,
+                warnings=cohort.warnings,
+                formatter=formatter,
+                templates=request.templates,
+                source_bytes=request.workbook.stat().st_size,
             )
-        if source.name != cohort.source_name:
-            extra[source.name] = source.content  # beside the PDF too, so the manifest hashes it
+        pdf: bytes | None = None
+        extra: dict[str, bytes] = {}
+        if request.make_pdf:
+            from reportgen.pdf_job import PdfAttachment, PdfJob, source_attachment
+            from reportgen.pdf_worker import render_pdf_job
+
+            # The time this process waits for the PDF (from the worker, else rendered here).
+            with timer.stage("pdf"):
+                # The workbook itself up to 2 MB, else source-reference.json (name, size, SHA-256); see pdf_job.py.
+                source = source_attachment(cohort.source_name, request.workbook.read_bytes(), cohort.source_sha256)
+                pdf = render_pdf_job(
+                    pdf_worker,
+                    PdfJob(
+                        html=report.html,
+                        info=info,
+                        study=cohort.study,
+                        attachments=(source, PdfAttachment("results.json", results_text.encode("utf-8"), "Data")),
+                        base_dir=request.templates,
+                    ),
+                )
+            if source.name != cohort.source_name:
+                extra[source.name] = source.content  # beside the PDF too, so the manifest hashes it
     with timer.stage("archive"):
         return write_build(
             out_root=out_root,

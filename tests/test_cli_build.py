@@ -71,7 +71,8 @@ STAGES = [
     ("reportgen.analysis", "analyse"),
     ("reportgen.figures", "make_figures"),
     ("reportgen.render", "render_report"),
-    ("reportgen.pdf", "render_pdf"),
+    ("reportgen.pdf", "render_pdf"),  # with the PDF worker off (see below): rendering in this process
+    ("reportgen.pdf_worker", "render_pdf_job"),  # the worker started and warming up, then stopped
     ("reportgen.archive", "write_build"),
     ("reportgen.archive", "_move_into_place"),
 ]
@@ -98,8 +99,10 @@ def test_ctrl_c_at_any_stage_exits_130_and_changes_nothing(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(importlib.import_module(module), function, interrupted)
+    if function == "render_pdf":
+        monkeypatch.setenv("REPORTGEN_PDF_WORKER", "0")  # else render_pdf runs in the worker, unpatched
     # The PDF takes seconds; it is made only when the interrupt is in its stage (before any rendering).
-    pdf = [] if function == "render_pdf" else ["--no-pdf"]
+    pdf = [] if module.startswith("reportgen.pdf") else ["--no-pdf"]
     assert main(["build", str(workbook), "--out", str(out), "--quiet", *pdf]) == 130
     err = capsys.readouterr().err
     assert "interrupted; no build folder was left half-written" in err and "Traceback" not in err
