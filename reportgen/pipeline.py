@@ -10,6 +10,7 @@ workbook is valid, so that WeasyPrint loads on another core while the stages in 
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -78,6 +79,27 @@ def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:
 
 def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
     """Run the whole pipeline and return the finished build folder."""
+    with _rare_collections():
+        return _build(request, timer)
+
+
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Let Python's cycle collector run rarely during a build; the previous thresholds come back after.
+
+    Imports and stages make millions of long-lived objects and few reference cycles (reference counting
+    frees the data). With the default thresholds the collector ran about 600 times in the 34-patient
+    build, 0.3 s of the main process; with these, about 15 times (0.09 s).
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
+def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
     from reportgen.archive import prepare_out_root
 
     timer = timer or StageTimer(progress=request.progress)

@@ -109,3 +109,15 @@ def test_ctrl_c_at_any_stage_exits_130_and_changes_nothing(
     assert os.readlink(out / "latest") == latest
     assert snapshot(out) == before  # the earlier build byte-identical, and nothing new beside it
     assert sorted(os.listdir(out)) == sorted([latest, "latest"])
+
+
+def test_the_cycle_collector_runs_rarely_during_a_build_and_is_restored_after(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import gc
+
+    from reportgen import pipeline
+
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(pipeline, "_build", lambda request, timer: seen.append(gc.get_threshold()) or tmp_path)
+    before = gc.get_threshold()
+    assert pipeline.build(pipeline.BuildRequest(workbook=tmp_path / "x.xlsx")) == tmp_path
+    assert seen[0][0] > before[0] and gc.get_threshold() == before
