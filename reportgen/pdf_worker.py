@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from reportgen.errors import BuildError
 
@@ -61,6 +61,7 @@ LOGGER = logging.getLogger(__name__)
 # current folder off sys.path, and the folder holding this reportgen package goes first.
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from reportgen.pdf_worker import main; sys.exit(main())"
 Reply = tuple[str, Any, list[tuple[str, int, str]]]
+T = TypeVar("T")
 
 
 def enabled() -> bool:
@@ -79,15 +80,21 @@ def started(wanted: bool = True) -> Iterator[PdfWorker | None]:
             worker.close()
 
 
-def render_pdf_job(worker: PdfWorker | None, job: PdfJob) -> bytes:
-    """The PDF of ``job``: from the worker if there is one and it answers, else rendered in this process."""
+def render_pdf_job(worker: PdfWorker | None, job: PdfJob, meanwhile: Callable[[], T] = lambda: None) -> tuple[bytes, T]:
+    """The PDF of ``job`` (from the worker if there is one and it answers, else rendered in this process),
+    and what ``meanwhile`` returns, called while the worker renders."""
     if worker is not None:
-        pdf = worker.render(job)
+        worker.send(job)
+        done = meanwhile()
+        pdf = worker.receive()
         if pdf is not None:
-            return pdf
+            return pdf, done
+    else:
+        done = meanwhile()
     from reportgen import pdf as renderer
 
-    return renderer.render_pdf(job.html, info=job.info, study=job.study, attachments=job.attachments, base_dir=job.base_dir)
+    pdf = renderer.render_pdf(job.html, info=job.info, study=job.study, attachments=job.attachments, base_dir=job.base_dir)
+    return pdf, done
 
 
 class PdfWorker:
@@ -128,10 +135,25 @@ class PdfWorker:
 
         Raises the BuildError the worker reports. Closes the worker in any case: it renders one job.
         """
+        self.send(job)
+        return self.receive()
+
+    def send(self, job: PdfJob) -> None:
+        """Hand the job to the worker (returns once it has read it); ``receive`` gets the answer."""
         if job.base_dir is not None:
             job = replace(job, base_dir=job.base_dir.resolve())  # a relative --templates means this process's folder
+        stdin = self.process.stdin
+        assert stdin is not None
         try:
-            reply = self._exchange(job)
+            pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            stdin.close()
+        except OSError:
+            pass  # the worker is gone; receive() finds out
+
+    def receive(self) -> bytes | None:
+        """The PDF sent after ``send``, or None when the worker failed (see ``render``)."""
+        try:
+            reply = self._reply()
         finally:
             self.close()
         if reply is None:
@@ -148,15 +170,10 @@ class PdfWorker:
         LOGGER.debug("the PDF worker failed (%s); the PDF is rendered in this process", value)
         return None
 
-    def _exchange(self, job: PdfJob) -> Reply | None:
-        stdin, stdout = self.process.stdin, self.process.stdout
-        assert stdin is not None and stdout is not None
+    def _reply(self) -> Reply | None:
+        stdout = self.process.stdout
+        assert stdout is not None
         try:
-            try:
-                pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                stdin.close()
-            except OSError:
-                pass  # the worker is gone; reading below finds out
             reply = pickle.load(stdout)
         except Exception as error:  # the worker died or answered nonsense
             LOGGER.debug("no answer from the PDF worker (%s: %s); the PDF is rendered in this process",

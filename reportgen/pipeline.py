@@ -158,17 +158,25 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 templates=request.templates,
                 source_bytes=request.workbook.stat().st_size,
             )
+
+        def files_beside() -> dict[str, bytes]:
+            # The full lists the report cuts (validation warnings, patients carried forward), and the
+            # figures as stand-alone SVG files with their fonts.
+            return {**listing_files(cohort.warnings, results.carried_forward), **figure_files(figures)}
+
         pdf: bytes | None = None
+        beside: dict[str, bytes] | None = None
         extra: dict[str, bytes] = {}
         if request.make_pdf:
             from reportgen.pdf_job import PdfAttachment, PdfJob, source_attachment
             from reportgen.pdf_worker import render_pdf_job
 
-            # The time this process waits for the PDF (from the worker, else rendered here).
+            # The time this process waits for the PDF (from the worker, else rendered here), making the
+            # files that lie beside the report meanwhile.
             with timer.stage("pdf"):
                 # The workbook itself up to 2 MB, else source-reference.json (name, size, SHA-256); see pdf_job.py.
                 source = source_attachment(cohort.source_name, request.workbook.read_bytes(), cohort.source_sha256)
-                pdf = render_pdf_job(
+                pdf, beside = render_pdf_job(
                     pdf_worker,
                     PdfJob(
                         html=report.html,
@@ -177,6 +185,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                         attachments=(source, PdfAttachment("results.json", results_text.encode("utf-8"), "Data")),
                         base_dir=request.templates,
                     ),
+                    meanwhile=files_beside,
                 )
             if source.name != cohort.source_name:
                 extra[source.name] = source.content  # beside the PDF too, so the manifest hashes it
@@ -193,10 +202,8 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 "results.json": results_text.encode("utf-8"),
                 "report.html": report.html.encode("utf-8"),
                 "abstract.txt": report.abstract_text.encode("utf-8"),
-                # The full lists the report cuts (validation warnings, patients carried forward).
-                **listing_files(cohort.warnings, results.carried_forward),
+                **(beside if beside is not None else files_beside()),
                 **({"report.pdf": pdf} if pdf is not None else {}),
-                **figure_files(figures),
                 **extra,
             },
         )

@@ -89,7 +89,7 @@ def test_a_dead_worker_falls_back_to_rendering_in_process() -> None:
         assert worker is not None
         worker.process.kill()
         worker.process.wait()
-        assert render_pdf_job(worker, SMALL_JOB) == in_process(SMALL_JOB)
+        assert render_pdf_job(worker, SMALL_JOB)[0] == in_process(SMALL_JOB)
     assert gone(worker.process) and not worker.scratch.exists()
 
 
@@ -97,7 +97,7 @@ def test_a_worker_that_cannot_start_falls_back(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     with started() as worker:
         assert worker is None
-        assert render_pdf_job(worker, SMALL_JOB) == in_process(SMALL_JOB)
+        assert render_pdf_job(worker, SMALL_JOB)[0] == in_process(SMALL_JOB)
 
 
 @pytest.mark.parametrize("value", ["0", "off", "no", "false"])
@@ -129,7 +129,7 @@ def test_a_rendering_error_in_the_worker_is_a_build_error(monkeypatch: pytest.Mo
     monkeypatch.setattr("reportgen.pdf.render_pdf", lambda *args, **kwargs: rendered_here.append(args[0]))
     with started() as worker:
         with pytest.raises(BuildError, match=r"^could not render the PDF: .*No space left on device"):
-            render_pdf_job(worker, SMALL_JOB)
+            render_pdf_job(worker, SMALL_JOB)[0]
     assert rendered_here == []  # a real rendering error is reported, not retried here
     assert worker is not None and gone(worker.process)
 
@@ -143,7 +143,7 @@ def test_an_unexpected_failure_in_the_worker_is_retried_in_process(monkeypatch: 
     )
     monkeypatch.setattr(pdf_worker, "_BOOTSTRAP", broken)
     with started() as worker:
-        assert render_pdf_job(worker, SMALL_JOB) == in_process(SMALL_JOB)
+        assert render_pdf_job(worker, SMALL_JOB)[0] == in_process(SMALL_JOB)
 
 
 def test_the_renderers_errors_reach_this_processs_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -172,7 +172,7 @@ def test_ctrl_c_while_waiting_for_the_worker_stops_it(tmp_path: Path, monkeypatc
         self.process.stdin.write(b"\x80")  # the job was being sent when Ctrl-C came
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(PdfWorker, "_exchange", interrupted)
+    monkeypatch.setattr(PdfWorker, "send", interrupted)
     out = tmp_path / "out"
     assert main(["build", str(workbook), "--out", str(out), "--quiet"]) == 130
     assert "interrupted" in capsys.readouterr().err
