@@ -15,9 +15,11 @@ Conventions, fixed so that results agree with independent implementations to 1e-
   ties, chi-square with k - 1 df, p from ``scipy.special.chdtrc`` as scipy does).
   Effect size epsilon-squared, E²_R = H / ((n² - 1) / (n + 1)) = H / (n - 1)
   (Tomczak M, Tomczak E. Trends Sport Sci 2014;1(21):19-25, eq. 10), n = patients in the test.
-- One-way ANOVA: ``scipy.stats.f_oneway``; eta-squared = SS_between / SS_total.
+- One-way ANOVA: the computation of ``scipy.stats.f_oneway``, term for term (p from
+  ``scipy.special.fdtrc``); eta-squared = SS_between / SS_total.
 - Contingency tables: rows and columns that are all zero are dropped first.
-  Pearson chi-square without continuity correction (``scipy.stats.chi2_contingency(correction=False)``);
+  Pearson chi-square without continuity correction (as ``scipy.stats.chi2_contingency(correction=False)``,
+  p from ``scipy.special.chdtrc``);
   Cramér's V = sqrt(chi² / (n (min(r, c) - 1))) on the reduced table.
   Fisher-Freeman-Halton exact test: p = total probability of the tables with the observed margins
   that are no more probable than the observed one (relative tolerance 1e-7, as R's ``fisher.test``
@@ -47,7 +49,6 @@ from itertools import combinations
 
 import numpy as np
 from scipy import special
-from scipy import stats as sps
 
 from reportgen.model import (
     CategoricalTest,
@@ -321,7 +322,7 @@ def one_way_anova(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestRe
     ss_total = float(np.sum((pooled - pooled.mean()) ** 2))
     if ss_total == 0.0:
         return _not_computed("anova", "all values are equal")
-    result = sps.f_oneway(*present)
+    statistic, p_value = _f_oneway(present, pooled)
     ss_between = float(sum(g.size * (g.mean() - pooled.mean()) ** 2 for g in present))
     risks = _continuous_risks(present, names, empty)
     sds = [float(np.std(g, ddof=1)) for g in present if g.size > 1]
@@ -336,8 +337,8 @@ def one_way_anova(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestRe
     )
     return TestResult(
         test="anova",
-        statistic=_float(result.statistic),
-        p_value=_float(result.pvalue),
+        statistic=_float(statistic),
+        p_value=_float(p_value),
         df=float(len(present) - 1),
         effect_size_name="eta-squared",
         effect_size=_float(ss_between / ss_total),
@@ -494,6 +495,21 @@ def drop_empty_margins(table: Sequence[Sequence[int]] | np.ndarray) -> tuple[np.
     return counts[rows][:, cols], rows, cols
 
 
+def _f_oneway(present: Sequence[np.ndarray], pooled: np.ndarray) -> tuple[float, float]:
+    """F and its p, the computation of ``scipy.stats.f_oneway`` term for term (sums of squares about the
+    pooled mean, p from ``scipy.special.fdtrc``); all values equal is handled by the caller."""
+    offset = pooled.mean()
+    n, k = pooled.size, len(present)
+    ss_total = float(np.sum((pooled - offset) ** 2))
+    ss_between = float(sum(np.sum(g - offset) ** 2 / g.size for g in present))
+    ss_within = ss_total - ss_between
+    df_between, df_within = k - 1, n - k
+    if ss_within <= 0.0:  # every group constant, not all equal: as scipy, F = inf, p = 0
+        return math.inf, 0.0
+    f = (ss_between / df_between) / (ss_within / df_within)
+    return f, float(special.fdtrc(df_between, df_within, f))
+
+
 def cramers_v(chi_square: float, n: int, shape: tuple[int, int]) -> float | None:
     """Cramér's V = sqrt(chi² / (n (min(r, c) - 1)))."""
     k = min(shape) - 1
@@ -507,8 +523,14 @@ def pearson_chi_square(table: np.ndarray) -> tuple[float, float, int, np.ndarray
 
     Returns (chi², p, df, expected counts).
     """
-    result = sps.chi2_contingency(table, correction=False)
-    return float(result.statistic), float(result.pvalue), int(result.dof), np.asarray(result.expected_freq)
+    # As scipy.stats.chi2_contingency(correction=False): expected = row total x column total / n.
+    observed = np.asarray(table, dtype=float)
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
+    dof = (observed.shape[0] - 1) * (observed.shape[1] - 1)
+    if dof == 0:
+        return 0.0, 1.0, 0, expected
+    chi_square = float(np.sum((observed - expected) ** 2 / expected))
+    return chi_square, float(special.chdtrc(dof, chi_square)), dof, expected
 
 
 def _log_weight(cells: np.ndarray) -> np.ndarray:
@@ -681,6 +703,8 @@ def fisher_freeman_halton_monte_carlo(
     if counts.shape[0] < 2 or counts.shape[1] < 2:
         return 1.0
     threshold = float(_log_weight(counts.astype(float).ravel())) + math.log1p(EXACT_RELATIVE_TOLERANCE)
+    from scipy import stats as sps  # only here: importing scipy.stats costs about half a second
+
     sampler = sps.random_table(counts.sum(axis=1), counts.sum(axis=0), seed=np.random.default_rng(seed))
     as_extreme = 0
     done = 0

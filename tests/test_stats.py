@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -410,3 +411,32 @@ def test_large_three_by_four_table_goes_straight_to_monte_carlo() -> None:
     assert result.test == "fisher-monte-carlo"
     assert "Monte Carlo" in result.decision and "smallest estimate possible" in result.decision
     assert result.p_value == 1 / (stats.MONTE_CARLO_RESAMPLES + 1)
+
+
+def test_anova_of_constant_groups_with_different_values_is_infinite_f_as_scipy() -> None:
+    groups = [np.array([1.0, 1.0, 1.0]), np.array([2.0, 2.0]), np.array([3.0, 3.0, 3.0])]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = sps.f_oneway(*groups)
+    result = stats.one_way_anova(groups, ("a", "b", "c"))
+    assert math.isinf(reference.statistic) and result.statistic is None  # no finite F to report
+    assert result.p_value == reference.pvalue == 0.0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pearson_chi_square_matches_scipy_on_random_tables(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = rng.integers(1, 40, size=(int(rng.integers(1, 5)), int(rng.integers(2, 5))))
+    chi_square, p, dof, expected = stats.pearson_chi_square(table)
+    reference = sps.chi2_contingency(table, correction=False)
+    assert close(chi_square, reference.statistic) and close(p, reference.pvalue) and dof == reference.dof
+    np.testing.assert_allclose(expected, reference.expected_freq, rtol=1e-12)
+
+
+def test_the_analysis_does_not_import_scipy_stats() -> None:
+    """scipy.stats costs about half a second to import; the analysis needs only scipy.special."""
+    import subprocess
+    import sys
+
+    code = "import sys, reportgen.analysis, reportgen.derive; sys.exit('scipy.stats' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
