@@ -214,7 +214,10 @@ def library_versions() -> tuple[tuple[str, str], ...]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ("pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint", "python-calamine")
+    names = (
+        "pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint",
+        "python-calamine", "fastexcel", "nanoarrow",
+    )  # fmt: skip
     found: list[tuple[str, str]] = [("python", platform.python_version())]
     for name in names:
         try:

@@ -12,8 +12,9 @@ The order of the steps is the point of this module:
    how XML entity bombs start), and find every formula cell (validation refuses them: a saved value
    may be stale, and one never calculated reads as blank) and every Excel error cell (``#DIV/0!``),
    which calamine silently returns as blank.
-4. Only then read the values with python-calamine. Formulas are never evaluated. openpyxl is never
-   used here.
+4. Only then read the values: a clean data sheet column by column with fastexcel (see "The fast
+   path" below), every other sheet cell by cell with python-calamine. Both use calamine's parser;
+   formulas are never evaluated. openpyxl is never used here.
 
 Cells come back as calamine gives them: str, float (int for some producers), bool, date, datetime,
 time or timedelta; an empty cell is ``''``. Only the sheets the contract knows are read (matched

@@ -121,3 +121,11 @@ def test_the_cycle_collector_runs_rarely_during_a_build_and_is_restored_after(mo
     before = gc.get_threshold()
     assert pipeline.build(pipeline.BuildRequest(workbook=tmp_path / "x.xlsx")) == tmp_path
     assert seen[0][0] > before[0] and gc.get_threshold() == before
+
+
+def test_the_software_list_names_both_workbook_readers() -> None:
+    from reportgen.pipeline import library_versions
+
+    versions = dict(library_versions())
+    assert {"python-calamine", "fastexcel", "nanoarrow", "weasyprint"} <= set(versions)
+    assert all(version != "not installed" for version in versions.values())
