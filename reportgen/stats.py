@@ -319,11 +319,13 @@ def one_way_anova(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestRe
     n = pooled.size
     if n <= len(present):
         return _not_computed("anova", "no within-group degrees of freedom")
-    ss_total = float(np.sum((pooled - pooled.mean()) ** 2))
+    # Sums of squares about the pooled mean, as scipy.stats.f_oneway computes them.
+    offset = pooled.mean()
+    ss_total = float(np.sum((pooled - offset) ** 2))
     if ss_total == 0.0:
         return _not_computed("anova", "all values are equal")
-    statistic, p_value = _f_oneway(present, pooled)
-    ss_between = float(sum(g.size * (g.mean() - pooled.mean()) ** 2 for g in present))
+    ss_between = float(sum(np.sum(g - offset) ** 2 / g.size for g in present))
+    statistic, p_value = _f_ratio(ss_between, ss_total, len(present), n)
     risks = _continuous_risks(present, names, empty)
     sds = [float(np.std(g, ddof=1)) for g in present if g.size > 1]
     if sds and min(sds) > 0 and max(sds) / min(sds) > 2:
@@ -495,13 +497,8 @@ def drop_empty_margins(table: Sequence[Sequence[int]] | np.ndarray) -> tuple[np.
     return counts[rows][:, cols], rows, cols
 
 
-def _f_oneway(present: Sequence[np.ndarray], pooled: np.ndarray) -> tuple[float, float]:
-    """F and its p, the computation of ``scipy.stats.f_oneway`` term for term (sums of squares about the
-    pooled mean, p from ``scipy.special.fdtrc``); all values equal is handled by the caller."""
-    offset = pooled.mean()
-    n, k = pooled.size, len(present)
-    ss_total = float(np.sum((pooled - offset) ** 2))
-    ss_between = float(sum(np.sum(g - offset) ** 2 / g.size for g in present))
+def _f_ratio(ss_between: float, ss_total: float, k: int, n: int) -> tuple[float, float]:
+    """F and its p for k groups of n values in all, as ``scipy.stats.f_oneway`` (p from ``scipy.special.fdtrc``)."""
     ss_within = ss_total - ss_between
     df_between, df_within = k - 1, n - k
     if ss_within <= 0.0:  # every group constant, not all equal: as scipy, F = inf, p = 0
