@@ -85,15 +85,12 @@ def render_pdf_job(worker: PdfWorker | None, job: PdfJob, meanwhile: Callable[[]
     and what ``meanwhile`` returns, called while the worker renders."""
     if worker is not None:
         worker.send(job)
-        done = meanwhile()
-        pdf = worker.receive()
-        if pdf is not None:
-            return pdf, done
-    else:
-        done = meanwhile()
-    from reportgen import pdf as renderer
+    done = meanwhile()
+    pdf = worker.receive() if worker is not None else None
+    if pdf is None:
+        from reportgen import pdf as renderer
 
-    pdf = renderer.render_pdf(job.html, info=job.info, study=job.study, attachments=job.attachments, base_dir=job.base_dir)
+        pdf = renderer.render_pdf(job.html, info=job.info, study=job.study, attachments=job.attachments, base_dir=job.base_dir)
     return pdf, done
 
 
@@ -130,14 +127,6 @@ class PdfWorker:
             raise
         return cls(process, scratch)
 
-    def render(self, job: PdfJob) -> bytes | None:
-        """The PDF the worker rendered, or None when the worker failed (render it in this process then).
-
-        Raises the BuildError the worker reports. Closes the worker in any case: it renders one job.
-        """
-        self.send(job)
-        return self.receive()
-
     def send(self, job: PdfJob) -> None:
         """Hand the job to the worker (returns once it has read it); ``receive`` gets the answer."""
         if job.base_dir is not None:
@@ -151,7 +140,9 @@ class PdfWorker:
             pass  # the worker is gone; receive() finds out
 
     def receive(self) -> bytes | None:
-        """The PDF sent after ``send``, or None when the worker failed (see ``render``)."""
+        """The PDF of the job ``send`` handed over, or None when the worker failed (render it in this
+        process then). Raises the BuildError the worker reports. Closes the worker in any case: it
+        renders one job."""
         try:
             reply = self._reply()
         finally:

@@ -68,13 +68,18 @@ def example_job(tmp_path_factory: pytest.TempPathFactory) -> PdfJob:
     )
 
 
+def rendered(worker: PdfWorker, job: PdfJob) -> bytes | None:
+    worker.send(job)
+    return worker.receive()
+
+
 def test_the_worker_renders_the_example_byte_for_byte_as_this_process_does(example_job: PdfJob) -> None:
     worker = PdfWorker.start()
     assert worker is not None
     try:
         # The worker warms up and renders on the other core while this process renders the same job.
         with ThreadPoolExecutor(1) as pool:
-            from_worker = pool.submit(worker.render, example_job)
+            from_worker = pool.submit(rendered, worker, example_job)
             here = in_process(example_job)
             there = from_worker.result()
     finally:
@@ -156,7 +161,7 @@ def test_the_renderers_errors_reach_this_processs_log(tmp_path: Path, caplog: py
     )
     with caplog.at_level(logging.ERROR), started() as worker:
         assert worker is not None
-        pdf = worker.render(job)
+        pdf = rendered(worker, job)
     assert pdf is not None and pdf.startswith(b"%PDF")
     assert any("missing.png" in record.getMessage() for record in caplog.records if record.name == "reportgen.pdf")
 
