@@ -64,14 +64,6 @@ class SheetData:
     # item i being Excel row i + 2. ``rows`` is then empty.
     columns: tuple[Any, ...] | None = None
 
-    def cell_rows(self) -> tuple[tuple[Any, ...], ...]:
-        """The cells row by row whichever way they were read, a blank cell as ``''``."""
-        if self.columns is None:
-            return self.rows
-        # NaN is the one value not equal to itself: a blank number cell.
-        return tuple(
-            tuple("" if value is None or value != value else value for value in row) for row in zip(*(column.tolist() for column in self.columns))
-        )
 
 
 @dataclass(frozen=True)

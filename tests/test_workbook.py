@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from workbooks import PATIENT_COLUMNS, ExcelError, Formula, RawSheet, valid_rows, write_valid_workbook, write_workbook
+from workbooks import PATIENT_COLUMNS, ExcelError, Formula, RawSheet, cell_rows, valid_rows, write_valid_workbook, write_workbook
 
 from reportgen import workbook
 from reportgen.errors import WorkbookUnreadable
@@ -48,9 +48,9 @@ def test_reads_the_contract_sheets_as_cells(valid_path: Path) -> None:
     assert set(raw.sheets) == {"patients", "visits", "study"}
     patients = raw.sheets["patients"]
     assert patients.header == PATIENT_COLUMNS
-    assert patients.cell_rows()[0][:3] == ("001", "F", 43.0)  # the id keeps its leading zeros
-    assert patients.cell_rows()[0][5] == "yes" and patients.cell_rows()[4][5] == ""  # a blank cell is ''
-    assert len(raw.sheets["visits"].cell_rows()) == 37
+    assert cell_rows(patients)[0][:3] == ("001", "F", 43.0)  # the id keeps its leading zeros
+    assert cell_rows(patients)[0][5] == "yes" and cell_rows(patients)[4][5] == ""  # a blank cell is ''
+    assert len(cell_rows(raw.sheets["visits"])) == 37
     assert raw.file_name == "cohort.xlsx"
     assert raw.sha256 == hashlib.sha256(valid_path.read_bytes()).hexdigest()
 
@@ -68,7 +68,7 @@ def test_other_sheets_are_not_read_and_names_match_in_any_case(tmp_path: Path) -
 def test_trailing_empty_rows_are_dropped(tmp_path: Path) -> None:
     rows = valid_rows()
     path = write_workbook(tmp_path / "x.xlsx", patients=RawSheet(PATIENT_COLUMNS, [list(rows.patients[0].values()), [None] * 10, [None]]))
-    assert len(load_workbook(path).sheets["patients"].cell_rows()) == 1
+    assert len(cell_rows(load_workbook(path).sheets["patients"])) == 1
 
 
 def test_formulas_with_and_without_a_saved_value_and_error_cells_are_found(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_formulas_with_and_without_a_saved_value_and_error_cells_are_found(tmp_p
     sheet = raw.sheets["patients"]
     assert sheet.formulas == ((3, "age_years", "=40+6"), (4, "age_years", "=40+9"), (6, "withdrawal_reason", '=A6&"<x>"'))
     assert sheet.error_cells == ((5, "disease_duration_years", "#DIV/0!"),)
-    assert sheet.cell_rows()[1][2] == "" and sheet.cell_rows()[2][2] == 49.0  # formulas are never evaluated
+    assert cell_rows(sheet)[1][2] == "" and cell_rows(sheet)[2][2] == 49.0  # formulas are never evaluated
     assert raw.sheets["visits"].formulas == ()
 
 

@@ -28,6 +28,8 @@ from typing import Any, Mapping, NamedTuple, Sequence, Union
 
 import xlsxwriter
 
+from reportgen.model import SheetData
+
 PATIENT_COLUMNS = (
     "patient_id", "sex", "age_years", "disease_duration_years", "rf_positive", "acpa_positive",
     "prior_biologics", "concomitant_mtx", "withdrawal_month", "withdrawal_reason",
@@ -203,3 +205,14 @@ def _drop_placeholders(path: Path) -> None:
             if info.filename.startswith("xl/worksheets/"):
                 data = error_formula.sub(b"", placeholder.sub(rb"\1", data))
             target.writestr(info, data)
+
+
+def cell_rows(sheet: SheetData) -> tuple[tuple[Any, ...], ...]:
+    """A sheet's cells row by row however the reader read them (rows, or columns), a blank cell as ''."""
+    if sheet.columns is None:
+        return sheet.rows
+    # NaN is the one value not equal to itself: a blank number cell.
+    return tuple(
+        tuple("" if value is None or value != value else value for value in row)
+        for row in zip(*(column.tolist() for column in sheet.columns))
+    )
