@@ -304,11 +304,11 @@ def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
     prefix = _SHEET_DATA.search(buffer)
     namespace = (prefix.group(1) or b"") if prefix else b""
     cell_open = b"<" + namespace + b"c "
-    starts_at_a1 = _filled_a1_first(buffer, prefix.end() if prefix else 0, cell_open)
+    cell_close = b"</" + namespace + b"c>"
+    starts_at_a1 = _filled_a1_first(buffer, prefix.end() if prefix else 0, cell_open, cell_close)
     # A cell with a value (<v> or an inline string) has content, so it ends with </c>; an empty cell is
     # usually <c .../>. Counting </c> can only overcount values (an empty <c ...></c>), and an
     # overcount sends the sheet to the cell-by-cell reader, so one pass over the XML is enough.
-    cell_close = b"</" + namespace + b"c>"
     values = 0
     for complete in _complete_cells(stream, buffer, cell_open):
         values += complete.count(cell_close)
@@ -320,7 +320,7 @@ def _scan_sheet(stream: IO[bytes], member: str, name: str) -> _Findings:
     return _Findings(formulas, errors, starts_at_a1, values)
 
 
-def _filled_a1_first(xml: bytes, start: int, cell_open: bytes) -> bool:
+def _filled_a1_first(xml: bytes, start: int, cell_open: bytes, cell_close: bytes) -> bool:
     """Whether the sheet's first cell is A1 and holds a value, so its data range starts at A1."""
     first = xml.find(cell_open, start)
     tag_end = xml.find(b">", first)
@@ -329,8 +329,8 @@ def _filled_a1_first(xml: bytes, start: int, cell_open: bytes) -> bool:
     reference = _CELL_REF.search(xml, first, tag_end)
     if reference is None or reference.group(1) != b"A" or reference.group(2) != b"1":
         return False
-    cell_close = xml.find(b"</" + cell_open[1:-1] + b">", tag_end)
-    content = xml[tag_end:cell_close] if cell_close > 0 else b""
+    end = xml.find(cell_close, tag_end)
+    content = xml[tag_end:end] if end > 0 else b""
     return _VALUE.search(content) is not None or b"<is>" in content or b":is>" in content
 
 
@@ -393,17 +393,18 @@ def _read_values(path: Path, wanted: dict[str, tuple[str, str]], findings: dict[
     from python_calamine import CalamineError, CalamineWorkbook
 
     sheets = _read_columns(path, wanted, findings)
-    try:
-        with CalamineWorkbook.from_path(str(path)) as book:
-            for contract_name, (sheet_name, _) in wanted.items():
-                if contract_name in sheets:
-                    continue
-                cells = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-                found = findings.get(contract_name)
-                formulas, errors = (found.formulas, found.errors) if found else ([], [])
-                sheets[contract_name] = _sheet_data(sheet_name, cells, formulas, errors)
-    except CalamineError as error:
-        raise WorkbookUnreadable(f"{path.name} could not be read as an Excel workbook ({error})") from None
+    rest = {name: where for name, where in wanted.items() if name not in sheets}
+    # Calamine opens the workbook (and reads its shared strings again) only if a sheet is left for it.
+    if rest:
+        try:
+            with CalamineWorkbook.from_path(str(path)) as book:
+                for contract_name, (sheet_name, _) in rest.items():
+                    cells = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+                    found = findings.get(contract_name)
+                    formulas, errors = (found.formulas, found.errors) if found else ([], [])
+                    sheets[contract_name] = _sheet_data(sheet_name, cells, formulas, errors)
+        except CalamineError as error:
+            raise WorkbookUnreadable(f"{path.name} could not be read as an Excel workbook ({error})") from None
     return {name: sheets[name] for name in wanted}
 
 
