@@ -27,13 +27,20 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _CONTROLS = "".join(chr(code) for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)))
 _XML_NONCHARACTERS = "\ufffe\uffff"
 
-_REFUSED = re.compile("[" + re.escape("".join(c for c in _CONTROLS if c not in LINE_BREAKS)) + "]")
-_ESCAPED = {keep: re.compile("[" + re.escape("".join(c for c in _CONTROLS + BIDI_CONTROLS + _XML_NONCHARACTERS if c not in keep)) + "]") for keep in ("", LINE_BREAKS)}
+
+def _any_of(chars: str, but: str = "") -> re.Pattern[str]:
+    return re.compile("[" + re.escape("".join(char for char in chars if char not in but)) + "]")
+
+
+_REFUSED = _any_of(_CONTROLS, but=LINE_BREAKS)
+_ESCAPED = {keep: _any_of(_CONTROLS + BIDI_CONTROLS + _XML_NONCHARACTERS, but=keep) for keep in ("", LINE_BREAKS)}
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}  # as Python's repr() writes them, like the values shown
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def visible(text: str, *, keep: str = "") -> str:

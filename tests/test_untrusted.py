@@ -13,7 +13,7 @@ def test_controls_and_bidi_controls_are_shown_as_escapes() -> None:
     assert visible("\x1b]0;pwned\x07\x1b[2Jall checks passed") == "\\x1b]0;pwned\\x07\\x1b[2Jall checks passed"
     assert visible("report\u202efdp.exe") == "report\\u202efdp.exe"
     assert visible("a\x00b\x7fc\x9bd\ufffe") == "a\\x00b\\x7fc\\x9bd\\ufffe"
-    assert visible("tab\tline\nreturn\r") == "tab\\x09line\\x0areturn\\x0d"  # a terminal table keeps one line
+    assert visible("tab\tline\nreturn\r") == "tab\\tline\\nreturn\\r"  # a terminal table keeps one line, as repr() writes them
     assert visible("tab\tline\nreturn\r\x1b", keep=LINE_BREAKS) == "tab\tline\nreturn\r\\x1b"  # the report keeps white space
 
 
