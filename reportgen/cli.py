@@ -14,6 +14,7 @@ from typing import Sequence
 
 from reportgen import __version__
 from reportgen.errors import ReportgenError, UsageError, WorkbookInvalid
+from reportgen.terminal import prepare_streams, say, shown, shown_lines
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 def _print_problems(error: WorkbookInvalid) -> None:
     from reportgen.problems_table import format_problems
 
-    print(format_problems(error.problems, error.warnings), file=sys.stderr)
+    say(format_problems(error.problems, error.warnings), sys.stderr)
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -57,19 +58,21 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prepare_streams()  # before anything is printed, argparse's own messages included
     args = _parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _is_main_thread() else None
     try:
         return _dispatch(args, list(argv) if argv is not None else sys.argv[1:])
     except WorkbookInvalid as error:
         _print_problems(error)
-        print(f"reportgen: {error}; nothing was written.", file=sys.stderr)
+        say(f"reportgen: {shown(error)}; nothing was written.", sys.stderr)
         return error.exit_code
     except ReportgenError as error:
-        print(f"reportgen: {error}", file=sys.stderr)
+        # Messages name files and workbook text: shown() keeps their control characters off the terminal.
+        say(f"reportgen: {shown_lines(error)}", sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("reportgen: interrupted; no build folder was left half-written.", file=sys.stderr)
+        say("reportgen: interrupted; no build folder was left half-written.", sys.stderr)
         return 130
     finally:
         if previous is not None:
@@ -89,10 +92,10 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
 
         cohort = validate_only(args.workbook)
         if cohort.warnings:
-            print(format_problems((), cohort.warnings), file=sys.stderr)
+            say(format_problems((), cohort.warnings), sys.stderr)
         n_patients = len(cohort.patients)
         n_visits = len(cohort.visits)
-        print(f"{args.workbook}: valid ({n_patients} patients, {n_visits} visits, {len(cohort.warnings)} warnings)")
+        say(f"{shown(args.workbook)}: valid ({n_patients} patients, {n_visits} visits, {len(cohort.warnings)} warnings)")
         return 0
 
     if args.command == "build":
@@ -109,7 +112,7 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
             progress=progress,
         )
         folder = build(request)
-        print(folder)
+        say(shown(folder))
         return 0
 
     if args.command == "template":
@@ -118,14 +121,14 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         if args.path.exists():
             raise UsageError(f"{args.path} already exists; choose a new file name")
         write_template(args.path)
-        print(f"wrote an empty cohort workbook to {args.path}")
+        say(f"wrote an empty cohort workbook to {shown(args.path)}")
         return 0
 
     if args.command == "verify":
         from reportgen.archive import verify_build
 
         verify_build(args.folder, progress=not args.quiet and sys.stderr.isatty())
-        print(f"{args.folder}: verified")
+        say(f"{shown(args.folder)}: verified")
         return 0
 
     raise UsageError(f"unknown command {args.command}")  # pragma: no cover - argparse rejects it first

@@ -129,3 +129,37 @@ def test_the_software_list_names_both_workbook_readers() -> None:
     versions = dict(library_versions())
     assert {"python-calamine", "fastexcel", "nanoarrow", "weasyprint"} <= set(versions)
     assert all(version != "not installed" for version in versions.values())
+
+
+# --- the build is done: printing where it went must not fail (issue 15) ---------------------------
+
+
+def test_a_build_into_a_non_ascii_folder_is_reported_on_an_ascii_terminal(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    printed = io.TextIOWrapper(io.BytesIO(), encoding="ascii", newline="\n")
+    monkeypatch.setattr(sys, "stdout", printed)
+    out = tmp_path / "sortie-é"
+    out.mkdir()
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+    builds = [path for path in out.iterdir() if path.name != "latest"]
+    assert len(builds) == 1  # a script retrying on a failed exit would have made a second one
+    line = printed.buffer.getvalue().decode("ascii")
+    assert line == str(builds[0]).replace("é", "\\xe9") + "\n"
+
+
+def test_a_build_whose_reader_has_gone_still_succeeds(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    class ClosedPipe(io.TextIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["build", str(workbook), "--out", str(tmp_path), "--quiet", "--no-pdf"]) == 0
+    assert len([path for path in tmp_path.iterdir() if path.name != "latest"]) == 1
