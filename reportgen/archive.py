@@ -67,8 +67,15 @@ def prepare_out_root(out: Path) -> Path:
 
     A missing ``out`` is fine when its parent folder exists and is writable: write_build creates it, so
     a build that fails earlier (an invalid workbook) leaves no trace. Raises UsageError (exit 2) with one
-    sentence when ``out`` is a file, its parent is missing, or it cannot be written to.
+    sentence when ``out`` is a file, its parent is missing, it cannot be written to, or it lies inside
+    a build folder (which would then no longer match its manifest).
     """
+    inside = build_folder_holding(out)
+    if inside is not None:
+        raise UsageError(
+            f"--out {out} is inside the build folder {inside}, and builds are never changed once written; "
+            f"give the folder that holds the build folders, such as {inside.parent}"
+        )
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder; give a folder to receive the build folders")
     if not out.exists() and not out.parent.is_dir():
@@ -77,6 +84,15 @@ def prepare_out_root(out: Path) -> Path:
     if not os.access(writable_folder, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out} is not writable; choose a folder you can write to")
     return out.resolve()
+
+
+def build_folder_holding(path: Path) -> Path | None:
+    """The build folder that ``path`` is, or lies inside of (after symlinks such as ``latest``); else None."""
+    resolved = path.resolve()
+    for folder in (resolved, *resolved.parents):
+        if (folder / MANIFEST).is_file() and (folder / MANIFEST_HASH).is_file():
+            return folder
+    return None
 
 
 def build_id(info: BuildInfo) -> str:

@@ -55,15 +55,28 @@ class StageTimer:
             self.seconds[name] = time.perf_counter() - start
 
 
+# The SOURCE_DATE_EPOCH values accepted: years 1000 to 9999, the four-digit years of a build folder's name.
+EARLIEST_EPOCH = int(datetime(1000, 1, 1, tzinfo=timezone.utc).timestamp())
+LATEST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+
+
 def build_time_from_environment() -> datetime:
     """Now, unless SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes it."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None or epoch.strip() == "":
         return datetime.now(timezone.utc).replace(microsecond=0)
     try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
+        moment = datetime.fromtimestamp(int(epoch), timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {epoch!r}") from None
+        moment = None
+    # A build folder is named after the time with a four-digit year (YYYYMMDDTHHMMSSZ), so years before
+    # 1000 are refused here rather than written as a name verify could not read.
+    if moment is None or moment.year < 1000:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 giving a year from 1000 to 9999 "
+            f"({EARLIEST_EPOCH} to {LATEST_EPOCH}), not {epoch!r}"
+        )
+    return moment
 
 
 def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:

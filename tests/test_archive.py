@@ -114,6 +114,43 @@ def test_unwritable_out_is_a_usage_error(tmp_path: Path) -> None:
         archive.prepare_out_root(locked / "new")
 
 
+@pytest.mark.parametrize("inside", [BUILD_ID, "latest", f"{BUILD_ID}/figures", f"{BUILD_ID}/new"])
+def test_out_inside_a_build_folder_is_refused_and_writes_nothing(
+    out: Path, inputs: tuple[Path, Path], inside: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen.cli import main
+
+    write(out, inputs)
+    before = snapshot(out)
+    assert main(["build", str(COHORT), "--out", str(out / inside), "--quiet"]) == 2
+    assert snapshot(out) == before and not (out / BUILD_ID / "new").exists()
+    assert archive.check_hashes(out / BUILD_ID)[1] == []
+    err = capsys.readouterr().err
+    assert f"is inside the build folder {out / BUILD_ID}" in err and f"such as {out}" in err
+    # The folder that holds the builds, and a new one beside them, are still fine.
+    assert archive.prepare_out_root(out) == out
+    assert archive.prepare_out_root(out / "elsewhere") == out / "elsewhere"
+
+
+@pytest.mark.parametrize("epoch", ["-30610224001", "-62135596800", "-99999999999999"])
+def test_source_date_epoch_before_year_1000_is_refused_at_the_command_line(
+    tmp_path: Path, epoch: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The build folder is named YYYYMMDDTHHMMSSZ-...: a three-digit year made a name verify could not read.
+    from reportgen.cli import main
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    assert main(["build", str(COHORT), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert not (tmp_path / "out").exists()
+    err = capsys.readouterr().err
+    assert f"giving a year from 1000 to 9999 (-30610224000 to 253402300799), not '{epoch}'" in err
+    # The first second of year 1000 is accepted, and names a build folder with a four-digit year.
+    from reportgen.pipeline import build_time_from_environment
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "-30610224000")
+    assert archive.build_id(replace(INFO, build_time=build_time_from_environment())) == f"10000101T000000Z-{SHA[:8]}"
+
+
 # --- a finished build -------------------------------------------------------------------------
 
 
