@@ -211,6 +211,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             warnings=cohort.warnings,
             published=published_path,
             templates=request.templates,
+            pdf_libraries=dict(pdf_library_versions()) if pdf is not None else {},
             files={
                 "results.json": results_text.encode("utf-8"),
                 "report.html": report.html.encode("utf-8"),
@@ -225,13 +226,27 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 def library_versions() -> tuple[tuple[str, str], ...]:
     """Versions of the libraries whose behaviour shapes the output, for the manifest and the appendix."""
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     names = (
         "pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint",
         "python-calamine", "fastexcel", "nanoarrow",
     )  # fmt: skip
-    found: list[tuple[str, str]] = [("python", platform.python_version())]
+    return (("python", platform.python_version()), *_installed_versions(names))
+
+
+def pdf_library_versions() -> tuple[tuple[str, str], ...]:
+    """WeasyPrint's own dependencies that shape report.pdf's bytes (writing, fonts, CSS, hyphens, images).
+
+    Recorded in the manifest only (not the report's software table): verify compares the PDF byte for byte
+    only where these, too, are the versions that made it.
+    """
+    return _installed_versions(("pydyf", "fonttools", "tinycss2", "tinyhtml5", "cssselect2", "pyphen", "pillow"))
+
+
+def _installed_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: list[tuple[str, str]] = []
     for name in names:
         try:
             found.append((name, version(name)))
