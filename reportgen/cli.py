@@ -17,6 +17,16 @@ from reportgen.errors import ReportgenError, UsageError, WorkbookInvalid
 from reportgen.terminal import prepare_streams, say, shown, shown_lines
 
 
+VERIFY_EXIT_CODES = """exit codes:
+  0  verified: every file was rebuilt byte for byte identical
+  1  mismatch: a file differs from its manifest or its rebuild, or the manifest is unusable
+  2  usage: the folder is not a build folder
+  3  not fully verified: nothing else differs, but report.pdf differs from its rebuild and was made with
+     other versions of Python, WeasyPrint or its libraries, which may explain it (its attached files
+     were compared); the message names the versions to install to check it byte for byte
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reportgen",
@@ -40,7 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     template = commands.add_parser("template", help="write an empty, well-formed cohort workbook to start from")
     template.add_argument("path", type=Path, help="where to write the .xlsx (must not exist)")
 
-    verify = commands.add_parser("verify", help="check an archived build against its manifest and a rebuild")
+    verify = commands.add_parser(
+        "verify",
+        help="check an archived build against its manifest and a rebuild",
+        description="Check every file of a build folder against its manifest, then rebuild it from the archived\n"
+        "inputs and compare byte for byte. Reads nothing outside the build folder.",
+        epilog=VERIFY_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verify.add_argument("folder", type=Path, help="a build folder written by 'reportgen build'")
     verify.add_argument("--quiet", action="store_true", help="no progress messages")
     return parser
@@ -125,7 +142,7 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
 
     if args.command == "verify":
-        from reportgen.archive import verify_build
+        from reportgen.verify import verify_build
 
         verify_build(args.folder, progress=not args.quiet and sys.stderr.isatty())
         say(f"{shown(args.folder)}: verified")
