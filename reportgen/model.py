@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 Severity = Literal["error", "warning"]
@@ -243,6 +244,10 @@ class Results:
     cutpoints: tuple[float, float, float]
     cutpoints_given: bool  # True when taken from the study sheet, False when computed
     strata: tuple[Stratum, ...]
+    # The one assignment of patients to strata, which the tables, the figures and every count share: for each
+    # row of ``Derived.patients`` (same order), the index of its stratum in ``strata`` (0 for Q1), -1 when the
+    # patient is not analysed (no trough level). Read-only int64 array; not written to results.json.
+    strata_membership: np.ndarray = field(compare=False, repr=False)
     baseline: tuple[ContinuousComparison | CategoricalComparison, ...]
     outcomes: tuple[ContinuousComparison, ...]
     activity_categories: tuple[CategoricalComparison, ...]
