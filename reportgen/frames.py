@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 from pandera.config import ValidationDepth, config_context
-from pandera.errors import SchemaError
+from pandera.errors import SchemaError, SchemaErrors
 from pandera.typing import Series
 
 from reportgen.errors import AnalysisError
@@ -167,6 +167,10 @@ def _check(model: type[pa.DataFrameModel], frame: pd.DataFrame, name: str) -> No
         validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA, use_narwhals_backend=False
     ):
         try:
-            model.validate(frame, lazy=False, inplace=True)
-        except SchemaError as error:
-            raise AnalysisError(f"internal error: {name} breaks its contract ({model.__name__}): {error}") from None
+            model.validate(frame, lazy=False, inplace=True)  # inplace: nothing is coerced, so no copy is needed
+        except (SchemaError, SchemaErrors) as error:
+            first = error.schema_errors[0] if isinstance(error, SchemaErrors) else error
+            found = str(first).splitlines()[0] if str(first) else type(first).__name__
+            found = found.replace(" not in DataFrameSchema", " is not in the contract").split(" {")[0]
+            found = found.split(". Columns in dataframe")[0][:300]
+            raise AnalysisError(f"internal error: {name} breaks its contract ({model.__name__}): {found}") from None
