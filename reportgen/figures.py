@@ -1,5 +1,7 @@
 """The report's figures, drawn with matplotlib (Agg, no pyplot) and serialised as deterministic SVG.
 
+The quartile groups are the analysis stage's (``Results.strata_membership``), never recomputed here.
+
 1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level quartile: box plots with every patient as a point.
 2. Trough level against follow-up DAS28-ESR, with the quartile cut points; Spearman ρ in the caption.
 3. EULAR response by quartile as 100 % stacked bars.
