@@ -28,11 +28,8 @@ from reportgen.errors import AnalysisError
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.model import Cohort, Derived
 
-_ACTIVITY = pd.CategoricalDtype(list(ACTIVITY_CATEGORIES), ordered=True)
-_EULAR = pd.CategoricalDtype(list(EULAR_RESPONSES), ordered=True)
-
-
 def _activity() -> Any:
+    """An activity-category column: ordered remission < low < moderate < high, missing where the index is."""
     return pa.Field(nullable=True, dtype_kwargs={"categories": list(ACTIVITY_CATEGORIES), "ordered": True})
 
 
