@@ -9,8 +9,8 @@ table, the column and the check, instead of somewhere downstream. Test fixtures 
     Derived.patients  -> DerivedPatients    Derived.visits  -> DerivedVisits
 
 Every model is strict (no column it does not name) and checks dtypes, missing values where a column may
-have none, and a few vectorised rules; nothing row by row, so a boundary check of a 100,000-patient build
-costs milliseconds (measured in docs/architecture.md). Missing values: NaN in float64 columns, <NA> in the
+have none, and a few vectorised rules; nothing row by row, so checking a 100,000-patient cohort costs a
+fraction of a second (measured in docs/architecture.md). Missing values: NaN in float64 columns, <NA> in the
 nullable "boolean" columns, None in object columns; text columns are pandas' string dtype.
 """
 
@@ -28,6 +28,10 @@ from reportgen.errors import AnalysisError
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.model import Cohort, Derived
 
+# What ``astype("str")`` makes of text (validate.py): pandas' string dtype from pandas 3, object before.
+TEXT = pd.Series([], dtype="str").dtype
+
+
 def _activity() -> Any:
     """An activity-category column: ordered remission < low < moderate < high, missing where the index is."""
     return pa.Field(nullable=True, dtype_kwargs={"categories": list(ACTIVITY_CATEGORIES), "ordered": True})
@@ -43,8 +47,8 @@ class CohortPatients(_Strict):
     """One row per patient, in workbook order (RangeIndex); the columns of the workbook contract's
     ``patients`` sheet, typed, plus ``excel_row`` (the row as Excel shows it)."""
 
-    patient_id: Series[pd.StringDtype("python", na_value=float("nan"))] = pa.Field(unique=True)  # type: ignore[valid-type]
-    sex: Series[pd.StringDtype("python", na_value=float("nan"))]  # type: ignore[valid-type]
+    patient_id: Series[TEXT] = pa.Field(unique=True)
+    sex: Series[TEXT]
     age_years: Series[float]
     disease_duration_years: Series[float]
     rf_positive: Series[pd.BooleanDtype] = pa.Field(nullable=True)
@@ -60,7 +64,7 @@ class CohortVisits(_Strict):
     """One row per visit, sorted by the patients' order then month; CRP always in mg/L (``crp_mg_l``);
     ``tcz_trough_ug_ml`` NaN where not measured, and always at month 0 (before the first dose)."""
 
-    patient_id: Series[pd.StringDtype("python", na_value=float("nan"))]  # type: ignore[valid-type]
+    patient_id: Series[TEXT]
     month: Series[int] = pa.Field(ge=0)
     tjc28: Series[int]
     sjc28: Series[int]

@@ -50,6 +50,7 @@ def test_derived_models_name_what_derive_makes(cohort) -> None:
         (lambda p: p.drop(columns="trough_month"), "trough_month"),
         (lambda p: p.assign(carried_forward=p["carried_forward"].astype(object)), "carried_forward"),
         (lambda p: p.assign(eular_response=p["eular_response"].astype(object)), "eular_response"),
+        (lambda p: p.assign(cdai_category=p["cdai_category"].cat.as_unordered()), "cdai_category"),
         (lambda p: p.assign(trough_month=np.nan), "trough_month"),
         (lambda p: pd.concat([p, p.iloc[[0]]], ignore_index=True), "patient_id"),
     ],
