@@ -253,15 +253,13 @@ def make_environment(formatter: Formatter, templates: Path | None = None) -> jin
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    search = [templates_dir()]
+    search = [templates_dir().resolve()]
     if templates is not None:
         if not templates.is_dir():
             raise UsageError(f"--templates {templates}: no such folder")
-        search.insert(0, templates)
-    # FileSystemLoader refuses names that climb out of its folders ("../x"), so a template can only
-    # include or extend files inside the template folders.
+        search.insert(0, templates.resolve())
     environment = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(path) for path in search], encoding="utf-8", followlinks=False),
+        loader=jinja2.FunctionLoader(functools.partial(_template_source, tuple(search))),
         autoescape=True,  # select_autoescape() would leave *.j2 unescaped
         finalize=_inert,
         undefined=jinja2.StrictUndefined,
@@ -278,6 +276,34 @@ def _inert(value: object) -> object:
     if isinstance(value, str) and not isinstance(value, Markup):
         return visible(value, keep=LINE_BREAKS)
     return value
+
+
+def _template_source(folders: tuple[Path, ...], name: str) -> tuple[str, str, None] | None:
+    """A template's text from the first of ``folders`` (resolved) that has it; None when none has.
+
+    A template can only be read inside its folder: Jinja's name check refuses names that climb out
+    ("../x"), and the file found is resolved (symbolic links, of the file or of a folder on its way) and
+    refused when it lies outside, so ``ln -s /etc/passwd passwd.j2`` cannot put a file into the report.
+    """
+    import jinja2
+    from jinja2.loaders import split_template_path
+
+    pieces = split_template_path(name)
+    for folder in folders:
+        candidate = folder.joinpath(*pieces)
+        if not candidate.is_file():
+            continue
+        real = candidate.resolve()
+        if not real.is_relative_to(folder):
+            raise jinja2.TemplateError(
+                f"template {name!r} in {folder} leads outside that folder (to {real}); "
+                "templates are read only inside their folder"
+            )
+        try:
+            return real.read_text(encoding="utf-8"), str(candidate), None
+        except (OSError, UnicodeDecodeError) as error:
+            raise jinja2.TemplateError(f"template {name!r} in {folder} could not be read: {error}") from None
+    return None
 
 
 # --- building the view -------------------------------------------------------------------------

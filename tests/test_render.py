@@ -297,6 +297,37 @@ def test_templates_cannot_read_outside_their_folders(tmp_path: Path, name: str) 
         render(templates=folder)
 
 
+@pytest.mark.parametrize("link", ["file", "folder", "template itself"])
+def test_templates_cannot_follow_symlinks_out_of_their_folder(tmp_path: Path, link: str) -> None:
+    # Issue #15 item 3: a symlink inside --templates (to a file, or to a folder) put /etc/passwd into the report.
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOP SECRET")
+    if link == "file":
+        (folder / "passwd.j2").symlink_to(outside / "secret.txt")
+        (folder / "report.html.j2").write_text("{% include 'passwd.j2' %}")
+    elif link == "folder":
+        (folder / "etc").symlink_to(outside, target_is_directory=True)
+        (folder / "report.html.j2").write_text("{% include 'etc/secret.txt' %}")
+    else:
+        (outside / "report.html.j2").write_text("TOP SECRET")
+        (folder / "report.html.j2").symlink_to(outside / "report.html.j2")
+    with pytest.raises(BuildError, match="leads outside that folder"):
+        render(templates=folder)
+
+
+def test_templates_may_link_inside_their_folder_and_the_folder_may_be_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / "parts").mkdir(parents=True)
+    (real / "parts" / "body.j2").write_text("{{ report.title.title }}")
+    (real / "body.j2").symlink_to(real / "parts" / "body.j2")
+    (real / "report.html.j2").write_text("<p>{% include 'body.j2' %}</p>")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    assert render(templates=tmp_path / "link").html.startswith("<p>Tocilizumab")
+
+
 def test_templates_cannot_reach_python_internals(tmp_path: Path) -> None:
     (tmp_path / "report.html.j2").write_text("{{ report.__class__.__mro__ }}{{ ''.__class__.__subclasses__() }}")
     with pytest.raises(BuildError):
