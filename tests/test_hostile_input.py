@@ -297,3 +297,28 @@ def test_a_template_symlinked_out_of_its_folder_fails_cleanly(
     assert captured.err.startswith("reportgen: ") and link in captured.err and "outside that folder" in captured.err
     assert "OUTSIDE-SECRET" not in captured.out + captured.err
     assert not out.exists() or not any(out.iterdir())
+
+
+# --- a hostile --published file ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 20_000 + "]" * 20_000, "values nested more than 10 levels deep"),
+        ('quartiles:\n  labels: [Q1, Q2, Q3, Q4]\n  percent: ["' + "1" * 40 + '", "1", "1", "1"]\n', "has 40 digits"),
+    ],
+)
+def test_a_hostile_published_file_fails_cleanly(
+    text: str, message: str, valid_workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue #15 item 7: RecursionError and decimal.InvalidOperation tracebacks.
+    published = tmp_path / "published.yaml"
+    published.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["build", str(valid_workbook), "--out", str(out), "--published", str(published), "--no-pdf"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in captured.out + captured.err
+    assert captured.err.startswith("reportgen: published.yaml: ") and message in captured.err
+    assert not out.exists() or not any(out.iterdir())
