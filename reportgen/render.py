@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -54,7 +55,9 @@ EMBED_SOURCE_UP_TO = 2_000_000  # bytes
 SOURCE_REFERENCE = "source-reference.json"
 WARNINGS_CSV = "warnings.csv"
 CARRIED_FORWARD_CSV = "carried-forward.csv"
-# A CSV cell starting with one of these is a formula to Excel and LibreOffice; workbook text is untrusted.
+# A CSV cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection), and so is
+# one whose first character after white space is one of them or a full-width or small look-alike (＝ ＋ － ＠ ﹦,
+# one of them after NFKC normalisation); workbook text is untrusted.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
@@ -258,8 +261,9 @@ def make_environment(formatter: Formatter, templates: Path | None = None) -> jin
         if not templates.is_dir():
             raise UsageError(f"--templates {templates}: no such folder")
         search.insert(0, templates.resolve())
+    folders = tuple(search)
     environment = SandboxedEnvironment(
-        loader=jinja2.FunctionLoader(functools.partial(_template_source, tuple(search))),
+        loader=jinja2.FunctionLoader(lambda name: _template_source(folders, name)),
         autoescape=True,  # select_autoescape() would leave *.j2 unescaped
         finalize=_inert,
         undefined=jinja2.StrictUndefined,
@@ -846,14 +850,16 @@ def csv_cell(value: object) -> str:
 
     A cell such as ``=HYPERLINK(...)`` or ``@SUM(...)`` in a workbook's patient id or withdrawal reason would
     run as a formula when the CSV is opened in a spreadsheet (CSV injection); the quote makes it text. A
-    negative number in a text column (``-3``) is prefixed too: the file is for reading, not arithmetic.
+    negative number in a text column (``-3``) is prefixed too: the file is for reading, not arithmetic. So is
+    a cell that starts so after white space (`` =1+1``) or with a full-width look-alike (``＝1+1``).
     """
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     text = visible(str(value), keep=LINE_BREAKS)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    first = unicodedata.normalize("NFKC", text.lstrip()[:1])
+    return "'" + text if text.startswith(FORMULA_STARTS) or first.startswith(FORMULA_STARTS) else text
 
 
 def _csv(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> bytes:

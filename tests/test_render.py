@@ -241,6 +241,21 @@ def test_full_lists_are_csv_files_with_formulas_neutralised() -> None:
     assert [csv_cell(v) for v in (None, 3, "\tx", "ok")] == ["", "3", "\'\tx", "ok"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [" =1+1", "  +1", "\u00a0-2", "\u3000@SUM(A1)", "\n=1", "\r=1", "\t=1",
+     '＝HYPERLINK("http://evil.example")', "＋1", "－1", "＠SUM(A1)", " ＝1", "﹦1", "﹢1", "﹣1", "﹫x"],
+)
+def test_csv_cells_starting_like_a_formula_after_white_space_or_in_full_width_are_text(text: str) -> None:
+    # Issue #15 item 14d: OWASP CSV injection; leading white space and full-width '＝' slipped through.
+    assert csv_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["ok", " ok", "P-01", "a=b", "", "   ", "−3", "＃1"])
+def test_csv_cells_not_starting_like_a_formula_are_kept_as_they_are(text: str) -> None:
+    assert csv_cell(text) == text
+
+
 def test_quartile_tables_give_column_widths_for_a_fixed_layout(report: RenderedReport) -> None:
     document = lxml.html.fromstring(report.html)
     for table_id in ("table-1", "table-2", "table-3"):
