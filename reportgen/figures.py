@@ -482,13 +482,21 @@ def _style(settings: dict[str, object]) -> Iterator[None]:
 
 
 def _register_fonts() -> None:
+    """Make the shipped files the only fonts of FONT_FAMILY that matplotlib knows.
+
+    Another copy of the family (installed on the machine, or listed in the font cache in $MPLCONFIGDIR) would
+    be found first, and another version of it would move every text of the figures.
+    """
     from matplotlib import font_manager
 
-    known = {entry.fname for entry in font_manager.fontManager.ttflist}
-    for file_name in FONT_FILES:
-        path = templates_dir() / "fonts" / file_name
-        if str(path) not in known:
-            font_manager.fontManager.addfont(str(path))
+    manager = font_manager.fontManager
+    ours = [str(templates_dir() / "fonts" / file_name) for file_name in FONT_FILES]
+    if any(entry.name == FONT_FAMILY and entry.fname not in ours for entry in manager.ttflist):
+        manager.ttflist = [entry for entry in manager.ttflist if entry.name != FONT_FAMILY and entry.fname not in ours]
+    known = {entry.fname for entry in manager.ttflist}
+    for path in ours:
+        if path not in known:
+            manager.addfont(path)  # clears matplotlib's cache of font look-ups
 
 
 def _format_ticks(ax: Axes, formatter: Formatter, axis: str) -> None:

@@ -192,3 +192,23 @@ def test_a_users_matplotlibrc_changes_no_byte_of_the_figures(figures, tmp_path: 
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout) == [figure.svg for figure in figures]
+
+
+def test_another_copy_of_the_font_family_on_the_machine_changes_no_byte(figures, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue #15 item 10: a font of the same family known to matplotlib first (installed on the machine, or in the
+    # font cache of $MPLCONFIGDIR) was used instead of the shipped one, and moved every text.
+    from dataclasses import replace as replace_entry
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    other = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf")
+    impostor = replace_entry(font_manager.ttfFontProperty(font_manager.get_font(other)), name="Reportgen Serif")
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [impostor, *manager.ttflist])
+    manager._findfont_cached.cache_clear()
+    try:
+        again = make_figures(make_derived(), make_results(), Formatter("."))
+    finally:
+        manager._findfont_cached.cache_clear()
+    assert [figure.svg for figure in again] == [figure.svg for figure in figures]
