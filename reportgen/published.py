@@ -22,6 +22,12 @@ from reportgen.model import PublishedCheck, PublishedRow, Results, StudyOptions
 
 # A published-numbers file is a page of numbers; anything far larger is not one.
 MAX_FILE_BYTES = 1_000_000
+# The deepest value of the format is a number in eular_response.counts.none (5 levels); far deeper nesting
+# is not a published-numbers file, and would exhaust Python's recursion limit in the YAML composer.
+MAX_NESTING = 10
+# Nothing prints a number with more digits than this (Excel keeps 15 significant digits); more would also
+# overflow the 28-digit Decimal arithmetic that rounds reproduced values to the printed precision.
+MAX_PRINTED_DIGITS = 15
 # Rounding of each printed percentage is at most half a unit of its last place; the sum is allowed 0.5.
 PERCENT_SUM_TOLERANCE = Decimal("0.5")
 DEFAULT_ALPHA = Decimal("0.05")
@@ -74,6 +80,11 @@ class Printed:
         cleaned = text.strip().replace("\u2212", "-")
         if not re.fullmatch(r"-?\d+([.,]\d+)?", cleaned):
             raise UsageError(f"{where}: {text!r} is not a number as printed (digits, with '.' or ',' for decimals)")
+        digits = sum(character.isdigit() for character in cleaned)
+        if digits > MAX_PRINTED_DIGITS:
+            raise UsageError(
+                f"{where}: {_clip(text)!r} has {digits} digits; a number as printed has at most {MAX_PRINTED_DIGITS}"
+            )
         fraction = cleaned.replace(",", ".").partition(".")[2]
         return cls(text=text.strip(), value=Decimal(cleaned.replace(",", ".")), decimals=len(fraction), comma="," in cleaned)
 
@@ -175,9 +186,14 @@ def load_published(path: Path) -> PublishedNumbers:
     try:
         text = path.read_text(encoding="utf-8")
         # BaseLoader keeps every scalar as the string printed ("4,60" stays "4,60", not 4.6) and builds no objects.
-        document = yaml.load(text, Loader=yaml.BaseLoader)
+        document = yaml.load(text, Loader=_ShallowLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise UsageError(f"{path.name} is not valid YAML: {error}") from None
+    except _TooDeep as error:
+        raise UsageError(
+            f"{path.name}: values nested more than {MAX_NESTING} levels deep (line {error.line}); "
+            "that is not a published-numbers file (see docs/published-yaml.md)"
+        ) from None
     # A decimal comma anywhere in the file sets the style for numbers that have none printed ("NS").
     reader = _Reader(path.name, comma=bool(re.search(r"\d,\d", text)))
     root = reader.mapping(document, "", required=("quartiles",), optional=("source", "alpha", "n_included", "outcomes", "eular_response"))
@@ -229,6 +245,27 @@ def load_published(path: Path) -> PublishedNumbers:
         outcomes=tuple(outcomes),
         eular=eular,
     )
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _ShallowLoader(yaml.BaseLoader):
+    """BaseLoader that stops at MAX_NESTING levels instead of recursing until Python's stack runs out."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_NESTING:
+            raise _TooDeep(self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 @dataclass(frozen=True)
@@ -528,6 +565,10 @@ def _row_layout_sentence(table: PrintedTable, names: list[str]) -> str:
 
 def _patients(count: Decimal) -> str:
     return f"{count} patient" if count == 1 else f"{count} patients"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _key(where: str, key: str) -> str:

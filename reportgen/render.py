@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -54,7 +55,9 @@ EMBED_SOURCE_UP_TO = 2_000_000  # bytes
 SOURCE_REFERENCE = "source-reference.json"
 WARNINGS_CSV = "warnings.csv"
 CARRIED_FORWARD_CSV = "carried-forward.csv"
-# A CSV cell starting with one of these is a formula to Excel and LibreOffice; workbook text is untrusted.
+# A CSV cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection), and so is
+# one whose first character after white space is one of them or a full-width or small look-alike (＝ ＋ － ＠ ﹦,
+# one of them after NFKC normalisation); workbook text is untrusted.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
@@ -253,15 +256,14 @@ def make_environment(formatter: Formatter, templates: Path | None = None) -> jin
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    search = [templates_dir()]
+    search = [templates_dir().resolve()]
     if templates is not None:
         if not templates.is_dir():
             raise UsageError(f"--templates {templates}: no such folder")
-        search.insert(0, templates)
-    # FileSystemLoader refuses names that climb out of its folders ("../x"), so a template can only
-    # include or extend files inside the template folders.
+        search.insert(0, templates.resolve())
+    folders = tuple(search)
     environment = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(path) for path in search], encoding="utf-8", followlinks=False),
+        loader=jinja2.FunctionLoader(lambda name: _template_source(folders, name)),
         autoescape=True,  # select_autoescape() would leave *.j2 unescaped
         finalize=_inert,
         undefined=jinja2.StrictUndefined,
@@ -278,6 +280,34 @@ def _inert(value: object) -> object:
     if isinstance(value, str) and not isinstance(value, Markup):
         return visible(value, keep=LINE_BREAKS)
     return value
+
+
+def _template_source(folders: tuple[Path, ...], name: str) -> tuple[str, str, None] | None:
+    """A template's text from the first of ``folders`` (resolved) that has it; None when none has.
+
+    A template can only be read inside its folder: Jinja's name check refuses names that climb out
+    ("../x"), and the file found is resolved (symbolic links, of the file or of a folder on its way) and
+    refused when it lies outside, so ``ln -s /etc/passwd passwd.j2`` cannot put a file into the report.
+    """
+    import jinja2
+    from jinja2.loaders import split_template_path
+
+    pieces = split_template_path(name)
+    for folder in folders:
+        candidate = folder.joinpath(*pieces)
+        if not candidate.is_file():
+            continue
+        real = candidate.resolve()
+        if not real.is_relative_to(folder):
+            raise jinja2.TemplateError(
+                f"template {name!r} in {folder} leads outside that folder (to {real}); "
+                "templates are read only inside their folder"
+            )
+        try:
+            return real.read_text(encoding="utf-8"), str(candidate), None
+        except (OSError, UnicodeDecodeError) as error:
+            raise jinja2.TemplateError(f"template {name!r} in {folder} could not be read: {error}") from None
+    return None
 
 
 # --- building the view -------------------------------------------------------------------------
@@ -820,14 +850,16 @@ def csv_cell(value: object) -> str:
 
     A cell such as ``=HYPERLINK(...)`` or ``@SUM(...)`` in a workbook's patient id or withdrawal reason would
     run as a formula when the CSV is opened in a spreadsheet (CSV injection); the quote makes it text. A
-    negative number in a text column (``-3``) is prefixed too: the file is for reading, not arithmetic.
+    negative number in a text column (``-3``) is prefixed too: the file is for reading, not arithmetic. So is
+    a cell that starts so after white space (`` =1+1``) or with a full-width look-alike (``＝1+1``).
     """
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     text = visible(str(value), keep=LINE_BREAKS)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    first = unicodedata.normalize("NFKC", text.lstrip()[:1])
+    return "'" + text if text.startswith(FORMULA_STARTS) or first.startswith(FORMULA_STARTS) else text
 
 
 def _csv(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> bytes:

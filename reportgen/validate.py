@@ -16,8 +16,10 @@ How a data sheet is checked, with Pandera schemas built from the contract and va
    visit (month 0) for every patient, no visit after withdrawal_month.
 4. *Warnings.* Possible but unusual values (ESR above 120 mm/h, ...). They never block.
 
-Pandera can be switched off from outside (``PANDERA_VALIDATION_ENABLED=False``, or a validation
-depth of ``SCHEMA_ONLY``); :func:`validate_workbook` forces full validation for its own schemas.
+Pandera reads settings from the environment (``PANDERA_VALIDATION_ENABLED=False``, a validation depth
+of ``SCHEMA_ONLY``, the narwhals backend, ...) that would switch checks off or change what a failure
+reports; the environment is hidden from pandera's import and :func:`validate_workbook` fixes every
+such setting (``PANDERA_SETTINGS``) for its own schemas.
 
 The small ``study`` sheet has one rule per key, not per column, and is checked key by key.
 
@@ -40,22 +42,54 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import IntEnum
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 from pandas.api.types import infer_dtype
-from pandera.config import ValidationDepth, config_context
-from pandera.errors import SchemaErrors
 
 from reportgen.contract import ColumnRule, Contract, SheetRule, StudyKey, StudyRule, column_letter, load_contract
 from reportgen.errors import WorkbookInvalid
 from reportgen.model import Cohort, Problem, RawWorkbook, Severity, SheetData, StudyOptions
 from reportgen.untrusted import first_refused_control
+
+
+@contextmanager
+def _environment_without_pandera_settings() -> Iterator[None]:
+    """Hide pandera's environment variables (PANDERA_*, SILENCE_WARNING_PYDANTIC_MODEL) for the duration.
+
+    Pandera reads them once, when ``pandera.config`` is imported, and a value it cannot parse
+    (``PANDERA_VALIDATION_DEPTH=garbage``) fails that import with a ValueError.
+    """
+    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith(("PANDERA_", "SILENCE_WARNING_"))}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+with _environment_without_pandera_settings():
+    import pandera.pandas as pa
+    from pandera import config as pandera_config
+    from pandera.config import ValidationDepth
+    from pandera.errors import SchemaErrors
+
+# Every pandera setting that decides which checks run or how their failures are reported, as validation needs
+# it whatever the environment (or an earlier importer of pandera) set: validation is the boundary of the report.
+# (cache_dataframe and keep_cached_dataframe matter to pyspark only; fixed too, as they cost nothing.)
+PANDERA_SETTINGS: dict[str, Any] = {
+    "validation_enabled": True,
+    "validation_depth": ValidationDepth.SCHEMA_AND_DATA,
+    "cache_dataframe": False,
+    "keep_cached_dataframe": False,
+    "use_narwhals_backend": False,
+}
 
 BASELINE_MONTH = 0
 _SHOWN_LENGTH = 60
@@ -116,9 +150,13 @@ _NO = {"no", "n", "false", "0"}
 def validate_workbook(raw: RawWorkbook) -> Cohort:
     """Check ``raw`` against the contract; return the typed cohort or raise WorkbookInvalid with every problem."""
     # Validation is the boundary of the whole report: it must not be switchable off by the environment.
-    with config_context(
-        validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA, use_narwhals_backend=False
-    ):
+    if pandera_config.CONFIG.use_narwhals_backend:
+        # Read from the global config, not the context, when pandera picks a backend for a schema; set_config
+        # puts back the pandas backends already registered with narwhals (and says so in a warning).
+        with catch_warnings():
+            simplefilter("ignore", UserWarning)
+            pandera_config.set_config(use_narwhals_backend=False)
+    with pandera_config.config_context(**PANDERA_SETTINGS):
         return _validate(raw, load_contract())
 
 

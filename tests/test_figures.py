@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,3 +154,80 @@ def test_captions_follow_the_results() -> None:
     eular = replace(results.eular_response, test=replace(results.eular_response.test, p_value=0.00636))
     figures = make_figures(make_derived(), replace(results, eular_response=eular), Formatter(","))
     assert "p\u00a0=\u00a00,006" in figures[2].caption
+
+
+# A matplotlibrc that would change every figure, or stop it (usetex with no LaTeX installed).
+HOSTILE_MATPLOTLIBRC = """\
+text.usetex: True
+font.family: monospace
+font.size: 20
+lines.linewidth: 5
+axes.prop_cycle: cycler('color', ['ff0000'])
+axes.facecolor: ff00ff
+axes.unicode_minus: False
+figure.dpi: 300
+figure.constrained_layout.use: False
+savefig.facecolor: 00ff00
+savefig.bbox: tight
+svg.fonttype: path
+svg.hashsalt: salt
+svg.image_inline: False
+path.simplify: False
+hatch.linewidth: 4
+xtick.labelsize: 3
+"""
+FIGURES_IN_A_FRESH_PROCESS = """
+import json
+from report_fixtures import make_derived, make_results
+from reportgen.figures import make_figures
+from reportgen.formatting import Formatter
+print(json.dumps([figure.svg for figure in make_figures(make_derived(), make_results(), Formatter("."))]))
+"""
+
+
+@pytest.mark.parametrize("where", ["current folder", "MATPLOTLIBRC", "MPLCONFIGDIR"])
+def test_a_users_matplotlibrc_changes_no_byte_of_the_figures(figures, tmp_path: Path, where: str) -> None:
+    # Issue #15 item 10: matplotlib reads a matplotlibrc when imported; it changed the figures (and so the
+    # reproducible hashes), and text.usetex: True stopped the build with a RuntimeError.
+    import matplotlib
+
+    tests = Path(__file__).resolve().parent
+    environment = {**os.environ, "PYTHONPATH": str(tests)}
+    environment.pop("MATPLOTLIBRC", None)
+    folder = tmp_path / "config"
+    folder.mkdir()
+    # Without usetex in the current folder, so that the other settings are seen to change nothing either.
+    rc = HOSTILE_MATPLOTLIBRC.replace("text.usetex: True\n", "") if where == "current folder" else HOSTILE_MATPLOTLIBRC
+    (folder / "matplotlibrc").write_text(rc)
+    if where == "MATPLOTLIBRC":
+        environment["MATPLOTLIBRC"] = str(folder / "matplotlibrc")
+    elif where == "MPLCONFIGDIR":
+        environment["MPLCONFIGDIR"] = str(folder)
+        for cache in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):  # spare the font scan
+            shutil.copy(cache, folder)
+    cwd = folder if where == "current folder" else tmp_path
+    result = subprocess.run(
+        [sys.executable, "-c", FIGURES_IN_A_FRESH_PROCESS], cwd=cwd, env=environment, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == [figure.svg for figure in figures]
+
+
+def test_another_copy_of_the_font_family_on_the_machine_changes_no_byte(figures, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue #15 item 10: a font of the same family known to matplotlib first (installed on the machine, or in the
+    # font cache of $MPLCONFIGDIR) was used instead of the shipped one, and moved every text.
+    from dataclasses import replace as replace_entry
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    other = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf")
+    impostor = replace_entry(font_manager.ttfFontProperty(font_manager.get_font(other)), name="Reportgen Serif")
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [impostor, *manager.ttflist])
+    manager._findfont_cached.cache_clear()
+    try:
+        again = make_figures(make_derived(), make_results(), Formatter("."))
+    finally:
+        manager._findfont_cached.cache_clear()
+    assert [figure.svg for figure in again] == [figure.svg for figure in figures]

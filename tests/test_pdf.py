@@ -153,8 +153,10 @@ def test_fetcher_refuses_anything_but_data_and_the_folder(sandbox: Path, no_netw
 
 def test_fetcher_refuses_escapes_by_dot_dot_and_symlink(sandbox: Path) -> None:
     (sandbox / "link.css").symlink_to(sandbox.parent / "outside" / "leak.css")
+    (sandbox / "fonts").symlink_to(sandbox.parent / "outside", target_is_directory=True)
     fetcher = FolderURLFetcher(sandbox)
-    for url in (sandbox.as_uri() + "/../outside/leak.css", (sandbox / "link.css").as_uri()):
+    escapes = (sandbox.as_uri() + "/../outside/leak.css", (sandbox / "link.css").as_uri(), (sandbox / "fonts" / "leak.css").as_uri())
+    for url in escapes:
         with pytest.raises(PermissionError):
             fetcher.fetch(url)
 

@@ -241,6 +241,21 @@ def test_full_lists_are_csv_files_with_formulas_neutralised() -> None:
     assert [csv_cell(v) for v in (None, 3, "\tx", "ok")] == ["", "3", "\'\tx", "ok"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [" =1+1", "  +1", "\u00a0-2", "\u3000@SUM(A1)", "\n=1", "\r=1", "\t=1",
+     '＝HYPERLINK("http://evil.example")', "＋1", "－1", "＠SUM(A1)", " ＝1", "﹦1", "﹢1", "﹣1", "﹫x"],
+)
+def test_csv_cells_starting_like_a_formula_after_white_space_or_in_full_width_are_text(text: str) -> None:
+    # Issue #15 item 14d: OWASP CSV injection; leading white space and full-width '＝' slipped through.
+    assert csv_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["ok", " ok", "P-01", "a=b", "", "   ", "−3", "＃1"])
+def test_csv_cells_not_starting_like_a_formula_are_kept_as_they_are(text: str) -> None:
+    assert csv_cell(text) == text
+
+
 def test_quartile_tables_give_column_widths_for_a_fixed_layout(report: RenderedReport) -> None:
     document = lxml.html.fromstring(report.html)
     for table_id in ("table-1", "table-2", "table-3"):
@@ -295,6 +310,37 @@ def test_templates_cannot_read_outside_their_folders(tmp_path: Path, name: str) 
     (folder / "report.html.j2").write_text(f'{{% include "{name}" %}}')
     with pytest.raises(BuildError):
         render(templates=folder)
+
+
+@pytest.mark.parametrize("link", ["file", "folder", "template itself"])
+def test_templates_cannot_follow_symlinks_out_of_their_folder(tmp_path: Path, link: str) -> None:
+    # Issue #15 item 3: a symlink inside --templates (to a file, or to a folder) put /etc/passwd into the report.
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOP SECRET")
+    if link == "file":
+        (folder / "passwd.j2").symlink_to(outside / "secret.txt")
+        (folder / "report.html.j2").write_text("{% include 'passwd.j2' %}")
+    elif link == "folder":
+        (folder / "etc").symlink_to(outside, target_is_directory=True)
+        (folder / "report.html.j2").write_text("{% include 'etc/secret.txt' %}")
+    else:
+        (outside / "report.html.j2").write_text("TOP SECRET")
+        (folder / "report.html.j2").symlink_to(outside / "report.html.j2")
+    with pytest.raises(BuildError, match="leads outside that folder"):
+        render(templates=folder)
+
+
+def test_templates_may_link_inside_their_folder_and_the_folder_may_be_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / "parts").mkdir(parents=True)
+    (real / "parts" / "body.j2").write_text("{{ report.title.title }}")
+    (real / "body.j2").symlink_to(real / "parts" / "body.j2")
+    (real / "report.html.j2").write_text("<p>{% include 'body.j2' %}</p>")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    assert render(templates=tmp_path / "link").html.startswith("<p>Tocilizumab")
 
 
 def test_templates_cannot_reach_python_internals(tmp_path: Path) -> None:
