@@ -1,7 +1,7 @@
 """How numbers are written in the report: one module for tables, text and figure tick labels.
 
-Rounding is half up on the decimal representation (5.625 -> 5.63, 2.675 -> 2.68), as clinicians,
-SPSS and the printed abstract do; Python's ``round``/``format`` round half to even on binary floats and
+Rounding is half up on the decimal representation (5.625 -> 5.63, 2.675 -> 2.68; ``reportgen.rounding``),
+as clinicians, SPSS and the printed abstract do; Python's ``round``/``format`` round half to even on binary floats and
 would print 2.67. Decimals depend on the measure (``DECIMALS``). With ``decimal_separator = ","`` every
 number gets a decimal comma; thousands are never grouped (a comma group separator would be ambiguous).
 Negative numbers use the typographic minus sign (U+2212), as matplotlib does on its axes.
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Callable, Literal
+
+from reportgen.rounding import round_half_up
 
 if TYPE_CHECKING:
     from matplotlib.ticker import FuncFormatter
@@ -74,15 +76,6 @@ def decimals_for(variable: str) -> int:
             variable = variable[: -len(suffix)]
             break
     return DECIMALS.get(variable, DEFAULT_DECIMALS)
-
-
-def round_half_up(value: float, decimals: int) -> Decimal:
-    """``value`` rounded half up at ``decimals`` places, judged on its shortest decimal representation.
-
-    ``repr`` gives the shortest string that reads back as the same float, so 2.675 (stored as
-    2.67499999...) is rounded as the 2.675 a user typed, not as its binary approximation.
-    """
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def _is_missing(value: float | int | None) -> bool:

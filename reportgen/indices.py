@@ -3,7 +3,7 @@
 Formulas: DAS28 (das-score.nl), CDAI/SDAI (Aletaha & Smolen, Clin Exp Rheumatol 2005).
 Inputs: joint counts out of 28, ESR in mm/h, CRP in mg/L, global assessments as 0-100 mm VAS.
 Results are at full precision; categories compare values rounded half up to 2 decimals, as
-clinical calculators display them.
+clinical calculators display them and as the report prints them (``reportgen.rounding``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import TypeVar
 
 import numpy as np
+
+# Arrays of scores, rounded by the report's one rule (see reportgen.rounding).
+from reportgen.rounding import round_half_up_array as round_half_up
 
 ArrayLike = TypeVar("ArrayLike")
 
@@ -62,17 +65,6 @@ def cdai(tjc28, sjc28, patient_global_mm, evaluator_global_mm):
 def sdai(tjc28, sjc28, patient_global_mm, evaluator_global_mm, crp_mg_l):
     """SDAI = CDAI + CRP in mg/dL (CRP given in mg/L, divided by 10)."""
     return cdai(tjc28, sjc28, patient_global_mm, evaluator_global_mm) + crp_mg_l / 10.0
-
-
-def round_half_up(values, decimals: int = 2):
-    """Round half away from zero at ``decimals``, robust to binary representation (4.4-3.2 -> 1.2).
-
-    Rounds first to 9 significant decimals to shed representation error, then half up.
-    """
-    values = np.asarray(values, dtype=float)
-    scale = 10.0**decimals
-    shifted = np.round(values * scale, 9 - decimals if decimals < 9 else 0)
-    return np.sign(shifted) * np.floor(np.abs(shifted) + 0.5) / scale
 
 
 def _categorise(values, thresholds: tuple[float, float, float], remission_inclusive: bool) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -19,6 +19,7 @@ import yaml
 
 from reportgen.errors import UsageError
 from reportgen.model import PublishedCheck, PublishedRow, Results, StudyOptions
+from reportgen.rounding import round_half_up
 
 # A published-numbers file is a page of numbers; anything far larger is not one.
 MAX_FILE_BYTES = 1_000_000
@@ -84,12 +85,6 @@ class Printed:
         rounded = round_half_up(value, self.decimals)
         text = f"{rounded:.{self.decimals}f}"
         return text.replace(".", ",") if self.comma else text
-
-
-def round_half_up(value: float | Decimal, decimals: int) -> Decimal:
-    # Through the shortest repr, so 2.675 (stored as 2.67499...) rounds as the printed 2.675 would: 2.68.
-    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
