@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reportgen.model import CategoricalComparison, ContinuousComparison, Results, TestResult
+from reportgen.prose import capital, group_sizes, join_words, mid_sentence, patients
 
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
@@ -135,16 +136,16 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
     return (
         f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
-        f"({_and(indices)}) and EULAR response were assessed at baseline and at month {month}; "
-        f"the last observation was carried forward for {_patients(cohort.n_locf)} without a month-{month} visit. "
+        f"({join_words(indices)}) and EULAR response were assessed at baseline and at month {month}; "
+        f"the last observation was carried forward for {patients(cohort.n_locf)} without a month-{month} visit. "
         f"Patients with a trough level were grouped into quartiles of that level "
-        f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {_and(tests)}{extra}."
+        f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {join_words(tests)}{extra}."
     )
 
 
 def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]:
     cohort = results.cohort
-    sizes = "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in results.strata)
+    sizes = group_sizes(results.strata, formatter)
     first = (
         f"Of {cohort.n_included} patients, {cohort.n_analysed} had a trough level and were analysed by quartile: {sizes}."
     )
@@ -158,7 +159,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
         by_quartile = "; ".join(
             f"{s.label} {formatter.mean_sd(g, outcome.variable)}" for s, g in zip(results.strata, outcome.groups)
         )
-        sentences.append(f"{_capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
+        sentences.append(f"{capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
     eular = results.eular_response
     rows = "; ".join(
         f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
@@ -181,20 +182,20 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     cohort = results.cohort
     month = cohort.follow_up_month
     n = formatter.number
-    patients = Section(
+    patients_section = Section(
         "Patients and follow-up",
         (
             f"{cohort.n_included} patients were included. {cohort.n_analysed} had a trough level and were compared "
-            f"across quartiles; {_patients(cohort.n_no_level)} without any level "
+            f"across quartiles; {patients(cohort.n_no_level)} without any level "
             f"{'is' if cohort.n_no_level == 1 else 'are'} described in Table 1 but not compared.",
             f"Disease activity was assessed at baseline (month 0) and at month {month}. When the month-{month} visit "
             f"was missing, the last post-baseline visit at or before month {month} was carried forward (LOCF), "
             f"with all components taken from that same visit and the indices recomputed; a patient without any "
             f"post-baseline visit carried the baseline forward (no change, EULAR response none). Visits after "
-            f"month {month} were not used. LOCF applied to {_patients(cohort.n_locf)}, listed in the Appendix.",
+            f"month {month} were not used. LOCF applied to {patients(cohort.n_locf)}, listed in the Appendix.",
         ),
     )
-    indices = Section(
+    indices_section = Section(
         "Disease-activity indices",
         ("Indices were computed per visit at full precision and rounded only for display:",),
         (
@@ -209,17 +210,17 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             f"none: ΔDAS28 ≤ {n(0.6, 1)}, or ΔDAS28 ≤ {n(1.2, 1)} with DAS28 > {n(5.1, 1)}; moderate otherwise).",
         ),
     )
-    quartiles = Section(
+    quartiles_section = Section(
         "Trough-level quartiles",
         (
             f"Trough levels (µg/mL) were measured just before an infusion. Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
             f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
-            f"Quartile sizes: {_and([f'{s.label} {s.n}' for s in results.strata])}.",
+            f"Quartile sizes: {join_words([f'{s.label} {s.n}' for s in results.strata])}.",
         ),
     )
-    statistics = Section(
+    statistics_section = Section(
         "Statistical analysis",
         (
             "Continuous variables are summarised as mean ± SD and median [interquartile range], categorical "
@@ -230,18 +231,18 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         ),
         _decision_items(results, formatter),
     )
-    return patients, indices, quartiles, statistics
+    return patients_section, indices_section, quartiles_section, statistics_section
 
 
 def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     """Every test with a label saying what it compared, in report order (the Appendix lists them all)."""
     records: list[tuple[str, TestResult]] = []
     for comparison in results.baseline:
-        records.append((f"Baseline {_mid_sentence(comparison.label)}", comparison.test))
+        records.append((f"Baseline {mid_sentence(comparison.label)}", comparison.test))
     for outcome in results.outcomes:
-        records.append((f"Follow-up {_mid_sentence(outcome.label)}", outcome.test))
+        records.append((f"Follow-up {mid_sentence(outcome.label)}", outcome.test))
         if outcome.trend is not None:
-            records.append((f"Follow-up {_mid_sentence(outcome.label)}, trend", outcome.trend))
+            records.append((f"Follow-up {mid_sentence(outcome.label)}, trend", outcome.trend))
     for comparison in results.activity_categories:
         records.append((comparison.label, comparison.test))
     records.append((results.eular_response.label, results.eular_response.test))
@@ -275,26 +276,26 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
     undirected: list[str] = []
     not_significant: list[str] = []
     for outcome in outcomes:
-        quoted = _mid_sentence(outcome.label) + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
+        quoted = mid_sentence(outcome.label) + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
         direction = trend_direction(outcome)
         if _significant(outcome.test.p_value):
             {-1: lower, 1: higher, 0: undirected}[direction].append(quoted)
         else:
             not_significant.append(
-                _mid_sentence(outcome.label) + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
+                mid_sentence(outcome.label) + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
             )
     sentences: list[str] = []
     if lower:
-        sentences.append(f"Higher trough levels were associated with lower {_and(lower)} at follow-up.")
+        sentences.append(f"Higher trough levels were associated with lower {join_words(lower)} at follow-up.")
     if higher:
-        sentences.append(f"Higher trough levels were associated with higher {_and(higher)} at follow-up.")
+        sentences.append(f"Higher trough levels were associated with higher {join_words(higher)} at follow-up.")
     if undirected:
         sentences.append(
-            f"{_capital(_and(undirected))} differed across quartiles, without a significant monotonic trend with trough level."
+            f"{capital(join_words(undirected))} differed across quartiles, without a significant monotonic trend with trough level."
         )
     if not_significant:
         sentences.append(
-            f"No statistically significant difference across quartiles was found for {_and(not_significant)}."
+            f"No statistically significant difference across quartiles was found for {join_words(not_significant)}."
         )
     sentences.append(_eular_conclusion(results.eular_response, results, formatter, with_numbers))
     smallest = min((s.n for s in results.strata), default=0)
@@ -378,25 +379,3 @@ def _first_test(comparisons: tuple[ContinuousComparison, ...]) -> str | None:
 
 def _significant(p: float | None) -> bool:
     return p is not None and p < ALPHA
-
-
-def _patients(count: int) -> str:
-    return f"{count} patient" if count == 1 else f"{count} patients"
-
-
-def _and(items: list[str]) -> str:
-    """Plain-language list joining for words (numbers are joined by ``Formatter.join``)."""
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _mid_sentence(label: str) -> str:
-    """'Swollen joint count' -> 'swollen joint count'; acronyms such as 'DAS28-ESR' or 'CRP' stay."""
-    if len(label) > 1 and label[0].isupper() and label[1].islower():
-        return label[0].lower() + label[1:]
-    return label
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -19,6 +19,7 @@ import yaml
 
 from reportgen.errors import UsageError
 from reportgen.model import PublishedCheck, PublishedRow, Results, StudyOptions
+from reportgen.prose import join_words, patients
 from reportgen.rounding import round_half_up
 
 # A published-numbers file is a page of numbers; anything far larger is not one.
@@ -438,7 +439,7 @@ def _sdai_below_cdai(printed: PublishedNumbers, names: list[str]) -> list[str]:
     if not where:
         return []
     return [
-        f"SDAI mean printed below the CDAI mean in {_join(where)}: impossible on the same patients, "
+        f"SDAI mean printed below the CDAI mean in {join_words(where)}: impossible on the same patients, "
         "since SDAI = CDAI + CRP (mg/dL) and CRP is never negative."
     ]
 
@@ -454,7 +455,7 @@ def _strata_consistency(printed: PublishedNumbers) -> list[str]:
         if total != printed.n_included.value:
             findings.append(
                 f"Quartile sizes sum to {total}, not to the {printed.n_included.text} patients included: "
-                + _patients(abs(printed.n_included.value - total))
+                + patients(abs(printed.n_included.value - total))
                 + (" in no quartile." if total < printed.n_included.value else " too many.")
             )
             if printed.percent is not None and all(
@@ -514,20 +515,12 @@ def _row_layout_sentence(table: PrintedTable, names: list[str]) -> str:
         for s, name in enumerate(names)
         if not _fits(table.percent[c][s], rows[c][s])
     ]
-    exceptions = f"; {_join(off)} {'does' if len(off) == 1 else 'do'} not fit that layout" if off else ""
+    exceptions = f"; {join_words(off)} {'does' if len(off) == 1 else 'do'} not fit that layout" if off else ""
     return (
         "EULAR response percentages are taken along rows: each is a share of its response category across "
         f"quartiles, not a share of its quartile{example}{exceptions}."
     )
 
 
-def _patients(count: Decimal) -> str:
-    return f"{count} patient" if count == 1 else f"{count} patients"
-
-
 def _key(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

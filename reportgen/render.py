@@ -37,6 +37,7 @@ from reportgen.model import (
     Stratum,
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.prose import group_sizes, patients
 from reportgen.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -495,7 +496,7 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
             Note(
                 "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
             "patients with a known value in each column. Quartile columns hold the analysed patients; "
-                f"{_patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
+                f"{patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
             ),
             *notes.notes(),
         ),
@@ -751,7 +752,7 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     for patient in carried:
         months[patient.from_month] = months.get(patient.from_month, 0) + 1
     by_month = "; ".join(f"from month {month}: {n}" for month, n in sorted(months.items()))
-    summary = f"{_patients(count)} carried forward to month {follow_up_month} ({by_month})."
+    summary = f"{patients(count)} carried forward to month {follow_up_month} ({by_month})."
     listed = carried[:CARRIED_FORWARD_LISTED_UP_TO]
     table = listing_table(
         id="table-carried-forward",
@@ -914,7 +915,7 @@ def font_faces() -> Markup:
 
 def _results_intro(results: Results, formatter: Formatter) -> str:
     cohort = results.cohort
-    sizes = "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in results.strata)
+    sizes = group_sizes(results.strata, formatter)
     return (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
@@ -929,7 +930,3 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
     return cut.rstrip(",;:") + "…"
-
-
-def _patients(count: int) -> str:
-    return f"{count} patient" if count == 1 else f"{count} patients"
