@@ -162,6 +162,11 @@ class Stratum:
     percent: float
 
 
+# Two-sided p below which a test is called significant: in the Methods and Conclusions, and for running
+# Dunn's pairwise comparisons after an omnibus test.
+ALPHA = 0.05
+
+
 @dataclass(frozen=True)
 class TestResult:
     """One hypothesis test, with the record of why it was chosen and what is at risk."""

@@ -10,15 +10,16 @@ the conclusions name nothing the tables do not show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reportgen.model import CategoricalComparison, ContinuousComparison, Results, TestResult
+from reportgen import indices
+from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestResult
 from reportgen.prose import capital, group_sizes, join_words, mid_sentence, patients
 
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
-ALPHA = 0.05
 # Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
@@ -124,7 +125,7 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     cohort = results.cohort
     month = cohort.follow_up_month
     outcomes = {o.variable: o for o in results.outcomes}
-    indices = [outcomes[v].label for v in ACTIVITY_INDICES if v in outcomes]
+    index_labels = [outcomes[v].label for v in ACTIVITY_INDICES if v in outcomes]
     continuous_test = _first_test(results.outcomes)
     tests = [formatter.test_name(continuous_test)] if continuous_test else []
     tests.append(formatter.test_name(results.eular_response.test.test) + " (EULAR response)")
@@ -136,7 +137,7 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
     return (
         f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
-        f"({join_words(indices)}) and EULAR response were assessed at baseline and at month {month}; "
+        f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"the last observation was carried forward for {patients(cohort.n_locf)} without a month-{month} visit. "
         f"Patients with a trough level were grouped into quartiles of that level "
         f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {join_words(tests)}{extra}."
@@ -181,7 +182,15 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
     month = cohort.follow_up_month
-    n = formatter.number
+    _, low_activity, high_activity = indices.DAS28_THRESHOLDS
+    large, moderate = indices.EULAR_LARGE_IMPROVEMENT, indices.EULAR_MODERATE_IMPROVEMENT
+
+    def coefficient(value: float) -> str:  # as given, with at least 2 decimals: 0.70, 0.014
+        return formatter.number(value, max(2, _decimals_given(value)))
+
+    def threshold(value: float) -> str:  # as given: 1.2, 0.6
+        return formatter.number(value, max(1, _decimals_given(value)))
+
     patients_section = Section(
         "Patients and follow-up",
         (
@@ -199,15 +208,18 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         "Disease-activity indices",
         ("Indices were computed per visit at full precision and rounded only for display:",),
         (
-            f"DAS28-ESR = {n(0.56)}·√TJC28 + {n(0.28)}·√SJC28 + {n(0.70)}·ln(ESR) + {n(0.014, 3)}·PtGA, "
+            f"DAS28-ESR = {coefficient(indices.DAS28_TJC)}·√TJC28 + {coefficient(indices.DAS28_SJC)}·√SJC28 + "
+            f"{coefficient(indices.DAS28_LN_ESR)}·ln(ESR) + {coefficient(indices.DAS28_PTGA)}·PtGA, "
             "with ESR in mm/h and the patient global assessment (PtGA) on a 0–100 mm visual analogue scale.",
-            f"DAS28-CRP = {n(0.56)}·√TJC28 + {n(0.28)}·√SJC28 + {n(0.36)}·ln(CRP + 1) + {n(0.014, 3)}·PtGA + {n(0.96)}, "
-            "with CRP in mg/L.",
+            f"DAS28-CRP = {coefficient(indices.DAS28_TJC)}·√TJC28 + {coefficient(indices.DAS28_SJC)}·√SJC28 + "
+            f"{coefficient(indices.DAS28_LN_CRP)}·ln(CRP + 1) + {coefficient(indices.DAS28_PTGA)}·PtGA + "
+            f"{coefficient(indices.DAS28_CRP_CONSTANT)}, with CRP in mg/L.",
             "CDAI = TJC28 + SJC28 + PtGA + EGA, with both global assessments (patient, evaluator) in cm (0–10).",
             "SDAI = CDAI + CRP, with CRP in mg/dL.",
             f"ΔDAS28 = baseline DAS28-ESR − follow-up DAS28-ESR. EULAR response (good, moderate, none) from the "
-            f"follow-up DAS28-ESR and ΔDAS28, both rounded to 2 decimals (good: ΔDAS28 > {n(1.2, 1)} and DAS28 ≤ {n(3.2, 1)}; "
-            f"none: ΔDAS28 ≤ {n(0.6, 1)}, or ΔDAS28 ≤ {n(1.2, 1)} with DAS28 > {n(5.1, 1)}; moderate otherwise).",
+            f"follow-up DAS28-ESR and ΔDAS28, both rounded to {indices.CATEGORY_DECIMALS} decimals (good: ΔDAS28 > "
+            f"{threshold(large)} and DAS28 ≤ {threshold(low_activity)}; none: ΔDAS28 ≤ {threshold(moderate)}, or "
+            f"ΔDAS28 ≤ {threshold(large)} with DAS28 > {threshold(high_activity)}; moderate otherwise).",
         ),
     )
     quartiles_section = Section(
@@ -375,6 +387,11 @@ def _label_with_unit(outcome: ContinuousComparison) -> str:
 
 def _first_test(comparisons: tuple[ContinuousComparison, ...]) -> str | None:
     return comparisons[0].test.test if comparisons else None
+
+
+def _decimals_given(value: float) -> int:
+    """Decimals of a constant as written in the code: 0.014 -> 3, 0.70 -> 1."""
+    return max(0, -Decimal(repr(value)).as_tuple().exponent)
 
 
 def _significant(p: float | None) -> bool:

@@ -18,7 +18,8 @@ from typing import Any, Literal, Sequence
 import yaml
 
 from reportgen.errors import UsageError
-from reportgen.model import PublishedCheck, PublishedRow, Results, StudyOptions
+from reportgen.indices import EULAR_RESPONSES
+from reportgen.model import ALPHA, PublishedCheck, PublishedRow, Results, StudyOptions
 from reportgen.prose import join_words, patients
 from reportgen.rounding import round_half_up
 
@@ -26,7 +27,7 @@ from reportgen.rounding import round_half_up
 MAX_FILE_BYTES = 1_000_000
 # Rounding of each printed percentage is at most half a unit of its last place; the sum is allowed 0.5.
 PERCENT_SUM_TOLERANCE = Decimal("0.5")
-DEFAULT_ALPHA = Decimal("0.05")
+DEFAULT_ALPHA = Decimal(repr(ALPHA))  # what "NS" means when the file gives no alpha: the report's own
 NOT_SIGNIFICANT = {"ns", "n.s.", "n.s", "not significant"}
 NO_VALUE = "—"
 
@@ -161,7 +162,6 @@ class PublishedNumbers:
 
 
 OUTCOME_NAMES = ("das28_esr", "das28_crp", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l", "delta_das28")
-EULAR_CATEGORIES = ("none", "moderate", "good")
 
 
 def load_published(path: Path) -> PublishedNumbers:
@@ -202,10 +202,10 @@ def load_published(path: Path) -> PublishedNumbers:
     eular = None
     if "eular_response" in root:
         fields = reader.mapping(root["eular_response"], "eular_response", required=("counts",), optional=("percent", "p"))
-        counts_map = reader.mapping(fields["counts"], "eular_response.counts", optional=EULAR_CATEGORIES)
-        categories = tuple(category for category in EULAR_CATEGORIES if category in counts_map)
+        counts_map = reader.mapping(fields["counts"], "eular_response.counts", optional=EULAR_RESPONSES)
+        categories = tuple(category for category in EULAR_RESPONSES if category in counts_map)
         if not categories:
-            raise reader.fail("eular_response.counts", f"expected at least one of {', '.join(EULAR_CATEGORIES)}")
+            raise reader.fail("eular_response.counts", f"expected at least one of {', '.join(EULAR_RESPONSES)}")
         counts = tuple(reader.numbers(counts_map, category, "eular_response.counts", width) or () for category in categories)
         table_percent = None
         if "percent" in fields:
@@ -468,7 +468,7 @@ def _strata_consistency(printed: PublishedNumbers) -> list[str]:
 def _table_consistency(table: PrintedTable, printed: PublishedNumbers, names: list[str]) -> list[str]:
     findings = []
     counts = [[value.value for value in row] for row in table.counts]
-    if printed.n is not None and len(table.categories) == len(EULAR_CATEGORIES):
+    if printed.n is not None and len(table.categories) == len(EULAR_RESPONSES):
         for name, column_total, n in zip(names, _totals(counts, "column"), printed.n):
             if column_total != n.value:
                 findings.append(f"EULAR response counts in {name} sum to {column_total}, not to its n = {n.text}.")

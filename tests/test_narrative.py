@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from report_fixtures import make_results, make_study
 
+from reportgen import indices
 from reportgen.formatting import Formatter
 from reportgen.model import Results
 from reportgen.narrative import write_narrative
@@ -91,6 +92,20 @@ def test_methods_say_what_was_done() -> None:
     assert "Kruskal–Wallis test:" in methods and "Jonckheere–Terpstra trend test:" in methods
     computed = replace(make_results(), cutpoints_given=False)
     assert "computed as the 25th, 50th and 75th percentiles" in _all_text(computed)[1]
+
+
+def test_methods_print_the_coefficients_and_thresholds_the_indices_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    methods = _all_text(make_results())[1]
+    assert "DAS28-ESR = 0.56·√TJC28 + 0.28·√SJC28 + 0.70·ln(ESR) + 0.014·PtGA" in methods
+    assert "0.36·ln(CRP + 1) + 0.014·PtGA + 0.96, with CRP in mg/L" in methods
+    assert "both rounded to 2 decimals (good: ΔDAS28 > 1.2 and DAS28 ≤ 3.2; none: ΔDAS28 ≤ 0.6, or ΔDAS28 ≤ 1.2 with DAS28 > 5.1" in methods
+    for name, value in (("DAS28_TJC", 0.57), ("DAS28_PTGA", 0.0145), ("DAS28_CRP_CONSTANT", 0.95),
+                        ("EULAR_LARGE_IMPROVEMENT", 1.3), ("EULAR_MODERATE_IMPROVEMENT", 0.65), ("DAS28_THRESHOLDS", (2.6, 3.3, 5.2))):
+        monkeypatch.setattr(indices, name, value)
+    methods = _all_text(make_results())[1]
+    assert "DAS28-ESR = 0.57·√TJC28 + 0.28·√SJC28 + 0.70·ln(ESR) + 0.0145·PtGA" in methods
+    assert "0.36·ln(CRP + 1) + 0.0145·PtGA + 0.95, with CRP in mg/L" in methods
+    assert "(good: ΔDAS28 > 1.3 and DAS28 ≤ 3.3; none: ΔDAS28 ≤ 0.65, or ΔDAS28 ≤ 1.3 with DAS28 > 5.2" in methods
 
 
 def test_character_count_and_warning() -> None:

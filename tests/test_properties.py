@@ -73,8 +73,6 @@ COMPONENTS = {
     "das28_crp": (indices.das28_crp, (joints, joints, crp, vas)),
     "cdai": (indices.cdai, (joints, joints, vas, vas)),
     "sdai": (indices.sdai, (joints, joints, vas, vas, crp)),
-    "das28_esr_3": (indices.das28_esr_3, (joints, joints, esr)),
-    "das28_crp_3": (indices.das28_crp_3, (joints, joints, crp)),
 }
 
 
