@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Callable, Literal
 
+from reportgen.model import TestName
 from reportgen.rounding import round_half_up
 
 if TYPE_CHECKING:
@@ -56,14 +57,14 @@ DECIMALS: dict[str, int] = {
 DEFAULT_DECIMALS = 2
 P_DECIMALS = 3
 # How each test in a TestResult is named in captions, footnotes and prose.
-TEST_NAMES: dict[str, str] = {
-    "kruskal-wallis": "Kruskal\u2013Wallis test",
-    "anova": "One-way ANOVA",
-    "chi-square": "Pearson \u03c7\u00b2 test without continuity correction",
-    "fisher-exact": "Fisher\u2013Freeman\u2013Halton exact test",
-    "fisher-monte-carlo": "Fisher\u2013Freeman\u2013Halton test (Monte Carlo p)",
-    "jonckheere-terpstra": "Jonckheere\u2013Terpstra trend test",
-    "spearman": "Spearman rank correlation",
+TEST_NAMES: dict[TestName, str] = {
+    TestName.KRUSKAL_WALLIS: "Kruskal\u2013Wallis test",
+    TestName.ANOVA: "One-way ANOVA",
+    TestName.CHI_SQUARE: "Pearson \u03c7\u00b2 test without continuity correction",
+    TestName.FISHER_EXACT: "Fisher\u2013Freeman\u2013Halton exact test",
+    TestName.FISHER_MONTE_CARLO: "Fisher\u2013Freeman\u2013Halton test (Monte Carlo p)",
+    TestName.JONCKHEERE_TERPSTRA: "Jonckheere\u2013Terpstra trend test",
+    TestName.SPEARMAN: "Spearman rank correlation",
 }
 # Suffixes naming when a measure was taken; they do not change its precision.
 _TIME_SUFFIXES = ("_baseline", "_follow_up", "_followup")
@@ -140,7 +141,7 @@ class Formatter:
             return f"p{NBSP}{text[0]}{NBSP}{text[1:]}"
         return f"p{NBSP}={NBSP}{text}"
 
-    def test_name(self, test: str) -> str:
+    def test_name(self, test: TestName | str) -> str:
         """'Kruskal–Wallis test' for 'kruskal-wallis'; unknown names are shown as given."""
         return TEST_NAMES.get(test, test)
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reportgen import indices
-from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestResult
+from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestName, TestResult
 from reportgen.prose import capital, group_sizes, join_words, mid_sentence, patients
 
 if TYPE_CHECKING:
@@ -23,20 +22,21 @@ if TYPE_CHECKING:
 # Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
-TEST_RATIONALE = {
-    "kruskal-wallis": "compares the quartiles by ranks without assuming normally distributed values, which suits "
-    "small groups and skewed measures such as CRP",
-    "anova": "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
+# Why each test was used, for the Methods; "{small_expected}" is stats.SMALL_EXPECTED.
+TEST_RATIONALE: dict[TestName, str] = {
+    TestName.KRUSKAL_WALLIS: "compares the quartiles by ranks without assuming normally distributed values, which "
+    "suits small groups and skewed measures such as CRP",
+    TestName.ANOVA: "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
     "as chosen in the study sheet",
-    "chi-square": "compares the distribution of a categorical variable across the quartiles, as the source "
-    "abstract did; it relies on expected counts of about 5 or more",
-    "fisher-exact": "compares the distribution of a categorical variable across the quartiles exactly, without "
+    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles, as the source "
+    "abstract did; it relies on expected counts of about {small_expected} or more",
+    TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the quartiles exactly, without "
     "relying on large expected counts",
-    "fisher-monte-carlo": "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
+    TestName.FISHER_MONTE_CARLO: "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
     "p is a seeded Monte Carlo estimate from random tables with the observed margins, not exact",
-    "jonckheere-terpstra": "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign of "
-    "its standardised statistic gives the direction",
-    "spearman": "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
+    TestName.JONCKHEERE_TERPSTRA: "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign "
+    "of its standardised statistic gives the direction",
+    TestName.SPEARMAN: "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
 }
 
 
@@ -131,9 +131,9 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     tests.append(formatter.test_name(results.eular_response.test.test) + " (EULAR response)")
     extras = []
     if any(o.trend is not None for o in results.outcomes):
-        extras.append(formatter.test_name("jonckheere-terpstra"))
+        extras.append(formatter.test_name(TestName.JONCKHEERE_TERPSTRA))
     if any(o.spearman is not None for o in results.outcomes):
-        extras.append(formatter.test_name("spearman"))
+        extras.append(formatter.test_name(TestName.SPEARMAN))
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
     return (
         f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
@@ -182,6 +182,9 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
     month = cohort.follow_up_month
+    # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
+    from reportgen import indices
+
     _, low_activity, high_activity = indices.DAS28_THRESHOLDS
     large, moderate = indices.EULAR_LARGE_IMPROVEMENT, indices.EULAR_MODERATE_IMPROVEMENT
 
@@ -263,17 +266,19 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
 
 def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     """One line per kind of test: why it was used, what for, and how often an assumption was at risk."""
-    by_test: dict[str, list[TestResult]] = {}
+    from reportgen.stats import SMALL_EXPECTED  # imported here, as indices in write_methods
+
+    by_test: dict[TestName, list[TestResult]] = {}
     for _label, test in test_records(results):
         by_test.setdefault(test.test, []).append(test)
     items = []
     for name, tests in by_test.items():
-        rationale = TEST_RATIONALE.get(name) or tests[0].decision.split(". ")[0]
-        at_risk = sum(1 for t in tests if "at risk:" in t.decision.lower())
+        rationale = TEST_RATIONALE[name].format(small_expected=f"{SMALL_EXPECTED:g}")
+        at_risk = sum(1 for t in tests if t.risks)
         risk = f"; an assumption was at risk in {at_risk} of {len(tests)}" if at_risk else ""
         items.append(f"{formatter.test_name(name)}: {rationale} ({len(tests)} comparisons{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
-        items.append(f"{formatter.test_name('spearman')}: {TEST_RATIONALE['spearman']}.")
+        items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
     return tuple(items)
 
 
@@ -385,7 +390,7 @@ def _label_with_unit(outcome: ContinuousComparison) -> str:
     return f"{outcome.label} ({outcome.unit})" if outcome.unit else outcome.label
 
 
-def _first_test(comparisons: tuple[ContinuousComparison, ...]) -> str | None:
+def _first_test(comparisons: tuple[ContinuousComparison, ...]) -> TestName | None:
     return comparisons[0].test.test if comparisons else None
 
 

@@ -35,6 +35,7 @@ from reportgen.model import (
     RenderedReport,
     Results,
     Stratum,
+    TestName,
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
 from reportgen.prose import group_sizes, patients
@@ -444,18 +445,18 @@ class _Footnotes:
 
     def __init__(self, formatter: Formatter) -> None:
         self._formatter = formatter
-        self._letters: dict[str, str] = {}
+        self._letters: dict[tuple[TestName, str], str] = {}
 
-    def mark(self, test: str, purpose: str) -> str:
-        key = f"{test}|{purpose}"
+    def mark(self, test: TestName, purpose: str) -> str:
+        key = (test, purpose)
         if key not in self._letters:
             self._letters[key] = "abcdefghijklmnopqrstuvwxyz"[len(self._letters)]
         return self._letters[key]
 
     def notes(self) -> tuple[Note, ...]:
         return tuple(
-            Note(f"{self._formatter.test_name(key.split('|')[0])} {key.split('|')[1]}.", mark=letter)
-            for key, letter in self._letters.items()
+            Note(f"{self._formatter.test_name(test)} {purpose}.", mark=letter)
+            for (test, purpose), letter in self._letters.items()
         )
 
 
@@ -644,7 +645,7 @@ def _count_table(
         )
     test = comparison.test
     statistic = []
-    if test.statistic is not None and test.test == "chi-square":
+    if test.statistic is not None and test.test == TestName.CHI_SQUARE:
         statistic.append(f"χ² = {formatter.statistic(test.statistic)}")
     if test.df is not None:
         statistic.append(f"df = {formatter.integer(round(test.df))}")
