@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 from report_fixtures import make_results, make_study
 
-from reportgen import indices
-from reportgen.formatting import Formatter
-from reportgen.model import Results
-from reportgen.narrative import write_narrative
+from reportgen import indices, stats
+from reportgen.formatting import TEST_NAMES, Formatter
+from reportgen.model import Results, TestName
+from reportgen.narrative import TEST_RATIONALE, write_narrative
 
 CAUSAL = re.compile(
     r"\b(causes?|caused|causing|leads? to|led to|because of|due to|results? in|resulting in|drives?|driven by"
@@ -106,6 +106,13 @@ def test_methods_print_the_coefficients_and_thresholds_the_indices_use(monkeypat
     assert "DAS28-ESR = 0.57·√TJC28 + 0.28·√SJC28 + 0.70·ln(ESR) + 0.0145·PtGA" in methods
     assert "0.36·ln(CRP + 1) + 0.0145·PtGA + 0.95, with CRP in mg/L" in methods
     assert "(good: ΔDAS28 > 1.3 and DAS28 ≤ 3.3; none: ΔDAS28 ≤ 0.65, or ΔDAS28 ≤ 1.3 with DAS28 > 5.2" in methods
+
+
+def test_every_test_has_a_rationale_and_methods_print_the_expected_count_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert set(TEST_RATIONALE) == set(TestName) and set(TEST_NAMES) == set(TestName)
+    assert "it relies on expected counts of about 5 or more" in _all_text(make_results())[1]
+    monkeypatch.setattr(stats, "SMALL_EXPECTED", 4.5)
+    assert "it relies on expected counts of about 4.5 or more" in _all_text(make_results())[1]
 
 
 def test_character_count_and_warning() -> None:
