@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Callable, Literal
 
 from reportgen.model import TestName
@@ -184,19 +183,7 @@ class Formatter:
         """Between numbers in a list or an interval: a semicolon when the comma is the decimal mark."""
         return "; " if self.decimal_separator == "," else ", "
 
-    # --- parsing and integrations ----------------------------------------------------------
-
-    def parse(self, text: str) -> Decimal:
-        """Read back a number this formatter wrote (used by tests and property checks)."""
-        cleaned = text.strip().replace(MINUS, "-")
-        if self.decimal_separator == ",":
-            if "." in cleaned:
-                raise ValueError(f"{text!r} has a decimal point but the study uses a decimal comma")
-            cleaned = cleaned.replace(",", ".")
-        try:
-            return Decimal(cleaned)
-        except InvalidOperation:
-            raise ValueError(f"{text!r} is not a number written by this formatter") from None
+    # --- integrations ----------------------------------------------------------------------
 
     def tick_formatter(self, decimals: int) -> FuncFormatter:
         """A matplotlib tick formatter writing axis labels exactly as the tables write numbers."""

@@ -341,4 +341,3 @@ class BuildInfo:
 class RenderedReport:
     html: str
     abstract_text: str
-    pdf: bytes | None = None

@@ -57,10 +57,6 @@ class StructuredAbstract:
     character_limit: int
     warning: str | None
 
-    @property
-    def over_limit(self) -> bool:
-        return self.character_count > self.character_limit
-
     def body(self) -> str:
         return abstract_body(self.sections)
 

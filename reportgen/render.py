@@ -28,7 +28,6 @@ from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
     ContinuousComparison,
-    Derived,
     Figure,
     Problem,
     PublishedCheck,
@@ -211,7 +210,6 @@ class ReportView:
 def render_report(
     *,
     results: Results,
-    derived: Derived,
     figures: tuple[Figure, ...],
     published: PublishedCheck | None,
     info: BuildInfo,

@@ -33,7 +33,6 @@ def render(results: Results | None = None, *, published=None, templates: Path | 
     results = results or make_results()
     arguments = dict(
         results=results,
-        derived=make_derived(),
         figures=fake_figures(),
         published=published,
         info=make_info(),
@@ -123,8 +122,8 @@ def test_decimal_comma_leaves_no_decimal_point_in_numbers() -> None:
 
 
 def test_hostile_workbook_text_stays_inert() -> None:
-    results, derived, info, warnings = hostile_inputs()
-    html = render(results, derived=derived, info=info, warnings=warnings).html
+    results, _derived, info, warnings = hostile_inputs()
+    html = render(results, info=info, warnings=warnings).html
     document = lxml.html.fromstring(html)
     assert not document.xpath("//script|//img|//link|//iframe|//object|//embed")
     text = document.text_content()
