@@ -65,46 +65,31 @@ def table_layout(css: str) -> TableLayout | None:
 
 
 def _metrics(rules: dict[str, dict[str, list]], scope: str, base: TableMetrics | None = None) -> TableMetrics:
-    """Metrics of the tables inside ``scope`` (a class on the table's block), falling back to ``base``."""
+    """Metrics of the tables inside ``scope`` (a class on the table's block, "" for none), else ``base``'s."""
 
-    def value(selectors: str, name: str, unit: str, fallback: float | None) -> float:
-        inner = ", ".join(f"{scope} {s}".strip() if scope else s for s in selectors.split(", "))
-        found = rules.get(inner, {}).get(name)
-        if found is None:
-            if fallback is None:
-                raise KeyError(f"{inner} {{ {name} }}")
-            return fallback
-        return _length(found[0], unit)
+    def declared(selectors: str) -> dict[str, list]:
+        return rules.get(", ".join(f"{scope} {s}".strip() for s in selectors.split(", ")), {})
 
-    def padding_x(selectors: str, fallback: float | None) -> float:
-        inner = ", ".join(f"{scope} {s}".strip() if scope else s for s in selectors.split(", "))
-        declared = rules.get(inner, {})
-        left = right = None
-        if "padding" in declared:
-            sides = _box_sides(declared["padding"])
-            left, right = _length(sides[3], "mm"), _length(sides[1], "mm")
-        if "padding-left" in declared:
-            left = _length(declared["padding-left"][0], "mm")
-        if "padding-right" in declared:
-            right = _length(declared["padding-right"][0], "mm")
-        if left is None or right is None:
-            if fallback is None:
-                raise KeyError(f"{inner} {{ padding }}")
-            return fallback
+    def length(declarations: dict[str, list], name: str, unit: str, fallback: float | None) -> float:
+        if name not in declarations:
+            return _required(fallback, name)
+        return _length(declarations[name][0], unit)
+
+    def padding_x(declarations: dict[str, list], fallback: float | None) -> float:
+        sides = _box_sides(declarations["padding"]) if "padding" in declarations else None
+        left = length(declarations, "padding-left", "mm", _length(sides[3], "mm") if sides else fallback)
+        right = length(declarations, "padding-right", "mm", _length(sides[1], "mm") if sides else fallback)
         return left if left == right else (left + right) / 2
 
-    counts = ".compact.counts .num" if scope == ".compact" else ".counts .num"
-    counts_value = rules.get(counts, {}).get("padding-left")
+    counts = rules.get(f"{scope}.counts .num", {})  # the count table's class is on the same block as scope's
     return TableMetrics(
-        cell_pt=value("table", "font-size", "pt", base and base.cell_pt),
-        line_pt=value(".line", "font-size", "pt", base and base.line_pt),
-        mark_pt=value("sup.mark", "font-size", "pt", base and base.mark_pt),
-        padding_mm=padding_x("th, td", base and base.padding_mm),
-        p_padding_mm=value(".p", "padding-left", "mm", base and base.p_padding_mm),
-        indent_mm=value("th.stub.indent", "padding-left", "mm", base and base.indent_mm),
-        counts_padding_mm=(
-            _length(counts_value[0], "mm") if counts_value else _required(base and base.counts_padding_mm, counts)
-        ),
+        cell_pt=length(declared("table"), "font-size", "pt", base and base.cell_pt),
+        line_pt=length(declared(".line"), "font-size", "pt", base and base.line_pt),
+        mark_pt=length(declared("sup.mark"), "font-size", "pt", base and base.mark_pt),
+        padding_mm=padding_x(declared("th, td"), base and base.padding_mm),
+        p_padding_mm=length(declared(".p"), "padding-left", "mm", base and base.p_padding_mm),
+        indent_mm=length(declared("th.stub.indent"), "padding-left", "mm", base and base.indent_mm),
+        counts_padding_mm=length(counts, "padding-left", "mm", base and base.counts_padding_mm),
         classes=scope.lstrip("."),
     )
 
