@@ -2,7 +2,7 @@
 
 Everything returned is plain text with every number already written by the Formatter; escaping is the
 template's job. The Conclusions follow guardrails: an observational cohort supports "associated with",
-never a causal verb; a test above ``ALPHA`` is reported plainly as no significant difference; a direction
+never a causal verb; a test above ``model.ALPHA`` is reported plainly as no significant difference; a direction
 is stated only when a trend test or Spearman's ρ is significant, and then from the sign of that statistic;
 the conclusions name nothing the tables do not show.
 """

@@ -18,7 +18,7 @@ from typing import Any, Literal, Sequence
 import yaml
 
 from reportgen.errors import UsageError
-from reportgen.indices import EULAR_RESPONSES
+from reportgen.indices import EULAR_RESPONSES as EULAR_CATEGORIES
 from reportgen.model import ALPHA, PublishedCheck, PublishedRow, Results, StudyOptions
 from reportgen.prose import join_words, patients
 from reportgen.rounding import round_half_up
@@ -202,10 +202,10 @@ def load_published(path: Path) -> PublishedNumbers:
     eular = None
     if "eular_response" in root:
         fields = reader.mapping(root["eular_response"], "eular_response", required=("counts",), optional=("percent", "p"))
-        counts_map = reader.mapping(fields["counts"], "eular_response.counts", optional=EULAR_RESPONSES)
-        categories = tuple(category for category in EULAR_RESPONSES if category in counts_map)
+        counts_map = reader.mapping(fields["counts"], "eular_response.counts", optional=EULAR_CATEGORIES)
+        categories = tuple(category for category in EULAR_CATEGORIES if category in counts_map)
         if not categories:
-            raise reader.fail("eular_response.counts", f"expected at least one of {', '.join(EULAR_RESPONSES)}")
+            raise reader.fail("eular_response.counts", f"expected at least one of {', '.join(EULAR_CATEGORIES)}")
         counts = tuple(reader.numbers(counts_map, category, "eular_response.counts", width) or () for category in categories)
         table_percent = None
         if "percent" in fields:
@@ -468,7 +468,7 @@ def _strata_consistency(printed: PublishedNumbers) -> list[str]:
 def _table_consistency(table: PrintedTable, printed: PublishedNumbers, names: list[str]) -> list[str]:
     findings = []
     counts = [[value.value for value in row] for row in table.counts]
-    if printed.n is not None and len(table.categories) == len(EULAR_RESPONSES):
+    if printed.n is not None and len(table.categories) == len(EULAR_CATEGORIES):
         for name, column_total, n in zip(names, _totals(counts, "column"), printed.n):
             if column_total != n.value:
                 findings.append(f"EULAR response counts in {name} sum to {column_total}, not to its n = {n.text}.")
