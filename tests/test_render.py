@@ -157,7 +157,7 @@ def test_bidi_overrides_and_controls_from_the_workbook_are_printed_as_escapes() 
     info = replace(make_info(), source_name="cohort\u202exslx.exe.xlsx")
     # Validation refuses control characters; a warning naming an extra column may still hold one.
     warnings = (Problem(sheet="visits", row=1, column="x\x1b[2J", value=None, rule="the column x\x1b[2J is not part of it", severity="warning"),)
-    report = render(results, derived=make_derived(frame), info=info, warnings=warnings)
+    report = render(results, info=info, warnings=warnings)
     assert not [char for char in BIDI + "\x1b" if char in report.html or char in report.abstract_text]
     text = lxml.html.fromstring(report.html).text_content()
     for shown in ("cohort\\u202exslx.exe.xlsx", "Cohort \\u202eydutS", "A.\\u2067 Rossi", "City\\u202d Hospital", "moved\\u202e away", "x\\x1b[2J"):
