@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 
 from reportgen import stats
+from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
 from reportgen.model import (
+    ALPHA,
     CarriedForward,
     CategoricalComparison,
     CohortCounts,
@@ -43,9 +45,6 @@ from reportgen.model import (
 )
 
 QUARTILE_LABELS = ("Q1", "Q2", "Q3", "Q4")
-ACTIVITY_CATEGORIES = ("remission", "low", "moderate", "high")
-EULAR_CATEGORIES = ("none", "moderate", "good")
-SIGNIFICANCE = 0.05  # omnibus p below which Dunn's pairwise comparisons are run
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ ACTIVITY: tuple[Categorical, ...] = (
     Categorical("sdai_category", "SDAI disease activity", ACTIVITY_CATEGORIES, _category_column("sdai_category")),
 )
 
-EULAR = Categorical("eular_response", "EULAR response", EULAR_CATEGORIES, _category_column("eular_response"))
+EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column("eular_response"))
 
 
 def quartile_cutpoints(levels: np.ndarray, study: StudyOptions) -> tuple[tuple[float, float, float], bool]:
@@ -180,7 +179,7 @@ def compare_continuous(
         trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS, ranking)
         # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
         spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
-        if test.p_value is not None and test.p_value < SIGNIFICANCE:
+        if test.p_value is not None and test.p_value < ALPHA:
             posthoc = stats.dunn_holm(groups, QUARTILE_LABELS, ranking)
     return ContinuousComparison(
         variable=spec.variable,

@@ -87,7 +87,7 @@ def _categories(values: np.ndarray, categorise: Callable[[np.ndarray], np.ndarra
     nothing), and an index has at most a few thousand such values, so this is exact and much faster
     than categorising every visit.
     """
-    codes, distinct = pd.factorize(indices.round_half_up(values, 2), use_na_sentinel=True)
+    codes, distinct = pd.factorize(indices.round_half_up(values, indices.CATEGORY_DECIMALS), use_na_sentinel=True)
     return _categorical(categorise(np.asarray(distinct, dtype=float)), codes, indices.ACTIVITY_CATEGORIES)
 
 

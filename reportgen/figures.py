@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 import pandas as pd
 
+from reportgen.indices import EULAR_RESPONSES
 from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, Figure, Results
 from reportgen.resources import templates_dir
 
@@ -70,8 +71,7 @@ POINTS_CROWDED = "every patient is one translucent point, spread sideways at ran
 JITTER_SEED = 20240517
 ACTIVITY_MEASURES = ("das28_esr", "cdai", "sdai")
 QUARTILE_MARKERS = ("o", "s", "^", "D")
-# EULAR response from worst to best; lighter = worse, so the order survives greyscale printing.
-EULAR_ORDER = ("none", "moderate", "good")
+# EULAR response from worst to best (indices.EULAR_RESPONSES); lighter = worse, so the order survives greyscale printing.
 EULAR_COLOURS = {"none": "#f1e05a", "moderate": "#2a9d8f", "good": "#26456e"}
 EULAR_HATCH = {"none": "", "moderate": "////", "good": ""}
 EULAR_TEXT = {"none": "#1a1a1a", "moderate": "#ffffff", "good": "#ffffff"}
@@ -379,7 +379,7 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     from matplotlib.patches import Patch
 
     counts = {category: np.asarray(row, dtype=float) for category, row in zip(eular.categories, eular.counts)}
-    order = [c for c in EULAR_ORDER if c in counts] + [c for c in eular.categories if c not in EULAR_ORDER]
+    order = [c for c in EULAR_RESPONSES if c in counts] + [c for c in eular.categories if c not in EULAR_RESPONSES]
     totals = np.sum([counts[c] for c in order], axis=0)
     shares = {c: np.divide(100.0 * counts[c], totals, out=np.zeros_like(totals), where=totals > 0) for c in order}
     labels = [stratum.label for stratum in results.strata]

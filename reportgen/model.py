@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -170,22 +171,63 @@ class Stratum:
     percent: float
 
 
+# Two-sided p below which a test is called significant: in the Methods and Conclusions, and for running
+# Dunn's pairwise comparisons after an omnibus test.
+ALPHA = 0.05
+
+
+class TestName(StrEnum):
+    """Every test reportgen runs, by the name results.json gives it (``Formatter.test_name`` says it in words)."""
+
+    __test__ = False  # not a pytest test class
+
+    KRUSKAL_WALLIS = "kruskal-wallis"
+    ANOVA = "anova"
+    CHI_SQUARE = "chi-square"
+    FISHER_EXACT = "fisher-exact"
+    FISHER_MONTE_CARLO = "fisher-monte-carlo"
+    JONCKHEERE_TERPSTRA = "jonckheere-terpstra"
+    SPEARMAN = "spearman"
+
+
+class RiskKind(StrEnum):
+    """What can put a test's assumptions at risk (``reportgen.stats.risk_words`` says it in words)."""
+
+    SMALL_GROUPS = "small-groups"  # detail: the groups, e.g. "Q1 (n = 4)"
+    EMPTY_GROUPS = "empty-groups"  # detail: the groups without data, left out
+    EMPTY_CATEGORIES = "empty-categories"  # detail: the categories without patients, left out
+    TIES = "ties"  # detail: values repeating an earlier one, all values
+    UNEQUAL_VARIANCES = "unequal-variances"
+    NO_SPREAD = "no-spread"
+    SMALL_EXPECTED = "small-expected"  # detail: cells with small expected counts, all cells, cells with very small ones
+    MONTE_CARLO = "monte-carlo"  # detail: the standard error of the estimated p, as written
+
+
+@dataclass(frozen=True)
+class Risk:
+    """An assumption of a test at risk: its kind and the specifics (which groups, how many cells)."""
+
+    kind: RiskKind
+    detail: tuple[str | int, ...] = ()
+
+
 @dataclass(frozen=True)
 class TestResult:
     """One hypothesis test, with the record of why it was chosen and what is at risk."""
 
-    test: str  # "kruskal-wallis" | "anova" | "chi-square" | "fisher-exact" | "fisher-monte-carlo" | "jonckheere-terpstra" | "spearman"
+    test: TestName
     statistic: float | None
     p_value: float | None
     df: float | None = None
     effect_size_name: str | None = None  # "epsilon-squared" | "eta-squared" | "cramers-v"
     effect_size: float | None = None
-    decision: str = ""  # which test, why, and any assumption at risk
+    decision: str = ""  # which test, why, and any assumption at risk, in words (from ``risks``)
+    risks: tuple[Risk, ...] = ()
 
 
 @dataclass(frozen=True)
 class Correlation:
-    test: str  # "spearman"
+    test: TestName  # TestName.SPEARMAN
     rho: float | None
     p_value: float | None
     n: int
@@ -311,4 +353,3 @@ class BuildInfo:
 class RenderedReport:
     html: str
     abstract_text: str
-    pdf: bytes | None = None

@@ -167,7 +167,6 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
         with timer.stage("html"):
             report = render_report(
                 results=results,
-                derived=derived,
                 figures=figures,
                 published=published,
                 info=info,

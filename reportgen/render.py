@@ -29,16 +29,18 @@ from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
     ContinuousComparison,
-    Derived,
     Figure,
     Problem,
     PublishedCheck,
     RenderedReport,
     Results,
     Stratum,
+    TestName,
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.prose import group_sizes, patients
 from reportgen.resources import templates_dir
+from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
 if TYPE_CHECKING:
     import jinja2
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
 REPORT_TEMPLATE = "report.html.j2"
+STYLESHEET = "report.css"  # included by REPORT_TEMPLATE; its table metrics drive ``fit_columns``
 # Long lists are cut in the report (a 100,000-patient registry raised 1,969 warnings: 96 PDF pages) and
 # written in full as CSV files beside it, in the build folder (see ``listing_files``).
 WARNINGS_LISTED_UP_TO = 20
@@ -62,7 +65,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
 LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
-# For column widths computed from the cells (``fit_columns``): advances in em of the shipped serif (templates/fonts,
+# For column widths computed from the cells (``fit_columns``, with the type sizes and page width of the active
+# report.css, see ``reportgen.stylesheet``): advances in em of the shipped serif (templates/fonts,
 # read from its hmtx table), rounded up; letters not listed count as wide capitals.
 ADVANCE_EM = {
     **dict.fromkeys("0123456789–", 0.5),
@@ -74,8 +78,6 @@ ADVANCE_EM = {
     "%": 0.75,
 }
 WIDE_EM = 0.75
-PT_PER_MM = 72 / 25.4
-TABLE_WIDTH_MM = 166.0  # A4 less the page margins
 # Categories shown alone on a binary Table 1 row (the other one is implied); name shown for the row.
 POSITIVE_CATEGORIES = {"yes": None, "true": None, "positive": None, "f": "Female", "female": "Female"}
 FONT_FACES = (  # file in templates/fonts, CSS weight, CSS style
@@ -212,7 +214,6 @@ class ReportView:
 def render_report(
     *,
     results: Results,
-    derived: Derived,
     figures: tuple[Figure, ...],
     published: PublishedCheck | None,
     info: BuildInfo,
@@ -228,6 +229,7 @@ def render_report(
     congress-sized cohort).
     """
     narrative = write_narrative(results, formatter)
+    environment = make_environment(formatter, templates)
     view = build_view(
         results=results,
         narrative=narrative,
@@ -237,8 +239,8 @@ def render_report(
         warnings=warnings,
         formatter=formatter,
         source_bytes=source_bytes,
+        stylesheet=_stylesheet(environment),
     )
-    environment = make_environment(formatter, templates)
     try:
         html = environment.get_template(REPORT_TEMPLATE).render(report=view)
     except Exception as error:  # a user's template may fail in any way; name it, never a traceback
@@ -323,7 +325,10 @@ def build_view(
     warnings: tuple[Problem, ...],
     formatter: Formatter,
     source_bytes: int | None = None,
+    stylesheet: str | None = None,
 ) -> ReportView:
+    """The view model; ``stylesheet``, the text of the active report.css (None: the built-in one), gives the
+    layout numbers the tables' column widths are fitted with."""
     study = results.study
     stamp = info.build_time.strftime("%Y-%m-%dT%H:%M:%SZ")
     tables = [
@@ -333,7 +338,10 @@ def build_view(
     ]
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
-    tables = [fit_columns(table) for table in tables]
+    if stylesheet is None:
+        stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    layout = table_layout(stylesheet)
+    tables = [fit_columns(table, layout) for table in tables]
     published_views: tuple[PublishedView, ...] = ()
     if published is not None:
         published_views = (published_view(published, number=len(tables) + 1),)
@@ -396,39 +404,36 @@ def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
     return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), tag="th", scope="col", classes="num")
 
 
-@dataclass(frozen=True)
-class _Metrics:
-    """Type sizes (pt) and cell padding (mm, each side) of a table in report.css, for ``fit_columns``."""
+def _stylesheet(environment: jinja2.Environment) -> str | None:
+    """The text of the report.css the template will include (a user's first), None when it cannot be read."""
+    import jinja2
 
-    cell_pt: float
-    line_pt: float
-    mark_pt: float
-    padding_mm: float
-    classes: str = ""  # added to the table's classes when these metrics are used
-
-
-NORMAL = _Metrics(8.6, 7.6, 6.5, 1.6)
-COMPACT = _Metrics(8.0, 7.1, 6.2, 1.2, classes="compact")  # report.css `.compact`
+    try:
+        return environment.loader.get_source(environment, STYLESHEET)[0]  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        return None
 
 
-def fit_columns(table: Table) -> Table:
+def fit_columns(table: Table, layout: TableLayout | None) -> Table:
     """The table with widths for its number columns, computed from their longest cell; the stub takes the rest.
 
     Number cells never wrap (``white-space: nowrap``), so their width follows from their text; with the
     widths given, WeasyPrint lays the table out with ``table-layout: fixed`` instead of measuring the
     minimum and maximum content width of every cell (its slow path). A table too wide for the page in the
     normal type is set in the compact type (a little smaller, narrower padding); one too wide even so keeps
-    the automatic layout.
+    the automatic layout, as does every table when ``layout`` is None (a stylesheet without the numbers).
     """
-    for metrics in (NORMAL, COMPACT):
-        widths = _column_widths(table, metrics)
+    if layout is None:
+        return table
+    for metrics in (layout.normal, layout.compact):
+        widths = _column_widths(table, metrics, layout.width_mm)
         if widths is not None:
             classes = f"{table.classes} {metrics.classes}".strip()
             return dataclasses.replace(table, columns=widths, classes=classes)
     return table
 
 
-def _column_widths(table: Table, metrics: _Metrics) -> tuple[str, ...] | None:
+def _column_widths(table: Table, metrics: TableMetrics, width_mm: float) -> tuple[str, ...] | None:
     counts = "counts" in table.classes.split()
     needed: dict[int, float] = {}
     stub = 0.0
@@ -443,22 +448,26 @@ def _column_widths(table: Table, metrics: _Metrics) -> tuple[str, ...] | None:
                 occupied.update((r + below, spanned) for spanned in range(column, column + cell.colspan))
             classes = cell.classes.split()
             if cell.colspan == 1 and "num" in classes:
-                extra = 5.0 - metrics.padding_mm if counts else 3.0 - metrics.padding_mm if "p" in classes else 0.0
+                extra = (
+                    metrics.counts_padding_mm - metrics.padding_mm
+                    if counts
+                    else metrics.p_padding_mm - metrics.padding_mm if "p" in classes else 0.0
+                )
                 needed[column] = max(needed.get(column, 0.0), _cell_width_mm(cell, metrics) + extra)
             elif column == 0 and cell.colspan == 1:
                 longest = max((_ems(word) for word in cell.text.split()), default=0.0) * metrics.cell_pt / PT_PER_MM
-                indent = 5.0 - metrics.padding_mm if "indent" in classes else 0.0  # th.stub.indent
+                indent = metrics.indent_mm - metrics.padding_mm if "indent" in classes else 0.0
                 stub = max(stub, longest + 2 * metrics.padding_mm + indent + 1.0)
             column += cell.colspan
     n_columns = sum(cell.colspan for cell in table.head[0].cells) if table.head else 0
     if not n_columns or set(needed) != set(range(1, n_columns)):
         return None  # only tables with one text column (the stub, first) and number columns after it
-    if TABLE_WIDTH_MM - sum(needed.values()) < stub:
+    if width_mm - sum(needed.values()) < stub:
         return None
     return ("", *(f"{needed[column]:.1f}mm" for column in range(1, n_columns)))
 
 
-def _cell_width_mm(cell: Cell, metrics: _Metrics) -> float:
+def _cell_width_mm(cell: Cell, metrics: TableMetrics) -> float:
     text_pt = _ems(cell.text) * metrics.cell_pt + (_ems(cell.mark) + 0.15) * metrics.mark_pt * bool(cell.mark)
     lines_pt = max((_ems(line) * metrics.line_pt for line in cell.lines), default=0.0)
     return max(text_pt, lines_pt) / PT_PER_MM + 2 * metrics.padding_mm + 0.6  # 0.6 mm to spare
@@ -473,18 +482,18 @@ class _Footnotes:
 
     def __init__(self, formatter: Formatter) -> None:
         self._formatter = formatter
-        self._letters: dict[str, str] = {}
+        self._letters: dict[tuple[TestName, str], str] = {}
 
-    def mark(self, test: str, purpose: str) -> str:
-        key = f"{test}|{purpose}"
+    def mark(self, test: TestName, purpose: str) -> str:
+        key = (test, purpose)
         if key not in self._letters:
             self._letters[key] = "abcdefghijklmnopqrstuvwxyz"[len(self._letters)]
         return self._letters[key]
 
     def notes(self) -> tuple[Note, ...]:
         return tuple(
-            Note(f"{self._formatter.test_name(key.split('|')[0])} {key.split('|')[1]}.", mark=letter)
-            for key, letter in self._letters.items()
+            Note(f"{self._formatter.test_name(test)} {purpose}.", mark=letter)
+            for (test, purpose), letter in self._letters.items()
         )
 
 
@@ -525,7 +534,7 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
             Note(
                 "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
             "patients with a known value in each column. Quartile columns hold the analysed patients; "
-                f"{_patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
+                f"{patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
             ),
             *notes.notes(),
         ),
@@ -673,7 +682,7 @@ def _count_table(
         )
     test = comparison.test
     statistic = []
-    if test.statistic is not None and test.test == "chi-square":
+    if test.statistic is not None and test.test == TestName.CHI_SQUARE:
         statistic.append(f"χ² = {formatter.statistic(test.statistic)}")
     if test.df is not None:
         statistic.append(f"df = {formatter.integer(round(test.df))}")
@@ -781,7 +790,7 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     for patient in carried:
         months[patient.from_month] = months.get(patient.from_month, 0) + 1
     by_month = "; ".join(f"from month {month}: {n}" for month, n in sorted(months.items()))
-    summary = f"{_patients(count)} carried forward to month {follow_up_month} ({by_month})."
+    summary = f"{patients(count)} carried forward to month {follow_up_month} ({by_month})."
     listed = carried[:CARRIED_FORWARD_LISTED_UP_TO]
     table = listing_table(
         id="table-carried-forward",
@@ -946,7 +955,7 @@ def font_faces() -> Markup:
 
 def _results_intro(results: Results, formatter: Formatter) -> str:
     cohort = results.cohort
-    sizes = "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in results.strata)
+    sizes = group_sizes(results.strata, formatter)
     return (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
@@ -961,7 +970,3 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
     return cut.rstrip(",;:") + "…"
-
-
-def _patients(count: int) -> str:
-    return f"{count} patient" if count == 1 else f"{count} patients"

@@ -19,7 +19,8 @@ from reportgen.model import (
     Summary,
 )
 from reportgen.model import TestResult as HypothesisTest  # not collected by pytest as a test class
-from reportgen.published import Printed, PrintedP, check_published, resolve_published, round_half_up
+from reportgen.published import Printed, PrintedP, check_published, resolve_published
+from reportgen.rounding import round_half_up
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "input" / "published.yaml"
 SIZES = (8, 7, 8, 10)
