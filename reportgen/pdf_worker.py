@@ -260,8 +260,8 @@ def warm_up() -> None:
         from reportgen import __version__
         from reportgen import pdf as renderer
         from reportgen.model import BuildInfo, StudyOptions
+        from reportgen.fonts import font_faces
         from reportgen.pdf_job import PdfAttachment
-        from reportgen.render import font_faces
 
         info = BuildInfo(
             build_time=datetime(2000, 1, 1, tzinfo=timezone.utc), version=__version__,
