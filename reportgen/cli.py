@@ -96,10 +96,13 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
 
     if args.command == "build":
-        from reportgen.pipeline import BuildRequest, build
+        import os
+
+        from reportgen.pipeline import BuildRequest, build, request_environment
 
         progress = not args.quiet and sys.stderr.isatty()
         request = BuildRequest(
+            **request_environment(os.environ),  # the one place reportgen reads its environment
             workbook=args.workbook,
             out_root=args.out,
             templates=args.templates,

@@ -28,8 +28,8 @@ each document's fonts there). Ctrl-C at the terminal reaches the worker too (sam
 ends at once and silently. If the parent itself is killed outright, the worker ends when it reads end of
 file on stdin or cannot write its reply.
 
-``REPORTGEN_PDF_WORKER=0`` in the environment turns the worker off: the PDF is rendered in the building
-process, as before.
+``REPORTGEN_PDF_WORKER=0`` in the environment of ``reportgen build`` turns the worker off: the PDF is
+rendered in the building process, as before (the command line reads it into ``BuildRequest.pdf_worker``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
 
 from reportgen.errors import BuildError
 
@@ -64,15 +64,15 @@ Reply = tuple[str, Any, list[tuple[str, int, str]]]
 T = TypeVar("T")
 
 
-def enabled() -> bool:
-    """False when REPORTGEN_PDF_WORKER is 0, no, false or off."""
-    return os.environ.get(ENVIRONMENT, "1").strip().lower() not in ("0", "no", "false", "off")
+def enabled(environment: Mapping[str, str]) -> bool:
+    """False when REPORTGEN_PDF_WORKER is 0, no, false or off in ``environment`` (read at the command line)."""
+    return environment.get(ENVIRONMENT, "1").strip().lower() not in ("0", "no", "false", "off")
 
 
 @contextmanager
 def started(wanted: bool = True) -> Iterator[PdfWorker | None]:
-    """A worker warming up for the block's one PDF (None if not wanted, turned off, or not startable)."""
-    worker = PdfWorker.start() if wanted and enabled() else None
+    """A worker warming up for the block's one PDF (None if not wanted or not startable)."""
+    worker = PdfWorker.start() if wanted else None
     try:
         yield worker
     finally:

@@ -359,10 +359,11 @@ COHORT = ROOT / "input" / "cohort.xlsx"
 
 
 def _build(out: Path, epoch: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from reportgen.pipeline import BuildRequest, build
+    from reportgen.pipeline import BuildRequest, build, request_environment
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    return build(BuildRequest(workbook=COHORT, out_root=out, command_line=("reportgen", "build", str(COHORT), "--out", str(out))))
+    settings = request_environment(os.environ)  # as the command line reads it
+    return build(BuildRequest(workbook=COHORT, out_root=out, command_line=("reportgen", "build", str(COHORT), "--out", str(out)), **settings))
 
 
 @pytest.fixture(scope="module")

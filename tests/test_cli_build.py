@@ -62,6 +62,35 @@ def test_a_bad_out_is_reported_before_the_workbook_is_read(tmp_path: Path, capsy
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
+# --- the environment ------------------------------------------------------------------------------
+
+
+def test_the_command_line_reads_the_environment_and_the_build_does_not(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime, timezone
+
+    from reportgen.pipeline import BuildRequest, build, request_environment
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715938200")
+    monkeypatch.setenv("REPORTGEN_PDF_WORKER", "0")
+    assert request_environment(os.environ) == {"build_time": datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc), "pdf_worker": False}
+    assert request_environment({}) == {"build_time": None, "pdf_worker": True}
+    folder = build(BuildRequest(workbook=workbook, out_root=tmp_path / "out", make_pdf=False))
+    assert not folder.name.startswith("20240517T093000Z")  # the build time is what the request says: now
+    assert main(["build", str(workbook), "--out", str(tmp_path / "cli"), "--quiet", "--no-pdf"]) == 0
+    assert [path.name[:16] for path in (tmp_path / "cli").iterdir() if not path.is_symlink()] == ["20240517T093000Z"]
+
+
+def test_a_malformed_source_date_epoch_is_a_usage_error(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert main(["build", str(workbook), "--out", str(tmp_path / "out"), "--quiet", "--no-pdf"]) == 2
+    assert "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not 'yesterday'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 # --- Ctrl-C at any stage --------------------------------------------------------------------------
 
 STAGES = [

@@ -22,7 +22,7 @@ from reportgen.model import BuildInfo, StudyOptions
 from reportgen.pdf import render_pdf
 from reportgen.pdf_job import PdfAttachment, PdfJob, source_attachment
 from reportgen.pdf_worker import PdfWorker, render_pdf_job, started
-from reportgen.pipeline import BuildRequest, build, validate_only
+from reportgen.pipeline import BuildRequest, build, request_environment, validate_only
 
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
@@ -110,9 +110,10 @@ def test_reportgen_pdf_worker_0_turns_it_off(monkeypatch: pytest.MonkeyPatch, va
     def no_process(*args: object, **kwargs: object) -> None:
         raise AssertionError("a worker was started")
 
-    monkeypatch.setenv(pdf_worker.ENVIRONMENT, value)
     monkeypatch.setattr(subprocess, "Popen", no_process)
-    with started() as worker:
+    settings = request_environment({pdf_worker.ENVIRONMENT: value})  # as the command line reads os.environ
+    assert settings["pdf_worker"] is False
+    with started(wanted=settings["pdf_worker"]) as worker:
         assert worker is None
 
 
