@@ -3,7 +3,8 @@
 A build folder is all-or-nothing. Everything is written into ``<out>/.tmp-<build id>-*`` (a name that
 never looks like a finished build), flushed to disk, and renamed into place in one step; then the
 ``latest`` symlink is swapped atomically. Any error, Ctrl-C or SIGTERM before that point removes the
-temporary folder and leaves ``latest`` and every earlier build exactly as they were.
+temporary folder and leaves ``latest`` and every earlier build exactly as they were; during the rename and
+the swap (the commit) Ctrl-C and SIGTERM wait, and interrupt once the build stands (reportgen/interrupts.py).
 
 Layout of a finished build ``<out>/<YYYYMMDDTHHMMSSZ>-<first 8 hex of the workbook's SHA-256>[-N]/``:
 
@@ -43,6 +44,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from reportgen import interrupts
 from reportgen.errors import BuildError, ReportgenError, UsageError, VerificationFailed
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ def write_build(
     staging = _make_staging_folder(out_root, name)
     # rename(2) keeps the inode, so the folder can be found again if an interrupt lands mid-move.
     identity = _identity(staging)
+    final: Path | None = None
     try:
         contents = dict(files)
         _add_input(contents, workbook, expected_sha256=info.source_sha256, what="workbook")
@@ -126,6 +129,24 @@ def write_build(
         _write_file(staging / MANIFEST, manifest)
         _write_file(staging / MANIFEST_HASH, f"{sha256_hex(manifest)}  {MANIFEST}\n".encode())
         _sync_tree(staging)
+        # Ctrl-C and SIGTERM wait while the folder is renamed into place and `latest` swapped to it, then
+        # interrupt; the command line then names the committed folder (reportgen/interrupts.py).
+        with interrupts.deferred():
+            final = _commit(staging, out_root, name, identity)
+            interrupts.committed(final)
+    except BaseException as error:
+        if final is not None:
+            raise  # committed: the build stands
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if _commit rolled back
+        if isinstance(error, OSError):
+            raise BuildError(_disk_error_sentence(error, out_root)) from error
+        raise
+    return final
+
+
+def _commit(staging: Path, out_root: Path, name: str, identity: tuple[int, int]) -> Path:
+    """Rename the finished staging folder into place and point ``latest`` at it; on failure, undo the rename."""
+    try:
         final = _move_into_place(staging, out_root, name)
         _point_latest_at(out_root, final)
         return final

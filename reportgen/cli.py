@@ -7,12 +7,11 @@ Heavy libraries (pandas, scipy, matplotlib, weasyprint) are imported inside the 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from reportgen import __version__
+from reportgen import __version__, interrupts
 from reportgen.errors import ReportgenError, UsageError, WorkbookInvalid
 
 
@@ -51,16 +50,17 @@ def _print_problems(error: WorkbookInvalid) -> None:
     print(format_problems(error.problems, error.warnings), file=sys.stderr)
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    # Turn SIGTERM into KeyboardInterrupt so the same cleanup path runs as for Ctrl-C.
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _is_main_thread() else None
+    # SIGINT (Ctrl-C) and SIGTERM both become KeyboardInterrupt, except during a build's commit
+    # (reportgen/interrupts.py).
+    with interrupts.handled():
+        return _run(args, list(argv) if argv is not None else sys.argv[1:])
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
     try:
-        return _dispatch(args, list(argv) if argv is not None else sys.argv[1:])
+        return _dispatch(args, argv)
     except WorkbookInvalid as error:
         _print_problems(error)
         print(f"reportgen: {error}; nothing was written.", file=sys.stderr)
@@ -69,17 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reportgen: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
+        interrupts.reporting()  # a second Ctrl-C while this is said changes nothing
+        folder = interrupts.committed_folder() if args.command == "build" else None
+        if folder is not None:
+            print(f"reportgen: interrupted after the build was committed: {folder}", file=sys.stderr)
+            return 130
         print("reportgen: interrupted; no build folder was left half-written.", file=sys.stderr)
         return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _is_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
@@ -112,6 +108,7 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
             progress=progress,
         )
         folder = build(request)
+        interrupts.check()  # a signal whose KeyboardInterrupt was swallowed: not a success
         print(folder)
         return 0
 

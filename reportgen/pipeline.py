@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from reportgen import interrupts
 from reportgen.errors import UsageError
 from reportgen.model import BuildRequest, Cohort  # BuildRequest re-exported
 
@@ -35,6 +36,7 @@ class StageTimer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        interrupts.check()  # a Ctrl-C or SIGTERM whose KeyboardInterrupt a finaliser swallowed stops here
         if self.progress:
             print(f"reportgen: {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()

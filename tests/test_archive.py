@@ -247,6 +247,28 @@ def test_an_interrupt_after_latest_moved_keeps_the_finished_build(
     assert archive.check_hashes(out / BUILD_ID)[1] == []
 
 
+def test_ctrl_c_during_the_commit_waits_for_it_without_the_command_lines_handler(
+    out: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # reportgen used as a library: Python's own SIGINT handler; the commit blocks the signal until it is done.
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    real = archive._move_into_place
+
+    def move_then_ctrl_c(*args: object) -> Path:
+        moved = real(*args)
+        signal.raise_signal(signal.SIGINT)
+        return moved
+
+    monkeypatch.setattr(archive, "_move_into_place", move_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write(out, inputs)
+    assert os.readlink(out / "latest") == BUILD_ID
+    assert archive.check_hashes(out / BUILD_ID)[1] == []
+    assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]
+
+
 # --- concurrent builds ------------------------------------------------------------------------
 
 
@@ -456,12 +478,10 @@ def test_verify_fails_naming_the_file_after_a_one_byte_change(
 SIGTERM_SCRIPT = """
 import signal, sys, time
 from pathlib import Path
-from reportgen import archive
-from reportgen.cli import _on_sigterm
+from reportgen import archive, interrupts
 sys.path.insert(0, {tests!r})
 from test_archive import INFO, write
 
-signal.signal(signal.SIGTERM, _on_sigterm)
 real = archive._write_file
 
 def slow_write(path, content):
@@ -470,10 +490,11 @@ def slow_write(path, content):
     time.sleep(0.5)
 
 archive._write_file = slow_write
-try:
-    write(Path({out!r}), (Path({workbook!r}), Path({published!r})))
-except KeyboardInterrupt:
-    sys.exit(130)
+with interrupts.handled():  # SIGTERM and SIGINT as the command line handles them
+    try:
+        write(Path({out!r}), (Path({workbook!r}), Path({published!r})))
+    except KeyboardInterrupt:
+        sys.exit(130)
 """
 
 

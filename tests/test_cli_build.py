@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from workbooks import write_valid_workbook
@@ -158,3 +161,80 @@ def test_the_software_list_names_both_workbook_readers() -> None:
     versions = dict(library_versions())
     assert {"python-calamine", "fastexcel", "nanoarrow", "weasyprint"} <= set(versions)
     assert all(version != "not installed" for version in versions.values())
+
+
+# --- real signals: SIGINT and SIGTERM as the handler receives them (issue #15, interruptions) ----------
+
+
+class _SignalInFinaliser:
+    """Raises the signal while Python runs a finaliser: the handler's KeyboardInterrupt is "ignored"."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+    def __del__(self) -> None:
+        signal.raise_signal(self.signum)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_swallowed_by_a_finaliser_still_stops_the_build(
+    signum: int, workbook: Path, earlier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen import derive
+
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out, symlinks=True)
+    before = snapshot(out)
+    ignored: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    real = derive.derive
+
+    def derive_meeting_a_finaliser(*args: object, **kwargs: object) -> object:
+        _SignalInFinaliser(signum)  # dropped at once: __del__ runs here, and its KeyboardInterrupt is lost
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(derive, "derive", derive_meeting_a_finaliser)
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 130
+    assert [type(entry.exc_value) for entry in ignored] == [KeyboardInterrupt]  # it was swallowed indeed
+    assert "interrupted; no build folder was left half-written" in capsys.readouterr().err
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("moment", ["after the rename", "after the temporary link", "after the swap"])
+def test_a_signal_during_the_commit_waits_and_the_message_names_the_committed_build(
+    signum: int,
+    moment: str,
+    workbook: Path,
+    earlier: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from reportgen import archive
+
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out, symlinks=True)
+    before = snapshot(out)
+
+    def then_signal(real: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            result = real(*args, **kwargs)
+            signal.raise_signal(signum)
+            return result
+
+        return wrapper
+
+    target = {"after the rename": (archive, "_move_into_place"), "after the temporary link": (archive.os, "symlink"),
+              "after the swap": (archive, "_point_latest_at")}[moment]  # fmt: skip
+    monkeypatch.setattr(*target, then_signal(getattr(*target)))
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 130
+    monkeypatch.undo()
+    (new,) = set(os.listdir(out)) - set(os.listdir(earlier))
+    assert os.readlink(out / "latest") == new
+    assert f"reportgen: interrupted after the build was committed: {out / new}\n" in capsys.readouterr().err
+    assert archive.check_hashes(out / new)[1] == []  # complete
+    assert {name: value for name, value in snapshot(out).items() if name in before and name != "latest"} == {
+        name: value for name, value in before.items() if name != "latest"
+    }  # the earlier build untouched
+    assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]  # no temporary folder or link left
