@@ -44,7 +44,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from reportgen import interrupts
+from reportgen import interrupts, leftovers
 from reportgen.errors import BuildError, ReportgenError, UsageError, VerificationFailed
 
 if TYPE_CHECKING:
@@ -79,6 +79,11 @@ def prepare_out_root(out: Path) -> Path:
     if not os.access(writable_folder, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out} is not writable; choose a folder you can write to")
     return out.resolve()
+
+
+def remove_leftovers(out_root: Path) -> list[str]:
+    """Remove the ``.tmp-`` folders and links under ``out_root`` of builds killed outright; return their names."""
+    return leftovers.remove_stale(out_root, TEMP_PREFIX)
 
 
 def build_id(info: BuildInfo) -> str:
@@ -190,12 +195,13 @@ def _ensure_folder(out_root: Path) -> None:
 
 
 def _make_staging_folder(out_root: Path, name: str) -> Path:
-    """A new, empty ``.tmp-`` folder of this process and thread; mkdir fails rather than reuse one.
+    """A new, empty ``.tmp-`` folder of this process and thread; mkdir fails rather than reuse one. Its
+    name carries the owner (reportgen/leftovers.py), so the next build can remove it if this process is killed.
 
     Made with os.mkdir rather than tempfile.mkdtemp so the finished folder gets the user's usual
     permissions (umask), not mkdtemp's owner-only 0700.
     """
-    stem = f"{TEMP_PREFIX}{name}-{os.getpid()}-{threading.get_ident()}"
+    stem = f"{TEMP_PREFIX}{name}-{leftovers.owner()}-{threading.get_ident()}"
     for attempt in itertools.count(1):
         candidate = out_root / f"{stem}-{attempt}"
         try:
@@ -280,7 +286,7 @@ def _point_latest_at(out_root: Path, build_folder: Path) -> None:
         LOGGER.warning("%s is not a symlink; left it alone", latest)
         return
     # Unique per process and thread, so concurrent builds never share the temporary link.
-    temporary = out_root / f"{TEMP_PREFIX}{LATEST}-{os.getpid()}-{threading.get_ident()}"
+    temporary = out_root / f"{TEMP_PREFIX}{LATEST}-{leftovers.owner()}-{threading.get_ident()}"
     temporary.unlink(missing_ok=True)
     # A relative target keeps the link valid when the whole --out folder is moved or copied.
     os.symlink(build_folder.name, temporary)

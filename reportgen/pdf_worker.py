@@ -26,7 +26,8 @@ The worker never outlives the build: :func:`started` kills and reaps it on every
 (success, error, Ctrl-C) and deletes the private temporary folder the worker was given (WeasyPrint writes
 each document's fonts there). Ctrl-C at the terminal reaches the worker too (same process group): it
 ends at once and silently. If the parent itself is killed outright, the worker ends when it reads end of
-file on stdin or cannot write its reply.
+file on stdin or cannot write its reply, and the next build removes the temporary folder (its name
+carries the parent's process id; reportgen/leftovers.py).
 
 ``REPORTGEN_PDF_WORKER=0`` in the environment of ``reportgen build`` turns the worker off: the PDF is
 rendered in the building process, as before (the command line reads it into ``BuildRequest.pdf_worker``).
@@ -50,12 +51,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
 
+from reportgen import leftovers
 from reportgen.errors import BuildError
 
 if TYPE_CHECKING:
     from reportgen.pdf_job import PdfJob
 
 ENVIRONMENT = "REPORTGEN_PDF_WORKER"
+# The worker's temporary folder: reportgen-pdf-<owner>-<random> in the temporary folder (reportgen/leftovers.py).
+SCRATCH_PREFIX = "reportgen-pdf-"
 LOGGER = logging.getLogger(__name__)
 # The worker runs the reportgen this process imported, whatever the current folder holds: -P keeps the
 # current folder off sys.path, and the folder holding this reportgen package goes first.
@@ -67,6 +71,11 @@ T = TypeVar("T")
 def enabled(environment: Mapping[str, str]) -> bool:
     """False when REPORTGEN_PDF_WORKER is 0, no, false or off in ``environment`` (read at the command line)."""
     return environment.get(ENVIRONMENT, "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def remove_leftovers() -> list[str]:
+    """Remove the workers' temporary folders left by builds killed outright; return their names."""
+    return leftovers.remove_stale(Path(tempfile.gettempdir()), SCRATCH_PREFIX)
 
 
 @contextmanager
@@ -106,7 +115,7 @@ class PdfWorker:
         """A worker that has begun to import and warm up; None if it cannot be started."""
         package_root = Path(__file__).resolve().parent.parent
         try:
-            scratch = Path(tempfile.mkdtemp(prefix="reportgen-pdf-"))
+            scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{leftovers.owner()}-"))
         except OSError as error:
             LOGGER.debug("no PDF worker (no temporary folder: %s); the PDF is rendered in this process", error)
             return None

@@ -98,11 +98,15 @@ def _rare_collections() -> Iterator[None]:
 
 
 def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
-    from reportgen.archive import prepare_out_root
+    from reportgen.archive import prepare_out_root, remove_leftovers
+    from reportgen.pdf_worker import remove_leftovers as remove_worker_leftovers
 
     timer = timer or StageTimer(progress=request.progress)
     # Fail on a bad --out before doing any work.
     out_root = prepare_out_root(request.out_root)
+    # What builds killed outright (SIGKILL) left behind: .tmp-* under --out, the PDF worker's folder.
+    remove_leftovers(out_root)
+    remove_worker_leftovers()
     build_time = request.build_time or datetime.now(timezone.utc).replace(microsecond=0)
 
     # Validation first: a broken workbook is answered before the analysis, figure and report

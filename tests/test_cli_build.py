@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
@@ -238,3 +239,67 @@ def test_a_signal_during_the_commit_waits_and_the_message_names_the_committed_bu
         name: value for name, value in before.items() if name != "latest"
     }  # the earlier build untouched
     assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]  # no temporary folder or link left
+
+
+# --- leftovers of builds killed outright ------------------------------------------------------------
+
+LEFTOVER_SCRIPT = """
+import os, sys, tempfile, threading
+from pathlib import Path
+from reportgen import archive, leftovers, pdf_worker
+
+out = Path(sys.argv[1])
+staging = archive._make_staging_folder(out, "20240517T093000Z-abcdef12")
+(staging / "report.html").write_text("half")
+os.symlink("20240517T093000Z-abcdef12", out / f"{archive.TEMP_PREFIX}{archive.LATEST}-{leftovers.owner()}-{threading.get_ident()}")
+scratch = tempfile.mkdtemp(prefix=f"{pdf_worker.SCRATCH_PREFIX}{leftovers.owner()}-")
+Path(scratch, "font.otf").write_bytes(b"x")
+print(os.getpid(), flush=True)  # ready: everything is made
+sys.stdin.read()  # until killed, or told to end by end of file
+"""
+
+
+def _making_leftovers(out: Path, scratch: Path) -> subprocess.Popen[str]:
+    """A process that made a staging folder, a temporary `latest` link and a worker folder, and waits."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", LEFTOVER_SCRIPT, str(out)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(scratch)},
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == str(process.pid)  # waits for the marker, not for a time
+    return process
+
+
+def test_a_build_removes_what_killed_builds_left_and_nothing_of_live_ones(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from reportgen import pdf_worker
+
+    out, scratch = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    scratch.mkdir()
+    killed = _making_leftovers(out, scratch)
+    killed_entries = {*os.listdir(out), *os.listdir(scratch)}
+    assert len(killed_entries) == 3
+    killed.kill()
+    killed.wait()  # reaped: no process has its id any more
+    live = _making_leftovers(out, scratch)
+    try:
+        live_entries = {*os.listdir(out), *os.listdir(scratch)} - killed_entries
+        assert len(live_entries) == 3
+        # Another machine's build in a shared --out (its process id means nothing here), and a name
+        # without an owner: both stay.
+        foreign = {f".tmp-20240517T093000Z-abcdef12-{killed.pid}@00000000-1-1", ".tmp-20240517T093000Z-abcdef12-4194304-1-1"}
+        for name in foreign:
+            (out / name).mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # what TMPDIR would say to this process
+        assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+        left = {*os.listdir(out), *os.listdir(scratch)}
+        assert not killed_entries & left
+        assert live_entries | foreign <= left
+        assert not [name for name in os.listdir(scratch) if pdf_worker.SCRATCH_PREFIX in name and name not in live_entries]
+    finally:
+        live.kill()
+        live.wait()
