@@ -52,7 +52,8 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def handled() -> Iterator[None]:
     """reportgen's handler for SIGINT and SIGTERM for the block (the main thread only: elsewhere Python
-    cannot install one), the previous handlers after it. Forgets earlier signals and commits."""
+    cannot install one), the previous handlers after it. What the block received and committed is
+    forgotten after it, so that a later build in the same process starts afresh."""
     global _state
     _state = _State()
     previous: dict[int, object] = {}
@@ -64,6 +65,7 @@ def handled() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
+        _state = _State()
 
 
 def check() -> None:
