@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 LOGGER = logging.getLogger(__name__)
@@ -38,8 +39,8 @@ def owner() -> str:
 
 def process_exists(pid: int) -> bool:
     """True unless no process has this id (a process of another user exists too)."""
-    if pid <= 0:
-        return True  # not a process id reportgen writes; never a reason to remove anything
+    if pid <= 0 or sys.platform == "win32":
+        return True  # not a process id reportgen writes; on Windows os.kill would end the process
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
