@@ -31,6 +31,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import BuildError
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE, PdfAttachment, source_attachment, source_reference  # re-exported
+from reportgen.untrusted import LINE_BREAKS, visible
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -154,8 +155,11 @@ def _deduplicate_associated_files(document: Document, pdf: pydyf.PDF) -> None:
 
 def _set_metadata(document: Document, *, info: BuildInfo, study: StudyOptions, stamp: datetime) -> None:
     metadata = document.metadata
-    metadata.title = study.title
-    metadata.authors = split_authors(study.authors)
+    # WeasyPrint writes these into the XMP packet as they are; a control character would make it ill-formed
+    # XML (no longer PDF/A). Validation refuses them; visible() is the second line of defence, and keeps a
+    # bidi override from reversing the title in a viewer.
+    metadata.title = visible(study.title, keep=LINE_BREAKS)
+    metadata.authors = [visible(author, keep=LINE_BREAKS) for author in split_authors(study.authors)]
     # WeasyPrint otherwise takes dates only from <meta name=dcterms.*> in the HTML, or leaves them out.
     w3c = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     metadata.created = w3c

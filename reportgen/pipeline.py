@@ -46,15 +46,28 @@ class StageTimer:
             self.seconds[name] = time.perf_counter() - start
 
 
+# The SOURCE_DATE_EPOCH values accepted: years 1000 to 9999, the four-digit years of a build folder's name.
+EARLIEST_EPOCH = int(datetime(1000, 1, 1, tzinfo=timezone.utc).timestamp())
+LATEST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+
+
 def build_time_from_environment(environment: Mapping[str, str]) -> datetime | None:
     """The build time SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes; None when it is unset."""
     epoch = environment.get(SOURCE_DATE_EPOCH)
     if epoch is None or epoch.strip() == "":
         return None
     try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
+        moment = datetime.fromtimestamp(int(epoch), timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise UsageError(f"{SOURCE_DATE_EPOCH} must be a whole number of seconds since 1970, not {epoch!r}") from None
+        moment = None
+    # A build folder is named after the time with a four-digit year (YYYYMMDDTHHMMSSZ), so years before
+    # 1000 are refused here rather than written as a name verify could not read.
+    if moment is None or moment.year < 1000:
+        raise UsageError(
+            f"{SOURCE_DATE_EPOCH} must be a whole number of seconds since 1970 giving a year from 1000 to 9999 "
+            f"({EARLIEST_EPOCH} to {LATEST_EPOCH}), not {epoch!r}"
+        )
+    return moment
 
 
 def request_environment(environment: Mapping[str, str]) -> dict[str, Any]:
@@ -200,6 +213,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             warnings=cohort.warnings,
             published=published_path,
             templates=request.templates,
+            pdf_libraries=dict(pdf_library_versions()) if pdf is not None else {},
             files={
                 "results.json": results_text.encode("utf-8"),
                 "report.html": report.html.encode("utf-8"),
@@ -214,13 +228,27 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 def library_versions() -> tuple[tuple[str, str], ...]:
     """Versions of the libraries whose behaviour shapes the output, for the manifest and the appendix."""
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     names = (
         "pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint",
         "python-calamine", "fastexcel", "nanoarrow",
     )  # fmt: skip
-    found: list[tuple[str, str]] = [("python", platform.python_version())]
+    return (("python", platform.python_version()), *_installed_versions(names))
+
+
+def pdf_library_versions() -> tuple[tuple[str, str], ...]:
+    """WeasyPrint's own dependencies that shape report.pdf's bytes (writing, fonts, CSS, hyphens, images).
+
+    Recorded in the manifest only (not the report's software table): verify compares the PDF byte for byte
+    only where these, too, are the versions that made it.
+    """
+    return _installed_versions(("pydyf", "fonttools", "tinycss2", "tinyhtml5", "cssselect2", "pyphen", "pillow"))
+
+
+def _installed_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: list[tuple[str, str]] = []
     for name in names:
         try:
             found.append((name, version(name)))

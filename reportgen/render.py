@@ -4,8 +4,9 @@ The templates (``templates/`` or a user's ``--templates`` folder first) hold lay
 arrives already written by the Formatter, every table arrives as rows of cells, so a template never
 computes, formats, or branches on a type. One Jinja environment is built here, in ``make_environment``:
 sandboxed (a user's template cannot reach Python internals), autoescape on for every template (workbook
-text such as titles, patient ids and withdrawal reasons is untrusted), ``StrictUndefined`` (a typo in a
-template is an error, not a blank), filters from the Formatter. The HTML is one self-contained file:
+text such as titles, patient ids and withdrawal reasons is untrusted), every printed string first made
+inert by ``reportgen.untrusted.visible`` (a bidi override in a file name cannot reverse it on the page),
+``StrictUndefined`` (a typo in a template is an error, not a blank), filters from the Formatter. The HTML is one self-contained file:
 CSS inline, fonts as ``data:`` URIs, figures as inline SVG.
 """
 
@@ -20,6 +21,7 @@ from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
+from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
     BuildInfo,
     CarriedForward,
@@ -234,7 +236,7 @@ def render_report(
             raise
         where = f" ({error.name}, line {error.lineno})" if isinstance(error, jinja2.TemplateSyntaxError) else ""
         raise BuildError(f"the report template could not be rendered{where}: {error.message}") from None
-    return RenderedReport(html=html, abstract_text=narrative.abstract.as_text())
+    return RenderedReport(html=html, abstract_text=visible(narrative.abstract.as_text(), keep=LINE_BREAKS))
 
 
 def make_environment(formatter: Formatter, templates: Path | None = None) -> jinja2.Environment:
@@ -252,6 +254,7 @@ def make_environment(formatter: Formatter, templates: Path | None = None) -> jin
     environment = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(path) for path in search], encoding="utf-8", followlinks=False),
         autoescape=True,  # select_autoescape() would leave *.j2 unescaped
+        finalize=_inert,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -259,6 +262,13 @@ def make_environment(formatter: Formatter, templates: Path | None = None) -> jin
     )
     environment.filters.update(formatter.filters())
     return environment
+
+
+def _inert(value: object) -> object:
+    """Every string a template prints, controls and bidi overrides shown as escapes; Markup is reportgen's own."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value, keep=LINE_BREAKS)
+    return value
 
 
 # --- building the view -------------------------------------------------------------------------
@@ -807,7 +817,7 @@ def csv_cell(value: object) -> str:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    text = str(value)
+    text = visible(str(value), keep=LINE_BREAKS)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -91,7 +91,8 @@ def test_a_malformed_source_date_epoch_is_a_usage_error(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     assert main(["build", str(workbook), "--out", str(tmp_path / "out"), "--quiet", "--no-pdf"]) == 2
-    assert "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not 'yesterday'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970" in err and "not 'yesterday'" in err
     assert not (tmp_path / "out").exists()
 
 
@@ -306,3 +307,37 @@ def test_a_build_removes_what_killed_builds_left_and_nothing_of_live_ones(
     finally:
         live.kill()
         live.wait()
+
+
+# --- the build is done: printing where it went must not fail (issue 15) ---------------------------
+
+
+def test_a_build_into_a_non_ascii_folder_is_reported_on_an_ascii_terminal(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    printed = io.TextIOWrapper(io.BytesIO(), encoding="ascii", newline="\n")
+    monkeypatch.setattr(sys, "stdout", printed)
+    out = tmp_path / "sortie-é"
+    out.mkdir()
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+    builds = [path for path in out.iterdir() if path.name != "latest"]
+    assert len(builds) == 1  # a script retrying on a failed exit would have made a second one
+    line = printed.buffer.getvalue().decode("ascii")
+    assert line == str(builds[0]).replace("é", "\\xe9") + "\n"
+
+
+def test_a_build_whose_reader_has_gone_still_succeeds(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    class ClosedPipe(io.TextIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["build", str(workbook), "--out", str(tmp_path), "--quiet", "--no-pdf"]) == 0
+    assert len([path for path in tmp_path.iterdir() if path.name != "latest"]) == 1

@@ -265,3 +265,24 @@ def test_a_workbook_up_to_2_mb_is_embedded_a_larger_one_is_named_by_a_reference(
             "results.json": "/Data",
         }
     assert len(pdf_bytes) < 100_000
+
+
+def _xmp_packet(pdf: bytes) -> bytes:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return document.Root.Metadata.read_bytes()
+
+
+def test_xmp_metadata_stays_well_formed_whatever_the_title_holds(sandbox: Path) -> None:
+    """Validation refuses control characters; the metadata is the second line of defence (issue 15)."""
+    import xml.etree.ElementTree as ElementTree
+
+    from reportgen.untrusted import LINE_BREAKS, visible
+
+    study = StudyOptions(title="TCZ\x01 cohort \x1b[2J \u202eydutS & <b>", authors="A.\x01 Rossi; B.\u2067 Chen")
+    pdf = render_pdf(SIMPLE_HTML, info=INFO, study=study, attachments=ATTACHMENTS, base_dir=sandbox)
+    ElementTree.fromstring(_xmp_packet(pdf))  # raises on a control character: not well-formed XML
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        metadata = document.open_metadata()
+        assert metadata.pdfa_status == "3B"
+        assert metadata["dc:title"] == visible(study.title, keep=LINE_BREAKS) == "TCZ\\x01 cohort \\x1b[2J \\u202eydutS & <b>"
+        assert metadata["dc:creator"] == ["A.\\x01 Rossi", "B.\\u2067 Chen"]

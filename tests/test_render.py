@@ -16,6 +16,7 @@ from report_fixtures import (
     hostile_inputs,
     make_derived,
     make_info,
+    make_patients,
     make_published,
     make_results,
     make_study,
@@ -137,6 +138,33 @@ def test_hostile_workbook_text_stays_inert() -> None:
         for name, value in element.attrib.items():
             if name != "content":  # <meta name="author" content="..."> carries the (escaped) authors
                 assert "evil.example" not in value
+
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_overrides_and_controls_from_the_workbook_are_printed_as_escapes() -> None:
+    """A U+202E in a file name would show 'cohortxslx.exe' as 'cohortexe.xlsx'; every one is written as \\u202e."""
+    frame = make_patients()
+    frame["patient_id"] = [f"P{i}\u202e{i}" for i in range(len(frame))]
+    study = make_study(title="Cohort \u202eydutS", authors="A.\u2067 Rossi", institution="City\u202d Hospital")
+    results = make_results(frame, study)
+    results = replace(
+        results, carried_forward=tuple(replace(c, withdrawal_reason="moved\u202e away") for c in results.carried_forward)
+    )
+    info = replace(make_info(), source_name="cohort\u202exslx.exe.xlsx")
+    # Validation refuses control characters; a warning naming an extra column may still hold one.
+    warnings = (Problem(sheet="visits", row=1, column="x\x1b[2J", value=None, rule="the column x\x1b[2J is not part of it", severity="warning"),)
+    report = render(results, derived=make_derived(frame), info=info, warnings=warnings)
+    assert not [char for char in BIDI + "\x1b" if char in report.html or char in report.abstract_text]
+    text = lxml.html.fromstring(report.html).text_content()
+    for shown in ("cohort\\u202exslx.exe.xlsx", "Cohort \\u202eydutS", "A.\\u2067 Rossi", "City\\u202d Hospital", "moved\\u202e away", "x\\x1b[2J"):
+        assert shown in text, shown
+    carried = results.carried_forward[0].patient_id
+    assert "\u202e" in carried and carried.replace("\u202e", "\\u202e") in text
+    assert "Cohort \\u202eydutS" in report.abstract_text
+    assert "moved\\u202e away" in listing_files(warnings, results.carried_forward)["carried-forward.csv"].decode("utf-8-sig")
 
 
 def test_no_external_reference_of_any_kind() -> None:
