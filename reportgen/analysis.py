@@ -13,6 +13,8 @@ Who is counted where:
 Quartiles: edges from the study's ``quartile_cutpoints`` when given, otherwise the 25th, 50th and 75th
 percentiles of the analysed patients' levels (linear interpolation, R type 7); intervals closed on the
 right, Q1 <= e1 < Q2 <= e2 < Q3 <= e3 < Q4. Edges that coincide stop the analysis (``AnalysisError``).
+Each patient is assigned once (``stats.quartile_index``) and the assignment travels in
+``Results.strata_membership``: the figures draw the same groups the tables count, never their own.
 
 Categorical variables list their categories in a fixed order; for the yes/no variables of Table 1 the
 first category ("female", "positive", "yes") is the one reported as a percentage.
@@ -240,6 +242,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         raise AnalysisError("no patient has a trough level at or before the follow-up month, so there are no quartiles to compare")
     edges, given = quartile_cutpoints(level[analysed], study)
     quartile = stats.quartile_index(level, edges)  # -1 for patients without a level
+    quartile.setflags(write=False)  # carried in the results, shared by every table and figure
 
     baseline = tuple(
         compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=False)
@@ -258,6 +261,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         cutpoints=edges,
         cutpoints_given=given,
         strata=_strata(quartile, edges, n_analysed),
+        strata_membership=quartile,
         baseline=baseline,
         outcomes=tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES),
         activity_categories=tuple(compare_categorical(spec, patients, quartile, study) for spec in ACTIVITY),

@@ -29,8 +29,12 @@ order, RangeIndex. Columns:
 - ``trough_level`` (float64, µg/mL): NaN when never measured after baseline up to the follow-up month;
 - ``trough_month`` (float64): month of that level, NaN with it.
 
+The executable form of this description is ``reportgen.frames.DerivedVisits`` and ``DerivedPatients``,
+checked by ``pipeline.py`` on what this stage returns.
+
 Quartiles are not assigned here: they depend on the analysed set and the study's cut points, so the
-analysis stage forms them (``reportgen.stats.quartile_index``).
+analysis stage forms them (``reportgen.stats.quartile_index``) and carries them in
+``Results.strata_membership``.
 
 Rules (issue 3): the follow-up visit is the visit at ``follow_up_month`` if present, otherwise the last
 post-baseline visit before it, otherwise baseline; visits after the follow-up month are never used;

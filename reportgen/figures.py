@@ -1,5 +1,7 @@
 """The report's figures, drawn with matplotlib (Agg, no pyplot) and serialised as deterministic SVG.
 
+The quartile groups are the analysis stage's (``Results.strata_membership``), never recomputed here.
+
 1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level quartile: box plots with every patient as a point.
 2. Trough level against follow-up DAS28-ESR, with the quartile cut points; Spearman ρ in the caption.
 3. EULAR response by quartile as 100 % stacked bars.
@@ -133,23 +135,18 @@ def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tu
 
 
 def analysed_patients(derived: Derived, results: Results) -> pd.DataFrame:
-    """Patients with a quartile, with a ``quartile`` column (computed from the strata when absent)."""
+    """The analysed patients, with a ``quartile`` column holding their stratum's label.
+
+    The strata are the analysis stage's own assignment (``Results.strata_membership``), so the figures
+    show exactly the groups the tables count.
+    """
     patients = derived.patients
-    if "quartile" in patients.columns:
-        quartile = patients["quartile"].astype("object")
-    else:
-        quartile = pd.Series(None, index=patients.index, dtype="object")
-        level = patients["trough_level"]
-        for stratum in results.strata:
-            # Strata are closed on the right: lower < level <= upper.
-            inside = level.notna()
-            if stratum.lower is not None:
-                inside &= level > stratum.lower
-            if stratum.upper is not None:
-                inside &= level <= stratum.upper
-            quartile[inside] = stratum.label
-    analysed = patients.assign(quartile=quartile)
-    return analysed[analysed["quartile"].notna()]
+    membership = np.asarray(results.strata_membership)
+    if membership.shape != (len(patients),):
+        raise ValueError(f"strata_membership has {membership.size} entries for {len(patients)} patients")
+    analysed = membership >= 0
+    labels = np.array([stratum.label for stratum in results.strata], dtype=object)
+    return patients[analysed].assign(quartile=labels[membership[analysed]])
 
 
 def quartile_colours(count: int) -> tuple[str, ...]:

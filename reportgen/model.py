@@ -1,10 +1,14 @@
 """Plain data exchanged between pipeline stages.
 
 Every stage takes and returns these frozen dataclasses (or validated DataFrames held by them).
-Stages import this module, never each other; ``pipeline.py`` is the one place that calls them in order.
+Stages import this module, never each other; ``pipeline.py`` is the one place that calls them in order
+(picture: docs/architecture.md).
 
     load -> RawWorkbook -> validate -> Cohort -> derive -> Derived -> analyse -> Results
-         -> figures -> tuple[Figure] -> render -> RenderedReport -> archive -> build folder
+         -> figures -> tuple[Figure] -> render -> RenderedReport -> pdf -> archive -> build folder
+
+The DataFrames of ``Cohort`` and ``Derived`` are described, column by column, by the Pandera models in
+``reportgen.frames``, which ``pipeline.py`` checks at the stage boundaries.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 Severity = Literal["error", "warning"]
@@ -106,7 +111,8 @@ class Cohort:
 
     ``patients``: one row per patient, columns of the workbook contract (yes/no as nullable booleans,
     patient_id as str). ``visits``: one row per visit, CRP always as ``crp_mg_l``; both carry
-    ``excel_row`` so later stages can still point at a cell.
+    ``excel_row`` so later stages can still point at a cell. Contract: ``reportgen.frames.CohortPatients``
+    and ``CohortVisits``.
     """
 
     patients: pd.DataFrame
@@ -128,6 +134,8 @@ class Derived:
       follow_up_visit_month (month actually used), carried_forward (bool),
       delta_das28, eular_response ('none' | 'moderate' | 'good'),
       trough_level (float, NaN when never measured), trough_month.
+    Contract: ``reportgen.frames.DerivedPatients`` and ``DerivedVisits``. No quartiles here: the analysis
+    stage forms them (``Results.strata_membership``).
     """
 
     visits: pd.DataFrame
@@ -244,6 +252,10 @@ class Results:
     cutpoints: tuple[float, float, float]
     cutpoints_given: bool  # True when taken from the study sheet, False when computed
     strata: tuple[Stratum, ...]
+    # The one assignment of patients to strata, which the tables, the figures and every count share: for each
+    # row of ``Derived.patients`` (same order), the index of its stratum in ``strata`` (0 for Q1), -1 when the
+    # patient is not analysed (no trough level). Read-only int64 array; not written to results.json.
+    strata_membership: np.ndarray = field(compare=False, repr=False)
     baseline: tuple[ContinuousComparison | CategoricalComparison, ...]
     outcomes: tuple[ContinuousComparison, ...]
     activity_categories: tuple[CategoricalComparison, ...]

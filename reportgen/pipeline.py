@@ -3,7 +3,8 @@
     load -> validate -> derive -> analyse -> figures -> render -> pdf -> archive
 
 Each stage is a function of plain data (see ``reportgen.model``); this module only wires them together,
-times them, and reports progress. The PDF is rendered by a worker process started as soon as the
+checks the tables handed on at the two boundaries where they are DataFrames (``reportgen.frames``: the
+validated cohort and the derived tables), times the stages, and reports progress. The PDF is rendered by a worker process started as soon as the
 workbook is valid, so that WeasyPrint loads on another core while the stages in between run
 (``reportgen.pdf_worker``; ``BuildRequest.pdf_worker`` False, from ``REPORTGEN_PDF_WORKER=0``, renders it
 in this process). The environment is read at the command line only (``request_environment``).
@@ -85,7 +86,10 @@ def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:
     with timer.stage("load"):
         raw = load_workbook(path)
     with timer.stage("validate"):
-        return validate_workbook(raw)
+        cohort = validate_workbook(raw)
+        from reportgen.frames import check_cohort  # imported once pandera is (by the validate stage)
+
+        return check_cohort(cohort)
 
 
 def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
@@ -137,13 +141,14 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
         from reportgen.derive import derive
         from reportgen.figures import figure_files, make_figures
         from reportgen.formatting import Formatter
+        from reportgen.frames import check_derived
         from reportgen.model import BuildInfo
         from reportgen.published import check_published, resolve_published
         from reportgen.render import listing_files, render_report
         from reportgen.results_json import results_to_json
 
         with timer.stage("derive"):
-            derived = derive(cohort)
+            derived = check_derived(derive(cohort))
         with timer.stage("analyse"):
             results = analyse(derived, cohort.study)
         published_path = resolve_published(request.published, cohort.study, request.workbook)

@@ -32,7 +32,8 @@ Output (``reportgen.model.Cohort``), both frames indexed 0..n-1:
     patient_id (str), month (int64), tjc28, sjc28 (int64), esr_mm_h, crp_mg_l, patient_global_mm,
     evaluator_global_mm, tcz_trough_ug_ml (float64; NaN = not measured, always NaN at month 0),
     excel_row (int64). CRP given as crp_mg_dl is converted to mg/L here, once.
-Extra columns of the workbook are dropped (with a warning).
+Extra columns of the workbook are dropped (with a warning). The executable form of this description is
+``reportgen.frames.CohortPatients`` and ``CohortVisits``, checked by ``pipeline.py`` on what this returns.
 """
 
 from __future__ import annotations

@@ -6,13 +6,15 @@ import re
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 from report_fixtures import make_derived, make_patients, make_results
 
-from reportgen.figures import CROWDED_ABOVE, POINTS_CROWDED, RASTERIZE_ABOVE, _density, analysed_patients, draw_figures, figure_files, make_figures
+from reportgen.analysis import analyse
+from reportgen.derive import derive
+from reportgen.figures import CROWDED_ABOVE, POINTS_CROWDED, RASTERIZE_ABOVE, _density, draw_figures, figure_files, make_figures
 from reportgen.formatting import Formatter
-from reportgen.model import Derived
+from reportgen.model import StudyOptions
+from tests.cohorts import random_cohort
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +80,30 @@ def test_decimal_comma_on_every_tick_label() -> None:
     assert not re.search(r"\d\.\d", captions)
 
 
-def test_quartiles_computed_from_strata_when_the_column_is_absent() -> None:
-    frame = make_patients()
-    results = make_results(frame)
-    derived = Derived(visits=pd.DataFrame(), patients=frame.drop(columns="quartile"), follow_up_month=12)
-    computed = analysed_patients(derived, results)["quartile"]
-    given = frame.loc[frame["quartile"].notna(), "quartile"]
-    assert computed.tolist() == given.tolist()
+def test_figure_groups_are_the_table_groups_when_levels_sit_on_the_cut_points() -> None:
+    """Figure 1 draws, per quartile, exactly the patients Table 4 describes, with a level on a cut point in
+    the lower quartile (closed on the right) in both; the figures never assign quartiles themselves."""
+    derived = derive(random_cohort(21, 240))
+    levels = derived.patients["trough_level"].dropna().to_numpy()
+    cuts = tuple(float(c) for c in np.quantile(levels, [0.25, 0.5, 0.75], method="lower"))  # levels that occur
+    study = StudyOptions(quartile_cutpoints=cuts)
+    results = analyse(derived, study)
+    on_cut = derived.patients["trough_level"].isin(cuts)
+    assert on_cut.sum() >= 3  # the case that tells the closed sides apart
+
+    (boxplots,) = [item for item in draw_figures(derived, results, Formatter(".")) if item.name == "figure1-activity"]
+    table = {outcome.variable: outcome for outcome in results.outcomes}
+    for ax, variable in zip(boxplots.figure.axes, ("das28_esr", "cdai", "sdai")):
+        drawn = [np.sort(points.get_offsets()[:, 1].data) for points in ax.collections]
+        assert len(drawn) == len(results.strata)
+        for values, group, stratum in zip(drawn, table[variable].groups, results.strata):
+            assert values.size == group.n == stratum.n  # no missing values in this cohort
+            assert float(np.median(values)) == pytest.approx(group.median, rel=1e-12)
+            assert float(np.mean(values)) == pytest.approx(group.mean, rel=1e-12)
+    # And the lower quartile holds the patients whose level equals its upper cut point.
+    q1 = derived.patients.loc[derived.patients["trough_level"] <= cuts[0], "das28_esr"].to_numpy()
+    first = np.sort(boxplots.figure.axes[0].collections[0].get_offsets()[:, 1].data)
+    np.testing.assert_array_equal(first, np.sort(q1))
 
 
 @pytest.mark.parametrize("n", [RASTERIZE_ABOVE + 1, CROWDED_ABOVE + 1, pytest.param(100_000, marks=pytest.mark.slow)])
@@ -93,10 +112,10 @@ def test_size_stays_bounded_for_large_cohorts(n: int) -> None:
     rng = np.random.default_rng(1)
     analysed = small[small["quartile"].notna()]
     big = analysed.sample(n=n, replace=True, random_state=1).reset_index(drop=True)
+    big["patient_id"] = [f"B{i:06d}" for i in range(n)]
     big["trough_level"] = big["trough_level"] + rng.uniform(-0.03, 0.03, n)
     big["das28_esr"] = big["das28_esr"] + rng.normal(0, 0.2, n)
-    results = make_results()
-    figures = make_figures(Derived(visits=pd.DataFrame(), patients=big, follow_up_month=12), results, Formatter("."))
+    figures = make_figures(make_derived(big), make_results(big), Formatter("."))
     for figure in figures[:2]:
         assert "<image" in figure.svg  # point clouds became one embedded PNG
         assert len(figure.svg) < 1_500_000

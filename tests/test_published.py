@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reportgen.errors import UsageError
@@ -68,6 +69,7 @@ def make_results(
         cutpoints=(4.2, 11.3, 18.5),
         cutpoints_given=False,
         strata=strata,
+        strata_membership=np.repeat(np.arange(len(SIZES) + 1) - 1, [34 - n_analysed, *SIZES]),
         baseline=(),
         outcomes=comparisons,
         activity_categories=(),
