@@ -3,7 +3,8 @@
 A build folder is all-or-nothing. Everything is written into ``<out>/.tmp-<build id>-*`` (a name that
 never looks like a finished build), flushed to disk, and renamed into place in one step; then the
 ``latest`` symlink is swapped atomically. Any error, Ctrl-C or SIGTERM before that point removes the
-temporary folder and leaves ``latest`` and every earlier build exactly as they were.
+temporary folder and leaves ``latest`` and every earlier build exactly as they were; during the rename and
+the swap (the commit) Ctrl-C and SIGTERM wait, and interrupt once the build stands (reportgen/interrupts.py).
 
 Layout of a finished build ``<out>/<YYYYMMDDTHHMMSSZ>-<first 8 hex of the workbook's SHA-256>[-N]/``:
 
@@ -44,6 +45,7 @@ from datetime import timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable
 
+from reportgen import interrupts, leftovers
 from reportgen.errors import BuildError, UsageError
 
 if TYPE_CHECKING:
@@ -86,6 +88,11 @@ def prepare_out_root(out: Path) -> Path:
     return out.resolve()
 
 
+def remove_leftovers(out_root: Path) -> list[str]:
+    """Remove the ``.tmp-`` folders and links under ``out_root`` of builds killed outright; return their names."""
+    return leftovers.remove_stale(out_root, TEMP_PREFIX)
+
+
 def build_folder_holding(path: Path) -> Path | None:
     """The build folder that ``path`` is, or lies inside of (after symlinks such as ``latest``); else None."""
     resolved = path.resolve()
@@ -125,6 +132,7 @@ def write_build(
     staging = _make_staging_folder(out_root, name)
     # rename(2) keeps the inode, so the folder can be found again if an interrupt lands mid-move.
     identity = _identity(staging)
+    final: Path | None = None
     try:
         contents = dict(files)
         _add_input(contents, workbook, expected_sha256=info.source_sha256, what="workbook")
@@ -148,6 +156,24 @@ def write_build(
         _write_file(staging / MANIFEST, manifest)
         _write_file(staging / MANIFEST_HASH, f"{sha256_hex(manifest)}  {MANIFEST}\n".encode())
         _sync_tree(staging)
+        # Ctrl-C and SIGTERM wait while the folder is renamed into place and `latest` swapped to it, then
+        # interrupt; the command line then names the committed folder (reportgen/interrupts.py).
+        with interrupts.deferred():
+            final = _commit(staging, out_root, name, identity)
+            interrupts.committed(final)
+    except BaseException as error:
+        if final is not None:
+            raise  # committed: the build stands
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if _commit rolled back
+        if isinstance(error, OSError):
+            raise BuildError(_disk_error_sentence(error, out_root)) from error
+        raise
+    return final
+
+
+def _commit(staging: Path, out_root: Path, name: str, identity: tuple[int, int]) -> Path:
+    """Rename the finished staging folder into place and point ``latest`` at it; on failure, undo the rename."""
+    try:
         final = _move_into_place(staging, out_root, name)
         _point_latest_at(out_root, final)
         return final
@@ -191,12 +217,13 @@ def _ensure_folder(out_root: Path) -> None:
 
 
 def _make_staging_folder(out_root: Path, name: str) -> Path:
-    """A new, empty ``.tmp-`` folder of this process and thread; mkdir fails rather than reuse one.
+    """A new, empty ``.tmp-`` folder of this process and thread; mkdir fails rather than reuse one. Its
+    name carries the owner (reportgen/leftovers.py), so the next build can remove it if this process is killed.
 
     Made with os.mkdir rather than tempfile.mkdtemp so the finished folder gets the user's usual
     permissions (umask), not mkdtemp's owner-only 0700.
     """
-    stem = f"{TEMP_PREFIX}{name}-{os.getpid()}-{threading.get_ident()}"
+    stem = f"{TEMP_PREFIX}{name}-{leftovers.owner()}-{threading.get_ident()}"
     for attempt in itertools.count(1):
         candidate = out_root / f"{stem}-{attempt}"
         try:
@@ -301,7 +328,7 @@ def _point_latest_at(out_root: Path, build_folder: Path) -> None:
         LOGGER.warning("%s is not a symlink; left it alone", latest)
         return
     # Unique per process and thread, so concurrent builds never share the temporary link.
-    temporary = out_root / f"{TEMP_PREFIX}{LATEST}-{os.getpid()}-{threading.get_ident()}"
+    temporary = out_root / f"{TEMP_PREFIX}{LATEST}-{leftovers.owner()}-{threading.get_ident()}"
     temporary.unlink(missing_ok=True)
     # A relative target keeps the link valid when the whole --out folder is moved or copied.
     os.symlink(build_folder.name, temporary)

@@ -7,12 +7,11 @@ Heavy libraries (pandas, scipy, matplotlib, weasyprint) are imported inside the 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from reportgen import __version__
+from reportgen import __version__, interrupts
 from reportgen.errors import ReportgenError, UsageError, WorkbookInvalid
 from reportgen.terminal import prepare_streams, say, shown, shown_lines
 
@@ -69,17 +68,18 @@ def _print_problems(error: WorkbookInvalid) -> None:
     say(format_problems(error.problems, error.warnings), sys.stderr)
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    # Turn SIGTERM into KeyboardInterrupt so the same cleanup path runs as for Ctrl-C.
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     prepare_streams()  # before anything is printed, argparse's own messages included
     args = _parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _is_main_thread() else None
+    # SIGINT (Ctrl-C) and SIGTERM both become KeyboardInterrupt, except during a build's commit
+    # (reportgen/interrupts.py).
+    with interrupts.handled():
+        return _run(args, list(argv) if argv is not None else sys.argv[1:])
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
     try:
-        return _dispatch(args, list(argv) if argv is not None else sys.argv[1:])
+        return _dispatch(args, argv)
     except WorkbookInvalid as error:
         _print_problems(error)
         say(f"reportgen: {shown(error)}; nothing was written.", sys.stderr)
@@ -89,17 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"reportgen: {shown_lines(error)}", sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
+        interrupts.reporting()  # a second Ctrl-C while this is said changes nothing
+        folder = interrupts.committed_folder() if args.command == "build" else None
+        if folder is not None:
+            say(f"reportgen: interrupted after the build was committed: {shown(folder)}", sys.stderr)
+            return 130
         say("reportgen: interrupted; no build folder was left half-written.", sys.stderr)
         return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _is_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
@@ -116,10 +112,13 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
 
     if args.command == "build":
-        from reportgen.pipeline import BuildRequest, build
+        import os
+
+        from reportgen.pipeline import BuildRequest, build, request_environment
 
         progress = not args.quiet and sys.stderr.isatty()
         request = BuildRequest(
+            **request_environment(os.environ),  # the one place reportgen reads its environment
             workbook=args.workbook,
             out_root=args.out,
             templates=args.templates,
@@ -129,6 +128,7 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
             progress=progress,
         )
         folder = build(request)
+        interrupts.check()  # a signal whose KeyboardInterrupt was swallowed: not a success
         say(shown(folder))
         return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -335,6 +336,25 @@ class PublishedRow:
     reproduced: str
     match: bool
     note: str = ""
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What ``reportgen build`` was asked for: the arguments, and what the command line read from the
+    environment (SOURCE_DATE_EPOCH, REPORTGEN_PDF_WORKER). Nothing below the command line reads the
+    environment."""
+
+    workbook: Path
+    out_root: Path = Path("output")
+    templates: Path | None = None
+    published: Path | None = None
+    make_pdf: bool = True
+    command_line: tuple[str, ...] = ()
+    progress: bool = False
+    # SOURCE_DATE_EPOCH, or the archived build time `reportgen verify` rebuilds with; None means now.
+    build_time: datetime | None = None
+    # False renders the PDF in the building process, without a worker (REPORTGEN_PDF_WORKER=0).
+    pdf_worker: bool = True
 
 
 @dataclass(frozen=True)

@@ -6,36 +6,26 @@ Each stage is a function of plain data (see ``reportgen.model``); this module on
 checks the tables handed on at the two boundaries where they are DataFrames (``reportgen.frames``: the
 validated cohort and the derived tables), times the stages, and reports progress. The PDF is rendered by a worker process started as soon as the
 workbook is valid, so that WeasyPrint loads on another core while the stages in between run
-(``reportgen.pdf_worker``; ``REPORTGEN_PDF_WORKER=0`` renders it in this process).
+(``reportgen.pdf_worker``; ``BuildRequest.pdf_worker`` False, from ``REPORTGEN_PDF_WORKER=0``, renders it
+in this process). The environment is read at the command line only (``request_environment``).
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
+from reportgen import interrupts
 from reportgen.errors import UsageError
-from reportgen.model import Cohort
+from reportgen.model import BuildRequest, Cohort  # BuildRequest re-exported
 
-
-@dataclass(frozen=True)
-class BuildRequest:
-    workbook: Path
-    out_root: Path = Path("output")
-    templates: Path | None = None
-    published: Path | None = None
-    make_pdf: bool = True
-    command_line: tuple[str, ...] = ()
-    progress: bool = False
-    # Fixed by `reportgen verify` to rebuild with the archived build time; otherwise from the environment.
-    build_time: datetime | None = None
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
 
 @dataclass
@@ -47,6 +37,7 @@ class StageTimer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        interrupts.check()  # a Ctrl-C or SIGTERM whose KeyboardInterrupt a finaliser swallowed stops here
         if self.progress:
             print(f"reportgen: {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
@@ -61,11 +52,11 @@ EARLIEST_EPOCH = int(datetime(1000, 1, 1, tzinfo=timezone.utc).timestamp())
 LATEST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
 
 
-def build_time_from_environment() -> datetime:
-    """Now, unless SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes it."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+def build_time_from_environment(environment: Mapping[str, str]) -> datetime | None:
+    """The build time SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes; None when it is unset."""
+    epoch = environment.get(SOURCE_DATE_EPOCH)
     if epoch is None or epoch.strip() == "":
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return None
     try:
         moment = datetime.fromtimestamp(int(epoch), timezone.utc)
     except (ValueError, OverflowError, OSError):
@@ -74,10 +65,17 @@ def build_time_from_environment() -> datetime:
     # 1000 are refused here rather than written as a name verify could not read.
     if moment is None or moment.year < 1000:
         raise UsageError(
-            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 giving a year from 1000 to 9999 "
+            f"{SOURCE_DATE_EPOCH} must be a whole number of seconds since 1970 giving a year from 1000 to 9999 "
             f"({EARLIEST_EPOCH} to {LATEST_EPOCH}), not {epoch!r}"
         )
     return moment
+
+
+def request_environment(environment: Mapping[str, str]) -> dict[str, Any]:
+    """The BuildRequest fields the environment sets; the command line calls this once, with os.environ."""
+    from reportgen.pdf_worker import enabled
+
+    return {"build_time": build_time_from_environment(environment), "pdf_worker": enabled(environment)}
 
 
 def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:
@@ -117,12 +115,16 @@ def _rare_collections() -> Iterator[None]:
 
 
 def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
-    from reportgen.archive import prepare_out_root
+    from reportgen.archive import prepare_out_root, remove_leftovers
+    from reportgen.pdf_worker import remove_leftovers as remove_worker_leftovers
 
     timer = timer or StageTimer(progress=request.progress)
     # Fail on a bad --out before doing any work.
     out_root = prepare_out_root(request.out_root)
-    build_time = request.build_time or build_time_from_environment()
+    # What builds killed outright (SIGKILL) left behind: .tmp-* under --out, the PDF worker's folder.
+    remove_leftovers(out_root)
+    remove_worker_leftovers()
+    build_time = request.build_time or datetime.now(timezone.utc).replace(microsecond=0)
 
     # Validation first: a broken workbook is answered before the analysis, figure and report
     # libraries are even imported (seconds of start-up a user fixing a typo should not wait for).
@@ -132,7 +134,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 
     # The PDF worker imports WeasyPrint and warms it up on another core while this process derives,
     # analyses, draws and writes the HTML (reportgen/pdf_worker.py); it is stopped when the block ends.
-    with started(request.make_pdf) as pdf_worker:
+    with started(request.make_pdf and request.pdf_worker) as pdf_worker:
         from reportgen import __version__
         from reportgen.analysis import analyse
         from reportgen.archive import write_build

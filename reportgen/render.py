@@ -12,9 +12,7 @@ CSS inline, fonts as ``data:`` URIs, figures as inline SVG.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import functools
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
+from reportgen.fonts import font_faces
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
     BuildInfo,
@@ -38,6 +37,7 @@ from reportgen.model import (
     TestName,
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
 from reportgen.prose import group_sizes, patients
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
@@ -53,9 +53,6 @@ STYLESHEET = "report.css"  # included by REPORT_TEMPLATE; its table metrics driv
 # written in full as CSV files beside it, in the build folder (see ``listing_files``).
 WARNINGS_LISTED_UP_TO = 20
 CARRIED_FORWARD_LISTED_UP_TO = 50
-# The PDF embeds the workbook up to this size, else SOURCE_REFERENCE (see reportgen/pdf.py).
-EMBED_SOURCE_UP_TO = 2_000_000  # bytes
-SOURCE_REFERENCE = "source-reference.json"
 WARNINGS_CSV = "warnings.csv"
 CARRIED_FORWARD_CSV = "carried-forward.csv"
 # A CSV cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection), and so is
@@ -80,12 +77,6 @@ ADVANCE_EM = {
 WIDE_EM = 0.75
 # Categories shown alone on a binary Table 1 row (the other one is implied); name shown for the row.
 POSITIVE_CATEGORIES = {"yes": None, "true": None, "positive": None, "f": "Female", "female": "Female"}
-FONT_FACES = (  # file in templates/fonts, CSS weight, CSS style
-    ("ReportgenSerif-Regular.otf", 400, "normal"),
-    ("ReportgenSerif-Bold.otf", 700, "normal"),
-    ("ReportgenSerif-Italic.otf", 400, "italic"),
-    ("ReportgenSerif-BoldItalic.otf", 700, "italic"),
-)
 
 
 # --- the view model --------------------------------------------------------------------------
@@ -936,21 +927,6 @@ def listing_table(
         for row in rows
     )
     return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
-
-
-@functools.lru_cache(maxsize=1)
-def font_faces() -> Markup:
-    """@font-face rules with the shipped fonts as data: URIs, so neither browser nor PDF fetches anything."""
-    rules = []
-    folder = templates_dir() / "fonts"
-    for file_name, weight, style in FONT_FACES:
-        data = base64.b64encode((folder / file_name).read_bytes()).decode("ascii")
-        rules.append(
-            "@font-face { font-family: 'Reportgen Serif'; "
-            f"font-weight: {weight}; font-style: {style}; "
-            f"src: url(data:font/otf;base64,{data}) format('opentype'); }}"
-        )
-    return Markup("\n".join(rules) + "\n")
 
 
 def _results_intro(results: Results, formatter: Formatter) -> str:

@@ -148,7 +148,7 @@ def test_source_date_epoch_before_year_1000_is_refused_at_the_command_line(
     from reportgen.pipeline import build_time_from_environment
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "-30610224000")
-    assert archive.build_id(replace(INFO, build_time=build_time_from_environment())) == f"10000101T000000Z-{SHA[:8]}"
+    assert archive.build_id(replace(INFO, build_time=build_time_from_environment(os.environ))) == f"10000101T000000Z-{SHA[:8]}"
 
 
 # --- a finished build -------------------------------------------------------------------------
@@ -282,6 +282,28 @@ def test_an_interrupt_after_latest_moved_keeps_the_finished_build(
         write(out, inputs)
     assert os.readlink(out / "latest") == BUILD_ID
     assert archive.check_hashes(out / BUILD_ID)[1] == []
+
+
+def test_ctrl_c_during_the_commit_waits_for_it_without_the_command_lines_handler(
+    out: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # reportgen used as a library: Python's own SIGINT handler; the commit blocks the signal until it is done.
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    real = archive._move_into_place
+
+    def move_then_ctrl_c(*args: object) -> Path:
+        moved = real(*args)
+        signal.raise_signal(signal.SIGINT)
+        return moved
+
+    monkeypatch.setattr(archive, "_move_into_place", move_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write(out, inputs)
+    assert os.readlink(out / "latest") == BUILD_ID
+    assert archive.check_hashes(out / BUILD_ID)[1] == []
+    assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]
 
 
 # --- concurrent builds ------------------------------------------------------------------------
@@ -445,10 +467,11 @@ COHORT = ROOT / "input" / "cohort.xlsx"
 
 
 def _build(out: Path, epoch: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from reportgen.pipeline import BuildRequest, build
+    from reportgen.pipeline import BuildRequest, build, request_environment
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    return build(BuildRequest(workbook=COHORT, out_root=out, command_line=("reportgen", "build", str(COHORT), "--out", str(out))))
+    settings = request_environment(os.environ)  # as the command line reads it
+    return build(BuildRequest(workbook=COHORT, out_root=out, command_line=("reportgen", "build", str(COHORT), "--out", str(out)), **settings))
 
 
 @pytest.fixture(scope="module")
@@ -541,12 +564,10 @@ def test_verify_fails_naming_the_file_after_a_one_byte_change(
 SIGTERM_SCRIPT = """
 import signal, sys, time
 from pathlib import Path
-from reportgen import archive
-from reportgen.cli import _on_sigterm
+from reportgen import archive, interrupts
 sys.path.insert(0, {tests!r})
 from test_archive import INFO, write
 
-signal.signal(signal.SIGTERM, _on_sigterm)
 real = archive._write_file
 
 def slow_write(path, content):
@@ -555,10 +576,11 @@ def slow_write(path, content):
     time.sleep(0.5)
 
 archive._write_file = slow_write
-try:
-    write(Path({out!r}), (Path({workbook!r}), Path({published!r})))
-except KeyboardInterrupt:
-    sys.exit(130)
+with interrupts.handled():  # SIGTERM and SIGINT as the command line handles them
+    try:
+        write(Path({out!r}), (Path({workbook!r}), Path({published!r})))
+    except KeyboardInterrupt:
+        sys.exit(130)
 """
 
 

@@ -208,6 +208,40 @@ def test_environment_is_restored_after_a_render(sandbox: Path, monkeypatch: pyte
     assert "SOURCE_DATE_EPOCH" not in os.environ
 
 
+def test_fonttools_subsetting_stamps_fonts_with_the_build_time_without_touching_the_environment(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WeasyPrint falls back to fontTools when libharfbuzz-subset is missing; fontTools stamps head.modified.
+    import os
+
+    from fontTools.misc.timeTools import epoch_diff  # the Unix epoch in seconds since 1904, negated
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables import _h_e_a_d
+    from weasyprint.pdf import fonts
+
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")  # a day after 1970: must not be what the font says
+    environment = dict(os.environ)
+    clock = _h_e_a_d.timestampNow
+    (sandbox / "fonts").mkdir()
+    shutil.copy(DEJAVU, sandbox / "fonts" / "Body.ttf")
+    html = """<!doctype html><html lang=en><head><meta charset=utf-8><style>
+      @font-face { font-family: Body; src: url(fonts/Body.ttf) }
+      body { font-family: Body }</style></head><body><p>Subset me</p></body></html>"""
+    with pikepdf.open(io.BytesIO(render(html, base_dir=sandbox))) as pdf:
+        files = [
+            descriptor.FontFile2.read_bytes()
+            for page in pdf.pages
+            for font in page.Resources.Font.values()
+            for descriptor in [font.get("/FontDescriptor") or font.DescendantFonts[0].FontDescriptor]
+            if "/FontFile2" in descriptor
+        ]
+    assert files
+    for data in files:
+        assert TTFont(io.BytesIO(data))["head"].modified + epoch_diff == int(BUILD_TIME.timestamp())
+    assert dict(os.environ) == environment and _h_e_a_d.timestampNow is clock
+
+
 def test_authors_split_on_semicolons_else_commas() -> None:
     assert split_authors("A. Smith, B. Jones") == ["A. Smith", "B. Jones"]
     assert split_authors("Smith, A.; Jones, B.") == ["Smith, A.", "Jones, B."]
