@@ -24,6 +24,7 @@ from typing import Any, Iterator, Mapping
 from reportgen import interrupts
 from reportgen.errors import UsageError
 from reportgen.model import BuildRequest, Cohort  # BuildRequest re-exported
+from reportgen.terminal import say
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
@@ -39,7 +40,7 @@ class StageTimer:
     def stage(self, name: str) -> Iterator[None]:
         interrupts.check()  # a Ctrl-C or SIGTERM whose KeyboardInterrupt a finaliser swallowed stops here
         if self.progress:
-            print(f"reportgen: {name} ...", file=sys.stderr, flush=True)
+            say(f"reportgen: {name} ...", sys.stderr)
         start = time.perf_counter()
         try:
             yield

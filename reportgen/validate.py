@@ -65,13 +65,20 @@ def _environment_without_pandera_settings() -> Iterator[None]:
     """Hide pandera's environment variables (PANDERA_*, SILENCE_WARNING_PYDANTIC_MODEL) for the duration.
 
     Pandera reads them once, when ``pandera.config`` is imported, and a value it cannot parse
-    (``PANDERA_VALIDATION_DEPTH=garbage``) fails that import with a ValueError.
+    (``PANDERA_VALIDATION_DEPTH=garbage``) fails that import with a ValueError. Importing pandera also sets
+    variables of its own (SPARK_LOCAL_IP, PYARROW_IGNORE_TIMEZONE); the environment is put back exactly as
+    it was, so importing reportgen changes nothing in it.
     """
-    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith(("PANDERA_", "SILENCE_WARNING_"))}
+    before = dict(os.environ)
+    for name in before:
+        if name.startswith(("PANDERA_", "SILENCE_WARNING_")):
+            del os.environ[name]
     try:
         yield
     finally:
-        os.environ.update(hidden)
+        for name in set(os.environ) - set(before):
+            del os.environ[name]
+        os.environ.update(before)
 
 
 with _environment_without_pandera_settings():

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
+from reportgen import terminal
 from reportgen.archive import MANIFEST, MANIFEST_HASH, TEMPLATES, Finding, check_hashes
 from reportgen.errors import ReportgenError, UsageError, VerificationFailed, VerificationIncomplete
 from reportgen.pipeline import BuildRequest, build, library_versions, pdf_library_versions
@@ -114,7 +115,7 @@ def verify_build(folder: Path, progress: bool = False) -> tuple[str, ...]:
             # Only a manifest edited together with its sidecar gets here: it passed the hash check.
             findings = [Finding(MANIFEST, f"lacks what a rebuild needs ({type(error).__name__}: {error})")]
     for note in notes:
-        print(f"reportgen: note: {note}", file=sys.stderr)
+        terminal.say(f"reportgen: note: {terminal.shown_lines(note)}", sys.stderr)
     if findings:
         lines = "\n".join(f"  {finding.sentence()}" for finding in findings)
         n = len(findings)
@@ -321,8 +322,8 @@ def _installed_version() -> str:
 
 
 def _progress_printer(progress: bool) -> Callable[[str], None]:
-    def say(message: str) -> None:
+    def progress_line(message: str) -> None:
         if progress:
-            print(f"reportgen: {message} ...", file=sys.stderr, flush=True)
+            terminal.say(f"reportgen: {message} ...", sys.stderr)
 
-    return say
+    return progress_line
