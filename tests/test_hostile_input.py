@@ -169,6 +169,34 @@ def test_an_xml_entity_bomb_is_refused_before_parsing(valid_workbook: Path, part
     _assert_refused_quickly(_measured("validate", str(bomb)), "declares an XML document type")
 
 
+def _element_bomb(head: bytes, megabytes: int, tail: bytes) -> tuple[bytes, int, int]:
+    """``megabytes`` of empty elements compressed about 160-fold: under the zip-bomb ratio (200), so only
+    a bound on the part's own size stops it (issue 15, finding 6)."""
+    filler = b"".join(b"<x/>" * 300 + b"<y%d/>" % (index * 7919 % 100_003) for index in range(3000))
+    return _repeated_deflate(head, filler, megabytes * 2**20 // len(filler), tail)
+
+
+MAIN_NS = b' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+@pytest.mark.parametrize(
+    ("part", "megabytes", "head", "tail"),
+    [
+        ("xl/workbook.xml", 40, b'<?xml version="1.0"?><workbook' + MAIN_NS + b">", b"</workbook>"),
+        ("xl/workbook.xml", 472, b'<?xml version="1.0"?><workbook' + MAIN_NS + b">", b"</workbook>"),
+        ("xl/sharedStrings.xml", 472, b'<?xml version="1.0"?><sst' + MAIN_NS + b"><si><t>x</t></si>", b"</sst>"),
+    ],
+    ids=["workbook-40MB", "workbook-472MB", "shared-strings-472MB"],
+)
+def test_an_element_bomb_within_the_compression_ratio_is_refused_by_its_size(
+    valid_workbook: Path, part: str, megabytes: int, head: bytes, tail: bytes
+) -> None:
+    packed = _element_bomb(head, megabytes, tail)
+    assert packed[2] / len(packed[0]) < 200 and packed[2] > 38 * 2**20
+    bomb = _write_zip(valid_workbook.with_name(f"elements-{megabytes}-{part.replace('/', '-')}.xlsx"), _members_of(valid_workbook, {part: packed}))
+    _assert_refused_quickly(_measured("validate", str(bomb)), f"its part {part} would expand to")
+
+
 # --- hostile text: inert in HTML and PDF ----------------------------------------------------------
 
 
