@@ -6,15 +6,20 @@ The order of the steps is the point of this module:
    text or CSV renamed .xlsx, anything that is not a zip archive. Each is refused in one sentence.
 2. Look at the zip's central directory before inflating anything: too many parts, too much declared
    content, or a compression ratio only a zip bomb has, are refused.
-3. Stream every XML part the reader will parse through Python's ``zipfile``, which stops at the
+3. Stream every XML part a reader may parse through Python's ``zipfile``, which stops at the
    declared sizes and checks each CRC, so an archive that lies about its sizes fails here instead of
-   inflating inside the reader. On the way: refuse any ``<!DOCTYPE`` (Excel never writes one; it is
-   how XML entity bombs start), and find every formula cell (validation refuses them: a saved value
-   may be stale, and one never calculated reads as blank) and every Excel error cell (``#DIV/0!``),
-   which calamine silently returns as blank.
+   inflating inside the reader. Which part is a worksheet is what the workbook's relationships say,
+   whatever its file name. Each part is bounded by what a cohort can need, so an element bomb
+   within the compression ratio is refused unread. On the way: refuse any ``<!DOCTYPE`` (Excel
+   never writes one; it is how XML entity bombs start), find every formula cell (validation refuses
+   them: a saved value may be stale, and one never calculated reads as blank) and every Excel error
+   cell (``#DIV/0!``), which calamine silently returns as blank, however they are written; and
+   refuse a cell outside Excel's grid or far beyond the data, for which both readers would lay out a
+   dense grid of billions of cells (see ``_check_grid``).
 4. Only then read the values: a clean data sheet column by column with fastexcel (see "The fast
    path" below), every other sheet cell by cell with python-calamine. Both use calamine's parser;
-   formulas are never evaluated. openpyxl is never used here.
+   formulas are never evaluated. openpyxl is never used here. Row 1 may not hold a column name
+   longer than MAX_HEADER_CHARS, nor more than MAX_EXTRA_COLUMNS names the contract does not know.
 
 Cells come back as calamine gives them: str, float (int for some producers), bool, date, datetime,
 time or timedelta; an empty cell is ``''``. Only the sheets the contract knows are read (matched
@@ -25,15 +30,18 @@ header; ``SheetData.rows[i]`` is Excel row ``i + 2``; empty rows after the last 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import posixpath
 import pyexpat
 import re
+import threading
 import zipfile
 import zlib
 from pathlib import Path
+from queue import Full, Queue
 from typing import IO, Any, Callable, Iterator, NamedTuple
 
 from reportgen.contract import column_letter, load_contract
@@ -52,8 +60,8 @@ MAX_MEMBERS = 5_000
 # like are kilobytes), so an element bomb within the compression ratio (472 MB of '<x/>' in 2.8 MB)
 # is refused before anything parses it.
 MAX_SHEET_PART_BYTES = 256 * 1024 * 1024
-MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
-MAX_PART_BYTES = 8 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
+MAX_PART_BYTES = 4 * 1024 * 1024
 # Excel's grid, and how far beyond its data a sheet's cells may reach (see _check_grid).
 EXCEL_ROWS = 1_048_576
 EXCEL_COLUMNS = 16_384
@@ -61,6 +69,9 @@ GRID_FLOOR = 1_000_000
 GRID_PER_VALUE = 4
 # Sheets up to this size are scanned exactly by an XML parser; larger ones quickly (see _scan_sheet).
 EXACT_SCAN_BYTES = 8 * 1024 * 1024
+# A larger sheet the quick scan cannot vouch for is read by the parser up to this size (about 2 s);
+# beyond it, it is refused with what the quick scan met.
+EXACT_FALLBACK_BYTES = 32 * 1024 * 1024
 # Row 1: the longest column name, and how many columns beyond the contract's, a sheet may have.
 MAX_HEADER_CHARS = 200
 MAX_EXTRA_COLUMNS = 200
@@ -378,10 +389,19 @@ def _scan_sheet(stream: IO[bytes], member: str, name: str, sheet: str | None = N
     if size is not None and size <= EXACT_SCAN_BYTES:
         return _scan_exactly(stream, member, name, sheet)
     found = _scan_quickly(stream, member, name, sheet)
-    if found is None:
+    if found == _GRID_UNPROVEN:  # a cell beyond the limits: every reference read, still without a parser
         stream.seek(0)
-        return _scan_exactly(stream, member, name, sheet)
-    return found
+        found = _scan_quickly(stream, member, name, sheet, every_reference=True)
+    if isinstance(found, _Findings):
+        return found
+    if size is not None and size > EXACT_FALLBACK_BYTES:
+        raise WorkbookUnreadable(
+            f"{name} was refused: the {sheet} sheet holds {found}, and at {size / 2**20:,.0f} MB it is too large to be "
+            f"searched cell by cell (reportgen does that up to {EXACT_FALLBACK_BYTES // 2**20} MB); "
+            "paste its values into a new workbook (Paste Special > Values) and try again"
+        )
+    stream.seek(0)
+    return _scan_exactly(stream, member, name, sheet)
 
 
 class _ExactScan:
@@ -562,7 +582,17 @@ _FORMULA_MARKERS = (b"<f", b":f")
 # (single byte that is rare in cell XML, the marker it may start): an error value ('>#N/A'; calamine
 # refuses any other value in an error cell), a character reference, a comment, CDATA, an instruction
 _OTHER_MARKERS = ((b"#", b">#"), (b"&", b"&#"), (b"!", b"<!"), (b"?", b"<?"))
-_PREFIXED_CELL = re.compile(rb":c[\s>/]")  # one literal byte first: the expression engine skips to it fast
+_PREFIXED_CELL = re.compile(rb":c[\s>/]")
+_REASONS = {
+    b"<f": "formulas",
+    b">#": "an Excel error value",
+    b"&#": "character references",
+    b"<!": "comments or CDATA sections",
+    b"<?": "processing instructions",
+    b":c": "namespace-prefixed cells",
+    b"<c": 'cells not written as <c r="A1"',
+}
+_GRID_UNPROVEN = "cells far beyond the data"  # one literal byte first: the expression engine skips to it fast
 _CANONICAL_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _ANY_OTHER_CELL = re.compile(rb'<c(?! r="[A-Z]{1,3}[0-9]{1,7}")')
 _REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -601,53 +631,110 @@ def _row_limit(rows: int) -> int:
     return int(digits[0]) * 10 ** (len(digits) - 1) - 1
 
 
-def _scan_quickly(stream: IO[bytes], member: str, name: str, sheet: str) -> _Findings | None:
-    """The quick scan; None when the sheet must be scanned exactly."""
-    buffer = stream.read(_CHUNK)
+def _scan_quickly(stream: IO[bytes], member: str, name: str, sheet: str, every_reference: bool = False) -> _Findings | str:
+    """The quick scan, or what it met that only the exact scan can read (a few words for a message).
+
+    ``every_reference`` reads every cell reference exactly (a regular expression still, no parser):
+    the second pass when the first met a cell beyond its limits and could not prove the grid small."""
+    with contextlib.closing(_read_ahead(stream)) as chunks:
+        return _scan_chunks(chunks, member, name, sheet, every_reference)
+
+
+def _read_ahead(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream in chunks, the next one read (inflated, its CRC updated) by a thread while the caller
+    scans this one: zlib releases the GIL, so on two cores the tests above cost little beyond the
+    inflating. Closing the iterator stops the thread; its errors (a bad CRC) are raised here."""
+    queue: Queue[bytes | BaseException] = Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand(item: bytes | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.05)
+                return
+            except Full:
+                continue
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                chunk = stream.read(_CHUNK)
+                hand(chunk)
+                if not chunk:
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed to the scanning thread, which raises it
+            hand(error)
+
+    reader = threading.Thread(target=read, name="reportgen-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := queue.get()) != b"":
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _scan_chunks(chunks: Iterator[bytes], member: str, name: str, sheet: str, every_reference: bool) -> _Findings | str:
+    buffer = next(chunks, b"")
     _refuse_doctype(buffer[:_HEAD], member, name)
     data = _SHEET_DATA.search(buffer)
-    if data is None or data.group(1) or any(marker in buffer[_PROLOG.match(buffer).end() : data.start()] for marker in (b"<!", b"<?")):
-        return None
+    if data is None or data.group(1):
+        return "namespace-prefixed elements" if data else "no sheetData element in its first 4 MB"
+    if any(marker in buffer[_PROLOG.match(buffer).end() : data.start()] for marker in (b"<!", b"<?")):
+        return _REASONS[b"<!"]
     starts_at_a1 = _filled_a1_first(buffer, data.end(), _CELL_OPEN, _CELL_CLOSE)
     values, columns, row_limit = 0, 0, 0
     farthest = (0, -1)
     in_data, offset = True, data.end()
-    for piece in _complete_cells(stream, buffer, _CELL_OPEN):
+    for piece in _complete_cells(chunks, buffer, _CELL_OPEN):
         if piece is None:
-            return None
+            raise WorkbookUnreadable(
+                f"{name} was refused: its part {member} holds more than {4 * _CHUNK // 2**20} MB without a cell, "
+                "which no spreadsheet program writes"
+            )
         end = len(piece)
         if in_data and (found := piece.find(_SHEET_DATA_END, offset)) >= 0:
             end, in_data = found, False
             if _SHEET_DATA.search(piece, found):
-                return None
+                return "a second sheetData element"
         elif not in_data:
             if _SHEET_DATA.search(piece):
-                return None
+                return "a second sheetData element"
             continue
         region = piece[offset:end] if offset or end < len(piece) else piece
         offset = 0
         values += region.count(_CELL_CLOSE)
         if _FORMULA_GATE in region and (_FORMULA_MARKERS[0] in region or _FORMULA_MARKERS[1] in region):
-            return None
-        if any(gate in region and marker in region for gate, marker in _OTHER_MARKERS) or _PREFIXED_CELL.search(region):
-            return None
+            return _REASONS[b"<f"]
+        for gate, marker in _OTHER_MARKERS:
+            if gate in region and marker in region:
+                return _REASONS[marker]
+        if _PREFIXED_CELL.search(region):
+            return _REASONS[b":c"]
         if not columns:  # the header row (row 1, read exactly) sets the column limit
+            if b"<c" not in region:
+                continue  # no cell yet
             header_end = region.find(b"</row>")
             for letters, digits in _CANONICAL_CELL.findall(region, 0, header_end if header_end >= 0 else len(region)):
                 farthest = _farther(farthest, letters, digits, name, sheet)
             columns = min(farthest[1] + 1, 702)
             if not columns:
-                return None
+                return "no cell in row 1"
         row_limit = _row_limit(max(GRID_FLOOR, GRID_PER_VALUE * values) // columns)
-        if not _beyond(columns, row_limit).search(region):
+        if not every_reference and not _beyond(columns, row_limit).search(region):
             continue
         if _ANY_OTHER_CELL.search(region):
-            return None
+            return _REASONS[b"<c"]
         for letters, digits in _CANONICAL_CELL.findall(region):  # a cell beyond the limits: read the piece closely
             farthest = _farther(farthest, letters, digits, name, sheet)
-    rows = max(farthest[0], row_limit)
+    rows = farthest[0] if every_reference else max(farthest[0], row_limit)
     if rows * (farthest[1] + 1) > max(GRID_FLOOR, GRID_PER_VALUE * values):
-        return None  # the limits cannot prove the grid small: the exact scan measures it
+        if every_reference:
+            _check_grid(farthest, values, name, sheet)
+        return _GRID_UNPROVEN
     return _Findings([], [], starts_at_a1, values)
 
 
@@ -671,11 +758,11 @@ def _filled_a1_first(xml: bytes, start: int, cell_open: bytes, cell_close: bytes
     return _VALUE.search(content) is not None or b"<is>" in content
 
 
-def _complete_cells(stream: IO[bytes], buffer: bytes, cell_open: bytes) -> Iterator[bytes | None]:
+def _complete_cells(chunks: Iterator[bytes], buffer: bytes, cell_open: bytes) -> Iterator[bytes | None]:
     """Yield pieces of the sheet XML that hold only whole cells (cut just before a cell starts);
     None when no cell starts for a long stretch (no spreadsheet program writes that)."""
     while True:
-        chunk = stream.read(_CHUNK)
+        chunk = next(chunks, b"")
         if not chunk:
             yield buffer
             return

@@ -391,3 +391,18 @@ def test_fastexcel_says_nothing_about_empty_columns(valid_path: Path, tmp_path: 
     with caplog.at_level(logging.DEBUG):
         assert load_workbook(path).sheets["visits"].header[-1] == "note"
     assert not [record for record in caplog.records if record.name.startswith("fastexcel")]
+
+
+def test_a_large_sheet_the_quick_scan_cannot_vouch_for_is_refused_with_what_it_met() -> None:
+    xml = _sheet(b'<row r="40"><c r="A40"><v>40</v></c><c r="B40"><f>A40*2</f><v>80</v></c></row>')
+    with pytest.raises(WorkbookUnreadable) as caught:
+        _scan(xml, workbook.EXACT_FALLBACK_BYTES + 1)
+    assert "the visits sheet holds formulas, and at 32 MB it is too large to be searched cell by cell" in str(caught.value)
+    assert _scan(xml, workbook.EXACT_FALLBACK_BYTES).formulas == [(40, 1, "=A40*2")]
+
+
+def test_a_sheet_holding_megabytes_without_a_cell_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook, "_CHUNK", 1024)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        _scan(_sheet(b"<x/>" * 5000), None)
+    assert "holds more than 0 MB without a cell, which no spreadsheet program writes" in str(caught.value)
