@@ -732,9 +732,7 @@ def _scan_chunks(chunks: Iterator[bytes], member: str, name: str, sheet: str, ev
             farthest = _farther(farthest, letters, digits, name, sheet)
     rows = farthest[0] if every_reference else max(farthest[0], row_limit)
     if rows * (farthest[1] + 1) > max(GRID_FLOOR, GRID_PER_VALUE * values):
-        if every_reference:
-            _check_grid(farthest, values, name, sheet)
-        return _GRID_UNPROVEN
+        return _GRID_UNPROVEN  # (empty cells count here; the exact scan counts filled cells only)
     return _Findings([], [], starts_at_a1, values)
 
 

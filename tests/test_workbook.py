@@ -399,6 +399,12 @@ def test_a_large_sheet_the_quick_scan_cannot_vouch_for_is_refused_with_what_it_m
         _scan(xml, workbook.EXACT_FALLBACK_BYTES + 1)
     assert "the visits sheet holds formulas, and at 32 MB it is too large to be searched cell by cell" in str(caught.value)
     assert _scan(xml, workbook.EXACT_FALLBACK_BYTES).formulas == [(40, 1, "=A40*2")]
+    far = _sheet(b'<row r="999999"><c r="C999999"><v>1</v></c></row>')
+    with pytest.raises(WorkbookUnreadable) as caught:
+        _scan(far, workbook.EXACT_FALLBACK_BYTES + 1)
+    assert "the visits sheet holds cells far beyond the data, and at 32 MB" in str(caught.value)
+    near = _sheet(b'<row r="40"><c r="ZZ40"><v>1</v></c></row>')  # beyond the first pass's limits, not the grid's
+    assert _scan(near, workbook.EXACT_FALLBACK_BYTES + 1).values == 3 + 38 * 2 + 1
 
 
 def test_a_sheet_holding_megabytes_without_a_cell_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
