@@ -33,7 +33,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
 example: $(BIN)/.installed
-	$(BIN)/python -m reportgen.example input/cohort.xlsx
+	$(BIN)/python -m tools.example input/cohort.xlsx
 
 clean:
 	rm -rf $(VENV) dist build

@@ -1,7 +1,7 @@
 """Synthetic cohort workbooks for the benchmarks, generated once and cached in ``bench/cache/``.
 
 The 34-patient case is the example itself (``input/cohort.xlsx``). Larger cohorts come from the
-example generator (``reportgen.example``) with visits at months 0, 3, 6, 9 and 12 and a study sheet
+example generator (``tools.example``) with visits at months 0, 3, 6, 9 and 12 and a study sheet
 that fixes the quartile cut points between the values the generator can produce, so no trough level
 lies on an edge and every size is stratified the same way.
 
@@ -56,16 +56,16 @@ class CohortWorkbook:
         }
 
 
-# What the synthetic workbooks depend on in reportgen.example; edits elsewhere there (the calibrated
+# What the synthetic workbooks depend on in tools.example; edits elsewhere there (the calibrated
 # 34-patient example) leave the cache valid. A name that disappears falls back to the whole module.
 _GENERATOR_PARTS = ("generate_synthetic_cohort", "write_cohort_workbook", "_columns_of", "_study_rows",
-                    "PATIENT_COLUMNS", "VISIT_COLUMNS", "VISIT_MONTHS", "FOLLOW_UP_MONTH", "WORKBOOK_CREATED")
+                    "contract_columns", "VISIT_MONTHS", "FOLLOW_UP_MONTH", "WORKBOOK_CREATED")
 
 
 def _generator_key() -> str:
     """Digest of the generator's code, numpy's version (it fixes the random stream) and our settings."""
     import numpy
-    import reportgen.example as example
+    import tools.example as example
 
     digest = hashlib.sha256(repr((SEED, VISIT_MONTHS, QUARTILE_CUTPOINTS, numpy.__version__)).encode("utf-8"))
     try:
@@ -74,6 +74,8 @@ def _generator_key() -> str:
             digest.update((inspect.getsource(part) if callable(part) else repr(part)).encode("utf-8"))
     except AttributeError:
         digest.update(inspect.getsource(example).encode("utf-8"))
+    # The headers come from the workbook contract, read when called.
+    digest.update(repr([example.contract_columns(sheet) for sheet in ("patients", "visits")]).encode("utf-8"))
     return digest.hexdigest()[:12]
 
 
@@ -101,7 +103,7 @@ def cohort_workbook(n_patients: int, *, log=None) -> CohortWorkbook:
         meta = json.loads(meta_path.read_text())
         return CohortWorkbook(n_patients, meta.get("n_visits"), path, None)
 
-    from reportgen.example import generate_synthetic_cohort, write_cohort_workbook
+    from tools.example import generate_synthetic_cohort, write_cohort_workbook
     from reportgen.model import StudyOptions
 
     if log:

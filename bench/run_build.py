@@ -10,6 +10,7 @@ Wall time and peak memory are measured by the parent (``os.wait4``), not here.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,11 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     workbook, out_root = Path(args[0]), Path(args[1])
     make_pdf = "--no-pdf" not in args
 
-    from reportgen.pipeline import BuildRequest, StageTimer, build
+    from reportgen.pipeline import BuildRequest, StageTimer, build, request_environment
 
     imported = time.perf_counter()
     timer = StageTimer()
     request = BuildRequest(
+        **request_environment(os.environ),  # as `reportgen build` reads it (REPORTGEN_PDF_WORKER=0: no worker)
         workbook=workbook,
         out_root=out_root,
         make_pdf=make_pdf,

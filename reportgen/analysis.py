@@ -13,6 +13,8 @@ Who is counted where:
 Quartiles: edges from the study's ``quartile_cutpoints`` when given, otherwise the 25th, 50th and 75th
 percentiles of the analysed patients' levels (linear interpolation, R type 7); intervals closed on the
 right, Q1 <= e1 < Q2 <= e2 < Q3 <= e3 < Q4. Edges that coincide stop the analysis (``AnalysisError``).
+Each patient is assigned once (``stats.quartile_index``) and the assignment travels in
+``Results.strata_membership``: the figures draw the same groups the tables count, never their own.
 
 Categorical variables list their categories in a fixed order; for the yes/no variables of Table 1 the
 first category ("female", "positive", "yes") is the one reported as a percentage.
@@ -27,8 +29,10 @@ import numpy as np
 import pandas as pd
 
 from reportgen import stats
+from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
 from reportgen.model import (
+    ALPHA,
     CarriedForward,
     CategoricalComparison,
     CohortCounts,
@@ -41,9 +45,6 @@ from reportgen.model import (
 )
 
 QUARTILE_LABELS = ("Q1", "Q2", "Q3", "Q4")
-ACTIVITY_CATEGORIES = ("remission", "low", "moderate", "high")
-EULAR_CATEGORIES = ("none", "moderate", "good")
-SIGNIFICANCE = 0.05  # omnibus p below which Dunn's pairwise comparisons are run
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ ACTIVITY: tuple[Categorical, ...] = (
     Categorical("sdai_category", "SDAI disease activity", ACTIVITY_CATEGORIES, _category_column("sdai_category")),
 )
 
-EULAR = Categorical("eular_response", "EULAR response", EULAR_CATEGORIES, _category_column("eular_response"))
+EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column("eular_response"))
 
 
 def quartile_cutpoints(levels: np.ndarray, study: StudyOptions) -> tuple[tuple[float, float, float], bool]:
@@ -178,7 +179,7 @@ def compare_continuous(
         trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS, ranking)
         # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
         spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
-        if test.p_value is not None and test.p_value < SIGNIFICANCE:
+        if test.p_value is not None and test.p_value < ALPHA:
             posthoc = stats.dunn_holm(groups, QUARTILE_LABELS, ranking)
     return ContinuousComparison(
         variable=spec.variable,
@@ -240,6 +241,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         raise AnalysisError("no patient has a trough level at or before the follow-up month, so there are no quartiles to compare")
     edges, given = quartile_cutpoints(level[analysed], study)
     quartile = stats.quartile_index(level, edges)  # -1 for patients without a level
+    quartile.setflags(write=False)  # carried in the results, shared by every table and figure
 
     baseline = tuple(
         compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=False)
@@ -258,6 +260,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         cutpoints=edges,
         cutpoints_given=given,
         strata=_strata(quartile, edges, n_analysed),
+        strata_membership=quartile,
         baseline=baseline,
         outcomes=tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES),
         activity_categories=tuple(compare_categorical(spec, patients, quartile, study) for spec in ACTIVITY),

@@ -1,14 +1,16 @@
-"""Immutable build folders with a manifest, and ``reportgen verify`` to check one years later.
+"""Immutable build folders with a manifest, and the hash check that ``reportgen verify`` starts with.
 
 A build folder is all-or-nothing. Everything is written into ``<out>/.tmp-<build id>-*`` (a name that
 never looks like a finished build), flushed to disk, and renamed into place in one step; then the
 ``latest`` symlink is swapped atomically. Any error, Ctrl-C or SIGTERM before that point removes the
-temporary folder and leaves ``latest`` and every earlier build exactly as they were.
+temporary folder and leaves ``latest`` and every earlier build exactly as they were; during the rename and
+the swap (the commit) Ctrl-C and SIGTERM wait, and interrupt once the build stands (reportgen/interrupts.py).
 
 Layout of a finished build ``<out>/<YYYYMMDDTHHMMSSZ>-<first 8 hex of the workbook's SHA-256>[-N]/``:
 
     <workbook>.xlsx   the input workbook, byte for byte
     <published>.yaml  the published-numbers file, when one was checked
+    templates/        a copy of the --templates folder, when one was given
     results.json, report.html, report.pdf, abstract.txt, figures/*.svg
     manifest.json     provenance and the SHA-256 of every file above
     manifest.sha256   the SHA-256 of manifest.json, in ``sha256sum`` format
@@ -16,11 +18,12 @@ Layout of a finished build ``<out>/<YYYYMMDDTHHMMSSZ>-<first 8 hex of the workbo
 The manifest cannot list its own hash, so ``manifest.sha256`` does (``sha256sum -c manifest.sha256``
 works too). A one-byte change in manifest.json is therefore caught like one in any other file.
 
-``verify`` works in two steps. First every hash: that catches any accidental change, and when it finds
-one it stops there. Then a rebuild from the archived inputs at the archived build time, compared byte
-for byte: that catches what hashes cannot, files altered together with their manifest and sidecar, or
-outputs the installed code no longer reproduces; the manifest's own claims (study options, warnings,
-the workbook's hash) are checked against the rebuild's manifest the same way.
+A build folder is never written into again: ``--out`` inside one (``A/<build>``, ``A/latest``,
+``A/<build>/figures``) is refused before any work is done.
+
+``reportgen.verify`` checks a build years later: first :func:`check_hashes` (here, as it needs nothing
+but the folder), then a rebuild from the archived inputs. Everything a rebuild needs is inside the build
+folder, so verify never reads a file outside it.
 """
 
 from __future__ import annotations
@@ -36,14 +39,14 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from reportgen.errors import BuildError, ReportgenError, UsageError, VerificationFailed
+from reportgen import interrupts, leftovers
+from reportgen.errors import BuildError, UsageError
 
 if TYPE_CHECKING:
     from reportgen.model import BuildInfo, Problem, StudyOptions
@@ -53,9 +56,8 @@ MANIFEST_HASH = "manifest.sha256"
 MANIFEST_FORMAT = "reportgen-build-manifest/1"
 LATEST = "latest"
 TEMP_PREFIX = ".tmp-"
-# Compared with its rebuild only when the library versions recorded in the manifest are the ones installed:
-# another WeasyPrint, fontTools or HarfBuzz may lay out or subset differently.
-PDF = "report.pdf"
+# Where a build keeps its copy of the --templates folder, and the manifest's "templates.folder" for it.
+TEMPLATES = "templates"
 LOGGER = logging.getLogger(__name__)
 
 
@@ -67,8 +69,15 @@ def prepare_out_root(out: Path) -> Path:
 
     A missing ``out`` is fine when its parent folder exists and is writable: write_build creates it, so
     a build that fails earlier (an invalid workbook) leaves no trace. Raises UsageError (exit 2) with one
-    sentence when ``out`` is a file, its parent is missing, or it cannot be written to.
+    sentence when ``out`` is a file, its parent is missing, it cannot be written to, or it lies inside
+    a build folder (which would then no longer match its manifest).
     """
+    inside = build_folder_holding(out)
+    if inside is not None:
+        raise UsageError(
+            f"--out {out} is inside the build folder {inside}, and builds are never changed once written; "
+            f"give the folder that holds the build folders, such as {inside.parent}"
+        )
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder; give a folder to receive the build folders")
     if not out.exists() and not out.parent.is_dir():
@@ -77,6 +86,20 @@ def prepare_out_root(out: Path) -> Path:
     if not os.access(writable_folder, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out} is not writable; choose a folder you can write to")
     return out.resolve()
+
+
+def remove_leftovers(out_root: Path) -> list[str]:
+    """Remove the ``.tmp-`` folders and links under ``out_root`` of builds killed outright; return their names."""
+    return leftovers.remove_stale(out_root, TEMP_PREFIX)
+
+
+def build_folder_holding(path: Path) -> Path | None:
+    """The build folder that ``path`` is, or lies inside of (after symlinks such as ``latest``); else None."""
+    resolved = path.resolve()
+    for folder in (resolved, *resolved.parents):
+        if (folder / MANIFEST).is_file() and (folder / MANIFEST_HASH).is_file():
+            return folder
+    return None
 
 
 def build_id(info: BuildInfo) -> str:
@@ -95,23 +118,29 @@ def write_build(
     files: dict[str, bytes],
     published: Path | None = None,
     templates: Path | None = None,
+    pdf_libraries: dict[str, str] | None = None,
 ) -> Path:
     """Write a finished build folder under ``out_root`` and point ``latest`` at it; return its path.
 
     ``files`` maps paths inside the folder (``figures/x.svg``) to their bytes. ``published`` and
-    ``templates`` are the published-numbers file and the template folder the build used, recorded so
-    that ``verify`` can rebuild the same way.
+    ``templates`` are the published-numbers file and the template folder the build used, copied in so
+    that ``verify`` can rebuild the same way; ``pdf_libraries`` the versions of the libraries that shape
+    report.pdf's bytes besides those in ``info``.
     """
     name = build_id(info)
     _ensure_folder(out_root)
     staging = _make_staging_folder(out_root, name)
     # rename(2) keeps the inode, so the folder can be found again if an interrupt lands mid-move.
     identity = _identity(staging)
+    final: Path | None = None
     try:
         contents = dict(files)
         _add_input(contents, workbook, expected_sha256=info.source_sha256, what="workbook")
         if published is not None:
             _add_input(contents, published, expected_sha256=None, what="published-numbers file")
+        templates_record = None
+        if templates is not None:
+            templates_record = _add_templates(contents, templates)
         for relative, content in contents.items():
             _write_file(staging / _safe_relative(relative), content)
         manifest = _manifest_bytes(
@@ -121,11 +150,30 @@ def write_build(
             hashes={relative: sha256_hex(content) for relative, content in contents.items()},
             workbook_name=workbook.name,
             published_name=published.name if published is not None else None,
-            templates=templates,
+            templates=templates_record,
+            pdf_libraries=pdf_libraries or {},
         )
         _write_file(staging / MANIFEST, manifest)
         _write_file(staging / MANIFEST_HASH, f"{sha256_hex(manifest)}  {MANIFEST}\n".encode())
         _sync_tree(staging)
+        # Ctrl-C and SIGTERM wait while the folder is renamed into place and `latest` swapped to it, then
+        # interrupt; the command line then names the committed folder (reportgen/interrupts.py).
+        with interrupts.deferred():
+            final = _commit(staging, out_root, name, identity)
+            interrupts.committed(final)
+    except BaseException as error:
+        if final is not None:
+            raise  # committed: the build stands
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if _commit rolled back
+        if isinstance(error, OSError):
+            raise BuildError(_disk_error_sentence(error, out_root)) from error
+        raise
+    return final
+
+
+def _commit(staging: Path, out_root: Path, name: str, identity: tuple[int, int]) -> Path:
+    """Rename the finished staging folder into place and point ``latest`` at it; on failure, undo the rename."""
+    try:
         final = _move_into_place(staging, out_root, name)
         _point_latest_at(out_root, final)
         return final
@@ -169,12 +217,13 @@ def _ensure_folder(out_root: Path) -> None:
 
 
 def _make_staging_folder(out_root: Path, name: str) -> Path:
-    """A new, empty ``.tmp-`` folder of this process and thread; mkdir fails rather than reuse one.
+    """A new, empty ``.tmp-`` folder of this process and thread; mkdir fails rather than reuse one. Its
+    name carries the owner (reportgen/leftovers.py), so the next build can remove it if this process is killed.
 
     Made with os.mkdir rather than tempfile.mkdtemp so the finished folder gets the user's usual
     permissions (umask), not mkdtemp's owner-only 0700.
     """
-    stem = f"{TEMP_PREFIX}{name}-{os.getpid()}-{threading.get_ident()}"
+    stem = f"{TEMP_PREFIX}{name}-{leftovers.owner()}-{threading.get_ident()}"
     for attempt in itertools.count(1):
         candidate = out_root / f"{stem}-{attempt}"
         try:
@@ -197,6 +246,26 @@ def _add_input(contents: dict[str, bytes], path: Path, *, expected_sha256: str |
     if expected_sha256 is not None and sha256_hex(content) != expected_sha256:
         raise BuildError(f"the {what} {path} changed while the report was being built; build again")
     contents[path.name] = content
+
+
+def _add_templates(contents: dict[str, bytes], templates: Path) -> dict[str, str]:
+    """Copy every file of the --templates folder to ``templates/``; return the manifest's record of it."""
+    folder = templates.resolve()
+    digest = hashlib.sha256()
+    try:
+        found = sorted(path for path in folder.rglob("*") if path.is_file())
+        for path in found:
+            relative = path.relative_to(folder).as_posix()
+            content = path.read_bytes()
+            name = f"{TEMPLATES}/{relative}"
+            if name in contents:
+                raise BuildError(f"the report itself writes {name}; rename that file in the template folder")
+            contents[name] = content
+            # The same digest as before templates were copied in: file name, NUL, the file's SHA-256.
+            digest.update(relative.encode() + b"\0" + sha256_hex(content).encode())
+    except OSError as error:
+        raise BuildError(f"could not read the template folder {templates} to archive it: {error.strerror or error}") from error
+    return {"folder": TEMPLATES, "sha256": digest.hexdigest()}
 
 
 def _safe_relative(name: str) -> Path:
@@ -259,7 +328,7 @@ def _point_latest_at(out_root: Path, build_folder: Path) -> None:
         LOGGER.warning("%s is not a symlink; left it alone", latest)
         return
     # Unique per process and thread, so concurrent builds never share the temporary link.
-    temporary = out_root / f"{TEMP_PREFIX}{LATEST}-{os.getpid()}-{threading.get_ident()}"
+    temporary = out_root / f"{TEMP_PREFIX}{LATEST}-{leftovers.owner()}-{threading.get_ident()}"
     temporary.unlink(missing_ok=True)
     # A relative target keeps the link valid when the whole --out folder is moved or copied.
     os.symlink(build_folder.name, temporary)
@@ -295,7 +364,8 @@ def _manifest_bytes(
     hashes: dict[str, str],
     workbook_name: str,
     published_name: str | None,
-    templates: Path | None,
+    templates: dict[str, str] | None,
+    pdf_libraries: dict[str, str],
 ) -> bytes:
     versions = dict(info.library_versions)
     manifest = {
@@ -304,10 +374,11 @@ def _manifest_bytes(
         "reportgen_version": info.version,
         "python_version": versions.pop("python", sys.version.split()[0]),
         "library_versions": versions,
+        "pdf_libraries": dict(sorted(pdf_libraries.items())),
         "command_line": list(info.command_line),
         "workbook": {"file": workbook_name, "sha256": info.source_sha256},
         "published": published_name,
-        "templates": _templates_record(templates),
+        "templates": templates,
         "study": dataclasses.asdict(study),
         "warnings": [dataclasses.asdict(problem) for problem in warnings],
         "files": dict(sorted(hashes.items())),
@@ -315,18 +386,7 @@ def _manifest_bytes(
     return (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
 
 
-def _templates_record(templates: Path | None) -> dict[str, Any] | None:
-    """The custom template folder and a hash of its files; None for the built-in templates."""
-    if templates is None:
-        return None
-    folder = templates.resolve()
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + sha256_hex(path.read_bytes()).encode())
-    return {"folder": str(folder), "sha256": digest.hexdigest()}
-
-
-# --- verifying ----------------------------------------------------------------------------------
+# --- hash checks (verify's first step; reportgen.verify does the rest) ------------------------
 
 
 @dataclass(frozen=True)
@@ -338,35 +398,6 @@ class Finding:
 
     def sentence(self) -> str:
         return f"{self.file}: {self.how}"
-
-
-def verify_build(folder: Path, progress: bool = False) -> tuple[str, ...]:
-    """Check a build folder against its manifest, then against a rebuild; return notes, raise on findings.
-
-    Raises VerificationFailed naming every file that differs and how. The returned notes (also printed
-    to stderr) say what could not be compared, e.g. report.pdf when the library versions differ.
-    """
-    if not (folder / MANIFEST).is_file():
-        raise UsageError(f"{folder} is not a build folder (it has no {MANIFEST})")
-    say = _progress_printer(progress)
-    say("checking hashes")
-    manifest, findings = check_hashes(folder)
-    notes: list[str] = []
-    if manifest is not None:
-        say("rebuilding from the archived workbook")
-        try:
-            rebuild_findings, notes = _compare_with_rebuild(folder, manifest, findings)
-        except (KeyError, TypeError, ValueError) as error:
-            # Only a manifest edited together with its sidecar gets here: it passed the hash check.
-            rebuild_findings = [Finding(MANIFEST, f"lacks what a rebuild needs ({type(error).__name__}: {error})")]
-        findings += rebuild_findings
-    for note in notes:
-        print(f"reportgen: note: {note}", file=sys.stderr)
-    if findings:
-        lines = "\n".join(f"  {finding.sentence()}" for finding in findings)
-        n = len(findings)
-        raise VerificationFailed(f"{folder} does not match its manifest or its rebuild ({n} finding{'s' if n != 1 else ''}):\n{lines}")
-    return tuple(notes)
 
 
 def check_hashes(folder: Path) -> tuple[dict[str, Any] | None, list[Finding]]:
@@ -411,110 +442,3 @@ def check_hashes(folder: Path) -> tuple[dict[str, Any] | None, list[Finding]]:
 
 def _files_in(folder: Path) -> Iterable[Path]:
     return (path for path in sorted(folder.rglob("*")) if path.is_file() or path.is_symlink())
-
-
-def _compare_with_rebuild(
-    folder: Path, manifest: dict[str, Any], earlier: list[Finding]
-) -> tuple[list[Finding], list[str]]:
-    """Rebuild into a temporary folder with the archived inputs and build time; compare byte for byte."""
-    from reportgen.pipeline import BuildRequest, build, library_versions
-
-    workbook_name = manifest["workbook"]["file"]
-    if earlier:
-        # The archive already fails its own manifest (accidental damage). The rebuild is there for what hashes
-        # cannot catch: files altered together with the manifest, or outputs the code no longer reproduces.
-        return [], ["no rebuild: the archive does not match its own manifest"]
-
-    notes: list[str] = []
-    templates = _recorded_templates(manifest, notes)
-    installed = dict(library_versions())
-    recorded_versions = {"python": manifest["python_version"], **manifest["library_versions"]}
-    differing = sorted(
-        f"{name} {recorded_versions[name]} (installed {installed.get(name, 'not installed')})"
-        for name in recorded_versions
-        if installed.get(name) != recorded_versions[name]
-    )
-    files: dict[str, str] = manifest["files"]
-    compare_pdf = PDF in files and not differing
-    if PDF in files and differing:
-        notes.append(f"{PDF} not compared byte for byte: built with " + ", ".join(differing))
-
-    build_time = datetime.strptime(manifest["build_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    with tempfile.TemporaryDirectory(prefix="reportgen-verify-") as scratch:
-        request = BuildRequest(
-            workbook=folder / workbook_name,
-            out_root=Path(scratch),
-            templates=templates,
-            published=folder / manifest["published"] if manifest.get("published") else None,
-            make_pdf=PDF in files,
-            command_line=tuple(manifest["command_line"]),
-            build_time=build_time,
-        )
-        try:
-            rebuilt = build(request)
-        except ReportgenError as error:
-            return [Finding(workbook_name, f"the rebuild failed: {error}")], notes
-        findings = [
-            finding
-            for name in files
-            if (name != PDF or compare_pdf) and name not in (workbook_name, manifest.get("published"))
-            for finding in _compare_file(name, folder / name, rebuilt / name)
-        ]
-        findings += _compare_manifest_content(manifest, json.loads((rebuilt / MANIFEST).read_bytes()))
-    if manifest["reportgen_version"] != _installed_version():
-        notes.append(f"built with reportgen {manifest['reportgen_version']}, verified with {_installed_version()}")
-    return findings, notes
-
-
-def _recorded_templates(manifest: dict[str, Any], notes: list[str]) -> Path | None:
-    record = manifest.get("templates")
-    if record is None:
-        return None
-    folder = Path(record["folder"])
-    if not folder.is_dir():
-        notes.append(f"the custom templates {folder} are gone; rebuilt with the built-in templates")
-        return None
-    current = _templates_record(folder)
-    if current is not None and current["sha256"] != record["sha256"]:
-        notes.append(f"the custom templates in {folder} changed since the build")
-    return folder
-
-
-def _compare_file(name: str, archived: Path, rebuilt: Path) -> list[Finding]:
-    if not archived.is_file():
-        return []  # already reported as missing by the hash check
-    if not rebuilt.is_file():
-        return [Finding(name, "the rebuild does not produce this file")]
-    old, new = archived.read_bytes(), rebuilt.read_bytes()
-    if old == new:
-        return []
-    offset = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
-    sizes = "" if len(old) == len(new) else f"; {len(old)} bytes archived, {len(new)} rebuilt"
-    return [Finding(name, f"rebuild differs at byte {offset}{sizes}")]
-
-
-def _compare_manifest_content(archived: dict[str, Any], rebuilt: dict[str, Any]) -> list[Finding]:
-    """The manifest's claims that a rebuild must reproduce (times, versions and file names vary)."""
-    return [
-        Finding(MANIFEST, f"'{key}' differs from the rebuild's")
-        for key in ("study", "warnings", "published")
-        if archived.get(key) != rebuilt.get(key)
-    ] + (
-        [Finding(MANIFEST, "the workbook's SHA-256 differs from the rebuild's")]
-        if archived["workbook"]["sha256"] != rebuilt["workbook"]["sha256"]
-        else []
-    )
-
-
-def _installed_version() -> str:
-    from reportgen import __version__
-
-    return __version__
-
-
-def _progress_printer(progress: bool) -> Callable[[str], None]:
-    def say(message: str) -> None:
-        if progress:
-            print(f"reportgen: {message} ...", file=sys.stderr, flush=True)
-
-    return say

@@ -7,13 +7,23 @@ Heavy libraries (pandas, scipy, matplotlib, weasyprint) are imported inside the 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from reportgen import __version__
+from reportgen import __version__, interrupts
 from reportgen.errors import ReportgenError, UsageError, WorkbookInvalid
+from reportgen.terminal import prepare_streams, say, shown, shown_lines
+
+
+VERIFY_EXIT_CODES = """exit codes:
+  0  verified: every file was rebuilt byte for byte identical
+  1  mismatch: a file differs from its manifest or its rebuild, or the manifest is unusable
+  2  usage: the folder is not a build folder
+  3  not fully verified: nothing else differs, but report.pdf differs from its rebuild and was made with
+     other versions of Python, WeasyPrint or its libraries, which may explain it (its attached files
+     were compared); the message names the versions to install to check it byte for byte
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     template = commands.add_parser("template", help="write an empty, well-formed cohort workbook to start from")
     template.add_argument("path", type=Path, help="where to write the .xlsx (must not exist)")
 
-    verify = commands.add_parser("verify", help="check an archived build against its manifest and a rebuild")
+    verify = commands.add_parser(
+        "verify",
+        help="check an archived build against its manifest and a rebuild",
+        description="Check every file of a build folder against its manifest, then rebuild it from the archived\n"
+        "inputs and compare byte for byte. Reads nothing outside the build folder.",
+        epilog=VERIFY_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verify.add_argument("folder", type=Path, help="a build folder written by 'reportgen build'")
     verify.add_argument("--quiet", action="store_true", help="no progress messages")
     return parser
@@ -48,38 +65,37 @@ def _parser() -> argparse.ArgumentParser:
 def _print_problems(error: WorkbookInvalid) -> None:
     from reportgen.problems_table import format_problems
 
-    print(format_problems(error.problems, error.warnings), file=sys.stderr)
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    # Turn SIGTERM into KeyboardInterrupt so the same cleanup path runs as for Ctrl-C.
-    raise KeyboardInterrupt
+    say(format_problems(error.problems, error.warnings), sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prepare_streams()  # before anything is printed, argparse's own messages included
     args = _parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _is_main_thread() else None
+    # SIGINT (Ctrl-C) and SIGTERM both become KeyboardInterrupt, except during a build's commit
+    # (reportgen/interrupts.py).
+    with interrupts.handled():
+        return _run(args, list(argv) if argv is not None else sys.argv[1:])
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
     try:
-        return _dispatch(args, list(argv) if argv is not None else sys.argv[1:])
+        return _dispatch(args, argv)
     except WorkbookInvalid as error:
         _print_problems(error)
-        print(f"reportgen: {error}; nothing was written.", file=sys.stderr)
+        say(f"reportgen: {shown(error)}; nothing was written.", sys.stderr)
         return error.exit_code
     except ReportgenError as error:
-        print(f"reportgen: {error}", file=sys.stderr)
+        # Messages name files and workbook text: shown() keeps their control characters off the terminal.
+        say(f"reportgen: {shown_lines(error)}", sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("reportgen: interrupted; no build folder was left half-written.", file=sys.stderr)
+        interrupts.reporting()  # a second Ctrl-C while this is said changes nothing
+        folder = interrupts.committed_folder() if args.command == "build" else None
+        if folder is not None:
+            say(f"reportgen: interrupted after the build was committed: {shown(folder)}", sys.stderr)
+            return 130
+        say("reportgen: interrupted; no build folder was left half-written.", sys.stderr)
         return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _is_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
@@ -89,17 +105,20 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
 
         cohort = validate_only(args.workbook)
         if cohort.warnings:
-            print(format_problems((), cohort.warnings), file=sys.stderr)
+            say(format_problems((), cohort.warnings), sys.stderr)
         n_patients = len(cohort.patients)
         n_visits = len(cohort.visits)
-        print(f"{args.workbook}: valid ({n_patients} patients, {n_visits} visits, {len(cohort.warnings)} warnings)")
+        say(f"{shown(args.workbook)}: valid ({n_patients} patients, {n_visits} visits, {len(cohort.warnings)} warnings)")
         return 0
 
     if args.command == "build":
-        from reportgen.pipeline import BuildRequest, build
+        import os
+
+        from reportgen.pipeline import BuildRequest, build, request_environment
 
         progress = not args.quiet and sys.stderr.isatty()
         request = BuildRequest(
+            **request_environment(os.environ),  # the one place reportgen reads its environment
             workbook=args.workbook,
             out_root=args.out,
             templates=args.templates,
@@ -109,7 +128,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
             progress=progress,
         )
         folder = build(request)
-        print(folder)
+        interrupts.check()  # a signal whose KeyboardInterrupt was swallowed: not a success
+        say(shown(folder))
         return 0
 
     if args.command == "template":
@@ -118,14 +138,14 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         if args.path.exists():
             raise UsageError(f"{args.path} already exists; choose a new file name")
         write_template(args.path)
-        print(f"wrote an empty cohort workbook to {args.path}")
+        say(f"wrote an empty cohort workbook to {shown(args.path)}")
         return 0
 
     if args.command == "verify":
-        from reportgen.archive import verify_build
+        from reportgen.verify import verify_build
 
         verify_build(args.folder, progress=not args.quiet and sys.stderr.isatty())
-        print(f"{args.folder}: verified")
+        say(f"{shown(args.folder)}: verified")
         return 0
 
     raise UsageError(f"unknown command {args.command}")  # pragma: no cover - argparse rejects it first

@@ -29,8 +29,12 @@ order, RangeIndex. Columns:
 - ``trough_level`` (float64, µg/mL): NaN when never measured after baseline up to the follow-up month;
 - ``trough_month`` (float64): month of that level, NaN with it.
 
+The executable form of this description is ``reportgen.frames.DerivedVisits`` and ``DerivedPatients``,
+checked by ``pipeline.py`` on what this stage returns.
+
 Quartiles are not assigned here: they depend on the analysed set and the study's cut points, so the
-analysis stage forms them (``reportgen.stats.quartile_index``).
+analysis stage forms them (``reportgen.stats.quartile_index``) and carries them in
+``Results.strata_membership``.
 
 Rules (issue 3): the follow-up visit is the visit at ``follow_up_month`` if present, otherwise the last
 post-baseline visit before it, otherwise baseline; visits after the follow-up month are never used;
@@ -83,7 +87,7 @@ def _categories(values: np.ndarray, categorise: Callable[[np.ndarray], np.ndarra
     nothing), and an index has at most a few thousand such values, so this is exact and much faster
     than categorising every visit.
     """
-    codes, distinct = pd.factorize(indices.round_half_up(values, 2), use_na_sentinel=True)
+    codes, distinct = pd.factorize(indices.round_half_up(values, indices.CATEGORY_DECIMALS), use_na_sentinel=True)
     return _categorical(categorise(np.asarray(distinct, dtype=float)), codes, indices.ACTIVITY_CATEGORIES)
 
 

@@ -44,3 +44,9 @@ class BuildError(ReportgenError):
 
 class VerificationFailed(ReportgenError):
     """An archived build does not match its manifest or its rebuild."""
+
+
+class VerificationIncomplete(ReportgenError):
+    """Nothing in an archived build differs, but a file could not be rebuilt byte for byte (other versions)."""
+
+    exit_code = 3

@@ -1,5 +1,7 @@
 """The report's figures, drawn with matplotlib (Agg, no pyplot) and serialised as deterministic SVG.
 
+The quartile groups are the analysis stage's (``Results.strata_membership``), never recomputed here.
+
 1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level quartile: box plots with every patient as a point.
 2. Trough level against follow-up DAS28-ESR, with the quartile cut points; Spearman ρ in the caption.
 3. EULAR response by quartile as 100 % stacked bars.
@@ -11,6 +13,9 @@ Choices that the tests pin:
   choice) cost WeasyPrint 0.5 to 1 s more to draw (2,100 SVG path nodes in the example). The stand-alone
   files in ``figures/`` carry a subset of the font themselves (``figure_files``), so they too look the same
   on any machine.
+- A user's matplotlib configuration plays no part: matplotlib reads a ``matplotlibrc`` (in the current folder,
+  ``$MATPLOTLIBRC``, ``$MPLCONFIGDIR`` or ``~/.config/matplotlib``) when imported, so figures are drawn and
+  saved in matplotlib's own default style (``_style``), drawn with ``STYLE`` on top, whatever that file said.
 - Identical input gives byte-identical SVG: seeded jitter, ``svg.hashsalt`` fixed, no date metadata,
   and element ids prefixed with the figure name so several inline SVGs never share an id in one HTML page.
 - Above ``RASTERIZE_ABOVE`` patients the point clouds become one embedded PNG (200 dpi), so the SVG stays
@@ -26,12 +31,14 @@ from __future__ import annotations
 import html
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import pandas as pd
 
+from reportgen.indices import EULAR_RESPONSES
 from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, Figure, Results
 from reportgen.resources import templates_dir
 
@@ -64,8 +71,7 @@ POINTS_CROWDED = "every patient is one translucent point, spread sideways at ran
 JITTER_SEED = 20240517
 ACTIVITY_MEASURES = ("das28_esr", "cdai", "sdai")
 QUARTILE_MARKERS = ("o", "s", "^", "D")
-# EULAR response from worst to best; lighter = worse, so the order survives greyscale printing.
-EULAR_ORDER = ("none", "moderate", "good")
+# EULAR response from worst to best (indices.EULAR_RESPONSES); lighter = worse, so the order survives greyscale printing.
 EULAR_COLOURS = {"none": "#f1e05a", "moderate": "#2a9d8f", "good": "#26456e"}
 EULAR_HATCH = {"none": "", "moderate": "////", "good": ""}
 EULAR_TEXT = {"none": "#1a1a1a", "moderate": "#ffffff", "good": "#ffffff"}
@@ -118,12 +124,10 @@ def make_figures(derived: Derived, results: Results, formatter: Formatter) -> tu
 
 def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tuple[_Drawn, ...]:
     """The matplotlib figures before serialisation (tests read their tick labels)."""
-    import matplotlib
-
     _register_fonts()
     patients = analysed_patients(derived, results)
     by_variable = {outcome.variable: outcome for outcome in results.outcomes}
-    with matplotlib.rc_context(STYLE):
+    with _style(STYLE):
         drawn = [
             _activity_boxplots(patients, results, by_variable, formatter),
             _trough_scatter(patients, results, by_variable.get("das28_esr"), formatter),
@@ -133,23 +137,18 @@ def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tu
 
 
 def analysed_patients(derived: Derived, results: Results) -> pd.DataFrame:
-    """Patients with a quartile, with a ``quartile`` column (computed from the strata when absent)."""
+    """The analysed patients, with a ``quartile`` column holding their stratum's label.
+
+    The strata are the analysis stage's own assignment (``Results.strata_membership``), so the figures
+    show exactly the groups the tables count.
+    """
     patients = derived.patients
-    if "quartile" in patients.columns:
-        quartile = patients["quartile"].astype("object")
-    else:
-        quartile = pd.Series(None, index=patients.index, dtype="object")
-        level = patients["trough_level"]
-        for stratum in results.strata:
-            # Strata are closed on the right: lower < level <= upper.
-            inside = level.notna()
-            if stratum.lower is not None:
-                inside &= level > stratum.lower
-            if stratum.upper is not None:
-                inside &= level <= stratum.upper
-            quartile[inside] = stratum.label
-    analysed = patients.assign(quartile=quartile)
-    return analysed[analysed["quartile"].notna()]
+    membership = np.asarray(results.strata_membership)
+    if membership.shape != (len(patients),):
+        raise ValueError(f"strata_membership has {membership.size} entries for {len(patients)} patients")
+    analysed = membership >= 0
+    labels = np.array([stratum.label for stratum in results.strata], dtype=object)
+    return patients[analysed].assign(quartile=labels[membership[analysed]])
 
 
 def quartile_colours(count: int) -> tuple[str, ...]:
@@ -163,8 +162,6 @@ def quartile_colours(count: int) -> tuple[str, ...]:
 
 def to_svg(figure: MplFigure, name: str) -> str:
     """Serialise deterministically, prefixing ids so several figures can share one HTML page."""
-    import matplotlib
-
     buffer = io.StringIO()
     # Lay out once, then save with the layout fixed: with a layout engine set, savefig draws the whole
     # figure twice (once only to lay it out), and drawing is where 100,000 points cost.
@@ -173,7 +170,8 @@ def to_svg(figure: MplFigure, name: str) -> str:
         engine.execute(figure)
         figure.set_layout_engine(None)  # None, not "none": "none" leaves a placeholder engine, and savefig
         # draws once more for any engine
-    with matplotlib.rc_context({"svg.hashsalt": f"reportgen-{name}", "svg.fonttype": "none"}):
+    # Saved (and laid out) in matplotlib's defaults, not STYLE: the figures' bytes were fixed that way.
+    with _style({"svg.hashsalt": f"reportgen-{name}", "svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None}, dpi=RASTER_DPI, bbox_inches=None)
     svg = buffer.getvalue()
     # The inline copy must not carry an XML prolog or DOCTYPE; the stand-alone file works without them too.
@@ -381,7 +379,7 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     from matplotlib.patches import Patch
 
     counts = {category: np.asarray(row, dtype=float) for category, row in zip(eular.categories, eular.counts)}
-    order = [c for c in EULAR_ORDER if c in counts] + [c for c in eular.categories if c not in EULAR_ORDER]
+    order = [c for c in EULAR_RESPONSES if c in counts] + [c for c in eular.categories if c not in EULAR_RESPONSES]
     totals = np.sum([counts[c] for c in order], axis=0)
     shares = {c: np.divide(100.0 * counts[c], totals, out=np.zeros_like(totals), where=totals > 0) for c in order}
     labels = [stratum.label for stratum in results.strata]
@@ -470,14 +468,32 @@ def _density(ax: Axes, x: np.ndarray, y: np.ndarray, colour: str, alpha: float, 
     drawn.set_in_layout(False)
 
 
+@contextmanager
+def _style(settings: dict[str, object]) -> Iterator[None]:
+    """matplotlib's default style (``"default"``: its built-in rcParams, not the rc file read at import) with
+    ``settings`` on top; everything is put back afterwards."""
+    from matplotlib import style
+
+    with style.context(["default", settings]):
+        yield
+
+
 def _register_fonts() -> None:
+    """Make the shipped files the only fonts of FONT_FAMILY that matplotlib knows.
+
+    Another copy of the family (installed on the machine, or listed in the font cache in $MPLCONFIGDIR) would
+    be found first, and another version of it would move every text of the figures.
+    """
     from matplotlib import font_manager
 
-    known = {entry.fname for entry in font_manager.fontManager.ttflist}
-    for file_name in FONT_FILES:
-        path = templates_dir() / "fonts" / file_name
-        if str(path) not in known:
-            font_manager.fontManager.addfont(str(path))
+    manager = font_manager.fontManager
+    ours = [str(templates_dir() / "fonts" / file_name) for file_name in FONT_FILES]
+    if any(entry.name == FONT_FAMILY and entry.fname not in ours for entry in manager.ttflist):
+        manager.ttflist = [entry for entry in manager.ttflist if entry.name != FONT_FAMILY and entry.fname not in ours]
+    known = {entry.fname for entry in manager.ttflist}
+    for path in ours:
+        if path not in known:
+            manager.addfont(path)  # clears matplotlib's cache of font look-ups
 
 
 def _format_ticks(ax: Axes, formatter: Formatter, axis: str) -> None:

@@ -1,7 +1,7 @@
 """How numbers are written in the report: one module for tables, text and figure tick labels.
 
-Rounding is half up on the decimal representation (5.625 -> 5.63, 2.675 -> 2.68), as clinicians,
-SPSS and the printed abstract do; Python's ``round``/``format`` round half to even on binary floats and
+Rounding is half up on the decimal representation (5.625 -> 5.63, 2.675 -> 2.68; ``reportgen.rounding``),
+as clinicians, SPSS and the printed abstract do; Python's ``round``/``format`` round half to even on binary floats and
 would print 2.67. Decimals depend on the measure (``DECIMALS``). With ``decimal_separator = ","`` every
 number gets a decimal comma; thousands are never grouped (a comma group separator would be ambiguous).
 Negative numbers use the typographic minus sign (U+2212), as matplotlib does on its axes.
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Callable, Literal
+
+from reportgen.model import TestName
+from reportgen.rounding import round_half_up
 
 if TYPE_CHECKING:
     from matplotlib.ticker import FuncFormatter
@@ -54,14 +56,14 @@ DECIMALS: dict[str, int] = {
 DEFAULT_DECIMALS = 2
 P_DECIMALS = 3
 # How each test in a TestResult is named in captions, footnotes and prose.
-TEST_NAMES: dict[str, str] = {
-    "kruskal-wallis": "Kruskal\u2013Wallis test",
-    "anova": "One-way ANOVA",
-    "chi-square": "Pearson \u03c7\u00b2 test without continuity correction",
-    "fisher-exact": "Fisher\u2013Freeman\u2013Halton exact test",
-    "fisher-monte-carlo": "Fisher\u2013Freeman\u2013Halton test (Monte Carlo p)",
-    "jonckheere-terpstra": "Jonckheere\u2013Terpstra trend test",
-    "spearman": "Spearman rank correlation",
+TEST_NAMES: dict[TestName, str] = {
+    TestName.KRUSKAL_WALLIS: "Kruskal\u2013Wallis test",
+    TestName.ANOVA: "One-way ANOVA",
+    TestName.CHI_SQUARE: "Pearson \u03c7\u00b2 test without continuity correction",
+    TestName.FISHER_EXACT: "Fisher\u2013Freeman\u2013Halton exact test",
+    TestName.FISHER_MONTE_CARLO: "Fisher\u2013Freeman\u2013Halton test (Monte Carlo p)",
+    TestName.JONCKHEERE_TERPSTRA: "Jonckheere\u2013Terpstra trend test",
+    TestName.SPEARMAN: "Spearman rank correlation",
 }
 # Suffixes naming when a measure was taken; they do not change its precision.
 _TIME_SUFFIXES = ("_baseline", "_follow_up", "_followup")
@@ -74,15 +76,6 @@ def decimals_for(variable: str) -> int:
             variable = variable[: -len(suffix)]
             break
     return DECIMALS.get(variable, DEFAULT_DECIMALS)
-
-
-def round_half_up(value: float, decimals: int) -> Decimal:
-    """``value`` rounded half up at ``decimals`` places, judged on its shortest decimal representation.
-
-    ``repr`` gives the shortest string that reads back as the same float, so 2.675 (stored as
-    2.67499999...) is rounded as the 2.675 a user typed, not as its binary approximation.
-    """
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def _is_missing(value: float | int | None) -> bool:
@@ -147,7 +140,7 @@ class Formatter:
             return f"p{NBSP}{text[0]}{NBSP}{text[1:]}"
         return f"p{NBSP}={NBSP}{text}"
 
-    def test_name(self, test: str) -> str:
+    def test_name(self, test: TestName | str) -> str:
         """'Kruskal–Wallis test' for 'kruskal-wallis'; unknown names are shown as given."""
         return TEST_NAMES.get(test, test)
 
@@ -190,19 +183,7 @@ class Formatter:
         """Between numbers in a list or an interval: a semicolon when the comma is the decimal mark."""
         return "; " if self.decimal_separator == "," else ", "
 
-    # --- parsing and integrations ----------------------------------------------------------
-
-    def parse(self, text: str) -> Decimal:
-        """Read back a number this formatter wrote (used by tests and property checks)."""
-        cleaned = text.strip().replace(MINUS, "-")
-        if self.decimal_separator == ",":
-            if "." in cleaned:
-                raise ValueError(f"{text!r} has a decimal point but the study uses a decimal comma")
-            cleaned = cleaned.replace(",", ".")
-        try:
-            return Decimal(cleaned)
-        except InvalidOperation:
-            raise ValueError(f"{text!r} is not a number written by this formatter") from None
+    # --- integrations ----------------------------------------------------------------------
 
     def tick_formatter(self, decimals: int) -> FuncFormatter:
         """A matplotlib tick formatter writing axis labels exactly as the tables write numbers."""

@@ -3,7 +3,7 @@
 Formulas: DAS28 (das-score.nl), CDAI/SDAI (Aletaha & Smolen, Clin Exp Rheumatol 2005).
 Inputs: joint counts out of 28, ESR in mm/h, CRP in mg/L, global assessments as 0-100 mm VAS.
 Results are at full precision; categories compare values rounded half up to 2 decimals, as
-clinical calculators display them.
+clinical calculators display them and as the report prints them (``reportgen.rounding``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,25 @@ from typing import TypeVar
 
 import numpy as np
 
+# Arrays of scores, rounded by the report's one rule (see reportgen.rounding).
+from reportgen.rounding import round_half_up_array as round_half_up
+
 ArrayLike = TypeVar("ArrayLike")
 
+# DAS28 coefficients (das-score.nl): of √TJC28, √SJC28, ln(ESR) or ln(CRP + 1), and the patient global in mm;
+# DAS28-CRP adds a constant. The Methods section prints them from here.
+DAS28_TJC = 0.56
+DAS28_SJC = 0.28
+DAS28_LN_ESR = 0.70
+DAS28_LN_CRP = 0.36
+DAS28_PTGA = 0.014
+DAS28_CRP_CONSTANT = 0.96
+# Scores are put in categories, and compared for the EULAR response, rounded to this many decimals.
+CATEGORY_DECIMALS = 2
+# EULAR response: an improvement in DAS28 above EULAR_LARGE_IMPROVEMENT is large, above
+# EULAR_MODERATE_IMPROVEMENT moderate; the current DAS28 is judged by DAS28_THRESHOLDS (low <= 3.2, high > 5.1).
+EULAR_LARGE_IMPROVEMENT = 1.2
+EULAR_MODERATE_IMPROVEMENT = 0.6
 DAS28_THRESHOLDS = (2.6, 3.2, 5.1)  # remission < 2.6 <= low <= 3.2 < moderate <= 5.1 < high
 CDAI_THRESHOLDS = (2.8, 10.0, 22.0)  # remission <= 2.8 < low <= 10 < moderate <= 22 < high
 SDAI_THRESHOLDS = (3.3, 11.0, 26.0)  # remission <= 3.3 < low <= 11 < moderate <= 26 < high
@@ -24,34 +41,22 @@ EULAR_RESPONSES = ("none", "moderate", "good")
 def das28_esr(tjc28, sjc28, esr_mm_h, patient_global_mm):
     """DAS28-ESR, 4 variables."""
     return (
-        0.56 * np.sqrt(tjc28)
-        + 0.28 * np.sqrt(sjc28)
-        + 0.70 * np.log(esr_mm_h)
-        + 0.014 * patient_global_mm
+        DAS28_TJC * np.sqrt(tjc28)
+        + DAS28_SJC * np.sqrt(sjc28)
+        + DAS28_LN_ESR * np.log(esr_mm_h)
+        + DAS28_PTGA * patient_global_mm
     )
 
 
 def das28_crp(tjc28, sjc28, crp_mg_l, patient_global_mm):
     """DAS28-CRP, 4 variables; CRP in mg/L."""
     return (
-        0.56 * np.sqrt(tjc28)
-        + 0.28 * np.sqrt(sjc28)
-        + 0.36 * np.log(np.asarray(crp_mg_l, dtype=float) + 1.0)
-        + 0.014 * patient_global_mm
-        + 0.96
+        DAS28_TJC * np.sqrt(tjc28)
+        + DAS28_SJC * np.sqrt(sjc28)
+        + DAS28_LN_CRP * np.log(np.asarray(crp_mg_l, dtype=float) + 1.0)
+        + DAS28_PTGA * patient_global_mm
+        + DAS28_CRP_CONSTANT
     )
-
-
-def das28_esr_3(tjc28, sjc28, esr_mm_h):
-    """DAS28-ESR, 3 variables (no patient global)."""
-    return (0.56 * np.sqrt(tjc28) + 0.28 * np.sqrt(sjc28) + 0.70 * np.log(esr_mm_h)) * 1.08 + 0.16
-
-
-def das28_crp_3(tjc28, sjc28, crp_mg_l):
-    """DAS28-CRP, 3 variables (no patient global); CRP in mg/L."""
-    return (
-        0.56 * np.sqrt(tjc28) + 0.28 * np.sqrt(sjc28) + 0.36 * np.log(np.asarray(crp_mg_l, dtype=float) + 1.0)
-    ) * 1.10 + 1.15
 
 
 def cdai(tjc28, sjc28, patient_global_mm, evaluator_global_mm):
@@ -64,25 +69,14 @@ def sdai(tjc28, sjc28, patient_global_mm, evaluator_global_mm, crp_mg_l):
     return cdai(tjc28, sjc28, patient_global_mm, evaluator_global_mm) + crp_mg_l / 10.0
 
 
-def round_half_up(values, decimals: int = 2):
-    """Round half away from zero at ``decimals``, robust to binary representation (4.4-3.2 -> 1.2).
-
-    Rounds first to 9 significant decimals to shed representation error, then half up.
-    """
-    values = np.asarray(values, dtype=float)
-    scale = 10.0**decimals
-    shifted = np.round(values * scale, 9 - decimals if decimals < 9 else 0)
-    return np.sign(shifted) * np.floor(np.abs(shifted) + 0.5) / scale
-
-
 def _categorise(values, thresholds: tuple[float, float, float], remission_inclusive: bool) -> np.ndarray:
-    rounded = round_half_up(values, 2)
+    rounded = round_half_up(values, CATEGORY_DECIMALS)
     remission, low, moderate = thresholds
     in_remission = rounded <= remission if remission_inclusive else rounded < remission
     result = np.select(
         [np.isnan(rounded), in_remission, rounded <= low, rounded <= moderate],
-        ["", "remission", "low", "moderate"],
-        default="high",
+        ["", *ACTIVITY_CATEGORIES[:3]],
+        default=ACTIVITY_CATEGORIES[3],
     )
     return result.astype(object)
 
@@ -108,19 +102,21 @@ def eular_response(baseline_das28, current_das28) -> np.ndarray:
     Both scores and their difference are rounded to 2 decimals before comparing, so that
     4.4 -> 3.2 (a difference of 1.2000000000000002 in binary) is 'moderate', not 'good'.
     """
-    baseline = round_half_up(baseline_das28, 2)
-    current = round_half_up(current_das28, 2)
-    delta = round_half_up(baseline - current, 2)
-    large = delta > 1.2
-    medium = (delta > 0.6) & ~large
+    baseline = round_half_up(baseline_das28, CATEGORY_DECIMALS)
+    current = round_half_up(current_das28, CATEGORY_DECIMALS)
+    delta = round_half_up(baseline - current, CATEGORY_DECIMALS)
+    _, low_activity, high_activity = DAS28_THRESHOLDS
+    none, moderate, good = EULAR_RESPONSES
+    large = delta > EULAR_LARGE_IMPROVEMENT
+    medium = (delta > EULAR_MODERATE_IMPROVEMENT) & ~large
     result = np.select(
         [
             np.isnan(delta),
-            (current <= 3.2) & large,
-            (current <= 5.1) & (large | medium),
-            (current > 5.1) & large,
+            (current <= low_activity) & large,
+            (current <= high_activity) & (large | medium),
+            (current > high_activity) & large,
         ],
-        ["", "good", "moderate", "moderate"],
-        default="none",
+        ["", good, moderate, moderate],
+        default=none,
     )
     return result.astype(object)

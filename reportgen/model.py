@@ -1,19 +1,26 @@
 """Plain data exchanged between pipeline stages.
 
 Every stage takes and returns these frozen dataclasses (or validated DataFrames held by them).
-Stages import this module, never each other; ``pipeline.py`` is the one place that calls them in order.
+Stages import this module, never each other; ``pipeline.py`` is the one place that calls them in order
+(picture: docs/architecture.md).
 
     load -> RawWorkbook -> validate -> Cohort -> derive -> Derived -> analyse -> Results
-         -> figures -> tuple[Figure] -> render -> RenderedReport -> archive -> build folder
+         -> figures -> tuple[Figure] -> render -> RenderedReport -> pdf -> archive -> build folder
+
+The DataFrames of ``Cohort`` and ``Derived`` are described, column by column, by the Pandera models in
+``reportgen.frames``, which ``pipeline.py`` checks at the stage boundaries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 Severity = Literal["error", "warning"]
@@ -105,7 +112,8 @@ class Cohort:
 
     ``patients``: one row per patient, columns of the workbook contract (yes/no as nullable booleans,
     patient_id as str). ``visits``: one row per visit, CRP always as ``crp_mg_l``; both carry
-    ``excel_row`` so later stages can still point at a cell.
+    ``excel_row`` so later stages can still point at a cell. Contract: ``reportgen.frames.CohortPatients``
+    and ``CohortVisits``.
     """
 
     patients: pd.DataFrame
@@ -127,6 +135,8 @@ class Derived:
       follow_up_visit_month (month actually used), carried_forward (bool),
       delta_das28, eular_response ('none' | 'moderate' | 'good'),
       trough_level (float, NaN when never measured), trough_month.
+    Contract: ``reportgen.frames.DerivedPatients`` and ``DerivedVisits``. No quartiles here: the analysis
+    stage forms them (``Results.strata_membership``).
     """
 
     visits: pd.DataFrame
@@ -162,22 +172,63 @@ class Stratum:
     percent: float
 
 
+# Two-sided p below which a test is called significant: in the Methods and Conclusions, and for running
+# Dunn's pairwise comparisons after an omnibus test.
+ALPHA = 0.05
+
+
+class TestName(StrEnum):
+    """Every test reportgen runs, by the name results.json gives it (``Formatter.test_name`` says it in words)."""
+
+    __test__ = False  # not a pytest test class
+
+    KRUSKAL_WALLIS = "kruskal-wallis"
+    ANOVA = "anova"
+    CHI_SQUARE = "chi-square"
+    FISHER_EXACT = "fisher-exact"
+    FISHER_MONTE_CARLO = "fisher-monte-carlo"
+    JONCKHEERE_TERPSTRA = "jonckheere-terpstra"
+    SPEARMAN = "spearman"
+
+
+class RiskKind(StrEnum):
+    """What can put a test's assumptions at risk (``reportgen.stats.risk_words`` says it in words)."""
+
+    SMALL_GROUPS = "small-groups"  # detail: the groups, e.g. "Q1 (n = 4)"
+    EMPTY_GROUPS = "empty-groups"  # detail: the groups without data, left out
+    EMPTY_CATEGORIES = "empty-categories"  # detail: the categories without patients, left out
+    TIES = "ties"  # detail: values repeating an earlier one, all values
+    UNEQUAL_VARIANCES = "unequal-variances"
+    NO_SPREAD = "no-spread"
+    SMALL_EXPECTED = "small-expected"  # detail: cells with small expected counts, all cells, cells with very small ones
+    MONTE_CARLO = "monte-carlo"  # detail: the standard error of the estimated p, as written
+
+
+@dataclass(frozen=True)
+class Risk:
+    """An assumption of a test at risk: its kind and the specifics (which groups, how many cells)."""
+
+    kind: RiskKind
+    detail: tuple[str | int, ...] = ()
+
+
 @dataclass(frozen=True)
 class TestResult:
     """One hypothesis test, with the record of why it was chosen and what is at risk."""
 
-    test: str  # "kruskal-wallis" | "anova" | "chi-square" | "fisher-exact" | "fisher-monte-carlo" | "jonckheere-terpstra" | "spearman"
+    test: TestName
     statistic: float | None
     p_value: float | None
     df: float | None = None
     effect_size_name: str | None = None  # "epsilon-squared" | "eta-squared" | "cramers-v"
     effect_size: float | None = None
-    decision: str = ""  # which test, why, and any assumption at risk
+    decision: str = ""  # which test, why, and any assumption at risk, in words (from ``risks``)
+    risks: tuple[Risk, ...] = ()
 
 
 @dataclass(frozen=True)
 class Correlation:
-    test: str  # "spearman"
+    test: TestName  # TestName.SPEARMAN
     rho: float | None
     p_value: float | None
     n: int
@@ -243,6 +294,10 @@ class Results:
     cutpoints: tuple[float, float, float]
     cutpoints_given: bool  # True when taken from the study sheet, False when computed
     strata: tuple[Stratum, ...]
+    # The one assignment of patients to strata, which the tables, the figures and every count share: for each
+    # row of ``Derived.patients`` (same order), the index of its stratum in ``strata`` (0 for Q1), -1 when the
+    # patient is not analysed (no trough level). Read-only int64 array; not written to results.json.
+    strata_membership: np.ndarray = field(compare=False, repr=False)
     baseline: tuple[ContinuousComparison | CategoricalComparison, ...]
     outcomes: tuple[ContinuousComparison, ...]
     activity_categories: tuple[CategoricalComparison, ...]
@@ -284,6 +339,25 @@ class PublishedRow:
 
 
 @dataclass(frozen=True)
+class BuildRequest:
+    """What ``reportgen build`` was asked for: the arguments, and what the command line read from the
+    environment (SOURCE_DATE_EPOCH, REPORTGEN_PDF_WORKER). Nothing below the command line reads the
+    environment."""
+
+    workbook: Path
+    out_root: Path = Path("output")
+    templates: Path | None = None
+    published: Path | None = None
+    make_pdf: bool = True
+    command_line: tuple[str, ...] = ()
+    progress: bool = False
+    # SOURCE_DATE_EPOCH, or the archived build time `reportgen verify` rebuilds with; None means now.
+    build_time: datetime | None = None
+    # False renders the PDF in the building process, without a worker (REPORTGEN_PDF_WORKER=0).
+    pdf_worker: bool = True
+
+
+@dataclass(frozen=True)
 class BuildInfo:
     """Who/when/what of one build, shown in the title block and written to the manifest."""
 
@@ -299,4 +373,3 @@ class BuildInfo:
 class RenderedReport:
     html: str
     abstract_text: str
-    pdf: bytes | None = None

@@ -2,7 +2,7 @@
 
 Everything returned is plain text with every number already written by the Formatter; escaping is the
 template's job. The Conclusions follow guardrails: an observational cohort supports "associated with",
-never a causal verb; a test above ``ALPHA`` is reported plainly as no significant difference; a direction
+never a causal verb; a test above ``model.ALPHA`` is reported plainly as no significant difference; a direction
 is stated only when a trend test or Spearman's ρ is significant, and then from the sign of that statistic;
 the conclusions name nothing the tables do not show.
 """
@@ -10,31 +10,33 @@ the conclusions name nothing the tables do not show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reportgen.model import CategoricalComparison, ContinuousComparison, Results, TestResult
+from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestName, TestResult
+from reportgen.prose import capital, group_sizes, join_words, mid_sentence, patients
 
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
-ALPHA = 0.05
 # Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
-TEST_RATIONALE = {
-    "kruskal-wallis": "compares the quartiles by ranks without assuming normally distributed values, which suits "
-    "small groups and skewed measures such as CRP",
-    "anova": "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
+# Why each test was used, for the Methods; "{small_expected}" is stats.SMALL_EXPECTED.
+TEST_RATIONALE: dict[TestName, str] = {
+    TestName.KRUSKAL_WALLIS: "compares the quartiles by ranks without assuming normally distributed values, which "
+    "suits small groups and skewed measures such as CRP",
+    TestName.ANOVA: "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
     "as chosen in the study sheet",
-    "chi-square": "compares the distribution of a categorical variable across the quartiles, as the source "
-    "abstract did; it relies on expected counts of about 5 or more",
-    "fisher-exact": "compares the distribution of a categorical variable across the quartiles exactly, without "
+    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles, as the source "
+    "abstract did; it relies on expected counts of about {small_expected} or more",
+    TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the quartiles exactly, without "
     "relying on large expected counts",
-    "fisher-monte-carlo": "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
+    TestName.FISHER_MONTE_CARLO: "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
     "p is a seeded Monte Carlo estimate from random tables with the observed margins, not exact",
-    "jonckheere-terpstra": "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign of "
-    "its standardised statistic gives the direction",
-    "spearman": "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
+    TestName.JONCKHEERE_TERPSTRA: "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign "
+    "of its standardised statistic gives the direction",
+    TestName.SPEARMAN: "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
 }
 
 
@@ -54,10 +56,6 @@ class StructuredAbstract:
     character_count: int  # headings, text and spaces; the title is entered separately in submission systems
     character_limit: int
     warning: str | None
-
-    @property
-    def over_limit(self) -> bool:
-        return self.character_count > self.character_limit
 
     def body(self) -> str:
         return abstract_body(self.sections)
@@ -123,28 +121,28 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     cohort = results.cohort
     month = cohort.follow_up_month
     outcomes = {o.variable: o for o in results.outcomes}
-    indices = [outcomes[v].label for v in ACTIVITY_INDICES if v in outcomes]
+    index_labels = [outcomes[v].label for v in ACTIVITY_INDICES if v in outcomes]
     continuous_test = _first_test(results.outcomes)
     tests = [formatter.test_name(continuous_test)] if continuous_test else []
     tests.append(formatter.test_name(results.eular_response.test.test) + " (EULAR response)")
     extras = []
     if any(o.trend is not None for o in results.outcomes):
-        extras.append(formatter.test_name("jonckheere-terpstra"))
+        extras.append(formatter.test_name(TestName.JONCKHEERE_TERPSTRA))
     if any(o.spearman is not None for o in results.outcomes):
-        extras.append(formatter.test_name("spearman"))
+        extras.append(formatter.test_name(TestName.SPEARMAN))
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
     return (
         f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
-        f"({_and(indices)}) and EULAR response were assessed at baseline and at month {month}; "
-        f"the last observation was carried forward for {_patients(cohort.n_locf)} without a month-{month} visit. "
+        f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
+        f"the last observation was carried forward for {patients(cohort.n_locf)} without a month-{month} visit. "
         f"Patients with a trough level were grouped into quartiles of that level "
-        f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {_and(tests)}{extra}."
+        f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {join_words(tests)}{extra}."
     )
 
 
 def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]:
     cohort = results.cohort
-    sizes = "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in results.strata)
+    sizes = group_sizes(results.strata, formatter)
     first = (
         f"Of {cohort.n_included} patients, {cohort.n_analysed} had a trough level and were analysed by quartile: {sizes}."
     )
@@ -158,7 +156,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
         by_quartile = "; ".join(
             f"{s.label} {formatter.mean_sd(g, outcome.variable)}" for s, g in zip(results.strata, outcome.groups)
         )
-        sentences.append(f"{_capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
+        sentences.append(f"{capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
     eular = results.eular_response
     rows = "; ".join(
         f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
@@ -180,46 +178,60 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
     month = cohort.follow_up_month
-    n = formatter.number
-    patients = Section(
+    # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
+    from reportgen import indices
+
+    _, low_activity, high_activity = indices.DAS28_THRESHOLDS
+    large, moderate = indices.EULAR_LARGE_IMPROVEMENT, indices.EULAR_MODERATE_IMPROVEMENT
+
+    def coefficient(value: float) -> str:  # as given, with at least 2 decimals: 0.70, 0.014
+        return formatter.number(value, max(2, _decimals_given(value)))
+
+    def threshold(value: float) -> str:  # as given: 1.2, 0.6
+        return formatter.number(value, max(1, _decimals_given(value)))
+
+    patients_section = Section(
         "Patients and follow-up",
         (
             f"{cohort.n_included} patients were included. {cohort.n_analysed} had a trough level and were compared "
-            f"across quartiles; {_patients(cohort.n_no_level)} without any level "
+            f"across quartiles; {patients(cohort.n_no_level)} without any level "
             f"{'is' if cohort.n_no_level == 1 else 'are'} described in Table 1 but not compared.",
             f"Disease activity was assessed at baseline (month 0) and at month {month}. When the month-{month} visit "
             f"was missing, the last post-baseline visit at or before month {month} was carried forward (LOCF), "
             f"with all components taken from that same visit and the indices recomputed; a patient without any "
             f"post-baseline visit carried the baseline forward (no change, EULAR response none). Visits after "
-            f"month {month} were not used. LOCF applied to {_patients(cohort.n_locf)}, listed in the Appendix.",
+            f"month {month} were not used. LOCF applied to {patients(cohort.n_locf)}, listed in the Appendix.",
         ),
     )
-    indices = Section(
+    indices_section = Section(
         "Disease-activity indices",
         ("Indices were computed per visit at full precision and rounded only for display:",),
         (
-            f"DAS28-ESR = {n(0.56)}·√TJC28 + {n(0.28)}·√SJC28 + {n(0.70)}·ln(ESR) + {n(0.014, 3)}·PtGA, "
+            f"DAS28-ESR = {coefficient(indices.DAS28_TJC)}·√TJC28 + {coefficient(indices.DAS28_SJC)}·√SJC28 + "
+            f"{coefficient(indices.DAS28_LN_ESR)}·ln(ESR) + {coefficient(indices.DAS28_PTGA)}·PtGA, "
             "with ESR in mm/h and the patient global assessment (PtGA) on a 0–100 mm visual analogue scale.",
-            f"DAS28-CRP = {n(0.56)}·√TJC28 + {n(0.28)}·√SJC28 + {n(0.36)}·ln(CRP + 1) + {n(0.014, 3)}·PtGA + {n(0.96)}, "
-            "with CRP in mg/L.",
+            f"DAS28-CRP = {coefficient(indices.DAS28_TJC)}·√TJC28 + {coefficient(indices.DAS28_SJC)}·√SJC28 + "
+            f"{coefficient(indices.DAS28_LN_CRP)}·ln(CRP + 1) + {coefficient(indices.DAS28_PTGA)}·PtGA + "
+            f"{coefficient(indices.DAS28_CRP_CONSTANT)}, with CRP in mg/L.",
             "CDAI = TJC28 + SJC28 + PtGA + EGA, with both global assessments (patient, evaluator) in cm (0–10).",
             "SDAI = CDAI + CRP, with CRP in mg/dL.",
             f"ΔDAS28 = baseline DAS28-ESR − follow-up DAS28-ESR. EULAR response (good, moderate, none) from the "
-            f"follow-up DAS28-ESR and ΔDAS28, both rounded to 2 decimals (good: ΔDAS28 > {n(1.2, 1)} and DAS28 ≤ {n(3.2, 1)}; "
-            f"none: ΔDAS28 ≤ {n(0.6, 1)}, or ΔDAS28 ≤ {n(1.2, 1)} with DAS28 > {n(5.1, 1)}; moderate otherwise).",
+            f"follow-up DAS28-ESR and ΔDAS28, both rounded to {indices.CATEGORY_DECIMALS} decimals (good: ΔDAS28 > "
+            f"{threshold(large)} and DAS28 ≤ {threshold(low_activity)}; none: ΔDAS28 ≤ {threshold(moderate)}, or "
+            f"ΔDAS28 ≤ {threshold(large)} with DAS28 > {threshold(high_activity)}; moderate otherwise).",
         ),
     )
-    quartiles = Section(
+    quartiles_section = Section(
         "Trough-level quartiles",
         (
             f"Trough levels (µg/mL) were measured just before an infusion. Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
             f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
-            f"Quartile sizes: {_and([f'{s.label} {s.n}' for s in results.strata])}.",
+            f"Quartile sizes: {join_words([f'{s.label} {s.n}' for s in results.strata])}.",
         ),
     )
-    statistics = Section(
+    statistics_section = Section(
         "Statistical analysis",
         (
             "Continuous variables are summarised as mean ± SD and median [interquartile range], categorical "
@@ -230,18 +242,18 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         ),
         _decision_items(results, formatter),
     )
-    return patients, indices, quartiles, statistics
+    return patients_section, indices_section, quartiles_section, statistics_section
 
 
 def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     """Every test with a label saying what it compared, in report order (the Appendix lists them all)."""
     records: list[tuple[str, TestResult]] = []
     for comparison in results.baseline:
-        records.append((f"Baseline {_mid_sentence(comparison.label)}", comparison.test))
+        records.append((f"Baseline {mid_sentence(comparison.label)}", comparison.test))
     for outcome in results.outcomes:
-        records.append((f"Follow-up {_mid_sentence(outcome.label)}", outcome.test))
+        records.append((f"Follow-up {mid_sentence(outcome.label)}", outcome.test))
         if outcome.trend is not None:
-            records.append((f"Follow-up {_mid_sentence(outcome.label)}, trend", outcome.trend))
+            records.append((f"Follow-up {mid_sentence(outcome.label)}, trend", outcome.trend))
     for comparison in results.activity_categories:
         records.append((comparison.label, comparison.test))
     records.append((results.eular_response.label, results.eular_response.test))
@@ -250,17 +262,19 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
 
 def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     """One line per kind of test: why it was used, what for, and how often an assumption was at risk."""
-    by_test: dict[str, list[TestResult]] = {}
+    from reportgen.stats import SMALL_EXPECTED  # imported here, as indices in write_methods
+
+    by_test: dict[TestName, list[TestResult]] = {}
     for _label, test in test_records(results):
         by_test.setdefault(test.test, []).append(test)
     items = []
     for name, tests in by_test.items():
-        rationale = TEST_RATIONALE.get(name) or tests[0].decision.split(". ")[0]
-        at_risk = sum(1 for t in tests if "at risk:" in t.decision.lower())
+        rationale = TEST_RATIONALE[name].format(small_expected=f"{SMALL_EXPECTED:g}")
+        at_risk = sum(1 for t in tests if t.risks)
         risk = f"; an assumption was at risk in {at_risk} of {len(tests)}" if at_risk else ""
         items.append(f"{formatter.test_name(name)}: {rationale} ({len(tests)} comparisons{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
-        items.append(f"{formatter.test_name('spearman')}: {TEST_RATIONALE['spearman']}.")
+        items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
     return tuple(items)
 
 
@@ -275,26 +289,26 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
     undirected: list[str] = []
     not_significant: list[str] = []
     for outcome in outcomes:
-        quoted = _mid_sentence(outcome.label) + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
+        quoted = mid_sentence(outcome.label) + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
         direction = trend_direction(outcome)
         if _significant(outcome.test.p_value):
             {-1: lower, 1: higher, 0: undirected}[direction].append(quoted)
         else:
             not_significant.append(
-                _mid_sentence(outcome.label) + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
+                mid_sentence(outcome.label) + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
             )
     sentences: list[str] = []
     if lower:
-        sentences.append(f"Higher trough levels were associated with lower {_and(lower)} at follow-up.")
+        sentences.append(f"Higher trough levels were associated with lower {join_words(lower)} at follow-up.")
     if higher:
-        sentences.append(f"Higher trough levels were associated with higher {_and(higher)} at follow-up.")
+        sentences.append(f"Higher trough levels were associated with higher {join_words(higher)} at follow-up.")
     if undirected:
         sentences.append(
-            f"{_capital(_and(undirected))} differed across quartiles, without a significant monotonic trend with trough level."
+            f"{capital(join_words(undirected))} differed across quartiles, without a significant monotonic trend with trough level."
         )
     if not_significant:
         sentences.append(
-            f"No statistically significant difference across quartiles was found for {_and(not_significant)}."
+            f"No statistically significant difference across quartiles was found for {join_words(not_significant)}."
         )
     sentences.append(_eular_conclusion(results.eular_response, results, formatter, with_numbers))
     smallest = min((s.n for s in results.strata), default=0)
@@ -372,31 +386,14 @@ def _label_with_unit(outcome: ContinuousComparison) -> str:
     return f"{outcome.label} ({outcome.unit})" if outcome.unit else outcome.label
 
 
-def _first_test(comparisons: tuple[ContinuousComparison, ...]) -> str | None:
+def _first_test(comparisons: tuple[ContinuousComparison, ...]) -> TestName | None:
     return comparisons[0].test.test if comparisons else None
+
+
+def _decimals_given(value: float) -> int:
+    """Decimals of a constant as written in the code: 0.014 -> 3, 0.70 -> 1."""
+    return max(0, -Decimal(repr(value)).as_tuple().exponent)
 
 
 def _significant(p: float | None) -> bool:
     return p is not None and p < ALPHA
-
-
-def _patients(count: int) -> str:
-    return f"{count} patient" if count == 1 else f"{count} patients"
-
-
-def _and(items: list[str]) -> str:
-    """Plain-language list joining for words (numbers are joined by ``Formatter.join``)."""
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _mid_sentence(label: str) -> str:
-    """'Swollen joint count' -> 'swollen joint count'; acronyms such as 'DAS28-ESR' or 'CRP' stay."""
-    if len(label) > 1 and label[0].isupper() and label[1].islower():
-        return label[0].lower() + label[1:]
-    return label
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]

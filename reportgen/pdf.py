@@ -17,7 +17,6 @@ What makes the PDF fit for an audit trail:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -31,8 +30,8 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import BuildError
-from reportgen.pdf_job import PdfAttachment, source_attachment, source_reference  # re-exported
-from reportgen.render import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE  # re-exported
+from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE, PdfAttachment, source_attachment, source_reference  # re-exported
+from reportgen.untrusted import LINE_BREAKS, visible
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -40,12 +39,8 @@ if TYPE_CHECKING:
     from reportgen.model import BuildInfo, StudyOptions
 
 PDF_VARIANT = "pdf/a-3b"
-# The input workbook is embedded in the PDF (relationship Source) up to EMBED_SOURCE_UP_TO bytes (2 MB: a
-# congress-sized cohort; the 34-patient example is 14 kB, 1,000 patients 0.2 MB). A larger workbook
-# (100,000 patients: 30 MB) would make the PDF as large as the data, so the PDF carries SOURCE_REFERENCE
-# instead: the workbook's name, size and SHA-256. The workbook itself is always in the build folder.
-# (The constants live in render.py, which words the report's note on it without importing WeasyPrint, and
-# source_attachment in pdf_job.py, which the pipeline imports without WeasyPrint too.)
+# The input workbook is embedded in the PDF (relationship Source) up to EMBED_SOURCE_UP_TO bytes, else
+# SOURCE_REFERENCE; both, and source_attachment, live in pdf_job.py (importable without WeasyPrint).
 # Start of the message of every refusal, so refusals can be told apart from real rendering errors.
 REFUSAL = "reportgen reads only data: URIs and files inside"
 LOGGER = logging.getLogger(__name__)
@@ -68,7 +63,7 @@ def render_pdf(
     folder = (base_dir if base_dir is not None else _default_base_dir()).resolve()
     fetcher = FolderURLFetcher(folder)
     stamp = _utc(info.build_time)
-    # Renders take turns: the logger settings and SOURCE_DATE_EPOCH changed below are process-wide.
+    # Renders take turns: the logger settings and fontTools' clock changed below are process-wide.
     with _render_lock, _quiet_weasyprint(), _fixed_font_timestamps(stamp):
         try:
             document = weasyprint.HTML(
@@ -160,8 +155,11 @@ def _deduplicate_associated_files(document: Document, pdf: pydyf.PDF) -> None:
 
 def _set_metadata(document: Document, *, info: BuildInfo, study: StudyOptions, stamp: datetime) -> None:
     metadata = document.metadata
-    metadata.title = study.title
-    metadata.authors = split_authors(study.authors)
+    # WeasyPrint writes these into the XMP packet as they are; a control character would make it ill-formed
+    # XML (no longer PDF/A). Validation refuses them; visible() is the second line of defence, and keeps a
+    # bidi override from reversing the title in a viewer.
+    metadata.title = visible(study.title, keep=LINE_BREAKS)
+    metadata.authors = [visible(author, keep=LINE_BREAKS) for author in split_authors(study.authors)]
     # WeasyPrint otherwise takes dates only from <meta name=dcterms.*> in the HTML, or leaves them out.
     w3c = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     metadata.created = w3c
@@ -184,17 +182,20 @@ def _fixed_font_timestamps(stamp: datetime) -> Iterator[None]:
     """Make fontTools stamp subset fonts with the build time instead of the current time.
 
     WeasyPrint subsets with HarfBuzz when libharfbuzz-subset is present (no timestamp) and falls
-    back to fontTools, which writes ``head.modified`` from SOURCE_DATE_EPOCH or the clock.
+    back to fontTools, which writes ``head.modified`` from ``timestampNow()`` (SOURCE_DATE_EPOCH or
+    the clock). The head table's ``timestampNow`` answers the build time for the render instead; the
+    process environment is left alone (reportgen reads it once, at the command line).
     """
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+    from fontTools.misc.timeTools import epoch_diff
+    from fontTools.ttLib.tables import _h_e_a_d as head
+
+    previous = head.timestampNow
+    fixed = int(stamp.timestamp()) - epoch_diff  # seconds since 1904, as timestampNow answers
+    head.timestampNow = lambda: fixed
     try:
         yield
     finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
+        head.timestampNow = previous
 
 
 class _ErrorRelay(logging.Handler):

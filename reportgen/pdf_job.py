@@ -10,11 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from reportgen.render import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-
 if TYPE_CHECKING:
     from reportgen.model import BuildInfo, StudyOptions
 
+# The PDF embeds the workbook up to EMBED_SOURCE_UP_TO bytes (2 MB: a congress-sized cohort; the 34-patient
+# example is 14 kB, 1,000 patients 0.2 MB). A larger workbook (100,000 patients: 30 MB) would make the PDF as
+# large as the data, so the PDF carries SOURCE_REFERENCE instead: the workbook's name, size and SHA-256. The
+# workbook itself is always in the build folder. Here, so that the report (reportgen.render, which words the
+# note on it), the renderer and the PDF worker import them from a module that imports neither WeasyPrint nor
+# the report renderer.
+EMBED_SOURCE_UP_TO = 2_000_000  # bytes
+SOURCE_REFERENCE = "source-reference.json"
 Relationship = Literal["Source", "Data", "Supplement", "Alternative", "Unspecified"]
 
 

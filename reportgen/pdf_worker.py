@@ -26,10 +26,11 @@ The worker never outlives the build: :func:`started` kills and reaps it on every
 (success, error, Ctrl-C) and deletes the private temporary folder the worker was given (WeasyPrint writes
 each document's fonts there). Ctrl-C at the terminal reaches the worker too (same process group): it
 ends at once and silently. If the parent itself is killed outright, the worker ends when it reads end of
-file on stdin or cannot write its reply.
+file on stdin or cannot write its reply, and the next build removes the temporary folder (its name
+carries the parent's process id; reportgen/leftovers.py).
 
-``REPORTGEN_PDF_WORKER=0`` in the environment turns the worker off: the PDF is rendered in the building
-process, as before.
+``REPORTGEN_PDF_WORKER=0`` in the environment of ``reportgen build`` turns the worker off: the PDF is
+rendered in the building process, as before (the command line reads it into ``BuildRequest.pdf_worker``).
 """
 
 from __future__ import annotations
@@ -48,14 +49,17 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
 
+from reportgen import leftovers
 from reportgen.errors import BuildError
 
 if TYPE_CHECKING:
     from reportgen.pdf_job import PdfJob
 
 ENVIRONMENT = "REPORTGEN_PDF_WORKER"
+# The worker's temporary folder: reportgen-pdf-<owner>-<random> in the temporary folder (reportgen/leftovers.py).
+SCRATCH_PREFIX = "reportgen-pdf-"
 LOGGER = logging.getLogger(__name__)
 # The worker runs the reportgen this process imported, whatever the current folder holds: -P keeps the
 # current folder off sys.path, and the folder holding this reportgen package goes first.
@@ -64,15 +68,20 @@ Reply = tuple[str, Any, list[tuple[str, int, str]]]
 T = TypeVar("T")
 
 
-def enabled() -> bool:
-    """False when REPORTGEN_PDF_WORKER is 0, no, false or off."""
-    return os.environ.get(ENVIRONMENT, "1").strip().lower() not in ("0", "no", "false", "off")
+def enabled(environment: Mapping[str, str]) -> bool:
+    """False when REPORTGEN_PDF_WORKER is 0, no, false or off in ``environment`` (read at the command line)."""
+    return environment.get(ENVIRONMENT, "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def remove_leftovers() -> list[str]:
+    """Remove the workers' temporary folders left by builds killed outright; return their names."""
+    return leftovers.remove_stale(Path(tempfile.gettempdir()), SCRATCH_PREFIX)
 
 
 @contextmanager
 def started(wanted: bool = True) -> Iterator[PdfWorker | None]:
-    """A worker warming up for the block's one PDF (None if not wanted, turned off, or not startable)."""
-    worker = PdfWorker.start() if wanted and enabled() else None
+    """A worker warming up for the block's one PDF (None if not wanted or not startable)."""
+    worker = PdfWorker.start() if wanted else None
     try:
         yield worker
     finally:
@@ -106,7 +115,7 @@ class PdfWorker:
         """A worker that has begun to import and warm up; None if it cannot be started."""
         package_root = Path(__file__).resolve().parent.parent
         try:
-            scratch = Path(tempfile.mkdtemp(prefix="reportgen-pdf-"))
+            scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{leftovers.owner()}-"))
         except OSError as error:
             LOGGER.debug("no PDF worker (no temporary folder: %s); the PDF is rendered in this process", error)
             return None
@@ -260,8 +269,8 @@ def warm_up() -> None:
         from reportgen import __version__
         from reportgen import pdf as renderer
         from reportgen.model import BuildInfo, StudyOptions
+        from reportgen.fonts import font_faces
         from reportgen.pdf_job import PdfAttachment
-        from reportgen.render import font_faces
 
         info = BuildInfo(
             build_time=datetime(2000, 1, 1, tzinfo=timezone.utc), version=__version__,

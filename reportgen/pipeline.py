@@ -3,38 +3,29 @@
     load -> validate -> derive -> analyse -> figures -> render -> pdf -> archive
 
 Each stage is a function of plain data (see ``reportgen.model``); this module only wires them together,
-times them, and reports progress. The PDF is rendered by a worker process started as soon as the
+checks the tables handed on at the two boundaries where they are DataFrames (``reportgen.frames``: the
+validated cohort and the derived tables), times the stages, and reports progress. The PDF is rendered by a worker process started as soon as the
 workbook is valid, so that WeasyPrint loads on another core while the stages in between run
-(``reportgen.pdf_worker``; ``REPORTGEN_PDF_WORKER=0`` renders it in this process).
+(``reportgen.pdf_worker``; ``BuildRequest.pdf_worker`` False, from ``REPORTGEN_PDF_WORKER=0``, renders it
+in this process). The environment is read at the command line only (``request_environment``).
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
+from reportgen import interrupts
 from reportgen.errors import UsageError
-from reportgen.model import Cohort
+from reportgen.model import BuildRequest, Cohort  # BuildRequest re-exported
 
-
-@dataclass(frozen=True)
-class BuildRequest:
-    workbook: Path
-    out_root: Path = Path("output")
-    templates: Path | None = None
-    published: Path | None = None
-    make_pdf: bool = True
-    command_line: tuple[str, ...] = ()
-    progress: bool = False
-    # Fixed by `reportgen verify` to rebuild with the archived build time; otherwise from the environment.
-    build_time: datetime | None = None
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 
 
 @dataclass
@@ -46,6 +37,7 @@ class StageTimer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        interrupts.check()  # a Ctrl-C or SIGTERM whose KeyboardInterrupt a finaliser swallowed stops here
         if self.progress:
             print(f"reportgen: {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
@@ -55,15 +47,35 @@ class StageTimer:
             self.seconds[name] = time.perf_counter() - start
 
 
-def build_time_from_environment() -> datetime:
-    """Now, unless SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes it."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+# The SOURCE_DATE_EPOCH values accepted: years 1000 to 9999, the four-digit years of a build folder's name.
+EARLIEST_EPOCH = int(datetime(1000, 1, 1, tzinfo=timezone.utc).timestamp())
+LATEST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+
+
+def build_time_from_environment(environment: Mapping[str, str]) -> datetime | None:
+    """The build time SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes; None when it is unset."""
+    epoch = environment.get(SOURCE_DATE_EPOCH)
     if epoch is None or epoch.strip() == "":
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return None
     try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
+        moment = datetime.fromtimestamp(int(epoch), timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {epoch!r}") from None
+        moment = None
+    # A build folder is named after the time with a four-digit year (YYYYMMDDTHHMMSSZ), so years before
+    # 1000 are refused here rather than written as a name verify could not read.
+    if moment is None or moment.year < 1000:
+        raise UsageError(
+            f"{SOURCE_DATE_EPOCH} must be a whole number of seconds since 1970 giving a year from 1000 to 9999 "
+            f"({EARLIEST_EPOCH} to {LATEST_EPOCH}), not {epoch!r}"
+        )
+    return moment
+
+
+def request_environment(environment: Mapping[str, str]) -> dict[str, Any]:
+    """The BuildRequest fields the environment sets; the command line calls this once, with os.environ."""
+    from reportgen.pdf_worker import enabled
+
+    return {"build_time": build_time_from_environment(environment), "pdf_worker": enabled(environment)}
 
 
 def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:
@@ -74,7 +86,10 @@ def validate_only(path: Path, timer: StageTimer | None = None) -> Cohort:
     with timer.stage("load"):
         raw = load_workbook(path)
     with timer.stage("validate"):
-        return validate_workbook(raw)
+        cohort = validate_workbook(raw)
+        from reportgen.frames import check_cohort  # imported once pandera is (by the validate stage)
+
+        return check_cohort(cohort)
 
 
 def build(request: BuildRequest, timer: StageTimer | None = None) -> Path:
@@ -100,12 +115,16 @@ def _rare_collections() -> Iterator[None]:
 
 
 def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
-    from reportgen.archive import prepare_out_root
+    from reportgen.archive import prepare_out_root, remove_leftovers
+    from reportgen.pdf_worker import remove_leftovers as remove_worker_leftovers
 
     timer = timer or StageTimer(progress=request.progress)
     # Fail on a bad --out before doing any work.
     out_root = prepare_out_root(request.out_root)
-    build_time = request.build_time or build_time_from_environment()
+    # What builds killed outright (SIGKILL) left behind: .tmp-* under --out, the PDF worker's folder.
+    remove_leftovers(out_root)
+    remove_worker_leftovers()
+    build_time = request.build_time or datetime.now(timezone.utc).replace(microsecond=0)
 
     # Validation first: a broken workbook is answered before the analysis, figure and report
     # libraries are even imported (seconds of start-up a user fixing a typo should not wait for).
@@ -115,20 +134,21 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 
     # The PDF worker imports WeasyPrint and warms it up on another core while this process derives,
     # analyses, draws and writes the HTML (reportgen/pdf_worker.py); it is stopped when the block ends.
-    with started(request.make_pdf) as pdf_worker:
+    with started(request.make_pdf and request.pdf_worker) as pdf_worker:
         from reportgen import __version__
         from reportgen.analysis import analyse
         from reportgen.archive import write_build
         from reportgen.derive import derive
         from reportgen.figures import figure_files, make_figures
         from reportgen.formatting import Formatter
+        from reportgen.frames import check_derived
         from reportgen.model import BuildInfo
         from reportgen.published import check_published, resolve_published
         from reportgen.render import listing_files, render_report
         from reportgen.results_json import results_to_json
 
         with timer.stage("derive"):
-            derived = derive(cohort)
+            derived = check_derived(derive(cohort))
         with timer.stage("analyse"):
             results = analyse(derived, cohort.study)
         published_path = resolve_published(request.published, cohort.study, request.workbook)
@@ -149,7 +169,6 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
         with timer.stage("html"):
             report = render_report(
                 results=results,
-                derived=derived,
                 figures=figures,
                 published=published,
                 info=info,
@@ -198,6 +217,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             warnings=cohort.warnings,
             published=published_path,
             templates=request.templates,
+            pdf_libraries=dict(pdf_library_versions()) if pdf is not None else {},
             files={
                 "results.json": results_text.encode("utf-8"),
                 "report.html": report.html.encode("utf-8"),
@@ -212,13 +232,27 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 def library_versions() -> tuple[tuple[str, str], ...]:
     """Versions of the libraries whose behaviour shapes the output, for the manifest and the appendix."""
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     names = (
         "pandas", "numpy", "scipy", "pandera", "matplotlib", "jinja2", "weasyprint",
         "python-calamine", "fastexcel", "nanoarrow",
     )  # fmt: skip
-    found: list[tuple[str, str]] = [("python", platform.python_version())]
+    return (("python", platform.python_version()), *_installed_versions(names))
+
+
+def pdf_library_versions() -> tuple[tuple[str, str], ...]:
+    """WeasyPrint's own dependencies that shape report.pdf's bytes (writing, fonts, CSS, hyphens, images).
+
+    Recorded in the manifest only (not the report's software table): verify compares the PDF byte for byte
+    only where these, too, are the versions that made it.
+    """
+    return _installed_versions(("pydyf", "fonttools", "tinycss2", "tinyhtml5", "cssselect2", "pyphen", "pillow"))
+
+
+def _installed_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: list[tuple[str, str]] = []
     for name in names:
         try:
             found.append((name, version(name)))

@@ -1,4 +1,9 @@
-"""Plain-text table of validation problems for the terminal."""
+"""Plain-text table of validation problems for the terminal.
+
+Every part of a line may come from the workbook (sheet names, headers, values, patient ids inside
+rules), so every part goes through ``reportgen.terminal.shown``: control characters are printed as
+visible escapes (``\\x1b``), never sent to the terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections import Counter
 from typing import Iterable
 
 from reportgen.model import Problem
+from reportgen.terminal import shown
 
 _MAX_VALUE = 40
 # A column of text in a numeric column gives one problem per row; past this many lines the table
@@ -14,9 +20,8 @@ MAX_LINES = 200
 
 
 def _cell(text: object) -> str:
-    shown = "" if text is None else str(text)
-    shown = shown.replace("\n", " ").replace("\r", " ")
-    return shown if len(shown) <= _MAX_VALUE else shown[: _MAX_VALUE - 1] + "…"
+    text = "" if text is None else shown(text)
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
 
 
 def format_problems(errors: Iterable[Problem], warnings: Iterable[Problem] = (), max_lines: int = MAX_LINES) -> str:
@@ -24,11 +29,11 @@ def format_problems(errors: Iterable[Problem], warnings: Iterable[Problem] = (),
     problems = (*errors, *warnings)
     if not problems:
         return ""
-    shown, rest = problems[:max_lines], problems[max_lines:]
+    listed, rest = problems[:max_lines], problems[max_lines:]
     rows = [("", "sheet", "row", "column", "value", "rule")]
-    for problem in shown:
+    for problem in listed:
         kind = "ERROR" if problem.severity == "error" else "warning"
-        rows.append((kind, _cell(problem.sheet), _cell(problem.row), _cell(problem.column), _cell(problem.value), problem.rule))
+        rows.append((kind, _cell(problem.sheet), _cell(problem.row), _cell(problem.column), _cell(problem.value), shown(problem.rule)))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = []
     for row in rows:
@@ -38,5 +43,5 @@ def format_problems(errors: Iterable[Problem], warnings: Iterable[Problem] = (),
         counts = Counter((problem.severity, problem.sheet, problem.column, problem.rule) for problem in rest)
         for (severity, sheet, column, rule), count in counts.most_common():
             kind = "ERROR" if severity == "error" else "warning"
-            lines.append(f"  {count:,} x {kind} in sheet {sheet}, column {column}: {rule}")
+            lines.append(f"  {count:,} x {kind} in sheet {shown(sheet)}, column {shown(column)}: {shown(rule)}")
     return "\n".join(line.rstrip() for line in lines)

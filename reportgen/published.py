@@ -11,20 +11,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import yaml
 
 from reportgen.errors import UsageError
-from reportgen.model import PublishedCheck, PublishedRow, Results, StudyOptions
+from reportgen.indices import EULAR_RESPONSES as EULAR_CATEGORIES
+from reportgen.model import ALPHA, PublishedCheck, PublishedRow, Results, StudyOptions
+from reportgen.prose import join_words, patients
+from reportgen.rounding import round_half_up
 
 # A published-numbers file is a page of numbers; anything far larger is not one.
 MAX_FILE_BYTES = 1_000_000
+# The deepest value of the format is a number in eular_response.counts.none (5 levels); far deeper nesting
+# is not a published-numbers file, and would exhaust Python's recursion limit in the YAML composer.
+MAX_NESTING = 10
+# Nothing prints a number with more digits than this (Excel keeps 15 significant digits); more would also
+# overflow the 28-digit Decimal arithmetic that rounds reproduced values to the printed precision.
+MAX_PRINTED_DIGITS = 15
 # Rounding of each printed percentage is at most half a unit of its last place; the sum is allowed 0.5.
 PERCENT_SUM_TOLERANCE = Decimal("0.5")
-DEFAULT_ALPHA = Decimal("0.05")
+DEFAULT_ALPHA = Decimal(repr(ALPHA))  # what "NS" means when the file gives no alpha: the report's own
 NOT_SIGNIFICANT = {"ns", "n.s.", "n.s", "not significant"}
 NO_VALUE = "—"
 
@@ -74,6 +83,11 @@ class Printed:
         cleaned = text.strip().replace("\u2212", "-")
         if not re.fullmatch(r"-?\d+([.,]\d+)?", cleaned):
             raise UsageError(f"{where}: {text!r} is not a number as printed (digits, with '.' or ',' for decimals)")
+        digits = sum(character.isdigit() for character in cleaned)
+        if digits > MAX_PRINTED_DIGITS:
+            raise UsageError(
+                f"{where}: {_clip(text)!r} has {digits} digits; a number as printed has at most {MAX_PRINTED_DIGITS}"
+            )
         fraction = cleaned.replace(",", ".").partition(".")[2]
         return cls(text=text.strip(), value=Decimal(cleaned.replace(",", ".")), decimals=len(fraction), comma="," in cleaned)
 
@@ -84,12 +98,6 @@ class Printed:
         rounded = round_half_up(value, self.decimals)
         text = f"{rounded:.{self.decimals}f}"
         return text.replace(".", ",") if self.comma else text
-
-
-def round_half_up(value: float | Decimal, decimals: int) -> Decimal:
-    # Through the shortest repr, so 2.675 (stored as 2.67499...) rounds as the printed 2.675 would: 2.68.
-    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,6 @@ class PublishedNumbers:
 
 
 OUTCOME_NAMES = ("das28_esr", "das28_crp", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l", "delta_das28")
-EULAR_CATEGORIES = ("none", "moderate", "good")
 
 
 def load_published(path: Path) -> PublishedNumbers:
@@ -175,9 +182,14 @@ def load_published(path: Path) -> PublishedNumbers:
     try:
         text = path.read_text(encoding="utf-8")
         # BaseLoader keeps every scalar as the string printed ("4,60" stays "4,60", not 4.6) and builds no objects.
-        document = yaml.load(text, Loader=yaml.BaseLoader)
+        document = yaml.load(text, Loader=_ShallowLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise UsageError(f"{path.name} is not valid YAML: {error}") from None
+    except _TooDeep as error:
+        raise UsageError(
+            f"{path.name}: values nested more than {MAX_NESTING} levels deep (line {error.line}); "
+            "that is not a published-numbers file (see docs/published-yaml.md)"
+        ) from None
     # A decimal comma anywhere in the file sets the style for numbers that have none printed ("NS").
     reader = _Reader(path.name, comma=bool(re.search(r"\d,\d", text)))
     root = reader.mapping(document, "", required=("quartiles",), optional=("source", "alpha", "n_included", "outcomes", "eular_response"))
@@ -229,6 +241,27 @@ def load_published(path: Path) -> PublishedNumbers:
         outcomes=tuple(outcomes),
         eular=eular,
     )
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _ShallowLoader(yaml.BaseLoader):
+    """BaseLoader that stops at MAX_NESTING levels instead of recursing until Python's stack runs out."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_NESTING:
+            raise _TooDeep(self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 @dataclass(frozen=True)
@@ -443,7 +476,7 @@ def _sdai_below_cdai(printed: PublishedNumbers, names: list[str]) -> list[str]:
     if not where:
         return []
     return [
-        f"SDAI mean printed below the CDAI mean in {_join(where)}: impossible on the same patients, "
+        f"SDAI mean printed below the CDAI mean in {join_words(where)}: impossible on the same patients, "
         "since SDAI = CDAI + CRP (mg/dL) and CRP is never negative."
     ]
 
@@ -459,7 +492,7 @@ def _strata_consistency(printed: PublishedNumbers) -> list[str]:
         if total != printed.n_included.value:
             findings.append(
                 f"Quartile sizes sum to {total}, not to the {printed.n_included.text} patients included: "
-                + _patients(abs(printed.n_included.value - total))
+                + patients(abs(printed.n_included.value - total))
                 + (" in no quartile." if total < printed.n_included.value else " too many.")
             )
             if printed.percent is not None and all(
@@ -519,20 +552,16 @@ def _row_layout_sentence(table: PrintedTable, names: list[str]) -> str:
         for s, name in enumerate(names)
         if not _fits(table.percent[c][s], rows[c][s])
     ]
-    exceptions = f"; {_join(off)} {'does' if len(off) == 1 else 'do'} not fit that layout" if off else ""
+    exceptions = f"; {join_words(off)} {'does' if len(off) == 1 else 'do'} not fit that layout" if off else ""
     return (
         "EULAR response percentages are taken along rows: each is a share of its response category across "
         f"quartiles, not a share of its quartile{example}{exceptions}."
     )
 
 
-def _patients(count: Decimal) -> str:
-    return f"{count} patient" if count == 1 else f"{count} patients"
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _key(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -4,16 +4,16 @@ The templates (``templates/`` or a user's ``--templates`` folder first) hold lay
 arrives already written by the Formatter, every table arrives as rows of cells, so a template never
 computes, formats, or branches on a type. One Jinja environment is built here, in ``make_environment``:
 sandboxed (a user's template cannot reach Python internals), autoescape on for every template (workbook
-text such as titles, patient ids and withdrawal reasons is untrusted), ``StrictUndefined`` (a typo in a
-template is an error, not a blank), filters from the Formatter. The HTML is one self-contained file:
+text such as titles, patient ids and withdrawal reasons is untrusted), every printed string first made
+inert by ``reportgen.untrusted.visible`` (a bidi override in a file name cannot reverse it on the page),
+``StrictUndefined`` (a typo in a template is an error, not a blank), filters from the Formatter. The HTML is one self-contained file:
 CSS inline, fonts as ``data:`` URIs, figures as inline SVG.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import functools
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -21,21 +21,26 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
+from reportgen.fonts import font_faces
+from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
     BuildInfo,
     CarriedForward,
     CategoricalComparison,
     ContinuousComparison,
-    Derived,
     Figure,
     Problem,
     PublishedCheck,
     RenderedReport,
     Results,
     Stratum,
+    TestName,
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
+from reportgen.prose import group_sizes, patients
 from reportgen.resources import templates_dir
+from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
 if TYPE_CHECKING:
     import jinja2
@@ -43,21 +48,22 @@ if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
 REPORT_TEMPLATE = "report.html.j2"
+STYLESHEET = "report.css"  # included by REPORT_TEMPLATE; its table metrics drive ``fit_columns``
 # Long lists are cut in the report (a 100,000-patient registry raised 1,969 warnings: 96 PDF pages) and
 # written in full as CSV files beside it, in the build folder (see ``listing_files``).
 WARNINGS_LISTED_UP_TO = 20
 CARRIED_FORWARD_LISTED_UP_TO = 50
-# The PDF embeds the workbook up to this size, else SOURCE_REFERENCE (see reportgen/pdf.py).
-EMBED_SOURCE_UP_TO = 2_000_000  # bytes
-SOURCE_REFERENCE = "source-reference.json"
 WARNINGS_CSV = "warnings.csv"
 CARRIED_FORWARD_CSV = "carried-forward.csv"
-# A CSV cell starting with one of these is a formula to Excel and LibreOffice; workbook text is untrusted.
+# A CSV cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection), and so is
+# one whose first character after white space is one of them or a full-width or small look-alike (＝ ＋ － ＠ ﹦,
+# one of them after NFKC normalisation); workbook text is untrusted.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
 LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
-# For column widths computed from the cells (``fit_columns``): advances in em of the shipped serif (templates/fonts,
+# For column widths computed from the cells (``fit_columns``, with the type sizes and page width of the active
+# report.css, see ``reportgen.stylesheet``): advances in em of the shipped serif (templates/fonts,
 # read from its hmtx table), rounded up; letters not listed count as wide capitals.
 ADVANCE_EM = {
     **dict.fromkeys("0123456789–", 0.5),
@@ -69,16 +75,8 @@ ADVANCE_EM = {
     "%": 0.75,
 }
 WIDE_EM = 0.75
-PT_PER_MM = 72 / 25.4
-TABLE_WIDTH_MM = 166.0  # A4 less the page margins
 # Categories shown alone on a binary Table 1 row (the other one is implied); name shown for the row.
 POSITIVE_CATEGORIES = {"yes": None, "true": None, "positive": None, "f": "Female", "female": "Female"}
-FONT_FACES = (  # file in templates/fonts, CSS weight, CSS style
-    ("ReportgenSerif-Regular.otf", 400, "normal"),
-    ("ReportgenSerif-Bold.otf", 700, "normal"),
-    ("ReportgenSerif-Italic.otf", 400, "italic"),
-    ("ReportgenSerif-BoldItalic.otf", 700, "italic"),
-)
 
 
 # --- the view model --------------------------------------------------------------------------
@@ -207,7 +205,6 @@ class ReportView:
 def render_report(
     *,
     results: Results,
-    derived: Derived,
     figures: tuple[Figure, ...],
     published: PublishedCheck | None,
     info: BuildInfo,
@@ -223,6 +220,7 @@ def render_report(
     congress-sized cohort).
     """
     narrative = write_narrative(results, formatter)
+    environment = make_environment(formatter, templates)
     view = build_view(
         results=results,
         narrative=narrative,
@@ -232,8 +230,8 @@ def render_report(
         warnings=warnings,
         formatter=formatter,
         source_bytes=source_bytes,
+        stylesheet=_stylesheet(environment),
     )
-    environment = make_environment(formatter, templates)
     try:
         html = environment.get_template(REPORT_TEMPLATE).render(report=view)
     except Exception as error:  # a user's template may fail in any way; name it, never a traceback
@@ -243,7 +241,7 @@ def render_report(
             raise
         where = f" ({error.name}, line {error.lineno})" if isinstance(error, jinja2.TemplateSyntaxError) else ""
         raise BuildError(f"the report template could not be rendered{where}: {error.message}") from None
-    return RenderedReport(html=html, abstract_text=narrative.abstract.as_text())
+    return RenderedReport(html=html, abstract_text=visible(narrative.abstract.as_text(), keep=LINE_BREAKS))
 
 
 def make_environment(formatter: Formatter, templates: Path | None = None) -> jinja2.Environment:
@@ -251,16 +249,16 @@ def make_environment(formatter: Formatter, templates: Path | None = None) -> jin
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    search = [templates_dir()]
+    search = [templates_dir().resolve()]
     if templates is not None:
         if not templates.is_dir():
             raise UsageError(f"--templates {templates}: no such folder")
-        search.insert(0, templates)
-    # FileSystemLoader refuses names that climb out of its folders ("../x"), so a template can only
-    # include or extend files inside the template folders.
+        search.insert(0, templates.resolve())
+    folders = tuple(search)
     environment = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(path) for path in search], encoding="utf-8", followlinks=False),
+        loader=jinja2.FunctionLoader(lambda name: _template_source(folders, name)),
         autoescape=True,  # select_autoescape() would leave *.j2 unescaped
+        finalize=_inert,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -268,6 +266,41 @@ def make_environment(formatter: Formatter, templates: Path | None = None) -> jin
     )
     environment.filters.update(formatter.filters())
     return environment
+
+
+def _inert(value: object) -> object:
+    """Every string a template prints, controls and bidi overrides shown as escapes; Markup is reportgen's own."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value, keep=LINE_BREAKS)
+    return value
+
+
+def _template_source(folders: tuple[Path, ...], name: str) -> tuple[str, str, None] | None:
+    """A template's text from the first of ``folders`` (resolved) that has it; None when none has.
+
+    A template can only be read inside its folder: Jinja's name check refuses names that climb out
+    ("../x"), and the file found is resolved (symbolic links, of the file or of a folder on its way) and
+    refused when it lies outside, so ``ln -s /etc/passwd passwd.j2`` cannot put a file into the report.
+    """
+    import jinja2
+    from jinja2.loaders import split_template_path
+
+    pieces = split_template_path(name)
+    for folder in folders:
+        candidate = folder.joinpath(*pieces)
+        if not candidate.is_file():
+            continue
+        real = candidate.resolve()
+        if not real.is_relative_to(folder):
+            raise jinja2.TemplateError(
+                f"template {name!r} in {folder} leads outside that folder (to {real}); "
+                "templates are read only inside their folder"
+            )
+        try:
+            return real.read_text(encoding="utf-8"), str(candidate), None
+        except (OSError, UnicodeDecodeError) as error:
+            raise jinja2.TemplateError(f"template {name!r} in {folder} could not be read: {error}") from None
+    return None
 
 
 # --- building the view -------------------------------------------------------------------------
@@ -283,7 +316,10 @@ def build_view(
     warnings: tuple[Problem, ...],
     formatter: Formatter,
     source_bytes: int | None = None,
+    stylesheet: str | None = None,
 ) -> ReportView:
+    """The view model; ``stylesheet``, the text of the active report.css (None: the built-in one), gives the
+    layout numbers the tables' column widths are fitted with."""
     study = results.study
     stamp = info.build_time.strftime("%Y-%m-%dT%H:%M:%SZ")
     tables = [
@@ -293,7 +329,10 @@ def build_view(
     ]
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
-    tables = [fit_columns(table) for table in tables]
+    if stylesheet is None:
+        stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    layout = table_layout(stylesheet)
+    tables = [fit_columns(table, layout) for table in tables]
     published_views: tuple[PublishedView, ...] = ()
     if published is not None:
         published_views = (published_view(published, number=len(tables) + 1),)
@@ -356,39 +395,36 @@ def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
     return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), tag="th", scope="col", classes="num")
 
 
-@dataclass(frozen=True)
-class _Metrics:
-    """Type sizes (pt) and cell padding (mm, each side) of a table in report.css, for ``fit_columns``."""
+def _stylesheet(environment: jinja2.Environment) -> str | None:
+    """The text of the report.css the template will include (a user's first), None when it cannot be read."""
+    import jinja2
 
-    cell_pt: float
-    line_pt: float
-    mark_pt: float
-    padding_mm: float
-    classes: str = ""  # added to the table's classes when these metrics are used
-
-
-NORMAL = _Metrics(8.6, 7.6, 6.5, 1.6)
-COMPACT = _Metrics(8.0, 7.1, 6.2, 1.2, classes="compact")  # report.css `.compact`
+    try:
+        return environment.loader.get_source(environment, STYLESHEET)[0]  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        return None
 
 
-def fit_columns(table: Table) -> Table:
+def fit_columns(table: Table, layout: TableLayout | None) -> Table:
     """The table with widths for its number columns, computed from their longest cell; the stub takes the rest.
 
     Number cells never wrap (``white-space: nowrap``), so their width follows from their text; with the
     widths given, WeasyPrint lays the table out with ``table-layout: fixed`` instead of measuring the
     minimum and maximum content width of every cell (its slow path). A table too wide for the page in the
     normal type is set in the compact type (a little smaller, narrower padding); one too wide even so keeps
-    the automatic layout.
+    the automatic layout, as does every table when ``layout`` is None (a stylesheet without the numbers).
     """
-    for metrics in (NORMAL, COMPACT):
-        widths = _column_widths(table, metrics)
+    if layout is None:
+        return table
+    for metrics in (layout.normal, layout.compact):
+        widths = _column_widths(table, metrics, layout.width_mm)
         if widths is not None:
             classes = f"{table.classes} {metrics.classes}".strip()
             return dataclasses.replace(table, columns=widths, classes=classes)
     return table
 
 
-def _column_widths(table: Table, metrics: _Metrics) -> tuple[str, ...] | None:
+def _column_widths(table: Table, metrics: TableMetrics, width_mm: float) -> tuple[str, ...] | None:
     counts = "counts" in table.classes.split()
     needed: dict[int, float] = {}
     stub = 0.0
@@ -403,22 +439,26 @@ def _column_widths(table: Table, metrics: _Metrics) -> tuple[str, ...] | None:
                 occupied.update((r + below, spanned) for spanned in range(column, column + cell.colspan))
             classes = cell.classes.split()
             if cell.colspan == 1 and "num" in classes:
-                extra = 5.0 - metrics.padding_mm if counts else 3.0 - metrics.padding_mm if "p" in classes else 0.0
+                extra = (
+                    metrics.counts_padding_mm - metrics.padding_mm
+                    if counts
+                    else metrics.p_padding_mm - metrics.padding_mm if "p" in classes else 0.0
+                )
                 needed[column] = max(needed.get(column, 0.0), _cell_width_mm(cell, metrics) + extra)
             elif column == 0 and cell.colspan == 1:
                 longest = max((_ems(word) for word in cell.text.split()), default=0.0) * metrics.cell_pt / PT_PER_MM
-                indent = 5.0 - metrics.padding_mm if "indent" in classes else 0.0  # th.stub.indent
+                indent = metrics.indent_mm - metrics.padding_mm if "indent" in classes else 0.0
                 stub = max(stub, longest + 2 * metrics.padding_mm + indent + 1.0)
             column += cell.colspan
     n_columns = sum(cell.colspan for cell in table.head[0].cells) if table.head else 0
     if not n_columns or set(needed) != set(range(1, n_columns)):
         return None  # only tables with one text column (the stub, first) and number columns after it
-    if TABLE_WIDTH_MM - sum(needed.values()) < stub:
+    if width_mm - sum(needed.values()) < stub:
         return None
     return ("", *(f"{needed[column]:.1f}mm" for column in range(1, n_columns)))
 
 
-def _cell_width_mm(cell: Cell, metrics: _Metrics) -> float:
+def _cell_width_mm(cell: Cell, metrics: TableMetrics) -> float:
     text_pt = _ems(cell.text) * metrics.cell_pt + (_ems(cell.mark) + 0.15) * metrics.mark_pt * bool(cell.mark)
     lines_pt = max((_ems(line) * metrics.line_pt for line in cell.lines), default=0.0)
     return max(text_pt, lines_pt) / PT_PER_MM + 2 * metrics.padding_mm + 0.6  # 0.6 mm to spare
@@ -433,18 +473,18 @@ class _Footnotes:
 
     def __init__(self, formatter: Formatter) -> None:
         self._formatter = formatter
-        self._letters: dict[str, str] = {}
+        self._letters: dict[tuple[TestName, str], str] = {}
 
-    def mark(self, test: str, purpose: str) -> str:
-        key = f"{test}|{purpose}"
+    def mark(self, test: TestName, purpose: str) -> str:
+        key = (test, purpose)
         if key not in self._letters:
             self._letters[key] = "abcdefghijklmnopqrstuvwxyz"[len(self._letters)]
         return self._letters[key]
 
     def notes(self) -> tuple[Note, ...]:
         return tuple(
-            Note(f"{self._formatter.test_name(key.split('|')[0])} {key.split('|')[1]}.", mark=letter)
-            for key, letter in self._letters.items()
+            Note(f"{self._formatter.test_name(test)} {purpose}.", mark=letter)
+            for (test, purpose), letter in self._letters.items()
         )
 
 
@@ -485,7 +525,7 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
             Note(
                 "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
             "patients with a known value in each column. Quartile columns hold the analysed patients; "
-                f"{_patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
+                f"{patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
             ),
             *notes.notes(),
         ),
@@ -633,7 +673,7 @@ def _count_table(
         )
     test = comparison.test
     statistic = []
-    if test.statistic is not None and test.test == "chi-square":
+    if test.statistic is not None and test.test == TestName.CHI_SQUARE:
         statistic.append(f"χ² = {formatter.statistic(test.statistic)}")
     if test.df is not None:
         statistic.append(f"df = {formatter.integer(round(test.df))}")
@@ -741,7 +781,7 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     for patient in carried:
         months[patient.from_month] = months.get(patient.from_month, 0) + 1
     by_month = "; ".join(f"from month {month}: {n}" for month, n in sorted(months.items()))
-    summary = f"{_patients(count)} carried forward to month {follow_up_month} ({by_month})."
+    summary = f"{patients(count)} carried forward to month {follow_up_month} ({by_month})."
     listed = carried[:CARRIED_FORWARD_LISTED_UP_TO]
     table = listing_table(
         id="table-carried-forward",
@@ -810,14 +850,16 @@ def csv_cell(value: object) -> str:
 
     A cell such as ``=HYPERLINK(...)`` or ``@SUM(...)`` in a workbook's patient id or withdrawal reason would
     run as a formula when the CSV is opened in a spreadsheet (CSV injection); the quote makes it text. A
-    negative number in a text column (``-3``) is prefixed too: the file is for reading, not arithmetic.
+    negative number in a text column (``-3``) is prefixed too: the file is for reading, not arithmetic. So is
+    a cell that starts so after white space (`` =1+1``) or with a full-width look-alike (``＝1+1``).
     """
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    text = visible(str(value), keep=LINE_BREAKS)
+    first = unicodedata.normalize("NFKC", text.lstrip()[:1])
+    return "'" + text if text.startswith(FORMULA_STARTS) or first.startswith(FORMULA_STARTS) else text
 
 
 def _csv(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> bytes:
@@ -887,24 +929,9 @@ def listing_table(
     return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
 
 
-@functools.lru_cache(maxsize=1)
-def font_faces() -> Markup:
-    """@font-face rules with the shipped fonts as data: URIs, so neither browser nor PDF fetches anything."""
-    rules = []
-    folder = templates_dir() / "fonts"
-    for file_name, weight, style in FONT_FACES:
-        data = base64.b64encode((folder / file_name).read_bytes()).decode("ascii")
-        rules.append(
-            "@font-face { font-family: 'Reportgen Serif'; "
-            f"font-weight: {weight}; font-style: {style}; "
-            f"src: url(data:font/otf;base64,{data}) format('opentype'); }}"
-        )
-    return Markup("\n".join(rules) + "\n")
-
-
 def _results_intro(results: Results, formatter: Formatter) -> str:
     cohort = results.cohort
-    sizes = "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in results.strata)
+    sizes = group_sizes(results.strata, formatter)
     return (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
@@ -919,7 +946,3 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
     return cut.rstrip(",;:") + "…"
-
-
-def _patients(count: int) -> str:
-    return f"{count} patient" if count == 1 else f"{count} patients"

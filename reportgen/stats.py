@@ -55,7 +55,10 @@ from reportgen.model import (
     ContinuousTest,
     Correlation,
     PairwiseComparison,
+    Risk,
+    RiskKind,
     Summary,
+    TestName,
     TestResult,
 )
 
@@ -73,8 +76,18 @@ EXACT_WORK_BUDGET = 1_000_000
 EXACT_HOPELESS_ABOVE_N = 500
 MONTE_CARLO_RESAMPLES = 100_000
 MONTE_CARLO_SEED = 20240607
+# Decision thresholds; the decision records print them from here.
 SMALL_GROUP = 5  # below this, large-sample approximations (chi-square for H, normal for J) are at risk
-SMALL_EXPECTED = 5.0  # Cochran's rule: expected counts below 5 in more than 20% of cells
+# Cochran's rule for the chi-square approximation: expected counts below SMALL_EXPECTED in at most
+# COCHRAN_SMALL_SHARE of the cells, and none below TINY_EXPECTED.
+SMALL_EXPECTED = 5.0
+COCHRAN_SMALL_SHARE = 0.2
+TINY_EXPECTED = 1.0
+SD_RATIO = 2  # ANOVA: a largest group SD more than this times the smallest puts equal variances at risk
+_TIMES = {2: "twice", 3: "three times"}
+# Tests on a contingency table, whose groups are its columns.
+_TABLE_TESTS = (TestName.CHI_SQUARE, TestName.FISHER_EXACT, TestName.FISHER_MONTE_CARLO)
+_TIES_CORRECTED = {TestName.KRUSKAL_WALLIS: "H is corrected for ties", TestName.JONCKHEERE_TERPSTRA: "variance corrected for ties"}
 
 
 def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -226,14 +239,48 @@ def rank_groups(groups: Sequence[np.ndarray], labels: Sequence[str]) -> Ranking:
     return rank_values(values, group, labels)
 
 
-def _ranking_risks(ranking: Ranking) -> list[str]:
+def _ranking_risks(ranking: Ranking) -> list[Risk]:
+    sizes = [(ranking.labels[i], int(ranking.sizes[i])) for i in ranking.present]
+    return _group_risks(sizes, ranking.empty)
+
+
+def _group_risks(sizes: list[tuple[str, int]], empty: list[str]) -> list[Risk]:
+    """Groups too small for a large-sample approximation, and groups left out for want of data."""
     risks = []
-    small = [f"{ranking.labels[i]} (n = {ranking.sizes[i]})" for i in ranking.present if ranking.sizes[i] < SMALL_GROUP]
+    small = [f"{label} (n = {size})" for label, size in sizes if size < SMALL_GROUP]
     if small:
-        risks.append(f"groups with fewer than {SMALL_GROUP} patients: {', '.join(small)}")
-    if ranking.empty:
-        risks.append(f"groups without data left out: {', '.join(ranking.empty)}")
+        risks.append(Risk(RiskKind.SMALL_GROUPS, tuple(small)))
+    if empty:
+        risks.append(Risk(RiskKind.EMPTY_GROUPS, tuple(empty)))
     return risks
+
+
+def risk_words(risk: Risk, test: TestName) -> str:
+    """A risk as the decision record words it (the one place that does)."""
+    detail = risk.detail
+    if risk.kind is RiskKind.SMALL_GROUPS:
+        return f"groups with fewer than {SMALL_GROUP} patients: {', '.join(map(str, detail))}"
+    if risk.kind is RiskKind.EMPTY_GROUPS:
+        empty = "empty groups" if test in _TABLE_TESTS else "groups without data"
+        return f"{empty} left out: {', '.join(map(str, detail))}"
+    if risk.kind is RiskKind.EMPTY_CATEGORIES:
+        return f"empty categories left out: {', '.join(map(str, detail))}"
+    if risk.kind is RiskKind.TIES:
+        tied, n = detail
+        return f"tied values, {tied} of {n} repeating an earlier one ({_TIES_CORRECTED[test]})"
+    if risk.kind is RiskKind.UNEQUAL_VARIANCES:
+        times = _TIMES.get(SD_RATIO, f"{SD_RATIO:g} times")
+        return f"unequal variances: the largest group SD is more than {times} the smallest"
+    if risk.kind is RiskKind.NO_SPREAD:
+        return "a group has no spread at all"
+    if risk.kind is RiskKind.SMALL_EXPECTED:
+        small, cells, tiny = detail
+        return f"{small} of {cells} cells have expected counts below {SMALL_EXPECTED:g}" + (
+            f", {tiny} below {TINY_EXPECTED:g}" if tiny else ""
+        )
+    if risk.kind is RiskKind.MONTE_CARLO:
+        return f"p is a Monte Carlo estimate (standard error about {detail[0]}), not the exact p"
+    raise ValueError(f"no words for risk {risk.kind!r}")
 
 
 # --- continuous comparisons -----------------------------------------------------------------------
@@ -247,18 +294,8 @@ def _present_groups(groups: Sequence[np.ndarray], labels: Sequence[str]) -> tupl
     return [group for group, _ in kept], [label for _, label in kept], empty
 
 
-def _continuous_risks(groups: list[np.ndarray], labels: list[str], empty: list[str]) -> list[str]:
-    risks = []
-    small = [f"{label} (n = {group.size})" for group, label in zip(groups, labels) if group.size < SMALL_GROUP]
-    if small:
-        risks.append(f"groups with fewer than {SMALL_GROUP} patients: {', '.join(small)}")
-    if empty:
-        risks.append(f"groups without data left out: {', '.join(empty)}")
-    return risks
-
-
-def _not_computed(test: str, reason: str) -> TestResult:
-    return TestResult(test=test, statistic=None, p_value=None, decision=f"{test} not computed: {reason}.")
+def _not_computed(test: TestName | str, reason: str) -> TestResult:
+    return TestResult(test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.")
 
 
 def _half_integer(value: float) -> str:
@@ -266,8 +303,13 @@ def _half_integer(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _decision(what: str, risks: list[str]) -> str:
-    return f"{what} At risk: {'; '.join(risks)}." if risks else f"{what} No assumption at risk identified."
+def _tested(test: TestName, what: str, risks: list[Risk], **fields) -> TestResult:
+    """A computed test, its decision record written from ``what`` was done and its ``risks``."""
+    if risks:
+        decision = f"{what} At risk: {'; '.join(risk_words(risk, test) for risk in risks)}."
+    else:
+        decision = f"{what} No assumption at risk identified."
+    return TestResult(test=test, decision=decision, risks=tuple(risks), **fields)
 
 
 def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str], ranking: Ranking | None = None) -> TestResult:
@@ -278,9 +320,9 @@ def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str], ranking:
     ranking = rank_groups(groups, labels) if ranking is None else ranking
     present = ranking.present
     if present.size < 2:
-        return _not_computed("kruskal-wallis", "fewer than two groups with data")
+        return _not_computed(TestName.KRUSKAL_WALLIS, "fewer than two groups with data")
     if ranking.tie_counts.size == 1:
-        return _not_computed("kruskal-wallis", "all values are equal")
+        return _not_computed(TestName.KRUSKAL_WALLIS, "all values are equal")
     # scipy.stats.kruskal, term for term.
     n = ranking.n
     t = ranking.tie_counts.astype(float)
@@ -293,20 +335,21 @@ def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str], ranking:
     risks = _ranking_risks(ranking)
     n_tied = int(n - ranking.tie_counts.size)
     if n_tied:
-        risks.append(f"tied values, {n_tied} of {n} repeating an earlier one (H is corrected for ties)")
+        risks.append(Risk(RiskKind.TIES, (n_tied, n)))
     what = (
         f"Kruskal-Wallis H test across {present.size} groups, the study's continuous test: compares "
         f"distributions by ranks without assuming normality; chi-square approximation with "
         f"{df} df; effect size epsilon-squared = H / (n - 1)."
     )
-    return TestResult(
-        test="kruskal-wallis",
+    return _tested(
+        TestName.KRUSKAL_WALLIS,
+        what,
+        risks,
         statistic=_float(h),
         p_value=_float(special.chdtrc(float(df), h)),
         df=float(df),
         effect_size_name="epsilon-squared",
         effect_size=_float(h / (n - 1)),
-        decision=_decision(what, risks),
     )
 
 
@@ -314,37 +357,38 @@ def one_way_anova(groups: Sequence[np.ndarray], labels: Sequence[str]) -> TestRe
     """One-way ANOVA F across groups, with eta-squared = SS_between / SS_total."""
     present, names, empty = _present_groups(groups, labels)
     if len(present) < 2:
-        return _not_computed("anova", "fewer than two groups with data")
+        return _not_computed(TestName.ANOVA, "fewer than two groups with data")
     pooled = np.concatenate(present)
     n = pooled.size
     if n <= len(present):
-        return _not_computed("anova", "no within-group degrees of freedom")
+        return _not_computed(TestName.ANOVA, "no within-group degrees of freedom")
     # Sums of squares about the pooled mean, as scipy.stats.f_oneway computes them.
     offset = pooled.mean()
     ss_total = float(np.sum((pooled - offset) ** 2))
     if ss_total == 0.0:
-        return _not_computed("anova", "all values are equal")
+        return _not_computed(TestName.ANOVA, "all values are equal")
     ss_between = float(sum(np.sum(g - offset) ** 2 / g.size for g in present))
     statistic, p_value = _f_ratio(ss_between, ss_total, len(present), n)
-    risks = _continuous_risks(present, names, empty)
+    risks = _group_risks([(label, int(g.size)) for g, label in zip(present, names)], empty)
     sds = [float(np.std(g, ddof=1)) for g in present if g.size > 1]
-    if sds and min(sds) > 0 and max(sds) / min(sds) > 2:
-        risks.append("unequal variances: the largest group SD is more than twice the smallest")
+    if sds and min(sds) > 0 and max(sds) / min(sds) > SD_RATIO:
+        risks.append(Risk(RiskKind.UNEQUAL_VARIANCES))
     elif sds and min(sds) == 0:
-        risks.append("a group has no spread at all")
+        risks.append(Risk(RiskKind.NO_SPREAD))
     what = (
         f"One-way ANOVA across {len(present)} groups, the study's continuous test: compares means, "
         f"assuming normally distributed residuals with equal variances; F with "
         f"({len(present) - 1}, {n - len(present)}) df; effect size eta-squared = SS_between / SS_total."
     )
-    return TestResult(
-        test="anova",
+    return _tested(
+        TestName.ANOVA,
+        what,
+        risks,
         statistic=_float(statistic),
         p_value=_float(p_value),
         df=float(len(present) - 1),
         effect_size_name="eta-squared",
         effect_size=_float(ss_between / ss_total),
-        decision=_decision(what, risks),
     )
 
 
@@ -365,9 +409,9 @@ def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str], ran
     present = ranking.present
     names = ranking.names
     if present.size < 2:
-        return _not_computed("jonckheere-terpstra", "fewer than two groups with data")
+        return _not_computed(TestName.JONCKHEERE_TERPSTRA, "fewer than two groups with data")
     if ranking.tie_counts.size == 1:
-        return _not_computed("jonckheere-terpstra", "all values are equal")
+        return _not_computed(TestName.JONCKHEERE_TERPSTRA, "all values are equal")
     # J counts, for every ordered pair of groups, later-group values above earlier-group values (ties
     # count one half). From the counts per block of equal values: a value of the later group b in block
     # k is above every value of group a in blocks before k and ties with those in block k. In integers
@@ -392,22 +436,19 @@ def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str], ran
         + np.sum(sizes * (sizes - 1)) * np.sum(t * (t - 1)) / (8.0 * n * (n - 1))
     )
     if variance <= 0:
-        return _not_computed("jonckheere-terpstra", "the statistic has no variance")
+        return _not_computed(TestName.JONCKHEERE_TERPSTRA, "the statistic has no variance")
     z = (j_stat - mean) / math.sqrt(variance)
     risks = _ranking_risks(ranking)
     n_tied = int(n - tie_counts.size)
     if n_tied:
-        risks.append(f"tied values, {n_tied} of {int(n)} repeating an earlier one (variance corrected for ties)")
+        risks.append(Risk(RiskKind.TIES, (n_tied, int(n))))
     what = (
         f"Jonckheere-Terpstra trend test across the ordered groups {' < '.join(names)}: J = {_half_integer(j_stat)}; "
         f"normal approximation with tie-corrected variance; statistic is z (positive when values rise "
         f"along the order), p two-sided."
     )
-    return TestResult(
-        test="jonckheere-terpstra",
-        statistic=_float(z),
-        p_value=_float(2.0 * special.ndtr(-abs(z))),
-        decision=_decision(what, risks),
+    return _tested(
+        TestName.JONCKHEERE_TERPSTRA, what, risks, statistic=_float(z), p_value=_float(2.0 * special.ndtr(-abs(z)))
     )
 
 
@@ -426,7 +467,7 @@ def spearman(
         a, b = a[keep], b[keep]
     n = int(a.size)
     if n < 3 or np.all(a == a[0]) or np.all(b == b[0]):
-        return Correlation(test="spearman", rho=None, p_value=None, n=n)
+        return Correlation(test=TestName.SPEARMAN, rho=None, p_value=None, n=n)
     if y_ranks is None or y_ranks.size != n:
         y_ranks = midranks(b)[0]
     # scipy.stats.spearmanr, step for step, on the same arrays.
@@ -436,7 +477,7 @@ def spearman(
     with np.errstate(divide="ignore"):
         t = rs * np.sqrt((dof / ((rs + 1.0) * (1.0 - rs))).clip(0))
     p = 2 * special.stdtr(dof, -np.abs(t))
-    return Correlation(test="spearman", rho=_float(rs[1, 0]), p_value=_float(p[1, 0]), n=n)
+    return Correlation(test=TestName.SPEARMAN, rho=_float(rs[1, 0]), p_value=_float(p[1, 0]), n=n)
 
 
 def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -714,21 +755,21 @@ def fisher_freeman_halton_monte_carlo(
     return (1 + as_extreme) / (n_resamples + 1)
 
 
-def _categorical_risks(expected: np.ndarray, dropped_rows: list[str], dropped_cols: list[str]) -> list[str]:
+def _categorical_risks(expected: np.ndarray, dropped_rows: list[str], dropped_cols: list[str]) -> list[Risk]:
     risks = []
-    cells = expected.size
-    below_five = int(np.sum(expected < SMALL_EXPECTED))
-    below_one = int(np.sum(expected < 1.0))
-    if below_five:
-        risks.append(
-            f"{below_five} of {cells} cells have expected counts below 5"
-            + (f", {below_one} below 1" if below_one else "")
-        )
+    small = int(np.sum(expected < SMALL_EXPECTED))
+    if small:
+        risks.append(Risk(RiskKind.SMALL_EXPECTED, (small, int(expected.size), int(np.sum(expected < TINY_EXPECTED)))))
     if dropped_rows:
-        risks.append(f"empty categories left out: {', '.join(dropped_rows)}")
+        risks.append(Risk(RiskKind.EMPTY_CATEGORIES, tuple(dropped_rows)))
     if dropped_cols:
-        risks.append(f"empty groups left out: {', '.join(dropped_cols)}")
+        risks.append(Risk(RiskKind.EMPTY_GROUPS, tuple(dropped_cols)))
     return risks
+
+
+def cochran_met(expected: np.ndarray) -> bool:
+    """Cochran's rule: at most COCHRAN_SMALL_SHARE of the expected counts below SMALL_EXPECTED, none below TINY_EXPECTED."""
+    return bool(np.mean(expected < SMALL_EXPECTED) <= COCHRAN_SMALL_SHARE and not np.any(expected < TINY_EXPECTED))
 
 
 def compare_categorical(
@@ -751,30 +792,31 @@ def compare_categorical(
     effect = cramers_v(chi_square, n, reduced.shape)
     risks = _categorical_risks(expected, dropped_rows, dropped_cols)
     shape = f"{reduced.shape[0]} x {reduced.shape[1]}"
-    if test == "chi-square":
-        below_five = np.mean(expected < SMALL_EXPECTED)
+    if test == TestName.CHI_SQUARE:
         advice = (
-            " Cochran's rule (at most 20% of expected counts below 5, none below 1) is not met;"
-            " the exact test (categorical_test = fisher-exact in the study sheet) does not rely on it."
-            if below_five > 0.2 or np.any(expected < 1.0)
+            f" Cochran's rule (at most {COCHRAN_SMALL_SHARE:.0%} of expected counts below {SMALL_EXPECTED:g}, none "
+            f"below {TINY_EXPECTED:g}) is not met; the exact test (categorical_test = fisher-exact in the study sheet) "
+            "does not rely on it."
+            if not cochran_met(expected)
             else ""
         )
         what = (
             f"Pearson chi-square test without continuity correction on the {shape} table, the study's "
             f"categorical test; chi-square approximation with {df} df; effect size Cramér's V.{advice}"
         )
-        return TestResult(
-            test="chi-square",
+        return _tested(
+            TestName.CHI_SQUARE,
+            what,
+            risks,
             statistic=_float(chi_square),
             p_value=_float(chi_p),
             df=float(df),
             effect_size_name="cramers-v",
             effect_size=effect,
-            decision=_decision(what, risks),
         )
-    if test == "fisher-exact":
-        exact_risks = [risk for risk in risks if "expected" not in risk]
-        test_name = "fisher-exact"
+    if test == TestName.FISHER_EXACT:
+        exact_risks = [risk for risk in risks if risk.kind is not RiskKind.SMALL_EXPECTED]
+        test_name = TestName.FISHER_EXACT
         try:
             p_value = fisher_freeman_halton(reduced, work_budget=EXACT_WORK_BUDGET)
             what = (
@@ -783,13 +825,12 @@ def compare_categorical(
                 f"the Pearson chi-square."
             )
         except ExactTestTooLarge:
-            test_name = "fisher-monte-carlo"
+            test_name = TestName.FISHER_MONTE_CARLO
             p_value = fisher_freeman_halton_monte_carlo(reduced)
-            cochran_met = np.mean(expected < SMALL_EXPECTED) <= 0.2 and not np.any(expected < 1.0)
             cochran = (
                 f" Cochran's rule is met, so the Pearson chi-square (p = {chi_p:.3g}, categorical_test = "
                 f"chi-square in the study sheet) is a valid alternative."
-                if cochran_met
+                if cochran_met(expected)
                 else ""
             )
             se = math.sqrt(p_value * (1.0 - p_value) / MONTE_CARLO_RESAMPLES)
@@ -801,19 +842,20 @@ def compare_categorical(
                 f"about {se:.1g}), as R's fisher.test(simulate.p.value = TRUE); not exact.{cochran} Effect "
                 f"size Cramér's V from the Pearson chi-square."
             )
-            exact_risks.append(f"p is a Monte Carlo estimate (standard error about {se:.1g}), not the exact p")
+            exact_risks.append(Risk(RiskKind.MONTE_CARLO, (f"{se:.1g}",)))
             if p_value * (MONTE_CARLO_RESAMPLES + 1) < 1.5:
                 what += (
                     f" No random table was as extreme as the observed one: 1/{MONTE_CARLO_RESAMPLES + 1:,} is the "
                     f"smallest estimate possible, and the exact p is very likely smaller."
                 )
-        return TestResult(
-            test=test_name,
+        return _tested(
+            test_name,
+            what,
+            exact_risks,
             statistic=None,
             p_value=_float(p_value),
             df=None,
             effect_size_name="cramers-v",
             effect_size=effect,
-            decision=_decision(what, exact_risks),
         )
     raise ValueError(f"unknown categorical test {test!r}")

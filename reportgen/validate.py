@@ -16,8 +16,10 @@ How a data sheet is checked, with Pandera schemas built from the contract and va
    visit (month 0) for every patient, no visit after withdrawal_month.
 4. *Warnings.* Possible but unusual values (ESR above 120 mm/h, ...). They never block.
 
-Pandera can be switched off from outside (``PANDERA_VALIDATION_ENABLED=False``, or a validation
-depth of ``SCHEMA_ONLY``); :func:`validate_workbook` forces full validation for its own schemas.
+Pandera reads settings from the environment (``PANDERA_VALIDATION_ENABLED=False``, a validation depth
+of ``SCHEMA_ONLY``, the narwhals backend, ...) that would switch checks off or change what a failure
+reports; the environment is hidden from pandera's import and :func:`validate_workbook` fixes every
+such setting (``PANDERA_SETTINGS``) for its own schemas.
 
 The small ``study`` sheet has one rule per key, not per column, and is checked key by key.
 
@@ -32,28 +34,62 @@ Output (``reportgen.model.Cohort``), both frames indexed 0..n-1:
     patient_id (str), month (int64), tjc28, sjc28 (int64), esr_mm_h, crp_mg_l, patient_global_mm,
     evaluator_global_mm, tcz_trough_ug_ml (float64; NaN = not measured, always NaN at month 0),
     excel_row (int64). CRP given as crp_mg_dl is converted to mg/L here, once.
-Extra columns of the workbook are dropped (with a warning).
+Extra columns of the workbook are dropped (with a warning). The executable form of this description is
+``reportgen.frames.CohortPatients`` and ``CohortVisits``, checked by ``pipeline.py`` on what this returns.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import IntEnum
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 from pandas.api.types import infer_dtype
-from pandera.config import ValidationDepth, config_context
-from pandera.errors import SchemaErrors
 
 from reportgen.contract import ColumnRule, Contract, SheetRule, StudyKey, StudyRule, column_letter, load_contract
 from reportgen.errors import WorkbookInvalid
 from reportgen.model import Cohort, Problem, RawWorkbook, Severity, SheetData, StudyOptions
+from reportgen.untrusted import first_refused_control
+
+
+@contextmanager
+def _environment_without_pandera_settings() -> Iterator[None]:
+    """Hide pandera's environment variables (PANDERA_*, SILENCE_WARNING_PYDANTIC_MODEL) for the duration.
+
+    Pandera reads them once, when ``pandera.config`` is imported, and a value it cannot parse
+    (``PANDERA_VALIDATION_DEPTH=garbage``) fails that import with a ValueError.
+    """
+    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith(("PANDERA_", "SILENCE_WARNING_"))}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+with _environment_without_pandera_settings():
+    import pandera.pandas as pa
+    from pandera import config as pandera_config
+    from pandera.config import ValidationDepth
+    from pandera.errors import SchemaErrors
+
+# Every pandera setting that decides which checks run or how their failures are reported, as validation needs
+# it whatever the environment (or an earlier importer of pandera) set: validation is the boundary of the report.
+# (cache_dataframe and keep_cached_dataframe matter to pyspark only; fixed too, as they cost nothing.)
+PANDERA_SETTINGS: dict[str, Any] = {
+    "validation_enabled": True,
+    "validation_depth": ValidationDepth.SCHEMA_AND_DATA,
+    "cache_dataframe": False,
+    "keep_cached_dataframe": False,
+    "use_narwhals_backend": False,
+}
 
 BASELINE_MONTH = 0
 _SHOWN_LENGTH = 60
@@ -71,6 +107,7 @@ class CellKind(IntEnum):
     UNRECOGNISED = 6
     FORMULA = 7
     EXCEL_ERROR = 8
+    CONTROL_CHARACTER = 9
 
 
 def _kind_sentence(kind: CellKind, column: ColumnRule) -> str:
@@ -85,6 +122,7 @@ def _kind_sentence(kind: CellKind, column: ColumnRule) -> str:
         CellKind.UNRECOGNISED: rule,
         CellKind.FORMULA: FORMULA_SENTENCE,
         CellKind.EXCEL_ERROR: f"this cell holds an Excel error instead of a value; {rule}",
+        CellKind.CONTROL_CHARACTER: CONTROL_SENTENCE,
     }[kind]
 
 
@@ -93,6 +131,11 @@ def _kind_sentence(kind: CellKind, column: ColumnRule) -> str:
 FORMULA_SENTENCE = (
     "this cell holds a formula; reportgen never evaluates formulas — paste the values instead "
     "(Paste Special → Values)"
+)
+# Control characters break the PDF's XML metadata and can drive a terminal (reportgen.untrusted).
+CONTROL_SENTENCE = (
+    "this text holds a control character (shown as \\x.. in the value), which cannot be printed in a report; "
+    "retype the text without it (it often comes with text pasted from another program)"
 )
 _NUMBER_TYPES = (int, float)
 _DATE_TYPES = (date, datetime, time, timedelta)
@@ -107,9 +150,13 @@ _NO = {"no", "n", "false", "0"}
 def validate_workbook(raw: RawWorkbook) -> Cohort:
     """Check ``raw`` against the contract; return the typed cohort or raise WorkbookInvalid with every problem."""
     # Validation is the boundary of the whole report: it must not be switchable off by the environment.
-    with config_context(
-        validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA, use_narwhals_backend=False
-    ):
+    if pandera_config.CONFIG.use_narwhals_backend:
+        # Read from the global config, not the context, when pandera picks a backend for a schema; set_config
+        # puts back the pandas backends already registered with narwhals (and says so in a warning).
+        with catch_warnings():
+            simplefilter("ignore", UserWarning)
+            pandera_config.set_config(use_narwhals_backend=False)
+    with pandera_config.config_context(**PANDERA_SETTINGS):
         return _validate(raw, load_contract())
 
 
@@ -221,7 +268,7 @@ def _check_data_sheet(rule: SheetRule, sheet: SheetData | None, findings: _Findi
             kinds,
             checked,
             "error",
-            _overrides(sheet),
+            _overrides(sheet) | _control_excerpts(cells, kinds),
             rule_of_case=lambda name, kind: _kind_sentence(CellKind(int(kind)), by_name[name]),
         )
     )
@@ -304,6 +351,22 @@ def _overrides(sheet: SheetData) -> dict[tuple[int, str], str]:
     # A formula whose saved value is an error is shown, and reported, as the formula.
     shown.update({(row, column): text for row, column, text in sheet.formulas})
     return shown
+
+
+def _control_excerpts(cells: pd.DataFrame, kinds: pd.DataFrame) -> dict[tuple[int, str], str]:
+    """For each cell holding a control character, the text around the first one, so it is in the shown value."""
+    excerpts: dict[tuple[int, str], str] = {}
+    for name in kinds.columns:
+        marked = kinds.index[kinds[name].to_numpy() == CellKind.CONTROL_CHARACTER]
+        for row in marked.tolist():
+            excerpts[row, name] = _control_shown(str(cells.at[row, name]))
+    return excerpts
+
+
+def _control_shown(text: str) -> str:
+    """``text`` shown from a little before its first control character, which a long text would cut off."""
+    start = max(0, first_refused_control(text) - 20)
+    return str(_shown(("…" if start else "") + text[start:]))
 
 
 # --- classifying cells --------------------------------------------------------------------------
@@ -390,6 +453,9 @@ def _classify(column: ColumnRule, cells: pd.Series) -> tuple[np.ndarray, pd.Seri
         kinds[split.bool_positions] = CellKind.TRUE_FALSE
         kinds[split.date_positions] = CellKind.DATE
         kinds[split.other_positions] = CellKind.UNRECOGNISED
+        controlled = _per_distinct(texts, lambda text: first_refused_control(text) >= 0).astype(bool)
+        kinds[text_positions[controlled]] = CellKind.CONTROL_CHARACTER
+        values.iloc[text_positions[controlled]] = None
     return kinds, values.astype("str").where(values.notna())
 
 
@@ -637,13 +703,10 @@ def _check_across_sheets(patients: _CheckedSheet, visits: _CheckedSheet, finding
                 | visit_ids.reindex(month.index).isna(),
                 "this patient already has a visit at this month; each month may appear only once per patient",
             ),
-            _check(
-                lambda month: ~(month > withdrawal_of_visit.reindex(month.index)),
-                "this visit comes after the patient's withdrawal_month; remove the visit or correct withdrawal_month in the patients sheet",
-            ),
         ],
     }
     findings.add(*_run_schema(_schema(visit_checks), visits.typed, visits, "error"))
+    findings.add(*_after_withdrawal(visits, withdrawal_of_visit, patients.shown_name))
     baseline = {"patient_id": [_check(lambda ids: ids.isin(with_baseline), "every patient has a baseline visit")]}
     earliest = months.groupby(visit_ids).min()
 
@@ -655,6 +718,27 @@ def _check_across_sheets(patients: _CheckedSheet, visits: _CheckedSheet, finding
         return sentence + f"their earliest visit is month {first:g}, so add a row with month 0 or correct that month"
 
     findings.add(*_run_schema(_schema(baseline), patients.typed, patients, "error", rule_of_case=no_baseline))
+
+
+def _after_withdrawal(visits: _CheckedSheet, withdrawal_of_visit: pd.Series, patients_sheet: str) -> list[Problem]:
+    """A visit later than its patient's withdrawal_month, naming the patient and both months."""
+    months = visits.typed["month"]
+    after = (months > withdrawal_of_visit).to_numpy(dtype=bool)  # NaN on either side compares False
+    problems = []
+    for row in months.index[after].tolist():
+        month, withdrawn = _number_text(months[row]), _number_text(withdrawal_of_visit[row])
+        patient_id = visits.typed.at[row, "patient_id"]
+        problems.append(
+            Problem(
+                visits.shown_name,
+                row,
+                "month",
+                _shown(visits.cells.at[row, "month"]),
+                f"this visit at month {month} of patient {patient_id} comes after their withdrawal at month {withdrawn}; "
+                f"remove the visit or correct withdrawal_month in the {patients_sheet} sheet",
+            )
+        )
+    return problems
 
 
 def _listed(ids: pd.Series, known: pd.Index, spaces_matter: bool) -> pd.Series:
@@ -718,6 +802,9 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
             continue
         first_row[key.key] = row_number
         if _is_blank(value_cell):
+            continue
+        if isinstance(value_cell, str) and first_refused_control(value_cell) >= 0:
+            findings.add(Problem(name, row_number, rule.value_column, _control_shown(value_cell), CONTROL_SENTENCE))
             continue
         parsed = _study_value(key, value_cell)
         if parsed is _INVALID:

@@ -426,7 +426,35 @@ ACROSS_SHEETS = [
         edited(lambda patients, visits: visits.pop(5)),
         (Expect("patients", 3, "patient_id", "'002'", "this patient has no baseline visit (month 0) in the visits sheet; their earliest visit is month 3"),),
     ),
-    BadWorkbook("visit-after-withdrawal", cells(("patients", 0, "withdrawal_month", 9)), (Expect("visits", 6, "month", "12", "this visit comes after the patient's withdrawal_month"),)),
+    BadWorkbook(
+        "visit-after-withdrawal",
+        cells(("patients", 0, "withdrawal_month", 9)),
+        (Expect("visits", 6, "month", "12", "this visit at month 12 of patient 001 comes after their withdrawal at month 9; remove the visit"),),
+    ),
+]
+
+# Control characters (issue 15): refused in every text cell, shown escaped; tab and line breaks are allowed.
+CONTROL = "this text holds a control character (shown as \\x.. in the value)"
+CONTROLS = [
+    BadWorkbook(
+        "terminal-escape-in-study-title",
+        edited(lambda p, v: None, study={"title": "TCZ\x1b[2J\x1b]0;pwned\x07 cohort", "authors": "A. Rossi\x0b B. Chen"}),
+        (Expect("study", 2, "value", "'TCZ\\x1b[2J\\x1b]0;pwned\\x07 cohort'", CONTROL), Expect("study", 3, "value", "'A. Rossi\\x0b B. Chen'", CONTROL)),
+    ),
+    BadWorkbook("nul-in-withdrawal-reason", cells(("patients", 2, "withdrawal_reason", "moved\x00away")), (Expect("patients", 4, "withdrawal_reason", "'moved\\x00away'", CONTROL),)),
+    BadWorkbook(
+        "control-character-far-into-a-long-reason",
+        cells(("patients", 2, "withdrawal_reason", "x" * 300 + "\x01" + "y" * 100)),
+        (Expect("patients", 4, "withdrawal_reason", "'…" + "x" * 20 + "\\x01y", CONTROL),),  # shown from just before it
+    ),
+    BadWorkbook(
+        "c1-control-in-patient-id",
+        cells(("patients", 2, "patient_id", "003\x9b2J")),
+        (
+            Expect("patients", 4, "patient_id", "'003\\x9b2J'", CONTROL),
+            *(Expect("visits", row, "patient_id", "'003'", NOT_LISTED) for row in (12, 13, 14)),
+        ),
+    ),
 ]
 
 STUDY = [
@@ -446,7 +474,7 @@ FILES = [
     BadWorkbook("binary-junk", bytes_file(bytes(range(256)) * 8), refusal="cohort.xlsx is not an Excel workbook, not an .xlsx workbook"),
 ]
 
-CORPUS: list[BadWorkbook] = [*WRONG_TYPES, *OUT_OF_RANGE, *FORMULAS, *HIDDEN_FORMULAS, *IDS, *STRUCTURE, *SIZE, *ACROSS_SHEETS, *STUDY, *FILES]
+CORPUS: list[BadWorkbook] = [*WRONG_TYPES, *OUT_OF_RANGE, *FORMULAS, *HIDDEN_FORMULAS, *IDS, *STRUCTURE, *SIZE, *ACROSS_SHEETS, *CONTROLS, *STUDY, *FILES]
 assert len({case.name for case in CORPUS}) == len(CORPUS), "case names are ids"
 
 

@@ -1,7 +1,9 @@
 """Cohorts built in code for the derive and analysis tests: a small factory and a seeded generator.
 
-The frames follow the validated contract (``reportgen.model.Cohort``): patients with nullable boolean
-RF/ACPA, int64 counts, float64 measures, NaN trough levels where not measured (always at month 0).
+The frames follow the validated contract: patients with nullable boolean RF/ACPA, int64 counts, float64
+measures, NaN trough levels where not measured (always at month 0); every cohort made here is checked
+against the stage contract (``reportgen.frames.CohortPatients`` and ``CohortVisits``), as the pipeline
+checks the validate stage's output.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportgen.frames import check_cohort
 from reportgen.model import Cohort, StudyOptions
 
 PATIENT_DEFAULTS: dict[str, Any] = {
@@ -82,14 +85,14 @@ def make_cohort(
     overrides = {str(row["patient_id"]): dict(row) for row in patients}
     ids = list(dict.fromkeys([*map(str, visit_frame["patient_id"]), *overrides]))
     patient_frame = pd.DataFrame([{**PATIENT_DEFAULTS, **overrides.get(pid, {}), "patient_id": pid} for pid in ids])
-    return Cohort(
+    return check_cohort(Cohort(
         patients=_typed_patients(patient_frame),
         visits=_typed_visits(visit_frame),
         study=study or StudyOptions(),
         warnings=(),
         source_name="test.xlsx",
         source_sha256="0" * 64,
-    )
+    ))
 
 
 def random_cohort(
@@ -161,11 +164,11 @@ def random_cohort(
             "withdrawal_reason": np.where(drops, np.where(rng.random(n_patients) < 0.5, "inefficacy", "adverse event"), None),
         }
     )
-    return Cohort(
+    return check_cohort(Cohort(
         patients=_typed_patients(patients),
         visits=_typed_visits(visits),
         study=study or StudyOptions(),
         warnings=(),
         source_name=f"random-{seed}.xlsx",
         source_sha256="0" * 64,
-    )
+    ))

@@ -4,6 +4,12 @@
 (4.2, 11.3, 18.5] µg/mL, follow-up DAS28-ESR per quartile with the abstract's means and SDs, and the
 abstract's EULAR table (none 4/1/1/0, moderate 3/0/4/1, good 1/6/3/9). Statistics are computed here
 with numpy/scipy so that Results and Derived agree with each other, as the real analysis stage makes them.
+
+``make_patients`` is the fixture's own table: the columns the report reads, in the fixture's encoding
+(yes/no as text), plus the planned ``quartile`` of each patient. ``make_derived`` turns it into a real
+``Derived`` (every column the derive stage makes, its dtypes, no ``quartile``), checked against the stage
+contract ``reportgen.frames``; ``make_results`` carries the quartiles as ``Results.strata_membership``,
+as the analysis stage does.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from reportgen import indices
+from reportgen.frames import check_derived
 from reportgen.model import (
     BuildInfo,
     CarriedForward,
@@ -205,9 +213,10 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
     analysed = frame[frame["quartile"].notna()]
     n_analysed = len(analysed)
     bounds = (None, *CUTPOINTS, None)
+    sizes = [int((analysed["quartile"] == q).sum()) for q in LABELS]
     strata = tuple(
         Stratum(label=q, lower=bounds[i], upper=bounds[i + 1], n=size, percent=100.0 * size / n_analysed)
-        for i, (q, size) in enumerate(zip(LABELS, QUARTILE_SIZES))
+        for i, (q, size) in enumerate(zip(LABELS, sizes))
     )
     baseline: list[ContinuousComparison | CategoricalComparison] = []
     for variable, label, unit, _moments in BASELINE_CONTINUOUS[:3]:
@@ -229,6 +238,7 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
         cutpoints=CUTPOINTS,
         cutpoints_given=True,
         strata=strata,
+        strata_membership=membership(frame),
         baseline=tuple(baseline),
         outcomes=outcomes,
         activity_categories=(),
@@ -251,9 +261,83 @@ def make_study(**changes: object) -> StudyOptions:
     return base.replace(**changes)
 
 
+def membership(frame: pd.DataFrame) -> np.ndarray:
+    """The fixture's planned quartiles as the analysis stage carries them: 0..3 per patient, -1 if not analysed."""
+    codes = {label: k for k, label in enumerate(LABELS)}
+    return np.array([codes.get(q, -1) for q in frame["quartile"]], dtype=np.int64)
+
+
 def make_derived(frame: pd.DataFrame | None = None) -> Derived:
+    """A real Derived from the fixture's table: every column the derive stage makes, in its dtypes,
+    checked against the stage contract (``reportgen.frames``). Columns the report never reads get
+    plausible values from their own seeded stream, so the fixture's other values do not move."""
     frame = make_patients() if frame is None else frame
-    return Derived(visits=pd.DataFrame(), patients=frame, follow_up_month=12)
+    n = len(frame)
+    rng = np.random.default_rng(11)
+    yes = {"yes": True, "no": False, "F": "F", "M": "M"}
+    patients = pd.DataFrame(
+        {
+            "patient_id": frame["patient_id"].astype("str"),
+            "sex": frame["sex"].astype("str"),
+            "age_years": frame["age_years"].astype(float),
+            "disease_duration_years": frame["disease_duration_years"].astype(float),
+            "rf_positive": pd.array(frame["rf_positive"].map(yes), dtype="boolean"),
+            "acpa_positive": pd.array(frame["acpa_positive"].map(yes), dtype="boolean"),
+            "prior_biologics": np.rint(frame["prior_biologics"].to_numpy(float)).astype(np.int64),
+            "concomitant_mtx": frame["concomitant_mtx"].map(yes).astype(bool),
+            "withdrawal_month": np.where(frame["carried_forward"], frame["follow_up_visit_month"] + 1.0, np.nan),
+            "withdrawal_reason": pd.Series([None] * n, dtype=object),
+            "excel_row": np.arange(2, n + 2, dtype=np.int64),
+        }
+    )
+    measures = {}
+    for measure in ("das28_esr", "das28_crp", "cdai", "sdai", "tjc28", "sjc28", "esr_mm_h", "crp_mg_l",
+                    "patient_global_mm", "evaluator_global_mm"):
+        follow_up = frame[measure] if measure in frame else pd.Series(rng.uniform(1.0, 40.0, n))
+        baseline = frame[f"{measure}_baseline"] if f"{measure}_baseline" in frame else pd.Series(rng.uniform(1.0, 60.0, n))
+        measures[f"{measure}_baseline"] = baseline.to_numpy(float)
+        measures[measure] = follow_up.to_numpy(float)
+    categories = {}
+    for index, categorise in (("das28_esr", indices.das28_category), ("das28_crp", indices.das28_category),
+                              ("cdai", indices.cdai_category), ("sdai", indices.sdai_category)):
+        for suffix in ("_baseline", ""):
+            labels = categorise(measures[f"{index}{suffix}"])
+            categories[f"{index}_category{suffix}"] = pd.Categorical(
+                np.where(labels == "", None, labels), categories=indices.ACTIVITY_CATEGORIES, ordered=True
+            )
+    level = frame["trough_level"].to_numpy(float)
+    derived_patients = pd.concat(
+        [
+            patients,
+            pd.DataFrame(
+                {
+                    **measures,
+                    **categories,
+                    "follow_up_visit_month": frame["follow_up_visit_month"].to_numpy(np.int64),
+                    "carried_forward": frame["carried_forward"].to_numpy(bool),
+                    "delta_das28": frame["delta_das28"].to_numpy(float),
+                    "eular_response": pd.Categorical(frame["eular_response"], categories=indices.EULAR_RESPONSES, ordered=True),
+                    "trough_level": level,
+                    "trough_month": np.where(np.isnan(level), np.nan, 12.0),
+                }
+            ),
+        ],
+        axis=1,
+    )
+    return check_derived(Derived(visits=empty_derived_visits(), patients=derived_patients, follow_up_month=12))
+
+
+def empty_derived_visits() -> pd.DataFrame:
+    """No visits, in the derive stage's columns and dtypes (the report side never reads visits)."""
+    activity = pd.CategoricalDtype(list(indices.ACTIVITY_CATEGORIES), ordered=True)
+    dtypes = {
+        "patient_id": "str", "month": "int64", "tjc28": "int64", "sjc28": "int64", "esr_mm_h": "float64",
+        "crp_mg_l": "float64", "patient_global_mm": "float64", "evaluator_global_mm": "float64",
+        "tcz_trough_ug_ml": "float64", "excel_row": "int64", "das28_esr": "float64", "das28_crp": "float64",
+        "cdai": "float64", "sdai": "float64", "das28_esr_category": activity, "das28_crp_category": activity,
+        "cdai_category": activity, "sdai_category": activity,
+    }  # fmt: skip
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in dtypes.items()})
 
 
 def make_info() -> BuildInfo:

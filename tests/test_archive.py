@@ -1,4 +1,4 @@
-"""reportgen.archive: all-or-nothing build folders, the manifest, and verify.
+"""reportgen.archive and reportgen.verify: all-or-nothing build folders, the manifest, and verify.
 
 Most tests write builds from hand-made files, without the pipeline; the end-to-end ones at the bottom
 build input/cohort.xlsx (about 10 s per build).
@@ -24,7 +24,7 @@ from typing import Callable
 
 import pytest
 
-from reportgen import archive
+from reportgen import archive, verify
 from reportgen.errors import BuildError, UsageError, VerificationFailed
 from reportgen.model import BuildInfo, Problem, StudyOptions
 
@@ -112,6 +112,43 @@ def test_unwritable_out_is_a_usage_error(tmp_path: Path) -> None:
         archive.prepare_out_root(locked)
     with pytest.raises(UsageError, match="is not writable"):
         archive.prepare_out_root(locked / "new")
+
+
+@pytest.mark.parametrize("inside", [BUILD_ID, "latest", f"{BUILD_ID}/figures", f"{BUILD_ID}/new"])
+def test_out_inside_a_build_folder_is_refused_and_writes_nothing(
+    out: Path, inputs: tuple[Path, Path], inside: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen.cli import main
+
+    write(out, inputs)
+    before = snapshot(out)
+    assert main(["build", str(COHORT), "--out", str(out / inside), "--quiet"]) == 2
+    assert snapshot(out) == before and not (out / BUILD_ID / "new").exists()
+    assert archive.check_hashes(out / BUILD_ID)[1] == []
+    err = capsys.readouterr().err
+    assert f"is inside the build folder {out / BUILD_ID}" in err and f"such as {out}" in err
+    # The folder that holds the builds, and a new one beside them, are still fine.
+    assert archive.prepare_out_root(out) == out
+    assert archive.prepare_out_root(out / "elsewhere") == out / "elsewhere"
+
+
+@pytest.mark.parametrize("epoch", ["-30610224001", "-62135596800", "-99999999999999"])
+def test_source_date_epoch_before_year_1000_is_refused_at_the_command_line(
+    tmp_path: Path, epoch: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The build folder is named YYYYMMDDTHHMMSSZ-...: a three-digit year made a name verify could not read.
+    from reportgen.cli import main
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    assert main(["build", str(COHORT), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert not (tmp_path / "out").exists()
+    err = capsys.readouterr().err
+    assert f"giving a year from 1000 to 9999 (-30610224000 to 253402300799), not '{epoch}'" in err
+    # The first second of year 1000 is accepted, and names a build folder with a four-digit year.
+    from reportgen.pipeline import build_time_from_environment
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "-30610224000")
+    assert archive.build_id(replace(INFO, build_time=build_time_from_environment(os.environ))) == f"10000101T000000Z-{SHA[:8]}"
 
 
 # --- a finished build -------------------------------------------------------------------------
@@ -247,6 +284,28 @@ def test_an_interrupt_after_latest_moved_keeps_the_finished_build(
     assert archive.check_hashes(out / BUILD_ID)[1] == []
 
 
+def test_ctrl_c_during_the_commit_waits_for_it_without_the_command_lines_handler(
+    out: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # reportgen used as a library: Python's own SIGINT handler; the commit blocks the signal until it is done.
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    real = archive._move_into_place
+
+    def move_then_ctrl_c(*args: object) -> Path:
+        moved = real(*args)
+        signal.raise_signal(signal.SIGINT)
+        return moved
+
+    monkeypatch.setattr(archive, "_move_into_place", move_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write(out, inputs)
+    assert os.readlink(out / "latest") == BUILD_ID
+    assert archive.check_hashes(out / BUILD_ID)[1] == []
+    assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]
+
+
 # --- concurrent builds ------------------------------------------------------------------------
 
 
@@ -338,7 +397,7 @@ def test_a_manifest_edited_together_with_its_sidecar_is_still_unreadable_if_brok
 
 def test_verify_refuses_a_folder_that_is_not_a_build(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="is not a build folder"):
-        archive.verify_build(tmp_path)
+        verify.verify_build(tmp_path)
 
 
 def test_verify_names_every_finding_without_rebuilding_from_altered_inputs(out: Path, inputs: tuple[Path, Path]) -> None:
@@ -346,10 +405,59 @@ def test_verify_names_every_finding_without_rebuilding_from_altered_inputs(out: 
     flip_one_byte(folder / "cohort.xlsx")
     flip_one_byte(folder / "report.html")
     with pytest.raises(VerificationFailed) as failure:
-        archive.verify_build(folder)
+        verify.verify_build(folder)
     message = str(failure.value)
     assert "2 findings" in message
     assert "cohort.xlsx: hash mismatch" in message and "report.html: hash mismatch" in message
+
+
+def test_a_template_folder_outside_the_build_is_refused_without_reading_it(
+    out: Path, inputs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "elsewhere"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "sub" / "report.css").write_text("body {}")
+    folder = write(out, inputs)
+    forge(folder, "manifest.json", lambda text: text.replace(b'"templates": null', f'"templates": {{"folder": "{outside}", "sha256": "00"}}'.encode()))
+    touched: list[str] = []
+    for method in ("read_bytes", "rglob", "is_dir", "iterdir", "exists"):
+        real = getattr(Path, method)
+
+        def spy(self: Path, *args: object, _real: Callable[..., object] = real, **kwargs: object) -> object:
+            if str(self).startswith(str(outside)):
+                touched.append(str(self))
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, method, spy)
+    with pytest.raises(VerificationFailed) as failure:
+        verify.verify_build(folder)
+    assert touched == []
+    assert f"manifest.json: it names the template folder '{outside}', outside the build folder; verify reads nothing" in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("workbook", {"file": "../inputs/cohort.xlsx", "sha256": SHA}, "the workbook '../inputs/cohort.xlsx'"),
+        ("workbook", {"file": "/etc/passwd", "sha256": SHA}, "the workbook '/etc/passwd'"),
+        ("published", "../inputs/published.yaml", "the published-numbers file '../inputs/published.yaml'"),
+        ("published", "figures", "the published-numbers file 'figures'"),
+    ],
+)
+def test_inputs_named_outside_the_build_are_refused(
+    out: Path, inputs: tuple[Path, Path], key: str, value: object, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write(out, inputs)
+
+    def edit(text: bytes) -> bytes:
+        manifest = json.loads(text)
+        manifest[key] = value
+        return json.dumps(manifest).encode()
+
+    forge(folder, "manifest.json", edit)
+    monkeypatch.setattr(verify, "build", lambda request: pytest.fail(f"rebuilt from {request}"))
+    with pytest.raises(VerificationFailed, match=f"manifest.json: it names {re.escape(named)}, which is not a file of this build folder"):
+        verify.verify_build(folder)
 
 
 # --- end to end: the real pipeline --------------------------------------------------------------
@@ -359,10 +467,11 @@ COHORT = ROOT / "input" / "cohort.xlsx"
 
 
 def _build(out: Path, epoch: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from reportgen.pipeline import BuildRequest, build
+    from reportgen.pipeline import BuildRequest, build, request_environment
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    return build(BuildRequest(workbook=COHORT, out_root=out, command_line=("reportgen", "build", str(COHORT), "--out", str(out))))
+    settings = request_environment(os.environ)  # as the command line reads it
+    return build(BuildRequest(workbook=COHORT, out_root=out, command_line=("reportgen", "build", str(COHORT), "--out", str(out)), **settings))
 
 
 @pytest.fixture(scope="module")
@@ -425,13 +534,13 @@ def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(
     forge(copy, "manifest.json", lambda text: re.sub(rb'"weasyprint": "[^"]*"', b'"weasyprint": "69.0"', text))
     assert archive.check_hashes(copy)[1] == []  # the forgery is consistent...
     with pytest.raises(VerificationFailed) as failure:
-        archive.verify_build(copy)
+        verify.verify_build(copy)
     message = str(failure.value)  # ...but not reproducible
     assert f"report.html: rebuild differs at byte {offset}" in message
     assert "manifest.json: 'study' differs from the rebuild's" in message
-    assert "report.pdf" not in message
-    installed = importlib.metadata.version("weasyprint")
-    assert f"report.pdf not compared byte for byte: built with weasyprint 69.0 (installed {installed})" in capsys.readouterr().err
+    # report.pdf is untouched: compared byte for byte with its rebuild and identical, whatever the manifest says
+    # of the versions (before, a changed version string alone stopped the comparison, with a note).
+    assert "report.pdf" not in message and "report.pdf" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -455,12 +564,10 @@ def test_verify_fails_naming_the_file_after_a_one_byte_change(
 SIGTERM_SCRIPT = """
 import signal, sys, time
 from pathlib import Path
-from reportgen import archive
-from reportgen.cli import _on_sigterm
+from reportgen import archive, interrupts
 sys.path.insert(0, {tests!r})
 from test_archive import INFO, write
 
-signal.signal(signal.SIGTERM, _on_sigterm)
 real = archive._write_file
 
 def slow_write(path, content):
@@ -469,10 +576,11 @@ def slow_write(path, content):
     time.sleep(0.5)
 
 archive._write_file = slow_write
-try:
-    write(Path({out!r}), (Path({workbook!r}), Path({published!r})))
-except KeyboardInterrupt:
-    sys.exit(130)
+with interrupts.handled():  # SIGTERM and SIGINT as the command line handles them
+    try:
+        write(Path({out!r}), (Path({workbook!r}), Path({published!r})))
+    except KeyboardInterrupt:
+        sys.exit(130)
 """
 
 
@@ -487,3 +595,106 @@ def test_sigterm_mid_write_leaves_nothing(out: Path, inputs: tuple[Path, Path]) 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 130
     assert os.listdir(out) == []
+
+
+# --- end to end: a forged PDF, and PDFs from other library versions ------------------------------
+
+
+def forged_pdf(pdf_bytes: bytes, results: bytes | None = None) -> bytes:
+    """report.pdf with text drawn over page 1 (its attachments kept), and results.json replaced if given."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        pdf.pages[0].contents_add(pdf.make_stream(b"BT /F1 24 Tf 72 72 Td (All patients in remission) Tj ET"))
+        if results is not None:
+            pdf.attachments["results.json"] = pikepdf.AttachedFileSpec(pdf, results, mime_type="application/json")
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def set_version(manifest: bytes, which: str, value: str) -> bytes:
+    record = json.loads(manifest)
+    if which == "python_version":
+        record["python_version"] = value
+    else:
+        record["library_versions"][which] = value
+    return json.dumps(record).encode()
+
+
+@pytest.mark.parametrize(("which", "claimed"), [("python_version", "3.10.99"), ("weasyprint", "69.0")])
+def test_a_forged_pdf_with_a_changed_version_string_is_not_verified(
+    fresh_build: Path, tmp_path: Path, which: str, claimed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen.cli import main
+
+    copy = tmp_path / fresh_build.name
+    shutil.copytree(fresh_build, copy, symlinks=True)
+    forge(copy, "report.pdf", forged_pdf)
+    forge(copy, "manifest.json", lambda text: set_version(text, which, claimed))
+    assert archive.check_hashes(copy)[1] == []
+    assert main(["verify", str(copy)]) == 3
+    captured = capsys.readouterr()
+    assert "verified" not in captured.out
+    assert f"{copy} is not fully verified: every other file was rebuilt identically, but" in captured.err
+    if which == "python_version":
+        installed = sys.version.split()[0]
+        expected = f"Python {claimed} (installed: {installed})"
+        how = f"run reportgen verify again with Python {claimed}."
+    else:
+        installed = importlib.metadata.version("weasyprint")
+        expected = f"weasyprint {claimed} (installed: {installed})"
+        how = f"run reportgen verify again with 'pip install weasyprint=={claimed}'."
+    assert f"report.pdf differs from its rebuild, and was built with other versions than those installed: {expected}" in captured.err
+    assert "Its attached files (cohort.xlsx, results.json) are identical to the rebuilt PDF's." in captured.err
+    assert how in captured.err
+
+
+def test_a_forged_pdf_whose_attached_results_differ_fails_whatever_the_versions(
+    fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen.cli import main
+
+    copy = tmp_path / fresh_build.name
+    shutil.copytree(fresh_build, copy, symlinks=True)
+    results = (copy / "results.json").read_bytes().replace(b'"n_included": 34', b'"n_included": 43')
+    forge(copy, "report.pdf", lambda pdf: forged_pdf(pdf, results=results))
+    forge(copy, "manifest.json", lambda text: set_version(text, "weasyprint", "69.0"))
+    assert main(["verify", str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert "report.pdf: its attached files differ from the rebuilt PDF's (the rebuilt PDF attaches results.json," in err
+    assert "pip install weasyprint==69.0" in err  # what would still be needed to check the rest of the PDF
+
+
+def test_the_pdf_attachment_reader_finds_what_pikepdf_finds(fresh_build: Path) -> None:
+    import pikepdf
+
+    pdf_bytes = (fresh_build / "report.pdf").read_bytes()
+    with pikepdf.open(fresh_build / "report.pdf") as pdf:
+        expected = sorted(spec.get_file().read_bytes() for spec in pdf.attachments.values())
+    assert sorted(verify.embedded_files(pdf_bytes) or []) == expected
+    assert sorted(verify.embedded_files(forged_pdf(pdf_bytes)) or []) == expected  # as pikepdf rewrites it, too
+    assert verify.embedded_files(b"%PDF-1.7\n1 0 obj\n<</Type /EmbeddedFile/Length 3 0 R>>\nstream\nabc") is None
+
+
+def test_a_build_with_custom_templates_keeps_a_copy_and_verifies_without_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reportgen.cli import main
+
+    templates = tmp_path / "my-templates"
+    (templates / "partials").mkdir(parents=True)
+    (templates / "report.html.j2").write_text("<!doctype html><title>t</title><p>{{ report.title.title }}</p>{% include 'partials/x.j2' %}\n")
+    (templates / "partials" / "x.j2").write_text("<p>custom</p>\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715938200")
+    out = tmp_path / "out"
+    assert main(["build", str(COHORT), "--out", str(out), "--templates", str(templates), "--quiet"]) == 0
+    folder = (out / "latest").resolve()
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    assert manifest["templates"]["folder"] == "templates"
+    assert (folder / "templates" / "partials" / "x.j2").read_bytes() == b"<p>custom</p>\n"
+    assert {"templates/report.html.j2", "templates/partials/x.j2"} <= set(manifest["files"])
+    shutil.rmtree(templates)  # verify needs only the build folder
+    assert main(["verify", str(folder)]) == 0

@@ -8,7 +8,10 @@ nothing written, under --out or anywhere else. Build stops at validation, so the
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -137,7 +140,11 @@ def test_unusual_patient_ids_survive_exactly_into_the_cohort_results_and_html(
     parser.feed((folder / "report.html").read_text(encoding="utf-8"))
     cells = [part for part in parser.parts]
     for patient_id in UNUSUAL_IDS:
-        assert patient_id in cells, patient_id  # a table cell holding exactly the id
+        # a table cell holding exactly the id; a bidi override is printed as its escape (issue 15), so it
+        # cannot reorder the page: the data (cohort, results.json) keep it exactly
+        shown = patient_id.replace("\u202e", "\\u202e")
+        assert shown in cells, patient_id
+    assert not [cell for cell in cells if "\u202e" in cell]
 
 
 # --- the five commonest mistakes: one sentence each, pointing at the cell -------------------------
@@ -210,3 +217,67 @@ def test_mg_l_typed_under_crp_mg_dl_is_flagged_even_below_the_maximum(tmp_path: 
     warnings = caught.value.warnings  # type: ignore[attr-defined]
     assert warnings and all(w.rule.endswith("if the column holds mg/L, name it crp_mg_l instead") for w in warnings)
     assert (5, "crp_mg_dl") not in {(w.row, w.column) for w in warnings}  # the error is not repeated as a warning
+
+
+# --- pandera's environment variables change nothing ------------------------------------------------
+
+# Every variable pandera reads (pandera/config.py), set to a value pandera cannot parse, or to a valid non-default
+# value; each of them would switch checks off, fail pandera's import, or change what a failure reports.
+PANDERA_ENVIRONMENTS = {
+    "garbage": dict.fromkeys(
+        (
+            "PANDERA_VALIDATION_ENABLED",
+            "PANDERA_VALIDATION_DEPTH",
+            "PANDERA_CACHE_DATAFRAME",
+            "PANDERA_KEEP_CACHED_DATAFRAME",
+            "PANDERA_USE_NARWHALS_BACKEND",
+            "SILENCE_WARNING_PYDANTIC_MODEL",
+        ),
+        "garbage",
+    ),
+    "non-default": {
+        "PANDERA_VALIDATION_ENABLED": "False",
+        "PANDERA_VALIDATION_DEPTH": "SCHEMA_ONLY",
+        "PANDERA_CACHE_DATAFRAME": "True",
+        "PANDERA_KEEP_CACHED_DATAFRAME": "True",
+        "PANDERA_USE_NARWHALS_BACKEND": "True",
+        "SILENCE_WARNING_PYDANTIC_MODEL": "true",
+    },
+}
+# Runs `reportgen validate` on every corpus case in one fresh process (pandera reads its variables when imported)
+# and checks each answer as the corpus test does; prints the names of the cases answered otherwise.
+CORPUS_IN_A_FRESH_PROCESS = """
+import contextlib, io, json, sys, tempfile
+from pathlib import Path
+from bad_workbooks import CORPUS
+from test_bad_input import check_answer
+from reportgen.cli import main
+wrong = []
+with tempfile.TemporaryDirectory() as folder:
+    for case in CORPUS:
+        (Path(folder) / case.name).mkdir()
+        path = case.build(Path(folder) / case.name / case.file_name)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["validate", str(path)])
+        try:
+            check_answer(case, code, out.getvalue(), err.getvalue())
+        except AssertionError:
+            wrong.append(case.name)
+print(json.dumps(wrong))
+"""
+
+
+@pytest.mark.parametrize("values", list(PANDERA_ENVIRONMENTS))
+def test_pandera_settings_in_the_environment_change_no_answer_of_the_corpus(values: str) -> None:
+    # Issue #15 item 9: PANDERA_VALIDATION_DEPTH=garbage was a ValueError traceback; with
+    # PANDERA_USE_NARWHALS_BACKEND=True most corpus cases lost their row, value or rule text.
+    tests = Path(__file__).resolve().parent
+    environment = {**os.environ, **PANDERA_ENVIRONMENTS[values], "PYTHONPATH": str(tests)}
+    result = subprocess.run(
+        [sys.executable, "-c", CORPUS_IN_A_FRESH_PROCESS], cwd=tests.parent, env=environment,
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr[-2000:]
+    assert json.loads(result.stdout) == []

@@ -46,7 +46,6 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     formatter = Formatter(".")
     report = render_report(
         results=results,
-        derived=derived,
         figures=make_figures(derived, results, formatter),
         published=make_published(),
         info=make_info(),

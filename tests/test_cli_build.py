@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from workbooks import write_valid_workbook
@@ -60,6 +64,36 @@ def test_a_bad_out_is_reported_before_the_workbook_is_read(tmp_path: Path, capsy
     (tmp_path / "file").write_text("x")
     assert main(["build", str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "file")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+# --- the environment ------------------------------------------------------------------------------
+
+
+def test_the_command_line_reads_the_environment_and_the_build_does_not(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime, timezone
+
+    from reportgen.pipeline import BuildRequest, build, request_environment
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715938200")
+    monkeypatch.setenv("REPORTGEN_PDF_WORKER", "0")
+    assert request_environment(os.environ) == {"build_time": datetime(2024, 5, 17, 9, 30, tzinfo=timezone.utc), "pdf_worker": False}
+    assert request_environment({}) == {"build_time": None, "pdf_worker": True}
+    folder = build(BuildRequest(workbook=workbook, out_root=tmp_path / "out", make_pdf=False))
+    assert not folder.name.startswith("20240517T093000Z")  # the build time is what the request says: now
+    assert main(["build", str(workbook), "--out", str(tmp_path / "cli"), "--quiet", "--no-pdf"]) == 0
+    assert [path.name[:16] for path in (tmp_path / "cli").iterdir() if not path.is_symlink()] == ["20240517T093000Z"]
+
+
+def test_a_malformed_source_date_epoch_is_a_usage_error(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert main(["build", str(workbook), "--out", str(tmp_path / "out"), "--quiet", "--no-pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970" in err and "not 'yesterday'" in err
+    assert not (tmp_path / "out").exists()
 
 
 # --- Ctrl-C at any stage --------------------------------------------------------------------------
@@ -129,3 +163,181 @@ def test_the_software_list_names_both_workbook_readers() -> None:
     versions = dict(library_versions())
     assert {"python-calamine", "fastexcel", "nanoarrow", "weasyprint"} <= set(versions)
     assert all(version != "not installed" for version in versions.values())
+
+
+# --- real signals: SIGINT and SIGTERM as the handler receives them (issue #15, interruptions) ----------
+
+
+class _SignalInFinaliser:
+    """Raises the signal while Python runs a finaliser: the handler's KeyboardInterrupt is "ignored"."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+    def __del__(self) -> None:
+        signal.raise_signal(self.signum)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_swallowed_by_a_finaliser_still_stops_the_build(
+    signum: int, workbook: Path, earlier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen import derive
+
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out, symlinks=True)
+    before = snapshot(out)
+    ignored: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    real = derive.derive
+
+    def derive_meeting_a_finaliser(*args: object, **kwargs: object) -> object:
+        _SignalInFinaliser(signum)  # dropped at once: __del__ runs here, and its KeyboardInterrupt is lost
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(derive, "derive", derive_meeting_a_finaliser)
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 130
+    assert [type(entry.exc_value) for entry in ignored] == [KeyboardInterrupt]  # it was swallowed indeed
+    assert "interrupted; no build folder was left half-written" in capsys.readouterr().err
+    assert snapshot(out) == before
+    from reportgen import interrupts
+
+    interrupts.check()  # forgotten when the command ended: a later build in this process is not interrupted
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("moment", ["after the rename", "after the temporary link", "after the swap"])
+def test_a_signal_during_the_commit_waits_and_the_message_names_the_committed_build(
+    signum: int,
+    moment: str,
+    workbook: Path,
+    earlier: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from reportgen import archive
+
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out, symlinks=True)
+    before = snapshot(out)
+
+    def then_signal(real: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            result = real(*args, **kwargs)
+            signal.raise_signal(signum)
+            return result
+
+        return wrapper
+
+    target = {"after the rename": (archive, "_move_into_place"), "after the temporary link": (archive.os, "symlink"),
+              "after the swap": (archive, "_point_latest_at")}[moment]  # fmt: skip
+    monkeypatch.setattr(*target, then_signal(getattr(*target)))
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 130
+    monkeypatch.undo()
+    (new,) = set(os.listdir(out)) - set(os.listdir(earlier))
+    assert os.readlink(out / "latest") == new
+    assert f"reportgen: interrupted after the build was committed: {out / new}\n" in capsys.readouterr().err
+    assert archive.check_hashes(out / new)[1] == []  # complete
+    assert {name: value for name, value in snapshot(out).items() if name in before and name != "latest"} == {
+        name: value for name, value in before.items() if name != "latest"
+    }  # the earlier build untouched
+    assert not [name for name in os.listdir(out) if name.startswith(".tmp-")]  # no temporary folder or link left
+
+
+# --- leftovers of builds killed outright ------------------------------------------------------------
+
+LEFTOVER_SCRIPT = """
+import os, sys, tempfile, threading
+from pathlib import Path
+from reportgen import archive, leftovers, pdf_worker
+
+out = Path(sys.argv[1])
+staging = archive._make_staging_folder(out, "20240517T093000Z-abcdef12")
+(staging / "report.html").write_text("half")
+os.symlink("20240517T093000Z-abcdef12", out / f"{archive.TEMP_PREFIX}{archive.LATEST}-{leftovers.owner()}-{threading.get_ident()}")
+scratch = tempfile.mkdtemp(prefix=f"{pdf_worker.SCRATCH_PREFIX}{leftovers.owner()}-")
+Path(scratch, "font.otf").write_bytes(b"x")
+print(os.getpid(), flush=True)  # ready: everything is made
+sys.stdin.read()  # until killed, or told to end by end of file
+"""
+
+
+def _making_leftovers(out: Path, scratch: Path) -> subprocess.Popen[str]:
+    """A process that made a staging folder, a temporary `latest` link and a worker folder, and waits."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", LEFTOVER_SCRIPT, str(out)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(scratch)},
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == str(process.pid)  # waits for the marker, not for a time
+    return process
+
+
+def test_a_build_removes_what_killed_builds_left_and_nothing_of_live_ones(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from reportgen import pdf_worker
+
+    out, scratch = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    scratch.mkdir()
+    killed = _making_leftovers(out, scratch)
+    killed_entries = {*os.listdir(out), *os.listdir(scratch)}
+    assert len(killed_entries) == 3
+    killed.kill()
+    killed.wait()  # reaped: no process has its id any more
+    live = _making_leftovers(out, scratch)
+    try:
+        live_entries = {*os.listdir(out), *os.listdir(scratch)} - killed_entries
+        assert len(live_entries) == 3
+        # Another machine's build in a shared --out (its process id means nothing here), and a name
+        # without an owner: both stay.
+        foreign = {f".tmp-20240517T093000Z-abcdef12-{killed.pid}@00000000-1-1", ".tmp-20240517T093000Z-abcdef12-4194304-1-1"}
+        for name in foreign:
+            (out / name).mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # what TMPDIR would say to this process
+        assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+        left = {*os.listdir(out), *os.listdir(scratch)}
+        assert not killed_entries & left
+        assert live_entries | foreign <= left
+        assert not [name for name in os.listdir(scratch) if pdf_worker.SCRATCH_PREFIX in name and name not in live_entries]
+    finally:
+        live.kill()
+        live.wait()
+
+
+# --- the build is done: printing where it went must not fail (issue 15) ---------------------------
+
+
+def test_a_build_into_a_non_ascii_folder_is_reported_on_an_ascii_terminal(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    printed = io.TextIOWrapper(io.BytesIO(), encoding="ascii", newline="\n")
+    monkeypatch.setattr(sys, "stdout", printed)
+    out = tmp_path / "sortie-é"
+    out.mkdir()
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+    builds = [path for path in out.iterdir() if path.name != "latest"]
+    assert len(builds) == 1  # a script retrying on a failed exit would have made a second one
+    line = printed.buffer.getvalue().decode("ascii")
+    assert line == str(builds[0]).replace("é", "\\xe9") + "\n"
+
+
+def test_a_build_whose_reader_has_gone_still_succeeds(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    class ClosedPipe(io.TextIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["build", str(workbook), "--out", str(tmp_path), "--quiet", "--no-pdf"]) == 0
+    assert len([path for path in tmp_path.iterdir() if path.name != "latest"]) == 1

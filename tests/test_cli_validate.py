@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -109,3 +110,88 @@ def test_help_answers_without_heavy_imports() -> None:
     assert result.returncode == 0 and "validate" in result.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert not imported & {"pandas", "numpy", "scipy", "matplotlib", "weasyprint", "pandera", "python_calamine", "xlsxwriter"}
+
+
+# --- a terminal that cannot print the text, a reader that has gone, text that would drive the terminal (issue 15)
+
+
+def _ascii_terminal(monkeypatch: pytest.MonkeyPatch) -> tuple[io.TextIOWrapper, io.TextIOWrapper]:
+    """stdout and stderr as under PYTHONIOENCODING=ascii; read back with .buffer.getvalue()."""
+    out, err = (io.TextIOWrapper(io.BytesIO(), encoding="ascii", newline="\n") for _ in range(2))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    return out, err
+
+
+def test_non_ascii_file_names_are_printed_on_an_ascii_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out, err = _ascii_terminal(monkeypatch)
+    workbook = write_valid_workbook(tmp_path / "données.xlsx")
+    assert main(["validate", str(workbook)]) == 0
+    assert main(["template", str(tmp_path / "modèle.xlsx")]) == 0
+    assert (tmp_path / "modèle.xlsx").stat().st_size > 0
+    assert main(["validate", str(tmp_path / "absente-é.xlsx")]) == 1
+    printed, complaints = out.buffer.getvalue().decode("ascii"), err.buffer.getvalue().decode("ascii")
+    assert "donn\\xe9es.xlsx: valid (8 patients, 37 visits, 0 warnings)" in printed
+    assert "wrote an empty cohort workbook to" in printed and "mod\\xe8le.xlsx" in printed
+    assert complaints.startswith("reportgen: ") and "absente-\\xe9.xlsx" in complaints and "Traceback" not in complaints
+
+
+def test_a_closed_stdout_does_not_fail_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class ClosedPipe(io.TextIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["validate", str(write_valid_workbook(tmp_path / "cohort.xlsx"))]) == 0
+
+
+def test_a_real_process_under_ascii_and_into_a_closed_pipe(tmp_path: Path) -> None:
+    workbook = write_valid_workbook(tmp_path / "données.xlsx")
+    result = _python("-m", "reportgen", "validate", str(workbook), env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("donn\\xe9es.xlsx: valid (8 patients, 37 visits, 0 warnings)\n") and result.stderr == ""
+    # `reportgen validate ... | true`: the reader is gone before anything is printed
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "validate", str(workbook)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    complaints = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, complaints
+    assert complaints == ""
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2Jall checks passed"
+
+
+def _without_controls(text: str) -> None:
+    assert not [char for char in text if (ord(char) < 0x20 and char != "\n") or 0x7F <= ord(char) < 0xA0 or char == "\u202e"], repr(text)
+
+
+def test_workbook_text_cannot_drive_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    patients, visits = valid_rows()
+    visits[0][ESCAPES] = 1  # an extra column: a warning, printed by validate
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits)
+    code, out, err = _run(capsys, "validate", str(path))
+    assert code == 0
+    _without_controls(out + err)
+    assert "warning  visits  1    \\x1b]0;pwned\\x07\\x1b[2Jall checks passed" in err
+    assert "the column \\x1b]0;pwned\\x07\\x1b[2Jall checks passed is not part of the cohort workbook" in err
+
+    patients, visits = valid_rows()
+    for row in (*patients, *visits):
+        row["patient_id"] = row["patient_id"].replace("001", "001\u202e")
+    visits[0]["tjc28"] = "\u202eabc"
+    path = write_workbook(tmp_path / "\u202exslx.exe\x1b[2J.xlsx", patients=patients, visits=visits, study={"titel": "x"})
+    code, out, err = _run(capsys, "validate", str(path))
+    assert code == 1
+    _without_controls(out + err)
+    assert "ERROR  visits  2    tjc28   '\\u202eabc'" in err
+
+    code, out, err = _run(capsys, "validate", str(tmp_path / f"missing{ESCAPES}.xlsx"))
+    assert code == 1
+    _without_controls(out + err)
+    assert "missing\\x1b]0;pwned\\x07\\x1b[2Jall checks passed.xlsx" in err

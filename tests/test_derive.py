@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen import indices
 from reportgen.derive import CATEGORIES, MEASURES, derive
 from reportgen.errors import AnalysisError
 from reportgen.model import StudyOptions
@@ -22,19 +21,45 @@ def one(derived_patients: pd.DataFrame, patient_id: str) -> pd.Series:
 def test_indices_per_visit_are_the_formulas() -> None:
     cohort = make_cohort([visit("A", 0, tjc28=4, sjc28=5, esr_mm_h=7.0, crp_mg_l=7.0, patient_global_mm=50.0, evaluator_global_mm=60.0)])
     row = derive(cohort).visits.iloc[0]
-    assert row["das28_esr"] == indices.das28_esr(4, 5, 7.0, 50.0)
-    assert row["das28_crp"] == indices.das28_crp(4, 5, 7.0, 50.0)
+    # By hand: 0.56 √4 + 0.28 √5 + 0.70 ln 7 + 0.014 × 50 = 1.12 + 0.626099 + 1.362137 + 0.7
+    assert row["das28_esr"] == pytest.approx(3.808236, abs=1e-6)
+    # 0.56 √4 + 0.28 √5 + 0.36 ln(7 + 1) + 0.014 × 50 + 0.96 = 1.12 + 0.626099 + 0.748599 + 0.7 + 0.96
+    assert row["das28_crp"] == pytest.approx(4.154698, abs=1e-6)
     assert row["cdai"] == pytest.approx(4 + 5 + 5 + 6)
     assert row["sdai"] == pytest.approx(4 + 5 + 5 + 6 + 0.7)
     assert (row["das28_esr_category"], row["cdai_category"], row["sdai_category"]) == ("moderate", "moderate", "moderate")
 
 
-def test_categories_equal_indices_on_every_visit() -> None:
-    visits = derive(random_cohort(5, 300)).visits
-    for index, categorise in (("das28_esr", indices.das28_category), ("das28_crp", indices.das28_category),
-                              ("cdai", indices.cdai_category), ("sdai", indices.sdai_category)):
-        expected = categorise(visits[index].to_numpy())
-        assert visits[f"{index}_category"].astype(object).tolist() == expected.tolist()
+# (tjc28, sjc28, esr, crp mg/L, PtGA, EGA) -> DAS28-ESR, CDAI and SDAI categories, worked out by hand; the CDAI
+# and SDAI rows sit on the thresholds (remission <= 2.8 / 3.3, low <= 10 / 11, moderate <= 22 / 26).
+CATEGORY_CASES = [
+    # DAS28 0; CDAI 0; SDAI 0
+    ((0, 0, 1.0, 0.0, 0.0, 0.0), ("remission", "remission", "remission")),
+    # DAS28 0.56 + 0.28 + 0.70 ln 10 + 0.056 = 2.508; CDAI 1 + 1 + 0.4 + 0.4 = 2.8; SDAI 2.8 + 0.5 = 3.3
+    ((1, 1, 10.0, 5.0, 4.0, 4.0), ("remission", "remission", "remission")),
+    # DAS28 1.12 + 0.56 + 0.14 = 1.82; CDAI 4 + 4 + 1 + 1 = 10; SDAI 10 + 1 = 11
+    ((4, 4, 1.0, 10.0, 10.0, 10.0), ("remission", "low", "low")),
+    # DAS28 0.84 √10 + 0.14 = 2.796; CDAI 10 + 10 + 1 + 1 = 22; SDAI 22 + 4 = 26
+    ((10, 10, 1.0, 40.0, 10.0, 10.0), ("low", "moderate", "moderate")),
+    # DAS28 2.796 + 0.014 = 2.810; CDAI 22.1; SDAI 22.1 + 4.1 = 26.2
+    ((10, 10, 1.0, 41.0, 11.0, 10.0), ("low", "high", "high")),
+    # DAS28 0.84 √28 + 0.70 ln 100 + 1.4 = 9.068; CDAI 76; SDAI 76.5
+    ((28, 28, 100.0, 5.0, 100.0, 100.0), ("high", "high", "high")),
+]
+
+
+@pytest.mark.parametrize("components, expected", CATEGORY_CASES)
+def test_activity_categories_per_visit_by_hand(components: tuple[float, ...], expected: tuple[str, str, str]) -> None:
+    tjc, sjc, esr, crp, ptga, ega = components
+    cohort = make_cohort([visit("A", 0, tjc28=tjc, sjc28=sjc, esr_mm_h=esr, crp_mg_l=crp, patient_global_mm=ptga, evaluator_global_mm=ega)])
+    row = derive(cohort).visits.iloc[0]
+    assert (row["das28_esr_category"], row["cdai_category"], row["sdai_category"]) == expected
+
+
+def test_categories_are_ordered_with_the_four_levels() -> None:
+    visits = derive(random_cohort(5, 30)).visits
+    for column in CATEGORIES:
+        assert visits[column].cat.ordered and list(visits[column].cat.categories) == ["remission", "low", "moderate", "high"]
 
 
 def test_follow_up_visit_at_month_12_is_used() -> None:
@@ -52,7 +77,8 @@ def test_withdrawal_at_month_5_carries_month_3_forward_with_all_its_components()
     patient = one(derive(cohort).patients, "A")
     assert patient["follow_up_visit_month"] == 3 and patient["carried_forward"]
     assert (patient["tjc28"], patient["sjc28"], patient["esr_mm_h"], patient["crp_mg_l"]) == (6, 2, 15.0, 3.0)
-    assert patient["das28_esr"] == indices.das28_esr(6, 2, 15.0, 30.0)
+    # 0.56 √6 + 0.28 √2 + 0.70 ln 15 + 0.014 × 30 = 1.371714 + 0.395980 + 1.895635 + 0.42
+    assert patient["das28_esr"] == pytest.approx(4.083329, abs=1e-6)
     assert patient["delta_das28"] == patient["das28_esr_baseline"] - patient["das28_esr"]
 
 
@@ -100,11 +126,22 @@ def test_trough_level_at_follow_up_else_last_measured_before() -> None:
     assert math.isnan(one(patients, "C")["trough_level"])
 
 
-def test_eular_response_uses_rounded_das28() -> None:
-    patients = derive(random_cohort(11, 200)).patients
-    expected = indices.eular_response(patients["das28_esr_baseline"].to_numpy(), patients["das28_esr"].to_numpy())
-    assert patients["eular_response"].astype(object).tolist() == expected.tolist()
+def test_eular_response_by_hand() -> None:
+    # With ESR 1 (ln 1 = 0) and perfect squares, DAS28-ESR = 0.56 √TJC + 0.28 √SJC + 0.014 PtGA exactly enough:
+    # baseline 0.56 × 5 + 0.28 × 5 + 1.4 = 5.6 for everyone.
+    start = {"tjc28": 25, "sjc28": 25, "esr_mm_h": 1.0, "patient_global_mm": 100.0}
+    cohort = make_cohort(
+        [
+            visit("good", 0, **start), visit("good", 12, tjc28=9, sjc28=4, esr_mm_h=1.0, patient_global_mm=0.0),  # 2.24, Δ 3.36
+            visit("moderate", 0, **start), visit("moderate", 12, **{**start, "patient_global_mm": 40.0}),  # 4.76, Δ 0.84
+            visit("none", 0, **start), visit("none", 12, **{**start, "patient_global_mm": 80.0}),  # 5.32, Δ 0.28
+        ]
+    )
+    patients = derive(cohort).patients
+    assert patients["eular_response"].astype(object).tolist() == ["good", "moderate", "none"]
+    assert patients["delta_das28"].tolist() == pytest.approx([3.36, 0.84, 0.28], abs=1e-9)
     assert list(patients["eular_response"].cat.categories) == ["none", "moderate", "good"]
+    assert patients["eular_response"].cat.ordered
 
 
 def test_patient_columns_are_documented_and_kept_in_order() -> None:

@@ -15,17 +15,23 @@ import pytest
 from python_calamine import CalamineWorkbook
 from scipy.stats import chi2_contingency, kruskal
 
-from reportgen.example import (
-    PATIENT_COLUMNS,
-    VISIT_COLUMNS,
+from reportgen.indices import cdai, das28_esr, eular_response, round_half_up
+from tools.example import (
+    W_ESR,
+    W_PTGA,
+    W_SJC,
+    W_TJC,
+    _das28,
+    contract_columns,
     generate_example_cohort,
     generate_synthetic_cohort,
     main,
     write_cohort_workbook,
 )
-from reportgen.indices import cdai, das28_esr, eular_response, round_half_up
 
 ROOT = Path(__file__).resolve().parent.parent
+PATIENT_COLUMNS = contract_columns("patients")
+VISIT_COLUMNS = contract_columns("visits")
 COMMITTED = ROOT / "input" / "cohort.xlsx"
 
 # The abstract, as printed (decimal point): follow-up mean and SD per quartile Q1..Q4.
@@ -247,3 +253,21 @@ def test_the_generated_rows_are_the_written_ones(generated) -> None:
     assert [row["patient_id"] for row in patients] == sorted(row["patient_id"] for row in patients)
     assert dict(study)["quartile_cutpoints"].endswith("18.5")
     assert len(visits) == len(_sheets(COMMITTED)["visits"]) - 1
+
+
+def test_the_generators_plain_python_das28_is_the_formulas_own() -> None:
+    """The generator's fast DAS28 takes its weights from reportgen.indices and gives the very same doubles."""
+    assert (W_TJC, W_SJC, W_ESR, W_PTGA) == (0.56, 0.28, 0.70, 0.014)  # the published DAS28-ESR weights
+    for tjc in range(29):
+        for sjc in (0, 1, 7, 28):
+            for esr in (1, 2, 13, 57, 200):
+                for ptga in (0.0, 0.5, 33.0, 100.0):
+                    assert _das28(tjc, sjc, esr, ptga) == float(das28_esr(tjc, sjc, float(esr), ptga))
+
+
+def test_importing_the_generator_does_not_read_the_contract() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, tools.example; sys.exit('reportgen.contract' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -87,3 +87,75 @@ def test_abstract_txt_is_within_the_limit_and_matches_the_report(build_folder: P
     assert len(body.strip()) <= 3600
     for heading in ("Background:", "Objectives:", "Methods:", "Results:", "Conclusions:"):
         assert heading in abstract
+
+
+# --- Tables 1 and 4, cell by cell, against results.json -------------------------------------------------
+# Written here, not taken from reportgen.formatting: the decimals each measure is printed with, rounding
+# half up, "mean ± SD" joined by no-break spaces, "n (%)" with one decimal, p with three decimals (below
+# 0.001 as "<0.001").
+DECIMALS = {"age_years": 1, "disease_duration_years": 1, "prior_biologics": 1, "esr_mm_h": 1,
+            "das28_esr": 2, "cdai": 2, "sdai": 2, "tjc28": 2, "sjc28": 2, "crp_mg_l": 2}
+
+
+def _fixed(value: float, decimals: int) -> str:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def _p(value: float) -> str:
+    return "<0.001" if value < 0.001 else _fixed(value, 3)
+
+
+def _n_percent(count: int, total: int) -> str:
+    return f"{count} ({_fixed(100.0 * count / total, 1)})"
+
+
+def _body_rows(html_path: Path, number: int) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """Table ``number``'s body rows: (stub text, [(cell's first line, [its further lines])])."""
+    import lxml.html
+
+    doc = lxml.html.parse(str(html_path)).getroot()
+    (table,) = [t for t in doc.xpath("//table") if t.xpath("string(./caption/span[@class='label'])") == f"Table {number}."]
+    rows = []
+    for tr in table.xpath("./tbody/tr[td]"):
+        stub = tr.xpath("string(./th)")
+        cells = [((td.text or "").strip(), [span.text_content() for span in td.xpath("./span[@class='line']")]) for td in tr.xpath("./td")]
+        rows.append((stub, cells))
+    return rows
+
+
+def test_table_1_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
+    results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
+    rows = _body_rows(build_folder / "report.html", 1)
+    assert len(rows) == len(results["baseline"])
+    for (stub, cells), (variable, entry) in zip(rows, results["baseline"].items()):
+        p_cell = cells[-1][0]
+        assert p_cell == _p(entry["p_value"]), (variable, p_cell)
+        if entry["kind"] == "continuous":
+            columns = [entry["overall"], *entry["groups"]]
+            assert stub == (f"{entry['label']} ({entry['unit']})" if entry["unit"] else entry["label"])
+            d = DECIMALS[variable]
+            for (first, lines), summary in zip(cells[:-1], columns):
+                assert first == f"{_fixed(summary['mean'], d)}\u00a0±\u00a0{_fixed(summary['sd'], d)}", (variable, first)
+                assert lines == [f"{_fixed(summary['median'], d)} [{_fixed(summary['q1'], d)}–{_fixed(summary['q3'], d)}]"], variable
+        else:
+            assert stub == f"{entry['label']}, n (%)"
+            counts = [entry["counts"][c] for c in entry["categories"]]  # [category][stratum]
+            totals = [sum(entry["overall"].values())] + [sum(column) for column in zip(*counts)]
+            first = entry["categories"][0]  # the category the table shows
+            shown = [entry["overall"][first], *entry["counts"][first]]
+            assert [first for first, _ in cells[:-1]] == [_n_percent(n, t) for n, t in zip(shown, totals)], variable
+
+
+def test_table_4_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
+    results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
+    rows = _body_rows(build_folder / "report.html", 4)
+    expected = []
+    for entry in results["activity_categories"].values():
+        counts = [entry["counts"][c] for c in entry["categories"]]  # [category][stratum]
+        totals = [sum(entry["overall"].values())] + [sum(column) for column in zip(*counts)]
+        for category in entry["categories"]:
+            shown = [entry["overall"][category], *entry["counts"][category]]
+            expected.append((category.capitalize(), [_n_percent(n, t) for n, t in zip(shown, totals)]))
+    assert [(stub, [first for first, _ in cells]) for stub, cells in rows] == expected

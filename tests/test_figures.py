@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from report_fixtures import make_derived, make_patients, make_results
 
-from reportgen.figures import CROWDED_ABOVE, POINTS_CROWDED, RASTERIZE_ABOVE, _density, analysed_patients, draw_figures, figure_files, make_figures
+from reportgen.analysis import analyse
+from reportgen.derive import derive
+from reportgen.figures import CROWDED_ABOVE, POINTS_CROWDED, RASTERIZE_ABOVE, _density, draw_figures, figure_files, make_figures
 from reportgen.formatting import Formatter
-from reportgen.model import Derived
+from reportgen.model import StudyOptions
+from tests.cohorts import random_cohort
 
 
 @pytest.fixture(scope="module")
@@ -73,18 +81,37 @@ def test_decimal_comma_on_every_tick_label() -> None:
             formatter = ax.yaxis.get_major_formatter()
             assert "." not in formatter(2.5, 0)
     assert labels and not any(re.search(r"\d\.\d", label) for label in labels)
-    captions = " ".join(f.caption for f in make_figures(make_derived(), make_results(), Formatter(",")))
-    assert "0,50" in captions or "ρ = " in captions
+    results = make_results()
+    captions = " ".join(f.caption for f in make_figures(make_derived(), results, Formatter(",")))
+    rho = next(o for o in results.outcomes if o.variable == "das28_esr").spearman.rho
+    assert re.search(r"ρ = −?0,\d\d\b", captions) and f"ρ = {Formatter(',').rho(rho)}" in captions
     assert not re.search(r"\d\.\d", captions)
 
 
-def test_quartiles_computed_from_strata_when_the_column_is_absent() -> None:
-    frame = make_patients()
-    results = make_results(frame)
-    derived = Derived(visits=pd.DataFrame(), patients=frame.drop(columns="quartile"), follow_up_month=12)
-    computed = analysed_patients(derived, results)["quartile"]
-    given = frame.loc[frame["quartile"].notna(), "quartile"]
-    assert computed.tolist() == given.tolist()
+def test_figure_groups_are_the_table_groups_when_levels_sit_on_the_cut_points() -> None:
+    """Figure 1 draws, per quartile, exactly the patients Table 4 describes, with a level on a cut point in
+    the lower quartile (closed on the right) in both; the figures never assign quartiles themselves."""
+    derived = derive(random_cohort(21, 240))
+    levels = derived.patients["trough_level"].dropna().to_numpy()
+    cuts = tuple(float(c) for c in np.quantile(levels, [0.25, 0.5, 0.75], method="lower"))  # levels that occur
+    study = StudyOptions(quartile_cutpoints=cuts)
+    results = analyse(derived, study)
+    on_cut = derived.patients["trough_level"].isin(cuts)
+    assert on_cut.sum() >= 3  # the case that tells the closed sides apart
+
+    (boxplots,) = [item for item in draw_figures(derived, results, Formatter(".")) if item.name == "figure1-activity"]
+    table = {outcome.variable: outcome for outcome in results.outcomes}
+    for ax, variable in zip(boxplots.figure.axes, ("das28_esr", "cdai", "sdai")):
+        drawn = [np.sort(points.get_offsets()[:, 1].data) for points in ax.collections]
+        assert len(drawn) == len(results.strata)
+        for values, group, stratum in zip(drawn, table[variable].groups, results.strata):
+            assert values.size == group.n == stratum.n  # no missing values in this cohort
+            assert float(np.median(values)) == pytest.approx(group.median, rel=1e-12)
+            assert float(np.mean(values)) == pytest.approx(group.mean, rel=1e-12)
+    # And the lower quartile holds the patients whose level equals its upper cut point.
+    q1 = derived.patients.loc[derived.patients["trough_level"] <= cuts[0], "das28_esr"].to_numpy()
+    first = np.sort(boxplots.figure.axes[0].collections[0].get_offsets()[:, 1].data)
+    np.testing.assert_array_equal(first, np.sort(q1))
 
 
 @pytest.mark.parametrize("n", [RASTERIZE_ABOVE + 1, CROWDED_ABOVE + 1, pytest.param(100_000, marks=pytest.mark.slow)])
@@ -93,10 +120,10 @@ def test_size_stays_bounded_for_large_cohorts(n: int) -> None:
     rng = np.random.default_rng(1)
     analysed = small[small["quartile"].notna()]
     big = analysed.sample(n=n, replace=True, random_state=1).reset_index(drop=True)
+    big["patient_id"] = [f"B{i:06d}" for i in range(n)]
     big["trough_level"] = big["trough_level"] + rng.uniform(-0.03, 0.03, n)
     big["das28_esr"] = big["das28_esr"] + rng.normal(0, 0.2, n)
-    results = make_results()
-    figures = make_figures(Derived(visits=pd.DataFrame(), patients=big, follow_up_month=12), results, Formatter("."))
+    figures = make_figures(make_derived(big), make_results(big), Formatter("."))
     for figure in figures[:2]:
         assert "<image" in figure.svg  # point clouds became one embedded PNG
         assert len(figure.svg) < 1_500_000
@@ -129,3 +156,80 @@ def test_captions_follow_the_results() -> None:
     eular = replace(results.eular_response, test=replace(results.eular_response.test, p_value=0.00636))
     figures = make_figures(make_derived(), replace(results, eular_response=eular), Formatter(","))
     assert "p\u00a0=\u00a00,006" in figures[2].caption
+
+
+# A matplotlibrc that would change every figure, or stop it (usetex with no LaTeX installed).
+HOSTILE_MATPLOTLIBRC = """\
+text.usetex: True
+font.family: monospace
+font.size: 20
+lines.linewidth: 5
+axes.prop_cycle: cycler('color', ['ff0000'])
+axes.facecolor: ff00ff
+axes.unicode_minus: False
+figure.dpi: 300
+figure.constrained_layout.use: False
+savefig.facecolor: 00ff00
+savefig.bbox: tight
+svg.fonttype: path
+svg.hashsalt: salt
+svg.image_inline: False
+path.simplify: False
+hatch.linewidth: 4
+xtick.labelsize: 3
+"""
+FIGURES_IN_A_FRESH_PROCESS = """
+import json
+from report_fixtures import make_derived, make_results
+from reportgen.figures import make_figures
+from reportgen.formatting import Formatter
+print(json.dumps([figure.svg for figure in make_figures(make_derived(), make_results(), Formatter("."))]))
+"""
+
+
+@pytest.mark.parametrize("where", ["current folder", "MATPLOTLIBRC", "MPLCONFIGDIR"])
+def test_a_users_matplotlibrc_changes_no_byte_of_the_figures(figures, tmp_path: Path, where: str) -> None:
+    # Issue #15 item 10: matplotlib reads a matplotlibrc when imported; it changed the figures (and so the
+    # reproducible hashes), and text.usetex: True stopped the build with a RuntimeError.
+    import matplotlib
+
+    tests = Path(__file__).resolve().parent
+    environment = {**os.environ, "PYTHONPATH": str(tests)}
+    environment.pop("MATPLOTLIBRC", None)
+    folder = tmp_path / "config"
+    folder.mkdir()
+    # Without usetex in the current folder, so that the other settings are seen to change nothing either.
+    rc = HOSTILE_MATPLOTLIBRC.replace("text.usetex: True\n", "") if where == "current folder" else HOSTILE_MATPLOTLIBRC
+    (folder / "matplotlibrc").write_text(rc)
+    if where == "MATPLOTLIBRC":
+        environment["MATPLOTLIBRC"] = str(folder / "matplotlibrc")
+    elif where == "MPLCONFIGDIR":
+        environment["MPLCONFIGDIR"] = str(folder)
+        for cache in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):  # spare the font scan
+            shutil.copy(cache, folder)
+    cwd = folder if where == "current folder" else tmp_path
+    result = subprocess.run(
+        [sys.executable, "-c", FIGURES_IN_A_FRESH_PROCESS], cwd=cwd, env=environment, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == [figure.svg for figure in figures]
+
+
+def test_another_copy_of_the_font_family_on_the_machine_changes_no_byte(figures, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue #15 item 10: a font of the same family known to matplotlib first (installed on the machine, or in the
+    # font cache of $MPLCONFIGDIR) was used instead of the shipped one, and moved every text.
+    from dataclasses import replace as replace_entry
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    other = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf")
+    impostor = replace_entry(font_manager.ttfFontProperty(font_manager.get_font(other)), name="Reportgen Serif")
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [impostor, *manager.ttflist])
+    manager._findfont_cached.cache_clear()
+    try:
+        again = make_figures(make_derived(), make_results(), Formatter("."))
+    finally:
+        manager._findfont_cached.cache_clear()
+    assert [figure.svg for figure in again] == [figure.svg for figure in figures]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from written_numbers import parse
 
 from reportgen.formatting import MINUS, Formatter, decimals_for
 from reportgen.model import StudyOptions, Summary
@@ -78,13 +79,13 @@ def test_summaries() -> None:
 def test_decimal_comma_round_trip(value: float, decimals: int) -> None:
     text = COMMA.number(value, decimals)
     assert "." not in text
-    assert COMMA.parse(text) == DOT.parse(DOT.number(value, decimals))
-    assert DOT.parse(DOT.number(value, decimals)) == Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), "ROUND_HALF_UP")
+    assert parse(COMMA, text) == parse(DOT, DOT.number(value, decimals))
+    assert parse(DOT, DOT.number(value, decimals)) == Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), "ROUND_HALF_UP")
 
 
 def test_parse_refuses_a_decimal_point_under_a_comma_study() -> None:
     with pytest.raises(ValueError):
-        COMMA.parse("1.5")
+        parse(COMMA, "1.5")
 
 
 def test_lists_of_numbers_never_split_on_a_decimal_comma() -> None:

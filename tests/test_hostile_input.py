@@ -305,3 +305,51 @@ def test_a_template_including_a_file_outside_its_folder_fails_cleanly(
     assert captured.err.startswith("reportgen: ") and name in captured.err
     assert "OUTSIDE-SECRET" not in captured.out + captured.err and "root:" not in captured.err
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("link", ["passwd.j2", "etc/outside.txt"])
+def test_a_template_symlinked_out_of_its_folder_fails_cleanly(
+    link: str, valid_workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue #15 item 3: symlinks (to a file, or to a folder) inside --templates were followed.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (tmp_path / "outside.txt").write_text("OUTSIDE-SECRET")
+    if link == "passwd.j2":
+        (templates / link).symlink_to(tmp_path / "outside.txt")
+    else:
+        (templates / "etc").symlink_to(tmp_path, target_is_directory=True)
+    (templates / "report.html.j2").write_text(f"{{% include '{link}' %}}")
+    out = tmp_path / "out"
+    code = main(["build", str(valid_workbook), "--out", str(out), "--templates", str(templates), "--no-pdf"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in captured.out + captured.err
+    assert captured.err.startswith("reportgen: ") and link in captured.err and "outside that folder" in captured.err
+    assert "OUTSIDE-SECRET" not in captured.out + captured.err
+    assert not out.exists() or not any(out.iterdir())
+
+
+# --- a hostile --published file ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 20_000 + "]" * 20_000, "values nested more than 10 levels deep"),
+        ('quartiles:\n  labels: [Q1, Q2, Q3, Q4]\n  percent: ["' + "1" * 40 + '", "1", "1", "1"]\n', "has 40 digits"),
+    ],
+)
+def test_a_hostile_published_file_fails_cleanly(
+    text: str, message: str, valid_workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue #15 item 7: RecursionError and decimal.InvalidOperation tracebacks.
+    published = tmp_path / "published.yaml"
+    published.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["build", str(valid_workbook), "--out", str(out), "--published", str(published), "--no-pdf"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in captured.out + captured.err
+    assert captured.err.startswith("reportgen: published.yaml: ") and message in captured.err
+    assert not out.exists() or not any(out.iterdir())

@@ -30,9 +30,17 @@ def test_das28_crp_published_vectors(tjc: int, sjc: int, crp: float, ptga: float
     assert indices.round_half_up(indices.das28_crp(tjc, sjc, crp, ptga), 2) == pytest.approx(expected, abs=1e-12)
 
 
-def test_three_variable_scores() -> None:
-    assert indices.round_half_up(indices.das28_esr_3(4, 5, 7), 2) == pytest.approx(3.52)
-    assert indices.round_half_up(indices.das28_crp_3(4, 5, 7), 2) == pytest.approx(3.89)
+def test_the_shared_coefficients_give_the_published_three_variable_scores() -> None:
+    # reportgen computes only the 4-variable DAS28. The 3-variable scores (without the patient global) reuse its
+    # coefficients: built here from indices' constants, they must give the published vectors too.
+    def das28_esr_3(tjc: float, sjc: float, esr: float) -> float:
+        return (indices.DAS28_TJC * np.sqrt(tjc) + indices.DAS28_SJC * np.sqrt(sjc) + indices.DAS28_LN_ESR * np.log(esr)) * 1.08 + 0.16
+
+    def das28_crp_3(tjc: float, sjc: float, crp: float) -> float:
+        return (indices.DAS28_TJC * np.sqrt(tjc) + indices.DAS28_SJC * np.sqrt(sjc) + indices.DAS28_LN_CRP * np.log(crp + 1.0)) * 1.10 + 1.15
+
+    assert indices.round_half_up(das28_esr_3(4, 5, 7), 2) == pytest.approx(3.52)
+    assert indices.round_half_up(das28_crp_3(4, 5, 7), 2) == pytest.approx(3.89)
 
 
 def test_cdai_and_sdai_published_vectors() -> None:

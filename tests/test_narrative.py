@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 from report_fixtures import make_results, make_study
 
-from reportgen.formatting import Formatter
-from reportgen.model import Results
-from reportgen.narrative import write_narrative
+from reportgen import indices, stats
+from reportgen.formatting import TEST_NAMES, Formatter
+from reportgen.model import Results, TestName
+from reportgen.narrative import TEST_RATIONALE, write_narrative
 
 CAUSAL = re.compile(
     r"\b(causes?|caused|causing|leads? to|led to|because of|due to|results? in|resulting in|drives?|driven by"
@@ -93,14 +94,35 @@ def test_methods_say_what_was_done() -> None:
     assert "computed as the 25th, 50th and 75th percentiles" in _all_text(computed)[1]
 
 
+def test_methods_print_the_coefficients_and_thresholds_the_indices_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    methods = _all_text(make_results())[1]
+    assert "DAS28-ESR = 0.56·√TJC28 + 0.28·√SJC28 + 0.70·ln(ESR) + 0.014·PtGA" in methods
+    assert "0.36·ln(CRP + 1) + 0.014·PtGA + 0.96, with CRP in mg/L" in methods
+    assert "both rounded to 2 decimals (good: ΔDAS28 > 1.2 and DAS28 ≤ 3.2; none: ΔDAS28 ≤ 0.6, or ΔDAS28 ≤ 1.2 with DAS28 > 5.1" in methods
+    for name, value in (("DAS28_TJC", 0.57), ("DAS28_PTGA", 0.0145), ("DAS28_CRP_CONSTANT", 0.95),
+                        ("EULAR_LARGE_IMPROVEMENT", 1.3), ("EULAR_MODERATE_IMPROVEMENT", 0.65), ("DAS28_THRESHOLDS", (2.6, 3.3, 5.2))):
+        monkeypatch.setattr(indices, name, value)
+    methods = _all_text(make_results())[1]
+    assert "DAS28-ESR = 0.57·√TJC28 + 0.28·√SJC28 + 0.70·ln(ESR) + 0.0145·PtGA" in methods
+    assert "0.36·ln(CRP + 1) + 0.0145·PtGA + 0.95, with CRP in mg/L" in methods
+    assert "(good: ΔDAS28 > 1.3 and DAS28 ≤ 3.3; none: ΔDAS28 ≤ 0.65, or ΔDAS28 ≤ 1.3 with DAS28 > 5.2" in methods
+
+
+def test_every_test_has_a_rationale_and_methods_print_the_expected_count_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert set(TEST_RATIONALE) == set(TestName) and set(TEST_NAMES) == set(TestName)
+    assert "it relies on expected counts of about 5 or more" in _all_text(make_results())[1]
+    monkeypatch.setattr(stats, "SMALL_EXPECTED", 4.5)
+    assert "it relies on expected counts of about 4.5 or more" in _all_text(make_results())[1]
+
+
 def test_character_count_and_warning() -> None:
     narrative = write_narrative(make_results(), Formatter("."))
     abstract = narrative.abstract
     assert abstract.character_count == len(abstract.body())
-    assert abstract.warning is None and not abstract.over_limit
+    assert abstract.warning is None and abstract.character_count <= abstract.character_limit
     short = make_results(study=make_study(abstract_character_limit=500))
     over = write_narrative(short, Formatter(".")).abstract
-    assert over.over_limit and over.warning and "over the limit of 500" in over.warning
+    assert over.character_count > over.character_limit and over.warning and "over the limit of 500" in over.warning
     text = abstract.as_text()
     assert "\u00a0" not in text
     assert [line.split(":")[0] for line in text.splitlines()[2:]] == ["Background", "Objectives", "Methods", "Results", "Conclusions"]

@@ -34,6 +34,16 @@ def test_the_wheel_contains_templates_and_schemas(tmp_path: Path) -> None:
     assert _data_files("schemas") <= names
     assert _data_files("templates") <= names
     assert "reportgen/contract.py" in names and "reportgen/workbook.py" in names
+    # The example generator is a developer tool beside the package, not part of it.
+    assert not any(name.startswith("tools/") or name.endswith("/example.py") for name in names)
+
+
+def test_the_package_never_imports_the_developer_tools() -> None:
+    import re
+
+    for path in (ROOT / "reportgen").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import)\s+(tools|bench|tests)\b", text, re.M), path
 
 
 def test_the_installed_wheel_builds_a_report_from_any_folder(tmp_path: Path) -> None:

@@ -153,8 +153,10 @@ def test_fetcher_refuses_anything_but_data_and_the_folder(sandbox: Path, no_netw
 
 def test_fetcher_refuses_escapes_by_dot_dot_and_symlink(sandbox: Path) -> None:
     (sandbox / "link.css").symlink_to(sandbox.parent / "outside" / "leak.css")
+    (sandbox / "fonts").symlink_to(sandbox.parent / "outside", target_is_directory=True)
     fetcher = FolderURLFetcher(sandbox)
-    for url in (sandbox.as_uri() + "/../outside/leak.css", (sandbox / "link.css").as_uri()):
+    escapes = (sandbox.as_uri() + "/../outside/leak.css", (sandbox / "link.css").as_uri(), (sandbox / "fonts" / "leak.css").as_uri())
+    for url in escapes:
         with pytest.raises(PermissionError):
             fetcher.fetch(url)
 
@@ -206,6 +208,40 @@ def test_environment_is_restored_after_a_render(sandbox: Path, monkeypatch: pyte
     assert "SOURCE_DATE_EPOCH" not in os.environ
 
 
+def test_fonttools_subsetting_stamps_fonts_with_the_build_time_without_touching_the_environment(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WeasyPrint falls back to fontTools when libharfbuzz-subset is missing; fontTools stamps head.modified.
+    import os
+
+    from fontTools.misc.timeTools import epoch_diff  # the Unix epoch in seconds since 1904, negated
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables import _h_e_a_d
+    from weasyprint.pdf import fonts
+
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")  # a day after 1970: must not be what the font says
+    environment = dict(os.environ)
+    clock = _h_e_a_d.timestampNow
+    (sandbox / "fonts").mkdir()
+    shutil.copy(DEJAVU, sandbox / "fonts" / "Body.ttf")
+    html = """<!doctype html><html lang=en><head><meta charset=utf-8><style>
+      @font-face { font-family: Body; src: url(fonts/Body.ttf) }
+      body { font-family: Body }</style></head><body><p>Subset me</p></body></html>"""
+    with pikepdf.open(io.BytesIO(render(html, base_dir=sandbox))) as pdf:
+        files = [
+            descriptor.FontFile2.read_bytes()
+            for page in pdf.pages
+            for font in page.Resources.Font.values()
+            for descriptor in [font.get("/FontDescriptor") or font.DescendantFonts[0].FontDescriptor]
+            if "/FontFile2" in descriptor
+        ]
+    assert files
+    for data in files:
+        assert TTFont(io.BytesIO(data))["head"].modified + epoch_diff == int(BUILD_TIME.timestamp())
+    assert dict(os.environ) == environment and _h_e_a_d.timestampNow is clock
+
+
 def test_authors_split_on_semicolons_else_commas() -> None:
     assert split_authors("A. Smith, B. Jones") == ["A. Smith", "B. Jones"]
     assert split_authors("Smith, A.; Jones, B.") == ["Smith, A.", "Jones, B."]
@@ -231,3 +267,24 @@ def test_a_workbook_up_to_2_mb_is_embedded_a_larger_one_is_named_by_a_reference(
             "results.json": "/Data",
         }
     assert len(pdf_bytes) < 100_000
+
+
+def _xmp_packet(pdf: bytes) -> bytes:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return document.Root.Metadata.read_bytes()
+
+
+def test_xmp_metadata_stays_well_formed_whatever_the_title_holds(sandbox: Path) -> None:
+    """Validation refuses control characters; the metadata is the second line of defence (issue 15)."""
+    import xml.etree.ElementTree as ElementTree
+
+    from reportgen.untrusted import LINE_BREAKS, visible
+
+    study = StudyOptions(title="TCZ\x01 cohort \x1b[2J \u202eydutS & <b>", authors="A.\x01 Rossi; B.\u2067 Chen")
+    pdf = render_pdf(SIMPLE_HTML, info=INFO, study=study, attachments=ATTACHMENTS, base_dir=sandbox)
+    ElementTree.fromstring(_xmp_packet(pdf))  # raises on a control character: not well-formed XML
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        metadata = document.open_metadata()
+        assert metadata.pdfa_status == "3B"
+        assert metadata["dc:title"] == visible(study.title, keep=LINE_BREAKS) == "TCZ\\x01 cohort \\x1b[2J \\u202eydutS & <b>"
+        assert metadata["dc:creator"] == ["A.\\x01 Rossi", "B.\\u2067 Chen"]

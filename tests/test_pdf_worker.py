@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +21,7 @@ from reportgen.model import BuildInfo, StudyOptions
 from reportgen.pdf import render_pdf
 from reportgen.pdf_job import PdfAttachment, PdfJob, source_attachment
 from reportgen.pdf_worker import PdfWorker, render_pdf_job, started
-from reportgen.pipeline import BuildRequest, build, validate_only
+from reportgen.pipeline import BuildRequest, build, request_environment, validate_only
 
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
@@ -110,9 +109,10 @@ def test_reportgen_pdf_worker_0_turns_it_off(monkeypatch: pytest.MonkeyPatch, va
     def no_process(*args: object, **kwargs: object) -> None:
         raise AssertionError("a worker was started")
 
-    monkeypatch.setenv(pdf_worker.ENVIRONMENT, value)
     monkeypatch.setattr(subprocess, "Popen", no_process)
-    with started() as worker:
+    settings = request_environment({pdf_worker.ENVIRONMENT: value})  # as the command line reads os.environ
+    assert settings["pdf_worker"] is False
+    with started(wanted=settings["pdf_worker"]) as worker:
         assert worker is None
 
 
@@ -199,26 +199,45 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+# The build, with one change: the job is held back, so the worker waits for it and the build for the
+# reply until Ctrl-C comes; the worker's id on stdout says that point is reached (no sleeping, no race
+# with a build that finishes first).
+HELD_BACK_BUILD = """
+import sys
+from reportgen import pdf_worker
+from reportgen.cli import main
+
+def hold_back(self, job):
+    print(self.process.pid, flush=True)
+
+pdf_worker.PdfWorker.send = hold_back
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="finds the worker in /proc")
-def test_ctrl_c_at_the_terminal_ends_build_and_worker_without_a_traceback(tmp_path: Path) -> None:
-    """A real SIGINT to the process group, as the terminal sends it, while the worker is alive."""
+@pytest.mark.parametrize("sent", ["SIGINT to the group", "SIGTERM to the build"])
+def test_ctrl_c_at_the_terminal_ends_build_and_worker_without_a_traceback(tmp_path: Path, sent: str) -> None:
+    """A real SIGINT to the process group, as the terminal sends it, while the worker is alive; or a
+    SIGTERM to the build alone, as a service manager sends it."""
     workbook = write_valid_workbook(tmp_path / "cohort.xlsx")
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "reportgen", "build", str(workbook), "--out", str(tmp_path / "out"), "--quiet"],
+        [sys.executable, "-c", HELD_BACK_BUILD, "build", str(workbook), "--out", str(tmp_path / "out"), "--quiet"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=True,  # its own group: the test is not hit
     )
     try:
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while not workers and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-            workers = _children(process.pid)
-        assert workers, "the build finished or failed before its PDF worker started"
-        time.sleep(0.3)  # into the worker's imports and the parent's stages
-        os.killpg(process.pid, signal.SIGINT)
+        assert process.stdout is not None
+        ready = process.stdout.readline()  # the worker's id, once the build waits for the PDF
+        assert ready.strip().isdigit(), process.communicate(timeout=60)[1].decode()
+        workers = [int(ready)]
+        assert workers[0] in _children(process.pid)
+        if sent == "SIGINT to the group":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            os.kill(process.pid, signal.SIGTERM)
         _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

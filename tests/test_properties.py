@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from cohorts import make_cohort, visit
+from written_numbers import parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,8 +74,6 @@ COMPONENTS = {
     "das28_crp": (indices.das28_crp, (joints, joints, crp, vas)),
     "cdai": (indices.cdai, (joints, joints, vas, vas)),
     "sdai": (indices.sdai, (joints, joints, vas, vas, crp)),
-    "das28_esr_3": (indices.das28_esr_3, (joints, joints, esr)),
-    "das28_crp_3": (indices.das28_crp_3, (joints, joints, crp)),
 }
 
 
@@ -230,6 +229,6 @@ def test_a_decimal_comma_round_trips(value: float, decimals: int) -> None:
     else:
         assert "," not in text
     expected = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    assert formatter.parse(text) == expected
+    assert parse(formatter, text) == expected
     assert text.startswith(MINUS) == (expected < 0)  # never "−0,00"
     assert Formatter(".").number(value, decimals) == text.replace(",", ".")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reportgen.errors import UsageError
@@ -18,7 +19,8 @@ from reportgen.model import (
     Summary,
 )
 from reportgen.model import TestResult as HypothesisTest  # not collected by pytest as a test class
-from reportgen.published import Printed, PrintedP, check_published, resolve_published, round_half_up
+from reportgen.published import Printed, PrintedP, check_published, resolve_published
+from reportgen.rounding import round_half_up
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "input" / "published.yaml"
 SIZES = (8, 7, 8, 10)
@@ -68,6 +70,7 @@ def make_results(
         cutpoints=(4.2, 11.3, 18.5),
         cutpoints_given=False,
         strata=strata,
+        strata_membership=np.repeat(np.arange(len(SIZES) + 1) - 1, [34 - n_analysed, *SIZES]),
         baseline=(),
         outcomes=comparisons,
         activity_categories=(),
@@ -264,6 +267,29 @@ def test_mistakes_in_the_file_name_the_key(tmp_path: Path, text: str, message: s
     with pytest.raises(UsageError, match="published.yaml") as error:
         check_published(write(tmp_path, text), make_results())
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("text", ["[" * 20_000 + "]" * 20_000, "quartiles:\n  labels: " + "[" * 5_000, "- " * 3_000 + "x\n"])
+def test_deep_nesting_is_refused_in_one_sentence(tmp_path: Path, text: str) -> None:
+    # Issue #15 item 7: 40 KB of '[' was a RecursionError traceback.
+    with pytest.raises(UsageError, match=r"published.yaml: values nested more than 10 levels deep \(line \d+\)"):
+        check_published(write(tmp_path, text), make_results())
+
+
+@pytest.mark.parametrize("number", ["1234567890123456789012345678901234567890", "0,1234567890123456789012345678901234567890", "1234567890123456"])
+def test_numbers_with_more_digits_than_anything_prints_are_refused(tmp_path: Path, number: str) -> None:
+    # Issue #15 item 7: a 40-digit number was a decimal.InvalidOperation traceback.
+    text = f'quartiles:\n  labels: [Q1, Q2, Q3, Q4]\n  percent: ["{number}", "21.2", "24.2", "30.3"]\n'
+    with pytest.raises(UsageError, match=r"published.yaml: quartiles.percent: '.*' has \d+ digits; a number as printed has at most 15"):
+        check_published(write(tmp_path, text), make_results())
+
+
+def test_fifteen_digits_and_the_deepest_layout_are_accepted(tmp_path: Path) -> None:
+    text = MINIMAL.replace('"24.2", "21.2"', '"24.2000000000000", "21.2"') + (
+        'eular_response:\n  counts:\n    none: ["4", "1", "1", "0"]\n'
+    )
+    rows = check_published(write(tmp_path, text), make_results()).rows
+    assert [row.reproduced for row in rows if row.printed == "24.2000000000000"] == ["24.2424242424242"]
 
 
 def test_labels_must_match_the_number_of_quartiles(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from report_fixtures import (
     hostile_inputs,
     make_derived,
     make_info,
+    make_patients,
     make_published,
     make_results,
     make_study,
@@ -25,14 +26,15 @@ from report_fixtures import (
 from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
 from reportgen.model import CarriedForward, Problem, RenderedReport, Results
-from reportgen.render import csv_cell, listing_files, render_report
+from reportgen.render import STYLESHEET, csv_cell, listing_files, render_report
+from reportgen.resources import templates_dir
+from reportgen.stylesheet import table_layout
 
 
 def render(results: Results | None = None, *, published=None, templates: Path | None = None, **changes) -> RenderedReport:
     results = results or make_results()
     arguments = dict(
         results=results,
-        derived=make_derived(),
         figures=fake_figures(),
         published=published,
         info=make_info(),
@@ -122,8 +124,8 @@ def test_decimal_comma_leaves_no_decimal_point_in_numbers() -> None:
 
 
 def test_hostile_workbook_text_stays_inert() -> None:
-    results, derived, info, warnings = hostile_inputs()
-    html = render(results, derived=derived, info=info, warnings=warnings).html
+    results, _derived, info, warnings = hostile_inputs()
+    html = render(results, info=info, warnings=warnings).html
     document = lxml.html.fromstring(html)
     assert not document.xpath("//script|//img|//link|//iframe|//object|//embed")
     text = document.text_content()
@@ -137,6 +139,33 @@ def test_hostile_workbook_text_stays_inert() -> None:
         for name, value in element.attrib.items():
             if name != "content":  # <meta name="author" content="..."> carries the (escaped) authors
                 assert "evil.example" not in value
+
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_overrides_and_controls_from_the_workbook_are_printed_as_escapes() -> None:
+    """A U+202E in a file name would show 'cohortxslx.exe' as 'cohortexe.xlsx'; every one is written as \\u202e."""
+    frame = make_patients()
+    frame["patient_id"] = [f"P{i}\u202e{i}" for i in range(len(frame))]
+    study = make_study(title="Cohort \u202eydutS", authors="A.\u2067 Rossi", institution="City\u202d Hospital")
+    results = make_results(frame, study)
+    results = replace(
+        results, carried_forward=tuple(replace(c, withdrawal_reason="moved\u202e away") for c in results.carried_forward)
+    )
+    info = replace(make_info(), source_name="cohort\u202exslx.exe.xlsx")
+    # Validation refuses control characters; a warning naming an extra column may still hold one.
+    warnings = (Problem(sheet="visits", row=1, column="x\x1b[2J", value=None, rule="the column x\x1b[2J is not part of it", severity="warning"),)
+    report = render(results, info=info, warnings=warnings)
+    assert not [char for char in BIDI + "\x1b" if char in report.html or char in report.abstract_text]
+    text = lxml.html.fromstring(report.html).text_content()
+    for shown in ("cohort\\u202exslx.exe.xlsx", "Cohort \\u202eydutS", "A.\\u2067 Rossi", "City\\u202d Hospital", "moved\\u202e away", "x\\x1b[2J"):
+        assert shown in text, shown
+    carried = results.carried_forward[0].patient_id
+    assert "\u202e" in carried and carried.replace("\u202e", "\\u202e") in text
+    assert "Cohort \\u202eydutS" in report.abstract_text
+    assert "moved\\u202e away" in listing_files(warnings, results.carried_forward)["carried-forward.csv"].decode("utf-8-sig")
 
 
 def test_no_external_reference_of_any_kind() -> None:
@@ -213,6 +242,21 @@ def test_full_lists_are_csv_files_with_formulas_neutralised() -> None:
     assert [csv_cell(v) for v in (None, 3, "\tx", "ok")] == ["", "3", "\'\tx", "ok"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [" =1+1", "  +1", "\u00a0-2", "\u3000@SUM(A1)", "\n=1", "\r=1", "\t=1",
+     '＝HYPERLINK("http://evil.example")', "＋1", "－1", "＠SUM(A1)", " ＝1", "﹦1", "﹢1", "﹣1", "﹫x"],
+)
+def test_csv_cells_starting_like_a_formula_after_white_space_or_in_full_width_are_text(text: str) -> None:
+    # Issue #15 item 14d: OWASP CSV injection; leading white space and full-width '＝' slipped through.
+    assert csv_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["ok", " ok", "P-01", "a=b", "", "   ", "−3", "＃1"])
+def test_csv_cells_not_starting_like_a_formula_are_kept_as_they_are(text: str) -> None:
+    assert csv_cell(text) == text
+
+
 def test_quartile_tables_give_column_widths_for_a_fixed_layout(report: RenderedReport) -> None:
     document = lxml.html.fromstring(report.html)
     for table_id in ("table-1", "table-2", "table-3"):
@@ -269,6 +313,37 @@ def test_templates_cannot_read_outside_their_folders(tmp_path: Path, name: str) 
         render(templates=folder)
 
 
+@pytest.mark.parametrize("link", ["file", "folder", "template itself"])
+def test_templates_cannot_follow_symlinks_out_of_their_folder(tmp_path: Path, link: str) -> None:
+    # Issue #15 item 3: a symlink inside --templates (to a file, or to a folder) put /etc/passwd into the report.
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOP SECRET")
+    if link == "file":
+        (folder / "passwd.j2").symlink_to(outside / "secret.txt")
+        (folder / "report.html.j2").write_text("{% include 'passwd.j2' %}")
+    elif link == "folder":
+        (folder / "etc").symlink_to(outside, target_is_directory=True)
+        (folder / "report.html.j2").write_text("{% include 'etc/secret.txt' %}")
+    else:
+        (outside / "report.html.j2").write_text("TOP SECRET")
+        (folder / "report.html.j2").symlink_to(outside / "report.html.j2")
+    with pytest.raises(BuildError, match="leads outside that folder"):
+        render(templates=folder)
+
+
+def test_templates_may_link_inside_their_folder_and_the_folder_may_be_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / "parts").mkdir(parents=True)
+    (real / "parts" / "body.j2").write_text("{{ report.title.title }}")
+    (real / "body.j2").symlink_to(real / "parts" / "body.j2")
+    (real / "report.html.j2").write_text("<p>{% include 'body.j2' %}</p>")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    assert render(templates=tmp_path / "link").html.startswith("<p>Tocilizumab")
+
+
 def test_templates_cannot_reach_python_internals(tmp_path: Path) -> None:
     (tmp_path / "report.html.j2").write_text("{{ report.__class__.__mro__ }}{{ ''.__class__.__subclasses__() }}")
     with pytest.raises(BuildError):
@@ -279,3 +354,55 @@ def test_autoescape_covers_j2_templates(tmp_path: Path) -> None:
     (tmp_path / "report.html.j2").write_text("{{ report.title.title }}")
     results = make_results(study=make_study(title="<b>x</b>"))
     assert render(results, templates=tmp_path).html == "&lt;b&gt;x&lt;/b&gt;"
+
+
+# --- column widths from the active report.css -------------------------------------------------------
+
+
+def _table_widths(html: str) -> dict[str, list[str]]:
+    """Column widths of each numbered table, by table id ('' for the stub column)."""
+    document = lxml.html.fromstring(html)
+    return {
+        block.get("id"): [col.get("style", "") for col in block.xpath(".//colgroup/col")]
+        for block in document.xpath('//*[starts-with(@id, "table-") and .//colgroup]')
+        if block.get("id")[-1].isdigit()
+    }
+
+
+def _override(folder: Path, *changes: tuple[str, str]) -> Path:
+    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in css
+        css = css.replace(old, new)
+    (folder / STYLESHEET).write_text(css, encoding="utf-8")
+    return folder
+
+
+def test_the_shipped_stylesheet_holds_the_layout_numbers() -> None:
+    layout = table_layout((templates_dir() / STYLESHEET).read_text(encoding="utf-8"))
+    assert layout is not None and layout.width_mm == 210 - 22 - 22  # A4 less the page margins
+    assert (layout.normal.cell_pt, layout.normal.padding_mm, layout.compact.cell_pt, layout.compact.padding_mm) == (8.6, 1.6, 8.0, 1.2)
+    assert layout.compact.classes == "compact" and layout.normal.classes == ""
+
+
+def test_a_templates_css_with_another_type_size_changes_the_column_widths(tmp_path: Path) -> None:
+    shipped = _table_widths(render().html)
+    assert shipped["table-1"][1] == "width: 25.7mm"
+    smaller_type = (("font-size: 8.6pt;", "font-size: 7.6pt;"), (".line { display: block; font-size: 7.6pt;", ".line { display: block; font-size: 6.6pt;"))
+    smaller = _table_widths(render(templates=_override(tmp_path, *smaller_type)).html)
+    assert float(smaller["table-1"][1].removeprefix("width: ").removesuffix("mm")) < 25.7
+
+
+def test_a_templates_css_with_a_narrower_page_is_honoured(tmp_path: Path) -> None:
+    html = render().html
+    assert "table-2" in _table_widths(html)
+    # With 60 mm margins the page holds 90 mm: too narrow for Table 2's columns, which keep the automatic layout.
+    narrow = render(templates=_override(tmp_path, ("margin: 22mm 22mm 24mm 22mm;", "margin: 22mm 60mm 24mm 60mm;"))).html
+    assert "table-2" not in _table_widths(narrow)
+
+
+def test_a_stylesheet_without_the_numbers_leaves_tables_to_the_automatic_layout(tmp_path: Path) -> None:
+    (tmp_path / STYLESHEET).write_text("body { font-family: serif; }\n", encoding="utf-8")
+    assert table_layout("body { font-family: serif; }") is None
+    assert _table_widths(render(templates=tmp_path).html) == {}
+    assert table_layout("@page { size: A4; margin: 1em } table { font-size: 8pt }") is None  # not absolute

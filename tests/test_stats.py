@@ -12,6 +12,7 @@ import scikit_posthocs
 from scipy import stats as sps
 
 from reportgen import stats
+from reportgen.model import RiskKind, TestName
 
 ABSTRACT_EULAR = np.array([[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]])  # none / moderate / good by Q1..Q4
 LABELS = ("Q1", "Q2", "Q3", "Q4")
@@ -440,3 +441,102 @@ def test_the_analysis_does_not_import_scipy_stats() -> None:
 
     code = "import sys, reportgen.analysis, reportgen.derive; sys.exit('scipy.stats' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# --- decision thresholds, each tested on both sides of its boundary ------------------------------------
+
+
+def _kinds(result) -> set[RiskKind]:
+    return {risk.kind for risk in result.risks}
+
+
+def test_a_group_of_small_group_patients_is_not_small_and_one_fewer_is() -> None:
+    size = stats.SMALL_GROUP
+    values = [np.arange(size, dtype=float) + shift for shift in (0.0, 0.25, 0.5, 0.75)]
+    for test in (stats.kruskal_wallis, stats.one_way_anova, stats.jonckheere_terpstra):
+        assert RiskKind.SMALL_GROUPS not in _kinds(test(values, LABELS))
+        smaller = test([values[0], values[1][:-1], values[2], values[3]], LABELS)
+        assert RiskKind.SMALL_GROUPS in _kinds(smaller)
+        assert f"groups with fewer than {size} patients: Q2 (n = {size - 1})" in smaller.decision
+
+
+def test_expected_counts_of_small_expected_are_not_small_and_below_are() -> None:
+    at = np.array([[5, 5], [5, 5]])  # every expected count is exactly 10 x 10 / 20 = 5
+    below = np.array([[4, 5], [6, 5]])  # rows 9 and 11: expected 4.5, 4.5, 5.5, 5.5
+    assert stats.SMALL_EXPECTED == 5.0
+    for test in ("chi-square", "fisher-exact"):
+        assert not _kinds(stats.compare_categorical(at, ("a", "b"), LABELS[:2], test))
+    result = stats.compare_categorical(below, ("a", "b"), LABELS[:2], "chi-square")
+    assert RiskKind.SMALL_EXPECTED in _kinds(result) and "2 of 4 cells have expected counts below 5." in result.decision
+    # The exact test does not rely on expected counts: the risk is dropped by its kind.
+    assert not _kinds(stats.compare_categorical(below, ("a", "b"), LABELS[:2], "fisher-exact"))
+
+
+def test_the_decision_record_prints_the_thresholds_in_effect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stats, "SMALL_EXPECTED", 4.6)
+    monkeypatch.setattr(stats, "SMALL_GROUP", 6)
+    monkeypatch.setattr(stats, "COCHRAN_SMALL_SHARE", 0.1)
+    result = stats.compare_categorical(np.array([[4, 5], [6, 5]]), ("a", "b"), LABELS[:2], "chi-square")
+    assert "2 of 4 cells have expected counts below 4.6" in result.decision
+    assert "at most 10% of expected counts below 4.6, none below 1" in result.decision
+    groups = [np.arange(5, dtype=float) + shift for shift in (0.0, 0.5)]
+    assert "groups with fewer than 6 patients: Q1 (n = 5), Q2 (n = 5)" in stats.kruskal_wallis(groups, LABELS[:2]).decision
+
+
+def test_an_expected_count_of_tiny_expected_is_not_below_it() -> None:
+    at = np.array([[1, 1], [9, 9]])  # rows 2 and 18: expected 1, 1, 9, 9
+    below = np.array([[1, 0], [9, 10]])  # rows 1 and 19: expected 0.5, 0.5, 9.5, 9.5
+    assert stats.TINY_EXPECTED == 1.0
+    result = stats.compare_categorical(at, ("a", "b"), LABELS[:2], "chi-square")
+    assert result.decision.count("below 1") == 1  # in "none below 1" of Cochran's rule only, not as a count
+    assert "2 of 4 cells have expected counts below 5." in result.decision
+    assert "2 of 4 cells have expected counts below 5, 2 below 1" in stats.compare_categorical(below, ("a", "b"), LABELS[:2], "chi-square").decision
+
+
+def test_cochran_share_of_small_expected_counts_is_allowed_and_more_is_not() -> None:
+    # Rows 50 and 50 of 100: a column of 8 patients has two expected counts of 4, one of 10 two of exactly 5.
+    share_at = np.array([[4, 5, 11, 15, 15], [4, 5, 11, 15, 15]])  # 2 of 10 cells below 5: 20%
+    share_above = np.array([[4, 4, 14, 14, 14], [4, 4, 14, 14, 14]])  # 4 of 10 cells: 40%
+    assert stats.COCHRAN_SMALL_SHARE == 0.2
+    labels = ("a", "b", "c", "d", "e")
+    met = stats.compare_categorical(share_at, ("x", "y"), labels, "chi-square")
+    assert stats.cochran_met(stats.pearson_chi_square(share_at)[3]) and "Cochran" not in met.decision
+    not_met = stats.compare_categorical(share_above, ("x", "y"), labels, "chi-square")
+    assert "Cochran's rule (at most 20% of expected counts below 5, none below 1) is not met" in not_met.decision
+    tiny = np.array([[1, 0, 30, 30], [0, 1, 30, 30]])  # a 1 x 2 corner: expected 0.5 in four cells
+    assert not stats.cochran_met(stats.pearson_chi_square(tiny)[3])
+    one = np.array([[1, 10, 9], [10, 90, 90], [9, 90, 91]])  # margins 20, 190, 190 of 400: one expected count of 1
+    assert stats.pearson_chi_square(one)[3].min() == 1.0 and stats.cochran_met(stats.pearson_chi_square(one)[3])
+
+
+def test_an_sd_ratio_of_sd_ratio_is_tolerated_and_more_is_not() -> None:
+    assert stats.SD_RATIO == 2
+    narrow = np.array([0.0, 2.0, 0.0, 2.0, 1.0])
+    twice = stats.one_way_anova([narrow, 2 * narrow, narrow + 1], LABELS[:3])  # SD exactly twice the smallest
+    assert RiskKind.UNEQUAL_VARIANCES not in _kinds(twice)
+    more = stats.one_way_anova([narrow, 2.01 * narrow, narrow + 1], LABELS[:3])
+    assert RiskKind.UNEQUAL_VARIANCES in _kinds(more)
+    assert "unequal variances: the largest group SD is more than twice the smallest" in more.decision
+
+
+def test_three_row_tables_of_hopeless_n_are_tried_exactly_and_larger_ones_are_not() -> None:
+    n = 500  # as the module says: at least 3 x 3 with more than 500 patients is never tried
+    assert stats.EXACT_HOPELESS_ABOVE_N == n
+    at = np.diag([n - 2, 1, 1])  # few tables with these margins: the exact enumeration is quick
+    assert stats.fisher_freeman_halton(at, work_budget=stats.EXACT_WORK_BUDGET) == pytest.approx(stats.fisher_freeman_halton(at))
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(np.diag([n - 1, 1, 1]), work_budget=stats.EXACT_WORK_BUDGET)
+
+
+@pytest.mark.parametrize(("as_extreme", "said"), [(0, True), (1, False)])
+def test_no_table_as_extreme_is_said_only_for_the_smallest_estimate(
+    monkeypatch: pytest.MonkeyPatch, as_extreme: int, said: bool
+) -> None:
+    def too_large(*args, **kwargs):
+        raise stats.ExactTestTooLarge
+
+    monkeypatch.setattr(stats, "fisher_freeman_halton", too_large)
+    monkeypatch.setattr(stats, "fisher_freeman_halton_monte_carlo", lambda table: (1 + as_extreme) / (stats.MONTE_CARLO_RESAMPLES + 1))
+    result = stats.compare_categorical(ABSTRACT_EULAR, ("none", "moderate", "good"), LABELS, "fisher-exact")
+    assert result.test == TestName.FISHER_MONTE_CARLO and RiskKind.MONTE_CARLO in _kinds(result)
+    assert ("No random table was as extreme" in result.decision) is said

@@ -140,7 +140,36 @@ def test_a_visit_after_withdrawal_names_the_cell(tmp_path: Path) -> None:
     visits.insert(13, dict(visits[12], month=9))  # patient 003 withdrew at month 6
     problem = only(problems(tmp_path, patients=patients, visits=visits))
     assert (problem.sheet, problem.row, problem.column, problem.value) == ("visits", 15, "month", "9")
-    assert "after the patient's withdrawal_month" in problem.rule
+    assert problem.rule.startswith("this visit at month 9 of patient 003 comes after their withdrawal at month 6; ")
+
+
+
+def test_a_visit_after_withdrawal_names_the_patient_and_both_months(tmp_path: Path) -> None:
+    patients, visits = valid_rows()
+    for row in (*patients, *visits):
+        if row["patient_id"] == "002":
+            row["patient_id"] = "HX23-0002"
+    patients[1]["withdrawal_month"] = 3  # visits at months 6, 9 and 12 follow (rows 9 to 11)
+    found = problems(tmp_path, patients=patients, visits=visits)
+    assert [(problem.sheet, problem.row, problem.column, problem.value) for problem in found] == [
+        ("visits", 9, "month", "6"), ("visits", 10, "month", "9"), ("visits", 11, "month", "12")
+    ]
+    assert found[1].rule == (
+        "this visit at month 9 of patient HX23-0002 comes after their withdrawal at month 3; "
+        "remove the visit or correct withdrawal_month in the patients sheet"
+    )
+
+
+def test_control_characters_are_refused_in_every_text_cell_but_tab_line_breaks_and_bidi_are_kept(tmp_path: Path) -> None:
+    patients, visits = valid_rows()
+    patients[2]["withdrawal_reason"] = "lack of\tefficacy\r\nsee \u202enotes"
+    cohort = validate_workbook(load_workbook(_workbook(tmp_path, patients=patients, visits=visits)))
+    assert cohort.patients["withdrawal_reason"][2] == "lack of\tefficacy\r\nsee \u202enotes"  # the data are kept exactly
+
+    patients[2]["withdrawal_reason"] = "lack of\x1b[2Jefficacy"
+    problem = only(problems(tmp_path, patients=patients, visits=visits))
+    assert (problem.sheet, problem.row, problem.column, problem.value) == ("patients", 4, "withdrawal_reason", "'lack of\\x1b[2Jefficacy'")
+    assert problem.rule.startswith("this text holds a control character")
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

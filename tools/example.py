@@ -1,6 +1,11 @@
 """The example cohort (``input/cohort.xlsx``) and larger synthetic cohorts for tests and benchmarks.
 
-    python -m reportgen.example [PATH]        # writes input/cohort.xlsx unless PATH is given
+    make example                          # = python -m tools.example input/cohort.xlsx
+    python -m tools.example [PATH]        # writes input/cohort.xlsx unless PATH is given
+
+A developer tool, not part of the ``reportgen`` package (the wheel does not carry it, and nothing in
+``reportgen/`` imports it); run it from the checkout's root. Its users: ``make example``, the tests
+(``tests/test_example.py``) and the benchmarks (``bench/cohorts.py``).
 
 Every patient here is synthetic. The example has 34 patients with visits at months 0, 3, 6, 9 and 12,
 calibrated so that the analysis reproduces the source abstract (``shared/seed/abstract.txt``):
@@ -62,6 +67,7 @@ import math
 import random
 import sys
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
@@ -73,15 +79,15 @@ from reportgen.indices import cdai, das28_esr, eular_response, round_half_up
 if TYPE_CHECKING:
     import pandas as pd
 
-def _contract_columns(sheet: str) -> tuple[str, ...]:
-    # The headers come from the workbook contract itself, so the example cannot drift from it.
+@cache
+def contract_columns(sheet: str) -> tuple[str, ...]:
+    """A sheet's headers, from the workbook contract itself so the example cannot drift from it; read on
+    first use, not when this module is imported."""
     from reportgen.contract import load_contract
 
     return tuple(column.name for column in load_contract().sheet(sheet).canonical_columns)
 
 
-PATIENT_COLUMNS = _contract_columns("patients")
-VISIT_COLUMNS = _contract_columns("visits")
 STUDY_COLUMNS = ("key", "value")
 VISIT_MONTHS = (0, 3, 6, 9, 12)
 FOLLOW_UP_MONTH = 12
@@ -360,14 +366,24 @@ def _quartile_targets() -> list[_QuartileTarget]:
 _LN_ESR = [0.0, *(float(x) for x in np.log(np.arange(1, 201, dtype=float)))]
 
 
+def _das28_weights() -> tuple[float, float, float, float]:
+    """The DAS28-ESR weights of sqrt TJC, sqrt SJC, ln ESR and PtGA, read from ``reportgen.indices.das28_esr``
+    itself, one term at a time (sqrt 1 = ln e = 1, every other term 0, and adding 0 is exact)."""
+    return (
+        float(das28_esr(1.0, 0.0, 1.0, 0.0)),
+        float(das28_esr(0.0, 1.0, 1.0, 0.0)),
+        float(das28_esr(0.0, 0.0, math.e, 0.0)),
+        float(das28_esr(0.0, 0.0, 1.0, 1.0)),
+    )
+
+
+W_TJC, W_SJC, W_ESR, W_PTGA = _das28_weights()
+
+
 def _das28(tjc: int, sjc: int, esr: int, ptga: float) -> float:
-    # The order of operations of reportgen.indices.das28_esr.
-    return 0.56 * math.sqrt(tjc) + 0.28 * math.sqrt(sjc) + 0.70 * _LN_ESR[esr] + 0.014 * ptga
-
-
-def _cdai(tjc: int, sjc: int, ptga: float, ega: float) -> float:
-    # The order of operations of reportgen.indices.cdai.
-    return tjc + sjc + ptga / 10.0 + ega / 10.0
+    # reportgen.indices.das28_esr in plain Python (the search calls it millions of times), with its weights
+    # and its order of operations, so the doubles are the same (tests/test_example.py checks it).
+    return W_TJC * math.sqrt(tjc) + W_SJC * math.sqrt(sjc) + W_ESR * _LN_ESR[esr] + W_PTGA * ptga
 
 
 class _Quartile:
@@ -387,9 +403,9 @@ class _Quartile:
         half_unit = 0.5 * 10.0 ** -_decimals(das_mean)
         margin = 0.2 * half_unit
         base = sum(_das28(tjc[i], sjc[i], esr[i], 0) for i in range(n))
-        self.ptga_total = math.ceil(((float(das_mean) - half_unit + margin) * n - base) / 0.014)
+        self.ptga_total = math.ceil(((float(das_mean) - half_unit + margin) * n - base) / W_PTGA)
         self.feasible_totals = (0 <= self.ptga_total <= 100 * n
-                                and (base + 0.014 * self.ptga_total) / n <= float(das_mean) + half_unit - margin)
+                                and (base + W_PTGA * self.ptga_total) / n <= float(das_mean) + half_unit - margin)
         # Evaluator global: the rest of the VAS total (half-mm steps only where whole mm cannot print right).
         vas_half_mm = _half_mm_total(printed["cdai"][0], n, sum(tjc) + sum(sjc))
         self.ega_total, half = divmod(vas_half_mm - 2 * self.ptga_total, 2)
@@ -420,7 +436,7 @@ class _Quartile:
     def refresh(self) -> None:
         v, n = self.values, self.target.n
         self.das = [_das28(v["tjc28"][i], v["sjc28"][i], v["esr_mm_h"][i], v["ptga"][i]) for i in range(n)]
-        self.cdai = [_cdai(v["tjc28"][i], v["sjc28"][i], v["ptga"][i], v["ega"][i] + (0.5 if i == self.half_at else 0.0))
+        self.cdai = [cdai(v["tjc28"][i], v["sjc28"][i], v["ptga"][i], v["ega"][i] + (0.5 if i == self.half_at else 0.0))
                      for i in range(n)]
         lowest = sorted(self.das)[: self.target.good]
         self.penalty = (
@@ -666,7 +682,7 @@ def _baseline_visit(stream: _Stream, follow_up: dict[str, float], response: str)
         tjc = min(28, max(max(1, int(follow_up["tjc28"])), round(stream.lognormal_with(2 + 13 * severity, 3 + 3 * severity))))
         sjc = min(28, max(int(follow_up["sjc28"]), round(stream.lognormal_with(1 + 9 * severity, 2 + 3 * severity))))
         esr = min(110, max(int(follow_up["esr_mm_h"]), 6, round(stream.lognormal_with(18 + 20 * severity, 14))))
-        ptga = round((wanted - 0.56 * math.sqrt(tjc) - 0.28 * math.sqrt(sjc) - 0.70 * math.log(esr)) / 0.014)
+        ptga = round((wanted - W_TJC * math.sqrt(tjc) - W_SJC * math.sqrt(sjc) - W_ESR * math.log(esr)) / W_PTGA)
         if not 25 <= ptga <= 100:
             continue
         das = float(das28_esr(tjc, sjc, esr, ptga))
@@ -974,12 +990,13 @@ def write_cohort_workbook(path: str | Path, patients: Any, visits: Any, study: A
     they write, so the same rows give the same bytes.
     """
     path = Path(path)
-    patient_columns = _columns_of(patients, PATIENT_COLUMNS)
-    visit_columns = _columns_of(visits, VISIT_COLUMNS)
+    patient_headers, visit_headers = contract_columns("patients"), contract_columns("visits")
+    patient_columns = _columns_of(patients, patient_headers)
+    visit_columns = _columns_of(visits, visit_headers)
     study_rows = _study_rows(study)
     sheets = (
-        ("patients", PATIENT_COLUMNS, patient_columns),
-        ("visits", VISIT_COLUMNS, visit_columns),
+        ("patients", patient_headers, patient_columns),
+        ("visits", visit_headers, visit_columns),
         ("study", STUDY_COLUMNS, [[key for key, _ in study_rows], [value for _, value in study_rows]]),
     )
     if engine is None:
@@ -1001,6 +1018,7 @@ def _write_with_xlsxwriter(path: Path, sheets: Sequence[tuple[str, Sequence[str]
     workbook.set_properties({
         "title": "reportgen cohort workbook",
         "author": "reportgen",
+        # The module's old name, kept: it is written into input/cohort.xlsx, whose bytes stay the same.
         "comments": "Synthetic data generated by reportgen.example",
         "created": WORKBOOK_CREATED,
     })
@@ -1130,7 +1148,7 @@ def _write_streaming(path: Path, sheets: Sequence[tuple[str, Sequence[str], list
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) > 1 or (args and args[0] in ("-h", "--help")):
-        print("usage: python -m reportgen.example [PATH]   (default: input/cohort.xlsx)")
+        print("usage: python -m tools.example [PATH]   (default: input/cohort.xlsx)")
         return 0 if args and args[0] in ("-h", "--help") else 2
     path = Path(args[0]) if args else DEFAULT_PATH
     path.parent.mkdir(parents=True, exist_ok=True)

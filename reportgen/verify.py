@@ -1,0 +1,328 @@
+"""``reportgen verify``: check an archived build against its manifest, then against a rebuild.
+
+Two steps. First every hash (:func:`reportgen.archive.check_hashes`): that catches any accidental
+change, and when it finds one it stops there. Then a rebuild from the archived inputs (the workbook,
+the published-numbers file, the copy of the templates) at the archived build time, compared byte for
+byte: that catches what hashes cannot, files altered together with their manifest and sidecar, or
+outputs the installed code no longer reproduces. The manifest's own claims (study options, warnings,
+the workbook's hash) are checked against the rebuild's manifest the same way.
+
+Exit codes (README "Using it", ``reportgen verify --help``):
+
+* 0, "verified": every archived file was rebuilt byte for byte identical.
+* 1, a mismatch: a file differs from its manifest or from its rebuild, or the manifest is unusable
+  (say, it names a file or folder outside the build folder; verify never reads one).
+* 3, not fully verified: nothing else differs, but report.pdf differs from its rebuild and the versions
+  that shape its bytes (Python, WeasyPrint and its libraries) are not those recorded, so the difference
+  may be theirs. What can be compared across versions is: the files attached to the PDF, against the
+  rebuilt PDF's. The message names the versions to install to check it byte for byte.
+
+The PDF's text is not compared with the rebuilt HTML across versions: extracting it needs a PDF text
+extractor (fonts, ToUnicode maps), which no runtime dependency provides.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
+
+from reportgen.archive import MANIFEST, MANIFEST_HASH, TEMPLATES, Finding, check_hashes
+from reportgen.errors import ReportgenError, UsageError, VerificationFailed, VerificationIncomplete
+from reportgen.pipeline import BuildRequest, build, library_versions, pdf_library_versions
+
+# Compared byte for byte with its rebuild like every file, but a difference is a mismatch only when the versions
+# recorded in the manifest are the ones installed: another Python, WeasyPrint, pydyf, fontTools (or Pango,
+# HarfBuzz, which are not recorded) may lay out, subset or write differently.
+PDF = "report.pdf"
+MANIFEST_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class ManifestRefused(ValueError):
+    """The manifest asks verify to read something outside the build folder."""
+
+
+@dataclass(frozen=True)
+class NotCompared:
+    """A file that differs from its rebuild made with other versions, and the versions that made it."""
+
+    file: str
+    differing: tuple[tuple[str, str, str], ...]  # (name, recorded, installed); "python" for Python
+    attachments: str  # what the cross-version check of the PDF's attached files found
+
+    def paragraph(self) -> str:
+        built = ", ".join(
+            f"{_display(name)} {recorded} (installed: {installed})" for name, recorded, installed in self.differing
+        )
+        lines = [
+            f"  {self.file} differs from its rebuild, and was built with other versions than those installed: {built};"
+            " the difference may be theirs, so it could not be checked byte for byte.",
+            f"  {self.attachments}.",
+        ]
+        known = [(name, recorded) for name, recorded, _ in self.differing if re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", recorded)]
+        python = next((recorded for name, recorded in known if name == "python"), None)
+        install = " ".join(f"{name}=={recorded}" for name, recorded in known if name != "python")
+        if known:
+            steps = " and ".join(
+                part for part in (f"Python {python}" if python else "", f"'pip install {install}'" if install else "") if part
+            )
+            lines.append(f"  To check it byte for byte, run reportgen verify again with {steps}.")
+        unknown = [f"{_display(name)} ({recorded})" for name, recorded, _ in self.differing if (name, recorded) not in known]
+        if unknown:
+            lines.append(
+                f"  The manifest gives no version to install for {', '.join(unknown)}, so no installation is known to"
+                " reproduce it byte for byte."
+            )
+        return "\n".join(lines)
+
+
+def _display(name: str) -> str:
+    return "Python" if name == "python" else name
+
+
+def verify_build(folder: Path, progress: bool = False) -> tuple[str, ...]:
+    """Check a build folder against its manifest, then against a rebuild; return notes, raise otherwise.
+
+    Raises VerificationFailed (exit 1) naming every file that differs and how, and VerificationIncomplete
+    (exit 3) when nothing differs but report.pdf could not be compared byte for byte. The returned notes
+    (also printed to stderr) are remarks that do not change the verdict.
+    """
+    if not (folder / MANIFEST).is_file():
+        raise UsageError(f"{folder} is not a build folder (it has no {MANIFEST})")
+    say = _progress_printer(progress)
+    say("checking hashes")
+    manifest, findings = check_hashes(folder)
+    notes: list[str] = []
+    not_compared: list[NotCompared] = []
+    if manifest is not None and findings:
+        # The archive already fails its own manifest (accidental damage). The rebuild is there for what hashes
+        # cannot catch: files altered together with the manifest, or outputs the code no longer reproduces.
+        notes.append("no rebuild: the archive does not match its own manifest")
+    elif manifest is not None:
+        say("rebuilding from the archived workbook")
+        try:
+            findings, not_compared, notes = _compare_with_rebuild(folder, manifest)
+        except ManifestRefused as error:
+            findings = [Finding(MANIFEST, f"{error}; verify reads nothing outside the build folder, so nothing was rebuilt")]
+        except (KeyError, TypeError, ValueError) as error:
+            # Only a manifest edited together with its sidecar gets here: it passed the hash check.
+            findings = [Finding(MANIFEST, f"lacks what a rebuild needs ({type(error).__name__}: {error})")]
+    for note in notes:
+        print(f"reportgen: note: {note}", file=sys.stderr)
+    if findings:
+        lines = "\n".join(f"  {finding.sentence()}" for finding in findings)
+        n = len(findings)
+        also = "".join(f"\n{item.paragraph()}" for item in not_compared)
+        raise VerificationFailed(
+            f"{folder} does not match its manifest or its rebuild ({n} finding{'s' if n != 1 else ''}):\n{lines}{also}"
+        )
+    if not_compared:
+        paragraphs = "\n".join(item.paragraph() for item in not_compared)
+        raise VerificationIncomplete(f"{folder} is not fully verified: every other file was rebuilt identically, but\n{paragraphs}")
+    return tuple(notes)
+
+
+def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[Finding], list[NotCompared], list[str]]:
+    """Rebuild into a temporary folder with the archived inputs and build time; compare byte for byte."""
+    files: dict[str, str] = manifest["files"]
+    workbook_name = _archived_name(manifest["workbook"]["file"], files, "workbook")
+    published_name = manifest.get("published")
+    if published_name is not None:
+        published_name = _archived_name(published_name, files, "published-numbers file")
+    templates = _archived_templates(folder, manifest, files)
+    # Inputs, not outputs: already hash-checked, and the rebuild reads them rather than making them.
+    inputs = {workbook_name, published_name, *(name for name in files if name.startswith(f"{TEMPLATES}/"))}
+
+    notes: list[str] = []
+    build_time = datetime.strptime(manifest["build_time"], MANIFEST_TIME).replace(tzinfo=timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="reportgen-verify-") as scratch:
+        request = BuildRequest(
+            workbook=folder / workbook_name,
+            out_root=Path(scratch),
+            templates=templates,
+            published=folder / published_name if published_name is not None else None,
+            make_pdf=PDF in files,
+            command_line=tuple(manifest["command_line"]),
+            build_time=build_time,
+        )
+        try:
+            rebuilt = build(request)
+        except ReportgenError as error:
+            return [Finding(workbook_name, f"the rebuild failed: {error}")], [], notes
+        rebuilt_files = {path.relative_to(rebuilt).as_posix() for path in rebuilt.rglob("*") if path.is_file()}
+        findings = [
+            finding
+            for name in files
+            if name != PDF and name not in inputs
+            for finding in _compare_file(name, folder / name, rebuilt / name)
+        ]
+        findings += [
+            Finding(name, "the rebuild writes this file, the archive lacks it")
+            for name in sorted(rebuilt_files - set(files) - {MANIFEST, MANIFEST_HASH})
+            if not name.startswith(f"{TEMPLATES}/")
+        ]
+        findings += _compare_manifest_content(manifest, json.loads((rebuilt / MANIFEST).read_bytes()))
+        not_compared: list[NotCompared] = []
+        pdf_differs = _compare_file(PDF, folder / PDF, rebuilt / PDF) if PDF in files else []
+        # Identical bytes verify the PDF whatever the versions; different bytes are a mismatch only when the
+        # versions that shape them are the recorded ones, else they may be the versions' doing.
+        differing = _differing_versions(manifest) if pdf_differs else []
+        if pdf_differs and not differing:
+            findings += pdf_differs
+        elif pdf_differs:
+            attached, attachment_findings = _compare_attachments(folder / PDF, rebuilt / PDF, rebuilt)
+            findings += attachment_findings
+            not_compared.append(NotCompared(PDF, tuple(differing), attached))
+    if manifest["reportgen_version"] != _installed_version():
+        notes.append(f"built with reportgen {manifest['reportgen_version']}, verified with {_installed_version()}")
+    return findings, not_compared, notes
+
+
+def _archived_name(name: object, files: dict[str, str], what: str) -> str:
+    """A file the manifest names as an input: a plain name listed among the build's own files."""
+    if not isinstance(name, str) or PurePosixPath(name).name != name or name in ("", ".", "..") or name not in files:
+        raise ManifestRefused(f"it names the {what} {name!r}, which is not a file of this build folder")
+    return name
+
+
+def _archived_templates(folder: Path, manifest: dict[str, Any], files: dict[str, str]) -> Path | None:
+    """The build's copy of its --templates folder, or None for the built-in templates.
+
+    The folder is never the one the manifest names: only ``templates`` inside the build folder is read, and
+    its files were hash-checked already. Any other name (an absolute path, ``..``) is refused unread.
+    """
+    record = manifest.get("templates")
+    if record is None:
+        return None
+    named = record["folder"]
+    if named != TEMPLATES:
+        raise ManifestRefused(f"it names the template folder {named!r}, outside the build folder")
+    if not any(name.startswith(f"{TEMPLATES}/") for name in files):
+        raise ManifestRefused(f"it names the template folder {TEMPLATES!r}, but lists no file in it")
+    return folder / TEMPLATES
+
+
+def _differing_versions(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, recorded, installed) for every version that shapes report.pdf and is not the one recorded.
+
+    A version the manifest does not record counts as differing (its value is "not recorded"): a manifest
+    stripped of its versions must not pass for one that matches.
+    """
+    recorded = {
+        "python": manifest["python_version"],
+        **manifest["library_versions"],
+        **manifest.get("pdf_libraries", {}),
+    }
+    installed = {**dict(library_versions()), **dict(pdf_library_versions())}
+    return [
+        (name, str(recorded.get(name, "not recorded")), installed.get(name, "not installed"))
+        for name in sorted(set(recorded) | set(installed))
+        if recorded.get(name) != installed.get(name)
+    ]
+
+
+def _compare_attachments(archived: Path, rebuilt: Path, rebuilt_folder: Path) -> tuple[str, list[Finding]]:
+    """Compare the files attached to the archived PDF with those of the rebuilt PDF (any library versions).
+
+    Returns a sentence for the report and the findings: a differing attachment is a mismatch whatever
+    the versions, since attachments are embedded unchanged. If the archived PDF's attachments cannot be
+    read (another writer, another compression), that is said, not counted as a mismatch.
+    """
+    old = embedded_files(archived.read_bytes())
+    new = embedded_files(rebuilt.read_bytes())
+    names = {path.read_bytes(): path.relative_to(rebuilt_folder).as_posix() for path in sorted(rebuilt_folder.iterdir()) if path.is_file()}
+    if old is None or new is None:
+        return "Its attached files could not be read, so they were not compared either", []
+    label = ", ".join(sorted(names.get(content, "an unnamed file") for content in new))
+    if sorted(old) == sorted(new):
+        return f"Its attached files ({label}) are identical to the rebuilt PDF's", []
+    missing = sorted(names.get(content, "an unnamed file") for content in set(new) - set(old))
+    extra = len(set(old) - set(new))
+    how = "its attached files differ from the rebuilt PDF's"
+    if missing:
+        how += f" (the rebuilt PDF attaches {', '.join(missing)}, which the archived one does not hold unchanged)"
+    if extra:
+        how += f"; it holds {extra} attached file{'s' if extra != 1 else ''} the rebuild does not"
+    return f"Its attached files were compared with the rebuilt PDF's ({label})", [Finding(PDF, how)]
+
+
+_STREAM = re.compile(rb"\d+\s+\d+\s+obj\s*(<<(?:(?!endobj).){0,4096}?>>)\s*stream\r?\n", re.S)
+_LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+\d+\s+R)")
+
+
+def embedded_files(pdf: bytes) -> list[bytes] | None:
+    """The contents of every embedded-file stream in a PDF as WeasyPrint writes them; None if unreadable.
+
+    A small reader for the one structure needed (``/Type /EmbeddedFile`` streams with a direct /Length,
+    unfiltered or FlateDecode). No runtime dependency reads PDFs (pydyf only writes them); pikepdf, which
+    does, is a test dependency.
+    """
+    found: list[bytes] = []
+    position = 0
+    while (match := _STREAM.search(pdf, position)) is not None:
+        dictionary = match.group(1)
+        length = _LENGTH.search(dictionary)
+        if length is None:
+            return None
+        start = match.end()
+        data = pdf[start : start + int(length.group(1))]
+        position = start + len(data)
+        if not re.search(rb"/Type\s*/EmbeddedFile\b", dictionary):
+            continue
+        filters = re.search(rb"/Filter\s*(/\w+|\[[^\]]*\])", dictionary)
+        try:
+            if filters is None:
+                found.append(data)
+            elif filters.group(1).strip(b"[] ") == b"/FlateDecode":
+                found.append(zlib.decompress(data))
+            else:
+                return None
+        except zlib.error:
+            return None
+    return found
+
+
+def _compare_file(name: str, archived: Path, rebuilt: Path) -> list[Finding]:
+    if not archived.is_file():
+        return []  # already reported as missing by the hash check
+    if not rebuilt.is_file():
+        return [Finding(name, "the rebuild does not produce this file")]
+    old, new = archived.read_bytes(), rebuilt.read_bytes()
+    if old == new:
+        return []
+    offset = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    sizes = "" if len(old) == len(new) else f"; {len(old)} bytes archived, {len(new)} rebuilt"
+    return [Finding(name, f"rebuild differs at byte {offset}{sizes}")]
+
+
+def _compare_manifest_content(archived: dict[str, Any], rebuilt: dict[str, Any]) -> list[Finding]:
+    """The manifest's claims that a rebuild must reproduce (times, versions and file names vary)."""
+    return [
+        Finding(MANIFEST, f"'{key}' differs from the rebuild's")
+        for key in ("study", "warnings", "published", "templates")
+        if archived.get(key) != rebuilt.get(key)
+    ] + (
+        [Finding(MANIFEST, "the workbook's SHA-256 differs from the rebuild's")]
+        if archived["workbook"]["sha256"] != rebuilt["workbook"]["sha256"]
+        else []
+    )
+
+
+def _installed_version() -> str:
+    from reportgen import __version__
+
+    return __version__
+
+
+def _progress_printer(progress: bool) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        if progress:
+            print(f"reportgen: {message} ...", file=sys.stderr, flush=True)
+
+    return say
