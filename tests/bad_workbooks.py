@@ -26,6 +26,7 @@ tests/test_bad_input.py checks the junk-only workbook separately.
 from __future__ import annotations
 
 import struct
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -188,6 +189,39 @@ def ole2(stream_names: tuple[str, ...]) -> bytes:
     return header + fat + directory
 
 
+PATIENTS_PART = "xl/worksheets/sheet1.xml"  # write_workbook writes patients, visits, study in this order
+VISITS_PART = "xl/worksheets/sheet2.xml"
+
+
+def rewritten(build: Callable[[Path], Path], part: str, change: Callable[[bytes], bytes], rename: str | None = None) -> Callable[[Path], Path]:
+    """A builder: ``build``'s workbook with the XML of ``part`` changed by ``change``, as a hand-edited
+    or hostile file has it; with ``rename`` the part moves there (relationships and content types follow)."""
+
+    def rebuilt(path: Path) -> Path:
+        build(path)
+        with zipfile.ZipFile(path) as source:
+            parts = [(info.filename, source.read(info)) for info in source.infolist()]
+        old, new = part.removeprefix("xl/").encode(), (rename or part).removeprefix("xl/").encode()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+            for name, data in parts:
+                if name == part:
+                    name, data = rename or part, change(data)
+                elif name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                    data = data.replace(old, new)
+                target.writestr(name, data)
+        return path
+
+    return rebuilt
+
+
+def replaced(old: bytes, new: bytes) -> Callable[[bytes], bytes]:
+    def change(xml: bytes) -> bytes:
+        assert old in xml, old
+        return xml.replace(old, new, 1)
+
+    return change
+
+
 def truncated(path: Path) -> Path:
     valid = write_workbook(path.with_name("whole.xlsx"), *valid_rows())
     path.write_bytes(valid.read_bytes()[:3000])
@@ -273,6 +307,24 @@ FORMULAS = [
     ),
 ]
 
+# Formulas and error cells written in ways Excel does not write but readers accept: each must still be
+# found (issue 15, finding 4). The valid workbook's formula is at patients C3 (age_years of '002').
+_AGE_FORMULA = cells(("patients", 1, "age_years", Formula("=40+6", cached=46)))
+_AGE_EXPECT = (Expect("patients", 3, "age_years", "=40+6", FORMULA),)
+_ERROR_CELL = cells(("visits", 8, "crp_mg_l", ExcelError("#N/A")))
+_ERROR_EXPECT = (Expect("visits", 10, "crp_mg_l", "#N/A", "this cell holds an Excel error instead of a value"),)
+HIDDEN_FORMULAS = [
+    BadWorkbook("formula-in-a-cell-without-reference", rewritten(_AGE_FORMULA, PATIENTS_PART, replaced(b'<c r="C3">', b"<c>")), _AGE_EXPECT),
+    BadWorkbook("formula-with-spaces-around-the-reference", rewritten(_AGE_FORMULA, PATIENTS_PART, replaced(b'<c r="C3">', b'<c r = "C3">')), _AGE_EXPECT),
+    BadWorkbook("formula-after-a-comment", rewritten(_AGE_FORMULA, PATIENTS_PART, replaced(b"<f>", b"<!-- kept --><f>")), _AGE_EXPECT),
+    BadWorkbook("formula-in-cdata", rewritten(_AGE_FORMULA, PATIENTS_PART, replaced(b"<f>40+6</f>", b"<f><![CDATA[40+6]]></f>")), _AGE_EXPECT),
+    BadWorkbook("formula-in-a-sheet-part-named-XML", rewritten(_AGE_FORMULA, PATIENTS_PART, lambda xml: xml, rename="xl/worksheets/sheet1.XML"), _AGE_EXPECT),
+    BadWorkbook("formula-in-a-sheet-part-named-dat", rewritten(_AGE_FORMULA, PATIENTS_PART, lambda xml: xml, rename="xl/worksheets/sheet1.dat"), _AGE_EXPECT),
+    BadWorkbook("error-cell-without-reference", rewritten(_ERROR_CELL, VISITS_PART, replaced(b'<c r="F10" t="e">', b'<c t="e">')), _ERROR_EXPECT),
+    BadWorkbook("error-cell-with-spaces-around-its-type", rewritten(_ERROR_CELL, VISITS_PART, replaced(b'<c r="F10" t="e">', b'<c r="F10" t = "e">')), _ERROR_EXPECT),
+    BadWorkbook("error-cell-in-a-sheet-part-named-dat", rewritten(_ERROR_CELL, VISITS_PART, lambda xml: xml, rename="xl/worksheets/sheet2.dat"), _ERROR_EXPECT),
+]
+
 IDS = [
     BadWorkbook("blank-patient-id-in-visits", cells(("visits", 7, "patient_id", None)), (Expect("visits", 9, "patient_id", None, "this cell is empty; patient_id must be filled in"),)),
     BadWorkbook(
@@ -341,6 +393,33 @@ STRUCTURE = [
     ),
 ]
 
+# A cell far beyond the data makes the readers lay out a grid of billions of cells (an 8 KB file
+# aborted the process); extra columns beyond reason fill the report (issue 15, findings 5 and 14b).
+_VALID = edited(lambda patients, visits: None)
+_LAST_ROW = b"</sheetData>"
+SIZE = [
+    BadWorkbook(
+        "text-in-the-last-cell-of-excel",
+        rewritten(_VALID, VISITS_PART, replaced(_LAST_ROW, b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>' + _LAST_ROW)),
+        refusal="the visits sheet has a filled cell at XFD1048576, so it spans 1,048,576 rows \u00d7 16,384 columns",
+    ),
+    BadWorkbook(
+        "cell-reference-outside-excel",
+        rewritten(_VALID, VISITS_PART, replaced(_LAST_ROW, b'<row r="99999999"><c r="ZZZZ99999999" t="inlineStr"><is><t>x</t></is></c></row>' + _LAST_ROW)),
+        refusal="the visits sheet has a cell at ZZZZ99999999, outside Excel's grid (which ends at XFD1048576)",
+    ),
+    BadWorkbook(
+        "column-name-of-ten-thousand-characters",
+        edited(lambda patients, visits: [visit.__setitem__(LONG_TEXT, 1) for visit in visits]),
+        refusal="cell J1 of the visits sheet holds a column name of 10,000 characters; a column name may have at most 200",
+    ),
+    BadWorkbook(
+        "two-hundred-and-one-extra-columns",
+        edited(lambda patients, visits: [visit.update({f"extra_{index:03d}": index for index in range(201)}) for visit in visits]),
+        refusal="row 1 of the visits sheet names 201 columns that are not part of the workbook contract (up to cell HB1); at most 200",
+    ),
+]
+
 ACROSS_SHEETS = [
     BadWorkbook(
         "missing-baseline-visit",
@@ -395,7 +474,7 @@ FILES = [
     BadWorkbook("binary-junk", bytes_file(bytes(range(256)) * 8), refusal="cohort.xlsx is not an Excel workbook, not an .xlsx workbook"),
 ]
 
-CORPUS: list[BadWorkbook] = [*WRONG_TYPES, *OUT_OF_RANGE, *FORMULAS, *IDS, *STRUCTURE, *ACROSS_SHEETS, *CONTROLS, *STUDY, *FILES]
+CORPUS: list[BadWorkbook] = [*WRONG_TYPES, *OUT_OF_RANGE, *FORMULAS, *HIDDEN_FORMULAS, *IDS, *STRUCTURE, *SIZE, *ACROSS_SHEETS, *CONTROLS, *STUDY, *FILES]
 assert len({case.name for case in CORPUS}) == len(CORPUS), "case names are ids"
 
 

@@ -169,6 +169,37 @@ def test_an_xml_entity_bomb_is_refused_before_parsing(valid_workbook: Path, part
     _assert_refused_quickly(_measured("validate", str(bomb)), "declares an XML document type")
 
 
+def _element_bomb(head: bytes, megabytes: int, tail: bytes) -> tuple[bytes, int, int]:
+    """``megabytes`` of empty elements compressed about 160-fold: under the zip-bomb ratio (200), so only
+    a bound on the part's own size stops it (issue 15, finding 6)."""
+    filler = b"".join(b"<x/>" * 300 + b"<y%d/>" % (index * 7919 % 100_003) for index in range(3000))
+    return _repeated_deflate(head, filler, megabytes * 2**20 // len(filler), tail)
+
+
+MAIN_NS = b' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+@pytest.mark.parametrize(
+    ("part", "megabytes", "head", "tail"),
+    [
+        ("xl/workbook.xml", 40, b'<?xml version="1.0"?><workbook' + MAIN_NS + b">", b"</workbook>"),
+        ("xl/workbook.xml", 472, b'<?xml version="1.0"?><workbook' + MAIN_NS + b">", b"</workbook>"),
+        ("xl/sharedStrings.xml", 472, b'<?xml version="1.0"?><sst' + MAIN_NS + b"><si><t>x</t></si>", b"</sst>"),
+        ("xl/sharedStrings.xml", 40, b'<?xml version="1.0"?><sst' + MAIN_NS + b"><si><t>x</t></si>", b"</sst>"),
+        ("xl/worksheets/sheet2.xml", 250, SHEET_HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>patient_id</t></is></c></row>', SHEET_TAIL),
+    ],
+    ids=["workbook-40MB", "workbook-472MB", "shared-strings-472MB", "shared-strings-40MB", "visits-sheet-250MB"],
+)
+def test_an_element_bomb_within_the_compression_ratio_is_refused_by_its_size(
+    valid_workbook: Path, part: str, megabytes: int, head: bytes, tail: bytes
+) -> None:
+    packed = _element_bomb(head, megabytes, tail)
+    assert packed[2] / len(packed[0]) < 200 and packed[2] > 38 * 2**20
+    bomb = _write_zip(valid_workbook.with_name(f"elements-{megabytes}-{part.replace('/', '-')}.xlsx"), _members_of(valid_workbook, {part: packed}))
+    fragment = "without a cell" if "worksheets" in part else "would expand to"
+    _assert_refused_quickly(_measured("validate", str(bomb)), f"its part {part} {'holds more than 16 MB' if 'worksheets' in part else fragment}")
+
+
 # --- hostile text: inert in HTML and PDF ----------------------------------------------------------
 
 

@@ -286,3 +286,129 @@ def test_the_scan_finds_error_cells_quoted_either_way(cell: bytes) -> None:
     xml = b'<?xml version="1.0"?><worksheet><sheetData><row r="3"><c r="A3"><v>1</v></c>' + cell + b"</row></sheetData></worksheet>"
     errors = workbook._scan_sheet(io.BytesIO(xml), "xl/worksheets/sheet1.xml", "x.xlsx").errors
     assert [(row, column) for row, column, _ in errors] == [(3, 2)]
+
+
+# --- issue 15: what the quick and the exact scan must both see -------------------------------------
+
+# size=None runs the quick scan (falling back to the exact one when it must); a small size the exact one.
+SCANS = pytest.mark.parametrize("size", [None, 1_000], ids=["quick", "exact"])
+
+
+def _sheet(rows: bytes) -> bytes:
+    header = b'<row r="1">' + b"".join(b'<c r="%s1" t="inlineStr"><is><t>h</t></is></c>' % letter for letter in (b"A", b"B", b"C")) + b"</row>"
+    body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d"><v>1</v></c></row>' % (i, i, i, i) for i in range(2, 40))
+    return b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + header + body + rows + b"</sheetData></worksheet>"
+
+
+def _scan(xml: bytes, size: int | None) -> workbook._Findings:
+    import io
+
+    return workbook._scan_sheet(io.BytesIO(xml), "xl/worksheets/sheet1.dat", "x.xlsx", "visits", size)
+
+
+@SCANS
+@pytest.mark.parametrize(
+    "cell",
+    [
+        b"<c><f>A40*2</f><v>2</v></c>",  # no reference: placed after the previous cell (C40)
+        b'<c r = "C40"><f>A40*2</f><v>2</v></c>',
+        b'<c r="C40"><!-- note --><f>A40*2</f><v>2</v></c>',
+        b'<c r="C40"><f><![CDATA[A40*2]]></f><v>2</v></c>',
+        b'<c r="C40"><v>2</v><f>A40*2</f></c>',
+        b'<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="C40"><x:f>A40*2</x:f></x:c>',
+        b"<c r='c40'><f>A40*2</f></c>",
+    ],
+    ids=["no-reference", "spaces", "comment", "cdata", "after-value", "prefixed", "lower-case"],
+)
+def test_a_formula_is_found_however_it_is_written(cell: bytes, size: int | None) -> None:
+    xml = _sheet(b'<row r="40"><c r="A40"><v>40</v></c><c r="B40"><v>1</v></c>' + cell + b"</row>")
+    assert _scan(xml, size).formulas == [(40, 2, "=A40*2")]
+
+
+@SCANS
+@pytest.mark.parametrize(
+    "cell",
+    [b'<c t="e"><v>#N/A</v></c>', b'<c r="C40" t = "e"><v>#N/A</v></c>', b'<c r="C40" t="&#101;"><v>#N/A</v></c>', b'<c r="C40" t="e"><v><![CDATA[#N/A]]></v></c>'],
+    ids=["no-reference", "spaces", "character-reference", "cdata"],
+)
+def test_an_error_cell_is_found_however_it_is_written(cell: bytes, size: int | None) -> None:
+    xml = _sheet(b'<row r="40"><c r="A40"><v>40</v></c><c r="B40"><v>1</v></c>' + cell + b"</row>")
+    assert _scan(xml, size).errors == [(40, 2, "#N/A")]
+
+
+@SCANS
+@pytest.mark.parametrize(
+    ("row", "fragment"),
+    [
+        (b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>', "spans 1,048,576 rows × 16,384 columns for 80 filled cells"),
+        (b'<row r="999999"><c r="C999999"><v>1</v></c></row>', "a filled cell at C999999"),
+        (b'<row r="9"><c r="ZZ9"><v>1</v></c></row>', None),  # 9 rows × 702 columns: within the floor
+        (b'<row r="3000"><c r="A3000"><v>1</v></c><c><v>1</v></c><c r="AAA3000"><v>1</v></c></row>', "a filled cell at AAA3000"),
+        (b'<row r="99999999"><c r="ZZZZ99999999"><v>1</v></c></row>', "has a cell at ZZZZ99999999, outside Excel's grid"),
+        (b'<row r="5"><c r="XFE5"><v>1</v></c></row>', "outside Excel's grid"),
+        (b'<row r="1048577"><c><v>1</v></c></row>', "has a cell at A1048577, outside Excel's grid"),
+    ],
+    ids=["last-cell-of-excel", "far-row", "near", "far-column", "beyond-excel", "column-beyond-excel", "row-beyond-excel"],
+)
+def test_a_cell_far_beyond_the_data_is_refused_before_any_reader(row: bytes, fragment: str | None, size: int | None) -> None:
+    xml = _sheet(row)
+    if fragment is None:
+        assert _scan(xml, size).values == 3 + 38 * 2 + 1
+        return
+    with pytest.raises(WorkbookUnreadable) as caught:
+        _scan(xml, size)
+    assert fragment in str(caught.value) and "visits sheet" in str(caught.value)
+
+
+def test_the_quick_scan_keeps_a_sheet_written_as_excel_writes_it_quick() -> None:
+    import io
+
+    found = workbook._scan_quickly(io.BytesIO(_sheet(b"")), "xl/worksheets/sheet1.xml", "x.xlsx", "visits")
+    assert found is not None and found.values == 3 + 38 * 2 and found.starts_at_a1
+
+
+def test_a_part_larger_than_a_cohort_can_need_is_refused(valid_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with zipfile.ZipFile(valid_path) as archive:
+        sizes = {info.filename: info.file_size for info in archive.infolist()}
+    monkeypatch.setattr(workbook, "MAX_PART_BYTES", 100)
+    assert "its part xl/_rels/workbook.xml.rels would expand to" in _refused(valid_path)
+    monkeypatch.setattr(workbook, "MAX_PART_BYTES", 10**6)
+    monkeypatch.setattr(workbook, "MAX_SHARED_STRINGS_BYTES", sizes["xl/sharedStrings.xml"] - 1)
+    assert "its part xl/sharedStrings.xml would expand to" in _refused(valid_path)
+    monkeypatch.setattr(workbook, "MAX_SHARED_STRINGS_BYTES", 10**6)
+    monkeypatch.setattr(workbook, "MAX_SHEET_PART_BYTES", sizes["xl/worksheets/sheet2.xml"] - 1)
+    assert "its part xl/worksheets/sheet2.xml would expand to" in _refused(valid_path)
+
+
+def test_fastexcel_says_nothing_about_empty_columns(valid_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Unhandled, each record went to stderr: 'Could not determine dtype for column N, falling back to string'.
+    import logging
+
+    with zipfile.ZipFile(valid_path) as archive:
+        visits = archive.read("xl/worksheets/sheet2.xml")
+    wide = visits.replace(b"</row>", b'<c r="P1" t="inlineStr"><is><t>note</t></is></c></row>', 1)  # J1..O1 empty
+    path = _copy_with(valid_path, tmp_path / "wide.xlsx", {"xl/worksheets/sheet2.xml": wide})
+    with caplog.at_level(logging.DEBUG):
+        assert load_workbook(path).sheets["visits"].header[-1] == "note"
+    assert not [record for record in caplog.records if record.name.startswith("fastexcel")]
+
+
+def test_a_large_sheet_the_quick_scan_cannot_vouch_for_is_refused_with_what_it_met() -> None:
+    xml = _sheet(b'<row r="40"><c r="A40"><v>40</v></c><c r="B40"><f>A40*2</f><v>80</v></c></row>')
+    with pytest.raises(WorkbookUnreadable) as caught:
+        _scan(xml, workbook.EXACT_FALLBACK_BYTES + 1)
+    assert "the visits sheet holds formulas, and at 32 MB it is too large to be searched cell by cell" in str(caught.value)
+    assert _scan(xml, workbook.EXACT_FALLBACK_BYTES).formulas == [(40, 1, "=A40*2")]
+    far = _sheet(b'<row r="999999"><c r="C999999"><v>1</v></c></row>')
+    with pytest.raises(WorkbookUnreadable) as caught:
+        _scan(far, workbook.EXACT_FALLBACK_BYTES + 1)
+    assert "the visits sheet holds cells far beyond the data, and at 32 MB" in str(caught.value)
+    near = _sheet(b'<row r="40"><c r="ZZ40"><v>1</v></c></row>')  # beyond the first pass's limits, not the grid's
+    assert _scan(near, workbook.EXACT_FALLBACK_BYTES + 1).values == 3 + 38 * 2 + 1
+
+
+def test_a_sheet_holding_megabytes_without_a_cell_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook, "_CHUNK", 1024)
+    with pytest.raises(WorkbookUnreadable) as caught:
+        _scan(_sheet(b"<x/>" * 5000), None)
+    assert "holds more than 0 MB without a cell, which no spreadsheet program writes" in str(caught.value)
