@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from streams import ClosedPipe
 from workbooks import write_valid_workbook
 
 from reportgen.cli import main
@@ -328,16 +329,6 @@ def test_a_build_into_a_non_ascii_folder_is_reported_on_an_ascii_terminal(workbo
 
 
 def test_a_build_whose_reader_has_gone_still_succeeds(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import io
-    import sys
-
-    class ClosedPipe(io.TextIOBase):
-        def writable(self) -> bool:
-            return True
-
-        def write(self, text: str) -> int:
-            raise BrokenPipeError(32, "Broken pipe")
-
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["build", str(workbook), "--out", str(tmp_path), "--quiet", "--no-pdf"]) == 0
     assert len([path for path in tmp_path.iterdir() if path.name != "latest"]) == 1

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from streams import ClosedPipe
 from workbooks import valid_rows, write_valid_workbook, write_workbook
 
 from reportgen.cli import main
@@ -137,13 +138,6 @@ def test_non_ascii_file_names_are_printed_on_an_ascii_terminal(tmp_path: Path, m
 
 
 def test_a_closed_stdout_does_not_fail_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    class ClosedPipe(io.TextIOBase):
-        def writable(self) -> bool:
-            return True
-
-        def write(self, text: str) -> int:
-            raise BrokenPipeError(32, "Broken pipe")
-
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["validate", str(write_valid_workbook(tmp_path / "cohort.xlsx"))]) == 0
 
