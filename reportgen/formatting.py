@@ -13,8 +13,8 @@ The Formatter's public methods are the Jinja filters (``Formatter.filters``) and
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, Literal
 
 from reportgen.model import ALPHA, TestName
@@ -55,6 +55,9 @@ DECIMALS: dict[str, int] = {
     "effect_size": 2,
 }
 DEFAULT_DECIMALS = 2
+# Small whole-number counts per patient (a handful of values, heavily tied): summarised as median [IQR]
+# only, never mean ± SD.
+COUNT_MEASURES = frozenset({"prior_biologics"})
 P_DECIMALS = 3
 # More decimals than P_DECIMALS are written only where 3 would contradict the call at ALPHA (0.0497 is
 # significant and would print 0.050); beyond this, the p is written as "<0.05".

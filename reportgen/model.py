@@ -223,6 +223,7 @@ class TestResult:
     effect_size: float | None = None
     decision: str = ""  # which test, why, and any assumption at risk, in words (from ``risks``)
     risks: tuple[Risk, ...] = ()
+    not_tested: str = ""  # why the test could not be computed, in words ("all values are equal"); "" when it was
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
+from reportgen.formatting import COUNT_MEASURES
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
     BuildInfo,
@@ -38,7 +39,7 @@ from reportgen.model import (
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, patients
+from reportgen.prose import group_sizes, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -524,8 +525,13 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
         notes=(
             Note(
                 "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
-            "patients with a known value in each column. Quartile columns hold the analysed patients; "
-                f"{patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
+                "patients with a known value in each column. Quartile columns hold the analysed patients"
+                + (
+                    f"; {patients(results.cohort.n_no_level)} without a trough level "
+                    f"{verb(results.cohort.n_no_level, 'appears', 'appear')} under All patients only."
+                    if results.cohort.n_no_level
+                    else "."
+                )
             ),
             *notes.notes(),
         ),
@@ -536,13 +542,17 @@ def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, note
     variable = comparison.variable
     label = f"{comparison.label} ({comparison.unit})" if comparison.unit else comparison.label
     summaries = (comparison.overall, *comparison.groups)
+    if variable in COUNT_MEASURES:  # a small count: median [IQR] only, said in its label
+        cells = tuple(Cell(formatter.median_iqr(s, variable), classes="num") for s in summaries)
+        label += ", median [IQR]"
+    else:
+        cells = tuple(
+            Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num") for s in summaries
+        )
     return Row(
         (
             Cell(label, tag="th", scope="row", classes="stub"),
-            *(
-                Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num")
-                for s in summaries
-            ),
+            *cells,
             _p_cell(comparison.test.p_value, notes.mark(comparison.test.test, "across quartiles"), formatter),
         )
     )
@@ -656,11 +666,11 @@ def _count_table(
         groups.append(
             RowGroup(
                 (
-                    Row((Cell("n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    Row((Cell("Analysed patients, n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
                     *(
                         Row(
                             (
-                                Cell(name, lines=(f"n = {sum(comparison.counts[i])}",), tag="th", scope="row", classes="stub indent"),
+                                Cell(name, lines=(f"{sum(comparison.counts[i])} analysed",), tag="th", scope="row", classes="stub indent"),
                                 Cell("", classes="num"),
                                 *(Cell(formatter.n_percent(c, sum(comparison.counts[i])), classes="num") for c in comparison.counts[i]),
                             )
@@ -677,7 +687,7 @@ def _count_table(
         statistic.append(f"χ² = {formatter.statistic(test.statistic)}")
     if test.df is not None:
         statistic.append(f"df = {formatter.integer(round(test.df))}")
-    statistic.append(formatter.p_equation(test.p_value))
+    statistic.append(p_or_reason(test, formatter))
     if test.effect_size is not None and test.effect_size_name == "cramers-v":
         statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}")
     head = _quartile_head(results, formatter, comparison.label, ())

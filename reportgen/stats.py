@@ -293,7 +293,9 @@ def _present_groups(groups: Sequence[np.ndarray], labels: Sequence[str]) -> tupl
 
 
 def _not_computed(test: TestName | str, reason: str) -> TestResult:
-    return TestResult(test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.")
+    return TestResult(
+        test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.", not_tested=reason
+    )
 
 
 def _half_integer(value: float) -> str:
