@@ -368,8 +368,7 @@ def _despite_trend(outcome: ContinuousComparison, direction: int, formatter: For
         evidence.append("the trend test" + (f" ({formatter.p_equation(outcome.trend.p_value)})" if with_numbers else ""))
     if outcome.spearman is not None and _significant(outcome.spearman.p_value):
         evidence.append(
-            "Spearman's ρ"
-            + (f" ({formatter.rho(outcome.spearman.rho)}, {formatter.p_equation(outcome.spearman.p_value)})" if with_numbers else "")
+            "Spearman's ρ" + (f" ({formatter.p_equation(outcome.spearman.p_value)})" if with_numbers else " with trough level")
         )
     p = f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else ""
     return (
