@@ -36,10 +36,11 @@ from reportgen.model import (
     Results,
     Stratum,
     TestName,
+    TestResult,
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, p_or_reason, patients, verb
+from reportgen.prose import group_sizes, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -503,8 +504,12 @@ def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Seq
     return first, second
 
 
-def _p_cell(p: float | None, mark: str, formatter: Formatter) -> Cell:
-    return Cell(formatter.p_value(p), classes="num p", mark=mark if p is not None else "")
+def _p_cell(test: TestResult, purpose: str, notes: _Footnotes, formatter: Formatter) -> Cell:
+    """The p of a test, its footnote naming the test; a test not computed gets a footnote saying why."""
+    if test.p_value is None and test.not_tested:
+        return Cell(formatter.p_value(None), classes="num p", mark=notes.mark(test.test, f"{purpose}, {not_tested(test.not_tested)}"))
+    mark = notes.mark(test.test, purpose) if test.p_value is not None else ""
+    return Cell(formatter.p_value(test.p_value), classes="num p", mark=mark)
 
 
 def baseline_table(results: Results, formatter: Formatter) -> Table:
@@ -553,7 +558,7 @@ def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, note
         (
             Cell(label, tag="th", scope="row", classes="stub"),
             *cells,
-            _p_cell(comparison.test.p_value, notes.mark(comparison.test.test, "across quartiles"), formatter),
+            _p_cell(comparison.test, "across quartiles", notes, formatter),
         )
     )
 
@@ -561,7 +566,6 @@ def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, note
 def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, notes: _Footnotes) -> tuple[Row, ...]:
     overall_total = sum(comparison.overall)
     column_totals = [sum(column) for column in zip(*comparison.counts)] if comparison.counts else []
-    mark = notes.mark(comparison.test.test, "across quartiles")
 
     def cells(index: int) -> tuple[Cell, ...]:
         return (
@@ -576,13 +580,13 @@ def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, n
     if positive is not None:
         index, name = positive
         label = f"{name or comparison.label}, n (%)"
-        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test.p_value, mark, formatter))),)
+        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test, "across quartiles", notes, formatter))),)
     width = 1 + len(column_totals)
     header = Row(
         (
             Cell(f"{comparison.label}, n (%)", tag="th", scope="row", classes="stub"),
             *(Cell("", classes="num") for _ in range(width)),
-            _p_cell(comparison.test.p_value, mark, formatter),
+            _p_cell(comparison.test, "across quartiles", notes, formatter),
         )
     )
     rows = [header]
@@ -609,7 +613,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         row = _continuous_row(outcome, formatter, notes)
         trend = outcome.trend
         trend_cell = (
-            _p_cell(trend.p_value, notes.mark(trend.test, "across the ordered quartiles"), formatter)
+            _p_cell(trend, "across the ordered quartiles", notes, formatter)
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )

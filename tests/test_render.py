@@ -453,3 +453,14 @@ def test_a_categorical_test_not_computed_says_why_in_the_table_note() -> None:
     html = render(replace(results, eular_response=replace(results.eular_response, test=test))).html
     note = _table_notes(html, "table-3")
     assert "not tested: all values are equal" in note and "p\u00a0=\u00a0\u2013" not in note
+
+
+def test_a_p_cell_of_a_test_not_computed_has_a_footnote_saying_why() -> None:
+    results = make_results()
+    crp = next(o for o in results.outcomes if o.variable == "crp_mg_l")
+    test = replace(crp.test, p_value=None, statistic=None, not_tested="all values are equal")
+    outcomes = tuple(replace(o, test=test) if o is crp else o for o in results.outcomes)
+    html = render(replace(results, outcomes=outcomes)).html
+    row = next(r for r in cells(html, "table-2") if r[0].startswith("CRP"))
+    assert row[6] == "\u2013c"
+    assert "c Kruskal–Wallis test across quartiles, not tested: all values are equal." in _table_notes(html, "table-2")
