@@ -304,7 +304,10 @@ def _activity_boxplots(
     figure.supxlabel("Trough-level quartile (Q1 lowest)", fontsize=8.5)
     month = results.cohort.follow_up_month
     tests = "; ".join(
-        f"{by_variable[m].label} {p_or_reason(by_variable[m].test, formatter)}" for m in measures
+        f"{by_variable[m].label} {p_or_reason(by_variable[m].test, formatter)}"
+        if by_variable[m].test.p_value is not None
+        else f"{by_variable[m].label} ({p_or_reason(by_variable[m].test, formatter)})"
+        for m in measures
     )
     caption = (
         f"Values at month {month} (last observation carried forward where needed). Boxes span the interquartile "
