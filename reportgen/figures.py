@@ -40,6 +40,7 @@ import pandas as pd
 
 from reportgen.indices import EULAR_RESPONSES
 from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, Figure, Results
+from reportgen.prose import p_or_reason
 from reportgen.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -303,7 +304,10 @@ def _activity_boxplots(
     figure.supxlabel("Trough-level quartile (Q1 lowest)", fontsize=8.5)
     month = results.cohort.follow_up_month
     tests = "; ".join(
-        f"{by_variable[m].label} {formatter.p_equation(by_variable[m].test.p_value)}" for m in measures
+        f"{by_variable[m].label} {p_or_reason(by_variable[m].test, formatter)}"
+        if by_variable[m].test.p_value is not None
+        else f"{by_variable[m].label} ({p_or_reason(by_variable[m].test, formatter)})"
+        for m in measures
     )
     caption = (
         f"Values at month {month} (last observation carried forward where needed). Boxes span the interquartile "
@@ -434,7 +438,7 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     ax.legend(handles=handles, title="EULAR response", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               alignment="left", title_fontsize=8)
     caption = (
-        f"Percentages of the patients in each quartile (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {formatter.p_equation(eular.test.p_value)}."
+        f"Percentages of the patients in each quartile (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
     )
     return _Drawn("figure3-eular", "EULAR response by trough-level quartile", caption, figure)
 

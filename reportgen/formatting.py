@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, Literal
 
-from reportgen.model import TestName
+from reportgen.model import ALPHA, TestName
 from reportgen.rounding import round_half_up
 
 if TYPE_CHECKING:
@@ -54,7 +55,13 @@ DECIMALS: dict[str, int] = {
     "effect_size": 2,
 }
 DEFAULT_DECIMALS = 2
+# Small whole-number counts per patient (a handful of values, heavily tied): summarised as median [IQR]
+# only, never mean ± SD.
+COUNT_MEASURES = frozenset({"prior_biologics"})
 P_DECIMALS = 3
+# More decimals than P_DECIMALS are written only where 3 would contradict the call at ALPHA (0.0497 is
+# significant and would print 0.050); beyond this, the p is written as "<0.05".
+P_MAX_DECIMALS = 6
 # How each test in a TestResult is named in captions, footnotes and prose.
 TEST_NAMES: dict[TestName, str] = {
     TestName.KRUSKAL_WALLIS: "Kruskal\u2013Wallis test",
@@ -76,6 +83,11 @@ def decimals_for(variable: str) -> int:
             variable = variable[: -len(suffix)]
             break
     return DECIMALS.get(variable, DEFAULT_DECIMALS)
+
+
+def _decimals_of(value: float) -> int:
+    """Decimals of a constant as written: 0.05 -> 2."""
+    return max(0, -Decimal(repr(value)).as_tuple().exponent)
 
 
 def _is_missing(value: float | int | None) -> bool:
@@ -124,14 +136,23 @@ class Formatter:
         return self.number(value, DECIMALS["statistic"])
 
     def p_value(self, value: float | None) -> str:
-        """'<0.001' below one in a thousand, else 3 decimals; '>0.999' rather than a rounded '1.000'."""
+        """'<0.001' below one in a thousand, else 3 decimals; '>0.999' rather than a rounded '1.000'.
+
+        Significance is decided on the unrounded p (p < ALPHA), so a p just below ALPHA gets the decimals
+        that keep it below in print: 0.0497 -> '0.0497', never '0.050'; '<0.05' past P_MAX_DECIMALS.
+        """
         if _is_missing(value):
             return MISSING
         if value < 0.001:
             return "<" + self.number(0.001, P_DECIMALS)
         if value > 0.999:
             return ">" + self.number(0.999, P_DECIMALS)
-        return self.number(value, P_DECIMALS)
+        decimals = P_DECIMALS
+        while value < ALPHA and round_half_up(value, decimals) >= round_half_up(ALPHA, decimals):
+            decimals += 1
+            if decimals > P_MAX_DECIMALS:
+                return "<" + self.number(ALPHA, _decimals_of(ALPHA))
+        return self.number(value, decimals)
 
     def p_equation(self, value: float | None) -> str:
         """A p-value as it reads in a sentence: 'p = 0.006', 'p < 0.001'."""

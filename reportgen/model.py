@@ -197,7 +197,6 @@ class RiskKind(StrEnum):
     SMALL_GROUPS = "small-groups"  # detail: the groups, e.g. "Q1 (n = 4)"
     EMPTY_GROUPS = "empty-groups"  # detail: the groups without data, left out
     EMPTY_CATEGORIES = "empty-categories"  # detail: the categories without patients, left out
-    TIES = "ties"  # detail: values repeating an earlier one, all values
     UNEQUAL_VARIANCES = "unequal-variances"
     NO_SPREAD = "no-spread"
     SMALL_EXPECTED = "small-expected"  # detail: cells with small expected counts, all cells, cells with very small ones
@@ -224,6 +223,7 @@ class TestResult:
     effect_size: float | None = None
     decision: str = ""  # which test, why, and any assumption at risk, in words (from ``risks``)
     risks: tuple[Risk, ...] = ()
+    not_tested: str = ""  # why the test could not be computed, in words ("all values are equal"); "" when it was
 
 
 @dataclass(frozen=True)

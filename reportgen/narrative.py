@@ -2,9 +2,10 @@
 
 Everything returned is plain text with every number already written by the Formatter; escaping is the
 template's job. The Conclusions follow guardrails: an observational cohort supports "associated with",
-never a causal verb; a test above ``model.ALPHA`` is reported plainly as no significant difference; a direction
-is stated only when a trend test or Spearman's ρ is significant, and then from the sign of that statistic;
-the conclusions name nothing the tables do not show.
+never a causal verb; a test above ``model.ALPHA`` is reported plainly as no significant difference, unless its
+trend test or Spearman's ρ is significant, which is then said beside it; a test that could not be computed says
+why; a direction is stated only when a trend test or Spearman's ρ is significant, and then from the sign of that
+statistic; the conclusions name nothing the tables do not show, and the abstract's nothing its Results do not.
 """
 
 from __future__ import annotations
@@ -13,8 +14,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from reportgen.formatting import COUNT_MEASURES
 from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestName, TestResult
-from reportgen.prose import capital, group_sizes, join_words, mid_sentence, patients
+from reportgen.prose import (
+    capital,
+    counted,
+    group_sizes,
+    join_words,
+    mid_sentence,
+    p_or_reason,
+    patients,
+    patients_per_group,
+    verb,
+)
 
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
@@ -22,6 +34,8 @@ if TYPE_CHECKING:
 # Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
+# Where every test's decision record is: the HTML report's Appendix lists them; the PDF's points there.
+DECISION_RECORDS_AT = "in the Appendix of the HTML report (report.html) and in results.json"
 # Why each test was used, for the Methods; "{small_expected}" is stats.SMALL_EXPECTED.
 TEST_RATIONALE: dict[TestName, str] = {
     TestName.KRUSKAL_WALLIS: "compares the quartiles by ranks without assuming normally distributed values, which "
@@ -134,7 +148,7 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     return (
         f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
-        f"the last observation was carried forward for {patients(cohort.n_locf)} without a month-{month} visit. "
+        f"{_locf_clause(cohort.n_locf, month)}. "
         f"Patients with a trough level were grouped into quartiles of that level "
         f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {join_words(tests)}{extra}."
     )
@@ -156,13 +170,13 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
         by_quartile = "; ".join(
             f"{s.label} {formatter.mean_sd(g, outcome.variable)}" for s, g in zip(results.strata, outcome.groups)
         )
-        sentences.append(f"{capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({formatter.p_equation(outcome.test.p_value)}).")
+        sentences.append(f"{capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({p_or_reason(outcome.test, formatter)}).")
     eular = results.eular_response
     rows = "; ".join(
         f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
     )
     labels = "/".join(s.label for s in results.strata)
-    sentences.append(f"EULAR response, patients in {labels}: {rows} ({formatter.p_equation(eular.test.p_value)}).")
+    sentences.append(f"EULAR response, patients in {labels}: {rows} ({p_or_reason(eular.test, formatter)}).")
     das28 = outcomes.get("das28_esr")
     if das28 is not None and das28.spearman is not None:
         sentences.append(
@@ -193,14 +207,24 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     patients_section = Section(
         "Patients and follow-up",
         (
-            f"{cohort.n_included} patients were included. {cohort.n_analysed} had a trough level and were compared "
-            f"across quartiles; {patients(cohort.n_no_level)} without any level "
-            f"{'is' if cohort.n_no_level == 1 else 'are'} described in Table 1 but not compared.",
+            f"{cohort.n_included} patients were included. "
+            + (
+                f"{cohort.n_analysed} had a trough level and were compared across quartiles; "
+                f"{patients(cohort.n_no_level)} without any level {verb(cohort.n_no_level, 'is', 'are')} described "
+                "in Table 1 but not compared."
+                if cohort.n_no_level
+                else "All had a trough level and were compared across quartiles."
+            ),
             f"Disease activity was assessed at baseline (month 0) and at month {month}. When the month-{month} visit "
             f"was missing, the last post-baseline visit at or before month {month} was carried forward (LOCF), "
             f"with all components taken from that same visit and the indices recomputed; a patient without any "
             f"post-baseline visit carried the baseline forward (no change, EULAR response none). Visits after "
-            f"month {month} were not used. LOCF applied to {patients(cohort.n_locf)}, listed in the Appendix.",
+            f"month {month} were not used. "
+            + (
+                f"LOCF applied to {patients(cohort.n_locf)}, listed in the Appendix."
+                if cohort.n_locf
+                else f"Every patient had a month-{month} visit, so no observation was carried forward."
+            ),
         ),
     )
     indices_section = Section(
@@ -234,11 +258,11 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     statistics_section = Section(
         "Statistical analysis",
         (
-            "Continuous variables are summarised as mean ± SD and median [interquartile range], categorical "
-            "variables as n (%). Tests are two-sided; p < "
-            f"{formatter.number(ALPHA, 2)} is called significant, and p-values are not adjusted for the number "
-            "of variables tested. The tests, and why each was chosen (the decision record of every single "
-            "test, with any assumption at risk, is listed in the Appendix):",
+            "Continuous variables are summarised as mean ± SD and median [interquartile range]"
+            f"{_count_measures_clause(results)}, categorical variables as n (%). Tests are two-sided; p < "
+            f"{formatter.number(ALPHA, 2)} is called significant, decided on the unrounded p, and p-values are "
+            "not adjusted for the number of variables tested. The tests, and why each was chosen (the decision "
+            f"record of every single test, with any assumption at risk, is {DECISION_RECORDS_AT}):",
         ),
         _decision_items(results, formatter),
     )
@@ -272,7 +296,7 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
         rationale = TEST_RATIONALE[name].format(small_expected=f"{SMALL_EXPECTED:g}")
         at_risk = sum(1 for t in tests if t.risks)
         risk = f"; an assumption was at risk in {at_risk} of {len(tests)}" if at_risk else ""
-        items.append(f"{formatter.test_name(name)}: {rationale} ({len(tests)} comparisons{risk}).")
+        items.append(f"{formatter.test_name(name)}: {rationale} ({counted(len(tests), 'comparison')}{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
         items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
     return tuple(items)
@@ -282,21 +306,30 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
 
 
 def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: bool) -> tuple[str, ...]:
-    """Guardrailed sentences; ``with_numbers`` adds the p-values (the abstract's version leaves them out)."""
-    outcomes = [o for o in results.outcomes if o.variable != "delta_das28"]
+    """Guardrailed sentences; ``with_numbers`` adds the p-values (the abstract's version leaves them out, and
+    names only the outcomes the abstract's Results quote, ``ABSTRACT_OUTCOMES``)."""
+    if with_numbers:
+        outcomes = [o for o in results.outcomes if o.variable != "delta_das28"]
+    else:
+        outcomes = [o for o in results.outcomes if o.variable in ABSTRACT_OUTCOMES]
     lower: list[str] = []
     higher: list[str] = []
     undirected: list[str] = []
     not_significant: list[str] = []
+    despite_trend: list[str] = []
+    untested: dict[str, list[str]] = {}
     for outcome in outcomes:
-        quoted = mid_sentence(outcome.label) + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
+        label = mid_sentence(outcome.label)
         direction = trend_direction(outcome)
-        if _significant(outcome.test.p_value):
+        if outcome.test.p_value is None:
+            untested.setdefault(p_or_reason(outcome.test, formatter), []).append(label)
+        elif _significant(outcome.test.p_value):
+            quoted = label + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
             {-1: lower, 1: higher, 0: undirected}[direction].append(quoted)
+        elif direction:
+            despite_trend.append(_despite_trend(outcome, direction, formatter, with_numbers))
         else:
-            not_significant.append(
-                mid_sentence(outcome.label) + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else "")
-            )
+            not_significant.append(label + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else ""))
     sentences: list[str] = []
     if lower:
         sentences.append(f"Higher trough levels were associated with lower {join_words(lower)} at follow-up.")
@@ -306,10 +339,13 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
         sentences.append(
             f"{capital(join_words(undirected))} differed across quartiles, without a significant monotonic trend with trough level."
         )
+    sentences.extend(despite_trend)
     if not_significant:
         sentences.append(
             f"No statistically significant difference across quartiles was found for {join_words(not_significant)}."
         )
+    for reason, labels in untested.items():
+        sentences.append(f"{capital(join_words(labels))} could not be compared across quartiles ({reason}).")
     sentences.append(_eular_conclusion(results.eular_response, results, formatter, with_numbers))
     smallest = min((s.n for s in results.strata), default=0)
     largest = max((s.n for s in results.strata), default=0)
@@ -318,9 +354,28 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
         "show that raising trough levels would lower disease activity"
     )
     if smallest < 20:
-        caveat += f", and with {smallest} to {largest} patients per quartile the estimates are imprecise"
+        caveat += f", and with {patients_per_group(smallest, largest)} the estimates are imprecise"
     sentences.append(caveat + ".")
     return tuple(sentences)
+
+
+def _despite_trend(outcome: ContinuousComparison, direction: int, formatter: Formatter, with_numbers: bool) -> str:
+    """An omnibus test above ALPHA beside a significant trend test or Spearman ρ: both said, never a bare
+    'no significant difference' that the next numbers contradict."""
+    label = mid_sentence(outcome.label)
+    evidence = []
+    if outcome.trend is not None and _significant(outcome.trend.p_value):
+        evidence.append("the trend test" + (f" ({formatter.p_equation(outcome.trend.p_value)})" if with_numbers else ""))
+    if outcome.spearman is not None and _significant(outcome.spearman.p_value):
+        evidence.append(
+            "Spearman's ρ" + (f" ({formatter.p_equation(outcome.spearman.p_value)})" if with_numbers else " with trough level")
+        )
+    p = f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else ""
+    return (
+        f"{capital(label)} did not differ significantly across quartiles{p}, although {join_words(evidence)} "
+        f"{verb(len(evidence), 'was', 'were')} significant, with {'lower' if direction < 0 else 'higher'} {label} "
+        "at higher trough levels."
+    )
 
 
 def trend_direction(outcome: ContinuousComparison) -> int:
@@ -345,6 +400,8 @@ def _evidence(outcome: ContinuousComparison, formatter: Formatter) -> str:
 def _eular_conclusion(
     eular: CategoricalComparison, results: Results, formatter: Formatter, with_numbers: bool
 ) -> str:
+    if eular.test.p_value is None:
+        return f"EULAR response could not be compared across quartiles ({p_or_reason(eular.test, formatter)})."
     p = f" ({formatter.p_equation(eular.test.p_value)})" if with_numbers else ""
     if not _significant(eular.test.p_value):
         return f"EULAR response did not differ significantly across quartiles{p}."
@@ -353,7 +410,8 @@ def _eular_conclusion(
         good = eular.counts[eular.categories.index("good")]
         totals = [sum(column) for column in zip(*eular.counts)]
         first, last = results.strata[0].label, results.strata[-1].label
-        if totals[0] and totals[-1]:
+        # Only a contrast is worth a clause: "0 of 3 in Q1 and 0 of 3 in Q4" says nothing.
+        if totals[0] and totals[-1] and good[0] * totals[-1] != good[-1] * totals[0]:
             sentence += (
                 f": a good response in {good[0]} of {totals[0]} patients in {first} "
                 f"and {good[-1]} of {totals[-1]} in {last}"
@@ -362,6 +420,22 @@ def _eular_conclusion(
 
 
 # --- small phrases -----------------------------------------------------------------------------
+
+
+def _locf_clause(n_locf: int, month: int) -> str:
+    if not n_locf:
+        return f"every patient had a month-{month} visit"
+    return f"the last observation was carried forward for {patients(n_locf)} without a month-{month} visit"
+
+
+def _count_measures_clause(results: Results) -> str:
+    """', counts (prior biologics) as median [interquartile range] only' for the counts Table 1 shows."""
+    labels = [
+        mid_sentence(c.label) for c in results.baseline if isinstance(c, ContinuousComparison) and c.variable in COUNT_MEASURES
+    ]
+    if not labels:
+        return ""
+    return f", counts ({join_words(labels)}) as median [interquartile range] only"
 
 
 def _cutpoint_phrase(results: Results, formatter: Formatter) -> str:

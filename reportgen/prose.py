@@ -8,12 +8,41 @@ from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
-    from reportgen.model import Stratum
+    from reportgen.model import Stratum, TestResult
+
+
+def counted(count: int | Decimal, singular: str, plural: str | None = None) -> str:
+    """'1 comparison', '3 comparisons'."""
+    return f"{count} {singular}" if count == 1 else f"{count} {plural or singular + 's'}"
 
 
 def patients(count: int | Decimal) -> str:
     """'1 patient', '3 patients'."""
-    return f"{count} patient" if count == 1 else f"{count} patients"
+    return counted(count, "patient")
+
+
+def verb(count: int | Decimal, singular: str, plural: str) -> str:
+    """The verb agreeing with a count: verb(1, 'is', 'are') -> 'is'."""
+    return singular if count == 1 else plural
+
+
+def patients_per_group(smallest: int, largest: int) -> str:
+    """'7 to 10 patients per quartile', or '3 patients per quartile' when every quartile is the same size."""
+    if smallest == largest:
+        return f"{patients(smallest)} per quartile"
+    return f"{smallest} to {largest} patients per quartile"
+
+
+def not_tested(reason: str) -> str:
+    """Why a test has no p-value: 'not tested: all values are equal'."""
+    return f"not tested: {reason}"
+
+
+def p_or_reason(test: TestResult, formatter: Formatter) -> str:
+    """'p = 0.006' in a sentence, or why there is no p: 'not tested: all values are equal', never 'p = –'."""
+    if test.p_value is None:
+        return not_tested(test.not_tested or "no p-value")
+    return formatter.p_equation(test.p_value)
 
 
 def join_words(items: Sequence[str]) -> str:

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
+from reportgen.formatting import COUNT_MEASURES
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
     BuildInfo,
@@ -35,10 +36,11 @@ from reportgen.model import (
     Results,
     Stratum,
     TestName,
+    TestResult,
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, patients
+from reportgen.prose import group_sizes, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -502,8 +504,12 @@ def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Seq
     return first, second
 
 
-def _p_cell(p: float | None, mark: str, formatter: Formatter) -> Cell:
-    return Cell(formatter.p_value(p), classes="num p", mark=mark if p is not None else "")
+def _p_cell(test: TestResult, purpose: str, notes: _Footnotes, formatter: Formatter) -> Cell:
+    """The p of a test, its footnote naming the test; a test not computed gets a footnote saying why."""
+    if test.p_value is None and test.not_tested:
+        return Cell(formatter.p_value(None), classes="num p", mark=notes.mark(test.test, f"{purpose}, {not_tested(test.not_tested)}"))
+    mark = notes.mark(test.test, purpose) if test.p_value is not None else ""
+    return Cell(formatter.p_value(test.p_value), classes="num p", mark=mark)
 
 
 def baseline_table(results: Results, formatter: Formatter) -> Table:
@@ -524,8 +530,13 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
         notes=(
             Note(
                 "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
-            "patients with a known value in each column. Quartile columns hold the analysed patients; "
-                f"{patients(results.cohort.n_no_level)} without a trough level appear under All patients only."
+                "patients with a known value in each column. Quartile columns hold the analysed patients"
+                + (
+                    f"; {patients(results.cohort.n_no_level)} without a trough level "
+                    f"{verb(results.cohort.n_no_level, 'appears', 'appear')} under All patients only."
+                    if results.cohort.n_no_level
+                    else "."
+                )
             ),
             *notes.notes(),
         ),
@@ -536,14 +547,18 @@ def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, note
     variable = comparison.variable
     label = f"{comparison.label} ({comparison.unit})" if comparison.unit else comparison.label
     summaries = (comparison.overall, *comparison.groups)
+    if variable in COUNT_MEASURES:  # a small count: median [IQR] only, said in its label
+        cells = tuple(Cell(formatter.median_iqr(s, variable), classes="num") for s in summaries)
+        label += ", median [IQR]"
+    else:
+        cells = tuple(
+            Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num") for s in summaries
+        )
     return Row(
         (
             Cell(label, tag="th", scope="row", classes="stub"),
-            *(
-                Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num")
-                for s in summaries
-            ),
-            _p_cell(comparison.test.p_value, notes.mark(comparison.test.test, "across quartiles"), formatter),
+            *cells,
+            _p_cell(comparison.test, "across quartiles", notes, formatter),
         )
     )
 
@@ -551,7 +566,6 @@ def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, note
 def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, notes: _Footnotes) -> tuple[Row, ...]:
     overall_total = sum(comparison.overall)
     column_totals = [sum(column) for column in zip(*comparison.counts)] if comparison.counts else []
-    mark = notes.mark(comparison.test.test, "across quartiles")
 
     def cells(index: int) -> tuple[Cell, ...]:
         return (
@@ -566,13 +580,13 @@ def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, n
     if positive is not None:
         index, name = positive
         label = f"{name or comparison.label}, n (%)"
-        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test.p_value, mark, formatter))),)
+        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test, "across quartiles", notes, formatter))),)
     width = 1 + len(column_totals)
     header = Row(
         (
             Cell(f"{comparison.label}, n (%)", tag="th", scope="row", classes="stub"),
             *(Cell("", classes="num") for _ in range(width)),
-            _p_cell(comparison.test.p_value, mark, formatter),
+            _p_cell(comparison.test, "across quartiles", notes, formatter),
         )
     )
     rows = [header]
@@ -599,7 +613,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         row = _continuous_row(outcome, formatter, notes)
         trend = outcome.trend
         trend_cell = (
-            _p_cell(trend.p_value, notes.mark(trend.test, "across the ordered quartiles"), formatter)
+            _p_cell(trend, "across the ordered quartiles", notes, formatter)
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )
@@ -656,11 +670,11 @@ def _count_table(
         groups.append(
             RowGroup(
                 (
-                    Row((Cell("n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    Row((Cell("Analysed patients, n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
                     *(
                         Row(
                             (
-                                Cell(name, lines=(f"n = {sum(comparison.counts[i])}",), tag="th", scope="row", classes="stub indent"),
+                                Cell(name, lines=(f"{sum(comparison.counts[i])} analysed",), tag="th", scope="row", classes="stub indent"),
                                 Cell("", classes="num"),
                                 *(Cell(formatter.n_percent(c, sum(comparison.counts[i])), classes="num") for c in comparison.counts[i]),
                             )
@@ -677,7 +691,7 @@ def _count_table(
         statistic.append(f"χ² = {formatter.statistic(test.statistic)}")
     if test.df is not None:
         statistic.append(f"df = {formatter.integer(round(test.df))}")
-    statistic.append(formatter.p_equation(test.p_value))
+    statistic.append(p_or_reason(test, formatter))
     if test.effect_size is not None and test.effect_size_name == "cramers-v":
         statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}")
     head = _quartile_head(results, formatter, comparison.label, ())

@@ -87,7 +87,8 @@ SD_RATIO = 2  # ANOVA: a largest group SD more than this times the smallest puts
 _TIMES = {2: "twice", 3: "three times"}
 # Tests on a contingency table, whose groups are its columns.
 _TABLE_TESTS = (TestName.CHI_SQUARE, TestName.FISHER_EXACT, TestName.FISHER_MONTE_CARLO)
-_TIES_CORRECTED = {TestName.KRUSKAL_WALLIS: "H is corrected for ties", TestName.JONCKHEERE_TERPSTRA: "variance corrected for ties"}
+# Rank tests whose statistic corrects for tied values: ties are noted in the decision record, never a risk.
+_TIES_CORRECTED = {TestName.KRUSKAL_WALLIS: "H corrects for", TestName.JONCKHEERE_TERPSTRA: "the variance of J corrects for"}
 
 
 def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -265,9 +266,6 @@ def risk_words(risk: Risk, test: TestName) -> str:
         return f"{empty} left out: {', '.join(map(str, detail))}"
     if risk.kind is RiskKind.EMPTY_CATEGORIES:
         return f"empty categories left out: {', '.join(map(str, detail))}"
-    if risk.kind is RiskKind.TIES:
-        tied, n = detail
-        return f"tied values, {tied} of {n} repeating an earlier one ({_TIES_CORRECTED[test]})"
     if risk.kind is RiskKind.UNEQUAL_VARIANCES:
         times = _TIMES.get(SD_RATIO, f"{SD_RATIO:g} times")
         return f"unequal variances: the largest group SD is more than {times} the smallest"
@@ -295,12 +293,21 @@ def _present_groups(groups: Sequence[np.ndarray], labels: Sequence[str]) -> tupl
 
 
 def _not_computed(test: TestName | str, reason: str) -> TestResult:
-    return TestResult(test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.")
+    return TestResult(
+        test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.", not_tested=reason
+    )
 
 
 def _half_integer(value: float) -> str:
     """J is a multiple of 1/2: written exactly, never in exponent notation."""
     return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _ties_note(n_tied: int, n: int, test: TestName) -> str:
+    """Tied values, said in the decision record but not as a risk: the statistic already corrects for them."""
+    if not n_tied:
+        return ""
+    return f" Ties: {n_tied} of {n} values repeat an earlier one, which {_TIES_CORRECTED[test]}."
 
 
 def _tested(test: TestName, what: str, risks: list[Risk], **fields) -> TestResult:
@@ -333,14 +340,11 @@ def kruskal_wallis(groups: Sequence[np.ndarray], labels: Sequence[str], ranking:
     h /= ties
     df = present.size - 1
     risks = _ranking_risks(ranking)
-    n_tied = int(n - ranking.tie_counts.size)
-    if n_tied:
-        risks.append(Risk(RiskKind.TIES, (n_tied, n)))
     what = (
         f"Kruskal-Wallis H test across {present.size} groups, the study's continuous test: compares "
         f"distributions by ranks without assuming normality; chi-square approximation with "
         f"{df} df; effect size epsilon-squared = H / (n - 1)."
-    )
+    ) + _ties_note(int(n - ranking.tie_counts.size), n, TestName.KRUSKAL_WALLIS)
     return _tested(
         TestName.KRUSKAL_WALLIS,
         what,
@@ -439,14 +443,11 @@ def jonckheere_terpstra(groups: Sequence[np.ndarray], labels: Sequence[str], ran
         return _not_computed(TestName.JONCKHEERE_TERPSTRA, "the statistic has no variance")
     z = (j_stat - mean) / math.sqrt(variance)
     risks = _ranking_risks(ranking)
-    n_tied = int(n - tie_counts.size)
-    if n_tied:
-        risks.append(Risk(RiskKind.TIES, (n_tied, int(n))))
     what = (
         f"Jonckheere-Terpstra trend test across the ordered groups {' < '.join(names)}: J = {_half_integer(j_stat)}; "
         f"normal approximation with tie-corrected variance; statistic is z (positive when values rise "
         f"along the order), p two-sided."
-    )
+    ) + _ties_note(int(n - tie_counts.size), int(n), TestName.JONCKHEERE_TERPSTRA)
     return _tested(
         TestName.JONCKHEERE_TERPSTRA, what, risks, statistic=_float(z), p_value=_float(2.0 * special.ndtr(-abs(z)))
     )

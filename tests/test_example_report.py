@@ -93,6 +93,7 @@ def test_abstract_txt_is_within_the_limit_and_matches_the_report(build_folder: P
 # Written here, not taken from reportgen.formatting: the decimals each measure is printed with, rounding
 # half up, "mean ± SD" joined by no-break spaces, "n (%)" with one decimal, p with three decimals (below
 # 0.001 as "<0.001").
+COUNT_MEASURES = {"prior_biologics"}  # written as median [IQR] only
 DECIMALS = {"age_years": 1, "disease_duration_years": 1, "prior_biologics": 1, "esr_mm_h": 1,
             "das28_esr": 2, "cdai": 2, "sdai": 2, "tjc28": 2, "sjc28": 2, "crp_mg_l": 2}
 
@@ -134,8 +135,15 @@ def test_table_1_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
         assert p_cell == _p(entry["p_value"]), (variable, p_cell)
         if entry["kind"] == "continuous":
             columns = [entry["overall"], *entry["groups"]]
-            assert stub == (f"{entry['label']} ({entry['unit']})" if entry["unit"] else entry["label"])
+            label = f"{entry['label']} ({entry['unit']})" if entry["unit"] else entry["label"]
             d = DECIMALS[variable]
+            if variable in COUNT_MEASURES:  # a small count: median [IQR] only (issue #13 item 9)
+                assert stub == f"{label}, median [IQR]"
+                for (first, lines), summary in zip(cells[:-1], columns):
+                    assert first == f"{_fixed(summary['median'], d)} [{_fixed(summary['q1'], d)}–{_fixed(summary['q3'], d)}]", variable
+                    assert lines == [], variable
+                continue
+            assert stub == label
             for (first, lines), summary in zip(cells[:-1], columns):
                 assert first == f"{_fixed(summary['mean'], d)}\u00a0±\u00a0{_fixed(summary['sd'], d)}", (variable, first)
                 assert lines == [f"{_fixed(summary['median'], d)} [{_fixed(summary['q1'], d)}–{_fixed(summary['q3'], d)}]"], variable

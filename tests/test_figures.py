@@ -158,6 +158,17 @@ def test_captions_follow_the_results() -> None:
     assert "p\u00a0=\u00a00,006" in figures[2].caption
 
 
+def test_captions_of_tests_not_computed_say_why_not_p_dash() -> None:
+    results = make_results()
+    not_tested = dict(p_value=None, statistic=None, not_tested="all values are equal")
+    outcomes = tuple(replace(o, test=replace(o.test, **not_tested)) if o.variable == "das28_esr" else o for o in results.outcomes)
+    eular = replace(results.eular_response, test=replace(results.eular_response.test, **not_tested))
+    figures = make_figures(make_derived(), replace(results, outcomes=outcomes, eular_response=eular), Formatter("."))
+    assert "DAS28-ESR (not tested: all values are equal)" in figures[0].caption
+    assert "not tested: all values are equal." in figures[2].caption
+    assert "p\u00a0=\u00a0\u2013" not in figures[0].caption + figures[2].caption
+
+
 # A matplotlibrc that would change every figure, or stop it (usetex with no LaTeX installed).
 HOSTILE_MATPLOTLIBRC = """\
 text.usetex: True

@@ -57,6 +57,19 @@ def test_p_values(p: float, dot: str, comma: str) -> None:
     assert COMMA.p_value(p) == comma
 
 
+@pytest.mark.parametrize(
+    ("p", "dot", "comma"),
+    [(0.0497, "0.0497", "0,0497"), (0.04996, "0.04996", "0,04996"), (0.0499999999, "<0.05", "<0,05"),
+     (0.0494, "0.049", "0,049"), (0.0500, "0.050", "0,050"), (0.0503, "0.050", "0,050")],
+)
+def test_a_printed_p_never_contradicts_the_call_at_alpha(p: float, dot: str, comma: str) -> None:
+    """Significance is decided on the unrounded p: one just below 0.05 never prints as 0.050."""
+    assert DOT.p_value(p) == dot
+    assert COMMA.p_value(p) == comma
+    assert DOT.p_equation(0.0497) == "p\u00a0=\u00a00.0497"
+    assert DOT.p_equation(0.0499999999) == "p\u00a0<\u00a00.05"
+
+
 def test_p_equation_reads_as_a_sentence() -> None:
     assert DOT.p_equation(0.00636) == "p\u00a0=\u00a00.006"
     assert COMMA.p_equation(0.0001) == "p\u00a0<\u00a00,001"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from report_fixtures import make_results, make_study
 
@@ -134,3 +135,120 @@ def test_abstract_reproduces_the_printed_layout() -> None:
     assert "Q1 4,46 ± 1,50" in abstract
     assert "none 4/1/1/0; moderate 3/0/4/1; good 1/6/3/9 (p = 0,006)" in abstract
     assert not re.search(r"\d\.\d", abstract)
+
+
+# --- wording defects found by a statistical reviewer (issue #13 item 9) -------------------------------
+
+
+def _crp_like(results: Results) -> Results:
+    """CRP's omnibus test above ALPHA while its trend test and Spearman's ρ are below, as in the example."""
+    outcomes = tuple(
+        replace(
+            o,
+            test=replace(o.test, p_value=0.084),
+            trend=replace(o.trend, p_value=0.015, statistic=-2.4),
+            spearman=replace(o.spearman, rho=-0.39, p_value=0.023),
+        )
+        if o.variable == "crp_mg_l"
+        else o
+        for o in results.outcomes
+    )
+    return replace(results, outcomes=outcomes)
+
+
+def test_a_non_significant_omnibus_test_beside_a_significant_trend_says_both() -> None:
+    abstract, _methods, conclusions = _all_text(_crp_like(make_results()))
+    assert (
+        "CRP did not differ significantly across quartiles (p\u00a0=\u00a00.084), although the trend test "
+        "(p\u00a0=\u00a00.015) and Spearman's ρ (p\u00a0=\u00a00.023) were significant, with lower CRP "
+        "at higher trough levels." in conclusions
+    )
+    assert "found for CRP" not in conclusions and "found for CRP" not in abstract
+    assert (
+        "CRP did not differ significantly across quartiles, although the trend test and Spearman's ρ with trough level were "
+        "significant, with lower CRP at higher trough levels." in abstract
+    )
+    only_rho = _crp_like(make_results())
+    only_rho = replace(
+        only_rho,
+        outcomes=tuple(
+            replace(o, trend=replace(o.trend, p_value=0.2)) if o.variable == "crp_mg_l" else o for o in only_rho.outcomes
+        ),
+    )
+    assert "although Spearman's ρ (p\u00a0=\u00a00.023) was significant" in _all_text(only_rho)[2]
+
+
+def test_a_test_that_could_not_be_computed_says_why_and_prints_no_p() -> None:
+    results = make_results()
+    not_computed = stats.kruskal_wallis([np.ones(3)] * 4, ("Q1", "Q2", "Q3", "Q4"))
+    assert not_computed.p_value is None and not_computed.not_tested == "all values are equal"
+    outcomes = tuple(replace(o, test=not_computed) if o.variable == "crp_mg_l" else o for o in results.outcomes)
+    eular = replace(
+        results.eular_response,
+        test=stats.compare_categorical([[3, 0, 0, 0], [0, 0, 0, 0]], ("good", "none"), ("Q1", "Q2", "Q3", "Q4"), "chi-square"),
+    )
+    abstract, _methods, conclusions = _all_text(replace(results, outcomes=outcomes, eular_response=eular))
+    assert "CRP could not be compared across quartiles (not tested: all values are equal)." in conclusions
+    assert (
+        "EULAR response could not be compared across quartiles (not tested: fewer than two categories or groups "
+        "with any patient)." in conclusions
+    )
+    for text in (abstract, conclusions):
+        assert "\u2013)" not in text and "significant difference across quartiles was found for CRP" not in text
+        assert "EULAR response did not differ" not in text
+
+
+def _tiny(results: Results, *, n_locf: int = 0, n_no_level: int = 0) -> Results:
+    """Three patients per quartile, none with a good response, nobody carried forward or without a level."""
+    strata = tuple(replace(s, n=3, percent=25.0) for s in results.strata)
+    eular = replace(
+        results.eular_response,
+        counts=((0, 0, 1, 1), (3, 3, 2, 2), (0, 0, 0, 0)),
+        test=replace(results.eular_response.test, p_value=0.03),
+    )
+    cohort = replace(results.cohort, n_included=12 + n_no_level, n_analysed=12, n_locf=n_locf, n_no_level=n_no_level)
+    return replace(results, strata=strata, eular_response=eular, cohort=cohort)
+
+
+def test_no_sentence_is_built_on_degenerate_counts() -> None:
+    abstract, methods, conclusions = _all_text(_tiny(make_results()))
+    assert "with 3 patients per quartile the estimates are imprecise" in conclusions
+    assert "3 to 3" not in conclusions
+    assert "The distribution of EULAR response differed across quartiles (p\u00a0=\u00a00.030)." in conclusions
+    assert "0 of" not in conclusions and "0 of" not in abstract
+    assert "0 patients" not in abstract + methods
+    assert "every patient had a month-12 visit." in abstract
+    assert "Every patient had a month-12 visit, so no observation was carried forward." in methods
+    assert "12 patients were included. All had a trough level and were compared across quartiles." in methods
+    one = _all_text(_tiny(make_results(), n_locf=1, n_no_level=1))
+    assert "carried forward for 1 patient without a month-12 visit" in one[0]
+    assert "LOCF applied to 1 patient, listed" in one[1] and "1 patient without any level is described" in one[1]
+
+
+def test_one_comparison_is_not_plural() -> None:
+    results = make_results()
+    eular = replace(results.eular_response, test=replace(results.eular_response.test, test=TestName.FISHER_EXACT))
+    methods = _all_text(replace(results, eular_response=eular))[1]
+    assert "(1 comparison)." in methods or "(1 comparison;" in methods
+    assert "1 comparisons" not in methods
+
+
+def test_the_abstract_concludes_only_on_outcomes_its_results_quote() -> None:
+    results = make_results()
+    das28_crp = replace(results.outcomes[0], variable="das28_crp", label="DAS28-CRP")
+    results = replace(results, outcomes=(results.outcomes[0], das28_crp, *results.outcomes[1:]))
+    abstract, _methods, conclusions = _all_text(results)
+    assert "DAS28-CRP" in conclusions
+    assert "DAS28-CRP" not in abstract
+
+
+def test_methods_say_where_the_decision_records_are_as_the_pdf_appendix_does() -> None:
+    methods = _all_text(make_results())[1]
+    assert "is in the Appendix of the HTML report (report.html) and in results.json" in methods
+    assert "is listed in the Appendix" not in methods
+
+
+def test_methods_say_counts_are_median_iqr_and_significance_is_on_the_unrounded_p() -> None:
+    methods = _all_text(make_results())[1]
+    assert "median [interquartile range], counts (prior biologics) as median [interquartile range] only," in methods
+    assert "decided on the unrounded p" in methods

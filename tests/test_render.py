@@ -406,3 +406,61 @@ def test_a_stylesheet_without_the_numbers_leaves_tables_to_the_automatic_layout(
     assert table_layout("body { font-family: serif; }") is None
     assert _table_widths(render(templates=tmp_path).html) == {}
     assert table_layout("@page { size: A4; margin: 1em } table { font-size: 8pt }") is None  # not absolute
+
+
+# --- wording defects found by a statistical reviewer (issue #13 item 9) -------------------------------
+
+
+def _table_notes(html: str, table_id: str) -> str:
+    return lxml.html.fromstring(html).xpath(f'//div[@id="{table_id}"]//div[@class="table-notes"]')[0].text_content()
+
+
+def test_prior_biologics_a_small_count_is_median_iqr_only(report: RenderedReport) -> None:
+    results = make_results()
+    biologics = next(c for c in results.baseline if c.variable == "prior_biologics")
+    row = next(r for r in cells(report.html, "table-1") if r[0].startswith("Prior biologics"))
+    assert row[0] == "Prior biologics (n), median [IQR]"
+    formatter = Formatter(".")
+    assert row[1:6] == [formatter.median_iqr(s, "prior_biologics") for s in (biologics.overall, *biologics.groups)]
+    assert all("±" not in cell for cell in row)
+    age = next(r for r in cells(report.html, "table-1") if r[0].startswith("Age"))
+    assert "±" in age[1]  # other continuous rows keep mean ± SD with the median below
+
+
+def test_table_1_note_agrees_with_its_count_and_says_nothing_of_zero(report: RenderedReport) -> None:
+    results = make_results()
+    one = replace(results, cohort=replace(results.cohort, n_no_level=1))
+    assert "1 patient without a trough level appears under All patients only." in _table_notes(render(one).html, "table-1")
+    none = replace(results, cohort=replace(results.cohort, n_no_level=0))
+    note = _table_notes(render(none).html, "table-1")
+    assert "Quartile columns hold the analysed patients." in note and "0 patients" not in note
+
+
+def test_table_3_lower_block_counts_only_the_analysed_patients(report: RenderedReport) -> None:
+    rows = [r for r in cells(report.html, "table-3") if len(r) > 1]
+    eular = make_results().eular_response
+    lower = rows[len(eular.categories):]
+    for row, category, counts in zip(lower, eular.categories, eular.counts):
+        assert row[0] == f"{category.capitalize()}{sum(counts)} analysed"
+        assert row[1] == ""  # the All patients column holds no number in the analysed-only block
+    headers = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//tbody//th[@scope="colgroup"]')
+    assert headers[1].text_content().startswith("Analysed patients, n (% of response category)")
+
+
+def test_a_categorical_test_not_computed_says_why_in_the_table_note() -> None:
+    results = make_results()
+    test = replace(results.eular_response.test, p_value=None, statistic=None, df=None, effect_size=None, not_tested="all values are equal")
+    html = render(replace(results, eular_response=replace(results.eular_response, test=test))).html
+    note = _table_notes(html, "table-3")
+    assert "not tested: all values are equal" in note and "p\u00a0=\u00a0\u2013" not in note
+
+
+def test_a_p_cell_of_a_test_not_computed_has_a_footnote_saying_why() -> None:
+    results = make_results()
+    crp = next(o for o in results.outcomes if o.variable == "crp_mg_l")
+    test = replace(crp.test, p_value=None, statistic=None, not_tested="all values are equal")
+    outcomes = tuple(replace(o, test=test) if o is crp else o for o in results.outcomes)
+    html = render(replace(results, outcomes=outcomes)).html
+    row = next(r for r in cells(html, "table-2") if r[0].startswith("CRP"))
+    assert row[6] == "\u2013c"
+    assert "c Kruskal–Wallis test across quartiles, not tested: all values are equal." in _table_notes(html, "table-2")

@@ -540,3 +540,13 @@ def test_no_table_as_extreme_is_said_only_for_the_smallest_estimate(
     result = stats.compare_categorical(ABSTRACT_EULAR, ("none", "moderate", "good"), LABELS, "fisher-exact")
     assert result.test == TestName.FISHER_MONTE_CARLO and RiskKind.MONTE_CARLO in _kinds(result)
     assert ("No random table was as extreme" in result.decision) is said
+
+
+def test_ties_are_noted_but_are_not_an_assumption_at_risk() -> None:
+    """H and the variance of J correct for ties: the record says so and lists no risk for them."""
+    groups = [np.array([1.0, 1.0, 2.0, 3.0, 3.0, 4.0]) + shift for shift in (0.0, 1.0, 2.0, 3.0)]
+    for test, corrects in ((stats.kruskal_wallis, "which H corrects for"), (stats.jonckheere_terpstra, "which the variance of J corrects for")):
+        result = test(groups, LABELS)
+        assert result.p_value is not None and not result.risks
+        assert "No assumption at risk identified." in result.decision and "At risk" not in result.decision
+        assert "Ties: 17 of 24 values repeat an earlier one, " + corrects in result.decision
