@@ -440,3 +440,31 @@ def test_the_analysis_does_not_import_scipy_stats() -> None:
 
     code = "import sys, reportgen.analysis, reportgen.derive; sys.exit('scipy.stats' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# --- found by mutation testing (docs/mutation-testing.md) ---------------------------------------------
+
+
+def test_describe_gives_an_sd_from_two_values() -> None:
+    assert stats.describe([1.0, 3.0]).sd == pytest.approx(math.sqrt(2.0))
+    assert stats.describe([1.0]).sd is None
+
+
+def test_quartile_index_takes_any_numeric_sequence_with_missing_values() -> None:
+    assert stats.quartile_index([1, None, 7, 20], [1, 6, 18.5]).tolist() == [0, -1, 2, 3]
+
+
+def test_rank_groups_of_no_groups_is_empty() -> None:
+    assert stats.rank_groups([], []).n == 0
+
+
+def test_anova_with_small_within_group_spread_is_finite_as_scipy() -> None:
+    groups = [np.array([1.0, 1.1]), np.array([5.0, 5.1]), np.array([3.0, 3.2])]
+    result = stats.one_way_anova(groups, ["a", "b", "c"])
+    reference = sps.f_oneway(*groups)
+    assert result.statistic == pytest.approx(reference.statistic) and result.p_value == pytest.approx(reference.pvalue)
+
+
+def test_describe_takes_any_numeric_sequence_and_drops_missing_values() -> None:
+    summary = stats.describe([1, None, 3])
+    assert (summary.n, summary.mean) == (2, 2.0)
