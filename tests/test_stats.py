@@ -468,3 +468,12 @@ def test_anova_with_small_within_group_spread_is_finite_as_scipy() -> None:
 def test_describe_takes_any_numeric_sequence_and_drops_missing_values() -> None:
     summary = stats.describe([1, None, 3])
     assert (summary.n, summary.mean) == (2, 2.0)
+
+
+def test_a_test_not_computed_still_names_itself() -> None:
+    assert stats.one_way_anova([np.array([1.0, 2.0])], ["a"]).test == "anova"
+
+
+def test_rank_values_drops_missing_values_and_counts_empty_trailing_groups() -> None:
+    ranking = stats.rank_values([1, None, 3], [0, 0, 0], ["a", "b"])
+    assert ranking.n == 2 and ranking.sizes.tolist() == [2, 0]
