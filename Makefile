@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: report test test-all bench example sysdeps clean
+.PHONY: report test test-all bench example sysdeps mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,23 @@ test-all: $(BIN)/.installed sysdeps
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
+# Mutation testing of the modules that compute numbers (docs/mutation-testing.md); slow, so not in CI.
+# Configured in pyproject.toml [tool.mutmut]. Verdicts are kept in ./mutants, so a second run tests only
+# what changed or was not yet tested. MUTANTS='reportgen.indices.*' narrows it to one module;
+# MUTATION_CHILDREN=n runs n mutants at a time (default 1, polite on a shared machine).
+MUTATION_CHILDREN ?= 1
+MUTANTS           ?=
+
+$(BIN)/.mutation: $(BIN)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,mutation]'
+	touch $@
+
+mutation: $(BIN)/.mutation
+	nice -n 19 $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(MUTANTS)
+	$(BIN)/mutmut results
+
 example: $(BIN)/.installed
 	$(BIN)/python -m tools.example input/cohort.xlsx
 
 clean:
-	rm -rf $(VENV) dist build
+	rm -rf $(VENV) dist build mutants

@@ -12,7 +12,7 @@ import pytest
 import scikit_posthocs
 from scipy import stats as sps
 
-from reportgen.analysis import OUTCOMES, TABLE_1, Continuous, analyse
+from reportgen.analysis import OUTCOMES, TABLE_1, Categorical, Continuous, analyse, compare_categorical
 from reportgen.derive import derive
 from reportgen.errors import AnalysisError
 from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, StudyOptions
@@ -241,3 +241,84 @@ def test_empty_quartile_with_given_cut_points_is_left_out_of_tests() -> None:
     assert [s.n for s in results.strata][1:] == [0, 0, 0]
     das28 = results.outcomes[0]
     assert das28.test.p_value is None and das28.groups[1].n == 0 and das28.groups[1].mean is None
+
+
+# --- found by mutation testing (docs/mutation-testing.md) ---------------------------------------------
+
+ADVICE = (
+    "this happens when many patients share one level (e.g. undetectable). Give three increasing "
+    "cut points in the study sheet, e.g. 'quartile_cutpoints' = '1; 6; 18.5'."
+)
+
+
+def _levels_cohort(levels: list[float], study: StudyOptions | None = None):
+    rows = []
+    for i, level in enumerate(levels):
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, tcz_trough_ug_ml=level)]
+    return make_cohort(rows, study=study)
+
+
+def test_given_cut_points_must_increase_strictly_and_the_message_says_whose_they_are() -> None:
+    cohort = _levels_cohort([1.0, 2.0, 7.0, 20.0], StudyOptions(quartile_cutpoints=(1.0, 6.0, 6.0)))
+    with pytest.raises(AnalysisError) as raised:
+        analyse(derive(cohort), cohort.study)
+    assert str(raised.value) == (
+        "cannot form four quartiles: the quartile_cutpoints of the study sheet do not increase strictly "
+        f"(1.0, 6.0, 6.0); {ADVICE}"
+    )
+
+
+def test_computed_cut_points_that_coincide_name_the_percentiles() -> None:
+    cohort = _levels_cohort([0.0] * 8 + [5.0, 6.0, 7.0, 8.0])
+    with pytest.raises(AnalysisError) as raised:
+        analyse(derive(cohort), cohort.study)
+    assert str(raised.value) == (
+        "cannot form four quartiles: the 25th, 50th and 75th percentiles of the trough level do not increase "
+        f"strictly (0.0, 0.0, 5.25); {ADVICE}"
+    )
+
+
+def test_no_level_message() -> None:
+    cohort = make_cohort([visit("A", 0), visit("A", 12)])
+    with pytest.raises(AnalysisError) as raised:
+        analyse(derive(cohort), cohort.study)
+    assert str(raised.value) == (
+        "no patient has a trough level at or before the follow-up month, so there are no quartiles to compare"
+    )
+
+
+def test_results_carry_the_study_and_its_follow_up_month_and_four_groups() -> None:
+    study = StudyOptions(follow_up_month=9, quartile_cutpoints=(2.0, 5.0, 10.0))
+    rows = []
+    for i, level in enumerate([1.0, 3.0, 7.0, 20.0, 1.5, 4.0]):
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 9, tcz_trough_ug_ml=level)]
+    results = analyse(derive(make_cohort(rows, study=study)), study)
+    assert results.study == study and results.cohort.follow_up_month == 9
+    for comparison in (*results.outcomes, *results.baseline):
+        assert len(comparison.groups if isinstance(comparison, ContinuousComparison) else comparison.counts[0]) == 4
+
+
+def test_a_categorical_value_outside_the_categories_is_an_analysis_error() -> None:
+    patients = pd.DataFrame({"x": list("abcdefg")})
+    spec = Categorical("x", "X", ("a",), lambda frame: frame["x"].to_numpy(dtype=object))
+    with pytest.raises(AnalysisError) as raised:
+        compare_categorical(spec, patients, np.zeros(7, dtype=np.int64), StudyOptions())
+    assert str(raised.value) == "x has values outside ('a',): ['b', 'c', 'd', 'e', 'f']"
+
+
+def test_a_categorical_comparison_keeps_its_label() -> None:
+    patients = pd.DataFrame({"x": ["a", "b", "a", "b"]})
+    spec = Categorical("x", "The X", ("a", "b"), lambda frame: frame["x"].to_numpy(dtype=object))
+    comparison = compare_categorical(spec, patients, np.array([0, 1, 2, 3]), StudyOptions())
+    assert (comparison.variable, comparison.label, comparison.overall) == ("x", "The X", (2, 2))
+
+
+def test_an_empty_withdrawal_reason_is_no_reason() -> None:
+    cohort = make_cohort(
+        [visit("A", 0), visit("A", 3, tcz_trough_ug_ml=1.0), visit("B", 0), visit("B", 12, tcz_trough_ug_ml=9.0),
+         visit("C", 0), visit("C", 12, tcz_trough_ug_ml=20.0), visit("D", 0), visit("D", 12, tcz_trough_ug_ml=4.0)],
+        patients=[{"patient_id": "A", "withdrawal_month": 5.0, "withdrawal_reason": ""}],
+        study=StudyOptions(quartile_cutpoints=(2.0, 5.0, 10.0)),
+    )
+    results = analyse(derive(cohort), cohort.study)
+    assert [(c.patient_id, c.withdrawal_reason) for c in results.carried_forward] == [("A", None)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 import numpy as np
@@ -210,3 +212,70 @@ def test_derive_handles_100000_patients() -> None:
     cohort = random_cohort(2, 100_000, late_visit=0.0)
     derived = derive(cohort)
     assert len(derived.patients) == 100_000
+
+
+def test_measures_and_indices_are_float64_and_categories_ordered() -> None:
+    # Joint counts arrive as integers; the documented columns are float64 all the same.
+    derived = derive(make_cohort([visit("A", 0, tjc28=12, sjc28=10), visit("A", 12, tjc28=3, sjc28=2)]))
+    for measure in MEASURES:
+        assert derived.patients[measure].dtype == np.float64, measure
+        assert derived.patients[f"{measure}_baseline"].dtype == np.float64, measure
+    for category in CATEGORIES:
+        assert derived.visits[category].cat.ordered, category
+        assert derived.patients[category].cat.ordered and derived.patients[f"{category}_baseline"].cat.ordered
+    assert derived.patients["eular_response"].cat.ordered
+
+
+def test_patient_categories_are_those_of_the_baseline_and_follow_up_visits() -> None:
+    cohort = make_cohort([visit("A", 0, tjc28=12, sjc28=10, esr_mm_h=50.0, patient_global_mm=80.0), visit("A", 12, tjc28=0, sjc28=0, esr_mm_h=5.0, patient_global_mm=5.0)])
+    patient = one(derive(cohort).patients, "A")
+    assert (patient["das28_esr_category_baseline"], patient["das28_esr_category"]) == ("high", "remission")
+    assert (patient["cdai_category_baseline"], patient["cdai_category"]) == ("high", "low")
+    assert patient["eular_response"] == "good"
+
+
+def test_a_missing_index_gives_a_missing_category_and_response() -> None:
+    # The workbook contract never lets a measure be missing; derive still copes when called on such a table.
+    cohort = make_cohort([visit("A", 0), visit("A", 12), visit("B", 0), visit("B", 12)])
+    visits = cohort.visits.copy()
+    visits.loc[(visits["patient_id"] == "A") & (visits["month"] == 12), "esr_mm_h"] = float("nan")
+    derived = derive(dataclasses.replace(cohort, visits=visits))
+    follow_up = derived.visits[(derived.visits["patient_id"] == "A") & (derived.visits["month"] == 12)].iloc[0]
+    assert math.isnan(follow_up["das28_esr"]) and pd.isna(follow_up["das28_esr_category"])
+    assert follow_up["cdai_category"] == "moderate"  # the other indices do not need ESR
+    a, b = one(derived.patients, "A"), one(derived.patients, "B")
+    assert pd.isna(a["das28_esr_category"]) and pd.isna(a["eular_response"])
+    assert b["eular_response"] == "none"
+    assert list(derived.patients["eular_response"].cat.categories) == ["none", "moderate", "good"]
+
+
+def test_a_visit_of_a_patient_missing_from_the_patients_sheet_is_an_analysis_error() -> None:
+    cohort = make_cohort([visit("A", 0), visit("B", 0)])
+    without_b = type(cohort)(cohort.patients.iloc[:1], cohort.visits, cohort.study, (), "x", "0")
+    with pytest.raises(AnalysisError, match="^a visit belongs to a patient missing from the patients sheet$"):
+        derive(without_b)
+
+
+def test_missing_baseline_names_exactly_those_patients_and_at_most_ten() -> None:
+    # A's baseline is the sheet's first visit (row position 0): it must not be listed.
+    with pytest.raises(AnalysisError, match=r"^no baseline \(month 0\) visit for patient\(s\): B, C$"):
+        derive(make_cohort([visit("A", 0), visit("B", 3), visit("C", 6)]))
+    many = [visit("A", 0), *(visit(f"M{i:02d}", 3) for i in range(12))]
+    with pytest.raises(AnalysisError, match=r"^no baseline \(month 0\) visit for patient\(s\): M00, M01, M02, M03, M04, M05, M06, M07, M08, M09$"):
+        derive(make_cohort(many))
+
+
+def test_trough_level_counts_from_month_1_never_month_0() -> None:
+    cohort = make_cohort([visit("A", 0), visit("A", 12), visit("B", 0), visit("B", 1, tcz_trough_ug_ml=3.0), visit("B", 12)])
+    # validate already drops levels at month 0; derive does not count one either if it gets one.
+    cohort.visits.loc[cohort.visits["month"] == 0, "tcz_trough_ug_ml"] = 7.0
+    patients = derive(cohort).patients
+    assert math.isnan(one(patients, "A")["trough_level"]) and math.isnan(one(patients, "A")["trough_month"])
+    assert (one(patients, "B")["trough_level"], one(patients, "B")["trough_month"]) == (3.0, 1.0)
+
+
+def test_trough_level_on_the_sheets_first_visit_row() -> None:
+    # The level's visit is row position 0 of the visits: still a level.
+    cohort = make_cohort([visit("A", 12, tcz_trough_ug_ml=5.0), visit("A", 0)])
+    patient = one(derive(cohort).patients, "A")
+    assert (patient["trough_level"], patient["trough_month"]) == (5.0, 12.0)

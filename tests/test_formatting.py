@@ -117,3 +117,73 @@ def test_filters_are_the_formatter_methods() -> None:
     filters = COMMA.filters()
     assert filters["p_value"](0.00636) == "0,006"
     assert set(filters) >= {"number", "measure", "p_value", "mean_sd", "median_iqr", "n_percent", "percent"}
+
+
+def test_integers_rho_and_statistics() -> None:
+    assert DOT.integer(7) == COMMA.integer(7) == "7"
+    assert DOT.integer(-12) == f"{MINUS}12"
+    assert DOT.integer(None) == "\u2013"
+    assert DOT.rho(-0.456) == f"{MINUS}0.46" and COMMA.rho(0.455) == "0,46"
+    assert DOT.rho(None) == "\u2013"
+    assert DOT.statistic(12.345) == "12.35" and COMMA.statistic(3.0) == "3,00"
+    assert DOT.statistic(float("nan")) == "\u2013"
+
+
+def test_p_value_of_exactly_0_999_is_written_out() -> None:
+    assert DOT.p_value(0.999) == "0.999"
+    assert DOT.p_equation(0.999) == "p\u00a0=\u00a00.999"
+    assert DOT.p_equation(0.9995) == "p\u00a0>\u00a00.999"
+
+
+def test_test_names_read_as_prose_and_unknown_names_show_as_given() -> None:
+    assert DOT.test_name("kruskal-wallis") == "Kruskal\u2013Wallis test"
+    assert DOT.test_name("spearman") == "Spearman rank correlation"
+    assert DOT.test_name("some-new-test") == "some-new-test"
+
+
+def test_summaries_of_no_patients_or_undefined_values_show_a_dash() -> None:
+    # n = 0 wins over whatever else the summary holds; an undefined centre shows a dash, not '– ± 1.00'.
+    assert DOT.mean_sd(Summary(n=0, mean=2.0, sd=1.0), "cdai") == "\u2013"
+    assert DOT.mean_sd(Summary(n=2, mean=float("nan"), sd=1.0), "cdai") == "\u2013"
+    assert DOT.median_iqr(Summary(n=0, median=4.3, q1=3.1, q3=5.6), "cdai") == "\u2013"
+    assert DOT.median_iqr(Summary(n=2, median=float("nan"), q1=3.1, q3=5.6), "cdai") == "\u2013"
+
+
+def test_median_alone_when_a_quartile_is_undefined() -> None:
+    assert DOT.median_iqr(Summary(n=1, median=4.3), "das28_esr") == "4.30"
+    assert DOT.median_iqr(Summary(n=3, median=4.3, q1=3.1), "das28_esr") == "4.30"
+    assert DOT.median_iqr(Summary(n=3, median=4.3, q3=5.6), "das28_esr") == "4.30"
+
+
+def test_n_percent_of_a_total_of_one() -> None:
+    assert DOT.n_percent(1, 1) == "1 (100.0)"
+    assert DOT.n_percent(0, 1) == "0 (0.0)"
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [([], ""), (["4,20"], "4,20"), (["4,20", "11,30"], "4,20 and 11,30"), (["a", "b", "c"], "a; b and c")],
+)
+def test_join_short_lists(items: list[str], expected: str) -> None:
+    assert COMMA.join(items) == expected
+
+
+def test_join_takes_a_conjunction() -> None:
+    assert DOT.join(["1", "2", "3"], "or") == "1, 2 or 3"
+
+
+def test_parse_says_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match=r"'1\.5' has a decimal point but the study uses a decimal comma"):
+        parse(COMMA, "1.5")
+    with pytest.raises(ValueError, match=r"'n/a' is not a number written by this formatter"):
+        parse(DOT, "n/a")
+
+
+def test_every_filter_is_the_formatter_method_of_that_name() -> None:
+    filters = COMMA.filters()
+    assert set(filters) == {
+        "number", "integer", "measure", "percent", "rho", "p_value", "p_equation",
+        "mean_sd", "median_iqr", "n_percent", "test_name",
+    }
+    for name, method in filters.items():
+        assert method == getattr(COMMA, name), name

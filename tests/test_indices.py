@@ -95,3 +95,71 @@ def test_eular_traps_are_real() -> None:
     assert 4.4 - 3.2 > 1.2
     assert 5.2 - 4.6 > 0.6
     assert 6.9 - 5.7 > 1.2
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "response"),
+    [
+        # The boundaries of the EULAR table: 'good' needs current <= 3.2 with an improvement > 1.2;
+        # current <= 5.1 with > 0.6 is 'moderate'; current > 5.1 needs > 1.2 for 'moderate'.
+        (4.41, 3.2, "good"),
+        (5.5, 4.0, "moderate"),
+        (5.8, 5.1, "moderate"),
+        (7.0, 5.5, "moderate"),
+        (6.0, 5.11, "none"),
+    ],
+)
+def test_eular_response_table_boundaries(baseline: float, current: float, response: str) -> None:
+    assert indices.eular_response(np.array([baseline]), np.array([current]))[0] == response
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "response"),
+    [
+        # Each score counts as it is displayed (2 decimals, half up), rounded once: 4.4045 is 4.40,
+        # so the improvement is 1.20 (not > 1.2), and 3.2045 is 3.20 (still <= 3.2).
+        (4.4045, 3.2, "moderate"),
+        (4.42, 3.2045, "good"),
+    ],
+)
+def test_eular_response_compares_the_displayed_scores(baseline: float, current: float, response: str) -> None:
+    assert indices.eular_response(np.array([baseline]), np.array([current]))[0] == response
+
+
+def test_missing_scores_give_an_empty_category_and_response() -> None:
+    # '' marks missing, which derive turns into a missing categorical value.
+    assert list(indices.das28_category(np.array([np.nan, 2.0]))) == ["", "remission"]
+    assert list(indices.cdai_category(np.array([np.nan]))) == [""]
+    assert list(indices.eular_response(np.array([np.nan, 5.0]), np.array([3.0, np.nan]))) == ["", ""]
+
+
+def test_das28_crp_takes_crp_as_any_numeric_sequence_with_missing_values() -> None:
+    # CRP is converted to float, so a plain list (or an object column) with a missing value works.
+    four = indices.das28_crp(np.array([4.0, 4.0]), np.array([5.0, 5.0]), [7, None], np.array([50.0, 50.0]))
+    assert four[0] == pytest.approx(4.15470, abs=5e-6) and np.isnan(four[1])
+
+
+def test_round_half_up_defaults_to_two_decimals_and_takes_any_numeric_sequence() -> None:
+    assert indices.round_half_up(2.345) == pytest.approx(2.35)
+    rounded = indices.round_half_up([2.345, None, -2.345])
+    assert rounded[0] == pytest.approx(2.35) and np.isnan(rounded[1]) and rounded[2] == pytest.approx(-2.35)
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded"),
+    [
+        (1.005, 1.01),  # 1.00499999999999989... in binary: half up once the representation error is shed
+        (2.675, 2.68),
+        (4.4 - 3.2, 1.2),  # 1.2000000000000002
+        (1.0049999999, 1.01),  # the error is shed at 9 decimals: this reads as 1.005000000
+        (1.004999999, 1.0),  # ... and this, with 9 decimals, is below the half
+        (-1.005, -1.01),  # half away from zero
+    ],
+)
+def test_round_half_up_sheds_representation_error_at_nine_decimals(value: float, rounded: float) -> None:
+    assert indices.round_half_up(value, 2) == pytest.approx(rounded, abs=1e-12)
+
+
+def test_round_half_up_at_nine_or_more_decimals_rounds_the_value_itself() -> None:
+    assert indices.round_half_up(0.12345678947, 9) == pytest.approx(0.123456789, rel=1e-12)
+    assert indices.round_half_up(1.2345e-6, 10) == pytest.approx(1.2345e-6, rel=1e-12)

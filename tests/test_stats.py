@@ -550,3 +550,39 @@ def test_ties_are_noted_but_are_not_an_assumption_at_risk() -> None:
         assert result.p_value is not None and not result.risks
         assert "No assumption at risk identified." in result.decision and "At risk" not in result.decision
         assert "Ties: 17 of 24 values repeat an earlier one, " + corrects in result.decision
+
+# --- found by mutation testing (docs/mutation-testing.md) ---------------------------------------------
+
+
+def test_describe_gives_an_sd_from_two_values() -> None:
+    assert stats.describe([1.0, 3.0]).sd == pytest.approx(math.sqrt(2.0))
+    assert stats.describe([1.0]).sd is None
+
+
+def test_quartile_index_takes_any_numeric_sequence_with_missing_values() -> None:
+    assert stats.quartile_index([1, None, 7, 20], [1, 6, 18.5]).tolist() == [0, -1, 2, 3]
+
+
+def test_rank_groups_of_no_groups_is_empty() -> None:
+    assert stats.rank_groups([], []).n == 0
+
+
+def test_anova_with_small_within_group_spread_is_finite_as_scipy() -> None:
+    groups = [np.array([1.0, 1.1]), np.array([5.0, 5.1]), np.array([3.0, 3.2])]
+    result = stats.one_way_anova(groups, ["a", "b", "c"])
+    reference = sps.f_oneway(*groups)
+    assert result.statistic == pytest.approx(reference.statistic) and result.p_value == pytest.approx(reference.pvalue)
+
+
+def test_describe_takes_any_numeric_sequence_and_drops_missing_values() -> None:
+    summary = stats.describe([1, None, 3])
+    assert (summary.n, summary.mean) == (2, 2.0)
+
+
+def test_a_test_not_computed_still_names_itself() -> None:
+    assert stats.one_way_anova([np.array([1.0, 2.0])], ["a"]).test == "anova"
+
+
+def test_rank_values_drops_missing_values_and_counts_empty_trailing_groups() -> None:
+    ranking = stats.rank_values([1, None, 3], [0, 0, 0], ["a", "b"])
+    assert ranking.n == 2 and ranking.sizes.tolist() == [2, 0]
