@@ -290,6 +290,17 @@ def test_ctrl_c_during_the_commit_waits_for_it_without_the_command_lines_handler
     # reportgen used as a library: Python's own SIGINT handler; the commit blocks the signal until it is done.
     import signal
 
+    # Python's own handler, whatever this process inherited: a shell starts background jobs with SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _commit_interrupted_by_ctrl_c(out, inputs, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _commit_interrupted_by_ctrl_c(out: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     real = archive._move_into_place
 
