@@ -21,8 +21,8 @@ VERIFY_EXIT_CODES = """exit codes:
   1  mismatch: a file differs from its manifest or its rebuild, or the manifest is unusable
   2  usage: the folder is not a build folder
   3  not fully verified: nothing else differs, but report.pdf differs from its rebuild and was made with
-     other versions of Python, WeasyPrint or its libraries, which may explain it (its attached files
-     were compared); the message names the versions to install to check it byte for byte
+     other versions of Python, WeasyPrint or its libraries, which may explain it (its text and attached
+     files were compared and matched); the message names the versions to install to check it byte for byte
 """
 
 

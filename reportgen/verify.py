@@ -14,24 +14,32 @@ Exit codes (README "Using it", ``reportgen verify --help``):
   (say, it names a file or folder outside the build folder; verify never reads one).
 * 3, not fully verified: nothing else differs, but report.pdf differs from its rebuild and the versions
   that shape its bytes (Python, WeasyPrint and its libraries) are not those recorded, so the difference
-  may be theirs. What can be compared across versions is: the files attached to the PDF, against the
-  rebuilt PDF's. The message names the versions to install to check it byte for byte.
+  may be theirs. What can be compared across versions is compared, and a difference there is a mismatch
+  (exit 1): the files attached to the PDF, against the rebuilt PDF's, and the PDF's text, against the
+  rebuilt PDF's text. The message names the versions to install to check it byte for byte.
 
-The PDF's text is not compared with the rebuilt HTML across versions: extracting it needs a PDF text
-extractor (fonts, ToUnicode maps), which no runtime dependency provides.
+The text is compared PDF with PDF, not with the rebuilt HTML: both are extracted the same way (pypdf),
+so what the extractor does with ligatures, page headers and footers, table headers repeated on each
+page or text the CSS adds is the same on both sides, while the HTML's text would differ from any PDF's
+in all of these. Layout, line breaks and hyphenation may change with the library versions, so the
+text is compared as a stream of characters without white space and hyphens (``TEXT_IGNORED``); a
+changed word or number still shows. pypdf is imported here only, when a PDF is read: builds and
+``reportgen --help`` never load it.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
 import sys
 import tempfile
-import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from reportgen import terminal
 from reportgen.archive import MANIFEST, MANIFEST_HASH, TEMPLATES, Finding, check_hashes
@@ -43,6 +51,10 @@ from reportgen.pipeline import BuildRequest, build, library_versions, pdf_librar
 # HarfBuzz, which are not recorded) may lay out, subset or write differently.
 PDF = "report.pdf"
 MANIFEST_TIME = "%Y-%m-%dT%H:%M:%SZ"
+# What the cross-version comparison of the PDF's text ignores: white space (any, Unicode's included) and hyphens
+# (U+002D hyphen-minus, U+00AD soft hyphen, U+2010 hyphen), which layout and hyphenation add or move.
+TEXT_IGNORED = re.compile(r"[\s\u002d\u00ad\u2010]")
+EXCERPT = 40  # characters of text shown on each side of the first difference
 
 
 class ManifestRefused(ValueError):
@@ -56,6 +68,7 @@ class NotCompared:
     file: str
     differing: tuple[tuple[str, str, str], ...]  # (name, recorded, installed); "python" for Python
     attachments: str  # what the cross-version check of the PDF's attached files found
+    text: str  # what the cross-version check of the PDF's text found
 
     def paragraph(self) -> str:
         built = ", ".join(
@@ -64,6 +77,7 @@ class NotCompared:
         lines = [
             f"  {self.file} differs from its rebuild, and was built with other versions than those installed: {built};"
             " the difference may be theirs, so it could not be checked byte for byte.",
+            f"  {self.text}.",
             f"  {self.attachments}.",
         ]
         known = [(name, recorded) for name, recorded, _ in self.differing if re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", recorded)]
@@ -177,9 +191,11 @@ def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[
         if pdf_differs and not differing:
             findings += pdf_differs
         elif pdf_differs:
-            attached, attachment_findings = _compare_attachments(folder / PDF, rebuilt / PDF, rebuilt)
-            findings += attachment_findings
-            not_compared.append(NotCompared(PDF, tuple(differing), attached))
+            archived_pdf, rebuilt_pdf = (folder / PDF).read_bytes(), (rebuilt / PDF).read_bytes()
+            attached, attachment_findings = _compare_attachments(archived_pdf, rebuilt_pdf, rebuilt)
+            text, text_findings = _compare_text(archived_pdf, rebuilt_pdf)
+            findings += text_findings + attachment_findings
+            not_compared.append(NotCompared(PDF, tuple(differing), attached, text))
     if manifest["reportgen_version"] != _installed_version():
         notes.append(f"built with reportgen {manifest['reportgen_version']}, verified with {_installed_version()}")
     return findings, not_compared, notes
@@ -228,15 +244,15 @@ def _differing_versions(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
-def _compare_attachments(archived: Path, rebuilt: Path, rebuilt_folder: Path) -> tuple[str, list[Finding]]:
+def _compare_attachments(archived: bytes, rebuilt: bytes, rebuilt_folder: Path) -> tuple[str, list[Finding]]:
     """Compare the files attached to the archived PDF with those of the rebuilt PDF (any library versions).
 
     Returns a sentence for the report and the findings: a differing attachment is a mismatch whatever
     the versions, since attachments are embedded unchanged. If the archived PDF's attachments cannot be
     read (another writer, another compression), that is said, not counted as a mismatch.
     """
-    old = embedded_files(archived.read_bytes())
-    new = embedded_files(rebuilt.read_bytes())
+    old = embedded_files(archived)
+    new = embedded_files(rebuilt)
     names = {path.read_bytes(): path.relative_to(rebuilt_folder).as_posix() for path in sorted(rebuilt_folder.iterdir()) if path.is_file()}
     if old is None or new is None:
         return "Its attached files could not be read, so they were not compared either", []
@@ -253,40 +269,88 @@ def _compare_attachments(archived: Path, rebuilt: Path, rebuilt_folder: Path) ->
     return f"Its attached files were compared with the rebuilt PDF's ({label})", [Finding(PDF, how)]
 
 
-_STREAM = re.compile(rb"\d+\s+\d+\s+obj\s*(<<(?:(?!endobj).){0,4096}?>>)\s*stream\r?\n", re.S)
-_LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+\d+\s+R)")
+def _compare_text(archived: bytes, rebuilt: bytes) -> tuple[str, list[Finding]]:
+    """Compare the archived PDF's text with the rebuilt PDF's, white space and hyphens aside (any library versions).
+
+    Returns a sentence for the report and the findings: a differing text is a mismatch whatever the versions,
+    and the finding shows both texts around the first difference. Text that cannot be extracted is said,
+    not counted as a mismatch.
+    """
+    old, new = pdf_text(archived), pdf_text(rebuilt)
+    if old is None or new is None:
+        return "Its text could not be extracted, so it was not compared", []
+    old_kept, new_kept = _kept_characters(old), _kept_characters(new)
+    if [c for c, _ in old_kept] == [c for c, _ in new_kept]:
+        return "Its text is identical to the rebuilt PDF's, white space and hyphens aside", []
+    first = next((i for i, (a, b) in enumerate(zip(old_kept, new_kept)) if a[0] != b[0]), min(len(old_kept), len(new_kept)))
+    how = (
+        f"its text differs from the rebuilt PDF's (white space and hyphens aside): archived"
+        f" \u201c{_excerpt(old, old_kept, first)}\u201d, rebuilt \u201c{_excerpt(new, new_kept, first)}\u201d"
+    )
+    return "Its text was compared with the rebuilt PDF's", [Finding(PDF, how)]
+
+
+def _kept_characters(text: str) -> list[tuple[str, int]]:
+    """Each character the text comparison looks at, with its position in ``text``."""
+    return [(character, position) for position, character in enumerate(text) if not TEXT_IGNORED.fullmatch(character)]
+
+
+def _excerpt(text: str, kept: list[tuple[str, int]], index: int) -> str:
+    """``text`` around its ``index``-th compared character, on one line, safe for a terminal."""
+    position = kept[index][1] if index < len(kept) else len(text)
+    start, end = max(0, position - EXCERPT), position + EXCERPT
+    shown = " ".join(text[start:end].split())
+    return terminal.shown(("\u2026" if start > 0 else "") + shown + ("\u2026" if end < len(text) else ""))
 
 
 def embedded_files(pdf: bytes) -> list[bytes] | None:
-    """The contents of every embedded-file stream in a PDF as WeasyPrint writes them; None if unreadable.
+    """The contents of every file embedded in a PDF; None if unreadable.
 
-    A small reader for the one structure needed (``/Type /EmbeddedFile`` streams with a direct /Length,
-    unfiltered or FlateDecode). No runtime dependency reads PDFs (pydyf only writes them); pikepdf, which
-    does, is a test dependency.
+    Both places a PDF viewer shows attached files from: the document's EmbeddedFiles name tree (where
+    WeasyPrint puts render_pdf's attachments) and file-attachment annotations on its pages (which reportgen
+    never writes, so any there is a difference from the rebuild).
     """
-    found: list[bytes] = []
-    position = 0
-    while (match := _STREAM.search(pdf, position)) is not None:
-        dictionary = match.group(1)
-        length = _LENGTH.search(dictionary)
-        if length is None:
-            return None
-        start = match.end()
-        data = pdf[start : start + int(length.group(1))]
-        position = start + len(data)
-        if not re.search(rb"/Type\s*/EmbeddedFile\b", dictionary):
-            continue
-        filters = re.search(rb"/Filter\s*(/\w+|\[[^\]]*\])", dictionary)
-        try:
-            if filters is None:
-                found.append(data)
-            elif filters.group(1).strip(b"[] ") == b"/FlateDecode":
-                found.append(zlib.decompress(data))
-            else:
-                return None
-        except zlib.error:
-            return None
-    return found
+    try:
+        with _quiet_pypdf():
+            reader = _pdf_reader(pdf)
+            found = [content for contents in reader.attachments.values() for content in contents]
+            for page in reader.pages:
+                for annotation in page.get("/Annots") or []:
+                    annotation = annotation.get_object()
+                    if annotation.get("/Subtype") == "/FileAttachment":
+                        found.append(annotation["/FS"].get_object()["/EF"]["/F"].get_object().get_data())
+            return found
+    except Exception:  # noqa: BLE001 - any PDF a reader rejects, however it says so, is "could not be read"
+        return None
+
+
+def pdf_text(pdf: bytes) -> str | None:
+    """The text of every page of a PDF, as pypdf extracts it, pages separated by a line break; None if unreadable."""
+    try:
+        with _quiet_pypdf():
+            return "\n".join(page.extract_text() for page in _pdf_reader(pdf).pages)
+    except Exception:  # noqa: BLE001 - as in embedded_files
+        return None
+
+
+def _pdf_reader(pdf: bytes) -> Any:
+    import pypdf  # only verify reads PDFs: builds and --help never import it
+
+    return pypdf.PdfReader(io.BytesIO(pdf))
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """Keep pypdf's log messages (about a malformed PDF) off the terminal: they would print its bytes unescaped."""
+    logger = logging.getLogger("pypdf")
+    handler, propagate = logging.NullHandler(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _compare_file(name: str, archived: Path, rebuilt: Path) -> list[Finding]:

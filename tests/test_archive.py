@@ -626,6 +626,18 @@ def forged_pdf(pdf_bytes: bytes, results: bytes | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def resaved_pdf(pdf_bytes: bytes) -> bytes:
+    """report.pdf rewritten by another writer (pikepdf): other bytes, the same pages, text and attachments."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+    return buffer.getvalue()
+
+
 def set_version(manifest: bytes, which: str, value: str) -> bytes:
     record = json.loads(manifest)
     if which == "python_version":
@@ -636,14 +648,15 @@ def set_version(manifest: bytes, which: str, value: str) -> bytes:
 
 
 @pytest.mark.parametrize(("which", "claimed"), [("python_version", "3.10.99"), ("weasyprint", "69.0")])
-def test_a_forged_pdf_with_a_changed_version_string_is_not_verified(
+def test_a_pdf_with_other_bytes_and_a_changed_version_string_is_not_fully_verified(
     fresh_build: Path, tmp_path: Path, which: str, claimed: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # As a PDF made by other library versions: its bytes differ from the rebuild's, its text and attachments do not.
     from reportgen.cli import main
 
     copy = tmp_path / fresh_build.name
     shutil.copytree(fresh_build, copy, symlinks=True)
-    forge(copy, "report.pdf", forged_pdf)
+    forge(copy, "report.pdf", resaved_pdf)
     forge(copy, "manifest.json", lambda text: set_version(text, which, claimed))
     assert archive.check_hashes(copy)[1] == []
     assert main(["verify", str(copy)]) == 3
@@ -660,7 +673,56 @@ def test_a_forged_pdf_with_a_changed_version_string_is_not_verified(
         how = f"run reportgen verify again with 'pip install weasyprint=={claimed}'."
     assert f"report.pdf differs from its rebuild, and was built with other versions than those installed: {expected}" in captured.err
     assert "Its attached files (cohort.xlsx, results.json) are identical to the rebuilt PDF's." in captured.err
+    assert "Its text is identical to the rebuilt PDF's, white space and hyphens aside." in captured.err
     assert how in captured.err
+
+
+def test_a_pdf_whose_text_differs_fails_whatever_the_versions(
+    fresh_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A real PDF, rendered from the build's HTML with one number changed: its attachments are the build's own.
+    from reportgen import pdf as renderer
+    from reportgen.cli import main
+
+    render = renderer.render_pdf
+
+    def with_a_changed_number(html: str, **arguments: object) -> bytes:
+        assert html.count("34 RA patients") == 1
+        return render(html.replace("34 RA patients", "43 RA patients"), **arguments)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setenv("REPORTGEN_PDF_WORKER", "0")  # render in this process, through the patched function
+        patch.setattr(renderer, "render_pdf", with_a_changed_number)
+        forger = _build(tmp_path / "forger", "1715938200", patch)
+    copy = tmp_path / fresh_build.name
+    shutil.copytree(fresh_build, copy, symlinks=True)
+    forge(copy, "report.pdf", lambda _: (forger / "report.pdf").read_bytes())
+    forge(copy, "manifest.json", lambda text: set_version(text, "weasyprint", "69.0"))
+    assert verify.embedded_files((copy / "report.pdf").read_bytes()) == verify.embedded_files((fresh_build / "report.pdf").read_bytes())
+    assert main(["verify", str(copy)]) == 1
+    err = capsys.readouterr().err
+    finding = next(line for line in err.splitlines() if line.startswith("  report.pdf: its text differs"))
+    assert finding.startswith("  report.pdf: its text differs from the rebuilt PDF's (white space and hyphens aside): archived \u201c")
+    archived, rebuilt = finding.split("\u201d, rebuilt \u201c")
+    assert "43 RA patients" in archived and "34 RA patients" in rebuilt  # an excerpt around the first difference
+    assert "Its text was compared with the rebuilt PDF's." in err
+    assert "Its attached files (cohort.xlsx, results.json) are identical to the rebuilt PDF's." in err
+    assert "pip install weasyprint==69.0" in err
+
+
+def test_a_pdf_with_text_drawn_over_a_page_fails_whatever_the_versions(
+    fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reportgen.cli import main
+
+    copy = tmp_path / fresh_build.name
+    shutil.copytree(fresh_build, copy, symlinks=True)
+    forge(copy, "report.pdf", forged_pdf)
+    forge(copy, "manifest.json", lambda text: set_version(text, "python_version", "3.10.99"))
+    assert main(["verify", str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert "report.pdf: its text differs from the rebuilt PDF's (white space and hyphens aside)" in err
+    assert "Its attached files (cohort.xlsx, results.json) are identical to the rebuilt PDF's." in err
 
 
 def test_a_forged_pdf_whose_attached_results_differ_fails_whatever_the_versions(
@@ -688,6 +750,21 @@ def test_the_pdf_attachment_reader_finds_what_pikepdf_finds(fresh_build: Path) -
     assert sorted(verify.embedded_files(pdf_bytes) or []) == expected
     assert sorted(verify.embedded_files(forged_pdf(pdf_bytes)) or []) == expected  # as pikepdf rewrites it, too
     assert verify.embedded_files(b"%PDF-1.7\n1 0 obj\n<</Type /EmbeddedFile/Length 3 0 R>>\nstream\nabc") is None
+
+
+def test_the_pdf_attachment_reader_finds_files_attached_to_a_page_too(fresh_build: Path) -> None:
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(fresh_build / "report.pdf") as pdf:
+        expected = sorted([*(spec.get_file().read_bytes() for spec in pdf.attachments.values()), b"smuggled"])
+        spec = pikepdf.AttachedFileSpec(pdf, b"smuggled", filename="note.txt")
+        annotation = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment, Rect=[0, 0, 9, 9], FS=spec.obj)
+        pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(annotation)]))
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+    assert sorted(verify.embedded_files(buffer.getvalue()) or []) == expected
 
 
 def test_a_build_with_custom_templates_keeps_a_copy_and_verifies_without_the_original(
