@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Iterable
 
 from reportgen.model import Problem
+from reportgen.prose import clipped
 from reportgen.terminal import shown
 
 _MAX_VALUE = 40
@@ -21,7 +22,7 @@ MAX_LINES = 200
 
 def _cell(text: object) -> str:
     text = "" if text is None else shown(text)
-    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
+    return clipped(text, _MAX_VALUE)
 
 
 def format_problems(errors: Iterable[Problem], warnings: Iterable[Problem] = (), max_lines: int = MAX_LINES) -> str:

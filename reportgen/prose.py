@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from reportgen.model import Stratum, TestResult
 
 
+def clipped(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, the last one an ellipsis when it had to be cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def counted(count: int | Decimal, singular: str, plural: str | None = None) -> str:
     """'1 comparison', '3 comparisons'."""
     return f"{count} {singular}" if count == 1 else f"{count} {plural or singular + 's'}"

@@ -20,7 +20,7 @@ import yaml
 from reportgen.errors import UsageError
 from reportgen.indices import EULAR_RESPONSES as EULAR_CATEGORIES
 from reportgen.model import ALPHA, PublishedCheck, PublishedRow, Results, StudyOptions
-from reportgen.prose import join_words, patients
+from reportgen.prose import clipped, join_words, patients
 from reportgen.rounding import round_half_up
 
 # A published-numbers file is a page of numbers; anything far larger is not one.
@@ -86,7 +86,7 @@ class Printed:
         digits = sum(character.isdigit() for character in cleaned)
         if digits > MAX_PRINTED_DIGITS:
             raise UsageError(
-                f"{where}: {_clip(text)!r} has {digits} digits; a number as printed has at most {MAX_PRINTED_DIGITS}"
+                f"{where}: {clipped(text, 40)!r} has {digits} digits; a number as printed has at most {MAX_PRINTED_DIGITS}"
             )
         fraction = cleaned.replace(",", ".").partition(".")[2]
         return cls(text=text.strip(), value=Decimal(cleaned.replace(",", ".")), decimals=len(fraction), comma="," in cleaned)
@@ -557,10 +557,6 @@ def _row_layout_sentence(table: PrintedTable, names: list[str]) -> str:
         "EULAR response percentages are taken along rows: each is a share of its response category across "
         f"quartiles, not a share of its quartile{example}{exceptions}."
     )
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _key(where: str, key: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.contract import ColumnRule, SheetRule, StudyRule, load_contract
+from reportgen.prose import clipped
 
 # Validation covers every row Excel has, so it holds however long the cohort grows.
 LAST_ROW = 1_048_575
@@ -62,10 +63,10 @@ def _comment(rule: SheetRule, column: ColumnRule) -> str:
 def _validation(column: ColumnRule) -> dict[str, Any]:
     """Excel data validation mirroring the contract, with the contract's sentence as the error box."""
     message = {
-        "error_title": _clip(column.name, 32),
-        "error_message": _clip(column.rule, 255),
-        "input_title": _clip(column.name, 32),
-        "input_message": _clip(column.rule, 255),
+        "error_title": clipped(column.name, 32),
+        "error_message": clipped(column.rule, 255),
+        "input_title": clipped(column.name, 32),
+        "input_message": clipped(column.rule, 255),
         "ignore_blank": True,
     }
     if column.kind in ("number", "whole"):
@@ -76,11 +77,6 @@ def _validation(column: ColumnRule) -> dict[str, Any]:
         if drop_down is not None:
             return {**drop_down, **message}
     return {"validate": "length", "criteria": "between", "minimum": 0, "maximum": column.max_length or 32767, **message}
-
-
-def _clip(text: str, limit: int) -> str:
-    # Excel refuses longer titles and messages in data validation.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _drop_down(options: tuple[str, ...]) -> dict[str, Any] | None:

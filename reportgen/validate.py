@@ -57,6 +57,7 @@ from pandas.api.types import infer_dtype
 from reportgen.contract import ColumnRule, Contract, SheetRule, StudyKey, StudyRule, column_letter, load_contract
 from reportgen.errors import WorkbookInvalid
 from reportgen.model import Cohort, Problem, RawWorkbook, Severity, SheetData, StudyOptions
+from reportgen.prose import clipped
 from reportgen.untrusted import first_refused_control
 
 
@@ -671,7 +672,7 @@ def _shown(value: Any) -> str | None:
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     shown = repr(value) if isinstance(value, str) else str(value)
-    return shown if len(shown) <= _SHOWN_LENGTH else shown[: _SHOWN_LENGTH - 1] + "…"
+    return clipped(shown, _SHOWN_LENGTH)
 
 
 # --- across sheets ------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from typing import IO, Any, Callable, Iterator, NamedTuple
 from reportgen.contract import column_letter, load_contract
 from reportgen.errors import WorkbookUnreadable
 from reportgen.model import RawWorkbook, SheetData
+from reportgen.prose import clipped
 
 # Limits far above any real cohort workbook (500,000 visits make about 150 MB of sheet XML) and far
 # below what a bomb needs to hurt.
@@ -541,7 +542,7 @@ def _formula_text(raw: str) -> str:
     if not raw:
         return "a formula"  # a shared formula: the text is written once, in another cell
     text = "=" + raw
-    return text if len(text) <= _FORMULA_SHOWN else text[: _FORMULA_SHOWN - 1] + "…"
+    return clipped(text, _FORMULA_SHOWN)
 
 
 def _cells_of(xml: bytes) -> _ExactScan:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from reportgen.formatting import Formatter
 from reportgen.model import Stratum
-from reportgen.prose import capital, group_sizes, join_words, mid_sentence, patients
+from reportgen.prose import capital, clipped, group_sizes, join_words, mid_sentence, patients
 
 
 def test_patients_counts_in_words() -> None:
@@ -23,3 +23,8 @@ def test_words_and_labels() -> None:
 def test_group_sizes_is_the_one_sentence_of_quartile_sizes() -> None:
     strata = (Stratum("Q1", None, 4.2, 8, 24.2424), Stratum("Q2", 4.2, None, 25, 75.7576))
     assert group_sizes(strata, Formatter(",")) == "Q1 8 (24,2%); Q2 25 (75,8%)"
+
+
+def test_clipped_keeps_text_at_its_limit_and_cuts_longer_text_to_it_with_an_ellipsis() -> None:
+    assert clipped("abcde", 5) == "abcde"
+    assert clipped("abcdef", 5) == "abcd…" and len(clipped("x" * 100, 40)) == 40
