@@ -521,6 +521,13 @@ def test_verify_passes_on_a_fresh_build(fresh_build: Path) -> None:
     assert main(["verify", str(fresh_build)]) == 0
 
 
+def copy_of(build: Path, tmp_path: Path) -> Path:
+    """A copy of ``build`` to forge, under the same folder name."""
+    copy = tmp_path / build.name
+    shutil.copytree(build, copy, symlinks=True)
+    return copy
+
+
 def forge(folder: Path, name: str, edit: Callable[[bytes], bytes]) -> None:
     """Change a file and rewrite the manifest and its sidecar to match, as a forger would."""
     (folder / name).write_bytes(edit((folder / name).read_bytes()))
@@ -537,8 +544,7 @@ def forge(folder: Path, name: str, edit: Callable[[bytes], bytes]) -> None:
 def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(
     fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = tmp_path / fresh_build.name
-    shutil.copytree(fresh_build, copy, symlinks=True)
+    copy = copy_of(fresh_build, tmp_path)
     offset = (copy / "report.html").read_bytes().index(b"</body>")
     forge(copy, "report.html", lambda html: html[:offset] + b"forged text" + html[offset:])
     forge(copy, "manifest.json", lambda text: text.replace(b'"follow_up_month": 12', b'"follow_up_month": 6'))
@@ -563,8 +569,7 @@ def test_verify_fails_naming_the_file_after_a_one_byte_change(
 ) -> None:
     from reportgen.cli import main
 
-    copy = tmp_path / fresh_build.name
-    shutil.copytree(fresh_build, copy, symlinks=True)
+    copy = copy_of(fresh_build, tmp_path)
     if name == "figure":
         name = sorted(path.relative_to(copy).as_posix() for path in (copy / "figures").glob("*.svg"))[0]
     flip_one_byte(copy / name, offset=(copy / name).stat().st_size // 2)
@@ -654,8 +659,7 @@ def test_a_pdf_with_other_bytes_and_a_changed_version_string_is_not_fully_verifi
     # As a PDF made by other library versions: its bytes differ from the rebuild's, its text and attachments do not.
     from reportgen.cli import main
 
-    copy = tmp_path / fresh_build.name
-    shutil.copytree(fresh_build, copy, symlinks=True)
+    copy = copy_of(fresh_build, tmp_path)
     forge(copy, "report.pdf", resaved_pdf)
     forge(copy, "manifest.json", lambda text: set_version(text, which, claimed))
     assert archive.check_hashes(copy)[1] == []
@@ -694,8 +698,7 @@ def test_a_pdf_whose_text_differs_fails_whatever_the_versions(
         patch.setenv("REPORTGEN_PDF_WORKER", "0")  # render in this process, through the patched function
         patch.setattr(renderer, "render_pdf", with_a_changed_number)
         forger = _build(tmp_path / "forger", "1715938200", patch)
-    copy = tmp_path / fresh_build.name
-    shutil.copytree(fresh_build, copy, symlinks=True)
+    copy = copy_of(fresh_build, tmp_path)
     forge(copy, "report.pdf", lambda _: (forger / "report.pdf").read_bytes())
     forge(copy, "manifest.json", lambda text: set_version(text, "weasyprint", "69.0"))
     assert verify.embedded_files((copy / "report.pdf").read_bytes()) == verify.embedded_files((fresh_build / "report.pdf").read_bytes())
@@ -715,8 +718,7 @@ def test_a_pdf_with_text_drawn_over_a_page_fails_whatever_the_versions(
 ) -> None:
     from reportgen.cli import main
 
-    copy = tmp_path / fresh_build.name
-    shutil.copytree(fresh_build, copy, symlinks=True)
+    copy = copy_of(fresh_build, tmp_path)
     forge(copy, "report.pdf", forged_pdf)
     forge(copy, "manifest.json", lambda text: set_version(text, "python_version", "3.10.99"))
     assert main(["verify", str(copy)]) == 1
@@ -730,8 +732,7 @@ def test_a_forged_pdf_whose_attached_results_differ_fails_whatever_the_versions(
 ) -> None:
     from reportgen.cli import main
 
-    copy = tmp_path / fresh_build.name
-    shutil.copytree(fresh_build, copy, symlinks=True)
+    copy = copy_of(fresh_build, tmp_path)
     results = (copy / "results.json").read_bytes().replace(b'"n_included": 34', b'"n_included": 43')
     forge(copy, "report.pdf", lambda pdf: forged_pdf(pdf, results=results))
     forge(copy, "manifest.json", lambda text: set_version(text, "weasyprint", "69.0"))
