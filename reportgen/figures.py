@@ -71,7 +71,7 @@ POINTS = "every patient is one point, spread sideways at random so points do not
 POINTS_CROWDED = "every patient is one translucent point, spread sideways at random, so shading is darker where more patients lie"
 JITTER_SEED = 20240517
 ACTIVITY_MEASURES = ("das28_esr", "cdai", "sdai")
-QUARTILE_MARKERS = ("o", "s", "^", "D")
+GROUP_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per group, up to the six that cut points allow
 # EULAR response from worst to best (indices.EULAR_RESPONSES); lighter = worse, so the order survives greyscale printing.
 EULAR_COLOURS = {"none": "#f1e05a", "moderate": "#2a9d8f", "good": "#26456e"}
 EULAR_HATCH = {"none": "", "moderate": "////", "good": ""}
@@ -270,7 +270,7 @@ def _activity_boxplots(
         )
         for box in boxes["boxes"]:
             box.set_facecolor(BOX_FILL)
-        for position, values, colour, marker in zip(positions, groups, colours, QUARTILE_MARKERS):
+        for position, values, colour, marker in zip(positions, groups, colours, GROUP_MARKERS):
             jitter = rng.uniform(-0.17, 0.17, size=values.size)
             if crowded:
                 _density(ax, position + jitter, values, colour, POINT_ALPHA_CROWDED, (position - 0.17, position + 0.17), bins_x=8)

@@ -94,13 +94,18 @@ class StudyOptions:
     title: str = "Untitled cohort study"
     authors: str = ""
     institution: str = ""
-    quartile_cutpoints: tuple[float, float, float] | None = None
+    quartile_cutpoints: tuple[float, float, float] | None = None  # contract version 1: cut-points labelled Q1–Q4
     follow_up_month: int = 12
     continuous_test: ContinuousTest = "kruskal-wallis"
     categorical_test: CategoricalTest = "chi-square"
     decimal_separator: Literal[".", ","] = "."
     abstract_character_limit: int = 3600
     published: str | None = None
+    # The grouping of the analysed patients by trough level (reportgen.grouping resolves these). grouping None:
+    # cut-points when cut points are given, else quartiles.
+    grouping: str | None = None
+    cut_points: tuple[float, ...] | None = None
+    group_labels: tuple[str, ...] | None = None
 
     def replace(self, **changes: Any) -> StudyOptions:
         return replace(self, **changes)
@@ -163,7 +168,7 @@ class Summary:
 
 @dataclass(frozen=True)
 class Stratum:
-    """A trough-level quartile: (lower, upper], lower None for Q1, upper None for Q4."""
+    """A trough-level group: (lower, upper], lower None for the lowest group, upper None for the highest."""
 
     label: str
     lower: float | None
@@ -287,11 +292,22 @@ class CarriedForward:
 
 
 @dataclass(frozen=True)
+class Design:
+    """The grouping in effect (``reportgen.grouping``): its name, the study-sheet key that gave the cut points
+    (None when they are the data's own quantiles), and the data's own sample quantiles for the same number of
+    groups (linear interpolation), stated beside cut points the study sheet gave."""
+
+    grouping: str = "quartiles"
+    cut_points_key: str | None = None
+    sample_quantiles: tuple[float | None, ...] = ()
+
+
+@dataclass(frozen=True)
 class Results:
     """Output of the analyse stage; serialised as results.json at full precision."""
 
     cohort: CohortCounts
-    cutpoints: tuple[float, float, float]
+    cutpoints: tuple[float, ...]  # the edges between the groups, one fewer than the strata
     cutpoints_given: bool  # True when taken from the study sheet, False when computed
     strata: tuple[Stratum, ...]
     # The one assignment of patients to strata, which the tables, the figures and every count share: for each
@@ -304,6 +320,7 @@ class Results:
     eular_response: CategoricalComparison
     carried_forward: tuple[CarriedForward, ...]
     study: StudyOptions
+    design: Design = field(default_factory=lambda: Design())
 
 
 # --- report ---------------------------------------------------------------------------------

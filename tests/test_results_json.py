@@ -55,7 +55,7 @@ def test_undefined_values_are_null_never_nan() -> None:
 def test_shape_matches_the_issue_example() -> None:
     document = json.loads(results_to_json(example_results()))
     assert list(document) == [
-        "schema_version", "cohort", "options", "cutpoints", "cutpoints_given", "strata",
+        "schema_version", "cohort", "options", "design", "cutpoints", "cutpoints_given", "strata",
         "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward",
     ]
     assert document["schema_version"] == 1
