@@ -47,6 +47,8 @@ CUT_POINTS = "cut-points"
 CUT_POINTS_KEY = "cut_points"
 V1_CUT_POINTS_KEY = "quartile_cutpoints"  # contract version 1: cut-points with three values, labelled Q1–Q4
 V1_LABELS = ("Q1", "Q2", "Q3", "Q4")
+LABELS_KEY = "group_labels"
+STUDY_KEYS = ("grouping", CUT_POINTS_KEY, V1_CUT_POINTS_KEY, LABELS_KEY)  # the study-sheet keys of the grouping
 MAX_CUT_POINTS = 5
 UNIT = "µg/mL"
 # Every group is closed on the right: a level equal to a cut point belongs to the lower group.

@@ -95,17 +95,17 @@ class StudyOptions:
     authors: str = ""
     institution: str = ""
     quartile_cutpoints: tuple[float, float, float] | None = None  # contract version 1: cut-points labelled Q1–Q4
+    # The grouping of the analysed patients by trough level (reportgen.grouping resolves these). grouping None:
+    # cut-points when cut points are given, else quartiles.
+    grouping: str | None = None
+    cut_points: tuple[float, ...] | None = None
+    group_labels: tuple[str, ...] | None = None
     follow_up_month: int = 12
     continuous_test: ContinuousTest = "kruskal-wallis"
     categorical_test: CategoricalTest = "chi-square"
     decimal_separator: Literal[".", ","] = "."
     abstract_character_limit: int = 3600
     published: str | None = None
-    # The grouping of the analysed patients by trough level (reportgen.grouping resolves these). grouping None:
-    # cut-points when cut points are given, else quartiles.
-    grouping: str | None = None
-    cut_points: tuple[float, ...] | None = None
-    group_labels: tuple[str, ...] | None = None
 
     def replace(self, **changes: Any) -> StudyOptions:
         return replace(self, **changes)
