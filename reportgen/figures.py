@@ -1,10 +1,10 @@
 """The report's figures, drawn with matplotlib (Agg, no pyplot) and serialised as deterministic SVG.
 
-The quartile groups are the analysis stage's (``Results.strata_membership``), never recomputed here.
+The trough-level groups (quartiles, tertiles, the study's cut points, ...) are the analysis stage's (``Results.strata_membership``), never recomputed here.
 
-1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level quartile: box plots with every patient as a point.
-2. Trough level against follow-up DAS28-ESR, with the quartile cut points; Spearman ρ in the caption.
-3. EULAR response by quartile as 100 % stacked bars.
+1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level group: box plots with every patient as a point.
+2. Trough level against follow-up DAS28-ESR, with the cut points between the groups; Spearman ρ in the caption.
+3. EULAR response by group as 100 % stacked bars.
 
 Choices that the tests pin:
 - Text is SVG text (``svg.fonttype = "none"``) in the report's own serif, family ``Reportgen Serif``: inline
@@ -22,7 +22,7 @@ Choices that the tests pin:
   small and quick to draw at 1,000 to 100,000 patients while axes and text stay vector. The points take no
   part in the constrained layout (``set_in_layout(False)``): they lie inside the axes, and measuring them
   cost as much as drawing them.
-- Colours: viridis steps for the ordered quartiles, with a different marker shape each; EULAR bars ordered
+- Colours: viridis steps for the ordered groups, with a different marker shape each; EULAR bars ordered
   by lightness with hatching on the middle band, so all of it reads in grey and with colour-vision deficiency.
 """
 
@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 import pandas as pd
 
+from reportgen import grouping
 from reportgen.indices import EULAR_RESPONSES
 from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, Figure, Results
 from reportgen.prose import p_or_reason
@@ -153,7 +154,7 @@ def analysed_patients(derived: Derived, results: Results) -> pd.DataFrame:
 
 
 def quartile_colours(count: int) -> tuple[str, ...]:
-    """Viridis steps, darkest for the lowest quartile; the yellow end is avoided (invisible on white)."""
+    """Viridis steps, darkest for the lowest group; the yellow end is avoided (invisible on white)."""
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
@@ -301,7 +302,7 @@ def _activity_boxplots(
         ax.grid(axis="y", color="#d9d9d9", linewidth=0.5)
         ax.set_axisbelow(True)
         _format_ticks(ax, formatter, axis="y")
-    figure.supxlabel("Trough-level quartile (Q1 lowest)", fontsize=8.5)
+    figure.supxlabel(_axis_label(results), fontsize=8.5)
     month = results.cohort.follow_up_month
     tests = "; ".join(
         f"{by_variable[m].label} {p_or_reason(by_variable[m].test, formatter)}"
@@ -315,7 +316,7 @@ def _activity_boxplots(
         f"range; {POINTS_CROWDED if crowded else POINTS}. "
         f"{formatter.test_name(by_variable[measures[0]].test.test)}: {tests}."
     )
-    return _Drawn("figure1-activity", "Disease activity at follow-up by trough-level quartile", caption, figure)
+    return _Drawn("figure1-activity", f"Disease activity at follow-up by trough-level {grouping.singular(results)}", caption, figure)
 
 
 def _trough_scatter(
@@ -369,11 +370,12 @@ def _trough_scatter(
         if spearman is not None
         else "Spearman correlation not computed"
     )
-    cuts = formatter.join([formatter.measure(cut, "trough_level") for cut in results.cutpoints])
+    points = "cut point" if len(results.cutpoints) == 1 else "cut points"
     caption = (
         f"{'Every analysed patient' if crowded else 'One point per analysed patient'}"
         f"{' is one translucent point, so shading is darker where more patients lie' if crowded else ''}. {correlation}. "
-        f"Dotted lines: quartile cut points ({cuts} µg/mL; each quartile includes its upper cut point)."
+        f"Dotted lines: the {points} between the {grouping.plural(results)} ({grouping.cut_values(results.cutpoints, formatter)}; "
+        "a level exactly at a cut point counts in the lower group)."
     )
     return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure)
 
@@ -423,8 +425,8 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     ax.set_ylim(0, 100)
     ax.set_yticks([0, 25, 50, 75, 100])
     ax.yaxis.set_major_formatter(formatter.tick_formatter(0))
-    ax.set_ylabel("Patients in quartile (%)")
-    ax.set_xlabel("Trough-level quartile (Q1 lowest)")
+    ax.set_ylabel(f"Patients in {grouping.singular(results)} (%)")
+    ax.set_xlabel(_axis_label(results))
     handles = [
         Patch(
             facecolor=EULAR_COLOURS.get(c, "#bdbdbd"),
@@ -438,9 +440,14 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     ax.legend(handles=handles, title="EULAR response", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               alignment="left", title_fontsize=8)
     caption = (
-        f"Percentages of the patients in each quartile (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
+        f"Percentages of the patients in each {grouping.singular(results)} (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
     )
-    return _Drawn("figure3-eular", "EULAR response by trough-level quartile", caption, figure)
+    return _Drawn("figure3-eular", f"EULAR response by trough-level {grouping.singular(results)}", caption, figure)
+
+
+def _axis_label(results: Results) -> str:
+    """'Trough-level quartile (Q1 lowest)', 'Trough-level group (subtherapeutic lowest)'."""
+    return f"Trough-level {grouping.singular(results)} ({results.strata[0].label} lowest)"
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ means cut-points with three values labelled Q1–Q4) and optional labels (``grou
 resolves those settings into a ``Plan`` (how many groups, their labels, the cut points given) and writes
 every word the report uses for the groups: their name ('quartiles', 'groups defined by the cut points
 5 and 8 µg/mL'), one group ('quartile', 'group'), and a group's range as clinicians write it
-('< 5', '5–8', '> 8'; every group includes its upper limit, said once by ``CLOSED_SIDE``).
+('< 5', '5–8', '> 8'; every group includes its upper limit, said once by ``closed_side``).
 No numpy here: the PDF worker imports the report's prose without it.
 """
 
@@ -51,8 +51,6 @@ LABELS_KEY = "group_labels"
 STUDY_KEYS = ("grouping", CUT_POINTS_KEY, V1_CUT_POINTS_KEY, LABELS_KEY)  # the study-sheet keys of the grouping
 MAX_CUT_POINTS = 5
 UNIT = "µg/mL"
-# Every group is closed on the right: a level equal to a cut point belongs to the lower group.
-CLOSED_SIDE = "each range includes its upper limit, so a level equal to a cut point belongs to the lower group"
 
 
 class GroupingError(ValueError):
@@ -154,17 +152,33 @@ def name(results: Results, formatter: Formatter) -> str:
 
 
 def quantile_words(count: int) -> str:
-    """'25th, 50th and 75th percentiles' for three edges; 'median' for one."""
+    """'25th, 50th and 75th percentiles' for three edges, '33.3rd and 66.7th percentiles' for two; 'median' for one."""
     if count == 1:
         return "median"
-    percents = [100.0 * i / (count + 1) for i in range(1, count + 1)]
-    words = [f"{_trim(p)}th" for p in percents]
+    words = [_ordinal(100.0 * i / (count + 1)) for i in range(1, count + 1)]
     return (", ".join(words[:-1]) + " and " + words[-1]) + " percentiles"
 
 
-def _trim(percent: float) -> str:
+def _ordinal(percent: float) -> str:
     text = f"{percent:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    text = text[:-2] if text.endswith(".0") else text
+    last = text[-1]
+    suffix = {"1": "st", "2": "nd", "3": "rd"}.get(last, "th") if not text.endswith(("11", "12", "13")) else "th"
+    return text + suffix
+
+
+def capital_singular(results: Results) -> str:
+    """'Quartile', 'Group'."""
+    word = singular(results)
+    return word[0].upper() + word[1:]
+
+
+def closed_side(results: Results, formatter: Formatter) -> str:
+    """'Trough levels in µg/mL; a level exactly at a cut point counts in the lower group (2.9 µg/mL in Q1).'"""
+    if not results.cutpoints:
+        return f"Trough levels in {UNIT}."
+    first = f"{formatter.measure(results.cutpoints[0], 'trough_level')} {UNIT} in {results.strata[0].label}"
+    return f"Trough levels in {UNIT}; a level exactly at a cut point counts in the lower group ({first})."
 
 
 def group_range(lower: float | None, upper: float | None, formatter: Formatter) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal, Sequence
 
 import yaml
 
+from reportgen import grouping
 from reportgen.errors import UsageError
 from reportgen.indices import EULAR_RESPONSES as EULAR_CATEGORIES
 from reportgen.model import ALPHA, PublishedCheck, PublishedRow, Results, StudyOptions
@@ -449,13 +450,14 @@ def _eular_rows(table: PrintedTable, results: Results, names: list[str]) -> list
             for category in table.categories
         ]
         grids = {direction: _percent_grid(counts, direction), other: _percent_grid(counts, other)}
-        basis = "of the response row" if direction == "row" else "of the quartile"
+        group = grouping.singular(results)
+        basis = "of the response row" if direction == "row" else f"of the {group}"
         for c, category in enumerate(table.categories):
             for s, name in enumerate(names):
                 printed = table.percent[c][s]
                 note = f"% {basis}"
                 if not _fits(printed, grids[direction][c][s]) and _fits(printed, grids[other][c][s]):
-                    note = "equals the % of the quartile instead" if other == "column" else "equals the % of the response row instead"
+                    note = f"equals the % of the {group} instead" if other == "column" else "equals the % of the response row instead"
                 rows.append(_row(f"EULAR {category}, {name}, %", printed, grids[direction][c][s], note))
     if table.p is not None:
         rows.append(_p_row(f"EULAR response, p ({reproduced.test.test})", table.p, reproduced.test.p_value))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from markupsafe import Markup
 
+from reportgen import grouping
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
 from reportgen.formatting import COUNT_MEASURES
@@ -383,17 +384,9 @@ def build_view(
 
 
 def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
-    """'Q2' over '(4.20, 11.30]' over 'n = 7': the interval closed on the right, as the strata are."""
-    low = None if stratum.lower is None else formatter.measure(stratum.lower, "trough_level")
-    high = None if stratum.upper is None else formatter.measure(stratum.upper, "trough_level")
-    if low is None and high is None:
-        interval = "all levels"
-    elif low is None:
-        interval = f"≤ {high}"
-    elif high is None:
-        interval = f"> {low}"
-    else:
-        interval = f"({low}{formatter.list_separator}{high}]"
+    """'Q2' over '4.20–11.30' over 'n = 7': the range as clinicians write it; the closed side is said once in
+    each table's notes (``grouping.closed_side``)."""
+    interval = grouping.group_range(stratum.lower, stratum.upper, formatter)
     return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), tag="th", scope="col", classes="num")
 
 
@@ -413,16 +406,20 @@ def fit_columns(table: Table, layout: TableLayout | None) -> Table:
     Number cells never wrap (``white-space: nowrap``), so their width follows from their text; with the
     widths given, WeasyPrint lays the table out with ``table-layout: fixed`` instead of measuring the
     minimum and maximum content width of every cell (its slow path). A table too wide for the page in the
-    normal type is set in the compact type (a little smaller, narrower padding); one too wide even so keeps
-    the automatic layout, as does every table when ``layout`` is None (a stylesheet without the numbers).
+    normal type is set in the compact type (a little smaller, narrower padding); one too wide even so (a table
+    of many groups) gets a landscape page of its own (class ``wide``, the stylesheet's ``@page wide``), in the
+    normal type or else the compact one; one too wide even there keeps the automatic layout, as does every
+    table when ``layout`` is None (a stylesheet without the numbers).
     """
     if layout is None:
         return table
-    for metrics in (layout.normal, layout.compact):
-        widths = _column_widths(table, metrics, layout.width_mm)
-        if widths is not None:
-            classes = f"{table.classes} {metrics.classes}".strip()
-            return dataclasses.replace(table, columns=widths, classes=classes)
+    pages = [(layout.width_mm, "")] + ([(layout.wide_width_mm, "wide")] if layout.wide_width_mm is not None else [])
+    for width_mm, page in pages:
+        for metrics in (layout.normal, layout.compact):
+            widths = _column_widths(table, metrics, width_mm)
+            if widths is not None:
+                classes = " ".join(c for c in (table.classes, metrics.classes, page) if c)
+                return dataclasses.replace(table, columns=widths, classes=classes)
     return table
 
 
@@ -473,9 +470,11 @@ def _ems(text: str) -> float:
 class _Footnotes:
     """Assigns letters to the tests named in a table, in order of first use."""
 
-    def __init__(self, formatter: Formatter) -> None:
+    def __init__(self, formatter: Formatter, results: Results) -> None:
         self._formatter = formatter
         self._letters: dict[tuple[TestName, str], str] = {}
+        self.across = f"across {grouping.plural(results)}"  # what an omnibus test compared
+        self.ordered = f"across the ordered {grouping.plural(results)}"  # what a trend test followed
 
     def mark(self, test: TestName, purpose: str) -> str:
         key = (test, purpose)
@@ -490,13 +489,13 @@ class _Footnotes:
         )
 
 
-def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Sequence[Cell]) -> tuple[Row, ...]:
+def _group_head(results: Results, formatter: Formatter, stub: str, extra: Sequence[Cell]) -> tuple[Row, ...]:
     n_strata = len(results.strata)
     first = Row(
         (
             Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
             Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
-            Cell("Trough-level quartile (µg/mL)", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
+            Cell(f"Trough-level {grouping.singular(results)} (µg/mL)", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
             *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
         )
     )
@@ -513,24 +512,24 @@ def _p_cell(test: TestResult, purpose: str, notes: _Footnotes, formatter: Format
 
 
 def baseline_table(results: Results, formatter: Formatter) -> Table:
-    notes = _Footnotes(formatter)
+    notes = _Footnotes(formatter, results)
     groups: list[RowGroup] = []
     for comparison in results.baseline:
         if isinstance(comparison, ContinuousComparison):
             groups.append(RowGroup((_continuous_row(comparison, formatter, notes),)))
         else:
             groups.append(RowGroup(_categorical_rows(comparison, formatter, notes)))
-    head = _quartile_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
+    head = _group_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
     return Table(
         id="table-1",
         number=1,
-        title="Baseline characteristics, all included patients and by trough-level quartile",
+        title=f"Baseline characteristics, all included patients and by trough-level {grouping.singular(results)}",
         head=head,
         groups=tuple(groups),
         notes=(
             Note(
                 "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
-                "patients with a known value in each column. Quartile columns hold the analysed patients"
+                f"patients with a known value in each column. {grouping.capital_singular(results)} columns hold the analysed patients"
                 + (
                     f"; {patients(results.cohort.n_no_level)} without a trough level "
                     f"{verb(results.cohort.n_no_level, 'appears', 'appear')} under All patients only."
@@ -538,6 +537,7 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
                     else "."
                 )
             ),
+            Note(grouping.closed_side(results, formatter)),
             *notes.notes(),
         ),
     )
@@ -558,7 +558,7 @@ def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, note
         (
             Cell(label, tag="th", scope="row", classes="stub"),
             *cells,
-            _p_cell(comparison.test, "across quartiles", notes, formatter),
+            _p_cell(comparison.test, notes.across, notes, formatter),
         )
     )
 
@@ -580,13 +580,13 @@ def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, n
     if positive is not None:
         index, name = positive
         label = f"{name or comparison.label}, n (%)"
-        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test, "across quartiles", notes, formatter))),)
+        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test, notes.across, notes, formatter))),)
     width = 1 + len(column_totals)
     header = Row(
         (
             Cell(f"{comparison.label}, n (%)", tag="th", scope="row", classes="stub"),
             *(Cell("", classes="num") for _ in range(width)),
-            _p_cell(comparison.test, "across quartiles", notes, formatter),
+            _p_cell(comparison.test, notes.across, notes, formatter),
         )
     )
     rows = [header]
@@ -607,25 +607,25 @@ def _positive_category(categories: tuple[str, ...]) -> tuple[int, str | None] | 
 
 
 def outcome_table(results: Results, formatter: Formatter) -> Table:
-    notes = _Footnotes(formatter)
+    notes = _Footnotes(formatter, results)
     rows = []
     for outcome in results.outcomes:
         row = _continuous_row(outcome, formatter, notes)
         trend = outcome.trend
         trend_cell = (
-            _p_cell(trend, "across the ordered quartiles", notes, formatter)
+            _p_cell(trend, notes.ordered, notes, formatter)
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )
         rows.append(RowGroup((Row((*row.cells, trend_cell)),)))
-    head = _quartile_head(
+    head = _group_head(
         results, formatter, "Measure at follow-up", (Cell("p", classes="num p"), Cell("p", lines=("trend",), classes="num p"))
     )
     month = results.cohort.follow_up_month
     return Table(
         id="table-2",
         number=2,
-        title=f"Disease activity at month {month} by trough-level quartile",
+        title=f"Disease activity at month {month} by trough-level {grouping.singular(results)}",
         head=head,
         groups=tuple(rows),
         notes=(
@@ -633,6 +633,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
                 "Mean ± SD, with median [interquartile range] below. Follow-up values use the last observation "
                 f"carried forward for patients without a month-{month} visit."
             ),
+            Note(grouping.closed_side(results, formatter)),
             *notes.notes(),
         ),
     )
@@ -652,7 +653,7 @@ def _count_table(
     overall_total = sum(comparison.overall)
     by_column = RowGroup(
         (
-            Row((Cell("n (% of quartile)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+            Row((Cell(f"n (% of {grouping.singular(results)})", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
             *(
                 Row(
                     (
@@ -694,16 +695,17 @@ def _count_table(
     statistic.append(p_or_reason(test, formatter))
     if test.effect_size is not None and test.effect_size_name == "cramers-v":
         statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}")
-    head = _quartile_head(results, formatter, comparison.label, ())
+    head = _group_head(results, formatter, comparison.label, ())
     notes = [
-        Note(f"{formatter.test_name(test.test)} across quartiles: {'; '.join(statistic)}."),
-        Note("All patients: every included patient with a known value; quartile columns: analysed patients."),
+        Note(f"{formatter.test_name(test.test)} across {grouping.plural(results)}: {'; '.join(statistic)}."),
+        Note(f"All patients: every included patient with a known value; {grouping.singular(results)} columns: analysed patients."),
+        Note(grouping.closed_side(results, formatter)),
     ]
     if with_row_view:
         notes.insert(
             1,
             Note(
-            "Upper block: percentages of each quartile (columns add up to 100%). Lower block: percentages of each "
+            f"Upper block: percentages of each {grouping.singular(results)} (columns add up to 100%). Lower block: percentages of each "
             "response category (rows add up to 100%), the layout of the source abstract.")
         )
     return Table(
@@ -723,13 +725,13 @@ def eular_table(results: Results, formatter: Formatter) -> Table:
         results,
         formatter,
         number=3,
-        title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level quartile",
+        title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level {grouping.singular(results)}",
         with_row_view=True,
     )
 
 
 def activity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
-    """Disease-activity categories at follow-up, one block per index, percentages of each quartile."""
+    """Disease-activity categories at follow-up, one block per index, percentages of each group."""
     tables = [
         _count_table(c, results, formatter, number=number, title="", with_row_view=False) for c in results.activity_categories
     ]
@@ -739,11 +741,12 @@ def activity_table(results: Results, formatter: Formatter, *, number: int) -> Ta
         header_row = Row((Cell(comparison.label, tag="th", scope="colgroup", classes="group", colspan=table.groups[0].rows[0].cells[0].colspan),))
         groups.append(RowGroup((header_row, *table.groups[0].rows[1:])))
         notes.append(Note(f"{comparison.label}: {table.notes[0].text}"))
+    notes.append(Note(grouping.closed_side(results, formatter)))
     return Table(
         id=f"table-{number}",
         number=number,
-        title=f"Disease-activity categories at month {results.cohort.follow_up_month} by trough-level quartile, n (% of quartile)",
-        head=_quartile_head(results, formatter, "Category", ()),
+        title=f"Disease-activity categories at month {results.cohort.follow_up_month} by trough-level {grouping.singular(results)}, n (% of {grouping.singular(results)})",
+        head=_group_head(results, formatter, "Category", ()),
         groups=tuple(groups),
         notes=tuple(notes),
     )
@@ -947,10 +950,10 @@ def _results_intro(results: Results, formatter: Formatter) -> str:
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
     return (
-        f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
+        f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level {grouping.singular(results)} "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
         f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
-    )
+    ) + "".join(f" {sentence}" for sentence in (grouping.empty_groups_sentence(results, formatter),) if sentence)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -430,5 +430,5 @@ def test_coinciding_tertiles_name_their_percentiles_and_suggest_cut_points() -> 
     cohort = _levels_cohort([0.0] * 10 + [5.0, 6.0], StudyOptions(grouping="tertiles"))
     with pytest.raises(AnalysisError) as raised:
         analyse(derive(cohort), cohort.study)
-    assert str(raised.value).startswith("cannot form 3 tertiles: the 33.3th and 66.7th percentiles of the trough level do not increase strictly")
+    assert str(raised.value).startswith("cannot form 3 tertiles: the 33.3rd and 66.7th percentiles of the trough level do not increase strictly")
     assert "cut_points = '1; 6; 18.5'" in str(raised.value)
