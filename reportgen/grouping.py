@@ -203,3 +203,26 @@ def empty_groups_sentence(results: Results, formatter: Formatter) -> str:
     listed = ranges[0] if len(ranges) == 1 else ", ".join(ranges[:-1]) + " or " + ranges[-1]
     what = "it is empty and is" if len(empty) == 1 else "they are empty and are"
     return f"No analysed patient had a level in {listed}: {what} left out of every test."
+
+
+# The data's own sample quantiles that make as many groups as the study's cut points, by that number of groups.
+QUANTILE_NAMES = {2: "median", 3: "tertiles", 4: "quartiles", 5: "quintiles", 6: "sextiles"}
+
+
+def sample_quantiles_sentence(results: Results, formatter: Formatter) -> str:
+    """Beside cut points the study sheet gave, the cohort's own sample quantiles for as many groups, and whether
+    the groups are those quantiles: 'The cohort's own quartiles are 3.50, 12.10 and 20.80 µg/mL, so these groups
+    are not its quartiles.' '' when the groups are the quantiles (no cut points given)."""
+    quantiles = results.design.sample_quantiles
+    if not results.cutpoints_given or not quantiles:
+        return ""
+    what = QUANTILE_NAMES.get(len(quantiles) + 1, f"{len(quantiles) + 1}-quantiles")
+    shown = [formatter.measure(q, "trough_level") for q in quantiles if q is not None]
+    verb = "is" if len(quantiles) == 1 else "are"
+    given = [formatter.measure(c, "trough_level") for c in results.cutpoints]
+    if shown == given:
+        return f"The cohort's own {what} {verb} the same, {cut_values(quantiles, formatter)}, so these groups are its {what}."
+    return (
+        f"The cohort's own {what} (sample quantiles for as many groups, linear interpolation) {verb} "
+        f"{cut_values(quantiles, formatter)}, so these groups are not its {what}."
+    )

@@ -464,8 +464,8 @@ def _grouped_sentence(results: Results, formatter: Formatter) -> str:
     labels = [s.label for s in results.strata]
     return (
         f"Patients with a trough level were placed in {len(labels)} {grouping.name(results, formatter)}, given in "
-        f"the study sheet ({labels[0]}–{labels[-1]})."
-    )
+        f"the study sheet ({labels[0]}–{labels[-1]}). {grouping.sample_quantiles_sentence(results, formatter)}"
+    ).rstrip()
 
 
 def _interval_chain(results: Results, formatter: Formatter) -> str:

@@ -16,7 +16,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 # Pinned after looking at every page (pdftoppm -png -r 60); a change here means the layout moved.
-EXPECTED_PAGES = 10
+EXPECTED_PAGES = 11  # 10 before the Methods stated the cohort's own quartiles beside the given cut points (issue #12)
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +167,14 @@ def test_table_4_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
             shown = [entry["overall"][category], *entry["counts"][category]]
             expected.append((category.capitalize(), [_n_percent(n, t) for n, t in zip(shown, totals)]))
     assert [(stub, [first for first, _ in cells]) for stub, cells in rows] == expected
+
+
+def test_the_examples_given_cut_points_are_not_called_quartiles_and_its_own_quartiles_stand_beside_them(pdf_text: str) -> None:
+    flat = re.sub(r"\s+", " ", pdf_text.replace("\u00a0", " ")).replace("µg/ mL", "µg/mL")  # a line may break after '/'
+    sentence = (
+        "placed in 4 groups defined by the cut points 2.90, 9.10 and 18.50 µg/mL, given in the study sheet (Q1–Q4). "
+        "The cohort's own quartiles (sample quantiles for as many groups, linear interpolation) are 3.50, 12.10 and "
+        "20.80 µg/mL, so these groups are not its quartiles."
+    )
+    assert flat.count(sentence) == 2  # in the abstract and in the Methods
+    assert "Trough-level quartile" not in flat and "across quartiles" not in flat

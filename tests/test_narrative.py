@@ -252,3 +252,16 @@ def test_methods_say_counts_are_median_iqr_and_significance_is_on_the_unrounded_
     methods = _all_text(make_results())[1]
     assert "median [interquartile range], counts (prior biologics) as median [interquartile range] only," in methods
     assert "decided on the unrounded p" in methods
+
+
+def test_given_cut_points_stand_beside_the_cohorts_own_quantiles() -> None:
+    results = make_results()
+    methods = _all_text(replace(results, design=replace(results.design, sample_quantiles=(3.5, 12.1, 20.8))))[1]
+    assert ("The cohort's own quartiles (sample quantiles for as many groups, linear interpolation) are 3.50, 12.10 "
+            "and 20.80 µg/mL, so these groups are not its quartiles.") in methods
+    same = _all_text(replace(results, design=replace(results.design, sample_quantiles=results.cutpoints)))[1]
+    assert "The cohort's own quartiles are the same, 4.20, 11.30 and 18.50 µg/mL, so these groups are its quartiles." in same
+    two = replace(results, cutpoints=(5.0,), design=replace(results.design, sample_quantiles=(4.0,)))
+    assert "The cohort's own median (sample quantiles for as many groups, linear interpolation) is 4.00 µg/mL" in _all_text(two)[1]
+    computed = _all_text(replace(results, cutpoints_given=False, design=Design()))[1]
+    assert "The cohort's own" not in computed
