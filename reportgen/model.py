@@ -140,7 +140,7 @@ class Derived:
       follow_up_visit_month (month actually used), carried_forward (bool),
       delta_das28, eular_response ('none' | 'moderate' | 'good'),
       trough_level (float, NaN when never measured), trough_month.
-    Contract: ``reportgen.frames.DerivedPatients`` and ``DerivedVisits``. No quartiles here: the analysis
+    Contract: ``reportgen.frames.DerivedPatients`` and ``DerivedVisits``. No groups by level here: the analysis
     stage forms them (``Results.strata_membership``).
     """
 
@@ -250,12 +250,12 @@ class PairwiseComparison:
 
 @dataclass(frozen=True)
 class ContinuousComparison:
-    """A continuous variable compared across quartiles."""
+    """A continuous variable compared across the groups by trough level."""
 
     variable: str
     label: str
     unit: str
-    groups: tuple[Summary, ...]  # one per stratum, Q1..Q4
+    groups: tuple[Summary, ...]  # one per stratum, lowest level first
     overall: Summary  # all included patients
     test: TestResult
     trend: TestResult | None = None
@@ -265,7 +265,7 @@ class ContinuousComparison:
 
 @dataclass(frozen=True)
 class CategoricalComparison:
-    """A categorical variable compared across quartiles: counts[category][stratum]."""
+    """A categorical variable compared across the groups by trough level: counts[category][stratum]."""
 
     variable: str
     label: str
