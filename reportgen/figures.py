@@ -82,6 +82,8 @@ BOX_FILL = "#eeeeee"
 TEXT_WIDTH_IN = 6.3  # A4 less 2 x 22 mm margins, less a little air
 
 STYLE = {
+    # Group labels are the study sheet's text: '$x$' is shown as typed, never parsed as matplotlib's mathtext.
+    "text.parse_math": False,
     "font.family": FONT_FAMILY,
     "font.size": 8.5,
     "axes.titlesize": 9,

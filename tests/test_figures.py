@@ -261,3 +261,10 @@ def test_every_group_is_drawn_with_its_own_marker_and_named_by_the_design(study:
         assert len({tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in points}) == k  # a marker each
     assert boxplots.title.endswith(f"by trough-level {word}") and drawn["figure3-eular"].title.endswith(f"by trough-level {word}")
     assert f"between the {plural}" in drawn["figure2-trough-das28"].caption
+
+
+def test_group_labels_are_drawn_as_typed_never_as_mathtext() -> None:
+    study = StudyOptions(grouping="halves", group_labels=(r"$\foo{$", "$x^2$"))
+    derived = derive(random_cohort(23, 40))
+    figures = make_figures(derived, analyse(derived, study), Formatter("."))  # an unknown TeX command must not stop it
+    assert all("$x^2$" in figure.svg for figure in figures)
