@@ -477,7 +477,7 @@ def flow_box_lines(flow: Flow, formatter: Formatter) -> tuple[tuple[tuple[str, .
                 carried.append(f"– other reasons: {formatter.integer(rest)}")
         missed = group.carried_forward - group.withdrawn
         if missed:
-            carried.append(f"missed the visit: {formatter.integer(missed)}")
+            carried.append(f"missed visit: {formatter.integer(missed)}")
         boxes.append(tuple(carried))
         if group.placed_by_window:
             boxes.append(("Placed by a visit window", f"n = {formatter.integer(group.placed_by_window)}"))

@@ -45,7 +45,7 @@ def test_build_folder_is_named_by_time_and_input_hash(build_folder: Path) -> Non
     assert (build_folder.parent / "latest").resolve() == build_folder.resolve()
     for name in ("report.html", "report.pdf", "results.json", "abstract.txt", "manifest.json", "cohort.xlsx"):
         assert (build_folder / name).is_file(), name
-    assert sorted(path.name for path in (build_folder / "figures").glob("*.svg")) and len(list((build_folder / "figures").glob("*.svg"))) == 3
+    assert sorted(path.name for path in (build_folder / "figures").glob("*.svg")) and len(list((build_folder / "figures").glob("*.svg"))) == 4
 
 
 def test_pdf_has_every_section_in_reading_order(pdf_text: str) -> None:
