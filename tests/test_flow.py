@@ -129,8 +129,8 @@ def test_random_cohorts_flow_matches_an_independent_count(seed: int) -> None:
 def test_built_cohort_withdrawal_rules() -> None:
     """Blank and padded reasons, a withdrawal after the follow-up month, a missed visit without withdrawal,
     a withdrawal at month 12 with its visit, and a patient without a level who withdrew."""
-    levels = {"A": 1.0, "B": 2.0, "C": 3.0, "D": 4.0, "E": 5.0, "F": 6.0, "G": 7.0, "H": 8.0, "I": None}
-    last_visit = {"A": 6, "B": 6, "C": 12, "D": 9, "E": 12, "F": 3, "G": 12, "H": 12, "I": 6}
+    levels = {"A": 1.0, "B": 2.0, "C": 3.0, "D": 4.0, "E": 5.0, "F": 6.0, "G": 7.0, "H": 8.0, "I": None, "J": 8.5}
+    last_visit = {"A": 6, "B": 6, "C": 12, "D": 9, "E": 12, "F": 3, "G": 12, "H": 12, "I": 6, "J": 9}
     rows = []
     for pid, last in last_visit.items():
         rows.append(visit(pid, 0))
@@ -145,6 +145,7 @@ def test_built_cohort_withdrawal_rules() -> None:
         {"patient_id": "E", "withdrawal_month": 12.0, "withdrawal_reason": "inefficacy"},  # with its visit
         {"patient_id": "F", "withdrawal_month": 4.0, "withdrawal_reason": "inefficacy"},
         {"patient_id": "I", "withdrawal_month": 6.0, "withdrawal_reason": "pregnancy"},  # no level
+        {"patient_id": "J", "withdrawal_month": 12.0, "withdrawal_reason": "inefficacy"},  # at 12, without the visit
     ]
     study = StudyOptions(quartile_cutpoints=(2.0, 4.0, 6.0))
     cohort = make_cohort(rows, patients, study=study)
@@ -155,10 +156,10 @@ def test_built_cohort_withdrawal_rules() -> None:
         (2, 0, 2, 2),  # A, B
         (2, 1, 1, 0),  # C reached; D missed the visit
         (2, 1, 1, 1),  # E reached (withdrew at 12 after its visit); F withdrew
-        (2, 2, 0, 0),
+        (3, 2, 1, 1),  # G, H reached; J withdrew at month 12 before its visit
     ]
     assert flow.withdrawals == (
-        WithdrawalReason("inefficacy", (1, 0, 1, 0), 2),
+        WithdrawalReason("inefficacy", (1, 0, 1, 1), 3),
         WithdrawalReason("pregnancy", (0, 0, 0, 0), 1),
         WithdrawalReason(None, (1, 0, 0, 0), 1),
     )
