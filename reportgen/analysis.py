@@ -9,6 +9,10 @@ Who is counted where:
   every table and every ``overall`` summary is over included patients (with a known value).
 - *analysed*: included patients with a trough level; only they are placed in quartiles, compared across
   quartiles, and correlated with the level.
+- *withdrawn* (``Results.flow``): carried forward, with a ``withdrawal_month`` at or before the follow-up month;
+  the flow diagram and the withdrawals table count them per stratum and reason (``patient_flow``).
+- *missing* (``Results.missing``): per Table 1 variable, the included patients without a value; Table 1
+  summarises the others (complete cases).
 
 Quartiles: edges from the study's ``quartile_cutpoints`` when given, otherwise the 25th, 50th and 75th
 percentiles of the analysed patients' levels (linear interpolation, R type 7); intervals closed on the
@@ -221,6 +225,11 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
     )
 
 
+def recorded_reason(value: object) -> str | None:
+    """A withdrawal reason as recorded, surrounding spaces removed; None when blank."""
+    return None if pd.isna(value) or str(value).strip() == "" else str(value).strip()
+
+
 def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
     rows = patients[patients["carried_forward"].to_numpy(dtype=bool)]
     reasons = rows["withdrawal_reason"].astype(object).to_numpy()
@@ -228,7 +237,7 @@ def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
         CarriedForward(
             patient_id=str(patient_id),
             from_month=int(month),
-            withdrawal_reason=None if pd.isna(reason) or str(reason) == "" else str(reason),
+            withdrawal_reason=recorded_reason(reason),
         )
         for patient_id, month, reason in zip(rows["patient_id"], rows["follow_up_visit_month"], reasons)
     )
@@ -265,7 +274,7 @@ def patient_flow(patients: pd.DataFrame, membership: np.ndarray, labels: tuple[s
         for k, label in enumerate(labels)
     )
     reasons = patients["withdrawal_reason"].astype(object).to_numpy()[withdrawn]
-    texts = [None if pd.isna(reason) or str(reason).strip() == "" else str(reason).strip() for reason in reasons]
+    texts = [recorded_reason(reason) for reason in reasons]
     groups_of_withdrawn = membership[withdrawn]
     by_reason: dict[str | None, list[int]] = {}
     for text, group in zip(texts, groups_of_withdrawn.tolist()):
