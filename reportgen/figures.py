@@ -47,6 +47,7 @@ from reportgen.model import FLOW_FIGURE, CategoricalComparison, ContinuousCompar
 from reportgen.prose import clipped, p_or_reason
 from reportgen.prose import patients as patients_phrase
 from reportgen.resources import templates_dir
+from reportgen.untrusted import visible
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -469,7 +470,7 @@ def flow_box_lines(flow: Flow, formatter: Formatter) -> tuple[tuple[tuple[str, .
         carried = [f"Carried forward (LOCF)", f"n = {formatter.integer(group.carried_forward)}"]
         if group.withdrawn:
             carried.append(f"withdrew: {formatter.integer(group.withdrawn)}")
-            reasons = [(r.reason or "reason not recorded", r.counts[k]) for r in flow.withdrawals if r.counts[k]]
+            reasons = [(visible(r.reason) if r.reason else "reason not recorded", r.counts[k]) for r in flow.withdrawals if r.counts[k]]
             shown = reasons[: FLOW_REASONS_SHOWN if len(reasons) <= FLOW_REASONS_SHOWN else FLOW_REASONS_SHOWN - 1]
             carried.extend(f"– {clipped(reason, FLOW_REASON_CHARACTERS)}: {formatter.integer(count)}" for reason, count in shown)
             if len(shown) < len(reasons):
@@ -549,6 +550,7 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter) -> _Drawn | None:
                 va="center_baseline",
                 fontsize=FLOW_FONT_PT,
                 fontweight="bold" if bold_first and i == 0 else "normal",
+                parse_math=False,  # reasons are workbook text: "$5 $" is not mathematics
             )
         return y_top - h
 

@@ -221,6 +221,16 @@ def test_the_flow_figure_has_one_column_per_group_and_a_window_box_only_when_use
         assert texts.count("missed visit: 1") == n_groups  # 3 carried forward, 2 withdrew
 
 
+def test_workbook_text_in_the_figure_is_plain_text() -> None:
+    """A reason is untrusted workbook text: no mathtext, no markup, bidi controls shown as escapes."""
+    cohort, results = example()
+    hostile = "cost $\\frac{1 $ <script>alert(1)</script> \u202eevil"
+    flow = replace(results.flow, withdrawals=(WithdrawalReason(hostile, (2, 1, 1, 1), 5),))
+    (figure,) = [f for f in make_figures(derive(cohort), replace(results, flow=flow), FORMATTER) if f.name == FLOW_FIGURE]
+    assert "<script" not in figure.svg and "\u202e" not in figure.svg
+    assert "&lt;script&gt;" in figure.svg and "cost $" in figure.svg
+
+
 def test_no_flow_no_figure() -> None:
     cohort, results = example()
     figures = make_figures(derive(cohort), replace(results, flow=None), FORMATTER)
