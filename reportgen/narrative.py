@@ -285,7 +285,7 @@ def missing_data_section(results: Results, formatter: Formatter) -> Section:
     gaps = [f"{mid_sentence(labels[variable])} ({patients(count)})" for variable, count in results.missing if count]
     baseline = (
         f"At baseline, values were missing for {join_words(gaps)}. Table 1 summarises each variable over the "
-        "patients with a value (complete cases, nothing imputed) and gives their number under the variable "
+        "patients with a value (complete cases, nothing imputed) and gives their number beside the variable "
         "wherever any are missing."
         if gaps
         else "No baseline value in Table 1 was missing."
