@@ -16,7 +16,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 # Pinned after looking at every page (pdftoppm -png -r 60); a change here means the layout moved.
-EXPECTED_PAGES = 13  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations (to be checked after the merge)
+EXPECTED_PAGES = 13  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations
 
 
 @pytest.fixture(scope="module")
