@@ -838,6 +838,7 @@ def withdrawals_table(results: Results, formatter: Formatter, *, number: int) ->
                 f"month-{month} visit; their last observation was carried forward. Percentages are of each column's "
                 "patients. Reasons as recorded in the workbook."
             ),
+            Note(grouping.closed_side(results, formatter)),
         ),
         classes="counts",
     )

@@ -94,8 +94,9 @@ def test_stratum_headers_and_accessible_tables(report: RenderedReport) -> None:
     head = document.xpath('//div[@id="table-1"]//thead')[0].text_content()
     assert "< 4.20" in head and "4.20–11.30" in head and "> 18.50" in head and "n = 10" in head
     # The closed side is said once, in the notes: a level at a cut point counts in the lower group.
-    notes = document.xpath('//div[@id="table-1"]')[0].text_content()
-    assert "a level exactly at a cut point counts in the lower group (4.20 µg/mL in Q1)" in notes
+    for block in document.xpath('//div[starts-with(@id, "table-")]'):  # every table with the groups' ranges
+        if "Trough-level group (µg/mL)" in block.text_content():
+            assert "a level exactly at a cut point counts in the lower group (4.20 µg/mL in Q1)" in block.text_content()
 
 
 def test_title_block_and_metadata(report: RenderedReport) -> None:
