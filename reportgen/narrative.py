@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from reportgen.drugs import design_of
 from reportgen.formatting import COUNT_MEASURES
 from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestName, TestResult
 from reportgen.prose import (
@@ -31,7 +32,7 @@ from reportgen.prose import (
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
-# Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
+# Outcomes quoted in the abstract, in this order, when the analysis produced them.
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
 # Where every test's decision record is: the HTML report's Appendix lists them; the PDF's points there.
@@ -42,8 +43,8 @@ TEST_RATIONALE: dict[TestName, str] = {
     "suits small groups and skewed measures such as CRP",
     TestName.ANOVA: "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
     "as chosen in the study sheet",
-    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles, as the source "
-    "abstract did; it relies on expected counts of about {small_expected} or more",
+    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles; it relies on "
+    "expected counts of about {small_expected} or more",
     TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the quartiles exactly, without "
     "relying on large expected counts",
     TestName.FISHER_MONTE_CARLO: "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
@@ -102,20 +103,20 @@ def abstract_body(sections: tuple[Section, ...]) -> str:
     return "\n".join(f"{section.heading}: {' '.join(section.paragraphs)}" for section in sections)
 
 
+# Shown, visibly, where only the authors can write: reportgen never writes a literature claim.
+PLACEHOLDER = "[{part}: the authors' own sentences go here; set {key} in the study sheet]"
+
+
+def authors_words(text: str, part: str, key: str) -> str:
+    """The study sheet's sentences for a part of the abstract, or the bracketed placeholder."""
+    return text.strip() or PLACEHOLDER.format(part=part, key=key)
+
+
 def write_abstract(results: Results, formatter: Formatter) -> StructuredAbstract:
-    month = results.cohort.follow_up_month
+    study = results.study
     sections = (
-        Section(
-            "Background",
-            (
-                "Serum levels of TNF inhibitors have been associated with clinical response in rheumatoid "
-                "arthritis (RA); less is known for tocilizumab (TCZ), an anti-IL-6 receptor antibody.",
-            ),
-        ),
-        Section(
-            "Objectives",
-            (f"To evaluate the association between TCZ serum trough levels and disease activity after {month} months of treatment.",),
-        ),
+        Section("Background", (authors_words(study.background, "Background", "background"),)),
+        Section("Objectives", (authors_words(study.objective, "Objectives", "objective"),)),
         Section("Methods", (_abstract_methods(results, formatter),)),
         Section("Results", _abstract_results(results, formatter)),
         Section("Conclusions", write_conclusions(results, formatter, with_numbers=False)),
@@ -145,8 +146,10 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     if any(o.spearman is not None for o in results.outcomes):
         extras.append(formatter.test_name(TestName.SPEARMAN))
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
+    design = design_of(results.study)
     return (
-        f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
+        f"{cohort.n_included} RA patients treated with {design.introduced} by {design.route_words} were included. "
+        f"Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"{_locf_clause(cohort.n_locf, month)}. "
         f"Patients with a trough level were grouped into quartiles of that level "
@@ -191,6 +194,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
+    design = design_of(results.study)
     month = cohort.follow_up_month
     # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
     from reportgen import indices
@@ -248,7 +252,8 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     quartiles_section = Section(
         "Trough-level quartiles",
         (
-            f"Trough levels (µg/mL) were measured just before an infusion. Each patient's level was the one measured "
+            f"Trough levels of {design.introduced} ({design.level_unit}) were measured in serum drawn just before "
+            f"an {design.administration} (the drug was given by {design.route_words}). Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
             f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
@@ -286,7 +291,7 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
 
 def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     """One line per kind of test: why it was used, what for, and how often an assumption was at risk."""
-    from reportgen.stats import SMALL_EXPECTED  # imported here, as indices in write_methods
+    from reportgen.stats import SMALL_EXPECTED, cochran_rule_words  # imported here, as indices in write_methods
 
     by_test: dict[TestName, list[TestResult]] = {}
     for _label, test in test_records(results):
@@ -299,6 +304,8 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
         items.append(f"{formatter.test_name(name)}: {rationale} ({counted(len(tests), 'comparison')}{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
         items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
+    if results.study.categorical_test == "auto":
+        items.append(f"Categorical variables: the test was chosen for each table, {cochran_rule_words()}.")
     return tuple(items)
 
 
@@ -445,7 +452,7 @@ def _cutpoint_phrase(results: Results, formatter: Formatter) -> str:
         if results.cutpoints_given
         else "computed as the 25th, 50th and 75th percentiles of the analysed patients' levels, linear interpolation"
     )
-    return f"{cuts} µg/mL, {origin}"
+    return f"{cuts} {results.study.level_unit}, {origin}"
 
 
 def _interval_chain(results: Results, formatter: Formatter) -> str:
