@@ -104,19 +104,19 @@ def abstract_body(sections: tuple[Section, ...]) -> str:
 
 
 # Shown, visibly, where only the authors can write: reportgen never writes a literature claim.
-PLACEHOLDER = "[{part}: the authors' own sentences go here; set {key} in the study sheet]"
+PLACEHOLDER = "[the authors' own sentences go here; set {key} in the study sheet]"
 
 
-def authors_words(text: str, part: str, key: str) -> str:
+def authors_words(text: str, key: str) -> str:
     """The study sheet's sentences for a part of the abstract, or the bracketed placeholder."""
-    return text.strip() or PLACEHOLDER.format(part=part, key=key)
+    return text.strip() or PLACEHOLDER.format(key=key)
 
 
 def write_abstract(results: Results, formatter: Formatter) -> StructuredAbstract:
     study = results.study
     sections = (
-        Section("Background", (authors_words(study.background, "Background", "background"),)),
-        Section("Objectives", (authors_words(study.objective, "Objectives", "objective"),)),
+        Section("Background", (authors_words(study.background, "background"),)),
+        Section("Objectives", (authors_words(study.objective, "objective"),)),
         Section("Methods", (_abstract_methods(results, formatter),)),
         Section("Results", _abstract_results(results, formatter)),
         Section("Conclusions", write_conclusions(results, formatter, with_numbers=False)),
@@ -252,8 +252,8 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     quartiles_section = Section(
         "Trough-level quartiles",
         (
-            f"Trough levels of {design.introduced} ({design.level_unit}) were measured in serum drawn just before "
-            f"an {design.administration} (the drug was given by {design.route_words}). Each patient's level was the one measured "
+            f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
+            f"measured in serum drawn just before an {design.administration}. Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
             f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "

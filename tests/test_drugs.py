@@ -195,8 +195,9 @@ def test_an_adalimumab_report_says_adalimumab_and_nothing_of_tocilizumab(
         for word in ("tocilizumab", "TCZ", "IL-6", "interleukin-6", "source abstract", "TNF inhibitors have"):
             assert word not in text, word
         assert "adalimumab (ADA)" in text and "subcutaneous injection" in text
-    assert "[Background: the authors' own sentences go here; set background in the study sheet]" in abstract
-    assert "[Objectives: " in abstract and "just before an injection" in html and "µg/mL" not in html
+    assert "Background: [the authors' own sentences go here; set background in the study sheet]\n" in abstract
+    assert "Objectives: [the authors' own sentences go here; set objective in the study sheet]\n" in abstract
+    assert "just before an injection" in html and "µg/mL" not in html
     design = json.loads((folder / "results.json").read_text(encoding="utf-8"))["design"]
     assert (design["drug"], design["drug_abbreviation"], design["administration"], design["level_unit"]) == (
         "adalimumab", "ADA", "injection", "mg/L",
