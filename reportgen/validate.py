@@ -21,7 +21,10 @@ of ``SCHEMA_ONLY``, the narwhals backend, ...) that would switch checks off or c
 reports; the environment is hidden from pandera's import and :func:`validate_workbook` fixes every
 such setting (``PANDERA_SETTINGS``) for its own schemas.
 
-The small ``study`` sheet has one rule per key, not per column, and is checked key by key.
+The small ``study`` sheet has one rule per key, not per column, and is checked key by key (a misspelt
+choice gets "did you mean"); then its design as a whole (``_check_design``): the drug against the drug table
+(``reportgen.drugs``; an unknown drug needs ``administration``), and warnings for a missing drug, Background
+or Objectives. Post-baseline trough levels outside the drug's plausible range are warnings.
 
 Output (``reportgen.model.Cohort``), both frames indexed 0..n-1:
 
