@@ -305,7 +305,7 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     if any(o.spearman is not None for o in results.outcomes):
         items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
     if results.study.categorical_test == "auto":
-        items.append(f"Categorical variables: the test was chosen for each table, {cochran_rule_words()}.")
+        items.append(f"Categorical test chosen for each table (categorical_test = auto): {cochran_rule_words()}.")
     return tuple(items)
 
 

@@ -21,7 +21,7 @@ def example_results() -> Results:
 
 
 def test_same_results_give_the_same_bytes_with_a_trailing_newline() -> None:
-    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square")
     text = results_to_json(example_results())
     assert text == results_to_json(analyse(derive(random_cohort(61, 60, study=study)), study))
     assert text.endswith("}\n") and not text.endswith("\n\n")
