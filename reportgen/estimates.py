@@ -41,11 +41,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special
 
-from reportgen.model import ConfidenceInterval, IntervalMethod
+from reportgen.model import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CI_LEVEL, ConfidenceInterval, IntervalMethod
 
-CI_LEVEL = 0.95
-BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_SEED = 20261202
+# CI_LEVEL, BOOTSTRAP_RESAMPLES and BOOTSTRAP_SEED live in reportgen.model (the report names them without numpy).
 # R's wilcox.test computes the exact Mann-Whitney distribution when both groups have fewer values than this.
 EXACT_MANN_WHITNEY_BELOW = 50
 # Pairwise differences materialised at once for the Hodges-Lehmann estimate; beyond this many, order
