@@ -192,8 +192,8 @@ def compare_continuous(
         # The highest group relative to the lowest: Hodges-Lehmann shift with its Mann-Whitney interval.
         estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
         difference = Shift(high=QUARTILE_LABELS[-1], low=QUARTILE_LABELS[0], estimate=estimate, ci=interval)
-        if test.effect_size_name == "epsilon-squared" and test.effect_size is not None:
-            test = replace(test, effect_size_ci=estimates.bootstrap_epsilon_squared(groups))
+        if test.effect_size_name in ("epsilon-squared", "eta-squared") and test.effect_size is not None:
+            test = replace(test, effect_size_ci=estimates.bootstrap_ci(test.effect_size_name, groups))
     return ContinuousComparison(
         variable=spec.variable,
         label=spec.label,

@@ -25,9 +25,9 @@ and names its method (``IntervalMethod``); bounds are None when the data are too
   have fewer than 50 values and no value is tied (R's default), otherwise the normal approximation with
   continuity correction and tie-corrected variance (R solves for the interval numerically there; here
   the order statistics are chosen by the same rule as in the exact case, with the normal distribution).
-- Effect sizes (epsilon-squared of Kruskal-Wallis, Cramér's V): percentile bootstrap with
+- Effect sizes (epsilon-squared of Kruskal-Wallis, eta-squared of ANOVA, Cramér's V): percentile bootstrap with
   ``BOOTSTRAP_RESAMPLES`` resamples from a generator seeded with ``BOOTSTRAP_SEED`` (the same interval on
-  every run). Epsilon-squared resamples within groups (group sizes kept, as the design fixes them);
+  every run). Epsilon- and eta-squared resample within groups (group sizes kept, as the design fixes them);
   Cramér's V resamples patients (the table's cells, multinomially). Vectorised over the resamples.
   Epsilon-squared is left without an interval above ``BOOTSTRAP_MAX_VALUES`` values (its cost grows with
   resamples x values); Cramér's V costs the same for any number of patients.
@@ -423,6 +423,35 @@ def bootstrap_epsilon_squared(
     return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, *_percentile(np.concatenate(parts), level))
 
 
+def bootstrap_eta_squared(
+    groups: Sequence[np.ndarray], level: float = CI_LEVEL, n_resamples: int = BOOTSTRAP_RESAMPLES
+) -> ConfidenceInterval:
+    """Percentile bootstrap interval of one-way ANOVA's eta-squared = SS_between / SS_total, resampling
+    within each group with the same draws as ``bootstrap_epsilon_squared``; the same work budget."""
+    level = _check_level(level)
+    present = [g for g in (_clean(group) for group in groups) if g.size > 0]
+    if len(present) < 2 or np.unique(np.concatenate(present)).size < 2:
+        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+    values = np.concatenate(present)
+    if values.size > BOOTSTRAP_MAX_VALUES:
+        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+    rng = _generator()
+    chunk = max(1, BOOTSTRAP_CHUNK_CELLS // values.size)
+    parts = []
+    done = 0
+    while done < n_resamples:
+        size = min(chunk, n_resamples - done)
+        drawn = [g[rng.integers(0, g.size, size=(size, g.size))] for g in present]
+        pooled = np.concatenate(drawn, axis=1)
+        centre = pooled.mean(axis=1, keepdims=True)
+        total = np.sum((pooled - centre) ** 2, axis=1)
+        between = sum(d.shape[1] * (d.mean(axis=1) - centre[:, 0]) ** 2 for d in drawn)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts.append(np.where(total > 0, between / total, np.nan))
+        done += size
+    return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, *_percentile(np.concatenate(parts), level))
+
+
 def cramers_v_of_tables(tables: np.ndarray) -> np.ndarray:
     """Cramér's V of each table (resamples x rows x columns), all-zero rows and columns left out, as
     ``stats.compare_categorical``: sqrt(chi² / (n (min(r, c) − 1))) on the reduced table; NaN when it has
@@ -453,10 +482,12 @@ def bootstrap_cramers_v(
 
 
 def bootstrap_ci(effect_size_name: str, data, level: float = CI_LEVEL) -> ConfidenceInterval:
-    """The bootstrap interval of a ``TestResult.effect_size_name``: "epsilon-squared" (``data``: the
-    groups' values) or "cramers-v" (``data``: the contingency table)."""
+    """The bootstrap interval of a ``TestResult.effect_size_name``: "epsilon-squared" or "eta-squared"
+    (``data``: the groups' values) or "cramers-v" (``data``: the contingency table)."""
     if effect_size_name == "epsilon-squared":
         return bootstrap_epsilon_squared(data, level)
+    if effect_size_name == "eta-squared":
+        return bootstrap_eta_squared(data, level)
     if effect_size_name == "cramers-v":
         return bootstrap_cramers_v(data, level)
     raise ValueError(f"no bootstrap interval for effect size {effect_size_name!r}")

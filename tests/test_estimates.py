@@ -313,6 +313,21 @@ def test_epsilon_squared_bootstrap_is_the_percentiles_of_scipys_kruskal_over_the
     assert close(ci.lower, lower) and close(ci.upper, upper)
 
 
+def test_eta_squared_bootstrap_is_the_percentiles_of_scipys_anova_over_the_resamples() -> None:
+    rng = np.random.default_rng(13)
+    groups = [rng.normal(i, 1.0 + i, size) for i, size in enumerate([8, 7, 8, 10])]
+    draws = np.random.default_rng(estimates.BOOTSTRAP_SEED)
+    picks = [draws.integers(0, g.size, size=(estimates.BOOTSTRAP_RESAMPLES, g.size)) for g in groups]
+    n, k = sum(g.size for g in groups), len(groups)
+    eta = []
+    for r in range(estimates.BOOTSTRAP_RESAMPLES):
+        f = sps.f_oneway(*(g[p[r]] for g, p in zip(groups, picks))).statistic
+        eta.append(f * (k - 1) / (f * (k - 1) + (n - k)))  # eta² from F: SS_b / (SS_b + SS_w)
+    lower, upper = np.quantile(eta, [0.025, 0.975])
+    ci = estimates.bootstrap_ci("eta-squared", groups)
+    assert ci.method == IntervalMethod.BOOTSTRAP_PERCENTILE and close(ci.lower, lower, 1e-8) and close(ci.upper, upper, 1e-8)
+
+
 def test_bootstrap_percentiles_of_the_resampled_statistics() -> None:
     # The interval is the 2.5th and 97.5th percentiles of the statistic over the seeded resamples.
     table = np.array([[5, 2], [1, 6]])
@@ -328,5 +343,6 @@ def test_bootstrap_undefined_cases() -> None:
     assert estimates.bootstrap_epsilon_squared([[1.0, 2.0], []]).lower is None
     assert estimates.bootstrap_epsilon_squared([[1.0, 1.0], [1.0]]).upper is None
     assert estimates.bootstrap_cramers_v([[3, 4], [0, 0]]).lower is None
+    assert estimates.bootstrap_ci("eta-squared", [[2.0, 2.0], [2.0]]).lower is None
     with pytest.raises(ValueError):
-        estimates.bootstrap_ci("eta-squared", [])
+        estimates.bootstrap_ci("omega-squared", [])

@@ -118,3 +118,11 @@ def test_confidence_intervals_are_written_in_the_issue_shape() -> None:
     age = document["baseline"]["age_years"]
     assert age["groups"][0]["mean_ci"]["method"] == "student-t" and age["difference"] is None
     assert age["effect_size"]["ci"] is None
+
+
+def test_anova_studies_get_the_eta_squared_interval() -> None:
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), continuous_test="anova")
+    document = json.loads(results_to_json(analyse(derive(random_cohort(61, 60, study=study)), study)))
+    effect = document["outcomes"]["das28_esr"]["effect_size"]
+    assert effect["name"] == "eta-squared" and effect["ci"]["method"] == "bootstrap-percentile"
+    assert effect["ci"]["lower"] <= effect["value"] <= effect["ci"]["upper"]
