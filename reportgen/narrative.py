@@ -446,8 +446,8 @@ def interval_methods_note(intervals: Iterable[tuple[str, ConfidenceInterval | No
     by_what: dict[str, list[str]] = {}
     level = None
     for what, interval in intervals:
-        if interval is None:
-            continue
+        if interval is None or interval.lower is None or interval.upper is None:
+            continue  # no interval was given, so its method is not named
         level = interval.level if level is None else level
         methods = by_what.setdefault(EFFECT_SIZE_SYMBOLS.get(what, what), [])
         if interval.method not in methods:

@@ -306,3 +306,15 @@ def test_without_intervals_the_text_says_no_interval() -> None:
     eular = replace(results.eular_response, proportion_cis=(), overall_proportion_cis=())
     text = " ".join(write_estimates(replace(results, outcomes=outcomes, eular_response=eular), Formatter(".")))
     assert "CI" not in text and "Spearman's ρ between the trough level and DAS28-ESR" in text
+
+
+def test_the_methods_note_names_only_methods_that_gave_an_interval() -> None:
+    from reportgen.model import ConfidenceInterval
+    from reportgen.narrative import interval_methods_note
+
+    none = ConfidenceInterval(0.95, "bootstrap-percentile", None, None)  # e.g. above the bootstrap's budget
+    mean = ConfidenceInterval(0.95, "student-t", 1.0, 2.0)
+    assert interval_methods_note([("epsilon-squared", none)], Formatter(".")) == ""
+    assert interval_methods_note([("epsilon-squared", none), ("means", mean), ("medians", mean)], Formatter(",")) == (
+        "95%\u00a0CIs: means and medians, t distribution."
+    )
