@@ -780,7 +780,7 @@ def _count_table(
     if test.effect_size is not None and test.effect_size_name == "cramers-v":
         interval = test.effect_size_ci
         ci = (
-            f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['effect_size'])}, "
+            f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['effect_size'])}; "
             f"{formatter.interval_method(interval.method)})"
             if interval is not None and interval.lower is not None
             else ""
