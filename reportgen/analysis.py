@@ -27,12 +27,12 @@ first category ("female", "positive", "yes") is the one reported as a percentage
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from reportgen import stats
+from reportgen import estimates, stats
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
 from reportgen.model import (
@@ -46,8 +46,10 @@ from reportgen.model import (
     FlowGroup,
     PairwiseComparison,
     Results,
+    Shift,
     StudyOptions,
     Stratum,
+    Summary,
     WithdrawalReason,
 )
 
@@ -164,6 +166,11 @@ def _by_quartile(values: np.ndarray, quartile: np.ndarray) -> list[np.ndarray]:
     return [values[quartile == k] for k in range(4)]
 
 
+def describe(values: np.ndarray) -> Summary:
+    """``stats.describe`` with the 95% intervals of the mean (t) and the median (order statistics)."""
+    return replace(stats.describe(values), mean_ci=estimates.mean_ci(values), median_ci=estimates.median_ci(values))
+
+
 def compare_continuous(
     spec: Continuous,
     patients: pd.DataFrame,
@@ -180,24 +187,31 @@ def compare_continuous(
     analysed = quartile >= 0
     ranking = stats.rank_values(values[analysed], quartile[analysed], QUARTILE_LABELS)
     test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test, ranking)
-    trend = spearman = None
+    trend = spearman = difference = None
     posthoc: tuple[PairwiseComparison, ...] = ()
     if beyond_omnibus:
         trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS, ranking)
         # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
         spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
+        spearman = replace(spearman, ci=estimates.spearman_ci(spearman.rho, spearman.n))
         if test.p_value is not None and test.p_value < ALPHA:
             posthoc = stats.dunn_holm(groups, QUARTILE_LABELS, ranking)
+        # The highest group relative to the lowest: Hodges-Lehmann shift with its Mann-Whitney interval.
+        estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
+        difference = Shift(high=QUARTILE_LABELS[-1], low=QUARTILE_LABELS[0], estimate=estimate, ci=interval)
+        if test.effect_size_name in ("epsilon-squared", "eta-squared") and test.effect_size is not None:
+            test = replace(test, effect_size_ci=estimates.bootstrap_ci(test.effect_size_name, groups))
     return ContinuousComparison(
         variable=spec.variable,
         label=spec.label,
         unit=spec.unit,
-        groups=tuple(stats.describe(group) for group in groups),
-        overall=stats.describe(values),
+        groups=tuple(describe(group) for group in groups),
+        overall=describe(values),
         test=test,
         trend=trend,
         spearman=spearman,
         posthoc=posthoc,
+        difference=difference,
     )
 
 
@@ -215,6 +229,9 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
     counts = tuple(tuple(int(cells[c, k + 1]) for k in range(4)) for c in range(n_categories))
     overall = tuple(int(cells[c].sum()) for c in range(n_categories))
     test = stats.compare_categorical(counts, spec.categories, QUARTILE_LABELS, study.categorical_test)
+    if test.effect_size_name == "cramers-v" and test.effect_size is not None:
+        test = replace(test, effect_size_ci=estimates.bootstrap_cramers_v(counts))
+    totals = cells[:, 1:].sum(axis=0)
     return CategoricalComparison(
         variable=spec.variable,
         label=spec.label,
@@ -222,6 +239,10 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
         counts=counts,
         overall=overall,
         test=test,
+        proportion_cis=tuple(
+            tuple(estimates.wilson_ci(count, int(total)) for count, total in zip(row, totals)) for row in counts
+        ),
+        overall_proportion_cis=tuple(estimates.wilson_ci(count, sum(overall)) for count in overall),
     )
 
 

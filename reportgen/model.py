@@ -167,6 +167,15 @@ class Summary:
     q3: float | None = None
     min: float | None = None
     max: float | None = None
+    mean_ci: ConfidenceInterval | None = None  # set by the analysis for the groups of a comparison
+    median_ci: ConfidenceInterval | None = None
+
+
+# Confidence intervals: their level, and the bootstrap's resamples and seed (``reportgen.estimates`` computes
+# them; here, beside ALPHA, so that the report's words can name them without importing numpy).
+CI_LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20261202
 
 
 class IntervalMethod(StrEnum):
@@ -255,6 +264,7 @@ class TestResult:
     decision: str = ""  # which test, why, and any assumption at risk, in words (from ``risks``)
     risks: tuple[Risk, ...] = ()
     not_tested: str = ""  # why the test could not be computed, in words ("all values are equal"); "" when it was
+    effect_size_ci: ConfidenceInterval | None = None  # None when not computed (see ``reportgen.estimates``)
 
 
 @dataclass(frozen=True)
@@ -263,6 +273,18 @@ class Correlation:
     rho: float | None
     p_value: float | None
     n: int
+    ci: ConfidenceInterval | None = None  # of rho
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Hodges-Lehmann shift of group ``high`` relative to group ``low`` (median of all differences
+    high − low), with its Mann-Whitney interval; estimate None when a group has no data."""
+
+    high: str
+    low: str
+    estimate: float | None
+    ci: ConfidenceInterval
 
 
 @dataclass(frozen=True)
@@ -287,6 +309,7 @@ class ContinuousComparison:
     trend: TestResult | None = None
     spearman: Correlation | None = None
     posthoc: tuple[PairwiseComparison, ...] = ()
+    difference: Shift | None = None  # last group relative to the first (outcomes)
 
 
 @dataclass(frozen=True)
@@ -299,6 +322,9 @@ class CategoricalComparison:
     counts: tuple[tuple[int, ...], ...]
     overall: tuple[int, ...]  # per category, all included patients with a known value
     test: TestResult
+    # Wilson intervals of the proportions: per category, per group (of the group's column), and overall.
+    proportion_cis: tuple[tuple[ConfidenceInterval, ...], ...] = ()
+    overall_proportion_cis: tuple[ConfidenceInterval, ...] = ()
 
 
 @dataclass(frozen=True)

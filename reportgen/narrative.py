@@ -10,13 +10,22 @@ statistic; the conclusions name nothing the tables do not show, and the abstract
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from reportgen.drugs import CLASS_WORDS, design_of
-from reportgen.formatting import COUNT_MEASURES
-from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestName, TestResult
+from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
+from reportgen.model import (
+    ALPHA,
+    CategoricalComparison,
+    ConfidenceInterval,
+    ContinuousComparison,
+    Results,
+    TestName,
+    TestResult,
+)
 from reportgen.prose import (
     capital,
     counted,
@@ -186,7 +195,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
     if das28 is not None and das28.spearman is not None:
         sentences.append(
             f"Spearman correlation of trough level with {das28.label}: ρ = {formatter.rho(das28.spearman.rho)} "
-            f"({formatter.p_equation(das28.spearman.p_value)})."
+            f"({_rho_interval(das28.spearman.ci, formatter)}{formatter.p_equation(das28.spearman.p_value)})."
         )
     return (" ".join(sentences),)
 
@@ -265,6 +274,9 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     statistics_section = Section(
         "Statistical analysis",
         (
+            *((f"Estimates are given with two-sided {_intervals_sentence(results, formatter)}",) if any(
+                interval is not None and interval.lower is not None for _, interval in all_intervals(results)
+            ) else ()),
             "Continuous variables are summarised as mean ± SD and median [interquartile range]"
             f"{_count_measures_clause(results)}, categorical variables as n (%). Tests are two-sided; p < "
             f"{formatter.number(ALPHA, 2)} is called significant, decided on the unrounded p, and p-values are "
@@ -458,6 +470,123 @@ def _eular_conclusion(
                 f"and {good[-1]} of {totals[-1]} in {last}"
             )
     return sentence + "."
+
+
+# --- estimates with confidence intervals ------------------------------------------------------------------
+
+# The outcome whose correlation and shift the Results text quotes (as the abstract quotes its rho).
+ESTIMATES_OUTCOME = "das28_esr"
+GOOD_RESPONSE = "good"
+
+
+def interval_methods_note(intervals: Iterable[tuple[str, ConfidenceInterval | None]], formatter: Formatter) -> str:
+    """'95% CIs: means, t distribution; medians, …': each method named once, for what it was used.
+
+    ``intervals``: (what, interval) pairs, what being a plural noun ("means") or an effect-size name.
+    """
+    by_what: dict[str, list[str]] = {}
+    level = None
+    for what, interval in intervals:
+        if interval is None or interval.lower is None or interval.upper is None:
+            continue  # no interval was given, so its method is not named
+        level = interval.level if level is None else level
+        methods = by_what.setdefault(EFFECT_SIZE_SYMBOLS.get(what, what), [])
+        if interval.method not in methods:
+            methods.append(interval.method)
+    if level is None:
+        return ""
+    by_methods: dict[tuple[str, ...], list[str]] = {}
+    for what, methods in by_what.items():
+        by_methods.setdefault(tuple(methods), []).append(what)
+    parts = [
+        f"{join_words(whats)}, {' or '.join(formatter.interval_method(m) for m in methods)}" for methods, whats in by_methods.items()
+    ]
+    return f"{formatter.ci_label(level)}s: {'; '.join(parts)}."
+
+
+def write_estimates(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The Results text's estimates: Spearman's rho and the highest-vs-lowest shift of DAS28-ESR, and the
+    proportion with a good EULAR response in each group, each with its confidence interval and method."""
+    paragraphs = []
+    month = results.cohort.follow_up_month
+    outcome = next((o for o in results.outcomes if o.variable == ESTIMATES_OUTCOME), None)
+    if outcome is not None:
+        sentences = []
+        spearman = outcome.spearman
+        if spearman is not None and spearman.rho is not None:
+            sentences.append(
+                f"Spearman's ρ between the trough level and {outcome.label} at month {month} was "
+                f"{formatter.rho(spearman.rho)} ({_rho_interval(spearman.ci, formatter)}"
+                f"{formatter.p_equation(spearman.p_value)}; n = {spearman.n})."
+            )
+        shift = outcome.difference
+        if shift is not None and shift.estimate is not None:
+            sentences.append(
+                f"The median difference between a patient in {shift.high} and one in {shift.low} (Hodges–Lehmann shift) "
+                f"was {formatter.measure(shift.estimate, outcome.variable)} ({formatter.ci_label(shift.ci.level)} "
+                f"{formatter.interval(shift.ci, decimals_for(outcome.variable))})."
+            )
+        if sentences:
+            paragraphs.append(" ".join(sentences))
+    eular = results.eular_response
+    if GOOD_RESPONSE in eular.categories and eular.proportion_cis:
+        index = eular.categories.index(GOOD_RESPONSE)
+        totals = [sum(column) for column in zip(*eular.counts)]
+        parts = []
+        for stratum, count, total, interval in zip(results.strata, eular.counts[index], totals, eular.proportion_cis[index]):
+            if total == 0:
+                parts.append(f"no patient in {stratum.label}")
+                continue
+            parts.append(
+                f"{count} of {total} in {stratum.label} ({formatter.percent(100.0 * count / total)}%; "
+                f"{formatter.ci_label(interval.level)} {formatter.interval_percent(interval)}%)"
+            )
+        paragraphs.append(f"A good EULAR response at month {month} was reached by {join_words(parts)}.")
+    notes = interval_methods_note(_estimate_intervals(results), formatter)
+    if paragraphs and notes:
+        paragraphs[-1] += f" {capital(notes)}"
+    return tuple(paragraphs)
+
+
+def _intervals_sentence(results: Results, formatter: Formatter) -> str:
+    """'95% CIs: means, t distribution; …' for the Methods, with the bootstrap's resampling said."""
+    return interval_methods_note(all_intervals(results), formatter)
+
+
+def _rho_interval(interval: ConfidenceInterval | None, formatter: Formatter) -> str:
+    """'95% CI −0.75 to −0.26; ' before the p of a rho, or nothing when there is no interval."""
+    if interval is None or interval.lower is None or interval.upper is None:
+        return ""
+    return f"{formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['rho'])}; "
+
+
+def all_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """Every interval the report shows, with what each is of (for the Methods, naming each method once)."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    for outcome in results.outcomes:
+        for summary in (outcome.overall, *outcome.groups):
+            found += [("means", summary.mean_ci), ("medians", summary.median_ci)]
+    for outcome in results.outcomes:
+        found.append(("Spearman's ρ", outcome.spearman.ci if outcome.spearman else None))
+    for outcome in results.outcomes:
+        found.append(("shifts between the highest and the lowest quartile", outcome.difference.ci if outcome.difference else None))
+    for comparison in (*results.outcomes, *results.activity_categories, results.eular_response):
+        found.append((comparison.test.effect_size_name or "effect sizes", comparison.test.effect_size_ci))
+    found += [("proportions", interval) for row in results.eular_response.proportion_cis for interval in row]
+    return found
+
+
+def _estimate_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """The intervals ``write_estimates`` quotes, with what each is of."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    outcome = next((o for o in results.outcomes if o.variable == ESTIMATES_OUTCOME), None)
+    if outcome is not None:
+        found.append(("Spearman's ρ", outcome.spearman.ci if outcome.spearman else None))
+        found.append(("the shift", outcome.difference.ci if outcome.difference else None))
+    eular = results.eular_response
+    if GOOD_RESPONSE in eular.categories and eular.proportion_cis:
+        found += [("proportions", interval) for interval in eular.proportion_cis[eular.categories.index(GOOD_RESPONSE)]]
+    return found
 
 
 # --- limitations -------------------------------------------------------------------------------

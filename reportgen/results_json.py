@@ -16,11 +16,13 @@ from reportgen.drugs import design_record
 from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     Correlation,
     Flow,
     PairwiseComparison,
     Results,
+    Shift,
     Stratum,
     Summary,
     TestResult,
@@ -40,6 +42,18 @@ def _number(value: float | int | None) -> float | int | None:
     return value if math.isfinite(value) else None
 
 
+def _ci(interval: ConfidenceInterval | None) -> dict[str, Any] | None:
+    """``{"level", "method", "lower", "upper"}``; null when no interval was computed."""
+    if interval is None:
+        return None
+    return {
+        "level": _number(interval.level),
+        "method": str(interval.method),
+        "lower": _number(interval.lower),
+        "upper": _number(interval.upper),
+    }
+
+
 def _summary(summary: Summary) -> dict[str, Any]:
     return {
         "n": int(summary.n),
@@ -50,13 +64,15 @@ def _summary(summary: Summary) -> dict[str, Any]:
         "q3": _number(summary.q3),
         "min": _number(summary.min),
         "max": _number(summary.max),
+        "mean_ci": _ci(summary.mean_ci),
+        "median_ci": _ci(summary.median_ci),
     }
 
 
 def _effect_size(test: TestResult) -> dict[str, Any] | None:
     if test.effect_size_name is None:
         return None
-    return {"name": test.effect_size_name, "value": _number(test.effect_size)}
+    return {"name": test.effect_size_name, "value": _number(test.effect_size), "ci": _ci(test.effect_size_ci)}
 
 
 def _test_fields(test: TestResult) -> dict[str, Any]:
@@ -80,7 +96,24 @@ def _trend(test: TestResult | None) -> dict[str, Any] | None:
 def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
     if correlation is None:
         return None
-    return {"rho": _number(correlation.rho), "p_value": _number(correlation.p_value), "n": int(correlation.n)}
+    return {
+        "rho": _number(correlation.rho),
+        "p_value": _number(correlation.p_value),
+        "n": int(correlation.n),
+        "ci": _ci(correlation.ci),
+    }
+
+
+def _difference(shift: Shift | None) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    return {
+        "name": "hodges-lehmann",
+        "high": shift.high,
+        "low": shift.low,
+        "estimate": _number(shift.estimate),
+        "ci": _ci(shift.ci),
+    }
 
 
 def _pair(pair: PairwiseComparison) -> dict[str, Any]:
@@ -104,6 +137,7 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "trend": _trend(comparison.trend),
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
+        "difference": _difference(comparison.difference),
     }
 
 
@@ -117,6 +151,12 @@ def _categorical(comparison: CategoricalComparison) -> dict[str, Any]:
         "overall": {category: int(n) for category, n in zip(comparison.categories, comparison.overall)},
         **_test_fields(comparison.test),
         "cramers_v": _number(cramers_v),
+        "proportion_ci": {
+            category: [_ci(interval) for interval in row] for category, row in zip(comparison.categories, comparison.proportion_cis)
+        },
+        "overall_proportion_ci": {
+            category: _ci(interval) for category, interval in zip(comparison.categories, comparison.overall_proportion_cis)
+        },
     }
 
 
