@@ -84,7 +84,7 @@ class RawWorkbook:
 
 
 ContinuousTest = Literal["kruskal-wallis", "anova"]
-CategoricalTest = Literal["chi-square", "fisher-exact"]
+CategoricalTest = Literal["auto", "chi-square", "fisher-exact"]
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,18 @@ class StudyOptions:
     quartile_cutpoints: tuple[float, float, float] | None = None
     follow_up_month: int = 12
     continuous_test: ContinuousTest = "kruskal-wallis"
-    categorical_test: CategoricalTest = "chi-square"
+    categorical_test: CategoricalTest = "auto"
     decimal_separator: Literal[".", ","] = "."
     abstract_character_limit: int = 3600
     published: str | None = None
+    # The drug and the authors' own words (issue #12); reportgen.drugs.design_of resolves the drug table's
+    # defaults (abbreviation, administration) from them.
+    drug: str = "tocilizumab"
+    drug_abbreviation: str | None = None
+    administration: Literal["infusion", "injection"] | None = None
+    level_unit: str = "µg/mL"
+    background: str = ""
+    objective: str = ""
 
     def replace(self, **changes: Any) -> StudyOptions:
         return replace(self, **changes)

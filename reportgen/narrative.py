@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from reportgen.drugs import CLASS_WORDS, design_of
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
 from reportgen.model import (
     ALPHA,
@@ -40,7 +41,7 @@ from reportgen.prose import (
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
-# Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
+# Outcomes quoted in the abstract, in this order, when the analysis produced them.
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
 # Where every test's decision record is: the HTML report's Appendix lists them; the PDF's points there.
@@ -51,8 +52,8 @@ TEST_RATIONALE: dict[TestName, str] = {
     "suits small groups and skewed measures such as CRP",
     TestName.ANOVA: "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
     "as chosen in the study sheet",
-    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles, as the source "
-    "abstract did; it relies on expected counts of about {small_expected} or more",
+    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles; it relies on "
+    "expected counts of about {small_expected} or more",
     TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the quartiles exactly, without "
     "relying on large expected counts",
     TestName.FISHER_MONTE_CARLO: "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
@@ -113,20 +114,20 @@ def abstract_body(sections: tuple[Section, ...]) -> str:
     return "\n".join(f"{section.heading}: {' '.join(section.paragraphs)}" for section in sections)
 
 
+# Shown, visibly, where only the authors can write: reportgen never writes a literature claim.
+PLACEHOLDER = "[the authors' own sentences go here; set {key} in the study sheet]"
+
+
+def authors_words(text: str, key: str) -> str:
+    """The study sheet's sentences for a part of the abstract, or the bracketed placeholder."""
+    return text.strip() or PLACEHOLDER.format(key=key)
+
+
 def write_abstract(results: Results, formatter: Formatter) -> StructuredAbstract:
-    month = results.cohort.follow_up_month
+    study = results.study
     sections = (
-        Section(
-            "Background",
-            (
-                "Serum levels of TNF inhibitors have been associated with clinical response in rheumatoid "
-                "arthritis (RA); less is known for tocilizumab (TCZ), an anti-IL-6 receptor antibody.",
-            ),
-        ),
-        Section(
-            "Objectives",
-            (f"To evaluate the association between TCZ serum trough levels and disease activity after {month} months of treatment.",),
-        ),
+        Section("Background", (authors_words(study.background, "background"),)),
+        Section("Objectives", (authors_words(study.objective, "objective"),)),
         Section("Methods", (_abstract_methods(results, formatter),)),
         Section("Results", _abstract_results(results, formatter)),
         Section("Conclusions", write_conclusions(results, formatter, with_numbers=False)),
@@ -156,8 +157,10 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     if any(o.spearman is not None for o in results.outcomes):
         extras.append(formatter.test_name(TestName.SPEARMAN))
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
+    design = design_of(results.study)
     return (
-        f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
+        f"{cohort.n_included} RA patients treated with {design.introduced} by {design.route_words} were included. "
+        f"Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"{_locf_clause(cohort.n_locf, month)}. "
         f"Patients with a trough level were grouped into quartiles of that level "
@@ -202,6 +205,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
+    design = design_of(results.study)
     month = cohort.follow_up_month
     # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
     from reportgen import indices
@@ -259,7 +263,8 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     quartiles_section = Section(
         "Trough-level quartiles",
         (
-            f"Trough levels (µg/mL) were measured just before an infusion. Each patient's level was the one measured "
+            f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
+            f"measured in serum drawn just before an {design.administration}. Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
             f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
@@ -330,7 +335,7 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
 
 def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     """One line per kind of test: why it was used, what for, and how often an assumption was at risk."""
-    from reportgen.stats import SMALL_EXPECTED  # imported here, as indices in write_methods
+    from reportgen.stats import SMALL_EXPECTED, cochran_rule_words  # imported here, as indices in write_methods
 
     by_test: dict[TestName, list[TestResult]] = {}
     for _label, test in test_records(results):
@@ -343,6 +348,8 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
         items.append(f"{formatter.test_name(name)}: {rationale} ({counted(len(tests), 'comparison')}{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
         items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
+    if results.study.categorical_test == "auto":
+        items.append(f"Categorical test chosen for each table (categorical_test = auto): {cochran_rule_words()}.")
     return tuple(items)
 
 
@@ -584,10 +591,11 @@ def _estimate_intervals(results: Results) -> list[tuple[str, ConfidenceInterval 
 
 # --- limitations -------------------------------------------------------------------------------
 
-# Said when ``indices.lowers_acute_phase_reactants(study)``: {indices} are the labels of the indices containing
-# ESR or CRP, {reference} the label of the one containing neither.
+# Said when ``indices.lowers_acute_phase_reactants(study)``: {drug} is the drug's name and {drug_class} its class
+# in words (reportgen.drugs), {indices} the labels of the indices containing ESR or CRP, {reference} the label of
+# the one containing neither.
 ACUTE_PHASE_LIMITATION = (
-    "Tocilizumab, an interleukin-6 receptor antagonist, lowers ESR and CRP directly, apart from any effect on "
+    "{drug}, {drug_class}, lowers ESR and CRP directly, apart from any effect on "
     "joint inflammation, so {indices} fall with the drug itself and can show remission while joints are still "
     "active; {reference}, which contains neither, is the reference index."
 )
@@ -646,7 +654,15 @@ def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]
         acute = [labels[v] for v in indices.ACUTE_PHASE_INDICES if v in labels]
         reference = labels.get(indices.REFERENCE_INDEX)
         if acute and reference:
-            sentences.append(ACUTE_PHASE_LIMITATION.format(indices=join_words(acute), reference=reference))
+            design = design_of(results.study)
+            sentences.append(
+                ACUTE_PHASE_LIMITATION.format(
+                    drug=capital(design.drug),
+                    drug_class=CLASS_WORDS[design.drug_class or ""],
+                    indices=join_words(acute),
+                    reference=reference,
+                )
+            )
     return tuple(sentences)
 
 
@@ -676,7 +692,7 @@ def _cutpoint_phrase(results: Results, formatter: Formatter) -> str:
         if results.cutpoints_given
         else "computed as the 25th, 50th and 75th percentiles of the analysed patients' levels, linear interpolation"
     )
-    return f"{cuts} µg/mL, {origin}"
+    return f"{cuts} {results.study.level_unit}, {origin}"
 
 
 def _interval_chain(results: Results, formatter: Formatter) -> str:

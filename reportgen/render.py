@@ -509,7 +509,7 @@ def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Seq
         (
             Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
             Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
-            Cell("Trough-level quartile (µg/mL)", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
+            Cell(f"Trough-level quartile ({results.study.level_unit})", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
             *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
         )
     )
@@ -790,7 +790,7 @@ def _count_table(
         groups.append(
             RowGroup(
                 (
-                    Row((Cell("Analysed patients, n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    Row((Cell("Analysed patients, n (% of response category)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
                     *(
                         Row(
                             (
@@ -835,7 +835,7 @@ def _count_table(
             1,
             Note(
             "Upper block: percentages of each quartile (columns add up to 100%). Lower block: percentages of each "
-            "response category (rows add up to 100%), the layout of the source abstract.")
+            "response category (rows add up to 100%).")
         )
     return Table(
         id=f"table-{number}",

@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from reportgen.drugs import design_record
 from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
@@ -231,6 +232,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "categorical_test": study.categorical_test,
             "follow_up_month": int(study.follow_up_month),
         },
+        "design": design_record(study),
         "cutpoints": [_number(edge) for edge in results.cutpoints],
         "cutpoints_given": bool(results.cutpoints_given),
         "strata": [_stratum(stratum) for stratum in results.strata],
