@@ -189,6 +189,7 @@ class TestName(StrEnum):
     FISHER_MONTE_CARLO = "fisher-monte-carlo"
     JONCKHEERE_TERPSTRA = "jonckheere-terpstra"
     SPEARMAN = "spearman"
+    LINEAR_BY_LINEAR = "linear-by-linear"
 
 
 class RiskKind(StrEnum):
