@@ -101,6 +101,9 @@ class StudyOptions:
     decimal_separator: Literal[".", ","] = "."
     abstract_character_limit: int = 3600
     published: str | None = None
+    # Covariates of the adjusted estimate beside the outcome's baseline value, as the contract names them:
+    # a patients-sheet column or a baseline measure, or ln(name) for a measure's natural logarithm.
+    adjust_for: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> StudyOptions:
         return replace(self, **changes)
