@@ -23,7 +23,7 @@ first category ("female", "positive", "yes") is the one reported as a percentage
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -243,6 +243,10 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
     quartile = stats.quartile_index(level, edges)  # -1 for patients without a level
     quartile.setflags(write=False)  # carried in the results, shared by every table and figure
 
+    strata = _strata(quartile, edges, n_analysed)
+    eular = compare_categorical(EULAR, patients, quartile, study)
+    # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
+    eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, [s.label for s in strata]))
     baseline = tuple(
         compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=False)
         if isinstance(spec, Continuous)
@@ -259,12 +263,12 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         ),
         cutpoints=edges,
         cutpoints_given=given,
-        strata=_strata(quartile, edges, n_analysed),
+        strata=strata,
         strata_membership=quartile,
         baseline=baseline,
         outcomes=tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES),
         activity_categories=tuple(compare_categorical(spec, patients, quartile, study) for spec in ACTIVITY),
-        eular_response=compare_categorical(EULAR, patients, quartile, study),
+        eular_response=eular,
         carried_forward=_carried_forward(patients),
         study=study,
     )

@@ -71,6 +71,7 @@ TEST_NAMES: dict[TestName, str] = {
     TestName.FISHER_MONTE_CARLO: "Fisher\u2013Freeman\u2013Halton test (Monte Carlo p)",
     TestName.JONCKHEERE_TERPSTRA: "Jonckheere\u2013Terpstra trend test",
     TestName.SPEARMAN: "Spearman rank correlation",
+    TestName.LINEAR_BY_LINEAR: "Linear-by-linear association test",
 }
 # Suffixes naming when a measure was taken; they do not change its precision.
 _TIME_SUFFIXES = ("_baseline", "_follow_up", "_followup")

@@ -272,6 +272,8 @@ class CategoricalComparison:
     counts: tuple[tuple[int, ...], ...]
     overall: tuple[int, ...]  # per category, all included patients with a known value
     test: TestResult
+    # For ordered categories (EULAR response): the linear-by-linear association across the ordered groups.
+    trend: TestResult | None = None
 
 
 @dataclass(frozen=True)

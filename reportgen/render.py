@@ -697,6 +697,7 @@ def _count_table(
     head = _quartile_head(results, formatter, comparison.label, ())
     notes = [
         Note(f"{formatter.test_name(test.test)} across quartiles: {'; '.join(statistic)}."),
+        *_ordinal_trend_note(comparison, formatter),
         Note("All patients: every included patient with a known value; quartile columns: analysed patients."),
     ]
     if with_row_view:
@@ -715,6 +716,23 @@ def _count_table(
         notes=tuple(notes),
         classes="counts",
     )
+
+
+def _ordinal_trend_note(comparison: CategoricalComparison, formatter: Formatter) -> tuple[Note, ...]:
+    """The linear-by-linear test of ordered categories across the ordered quartiles, when there is one."""
+    trend = comparison.trend
+    if trend is None:
+        return ()
+    order = " < ".join(str(c) for c in comparison.categories)
+    parts = []
+    if trend.statistic is not None:
+        parts.append(f"M² = {formatter.statistic(trend.statistic)}")
+    if trend.df is not None and trend.p_value is not None:
+        parts.append(f"df = {formatter.integer(round(trend.df))}")
+    parts.append(p_or_reason(trend, formatter))
+    if trend.effect_size is not None:
+        parts.append(f"r = {formatter.rho(trend.effect_size)}")
+    return (Note(f"{formatter.test_name(trend.test)} across the ordered quartiles and responses ({order}): {'; '.join(parts)}."),)
 
 
 def eular_table(results: Results, formatter: Formatter) -> Table:

@@ -75,6 +75,19 @@ def _trend(test: TestResult | None) -> dict[str, Any] | None:
     return {"test": test.test, "statistic": _number(test.statistic), "p_value": _number(test.p_value), "decision": test.decision}
 
 
+def _categorical_trend(test: TestResult | None) -> dict[str, Any] | None:
+    if test is None:
+        return None
+    return {
+        "test": test.test,
+        "statistic": _number(test.statistic),
+        "df": _number(test.df),
+        "p_value": _number(test.p_value),
+        "effect_size": _effect_size(test),
+        "decision": test.decision,
+    }
+
+
 def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
     if correlation is None:
         return None
@@ -115,6 +128,7 @@ def _categorical(comparison: CategoricalComparison) -> dict[str, Any]:
         "overall": {category: int(n) for category, n in zip(comparison.categories, comparison.overall)},
         **_test_fields(comparison.test),
         "cramers_v": _number(cramers_v),
+        "trend": _categorical_trend(comparison.trend),
     }
 
 

@@ -12,6 +12,7 @@ from report_fixtures import make_results, make_study
 from reportgen import indices, stats
 from reportgen.formatting import TEST_NAMES, Formatter
 from reportgen.model import Results, TestName
+from reportgen import model
 from reportgen.narrative import TEST_RATIONALE, write_narrative
 
 CAUSAL = re.compile(
@@ -252,3 +253,31 @@ def test_methods_say_counts_are_median_iqr_and_significance_is_on_the_unrounded_
     methods = _all_text(make_results())[1]
     assert "median [interquartile range], counts (prior biologics) as median [interquartile range] only," in methods
     assert "decided on the unrounded p" in methods
+
+
+def _with_eular_trend(results: Results, p_value: float, r: float, omnibus_p: float | None = None) -> Results:
+    eular = results.eular_response
+    trend = model.TestResult(test=TestName.LINEAR_BY_LINEAR, statistic=8.4, p_value=p_value, df=1.0, effect_size_name="pearson-r", effect_size=r)
+    test = eular.test if omnibus_p is None else replace(eular.test, p_value=omnibus_p)
+    return replace(results, eular_response=replace(eular, test=test, trend=trend))
+
+
+def test_the_eular_trend_is_named_in_methods_and_quoted_beside_the_eular_p() -> None:
+    results = _with_eular_trend(make_results(), 0.0038, 0.51)
+    abstract, methods, conclusions = _all_text(results)
+    p = Formatter(".").p_equation(results.eular_response.test.p_value)
+    assert f"good {'/'.join(map(str, results.eular_response.counts[2]))} ({p}); linear-by-linear trend p = 0.004.".replace("\u00a0", " ") in abstract
+    assert f"({p}; linear-by-linear trend p\u00a0=\u00a00.004)" in conclusions
+    assert "(EULAR response, with the linear-by-linear association test for its trend)" in abstract
+    assert "Linear-by-linear association test: tests for a trend of an ordered response" in methods
+
+
+def test_a_significant_eular_trend_beside_a_non_significant_omnibus_test_is_said() -> None:
+    _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.01, 0.4, omnibus_p=0.2))
+    assert (
+        "EULAR response did not differ significantly across quartiles (p\u00a0=\u00a00.200; linear-by-linear trend "
+        "p\u00a0=\u00a00.010), although the linear-by-linear trend test was significant, with better responses at "
+        "higher trough levels." in conclusions
+    )
+    _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.3, 0.1, omnibus_p=0.2))
+    assert "EULAR response did not differ significantly across quartiles (p\u00a0=\u00a00.200; linear-by-linear trend p\u00a0=\u00a00.300)." in conclusions

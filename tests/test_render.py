@@ -25,7 +25,8 @@ from report_fixtures import (
 
 from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
-from reportgen.model import CarriedForward, Problem, RenderedReport, Results
+from reportgen.model import CarriedForward, Problem, RenderedReport, Results, TestName
+from reportgen import model
 from reportgen.render import STYLESHEET, csv_cell, listing_files, render_report
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import table_layout
@@ -84,6 +85,18 @@ def test_table_3_counts_and_both_percentage_views(report: RenderedReport) -> Non
     assert body[5][2:] == ["1 (5.3)", "6 (31.6)", "3 (15.8)", "9 (47.4)"]  # good, % of response (abstract layout)
     notes = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
     assert "Pearson χ² test" in notes and "p\u00a0=\u00a00.006" in notes
+
+
+def test_table_3_gives_the_linear_by_linear_trend_beside_the_omnibus_test() -> None:
+    results = make_results()
+    trend = model.TestResult(test=TestName.LINEAR_BY_LINEAR, statistic=8.388, p_value=0.00378, df=1.0, effect_size_name="pearson-r", effect_size=0.512)
+    html = render(results=replace(results, eular_response=replace(results.eular_response, trend=trend))).html
+    notes = lxml.html.fromstring(html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
+    assert (
+        "Linear-by-linear association test across the ordered quartiles and responses (none < moderate < good): "
+        "M² = 8.39; df = 1; p\u00a0=\u00a00.004; r = 0.51." in notes
+    )
+    assert "Linear-by-linear" not in lxml.html.fromstring(render(results=results).html).xpath('//div[@id="table-3"]')[0].text_content()
 
 
 def test_stratum_headers_and_accessible_tables(report: RenderedReport) -> None:
