@@ -13,6 +13,8 @@ import math
 from typing import Any
 
 from reportgen.model import (
+    AdjustedEstimate,
+    ConfidenceInterval,
     CarriedForward,
     CategoricalComparison,
     ContinuousComparison,
@@ -94,6 +96,30 @@ def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
     return {"rho": _number(correlation.rho), "p_value": _number(correlation.p_value), "n": int(correlation.n)}
 
 
+def _confidence_interval(ci: ConfidenceInterval) -> dict[str, Any]:
+    return {"level": _number(ci.level), "method": str(ci.method), "lower": _number(ci.lower), "upper": _number(ci.upper)}
+
+
+def _adjusted(estimate: AdjustedEstimate | None) -> dict[str, Any] | None:
+    if estimate is None:
+        return None
+    return {
+        "beta": _number(estimate.beta),
+        "standard_error": _number(estimate.standard_error),
+        "ci": _confidence_interval(estimate.ci),
+        "p_value": _number(estimate.p_value),
+        "df": _number(estimate.df),
+        "covariates": list(estimate.covariates),
+        "n": int(estimate.n),
+        "left_out": {
+            "level_not_positive": int(estimate.level_not_positive),
+            "covariate_not_positive": int(estimate.covariate_not_positive),
+            "incomplete": int(estimate.incomplete),
+        },
+        "not_estimated": estimate.not_estimated or None,
+    }
+
+
 def _pair(pair: PairwiseComparison) -> dict[str, Any]:
     return {
         "group_a": pair.group_a,
@@ -115,6 +141,7 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "trend": _trend(comparison.trend),
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
+        "adjusted": _adjusted(comparison.adjusted),
     }
 
 
