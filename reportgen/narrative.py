@@ -54,7 +54,7 @@ TEST_RATIONALE: dict[TestName, str] = {
     "of its standardised statistic gives the direction",
     TestName.SPEARMAN: "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
     TestName.LINEAR_BY_LINEAR: "tests for a trend of an ordered response (none < moderate < good) along the ordered "
-    "quartiles, with the order of each as its scores (Agresti's M² = (n − 1) r², 1 df); the sign of r gives the direction",
+    "quartiles; the sign of r gives the direction",
 }
 
 
@@ -271,9 +271,24 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             "not adjusted for the number of variables tested. The tests, and why each was chosen (the decision "
             f"record of every single test, with any assumption at risk, is {DECISION_RECORDS_AT}):",
         ),
-        _decision_items(results, formatter),
+        _decision_items(results, formatter) + _adjusted_items(results, formatter),
     )
     return patients_section, indices_section, quartiles_section, statistics_section
+
+
+def _adjusted_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The adjusted estimate's model and who is in it, for the Methods' list of analyses."""
+    estimates = [o.adjusted for o in results.outcomes if o.adjusted is not None]
+    if not estimates:
+        return ()
+    covariates: list[str] = []
+    for estimate in estimates:
+        covariates += [label for label in estimate.covariate_labels[1:] if label not in covariates]
+    model = adjusted_model_sentence(tuple(covariates), estimates[0].ci.level, formatter)
+    who = adjusted_patients_sentence(
+        max(e.level_not_positive for e in estimates), max(e.covariate_not_positive for e in estimates)
+    )
+    return (f"Adjusted estimate: {mid_sentence(model)} {who}",)
 
 
 def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
@@ -309,6 +324,33 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     if any(o.spearman is not None for o in results.outcomes):
         items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
     return tuple(items)
+
+
+def adjusted_model_sentence(covariates: tuple[str, ...], level: float, formatter: Formatter) -> str:
+    """The adjusted estimate's model in one sentence (Methods and the table's note); ``covariates``: the
+    labels of the study's covariates beside each measure's own baseline value."""
+    others = f" and for {join_words(list(covariates))}" if covariates else ""
+    return (
+        "Linear regression (least squares) of each measure at follow-up on log2 of the trough level, adjusted for "
+        f"the same measure at baseline (for ΔDAS28-ESR, baseline DAS28-ESR){others}; β is the change per doubling "
+        f"of the trough level, with its {formatter.number(100 * level, 0)}% confidence interval and p from Student's "
+        "t with n − p df (p coefficients)."
+    )
+
+
+def adjusted_patients_sentence(level_not_positive: int, logged_not_positive: int) -> str:
+    """Who is in each adjusted model, and who was left out because a value cannot be logged."""
+    sentence = "Each model holds the analysed patients with every value it needs (n)"
+    if level_not_positive:
+        sentence += (
+            f"; {patients(level_not_positive)} with a trough level of 0 {verb(level_not_positive, 'was', 'were')} "
+            "left out, since 0 cannot be logged"
+        )
+    if logged_not_positive:
+        sentence += (
+            f"; {patients(logged_not_positive)} whose logged covariate is 0 or below {verb(logged_not_positive, 'was', 'were')} left out"
+        )
+    return sentence + "."
 
 
 # --- conclusions -------------------------------------------------------------------------------

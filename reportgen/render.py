@@ -38,9 +38,16 @@ from reportgen.model import (
     TestName,
     TestResult,
 )
-from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.narrative import (
+    Narrative,
+    Section,
+    adjusted_model_sentence,
+    adjusted_patients_sentence,
+    test_records,
+    write_narrative,
+)
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, not_tested, p_or_reason, patients, verb
+from reportgen.prose import group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -331,6 +338,10 @@ def build_view(
     ]
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
+    adjusted_number = None
+    if any(outcome.adjusted is not None for outcome in results.outcomes):
+        adjusted_number = len(tables) + 1
+        tables.append(adjusted_table(results, formatter, number=adjusted_number))
     if stylesheet is None:
         stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
     layout = table_layout(stylesheet)
@@ -364,7 +375,7 @@ def build_view(
             warning=narrative.abstract.warning or "",
         ),
         methods=narrative.methods,
-        results_intro=_results_intro(results, formatter),
+        results_intro=_results_intro(results, formatter, adjusted_number),
         tables=tuple(tables),
         figures=tuple(
             FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
@@ -767,6 +778,61 @@ def activity_table(results: Results, formatter: Formatter, *, number: int) -> Ta
     )
 
 
+def adjusted_table(results: Results, formatter: Formatter, *, number: int) -> Table:
+    """Each outcome's association with the trough level adjusted for its baseline value (and the study's
+    covariates): n, β per doubling with its confidence interval, p; a model that could not be estimated
+    gets a footnote saying why."""
+    rows = []
+    covariates: list[str] = []
+    reasons: list[Note] = []
+    level_not_positive = logged_not_positive = 0
+    level = None
+    for outcome in results.outcomes:
+        adjusted = outcome.adjusted
+        if adjusted is None:
+            continue
+        level = adjusted.ci.level
+        covariates += [label for label in adjusted.covariate_labels[1:] if label not in covariates]
+        level_not_positive = max(level_not_positive, adjusted.level_not_positive)
+        logged_not_positive = max(logged_not_positive, adjusted.covariate_not_positive)
+        label = f"{outcome.label} ({outcome.unit})" if outcome.unit else outcome.label
+        mark = ""
+        if adjusted.beta is None:
+            mark = "abcdefghijklmnopqrstuvwxyz"[len(reasons)]
+            reasons.append(Note(f"{outcome.label}: {not_estimated(adjusted.not_estimated)}.", mark=mark))
+        estimate = formatter.estimate_ci(adjusted.beta, adjusted.ci.lower, adjusted.ci.upper, outcome.variable)
+        cells = (
+            Cell(label, tag="th", scope="row", classes="stub"),
+            Cell(formatter.integer(adjusted.n), classes="num"),
+            Cell(estimate, classes="num", mark=mark),
+            Cell(formatter.p_value(adjusted.p_value), classes="num p"),
+        )
+        rows.append(RowGroup((Row(cells),)))
+    confidence = f"({formatter.number(100 * level, 0)}% CI)" if level is not None else ""
+    head = (
+        Row(
+            (
+                Cell("Measure at follow-up", tag="th", scope="col", classes="stub"),
+                Cell("n", tag="th", scope="col", classes="num"),
+                Cell("β per doubling", lines=(confidence,), tag="th", scope="col", classes="num"),
+                Cell("p", tag="th", scope="col", classes="num p"),
+            )
+        ),
+    )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Association of the trough level with each measure at month {results.cohort.follow_up_month}, adjusted for its baseline value",
+        head=head,
+        groups=tuple(rows),
+        notes=(
+            Note(adjusted_model_sentence(tuple(covariates), level or 0.0, formatter)),
+            Note(adjusted_patients_sentence(level_not_positive, logged_not_positive)),
+            *reasons,
+        ),
+    )
+
+
 def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
     rows = tuple(
         Row(
@@ -961,14 +1027,20 @@ def listing_table(
     return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
 
 
-def _results_intro(results: Results, formatter: Formatter) -> str:
+def _results_intro(results: Results, formatter: Formatter, adjusted_number: int | None = None) -> str:
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
+    adjusted = (
+        f" Table {adjusted_number} gives each measure's association with the trough level itself, adjusted for its "
+        "baseline value."
+        if adjusted_number is not None
+        else ""
+    )
     return (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
         f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
-    )
+    ) + adjusted
 
 
 def _shorten(text: str, limit: int) -> str:

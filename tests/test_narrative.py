@@ -281,3 +281,23 @@ def test_a_significant_eular_trend_beside_a_non_significant_omnibus_test_is_said
     )
     _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.3, 0.1, omnibus_p=0.2))
     assert "EULAR response did not differ significantly across quartiles (p\u00a0=\u00a00.200; linear-by-linear trend p\u00a0=\u00a00.300)." in conclusions
+
+
+def test_methods_name_the_adjusted_model_its_covariates_and_the_log2_scale() -> None:
+    results = make_results()
+    _abstract, methods, _conclusions = _all_text(results)
+    assert "Adjusted estimate" not in methods  # results without adjusted estimates
+    ci = model.ConfidenceInterval(0.95, model.IntervalMethod.OLS_T, -0.47, -0.13)
+    adjusted = model.AdjustedEstimate(
+        beta=-0.3, ci=ci, p_value=0.001, covariates=("das28_esr_baseline", "sex"),
+        covariate_labels=("baseline DAS28-ESR", "sex (female = 1)"), n=30, df=26, level_not_positive=1,
+    )  # fmt: skip
+    outcomes = tuple(replace(o, adjusted=adjusted) for o in results.outcomes)
+    _abstract, methods, _conclusions = _all_text(replace(results, outcomes=outcomes))
+    assert (
+        "Adjusted estimate: linear regression (least squares) of each measure at follow-up on log2 of the trough "
+        "level, adjusted for the same measure at baseline (for ΔDAS28-ESR, baseline DAS28-ESR) and for sex "
+        "(female = 1); β is the change per doubling of the trough level, with its 95% confidence interval and p "
+        "from Student's t with n − p df (p coefficients). Each model holds the analysed patients with every value "
+        "it needs (n); 1 patient with a trough level of 0 was left out, since 0 cannot be logged." in methods
+    )
