@@ -6,7 +6,7 @@ error, confidence interval and p to 1e-10).
 
 Conventions (those of statsmodels' ``OLS(...).fit()`` with its default, non-robust covariance):
 
-- The design has an intercept; β = argmin |y − Xβ|², solved through a QR decomposition of X.
+- The design has an intercept; β = argmin |y − Xβ|², solved through a QR decomposition of [X | y].
 - σ² = RSS / (n − p), p the number of coefficients with the intercept; Cov(β) = σ² (XᵀX)⁻¹.
 - t = β / SE; two-sided p and the confidence interval from Student's t with n − p df
   (``scipy.special.stdtr`` and ``stdtrit``).
@@ -54,16 +54,22 @@ class OLSFit:
     level: float
 
 
-def _first_dependent_column(design: np.ndarray) -> int:
-    """The first column that adds nothing to the span of the columns before it."""
-    for j in range(design.shape[1]):
-        if np.linalg.matrix_rank(design[:, : j + 1]) <= j:
-            return j
-    return design.shape[1] - 1
+def _rank(r: np.ndarray, n: int) -> int:
+    """The rank of X from the R of its QR decomposition (same singular values), with numpy's ``matrix_rank``
+    tolerance for X itself: the largest singular value times max(n, p) times the machine epsilon."""
+    singular = np.linalg.svd(r, compute_uv=False)
+    if singular.size == 0 or singular[0] == 0.0:
+        return 0
+    return int(np.sum(singular > singular[0] * max(n, r.shape[1]) * np.finfo(float).eps))
 
 
 def ols(y: np.ndarray, design: np.ndarray, names: Sequence[str], level: float) -> OLSFit:
     """OLS of ``y`` on ``design`` (n x p, the intercept column included by the caller).
+
+    One QR decomposition of [X | y], R only (Q is never formed, which matters at 100,000 patients): its
+    leading p x p block is the R of X, its last column above the diagonal is Qᵀy, and its last diagonal
+    element squared is the residual sum of squares. The leading j x j block of R is the R of the first j
+    columns, so a column that adds nothing to the span of those before it is found without another pass.
 
     Raises ``NotEstimable`` with a reason when there are no residual degrees of freedom, a column is
     constant or a combination of the others, the outcome does not vary, or the model fits exactly.
@@ -73,16 +79,19 @@ def ols(y: np.ndarray, design: np.ndarray, names: Sequence[str], level: float) -
     n, p = design.shape
     if n <= p:
         raise NotEstimable(f"{n} patients with complete data, and the model needs more than {p}")
-    if np.linalg.matrix_rank(design) < p:
-        culprit = names[_first_dependent_column(design)]
-        raise NotEstimable(f"{culprit} does not vary among the patients with complete data, or is a combination of the other terms")
+    augmented = np.empty((n, p + 1), order="F")  # column-major, as LAPACK works: filled column by column
+    augmented[:, :p] = design
+    augmented[:, p] = y
+    augmented = np.linalg.qr(augmented, mode="r")
+    r = augmented[:p, :p]
+    if _rank(r, n) < p:
+        culprit = next(j for j in range(p) if _rank(r[: j + 1, : j + 1], n) <= j)
+        raise NotEstimable(f"{names[culprit]} does not vary among the patients with complete data, or is a combination of the other terms")
     total = float(np.sum((y - y.mean()) ** 2))
     if total == 0.0:
         raise NotEstimable("every patient with complete data has the same value")
-    q, r = np.linalg.qr(design)
-    coefficients = np.linalg.solve(r, q.T @ y)
-    residuals = y - design @ coefficients
-    rss = float(residuals @ residuals)
+    coefficients = np.linalg.solve(r, augmented[:p, p])  # p x p: a general solve costs nothing here
+    rss = float(augmented[p, p] ** 2)
     if rss <= EXACT_FIT_SHARE * total:
         raise NotEstimable("the model fits every patient exactly, so there is no residual variation to test against")
     df = n - p
@@ -168,13 +177,18 @@ def adjusted_association(outcome: np.ndarray, level: np.ndarray, terms: Sequence
         "incomplete": int(np.sum(positive & ~complete)),
     }
     n = int(np.sum(used))
-    columns = [np.ones(n), np.log2(level[used])]
-    for term in terms:
+    design = np.empty((n, 2 + len(terms)), order="F")
+    design[:, 0] = 1.0
+    np.log2(level[used], out=design[:, 1])
+    for j, term in enumerate(terms, start=2):
         values = np.asarray(term.values, dtype=float)[used]
-        columns.append(np.log(values) if term.logged else values)
+        if term.logged:
+            np.log(values, out=design[:, j])
+        else:
+            design[:, j] = values
     names = ("intercept", EXPOSURE, *(term.name for term in terms))
     try:
-        fit = ols(outcome[used], np.column_stack(columns), names, ci_level)
+        fit = ols(outcome[used], design, names, ci_level)
     except NotEstimable as reason:
         return Association(None, None, None, None, None, None, n=n, not_estimated=str(reason), **counts)
     return Association(
