@@ -132,3 +132,25 @@ def test_the_reviewers_adjusted_model_on_the_example() -> None:
     assert adjusted.n == 33 and upper < 0  # the association survives the adjustment
     for ours, quoted in ((per_ln, -0.57), (lower, -0.86), (upper, -0.28)):
         assert abs(ours - quoted) < 0.05
+
+
+def test_adjust_for_in_the_study_sheet_reaches_results_json_and_the_report(tmp_path: Path) -> None:
+    """End to end: the study sheet's adjust_for, validated, in every outcome's model, in results.json and in
+    the report's table; a model that cannot be estimated on this tiny cohort says why instead of failing."""
+    import json
+
+    from reportgen.pipeline import BuildRequest, build
+    from tests.workbooks import write_valid_workbook
+
+    workbook = write_valid_workbook(tmp_path / "cohort.xlsx", study={"adjust_for": "ln(esr_mm_h); sex, acpa_positive"})
+    folder = build(BuildRequest(workbook=workbook, out_root=tmp_path / "out", make_pdf=False))
+    outcomes = json.loads((folder / "results.json").read_text(encoding="utf-8"))["outcomes"]
+    das28 = outcomes["das28_esr"]["adjusted"]
+    assert das28["covariates"] == ["das28_esr_baseline", "ln(esr_mm_h_baseline)", "sex", "acpa_positive"]
+    assert das28["n"] == 7 and das28["left_out"]["incomplete"] == 1  # patient 005: ACPA unknown
+    assert das28["ci"]["method"] == "ols-t" and das28["ci"]["level"] == 0.95
+    for outcome in outcomes.values():
+        adjusted = outcome["adjusted"]
+        assert (adjusted["beta"] is None) == (adjusted["not_estimated"] is not None)
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "and for ln baseline ESR, sex (female = 1) and ACPA positive (yes = 1);" in html
