@@ -19,6 +19,7 @@ from reportgen.model import (
     CategoricalComparison,
     ContinuousComparison,
     Correlation,
+    Flow,
     PairwiseComparison,
     Results,
     Stratum,
@@ -179,6 +180,32 @@ def _carried(patient: CarriedForward) -> dict[str, Any]:
     return {"patient_id": patient.patient_id, "from_month": int(patient.from_month), "withdrawal_reason": patient.withdrawal_reason}
 
 
+def _flow(flow: Flow | None) -> dict[str, Any] | None:
+    if flow is None:
+        return None
+    return {
+        "included": int(flow.included),
+        "no_level": int(flow.no_level),
+        "analysed": int(flow.analysed),
+        "follow_up_month": int(flow.follow_up_month),
+        "groups": [
+            {
+                "label": group.label,
+                "analysed": int(group.analysed),
+                "reached_follow_up": int(group.reached_follow_up),
+                "carried_forward": int(group.carried_forward),
+                "withdrawn": int(group.withdrawn),
+                "placed_by_window": int(group.placed_by_window),
+            }
+            for group in flow.groups
+        ],
+        "withdrawals": [
+            {"reason": reason.reason, "counts": [int(n) for n in reason.counts], "overall": int(reason.overall)}
+            for reason in flow.withdrawals
+        ],
+    }
+
+
 def _keyed(comparisons: tuple[ContinuousComparison | CategoricalComparison, ...]) -> dict[str, Any]:
     keyed: dict[str, Any] = {}
     for comparison in comparisons:
@@ -213,6 +240,8 @@ def results_to_document(results: Results) -> dict[str, Any]:
         "activity_categories": _keyed(results.activity_categories),
         "eular_response": _categorical(results.eular_response),
         "carried_forward": [_carried(patient) for patient in results.carried_forward],
+        "flow": _flow(results.flow),
+        "missing": {variable: int(count) for variable, count in results.missing},
     }
 
 
