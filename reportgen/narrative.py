@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 # Outcomes quoted in the abstract, in this order, when the analysis produced them.
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
+# How the linear-by-linear association test of an ordered response is called in sentences ("trend p = 0.001").
+ORDINAL_TREND = "linear-by-linear trend"
 # Where every test's decision record is: the HTML report's Appendix lists them; the PDF's points there.
 DECISION_RECORDS_AT = "in the Appendix of the HTML report (report.html) and in results.json"
 # Why each test was used, for the Methods; "{small_expected}" is stats.SMALL_EXPECTED.
@@ -61,6 +63,8 @@ TEST_RATIONALE: dict[TestName, str] = {
     TestName.JONCKHEERE_TERPSTRA: "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign "
     "of its standardised statistic gives the direction",
     TestName.SPEARMAN: "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
+    TestName.LINEAR_BY_LINEAR: "tests for a trend of an ordered response (none < moderate < good) along the ordered "
+    "quartiles; the sign of r gives the direction",
 }
 
 
@@ -150,7 +154,9 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     index_labels = [outcomes[v].label for v in ACTIVITY_INDICES if v in outcomes]
     continuous_test = _first_test(results.outcomes)
     tests = [formatter.test_name(continuous_test)] if continuous_test else []
-    tests.append(formatter.test_name(results.eular_response.test.test) + " (EULAR response)")
+    eular = results.eular_response
+    trend = f", with the {mid_sentence(formatter.test_name(eular.trend.test))} for its trend" if eular.trend is not None else ""
+    tests.append(formatter.test_name(eular.test.test) + f" (EULAR response{trend})")
     extras = []
     if any(o.trend is not None for o in results.outcomes):
         extras.append(formatter.test_name(TestName.JONCKHEERE_TERPSTRA))
@@ -190,7 +196,8 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
         f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
     )
     labels = "/".join(s.label for s in results.strata)
-    sentences.append(f"EULAR response, patients in {labels}: {rows} ({p_or_reason(eular.test, formatter)}).")
+    trend = f"; {ORDINAL_TREND} {p_or_reason(eular.trend, formatter)}" if eular.trend is not None else ""
+    sentences.append(f"EULAR response, patients in {labels}: {rows} ({p_or_reason(eular.test, formatter)}){trend}.")
     das28 = outcomes.get("das28_esr")
     if das28 is not None and das28.spearman is not None:
         sentences.append(
@@ -283,7 +290,7 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             "not adjusted for the number of variables tested. The tests, and why each was chosen (the decision "
             f"record of every single test, with any assumption at risk, is {DECISION_RECORDS_AT}):",
         ),
-        _decision_items(results, formatter),
+        _decision_items(results, formatter) + _adjusted_items(results, formatter),
     )
     return patients_section, missing_data_section(results, formatter), indices_section, quartiles_section, statistics_section
 
@@ -318,6 +325,21 @@ def missing_data_section(results: Results, formatter: Formatter) -> Section:
     return Section("Missing data", (f"{level} {baseline} {follow_up}",))
 
 
+def _adjusted_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The adjusted estimate's model and who is in it, for the Methods' list of analyses."""
+    estimates = [o.adjusted for o in results.outcomes if o.adjusted is not None]
+    if not estimates:
+        return ()
+    covariates: list[str] = []
+    for estimate in estimates:
+        covariates += [label for label in estimate.covariate_labels[1:] if label not in covariates]
+    model = adjusted_model_sentence(tuple(covariates), estimates[0].ci.level, formatter)
+    who = adjusted_patients_sentence(
+        max(e.level_not_positive for e in estimates), max(e.covariate_not_positive for e in estimates)
+    )
+    return (f"Adjusted estimate: {mid_sentence(model)} {who}",)
+
+
 def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     """Every test with a label saying what it compared, in report order (the Appendix lists them all)."""
     records: list[tuple[str, TestResult]] = []
@@ -330,6 +352,8 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     for comparison in results.activity_categories:
         records.append((comparison.label, comparison.test))
     records.append((results.eular_response.label, results.eular_response.test))
+    if results.eular_response.trend is not None:
+        records.append((f"{results.eular_response.label}, trend", results.eular_response.trend))
     return tuple(records)
 
 
@@ -351,6 +375,33 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     if results.study.categorical_test == "auto":
         items.append(f"Categorical test chosen for each table (categorical_test = auto): {cochran_rule_words()}.")
     return tuple(items)
+
+
+def adjusted_model_sentence(covariates: tuple[str, ...], level: float, formatter: Formatter) -> str:
+    """The adjusted estimate's model in one sentence (Methods and the table's note); ``covariates``: the
+    labels of the study's covariates beside each measure's own baseline value."""
+    others = f" and for {join_words(list(covariates))}" if covariates else ""
+    return (
+        "Linear regression (least squares) of each measure at follow-up on log2 of the trough level, adjusted for "
+        f"the same measure at baseline (for ΔDAS28-ESR, baseline DAS28-ESR){others}; β is the change per doubling "
+        f"of the trough level, with its {formatter.number(100 * level, 0)}% confidence interval and p from Student's "
+        "t with n − p df (p coefficients)."
+    )
+
+
+def adjusted_patients_sentence(level_not_positive: int, logged_not_positive: int) -> str:
+    """Who is in each adjusted model, and who was left out because a value cannot be logged."""
+    sentence = "Each model holds the analysed patients with every value it needs (n)"
+    if level_not_positive:
+        sentence += (
+            f"; {patients(level_not_positive)} with a trough level of 0 {verb(level_not_positive, 'was', 'were')} "
+            "left out, since 0 cannot be logged"
+        )
+    if logged_not_positive:
+        sentence += (
+            f"; {patients(logged_not_positive)} whose logged covariate is 0 or below {verb(logged_not_positive, 'was', 'were')} left out"
+        )
+    return sentence + "."
 
 
 # --- conclusions -------------------------------------------------------------------------------
@@ -450,13 +501,28 @@ def _evidence(outcome: ContinuousComparison, formatter: Formatter) -> str:
     return "; ".join(parts)
 
 
+def _with_ordinal_trend(comparison: CategoricalComparison, formatter: Formatter) -> str:
+    """'p = 0.006; trend p < 0.001': the omnibus p, and the linear-by-linear p when there is one."""
+    text = p_or_reason(comparison.test, formatter)
+    if comparison.trend is not None:
+        text += f"; {ORDINAL_TREND} {p_or_reason(comparison.trend, formatter)}"
+    return text
+
+
 def _eular_conclusion(
     eular: CategoricalComparison, results: Results, formatter: Formatter, with_numbers: bool
 ) -> str:
     if eular.test.p_value is None:
         return f"EULAR response could not be compared across quartiles ({p_or_reason(eular.test, formatter)})."
-    p = f" ({formatter.p_equation(eular.test.p_value)})" if with_numbers else ""
+    p = f" ({_with_ordinal_trend(eular, formatter)})" if with_numbers else ""
+    trend = eular.trend
     if not _significant(eular.test.p_value):
+        if trend is not None and _significant(trend.p_value) and trend.effect_size:
+            better = "better" if trend.effect_size > 0 else "worse"
+            return (
+                f"EULAR response did not differ significantly across quartiles{p}, although the {ORDINAL_TREND} test "
+                f"was significant, with {better} responses at higher trough levels."
+            )
         return f"EULAR response did not differ significantly across quartiles{p}."
     sentence = f"The distribution of EULAR response differed across quartiles{p}"
     if "good" in eular.categories and results.strata:

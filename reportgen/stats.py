@@ -38,6 +38,11 @@ Conventions, fixed so that results agree with independent implementations to 1e-
   z = (R̄_b - R̄_a) / sqrt((N(N+1)/12 - Σ(t³ - t)/(12(N - 1))) (1/n_a + 1/n_b)), p = 2 Φ(-|z|);
   Holm's step-down adjustment for p_adjusted (equal to ``posthoc_dunn(..., p_adjust='holm')``); the
   statistic is the signed z (mean rank of group_b minus that of group_a over its standard error).
+- Linear-by-linear association (Agresti, Categorical Data Analysis, 3rd ed., 2013, section 3.4.1) on a
+  table of ordered categories by ordered groups: M² = (n − 1) r², r the Pearson correlation of the row
+  scores (0, 1, 2, ... in category order) and column scores (0, 1, 2, ... in group order) over the n
+  patients of the table, χ² with 1 df; an empty group keeps its place in the scores. The effect size is r
+  (negative: later categories are rarer in later groups).
 """
 
 from __future__ import annotations
@@ -88,7 +93,7 @@ TINY_EXPECTED = 1.0
 SD_RATIO = 2  # ANOVA: a largest group SD more than this times the smallest puts equal variances at risk
 _TIMES = {2: "twice", 3: "three times"}
 # Tests on a contingency table, whose groups are its columns.
-_TABLE_TESTS = (TestName.CHI_SQUARE, TestName.FISHER_EXACT, TestName.FISHER_MONTE_CARLO)
+_TABLE_TESTS = (TestName.CHI_SQUARE, TestName.FISHER_EXACT, TestName.FISHER_MONTE_CARLO, TestName.LINEAR_BY_LINEAR)
 # Rank tests whose statistic corrects for tied values: ties are noted in the decision record, never a risk.
 _TIES_CORRECTED = {TestName.KRUSKAL_WALLIS: "H corrects for", TestName.JONCKHEERE_TERPSTRA: "the variance of J corrects for"}
 
@@ -884,3 +889,45 @@ def compare_categorical(
             effect_size=effect,
         )
     raise ValueError(f"unknown categorical test {test!r}")
+
+
+# --- ordinal association ----------------------------------------------------------------------------
+
+
+def linear_by_linear(
+    table: Sequence[Sequence[int]] | np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str]
+) -> TestResult:
+    """Linear-by-linear association of counts[category][group], categories and groups both ordered."""
+    counts = np.asarray(table, dtype=float)
+    if counts.ndim != 2:
+        raise ValueError("a contingency table must be two-dimensional")
+    n = float(counts.sum())
+    rows = counts.sum(axis=1)
+    cols = counts.sum(axis=0)
+    if np.count_nonzero(rows) < 2 or np.count_nonzero(cols) < 2:
+        return _not_computed(TestName.LINEAR_BY_LINEAR, "fewer than two categories or groups with any patient")
+    u = np.arange(counts.shape[0], dtype=float)
+    v = np.arange(counts.shape[1], dtype=float)
+    u_mean = float(rows @ u) / n
+    v_mean = float(cols @ v) / n
+    covariance = float((u - u_mean) @ counts @ (v - v_mean))
+    r = covariance / math.sqrt(float(rows @ (u - u_mean) ** 2) * float(cols @ (v - v_mean) ** 2))
+    m_squared = (n - 1.0) * r * r
+    empty = [label for label, total in zip(col_labels, cols) if total == 0]
+    risks = [Risk(RiskKind.EMPTY_GROUPS, tuple(empty))] if empty else []
+    what = (
+        f"Linear-by-linear association test (M² = (n − 1) r², n = {int(n)}) with scores in the order of the "
+        f"groups {' < '.join(col_labels)} and of the categories {' < '.join(row_labels)}; chi-square "
+        "approximation with 1 df; effect size r, the correlation of the scores (positive when later "
+        "categories are more common in later groups)."
+    )
+    return _tested(
+        TestName.LINEAR_BY_LINEAR,
+        what,
+        risks,
+        statistic=_float(m_squared),
+        p_value=_float(special.chdtrc(1.0, m_squared)),
+        df=1.0,
+        effect_size_name="pearson-r",
+        effect_size=_float(r),
+    )

@@ -46,6 +46,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -821,7 +822,10 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
             findings.add(Problem(name, row_number, rule.value_column, _control_shown(value_cell), CONTROL_SENTENCE))
             continue
         parsed = _study_value(key, value_cell)
-        if parsed is _INVALID:
+        if isinstance(parsed, _Refused):
+            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), parsed.sentence))
+            changes[key.key] = _INVALID
+        elif parsed is _INVALID:
             findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), key.rule + _choice_hint(key, value_cell)))
             changes[key.key] = _INVALID
         else:
@@ -919,6 +923,13 @@ def _check_trough_range(visits: _CheckedSheet, study: StudyOptions, findings: _F
         ), "warning"))
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """An invalid setting whose own sentence says more than the key's rule (which item, what was meant)."""
+
+    sentence: str
+
+
 def _study_special_sentence(sheet: SheetData, row: int, column: str) -> str:
     if any((formula_row, formula_column) == (row, column) for formula_row, formula_column, _ in sheet.formulas):
         return "this cell holds a formula; reportgen never evaluates formulas — type the setting instead"
@@ -964,6 +975,8 @@ def _study_value(key: StudyKey, cell: Any) -> Any:
         return _cutpoints(cell)
     if key.kind == "filename":
         return _file_name(str(cell).strip(), key.max_length)
+    if key.kind == "covariates":
+        return _covariates(key, cell) if isinstance(cell, str) else _INVALID
     raise AssertionError(f"unknown study kind {key.kind}")  # the contract loader refuses other kinds
 
 
@@ -987,6 +1000,41 @@ def _cutpoints(cell: Any) -> tuple[float, float, float] | object:
         return _INVALID
     low, middle, high = parts  # type: ignore[misc]
     return (low, middle, high) if low < middle < high else _INVALID
+
+
+# ln(name): the natural logarithm of a measure, in the adjust_for setting.
+_LOGARITHM = re.compile(r"ln\s*\(\s*([^()]*?)\s*\)", re.IGNORECASE)
+
+
+def _covariates(key: StudyKey, text: str) -> tuple[str, ...] | _Refused:
+    """The covariates of ``adjust_for`` ('ln(esr_mm_h); concomitant_mtx'), as the contract names them.
+
+    Items are separated by ';' or ','; blank items are skipped; names are matched ignoring case. Only a
+    measure can be logged: not a yes/no or choice column of the patients sheet.
+    """
+    categorical = {column.name for sheet in load_contract().sheets for column in sheet.columns if column.kind in ("yesno", "choice")}
+    found: list[str] = []
+    for item in re.split(r"[;,]", text):
+        item = item.strip()
+        if not item:
+            continue
+        logarithm = _LOGARITHM.fullmatch(item)
+        name_text = logarithm.group(1) if logarithm else item
+        name = next((allowed for allowed in key.allowed if allowed.casefold() == name_text.casefold()), None)
+        if name is None:
+            close = difflib.get_close_matches(name_text.casefold(), key.allowed, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            return _Refused(
+                f"{key.key}: {clipped(item, 40)!r} is not a baseline covariate; {hint}the covariates are: "
+                f"{', '.join(key.allowed)} (ln(name) for the natural logarithm of a measure)"
+            )
+        if logarithm and name in categorical:
+            return _Refused(f"{key.key}: ln({name}) is not possible; only a measure can be logged, and {name} is a yes/no or a choice")
+        covariate = f"ln({name})" if logarithm else name
+        if covariate in found:
+            return _Refused(f"{key.key}: {covariate} is listed twice; list each covariate once")
+        found.append(covariate)
+    return tuple(found)
 
 
 def _file_name(text: str, max_length: int | None) -> str | object:

@@ -118,6 +118,21 @@ def test_auto_chooses_the_exact_test_for_the_abstracts_eular_table_and_says_why(
     assert "Cochran's rule is not met here (11 of 12 expected counts below 5, 0 below 1)" in eular.test.decision
 
 
+def test_eular_response_has_a_linear_by_linear_trend_and_other_tables_none() -> None:
+    """The EULAR table's ordinal trend: r of the response order (none < moderate < good) and the quartile
+    order over the analysed patients, one row each (scipy's pearsonr on the expanded table)."""
+    results = analyse(abstract_derived(), StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5)))
+    trend = results.eular_response.trend
+    table = np.array(results.eular_response.counts)
+    rows, cols = np.indices(table.shape)
+    r = sps.pearsonr(np.repeat(rows.ravel(), table.ravel()), np.repeat(cols.ravel(), table.ravel())).statistic
+    assert trend is not None and trend.test == "linear-by-linear"
+    assert close(trend.effect_size, r) and close(trend.statistic, 32 * r * r)
+    assert close(trend.p_value, sps.chi2.sf(32 * r * r, 1))
+    assert "Q1 < Q2 < Q3 < Q4" in trend.decision
+    assert all(c.trend is None for c in (*results.activity_categories, *results.baseline) if isinstance(c, CategoricalComparison))
+
+
 def test_abstract_eular_fisher_freeman_halton() -> None:
     results = analyse(abstract_derived(), StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="fisher-exact"))
     assert results.eular_response.test.test == "fisher-exact"

@@ -572,6 +572,28 @@ def test_an_unknown_study_key_suggests_the_right_one(tmp_path: Path) -> None:
     assert "did you mean follow_up_month?" in problem.rule
 
 
+def test_adjust_for_lists_covariates_as_the_contract_names_them(tmp_path: Path) -> None:
+    study = valid(tmp_path, study={"adjust_for": " LN(ESR_mm_h) ; concomitant_mtx, sex,age_years;"}).study
+    assert study.adjust_for == ("ln(esr_mm_h)", "concomitant_mtx", "sex", "age_years")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("esr_mmh; concomitant_mtx", "'esr_mmh' is not a baseline covariate; did you mean esr_mm_h?"),
+        ("esr_mm_h; ESR_MM_H", "esr_mm_h is listed twice"),
+        ("ln(sex)", "ln(sex) is not possible; only a measure can be logged"),
+        ("log(esr_mm_h)", "ln(name) for the natural logarithm of a measure"),
+        ("tcz_trough_ug_ml", "is not a baseline covariate"),
+        (3, "adjust_for must be baseline covariates"),
+    ],
+)
+def test_a_wrong_adjust_for_names_the_item(tmp_path: Path, value: Any, words: str) -> None:
+    problem = only(problems(tmp_path, study={"adjust_for": value}))
+    assert (problem.sheet, problem.row, problem.column) == ("study", 2, "value")
+    assert problem.rule.startswith("adjust_for") and words in problem.rule
+
+
 def test_a_study_key_given_twice(tmp_path: Path) -> None:
     problem = only(problems(tmp_path, study=RawSheet(("key", "value"), [("title", "a"), ("Title", "b")])))
     assert problem.row == 3 and "already set in row 2" in problem.rule
