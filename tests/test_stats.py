@@ -766,6 +766,7 @@ def test_jonckheere_terpstra_in_full() -> None:
     )
     whole = stats.jonckheere_terpstra([np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0])], ("a", "b", "c"))
     assert "across the ordered groups a < b < c: J = 12; normal" in whole.decision  # a whole J, written whole
+    assert "p two-sided. At risk: groups with fewer than 5" in whole.decision  # no ties, no note on them
 
 
 EMPTY_MARGINS = np.array([[0, 0, 0, 0], [3, 0, 4, 1], [1, 0, 3, 9]])  # reduced: [[3, 4, 1], [1, 3, 9]], n = 21
@@ -828,3 +829,12 @@ def test_fisher_monte_carlo_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
         "Effect size Cramér's V from the Pearson chi-square. At risk: p is a Monte Carlo estimate (standard error "
         "about 0.002), not the exact p."
     )
+
+
+def test_compare_continuous_runs_the_study_test_with_or_without_a_shared_ranking(groups: list[np.ndarray]) -> None:
+    reference = sps.kruskal(*groups)
+    for ranking in (None, stats.rank_groups(groups, LABELS)):
+        result = stats.compare_continuous(groups, LABELS, "kruskal-wallis", ranking)
+        assert result.test == TestName.KRUSKAL_WALLIS and close(result.statistic, reference.statistic)
+    anova = stats.compare_continuous(groups, LABELS, "anova")
+    assert anova.test == TestName.ANOVA and close(anova.statistic, sps.f_oneway(*groups).statistic)
