@@ -838,3 +838,9 @@ def test_compare_continuous_runs_the_study_test_with_or_without_a_shared_ranking
         assert result.test == TestName.KRUSKAL_WALLIS and close(result.statistic, reference.statistic)
     anova = stats.compare_continuous(groups, LABELS, "anova")
     assert anova.test == TestName.ANOVA and close(anova.statistic, sps.f_oneway(*groups).statistic)
+
+
+def test_dunn_of_two_single_values_by_hand() -> None:
+    # Mean ranks 1 and 2; SE² = (2 * 3 / 12) (1/1 + 1/1) = 1, the smallest an SE can be: z = 1.
+    (pair,) = stats.dunn_holm([np.array([1.0]), np.array([2.0])], ("a", "b"))
+    assert close(pair.statistic, 1.0) and close(pair.p_value, math.erfc(1 / math.sqrt(2))) and pair.p_adjusted == pair.p_value
