@@ -844,3 +844,21 @@ def test_dunn_of_two_single_values_by_hand() -> None:
     # Mean ranks 1 and 2; SE² = (2 * 3 / 12) (1/1 + 1/1) = 1, the smallest an SE can be: z = 1.
     (pair,) = stats.dunn_holm([np.array([1.0]), np.array([2.0])], ("a", "b"))
     assert close(pair.statistic, 1.0) and close(pair.p_value, math.erfc(1 / math.sqrt(2))) and pair.p_adjusted == pair.p_value
+
+
+def test_spearman_of_a_constant_variable_is_none_without_a_numpy_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x, y in (([1.0, 2.0, 3.0], [4.0, 4.0, 4.0]), ([4.0, 4.0, 4.0], [1.0, 2.0, 3.0])):
+            assert stats.spearman(x, y) == stats.Correlation(test=TestName.SPEARMAN, rho=None, p_value=None, n=3)
+    too_few = stats.spearman([1.0, 2.0], [2.0, 1.0])
+    assert too_few.test == TestName.SPEARMAN and too_few.n == 2
+
+
+def test_spearman_takes_lists_with_missing_values_and_ranks_of_other_pairs() -> None:
+    x, y = [1, None, 3, 4, 6], [2, 1, None, 5, 4]  # complete pairs: (1, 2), (4, 5), (6, 4)
+    reference = sps.spearmanr([1, 4, 6], [2, 5, 4])
+    result = stats.spearman(x, y)
+    assert result.n == 3 and close(result.rho, reference.statistic) and close(result.p_value, reference.pvalue)
+    # Ranks of y's own non-missing values (four, not the three complete pairs) are not the ones to use.
+    assert stats.spearman(x, y, y_ranks=sps.rankdata([2, 1, 5, 4])) == result
