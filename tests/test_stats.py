@@ -862,3 +862,13 @@ def test_spearman_takes_lists_with_missing_values_and_ranks_of_other_pairs() -> 
     assert result.n == 3 and close(result.rho, reference.statistic) and close(result.p_value, reference.pvalue)
     # Ranks of y's own non-missing values (four, not the three complete pairs) are not the ones to use.
     assert stats.spearman(x, y, y_ranks=sps.rankdata([2, 1, 5, 4])) == result
+
+
+def test_spearman_warns_of_nothing_even_for_a_perfect_correlation() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        perfect = stats.spearman([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0])
+        ordinary = stats.spearman([1.0, 2.0, 3.0], [1.0, 3.0, 2.0])
+    reference = sps.spearmanr([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0])
+    assert perfect == stats.Correlation(test=TestName.SPEARMAN, rho=1.0, p_value=reference.pvalue, n=4) and reference.pvalue == 0.0
+    assert ordinary.test == TestName.SPEARMAN and close(ordinary.rho, 0.5)
