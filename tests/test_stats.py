@@ -872,3 +872,10 @@ def test_spearman_warns_of_nothing_even_for_a_perfect_correlation() -> None:
     reference = sps.spearmanr([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0])
     assert perfect == stats.Correlation(test=TestName.SPEARMAN, rho=1.0, p_value=reference.pvalue, n=4) and reference.pvalue == 0.0
     assert ordinary.test == TestName.SPEARMAN and close(ordinary.rho, 0.5)
+
+
+def test_fisher_freeman_halton_of_a_four_by_four_table_equals_brute_force() -> None:
+    # Four rows (the other tests have at most three after transposing) and a first column larger than the
+    # two largest rows together: the filling of a column must leave room for all the rows still to fill.
+    table = np.array([[3, 0, 0, 0], [2, 1, 0, 0], [2, 0, 1, 0], [2, 0, 0, 1]])
+    assert close(stats.fisher_freeman_halton(table), _ffh_by_enumeration(table))
