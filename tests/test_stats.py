@@ -879,3 +879,10 @@ def test_fisher_freeman_halton_of_a_four_by_four_table_equals_brute_force() -> N
     # two largest rows together: the filling of a column must leave room for all the rows still to fill.
     table = np.array([[3, 0, 0, 0], [2, 1, 0, 0], [2, 0, 1, 0], [2, 0, 0, 1]])
     assert close(stats.fisher_freeman_halton(table), _ffh_by_enumeration(table))
+
+
+def test_dunn_of_values_that_all_tie_has_no_z_and_no_numpy_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (pair,) = stats.dunn_holm([np.array([2.0, 2.0]), np.array([2.0, 2.0, 2.0])], ("a", "b"))
+    assert (pair.statistic, pair.p_value, pair.p_adjusted) == (None, None, None)
