@@ -678,7 +678,7 @@ def test_unknown_tests_and_tables_that_are_not_two_dimensional_are_refused() -> 
         stats.compare_continuous([np.array([1.0, 2.0]), np.array([3.0, 4.0])], ("a", "b"), "median")
     with pytest.raises(ValueError, match="unknown categorical test 'g-test'"):
         stats.compare_categorical(ABSTRACT_EULAR, ("none", "moderate", "good"), LABELS, "g-test")
-    with pytest.raises(ValueError, match="two-dimensional"):
+    with pytest.raises(ValueError, match="^a contingency table must be two-dimensional$"):
         stats.drop_empty_margins([3, 4, 5])
 
 
@@ -886,3 +886,9 @@ def test_dunn_of_values_that_all_tie_has_no_z_and_no_numpy_warning() -> None:
         warnings.simplefilter("error")
         (pair,) = stats.dunn_holm([np.array([2.0, 2.0]), np.array([2.0, 2.0, 2.0])], ("a", "b"))
     assert (pair.statistic, pair.p_value, pair.p_adjusted) == (None, None, None)
+
+
+def test_a_row_or_column_of_one_patient_is_kept() -> None:
+    reduced, rows, cols = stats.drop_empty_margins([[1, 0, 4], [0, 0, 0], [0, 0, 6], [0, 0, 1]])
+    assert reduced.tolist() == [[1, 4], [0, 6], [0, 1]]
+    assert rows.tolist() == [True, False, True, True] and cols.tolist() == [True, False, True]
