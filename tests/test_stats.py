@@ -892,3 +892,13 @@ def test_a_row_or_column_of_one_patient_is_kept() -> None:
     reduced, rows, cols = stats.drop_empty_margins([[1, 0, 4], [0, 0, 0], [0, 0, 6], [0, 0, 1]])
     assert reduced.tolist() == [[1, 4], [0, 6], [0, 1]]
     assert rows.tolist() == [True, False, True, True] and cols.tolist() == [True, False, True]
+
+
+def test_one_expected_count_below_tiny_expected_breaks_cochrans_rule_alone() -> None:
+    # Rows 20 and 380 of 400, columns 10, 90, 100, 100, 100: expected 0.5, 4.5, 5, 5, 5 in the first row, so
+    # only 2 of 10 cells (20%, allowed) are below 5, but one is below 1.
+    table = np.array([[0, 5, 5, 5, 5], [10, 85, 95, 95, 95]])
+    expected = stats.pearson_chi_square(table)[3]
+    assert np.sum(expected < 5) == 2 and np.sum(expected < 1) == 1 and not stats.cochran_met(expected)
+    result = stats.compare_categorical(table, ("x", "y"), ("a", "b", "c", "d", "e"), "chi-square")
+    assert "Cochran's rule (at most 20% of expected counts below 5, none below 1) is not met" in result.decision
