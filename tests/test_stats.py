@@ -902,3 +902,10 @@ def test_one_expected_count_below_tiny_expected_breaks_cochrans_rule_alone() -> 
     assert np.sum(expected < 5) == 2 and np.sum(expected < 1) == 1 and not stats.cochran_met(expected)
     result = stats.compare_categorical(table, ("x", "y"), ("a", "b", "c", "d", "e"), "chi-square")
     assert "Cochran's rule (at most 20% of expected counts below 5, none below 1) is not met" in result.decision
+
+
+def test_a_table_test_not_computed_says_why_in_full() -> None:
+    for test in ("chi-square", "fisher-exact"):
+        result = stats.compare_categorical([[3, 2, 4, 1], [0, 0, 0, 0]], ("yes", "no"), LABELS, test)
+        assert (result.test, result.not_tested) == (test, "fewer than two categories or groups with any patient")
+        assert result.decision == f"{test} not computed: fewer than two categories or groups with any patient."
