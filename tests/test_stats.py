@@ -909,3 +909,11 @@ def test_a_table_test_not_computed_says_why_in_full() -> None:
         result = stats.compare_categorical([[3, 2, 4, 1], [0, 0, 0, 0]], ("yes", "no"), LABELS, test)
         assert (result.test, result.not_tested) == (test, "fewer than two categories or groups with any patient")
         assert result.decision == f"{test} not computed: fewer than two categories or groups with any patient."
+
+
+def test_chi_square_with_cochrans_rule_met_in_full() -> None:
+    result = stats.compare_categorical(np.array([[20, 30], [25, 25]]), ("yes", "no"), ("a", "b"), "chi-square")
+    assert result.decision == (
+        "Pearson chi-square test without continuity correction on the 2 x 2 table, the study's categorical test; "
+        "chi-square approximation with 1 df; effect size Cramér's V. No assumption at risk identified."
+    )
