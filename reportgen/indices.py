@@ -12,6 +12,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from reportgen import drugs
+
 # Arrays of scores, rounded by the report's one rule (see reportgen.rounding).
 from reportgen.rounding import round_half_up_array as round_half_up
 
@@ -36,6 +38,13 @@ CDAI_THRESHOLDS = (2.8, 10.0, 22.0)  # remission <= 2.8 < low <= 10 < moderate <
 SDAI_THRESHOLDS = (3.3, 11.0, 26.0)  # remission <= 3.3 < low <= 11 < moderate <= 26 < high
 ACTIVITY_CATEGORIES = ("remission", "low", "moderate", "high")
 EULAR_RESPONSES = ("none", "moderate", "good")
+# The indices that contain an acute-phase reactant (ESR or CRP), and the one that contains neither: under a
+# drug that lowers ESR and CRP directly (``lowers_acute_phase_reactants``) the latter is the reference index.
+ACUTE_PHASE_INDICES = ("das28_esr", "das28_crp", "sdai")
+REFERENCE_INDEX = "cdai"
+# Whether the study's drug lowers ESR and CRP directly (interleukin-6 receptor antagonists): decided by the drug
+# table's class, in reportgen.drugs; named here too, beside the indices it concerns.
+lowers_acute_phase_reactants = drugs.lowers_acute_phase_reactants
 
 
 def das28_esr(tjc28, sjc28, esr_mm_h, patient_global_mm):

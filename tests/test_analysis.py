@@ -98,7 +98,7 @@ def test_no_level_at_all_is_an_analysis_error() -> None:
 
 def test_abstract_eular_counts_and_chi_square() -> None:
     derived = abstract_derived()
-    results = analyse(derived, StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5)))
+    results = analyse(derived, StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square"))
     assert [s.n for s in results.strata] == [8, 7, 8, 10]
     assert [round(s.percent, 1) for s in results.strata] == [24.2, 21.2, 24.2, 30.3]
     eular = results.eular_response
@@ -108,6 +108,14 @@ def test_abstract_eular_counts_and_chi_square() -> None:
     assert eular.test.test == "chi-square" and eular.test.p_value == pytest.approx(0.00636, abs=5e-6)
     reference = sps.chi2_contingency(np.array(eular.counts), correction=False)
     assert close(eular.test.p_value, reference.pvalue)
+
+
+def test_auto_chooses_the_exact_test_for_the_abstracts_eular_table_and_says_why() -> None:
+    # 11 of the 12 expected counts are below 5: Cochran's rule is not met (the default categorical_test is auto).
+    eular = analyse(abstract_derived(), StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))).eular_response
+    assert eular.test.test == "fisher-exact" and eular.test.p_value == pytest.approx(0.00239, abs=5e-6)
+    assert "categorical_test = auto" in eular.test.decision
+    assert "Cochran's rule is not met here (11 of 12 expected counts below 5, 0 below 1)" in eular.test.decision
 
 
 def test_abstract_eular_fisher_freeman_halton() -> None:
