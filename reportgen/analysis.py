@@ -30,28 +30,35 @@ first category ("female", "positive", "yes") is the one reported as a percentage
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from reportgen import grouping, stats
+from reportgen import estimates, grouping, regression, stats
+from reportgen.estimates import CI_LEVEL
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
+from reportgen.prose import mid_sentence
 from reportgen.model import (
     ALPHA,
     CarriedForward,
     CategoricalComparison,
+    AdjustedEstimate,
     CohortCounts,
+    ConfidenceInterval,
     ContinuousComparison,
+    IntervalMethod,
     Derived,
     Design,
     Flow,
     FlowGroup,
     PairwiseComparison,
     Results,
+    Shift,
     StudyOptions,
     Stratum,
+    Summary,
     WithdrawalReason,
 )
 
@@ -169,6 +176,11 @@ def _by_group(values: np.ndarray, group: np.ndarray, k: int) -> list[np.ndarray]
     return [values[group == i] for i in range(k)]
 
 
+def describe(values: np.ndarray) -> Summary:
+    """``stats.describe`` with the 95% intervals of the mean (t) and the median (order statistics)."""
+    return replace(stats.describe(values), mean_ci=estimates.mean_ci(values), median_ci=estimates.median_ci(values))
+
+
 def compare_continuous(
     spec: Continuous,
     patients: pd.DataFrame,
@@ -187,24 +199,31 @@ def compare_continuous(
     analysed = group >= 0
     ranking = stats.rank_values(values[analysed], group[analysed], labels)
     test = stats.compare_continuous(groups, labels, study.continuous_test, ranking)
-    trend = spearman = None
+    trend = spearman = difference = None
     posthoc: tuple[PairwiseComparison, ...] = ()
     if beyond_omnibus:
         trend = stats.jonckheere_terpstra(groups, labels, ranking)
         # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
         spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
+        spearman = replace(spearman, ci=estimates.spearman_ci(spearman.rho, spearman.n))
         if test.p_value is not None and test.p_value < ALPHA:
             posthoc = stats.dunn_holm(groups, labels, ranking)
+        # The highest group relative to the lowest: Hodges-Lehmann shift with its Mann-Whitney interval.
+        estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
+        difference = Shift(high=labels[-1], low=labels[0], estimate=estimate, ci=interval)
+        if test.effect_size_name in ("epsilon-squared", "eta-squared") and test.effect_size is not None:
+            test = replace(test, effect_size_ci=estimates.bootstrap_ci(test.effect_size_name, groups))
     return ContinuousComparison(
         variable=spec.variable,
         label=spec.label,
         unit=spec.unit,
-        groups=tuple(stats.describe(group) for group in groups),
-        overall=stats.describe(values),
+        groups=tuple(describe(group) for group in groups),
+        overall=describe(values),
         test=test,
         trend=trend,
         spearman=spearman,
         posthoc=posthoc,
+        difference=difference,
     )
 
 
@@ -225,6 +244,9 @@ def compare_categorical(
     counts = tuple(tuple(int(cells[c, k + 1]) for k in range(len(labels))) for c in range(n_categories))
     overall = tuple(int(cells[c].sum()) for c in range(n_categories))
     test = stats.compare_categorical(counts, spec.categories, labels, study.categorical_test)
+    if test.effect_size_name == "cramers-v" and test.effect_size is not None:
+        test = replace(test, effect_size_ci=estimates.bootstrap_cramers_v(counts))
+    totals = cells[:, 1:].sum(axis=0)
     return CategoricalComparison(
         variable=spec.variable,
         label=spec.label,
@@ -232,6 +254,10 @@ def compare_categorical(
         counts=counts,
         overall=overall,
         test=test,
+        proportion_cis=tuple(
+            tuple(estimates.wilson_ci(count, int(total)) for count, total in zip(row, totals)) for row in counts
+        ),
+        overall_proportion_cis=tuple(estimates.wilson_ci(count, sum(overall)) for count in overall),
     )
 
 
@@ -339,6 +365,9 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         for spec in TABLE_1
     )
     strata = _strata(group, edges, labels, n_analysed)
+    eular = compare_categorical(EULAR, patients, group, study, labels)
+    # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
+    eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, labels))
     return Results(
         cohort=CohortCounts(
             n_included=len(patients),
@@ -353,13 +382,97 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         strata_membership=group,
         baseline=baseline,
         outcomes=tuple(
-            compare_continuous(spec, patients, group, level, study, beyond_omnibus=True, labels=labels) for spec in OUTCOMES
+            replace(
+                compare_continuous(spec, patients, group, level, study, beyond_omnibus=True, labels=labels),
+                adjusted=adjusted_estimate(spec, patients, level, study),
+            )
+            for spec in OUTCOMES
         ),
         activity_categories=tuple(compare_categorical(spec, patients, group, study, labels) for spec in ACTIVITY),
-        eular_response=compare_categorical(EULAR, patients, group, study, labels),
+        eular_response=eular,
         carried_forward=_carried_forward(patients),
         study=study,
         flow=patient_flow(patients, group, tuple(s.label for s in strata), derived.follow_up_month),
         missing=missing_counts(baseline, len(patients)),
         design=Design(grouping=plan.grouping, cut_points_key=plan.cut_points_key, sample_quantiles=quantiles),
+    )
+
+
+# --- the adjusted estimate -------------------------------------------------------------------------
+
+# An outcome's baseline value in the adjusted estimate, where it is not the column "<column>_baseline".
+ADJUSTED_BASELINE = {"delta_das28": "das28_esr_baseline"}
+BASELINE_SUFFIX = "_baseline"
+# Labels of covariates that no table of the report names.
+COVARIATE_LABELS = {"patient_global_mm": "Patient global assessment", "evaluator_global_mm": "Evaluator global assessment"}
+# How a two-valued covariate enters the model: the value coded 1 (the other is 0), said in its label.
+SEX_CODED_ONE = ("F", "female")  # (value in the patients sheet, word)
+YES_CODED_ONE = "yes"
+
+
+def _covariate_label(variable: str) -> str:
+    for spec in (*TABLE_1, *OUTCOMES):
+        if spec.variable == variable and isinstance(spec, Continuous):
+            return spec.label
+    if variable in COVARIATE_LABELS:
+        return COVARIATE_LABELS[variable]
+    for spec in TABLE_1:
+        if spec.variable == variable:
+            return spec.label
+    return variable
+
+
+def _covariate_term(name: str, patients: pd.DataFrame) -> tuple[regression.Term, str]:
+    """The model term of one ``adjust_for`` item (as validated: a patients-sheet column, a baseline measure,
+    or ln(measure)) and its label for people."""
+    logged = name.startswith("ln(") and name.endswith(")")
+    variable = name[3:-1] if logged else name
+    if variable == "sex":
+        value, word = SEX_CODED_ONE
+        sex = patients["sex"].astype(object)
+        values = np.where(sex.isna().to_numpy(), np.nan, (sex == value).to_numpy(dtype=float))
+        return regression.Term(variable, values), f"sex ({word} = 1)"
+    if variable in patients.columns and f"{variable}{BASELINE_SUFFIX}" not in patients.columns:
+        column = patients[variable]
+        if column.dtype == "boolean" or column.dtype == bool:
+            values = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            return regression.Term(variable, values), f"{mid_sentence(_covariate_label(variable))} ({YES_CODED_ONE} = 1)"
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        label = mid_sentence(_covariate_label(variable))
+    else:
+        column_name = f"{variable}{BASELINE_SUFFIX}"
+        values = patients[column_name].to_numpy(dtype=float, na_value=np.nan)
+        variable = column_name
+        label = f"baseline {mid_sentence(_covariate_label(name[3:-1] if logged else name))}"
+    if logged:
+        return regression.Term(f"ln({variable})", values, logged=True), f"ln {label}"
+    return regression.Term(variable, values), label
+
+
+def adjusted_estimate(spec: Continuous, patients: pd.DataFrame, level: np.ndarray, study: StudyOptions) -> AdjustedEstimate:
+    """The outcome at follow-up on log2(level), its baseline value and the study's ``adjust_for`` (OLS)."""
+    baseline = ADJUSTED_BASELINE.get(spec.column, f"{spec.column}{BASELINE_SUFFIX}")
+    baseline_variable = baseline[: -len(BASELINE_SUFFIX)]
+    terms = [regression.Term(baseline, patients[baseline].to_numpy(dtype=float, na_value=np.nan))]
+    labels = [f"baseline {mid_sentence(_covariate_label(baseline_variable))}"]
+    for name in study.adjust_for:
+        term, label = _covariate_term(name, patients)
+        if term.name not in {t.name for t in terms}:  # the outcome's own baseline is in the model already
+            terms.append(term)
+            labels.append(label)
+    outcome = patients[spec.column].to_numpy(dtype=float, na_value=np.nan)
+    fit = regression.adjusted_association(outcome, level, terms, CI_LEVEL)
+    return AdjustedEstimate(
+        beta=fit.beta,
+        ci=ConfidenceInterval(level=CI_LEVEL, method=IntervalMethod.OLS_T, lower=fit.lower, upper=fit.upper),
+        p_value=fit.p_value,
+        covariates=tuple(term.name for term in terms),
+        covariate_labels=tuple(labels),
+        n=fit.n,
+        df=fit.df,
+        standard_error=fit.standard_error,
+        level_not_positive=fit.level_not_positive,
+        covariate_not_positive=fit.covariate_not_positive,
+        incomplete=fit.incomplete,
+        not_estimated=fit.not_estimated,
     )

@@ -50,7 +50,6 @@ V1_LABELS = ("Q1", "Q2", "Q3", "Q4")
 LABELS_KEY = "group_labels"
 STUDY_KEYS = ("grouping", CUT_POINTS_KEY, V1_CUT_POINTS_KEY, LABELS_KEY)  # the study-sheet keys of the grouping
 MAX_CUT_POINTS = 5
-UNIT = "µg/mL"
 
 
 class GroupingError(ValueError):
@@ -138,9 +137,9 @@ def plural(results: Results) -> str:
     return GROUPINGS[results.design.grouping].plural
 
 
-def cut_values(cuts: Sequence[float], formatter: Formatter) -> str:
-    """'5 and 8 µg/mL', '2.9, 9.1 and 18.5 µg/mL'."""
-    return f"{formatter.join([formatter.measure(cut, 'trough_level') for cut in cuts])} {UNIT}"
+def cut_values(cuts: Sequence[float], formatter: Formatter, unit: str) -> str:
+    """'5 and 8 µg/mL', '2.9, 9.1 and 18.5 µg/mL' (``unit``: the study's level unit)."""
+    return f"{formatter.join([formatter.measure(cut, 'trough_level') for cut in cuts])} {unit}"
 
 
 def name(results: Results, formatter: Formatter) -> str:
@@ -148,7 +147,7 @@ def name(results: Results, formatter: Formatter) -> str:
     if results.design.grouping != CUT_POINTS:
         return plural(results)
     points = "cut point" if len(results.cutpoints) == 1 else "cut points"
-    return f"groups defined by the {points} {cut_values(results.cutpoints, formatter)}"
+    return f"groups defined by the {points} {cut_values(results.cutpoints, formatter, results.study.level_unit)}"
 
 
 def quantile_words(count: int) -> str:
@@ -176,9 +175,9 @@ def capital_singular(results: Results) -> str:
 def closed_side(results: Results, formatter: Formatter) -> str:
     """'Trough levels in µg/mL; a level exactly at a cut point counts in the lower group (2.9 µg/mL in Q1).'"""
     if not results.cutpoints:
-        return f"Trough levels in {UNIT}."
-    first = f"{formatter.measure(results.cutpoints[0], 'trough_level')} {UNIT} in {results.strata[0].label}"
-    return f"Trough levels in {UNIT}; a level exactly at a cut point counts in the lower group ({first})."
+        return f"Trough levels in {results.study.level_unit}."
+    first = f"{formatter.measure(results.cutpoints[0], 'trough_level')} {results.study.level_unit} in {results.strata[0].label}"
+    return f"Trough levels in {results.study.level_unit}; a level exactly at a cut point counts in the lower group ({first})."
 
 
 def group_range(lower: float | None, upper: float | None, formatter: Formatter) -> str:
@@ -199,7 +198,7 @@ def empty_groups_sentence(results: Results, formatter: Formatter) -> str:
     empty = [s for s in results.strata if s.n == 0]
     if not empty:
         return ""
-    ranges = [f"{s.label} ({group_range(s.lower, s.upper, formatter)} {UNIT})" for s in empty]
+    ranges = [f"{s.label} ({group_range(s.lower, s.upper, formatter)} {results.study.level_unit})" for s in empty]
     listed = ranges[0] if len(ranges) == 1 else ", ".join(ranges[:-1]) + " or " + ranges[-1]
     what = "it is empty and is" if len(empty) == 1 else "they are empty and are"
     return f"No analysed patient had a level in {listed}: {what} left out of every test."
@@ -221,8 +220,8 @@ def sample_quantiles_sentence(results: Results, formatter: Formatter) -> str:
     verb = "is" if len(quantiles) == 1 else "are"
     given = [formatter.measure(c, "trough_level") for c in results.cutpoints]
     if shown == given:
-        return f"The cohort's own {what} {verb} the same, {cut_values(quantiles, formatter)}, so these groups are its {what}."
+        return f"The cohort's own {what} {verb} the same, {cut_values(quantiles, formatter, results.study.level_unit)}, so these groups are its {what}."
     return (
         f"The cohort's own {what} (sample quantiles for as many groups, linear interpolation) {verb} "
-        f"{cut_values(quantiles, formatter)}, so these groups are not its {what}."
+        f"{cut_values(quantiles, formatter, results.study.level_unit)}, so these groups are not its {what}."
     )

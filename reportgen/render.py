@@ -23,13 +23,15 @@ from markupsafe import Markup
 from reportgen import grouping
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
-from reportgen.formatting import COUNT_MEASURES
+from reportgen.formatting import COUNT_MEASURES, DECIMALS, MISSING, decimals_for
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
+    CI_LEVEL,
     FLOW_FIGURE,
     BuildInfo,
     CarriedForward,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     Figure,
     Problem,
@@ -37,12 +39,22 @@ from reportgen.model import (
     RenderedReport,
     Results,
     Stratum,
+    Summary,
     TestName,
     TestResult,
 )
-from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.narrative import (
+    Narrative,
+    Section,
+    adjusted_model_sentence,
+    adjusted_patients_sentence,
+    interval_methods_note,
+    test_records,
+    write_estimates,
+    write_narrative,
+)
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, not_tested, p_or_reason, patients, verb
+from reportgen.prose import group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -204,6 +216,7 @@ class ReportView:
     decisions: Table
     software: Table
     font_faces: Markup
+    results_estimates: tuple[str, ...] = ()  # paragraphs after the intro: estimates with their CIs
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -339,6 +352,10 @@ def build_view(
     withdrawals = withdrawals_table(results, formatter, number=len(tables) + 1)
     if withdrawals is not None:
         tables.append(withdrawals)
+    adjusted_number = None
+    if any(outcome.adjusted is not None for outcome in results.outcomes):
+        adjusted_number = len(tables) + 1
+        tables.append(adjusted_table(results, formatter, number=adjusted_number))
     if stylesheet is None:
         stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
     layout = table_layout(stylesheet)
@@ -372,7 +389,8 @@ def build_view(
             warning=narrative.abstract.warning or "",
         ),
         methods=narrative.methods,
-        results_intro=_results_intro(results, formatter) + _flow_intro(results, figures, withdrawals),
+        results_intro=_results_intro(results, formatter, adjusted_number) + _flow_intro(results, figures, withdrawals),
+        results_estimates=write_estimates(results, formatter),
         tables=tuple(tables),
         figures=tuple(
             FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
@@ -503,7 +521,7 @@ def _group_head(results: Results, formatter: Formatter, stub: str, extra: Sequen
         (
             Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
             Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
-            Cell(f"Trough-level {grouping.singular(results)} (µg/mL)", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
+            Cell(f"Trough-level {grouping.singular(results)} ({results.study.level_unit})", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
             *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
         )
     )
@@ -578,16 +596,29 @@ def _with_known(group: RowGroup, known: int) -> RowGroup:
     return dataclasses.replace(group, rows=(dataclasses.replace(first, cells=(stub, *cells)), *rest))
 
 
-def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes) -> Row:
+def _continuous_row(
+    comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes, *, intervals: bool = False
+) -> Row:
+    """A continuous variable's row; ``intervals`` adds, below the mean and below the median, their 95% CIs."""
     variable = comparison.variable
     label = f"{comparison.label} ({comparison.unit})" if comparison.unit else comparison.label
     summaries = (comparison.overall, *comparison.groups)
+    decimals = decimals_for(variable)
+
+    def ci(interval: ConfidenceInterval | None, summary: Summary) -> tuple[str, ...]:
+        return (formatter.interval_span(interval, decimals),) if intervals and summary.n else ()
+
     if variable in COUNT_MEASURES:  # a small count: median [IQR] only, said in its label
-        cells = tuple(Cell(formatter.median_iqr(s, variable), classes="num") for s in summaries)
+        cells = tuple(Cell(formatter.median_iqr(s, variable), lines=ci(s.median_ci, s), classes="num") for s in summaries)
         label += ", median [IQR]"
     else:
         cells = tuple(
-            Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num") for s in summaries
+            Cell(
+                formatter.mean_sd(s, variable),
+                lines=(*ci(s.mean_ci, s), formatter.median_iqr(s, variable), *ci(s.median_ci, s)),
+                classes="num",
+            )
+            for s in summaries
         )
     return Row(
         (
@@ -641,18 +672,46 @@ def _positive_category(categories: tuple[str, ...]) -> tuple[int, str | None] | 
     return None
 
 
+def _estimates_row(outcome: ContinuousComparison, formatter: Formatter, width: int) -> Row | None:
+    """Under an outcome's row, across the table: its effect size and the shift between the highest and the
+    lowest group, each with its CI: 'ε² 0.52 (95% CI 0.33 to 0.75); Q4 − Q1 shift −2.00 (95% CI −3.61 to −0.97)'."""
+    test, shift = outcome.test, outcome.difference
+    parts = []
+    if test.effect_size is not None:
+        decimals = DECIMALS["effect_size"]
+        interval = test.effect_size_ci
+        ci = f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, decimals)})" if interval and interval.lower is not None else ""
+        parts.append(f"{formatter.effect_size_symbol(test.effect_size_name)} {formatter.number(test.effect_size, decimals)}{ci}")
+    if shift is not None and shift.estimate is not None:
+        decimals = decimals_for(outcome.variable)
+        ci = f" ({formatter.ci_label(shift.ci.level)} {formatter.interval(shift.ci, decimals)})" if shift.ci.lower is not None else ""
+        parts.append(f"{shift.high} − {shift.low} shift {formatter.measure(shift.estimate, outcome.variable)}{ci}")
+    if not parts:
+        return None
+    return Row(
+        (Cell("", tag="th", scope="row", classes="stub"), Cell("", lines=("; ".join(parts),), classes="estimates", colspan=width)),
+        classes="estimates",
+    )
+
+
 def outcome_table(results: Results, formatter: Formatter) -> Table:
     notes = _Footnotes(formatter, results)
     rows = []
+    effect_names = {o.test.effect_size_name for o in results.outcomes if o.test.effect_size_name}
+    shifts = [o.difference for o in results.outcomes if o.difference is not None]
     for outcome in results.outcomes:
-        row = _continuous_row(outcome, formatter, notes)
+        row = _continuous_row(outcome, formatter, notes, intervals=True)
         trend = outcome.trend
         trend_cell = (
             _p_cell(trend, notes.ordered, notes, formatter)
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )
-        rows.append(RowGroup((Row((*row.cells, trend_cell)),)))
+        main = Row((*row.cells, trend_cell))
+        estimates = _estimates_row(outcome, formatter, len(main.cells) - 1)
+        rows.append(RowGroup((main, estimates) if estimates else (main,)))
+    ci = formatter.ci_label(CI_LEVEL)
+    effect = formatter.effect_size_symbol(effect_names.pop()) if len(effect_names) == 1 else "the effect size"
     head = _group_head(
         results, formatter, "Measure at follow-up", (Cell("p", classes="num p"), Cell("p", lines=("trend",), classes="num p"))
     )
@@ -665,13 +724,33 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         groups=tuple(rows),
         notes=(
             Note(
-                "Mean ± SD, with median [interquartile range] below. Follow-up values use the last observation "
-                f"carried forward for patients without a month-{month} visit."
+                f"Mean ± SD with its {ci} below, then median [interquartile range] with its {ci} ({MISSING}: too few "
+                f"patients for an interval). Under each measure: {effect}, the effect size of the test across {grouping.plural(results)}"
+                + (
+                    f", and the {shifts[0].high} − {shifts[0].low} shift, how much higher a value in {shifts[0].high} "
+                    f"lies than one in {shifts[0].low} (the median of all their differences)"
+                    if shifts
+                    else ""
+                )
+                + f". Follow-up values use the last observation carried forward for patients without a month-{month} visit."
             ),
             Note(grouping.closed_side(results, formatter)),
             *notes.notes(),
+            Note(interval_methods_note(_outcome_intervals(results), formatter)),
         ),
     )
+
+
+def _outcome_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """Every interval Table 2 shows, with what it is of, for the footnote naming their methods."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    for outcome in results.outcomes:
+        for summary in (outcome.overall, *outcome.groups):
+            found += [("means", summary.mean_ci), ("medians", summary.median_ci)]
+        found.append((outcome.test.effect_size_name or "effect sizes", outcome.test.effect_size_ci))
+        if outcome.difference is not None:
+            found.append(("shifts", outcome.difference.ci))
+    return found
 
 
 def _count_table(
@@ -682,10 +761,18 @@ def _count_table(
     number: int,
     title: str,
     with_row_view: bool,
+    with_intervals: bool = False,
 ) -> Table:
+    """A categorical comparison as counts; ``with_intervals`` puts each percentage's CI below it."""
     categories = [str(c).capitalize() for c in comparison.categories]
     column_totals = [sum(column) for column in zip(*comparison.counts)]
     overall_total = sum(comparison.overall)
+
+    def ci(intervals: tuple[ConfidenceInterval, ...], index: int) -> tuple[str, ...]:
+        if not with_intervals or index >= len(intervals):
+            return ()
+        return (formatter.interval_span(_percent_interval(intervals[index]), DECIMALS["percent"]),)
+
     by_column = RowGroup(
         (
             Row((Cell(f"n (% of {grouping.singular(results)})", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
@@ -693,8 +780,19 @@ def _count_table(
                 Row(
                     (
                         Cell(name, tag="th", scope="row", classes="stub indent"),
-                        Cell(formatter.n_percent(comparison.overall[i], overall_total), classes="num"),
-                        *(Cell(formatter.n_percent(c, t), classes="num") for c, t in zip(comparison.counts[i], column_totals)),
+                        Cell(
+                            formatter.n_percent(comparison.overall[i], overall_total),
+                            lines=ci(comparison.overall_proportion_cis, i),
+                            classes="num",
+                        ),
+                        *(
+                            Cell(
+                                formatter.n_percent(c, t),
+                                lines=ci(comparison.proportion_cis[i] if i < len(comparison.proportion_cis) else (), j),
+                                classes="num",
+                            )
+                            for j, (c, t) in enumerate(zip(comparison.counts[i], column_totals))
+                        ),
                     )
                 )
                 for i, name in enumerate(categories)
@@ -706,7 +804,7 @@ def _count_table(
         groups.append(
             RowGroup(
                 (
-                    Row((Cell("Analysed patients, n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    Row((Cell("Analysed patients, n (% of response category)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
                     *(
                         Row(
                             (
@@ -729,19 +827,31 @@ def _count_table(
         statistic.append(f"df = {formatter.integer(round(test.df))}")
     statistic.append(p_or_reason(test, formatter))
     if test.effect_size is not None and test.effect_size_name == "cramers-v":
-        statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}")
+        interval = test.effect_size_ci
+        ci = (
+            f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['effect_size'])}; "
+            f"{formatter.interval_method(interval.method)})"
+            if interval is not None and interval.lower is not None
+            else ""
+        )
+        statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}{ci}")
     head = _group_head(results, formatter, comparison.label, ())
     notes = [
         Note(f"{formatter.test_name(test.test)} across {grouping.plural(results)}: {'; '.join(statistic)}."),
+        *_ordinal_trend_note(comparison, results, formatter),
         Note(f"All patients: every included patient with a known value; {grouping.singular(results)} columns: analysed patients."),
         Note(grouping.closed_side(results, formatter)),
     ]
+    if with_intervals:
+        intervals = [i for row in comparison.proportion_cis for i in row] + list(comparison.overall_proportion_cis)
+        methods = dict.fromkeys(formatter.interval_method(i.method) for i in intervals)
+        notes.append(Note(f"Below each percentage of the upper block: its {formatter.ci_label(CI_LEVEL)} ({', '.join(methods)})."))
     if with_row_view:
         notes.insert(
             1,
             Note(
             f"Upper block: percentages of each {grouping.singular(results)} (columns add up to 100%). Lower block: percentages of each "
-            "response category (rows add up to 100%), the layout of the source abstract.")
+            "response category (rows add up to 100%).")
         )
     return Table(
         id=f"table-{number}",
@@ -754,6 +864,23 @@ def _count_table(
     )
 
 
+def _ordinal_trend_note(comparison: CategoricalComparison, results: Results, formatter: Formatter) -> tuple[Note, ...]:
+    """The linear-by-linear test of ordered categories across the ordered groups, when there is one."""
+    trend = comparison.trend
+    if trend is None:
+        return ()
+    order = " < ".join(str(c) for c in comparison.categories)
+    parts = []
+    if trend.statistic is not None:
+        parts.append(f"M² = {formatter.statistic(trend.statistic)}")
+    if trend.df is not None and trend.p_value is not None:
+        parts.append(f"df = {formatter.integer(round(trend.df))}")
+    parts.append(p_or_reason(trend, formatter))
+    if trend.effect_size is not None:
+        parts.append(f"r = {formatter.rho(trend.effect_size)}")
+    return (Note(f"{formatter.test_name(trend.test)} across the ordered {grouping.plural(results)} and responses ({order}): {'; '.join(parts)}."),)
+
+
 def eular_table(results: Results, formatter: Formatter) -> Table:
     return _count_table(
         results.eular_response,
@@ -762,7 +889,14 @@ def eular_table(results: Results, formatter: Formatter) -> Table:
         number=3,
         title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level {grouping.singular(results)}",
         with_row_view=True,
+        with_intervals=True,
     )
+
+
+def _percent_interval(interval: ConfidenceInterval) -> ConfidenceInterval:
+    """A proportion's interval (0-1) in percent."""
+    scale = [None if bound is None else 100.0 * bound for bound in (interval.lower, interval.upper)]
+    return dataclasses.replace(interval, lower=scale[0], upper=scale[1])
 
 
 def activity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
@@ -841,6 +975,61 @@ def withdrawals_table(results: Results, formatter: Formatter, *, number: int) ->
             Note(grouping.closed_side(results, formatter)),
         ),
         classes="counts",
+    )
+
+
+def adjusted_table(results: Results, formatter: Formatter, *, number: int) -> Table:
+    """Each outcome's association with the trough level adjusted for its baseline value (and the study's
+    covariates): n, β per doubling with its confidence interval, p; a model that could not be estimated
+    gets a footnote saying why."""
+    rows = []
+    covariates: list[str] = []
+    reasons: list[Note] = []
+    level_not_positive = logged_not_positive = 0
+    level = None
+    for outcome in results.outcomes:
+        adjusted = outcome.adjusted
+        if adjusted is None:
+            continue
+        level = adjusted.ci.level
+        covariates += [label for label in adjusted.covariate_labels[1:] if label not in covariates]
+        level_not_positive = max(level_not_positive, adjusted.level_not_positive)
+        logged_not_positive = max(logged_not_positive, adjusted.covariate_not_positive)
+        label = f"{outcome.label} ({outcome.unit})" if outcome.unit else outcome.label
+        mark = ""
+        if adjusted.beta is None:
+            mark = "abcdefghijklmnopqrstuvwxyz"[len(reasons)]
+            reasons.append(Note(f"{outcome.label}: {not_estimated(adjusted.not_estimated)}.", mark=mark))
+        estimate = formatter.estimate_ci(adjusted.beta, adjusted.ci.lower, adjusted.ci.upper, outcome.variable)
+        cells = (
+            Cell(label, tag="th", scope="row", classes="stub"),
+            Cell(formatter.integer(adjusted.n), classes="num"),
+            Cell(estimate, classes="num", mark=mark),
+            Cell(formatter.p_value(adjusted.p_value), classes="num p"),
+        )
+        rows.append(RowGroup((Row(cells),)))
+    confidence = f"({formatter.number(100 * level, 0)}% CI)" if level is not None else ""
+    head = (
+        Row(
+            (
+                Cell("Measure at follow-up", tag="th", scope="col", classes="stub"),
+                Cell("n", tag="th", scope="col", classes="num"),
+                Cell("β per doubling", lines=(confidence,), tag="th", scope="col", classes="num"),
+                Cell("p", tag="th", scope="col", classes="num p"),
+            )
+        ),
+    )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Association of the trough level with each measure at month {results.cohort.follow_up_month}, adjusted for its baseline value",
+        head=head,
+        groups=tuple(rows),
+        notes=(
+            Note(adjusted_model_sentence(tuple(covariates), level or 0.0, formatter)),
+            Note(adjusted_patients_sentence(level_not_positive, logged_not_positive)),
+            *reasons,
+        ),
     )
 
 
@@ -1038,18 +1227,24 @@ def listing_table(
     return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
 
 
-def _results_intro(results: Results, formatter: Formatter) -> str:
+def _results_intro(results: Results, formatter: Formatter, adjusted_number: int | None = None) -> str:
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
+    adjusted = (
+        f" Table {adjusted_number} gives each measure's association with the trough level itself, adjusted for its "
+        "baseline value."
+        if adjusted_number is not None
+        else ""
+    )
     return (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level {grouping.singular(results)} "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
         f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
-    ) + "".join(f" {sentence}" for sentence in (grouping.empty_groups_sentence(results, formatter),) if sentence)
+    ) + adjusted + "".join(f" {sentence}" for sentence in (grouping.empty_groups_sentence(results, formatter),) if sentence)
 
 
 def _flow_intro(results: Results, figures: tuple[Figure, ...], withdrawals: Table | None) -> str:
-    """' Figure 4 shows the flow of patients, and Table 5 the withdrawals by quartile and reason.'"""
+    """' Figure 4 shows the flow of patients, and Table 5 the withdrawals by quartile and reason.' (the grouping's word)"""
     by = f"by {grouping.singular(results)} and reason"
     flow_figure = next((f for f in figures if f.name == FLOW_FIGURE), None)
     table = f"Table {withdrawals.number}" if withdrawals is not None else ""

@@ -12,14 +12,19 @@ import json
 import math
 from typing import Any
 
+from reportgen.drugs import design_record
 from reportgen.model import (
+    AdjustedEstimate,
+    ConfidenceInterval,
     CarriedForward,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     Correlation,
     Flow,
     PairwiseComparison,
     Results,
+    Shift,
     Stratum,
     Summary,
     TestResult,
@@ -39,6 +44,18 @@ def _number(value: float | int | None) -> float | int | None:
     return value if math.isfinite(value) else None
 
 
+def _ci(interval: ConfidenceInterval | None) -> dict[str, Any] | None:
+    """``{"level", "method", "lower", "upper"}``; null when no interval was computed."""
+    if interval is None:
+        return None
+    return {
+        "level": _number(interval.level),
+        "method": str(interval.method),
+        "lower": _number(interval.lower),
+        "upper": _number(interval.upper),
+    }
+
+
 def _summary(summary: Summary) -> dict[str, Any]:
     return {
         "n": int(summary.n),
@@ -49,13 +66,15 @@ def _summary(summary: Summary) -> dict[str, Any]:
         "q3": _number(summary.q3),
         "min": _number(summary.min),
         "max": _number(summary.max),
+        "mean_ci": _ci(summary.mean_ci),
+        "median_ci": _ci(summary.median_ci),
     }
 
 
 def _effect_size(test: TestResult) -> dict[str, Any] | None:
     if test.effect_size_name is None:
         return None
-    return {"name": test.effect_size_name, "value": _number(test.effect_size)}
+    return {"name": test.effect_size_name, "value": _number(test.effect_size), "ci": _ci(test.effect_size_ci)}
 
 
 def _test_fields(test: TestResult) -> dict[str, Any]:
@@ -76,10 +95,64 @@ def _trend(test: TestResult | None) -> dict[str, Any] | None:
     return {"test": test.test, "statistic": _number(test.statistic), "p_value": _number(test.p_value), "decision": test.decision}
 
 
+def _categorical_trend(test: TestResult | None) -> dict[str, Any] | None:
+    if test is None:
+        return None
+    return {
+        "test": test.test,
+        "statistic": _number(test.statistic),
+        "df": _number(test.df),
+        "p_value": _number(test.p_value),
+        "effect_size": _effect_size(test),
+        "decision": test.decision,
+    }
+
+
 def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
     if correlation is None:
         return None
-    return {"rho": _number(correlation.rho), "p_value": _number(correlation.p_value), "n": int(correlation.n)}
+    return {
+        "rho": _number(correlation.rho),
+        "p_value": _number(correlation.p_value),
+        "n": int(correlation.n),
+        "ci": _ci(correlation.ci),
+    }
+
+
+def _difference(shift: Shift | None) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    return {
+        "name": "hodges-lehmann",
+        "high": shift.high,
+        "low": shift.low,
+        "estimate": _number(shift.estimate),
+        "ci": _ci(shift.ci),
+    }
+
+
+def _confidence_interval(ci: ConfidenceInterval) -> dict[str, Any]:
+    return {"level": _number(ci.level), "method": str(ci.method), "lower": _number(ci.lower), "upper": _number(ci.upper)}
+
+
+def _adjusted(estimate: AdjustedEstimate | None) -> dict[str, Any] | None:
+    if estimate is None:
+        return None
+    return {
+        "beta": _number(estimate.beta),
+        "standard_error": _number(estimate.standard_error),
+        "ci": _confidence_interval(estimate.ci),
+        "p_value": _number(estimate.p_value),
+        "df": _number(estimate.df),
+        "covariates": list(estimate.covariates),
+        "n": int(estimate.n),
+        "left_out": {
+            "level_not_positive": int(estimate.level_not_positive),
+            "covariate_not_positive": int(estimate.covariate_not_positive),
+            "incomplete": int(estimate.incomplete),
+        },
+        "not_estimated": estimate.not_estimated or None,
+    }
 
 
 def _pair(pair: PairwiseComparison) -> dict[str, Any]:
@@ -103,6 +176,8 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "trend": _trend(comparison.trend),
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
+        "difference": _difference(comparison.difference),
+        "adjusted": _adjusted(comparison.adjusted),
     }
 
 
@@ -116,6 +191,13 @@ def _categorical(comparison: CategoricalComparison) -> dict[str, Any]:
         "overall": {category: int(n) for category, n in zip(comparison.categories, comparison.overall)},
         **_test_fields(comparison.test),
         "cramers_v": _number(cramers_v),
+        "proportion_ci": {
+            category: [_ci(interval) for interval in row] for category, row in zip(comparison.categories, comparison.proportion_cis)
+        },
+        "overall_proportion_ci": {
+            category: _ci(interval) for category, interval in zip(comparison.categories, comparison.overall_proportion_cis)
+        },
+        "trend": _categorical_trend(comparison.trend),
     }
 
 
@@ -205,7 +287,8 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "categorical_test": study.categorical_test,
             "follow_up_month": int(study.follow_up_month),
         },
-        "design": _design(results),
+        # Every study option in effect (drug table resolved), then the grouping as resolved by the analysis.
+        "design": {**design_record(study), **_design(results)},
         "cutpoints": [_number(edge) for edge in results.cutpoints],
         "cutpoints_given": bool(results.cutpoints_given),
         "strata": [_stratum(stratum) for stratum in results.strata],

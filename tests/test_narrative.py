@@ -12,6 +12,7 @@ from report_fixtures import make_results, make_study
 from reportgen import indices, stats
 from reportgen.formatting import TEST_NAMES, Formatter
 from reportgen.model import Design, Results, TestName
+from reportgen import model
 from reportgen.narrative import TEST_RATIONALE, write_narrative
 
 CAUSAL = re.compile(
@@ -265,3 +266,115 @@ def test_given_cut_points_stand_beside_the_cohorts_own_quantiles() -> None:
     assert "The cohort's own median (sample quantiles for as many groups, linear interpolation) is 4.00 µg/mL" in _all_text(two)[1]
     computed = _all_text(replace(results, cutpoints_given=False, design=Design()))[1]
     assert "The cohort's own" not in computed
+# --- estimates with confidence intervals (issue #13 items 1 and 5) ----------------------------------------
+
+
+def _example_spearman(results: Results) -> Results:
+    """DAS28-ESR's rho set to the example's, -0.555 with n = 33: its 95% CI prints as -0.75 to -0.26."""
+    from reportgen.estimates import spearman_ci
+
+    outcomes = tuple(
+        replace(o, spearman=replace(o.spearman, rho=-0.55548128342246, n=33, p_value=0.0008, ci=spearman_ci(-0.55548128342246, 33)))
+        if o.variable == "das28_esr"
+        else o
+        for o in results.outcomes
+    )
+    return replace(results, outcomes=outcomes)
+
+
+@pytest.mark.parametrize("separator", [".", ","])
+def test_results_text_gives_rho_and_good_response_with_their_intervals(separator: str) -> None:
+    from reportgen.narrative import write_estimates
+
+    results = _example_spearman(make_results())
+    text = " ".join(write_estimates(results, Formatter(separator)))
+    point = separator
+    assert f"−0{point}56 (95%\u00a0CI −0{point}75 to −0{point}26; p\u00a0<\u00a00{point}001; n = 33)" in text
+    # Good responders per quartile, each with its Wilson interval (1/8: 2.2 to 47.1 %).
+    good = results.eular_response.counts[results.eular_response.categories.index("good")]
+    assert f"{good[0]} of 8 in Q1 (12{point}5%; 95%\u00a0CI 2{point}2 to 47{point}1%)" in text
+    shift = next(o for o in results.outcomes if o.variable == "das28_esr").difference
+    assert f"Q4 and one in Q1 (Hodges–Lehmann shift) was {Formatter(separator).number(shift.estimate, 2)}" in text
+    # Each method named once, after the numbers.
+    assert text.count("Wilson score interval") == 1 and text.count("Fisher z transformation") == 1
+
+
+def test_abstract_and_methods_give_the_intervals_and_name_each_method_once() -> None:
+    results = _example_spearman(make_results())
+    abstract, methods, _ = _all_text(results)
+    assert "ρ = −0.56 (95% CI −0.75 to −0.26; p < 0.001)" in abstract
+    sentence = methods[methods.index("Estimates are given") : methods.index("Continuous variables")]
+    assert sentence.startswith("Estimates are given with two-sided 95%\u00a0CIs: means, t distribution; medians, ")
+    for words in ("Wilson score interval", "percentile bootstrap, 2000 resamples", "Fisher z transformation", "Hodges–Lehmann"):
+        assert words in sentence
+    assert sentence.count("percentile bootstrap") == 1  # ε² and Cramér's V share it
+
+
+def test_without_intervals_the_text_says_no_interval() -> None:
+    from reportgen.narrative import write_estimates
+
+    results = make_results()
+    outcomes = tuple(replace(o, spearman=replace(o.spearman, ci=None), difference=None) if o.spearman else o for o in results.outcomes)
+    eular = replace(results.eular_response, proportion_cis=(), overall_proportion_cis=())
+    text = " ".join(write_estimates(replace(results, outcomes=outcomes, eular_response=eular), Formatter(".")))
+    assert "CI" not in text and "Spearman's ρ between the trough level and DAS28-ESR" in text
+
+
+def test_the_methods_note_names_only_methods_that_gave_an_interval() -> None:
+    from reportgen.model import ConfidenceInterval
+    from reportgen.narrative import interval_methods_note
+
+    none = ConfidenceInterval(0.95, "bootstrap-percentile", None, None)  # e.g. above the bootstrap's budget
+    mean = ConfidenceInterval(0.95, "student-t", 1.0, 2.0)
+    assert interval_methods_note([("epsilon-squared", none)], Formatter(".")) == ""
+    assert interval_methods_note([("epsilon-squared", none), ("means", mean), ("medians", mean)], Formatter(",")) == (
+        "95%\u00a0CIs: means and medians, t distribution."
+    )
+
+
+def _with_eular_trend(results: Results, p_value: float, r: float, omnibus_p: float | None = None) -> Results:
+    eular = results.eular_response
+    trend = model.TestResult(test=TestName.LINEAR_BY_LINEAR, statistic=8.4, p_value=p_value, df=1.0, effect_size_name="pearson-r", effect_size=r)
+    test = eular.test if omnibus_p is None else replace(eular.test, p_value=omnibus_p)
+    return replace(results, eular_response=replace(eular, test=test, trend=trend))
+
+
+def test_the_eular_trend_is_named_in_methods_and_quoted_beside_the_eular_p() -> None:
+    results = _with_eular_trend(make_results(), 0.0038, 0.51)
+    abstract, methods, conclusions = _all_text(results)
+    p = Formatter(".").p_equation(results.eular_response.test.p_value)
+    assert f"good {'/'.join(map(str, results.eular_response.counts[2]))} ({p}); linear-by-linear trend p = 0.004.".replace("\u00a0", " ") in abstract
+    assert f"({p}; linear-by-linear trend p\u00a0=\u00a00.004)" in conclusions
+    assert "(EULAR response, with the linear-by-linear association test for its trend)" in abstract
+    assert "Linear-by-linear association test: tests for a trend of an ordered response" in methods
+
+
+def test_a_significant_eular_trend_beside_a_non_significant_omnibus_test_is_said() -> None:
+    _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.01, 0.4, omnibus_p=0.2))
+    assert (
+        "EULAR response did not differ significantly across groups (p\u00a0=\u00a00.200; linear-by-linear trend "
+        "p\u00a0=\u00a00.010), although the linear-by-linear trend test was significant, with better responses at "
+        "higher trough levels." in conclusions
+    )
+    _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.3, 0.1, omnibus_p=0.2))
+    assert "EULAR response did not differ significantly across groups (p\u00a0=\u00a00.200; linear-by-linear trend p\u00a0=\u00a00.300)." in conclusions
+
+
+def test_methods_name_the_adjusted_model_its_covariates_and_the_log2_scale() -> None:
+    results = make_results()
+    _abstract, methods, _conclusions = _all_text(results)
+    assert "Adjusted estimate" not in methods  # results without adjusted estimates
+    ci = model.ConfidenceInterval(0.95, model.IntervalMethod.OLS_T, -0.47, -0.13)
+    adjusted = model.AdjustedEstimate(
+        beta=-0.3, ci=ci, p_value=0.001, covariates=("das28_esr_baseline", "sex"),
+        covariate_labels=("baseline DAS28-ESR", "sex (female = 1)"), n=30, df=26, level_not_positive=1,
+    )  # fmt: skip
+    outcomes = tuple(replace(o, adjusted=adjusted) for o in results.outcomes)
+    _abstract, methods, _conclusions = _all_text(replace(results, outcomes=outcomes))
+    assert (
+        "Adjusted estimate: linear regression (least squares) of each measure at follow-up on log2 of the trough "
+        "level, adjusted for the same measure at baseline (for ΔDAS28-ESR, baseline DAS28-ESR) and for sex "
+        "(female = 1); β is the change per doubling of the trough level, with its 95% confidence interval and p "
+        "from Student's t with n − p df (p coefficients). Each model holds the analysed patients with every value "
+        "it needs (n); 1 patient with a trough level of 0 was left out, since 0 cannot be logged." in methods
+    )

@@ -25,7 +25,8 @@ from report_fixtures import (
 
 from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
-from reportgen.model import CarriedForward, Problem, RenderedReport, Results, StudyOptions
+from reportgen.model import CarriedForward, Problem, RenderedReport, Results, StudyOptions, TestName
+from reportgen import model
 from reportgen.render import STYLESHEET, csv_cell, listing_files, render_report
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import table_layout
@@ -66,24 +67,84 @@ def test_table_2_numbers_equal_the_results(report: RenderedReport) -> None:
     results = make_results()
     decimals = {"das28_esr": 2, "cdai": 2, "sdai": 2, "sjc28": 2, "tjc28": 2, "esr_mm_h": 1, "crp_mg_l": 2}
     rows = cells(report.html, "table-2")
-    assert len(rows) == len(results.outcomes)
-    for row, outcome in zip(rows, results.outcomes):
+    # Each measure: its row, then a row with its effect size and the Q4 - Q1 shift, each with its 95% CI.
+    assert len(rows) == 2 * len(results.outcomes)
+    for row, estimates_row, outcome in zip(rows[::2], rows[1::2], results.outcomes):
         d = decimals[outcome.variable]
+
+        def span(interval) -> str:
+            low, high = half_up(interval.lower, d), half_up(interval.upper, d)
+            return f"({low}; {high})" if "-" in low + high else f"({low}–{high})"
+
         for cell, summary in zip(row[1:6], (outcome.overall, *outcome.groups)):
             mean_sd = f"{half_up(summary.mean, d)}\u00a0±\u00a0{half_up(summary.sd, d)}"
             median = f"{half_up(summary.median, d)} [{half_up(summary.q1, d)}–{half_up(summary.q3, d)}]"
-            assert cell == mean_sd + median
+            median_ci = span(summary.median_ci) if summary.median_ci.lower is not None else "(–)"
+            assert cell == (mean_sd + span(summary.mean_ci) + median + median_ci).replace("-", "−")
         p = outcome.test.p_value
         assert row[6].rstrip("ab") == ("<0.001" if p < 0.001 else half_up(p, 3))
+        effect, shift = outcome.test.effect_size_ci, outcome.difference
+        expected = (
+            f"ε² {half_up(outcome.test.effect_size, 2)} (95%\u00a0CI {half_up(effect.lower, 2)} to {half_up(effect.upper, 2)}); "
+            f"Q4 − Q1 shift {half_up(shift.estimate, d)} (95%\u00a0CI {half_up(shift.ci.lower, d)} to {half_up(shift.ci.upper, d)})"
+        )
+        assert estimates_row == ["", expected.replace("-", "−")]
 
 
 def test_table_3_counts_and_both_percentage_views(report: RenderedReport) -> None:
     rows = cells(report.html, "table-3")
     body = [r for r in rows if len(r) > 1]
-    assert body[0][2:] == ["4 (50.0)", "1 (14.3)", "1 (12.5)", "0 (0.0)"]  # none, % of quartile
+    # none, % of quartile, each with its Wilson 95% CI (4/8: 21.5-78.5 %, 1/7: 2.6-51.3 %, 1/8: 2.2-47.1 %, 0/10: 0-27.8 %)
+    assert body[0][2:] == ["4 (50.0)(21.5–78.5)", "1 (14.3)(2.6–51.3)", "1 (12.5)(2.2–47.1)", "0 (0.0)(0.0–27.8)"]
     assert body[5][2:] == ["1 (5.3)", "6 (31.6)", "3 (15.8)", "9 (47.4)"]  # good, % of response (abstract layout)
     notes = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
     assert "Pearson χ² test" in notes and "p\u00a0=\u00a00.006" in notes
+    assert "its 95%\u00a0CI (Wilson score interval)" in notes and "Cramér’s V = 0.52 (95%\u00a0CI " in notes
+
+
+def test_table_3_gives_the_linear_by_linear_trend_beside_the_omnibus_test() -> None:
+    results = make_results()
+    trend = model.TestResult(test=TestName.LINEAR_BY_LINEAR, statistic=8.388, p_value=0.00378, df=1.0, effect_size_name="pearson-r", effect_size=0.512)
+    html = render(results=replace(results, eular_response=replace(results.eular_response, trend=trend))).html
+    notes = lxml.html.fromstring(html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
+    assert (
+        "Linear-by-linear association test across the ordered groups and responses (none < moderate < good): "
+        "M² = 8.39; df = 1; p\u00a0=\u00a00.004; r = 0.51." in notes
+    )
+    assert "Linear-by-linear" not in lxml.html.fromstring(render(results=results).html).xpath('//div[@id="table-3"]')[0].text_content()
+
+
+def _with_adjusted(results: Results) -> Results:
+    """Every outcome with an adjusted estimate; the second one not estimated."""
+    outcomes = []
+    for i, outcome in enumerate(results.outcomes):
+        ci = model.ConfidenceInterval(0.95, model.IntervalMethod.OLS_T, -0.4660 - i, -0.1291 - i)
+        adjusted = model.AdjustedEstimate(
+            beta=-0.29755 - i, ci=ci, p_value=0.00111, covariates=("x_baseline", "ln(esr_mm_h_baseline)"),
+            covariate_labels=("baseline x", "ln baseline ESR"), n=33 - i, df=30 - i, level_not_positive=2,
+        )  # fmt: skip
+        if i == 1:
+            adjusted = replace(adjusted, beta=None, p_value=None, ci=replace(ci, lower=None, upper=None), not_estimated="too few")
+        outcomes.append(replace(outcome, adjusted=adjusted))
+    return replace(results, outcomes=tuple(outcomes))
+
+
+def test_the_adjusted_table_gives_each_estimate_with_its_interval() -> None:
+    results = _with_adjusted(make_results())
+    html = render(results=results).html
+    rows = cells(html, "table-4")  # the fixture has no activity table: the adjusted estimates come fourth
+    assert len(rows) == len(results.outcomes)
+    first = results.outcomes[0]
+    assert rows[0] == [first.label, "33", "\u22120.30 (\u22120.47 to \u22120.13)", "0.001"]
+    assert rows[1][2:] == ["\u2013a", "\u2013"]
+    document = lxml.html.fromstring(html)
+    notes = document.xpath('//div[@id="table-4"]//div[@class="table-notes"]')[0].text_content()
+    assert "log2 of the trough level, adjusted for the same measure at baseline" in notes
+    assert "and for ln baseline ESR;" in notes and "per doubling" in notes
+    assert "2 patients with a trough level of 0 were left out, since 0 cannot be logged" in notes
+    assert f"{results.outcomes[1].label}: not estimated: too few." in notes
+    assert "Table 4 gives each measure" in html and "association with the trough level itself" in html
+    assert "table-4" not in render(results=make_results()).html
 
 
 def test_stratum_headers_and_accessible_tables(report: RenderedReport) -> None:
@@ -519,4 +580,4 @@ def test_an_empty_group_is_said_plainly() -> None:
     report = render(results)
     text = " ".join(lxml.html.fromstring(report.html).text_content().split())
     assert "No analysed patient had a level in G4 (> 1000.00 µg/mL): it is empty and is left out of every test." in text
-    assert "0 to" not in text and "0 patients per" not in text
+    assert not re.search(r"\b0 to \d+ patients", text) and "0 patients per" not in text

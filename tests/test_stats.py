@@ -472,6 +472,22 @@ def test_expected_counts_of_small_expected_are_not_small_and_below_are() -> None
     assert not _kinds(stats.compare_categorical(below, ("a", "b"), LABELS[:2], "fisher-exact"))
 
 
+@pytest.mark.parametrize(
+    ("table", "chosen", "why"),
+    [
+        ([[10, 10, 10, 10, 4], [10, 10, 10, 10, 4]], "chi-square", "is met here (2 of 10 expected counts below 5, 0 below 1)"),
+        ([[10, 10, 10, 4, 4], [10, 10, 10, 4, 4]], "fisher-exact", "is not met here (4 of 10 expected counts below 5, 0 below 1)"),
+        ([[30, 30, 30, 30, 1], [30, 30, 30, 30, 0]], "fisher-exact", "is not met here (2 of 10 expected counts below 5, 2 below 1)"),
+    ],
+)  # fmt: skip
+def test_auto_follows_cochrans_rule_at_its_edges(table: list[list[int]], chosen: str, why: str) -> None:
+    # At most 20 % of expected counts below 5 (here exactly 20 %) and none below 1: chi-square; else the exact test.
+    result = stats.compare_categorical(table, ("a", "b"), LABELS + ("Q5",), "auto")
+    assert result.test == chosen and f"chosen with categorical_test = auto (" in result.decision and why in result.decision
+    fixed = stats.compare_categorical(table, ("a", "b"), LABELS + ("Q5",), chosen)
+    assert (result.statistic, result.p_value) == (fixed.statistic, fixed.p_value)
+
+
 def test_the_decision_record_prints_the_thresholds_in_effect(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stats, "SMALL_EXPECTED", 4.6)
     monkeypatch.setattr(stats, "SMALL_GROUP", 6)
@@ -586,3 +602,388 @@ def test_a_test_not_computed_still_names_itself() -> None:
 def test_rank_values_drops_missing_values_and_counts_empty_trailing_groups() -> None:
     ranking = stats.rank_values([1, None, 3], [0, 0, 0], ["a", "b"])
     assert ranking.n == 2 and ranking.sizes.tolist() == [2, 0]
+
+
+# --- linear-by-linear association ---------------------------------------------------------------------
+
+
+def _expanded(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One (category score, group score) pair per patient of counts[category][group]."""
+    rows, cols = np.indices(table.shape)
+    return np.repeat(rows.ravel(), table.ravel()).astype(float), np.repeat(cols.ravel(), table.ravel()).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_linear_by_linear_equals_pearson_r_on_the_expanded_data(seed: int) -> None:
+    """M² = (n − 1) r² with r from scipy's pearsonr on one row per patient, p from chi-square with 1 df."""
+    rng = np.random.default_rng(seed)
+    table = rng.integers(0, 9, size=(3, int(rng.integers(2, 7))))
+    table[:, 0] += 1
+    table[0, :] += 1
+    categories, groups = _expanded(table)
+    r = sps.pearsonr(categories, groups).statistic
+    n = table.sum()
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], [f"G{i}" for i in range(table.shape[1])])
+    assert result.test is TestName.LINEAR_BY_LINEAR
+    assert result.statistic == pytest.approx((n - 1) * r**2, rel=1e-10)
+    assert result.p_value == pytest.approx(sps.chi2.sf((n - 1) * r**2, 1), rel=1e-9)
+    assert result.effect_size == pytest.approx(r, rel=1e-10)
+    assert result.df == 1.0
+
+
+def test_linear_by_linear_on_the_abstract_eular_table() -> None:
+    """The abstract's EULAR table: good responses rise from Q1 to Q4, so r > 0 and the trend is strong."""
+    table = np.array([[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]])
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], ["Q1", "Q2", "Q3", "Q4"])
+    categories, groups = _expanded(table)
+    r = sps.pearsonr(categories, groups).statistic
+    assert result.effect_size == pytest.approx(r, rel=1e-10) and r > 0
+    assert result.p_value == pytest.approx(sps.chi2.sf(32 * r**2, 1), rel=1e-9)
+    assert "Q1 < Q2 < Q3 < Q4" in result.decision and "none < moderate < good" in result.decision
+
+
+def test_linear_by_linear_keeps_an_empty_group_in_its_place() -> None:
+    """Group scores follow the order of the groups, an empty one included (its score is unused, the later
+    groups keep theirs), and the decision record names it."""
+    table = np.array([[3, 0, 1, 0], [1, 0, 2, 1], [0, 0, 2, 5]])
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], ["Q1", "Q2", "Q3", "Q4"])
+    categories, groups = _expanded(table)
+    assert result.effect_size == pytest.approx(sps.pearsonr(categories, groups).statistic, rel=1e-10)
+    assert [risk.kind for risk in result.risks] == [RiskKind.EMPTY_GROUPS]
+    assert "Q2" in result.decision
+
+
+def test_linear_by_linear_not_computed_without_two_groups() -> None:
+    result = stats.linear_by_linear([[3, 0], [2, 0], [4, 0]], ["none", "moderate", "good"], ["Q1", "Q2"])
+    assert result.p_value is None and result.statistic is None and result.not_tested
+
+
+# --- found by mutation testing, stats.py run of 2026-12-02 (docs/mutation-testing.md) -------------------
+
+
+def test_rank_tests_of_two_distinct_values_are_computed() -> None:
+    # Only two distinct values (two blocks of ties): still a test, as scipy and the permutation moments say.
+    groups = [np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0]), np.array([1.0, 1.0])]
+    kruskal = stats.kruskal_wallis(groups, ("a", "b", "c"))
+    reference = sps.kruskal(*groups)
+    assert close(kruskal.statistic, reference.statistic) and close(kruskal.p_value, reference.pvalue)
+    mean, variance = _exact_permutation_moments(groups)
+    trend = stats.jonckheere_terpstra(groups, ("a", "b", "c"))
+    assert close(trend.statistic, (_j_by_pairs(groups) - mean) / math.sqrt(variance))
+
+
+def test_anova_needs_a_degree_of_freedom_within_groups() -> None:
+    one_each = stats.one_way_anova([np.array([1.0]), np.array([2.0]), np.array([4.0])], ("a", "b", "c"))
+    assert one_each.p_value is None and one_each.not_tested == "no within-group degrees of freedom"
+    groups = [np.array([1.0, 1.5]), np.array([2.0]), np.array([4.0])]
+    one_more = stats.one_way_anova(groups, ("a", "b", "c"))
+    reference = sps.f_oneway(*groups)
+    assert close(one_more.statistic, reference.statistic) and close(one_more.p_value, reference.pvalue)
+    assert one_more.df == 2.0
+
+
+def test_anova_flags_a_group_without_spread_not_unequal_variances() -> None:
+    groups = [np.array([2.0, 2.0, 2.0]), np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0])]
+    result = stats.one_way_anova(groups, ("a", "b", "c"))
+    assert _kinds(result) == {RiskKind.NO_SPREAD, RiskKind.SMALL_GROUPS}
+    assert "a group has no spread at all" in result.decision
+    assert close(result.statistic, sps.f_oneway(*groups).statistic)
+
+
+def test_anova_sd_ratio_leaves_out_a_group_of_one_value() -> None:
+    # A single value has no SD; the other two differ threefold.
+    groups = [np.array([5.0]), np.array([0.0, 1.0, 2.0]), np.array([0.0, 3.0, 6.0])]
+    assert RiskKind.UNEQUAL_VARIANCES in _kinds(stats.one_way_anova(groups, ("a", "b", "c")))
+
+
+def test_spearman_of_three_pairs_by_hand() -> None:
+    # Ranks 1 2 3 against 1 3 2: rho = 1 - 6 * 2 / (3 * 8) = 1/2; t = rho sqrt(1 / (1 - rho²)) = 1/sqrt(3)
+    # with 1 df (Cauchy): p = 1 - (2/pi) atan(1/sqrt(3)) = 2/3.
+    result = stats.spearman([1.0, 2.0, 3.0], [1.0, 3.0, 2.0])
+    assert result.n == 3 and close(result.rho, 0.5) and close(result.p_value, 2.0 / 3.0)
+    assert stats.spearman([1.0, 2.0], [2.0, 1.0]).rho is None
+    assert stats.spearman([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]).rho is None
+
+
+def test_dunn_of_two_groups_matches_scikit_posthocs() -> None:
+    import pandas as pd
+
+    groups = [np.array([1.0, 2.0, 2.0, 5.0]), np.array([3.0, 4.0, 6.0, 6.0, 7.0])]
+    frame = pd.DataFrame({"v": np.concatenate(groups), "g": np.repeat(["a", "b"], [4, 5])})
+    raw = scikit_posthocs.posthoc_dunn(frame, val_col="v", group_col="g")
+    (pair,) = stats.dunn_holm(groups, ("a", "b"))
+    assert (pair.group_a, pair.group_b) == ("a", "b") and pair.statistic > 0
+    assert close(pair.p_value, raw.loc["a", "b"]) and close(pair.p_adjusted, raw.loc["a", "b"])
+
+
+def test_fisher_freeman_halton_p_is_at_most_one() -> None:
+    # Every table is as probable or less: the p-value sums all of them, 1 up to rounding (which runs over).
+    for table in ([[3, 3], [3, 3]], [[2, 2, 2], [2, 2, 2], [2, 2, 2]]):
+        assert stats.fisher_freeman_halton(table) == 1.0
+    assert sps.fisher_exact([[3, 3], [3, 3]]).pvalue == 1.0
+
+
+def test_tables_without_two_rows_and_two_columns_have_p_one() -> None:
+    for table in ([[3, 2, 4]], [[3], [2]], [[0, 3, 0], [0, 2, 0]]):
+        assert stats.fisher_freeman_halton(table) == 1.0
+        assert stats.fisher_freeman_halton_monte_carlo(table) == 1.0
+
+
+def test_cramers_v_by_hand_and_undefined_without_patients_or_a_second_line() -> None:
+    assert close(stats.cramers_v(8.0, 10, (3, 2)), math.sqrt(8.0 / 10.0))
+    assert close(stats.cramers_v(8.0, 10, (3, 4)), math.sqrt(8.0 / 20.0))
+    assert stats.cramers_v(0.0, 0, (2, 2)) is None
+    assert stats.cramers_v(0.0, 10, (1, 3)) is None
+
+
+def test_the_exact_test_reports_cramers_v_of_the_pearson_chi_square() -> None:
+    result = stats.compare_categorical(ABSTRACT_EULAR, ("none", "moderate", "good"), LABELS, "fisher-exact")
+    chi_square = sps.chi2_contingency(ABSTRACT_EULAR, correction=False).statistic
+    assert close(result.effect_size, math.sqrt(chi_square / (33 * 2))) and result.effect_size_name == "cramers-v"
+    assert result.df is None
+
+
+def test_unknown_tests_and_tables_that_are_not_two_dimensional_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown continuous test 'median'"):
+        stats.compare_continuous([np.array([1.0, 2.0]), np.array([3.0, 4.0])], ("a", "b"), "median")
+    with pytest.raises(ValueError, match="unknown categorical test 'g-test'"):
+        stats.compare_categorical(ABSTRACT_EULAR, ("none", "moderate", "good"), LABELS, "g-test")
+    with pytest.raises(ValueError, match="^a contingency table must be two-dimensional$"):
+        stats.drop_empty_margins([3, 4, 5])
+
+
+def test_anova_of_two_groups_in_full() -> None:
+    a = np.array([0.0, 2.0, 0.0, 2.0, 1.0])  # SD exactly 1
+    groups = [a, a + 1.5]  # SD 1 as well: no spread problem, no unequal variances
+    result = stats.one_way_anova(groups, ("low", "high"))
+    reference = sps.f_oneway(*groups)
+    assert result.test == TestName.ANOVA and result.df == 1.0 and result.effect_size_name == "eta-squared"
+    assert close(result.statistic, reference.statistic) and close(result.p_value, reference.pvalue)
+    assert result.risks == () and result.not_tested == ""
+    assert result.decision == (
+        "One-way ANOVA across 2 groups, the study's continuous test: compares means, assuming normally "
+        "distributed residuals with equal variances; F with (1, 8) df; effect size eta-squared = "
+        "SS_between / SS_total. No assumption at risk identified."
+    )
+
+
+def test_tests_not_computed_say_why_in_full() -> None:
+    one = [np.array([1.0, 2.0]), np.array([])]
+    same = [np.array([3.0, 3.0]), np.array([3.0])]
+    for test, name in ((stats.kruskal_wallis, "kruskal-wallis"), (stats.one_way_anova, "anova"), (stats.jonckheere_terpstra, "jonckheere-terpstra")):
+        for groups, reason in ((one, "fewer than two groups with data"), (same, "all values are equal")):
+            result = test(groups, ("a", "b"))
+            assert (result.test, result.not_tested, result.statistic, result.p_value) == (name, reason, None, None)
+            assert result.decision == f"{name} not computed: {reason}."
+    single = stats.one_way_anova([np.array([1.0]), np.array([2.0])], ("a", "b"))
+    assert single.decision == "anova not computed: no within-group degrees of freedom."
+
+
+def test_anova_leaves_out_empty_groups_and_says_so() -> None:
+    groups = [np.array([1.0, 2.0, 4.0, 3.0, 5.0]), np.array([]), np.array([4.0, 6.0, 5.0, 8.0, 7.0])]
+    result = stats.one_way_anova(groups, ("a", "b", "c"))
+    reference = sps.f_oneway(groups[0], groups[2])
+    assert close(result.statistic, reference.statistic) and close(result.p_value, reference.pvalue) and result.df == 1.0
+    assert [(risk.kind, risk.detail) for risk in result.risks] == [(RiskKind.EMPTY_GROUPS, ("b",))]
+    assert "At risk: groups without data left out: b." in result.decision
+
+
+def test_the_sd_ratio_uses_sample_sds_and_groups_of_two() -> None:
+    pair = np.array([0.0, 2.0])  # sample SD sqrt(2); population SD 1
+    ten = np.tile([-2.5, 2.5], 5)  # sample SD 2.5 sqrt(10/9) = 2.64: 1.86 times the pair's (population SDs: 2.5 times)
+    assert RiskKind.UNEQUAL_VARIANCES not in _kinds(stats.one_way_anova([pair, ten], ("a", "b")))
+    wider = np.arange(10.0)  # sample SD 3.03: 2.14 times the pair's
+    assert RiskKind.UNEQUAL_VARIANCES in _kinds(stats.one_way_anova([pair, wider], ("a", "b")))
+
+
+@pytest.mark.parametrize("scale", [0.25, 4.0])  # powers of two: the SDs scale exactly
+def test_the_sd_ratio_does_not_depend_on_the_unit(scale: float) -> None:
+    narrow = scale * np.array([0.0, 2.0, 0.0, 2.0, 1.0])
+    assert not _kinds(stats.one_way_anova([narrow, 2 * narrow, narrow + 1], LABELS[:3]))
+    assert _kinds(stats.one_way_anova([narrow, 2.01 * narrow, narrow + 1], LABELS[:3])) == {RiskKind.UNEQUAL_VARIANCES}
+
+
+def test_kruskal_wallis_of_two_groups_in_full() -> None:
+    groups = [np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([2.0, 4.0, 6.0, 8.0, 10.0])]
+    result = stats.kruskal_wallis(groups, ("low", "high"))
+    reference = sps.kruskal(*groups)
+    assert result.test == TestName.KRUSKAL_WALLIS and result.df == 1.0 and result.effect_size_name == "epsilon-squared"
+    assert close(result.statistic, reference.statistic) and close(result.p_value, reference.pvalue)
+    assert close(result.effect_size, reference.statistic / 9) and result.risks == ()
+    assert result.decision == (
+        "Kruskal-Wallis H test across 2 groups, the study's continuous test: compares distributions by ranks "
+        "without assuming normality; chi-square approximation with 1 df; effect size epsilon-squared = H / (n - 1). "
+        "Ties: 2 of 10 values repeat an earlier one, which H corrects for. No assumption at risk identified."
+    )
+
+
+def test_jonckheere_terpstra_in_full() -> None:
+    groups = [np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 5.0, 6.0, 7.0]), np.array([])]
+    result = stats.jonckheere_terpstra(groups, ("a", "b", "c"))
+    mean, variance = _exact_permutation_moments(groups[:2])
+    assert _j_by_pairs(groups[:2]) == 13.5
+    assert result.test == TestName.JONCKHEERE_TERPSTRA and close(result.statistic, (13.5 - mean) / math.sqrt(variance))
+    assert close(result.p_value, 2 * sps.norm.sf(abs(result.statistic)))
+    assert [(risk.kind, risk.detail) for risk in result.risks] == [
+        (RiskKind.SMALL_GROUPS, ("a (n = 3)",)),
+        (RiskKind.EMPTY_GROUPS, ("c",)),
+    ]
+    assert result.decision == (
+        "Jonckheere-Terpstra trend test across the ordered groups a < b: J = 13.5; normal approximation with "
+        "tie-corrected variance; statistic is z (positive when values rise along the order), p two-sided. "
+        "Ties: 1 of 8 values repeat an earlier one, which the variance of J corrects for. At risk: groups with "
+        "fewer than 5 patients: a (n = 3); groups without data left out: c."
+    )
+    whole = stats.jonckheere_terpstra([np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0])], ("a", "b", "c"))
+    assert "across the ordered groups a < b < c: J = 12; normal" in whole.decision  # a whole J, written whole
+    assert "p two-sided. At risk: groups with fewer than 5" in whole.decision  # no ties, no note on them
+
+
+EMPTY_MARGINS = np.array([[0, 0, 0, 0], [3, 0, 4, 1], [1, 0, 3, 9]])  # reduced: [[3, 4, 1], [1, 3, 9]], n = 21
+# Expected counts: rows 8 and 13, columns 4, 7 and 10 of 21: 1.52 2.67 3.81 / 2.48 4.33 6.19 (5 of 6 below 5).
+
+
+def test_chi_square_in_full() -> None:
+    result = stats.compare_categorical(EMPTY_MARGINS, ("remission", "low", "moderate"), LABELS, "chi-square")
+    reference = sps.chi2_contingency([[3, 4, 1], [1, 3, 9]], correction=False)
+    assert result.test == TestName.CHI_SQUARE and result.df == 2.0 and result.effect_size_name == "cramers-v"
+    assert close(result.statistic, reference.statistic) and close(result.p_value, reference.pvalue)
+    assert [(risk.kind, risk.detail) for risk in result.risks] == [
+        (RiskKind.SMALL_EXPECTED, (5, 6, 0)),
+        (RiskKind.EMPTY_CATEGORIES, ("remission",)),
+        (RiskKind.EMPTY_GROUPS, ("Q2",)),
+    ]
+    assert result.decision == (
+        "Pearson chi-square test without continuity correction on the 2 x 3 table, the study's categorical test; "
+        "chi-square approximation with 2 df; effect size Cramér's V. Cochran's rule (at most 20% of expected counts "
+        "below 5, none below 1) is not met; the exact test (categorical_test = fisher-exact in the study sheet) does "
+        "not rely on it. At risk: 5 of 6 cells have expected counts below 5; empty categories left out: remission; "
+        "empty groups left out: Q2."
+    )
+
+
+def test_fisher_exact_in_full() -> None:
+    result = stats.compare_categorical(EMPTY_MARGINS, ("remission", "low", "moderate"), LABELS, "fisher-exact")
+    chi_square = sps.chi2_contingency([[3, 4, 1], [1, 3, 9]], correction=False).statistic
+    assert result.test == TestName.FISHER_EXACT and result.statistic is None and result.df is None
+    assert close(result.p_value, _ffh_by_enumeration(np.array([[3, 4, 1], [1, 3, 9]])))
+    assert close(result.effect_size, math.sqrt(chi_square / 21)) and result.effect_size_name == "cramers-v"
+    assert [risk.kind for risk in result.risks] == [RiskKind.EMPTY_CATEGORIES, RiskKind.EMPTY_GROUPS]
+    assert result.decision == (
+        "Fisher-Freeman-Halton exact test on the 2 x 3 table, the study's categorical test: exact p-value given "
+        "the margins, valid whatever the expected counts; effect size Cramér's V from the Pearson chi-square. "
+        "At risk: empty categories left out: remission; empty groups left out: Q2."
+    )
+
+
+def test_fisher_monte_carlo_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_large(*args, **kwargs):
+        raise stats.ExactTestTooLarge
+
+    monkeypatch.setattr(stats, "fisher_freeman_halton", too_large)
+    monkeypatch.setattr(stats, "fisher_freeman_halton_monte_carlo", lambda table: 0.5)
+    table = np.array([[20, 30], [25, 25]])  # expected counts 22.5 and 27.5: Cochran's rule met
+    result = stats.compare_categorical(table, ("yes", "no"), ("a", "b"), "fisher-exact")
+    chi_square = sps.chi2_contingency(table, correction=False)
+    assert round(chi_square.pvalue, 3) == 0.315
+    assert result.test == TestName.FISHER_MONTE_CARLO and result.p_value == 0.5 and result.df is None
+    assert close(result.effect_size, math.sqrt(chi_square.statistic / 100)) and result.effect_size_name == "cramers-v"
+    # Standard error sqrt(0.5 * 0.5 / 100,000) = 0.00158.
+    assert [(risk.kind, risk.detail) for risk in result.risks] == [(RiskKind.MONTE_CARLO, ("0.002",))]
+    assert result.decision == (
+        "Fisher-Freeman-Halton test on the 2 x 2 table (n = 100), the study's categorical test: the table is too "
+        "large to enumerate exactly within the work budget, so the p-value is a Monte Carlo estimate from 100,000 "
+        "random tables with the observed margins (fixed seed 20240607, the same result on every run; standard "
+        "error about 0.002), as R's fisher.test(simulate.p.value = TRUE); not exact. Cochran's rule is met, so the "
+        "Pearson chi-square (p = 0.315, categorical_test = chi-square in the study sheet) is a valid alternative. "
+        "Effect size Cramér's V from the Pearson chi-square. At risk: p is a Monte Carlo estimate (standard error "
+        "about 0.002), not the exact p."
+    )
+
+
+def test_compare_continuous_runs_the_study_test_with_or_without_a_shared_ranking(groups: list[np.ndarray]) -> None:
+    reference = sps.kruskal(*groups)
+    for ranking in (None, stats.rank_groups(groups, LABELS)):
+        result = stats.compare_continuous(groups, LABELS, "kruskal-wallis", ranking)
+        assert result.test == TestName.KRUSKAL_WALLIS and close(result.statistic, reference.statistic)
+    anova = stats.compare_continuous(groups, LABELS, "anova")
+    assert anova.test == TestName.ANOVA and close(anova.statistic, sps.f_oneway(*groups).statistic)
+
+
+def test_dunn_of_two_single_values_by_hand() -> None:
+    # Mean ranks 1 and 2; SE² = (2 * 3 / 12) (1/1 + 1/1) = 1, the smallest an SE can be: z = 1.
+    (pair,) = stats.dunn_holm([np.array([1.0]), np.array([2.0])], ("a", "b"))
+    assert close(pair.statistic, 1.0) and close(pair.p_value, math.erfc(1 / math.sqrt(2))) and pair.p_adjusted == pair.p_value
+
+
+def test_spearman_of_a_constant_variable_is_none_without_a_numpy_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x, y in (([1.0, 2.0, 3.0], [4.0, 4.0, 4.0]), ([4.0, 4.0, 4.0], [1.0, 2.0, 3.0])):
+            assert stats.spearman(x, y) == stats.Correlation(test=TestName.SPEARMAN, rho=None, p_value=None, n=3)
+    too_few = stats.spearman([1.0, 2.0], [2.0, 1.0])
+    assert too_few.test == TestName.SPEARMAN and too_few.n == 2
+
+
+def test_spearman_takes_lists_with_missing_values_and_ranks_of_other_pairs() -> None:
+    x, y = [1, None, 3, 4, 6], [2, 1, None, 5, 4]  # complete pairs: (1, 2), (4, 5), (6, 4)
+    reference = sps.spearmanr([1, 4, 6], [2, 5, 4])
+    result = stats.spearman(x, y)
+    assert result.n == 3 and close(result.rho, reference.statistic) and close(result.p_value, reference.pvalue)
+    # Ranks of y's own non-missing values (four, not the three complete pairs) are not the ones to use.
+    assert stats.spearman(x, y, y_ranks=sps.rankdata([2, 1, 5, 4])) == result
+
+
+def test_spearman_warns_of_nothing_even_for_a_perfect_correlation() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        perfect = stats.spearman([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0])
+        ordinary = stats.spearman([1.0, 2.0, 3.0], [1.0, 3.0, 2.0])
+    reference = sps.spearmanr([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0])
+    assert perfect == stats.Correlation(test=TestName.SPEARMAN, rho=1.0, p_value=reference.pvalue, n=4) and reference.pvalue == 0.0
+    assert ordinary.test == TestName.SPEARMAN and close(ordinary.rho, 0.5)
+
+
+def test_fisher_freeman_halton_of_a_four_by_four_table_equals_brute_force() -> None:
+    # Four rows (the other tests have at most three after transposing) and a first column larger than the
+    # two largest rows together: the filling of a column must leave room for all the rows still to fill.
+    table = np.array([[3, 0, 0, 0], [2, 1, 0, 0], [2, 0, 1, 0], [2, 0, 0, 1]])
+    assert close(stats.fisher_freeman_halton(table), _ffh_by_enumeration(table))
+
+
+def test_dunn_of_values_that_all_tie_has_no_z_and_no_numpy_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (pair,) = stats.dunn_holm([np.array([2.0, 2.0]), np.array([2.0, 2.0, 2.0])], ("a", "b"))
+    assert (pair.statistic, pair.p_value, pair.p_adjusted) == (None, None, None)
+
+
+def test_a_row_or_column_of_one_patient_is_kept() -> None:
+    reduced, rows, cols = stats.drop_empty_margins([[1, 0, 4], [0, 0, 0], [0, 0, 6], [0, 0, 1]])
+    assert reduced.tolist() == [[1, 4], [0, 6], [0, 1]]
+    assert rows.tolist() == [True, False, True, True] and cols.tolist() == [True, False, True]
+
+
+def test_one_expected_count_below_tiny_expected_breaks_cochrans_rule_alone() -> None:
+    # Rows 20 and 380 of 400, columns 10, 90, 100, 100, 100: expected 0.5, 4.5, 5, 5, 5 in the first row, so
+    # only 2 of 10 cells (20%, allowed) are below 5, but one is below 1.
+    table = np.array([[0, 5, 5, 5, 5], [10, 85, 95, 95, 95]])
+    expected = stats.pearson_chi_square(table)[3]
+    assert np.sum(expected < 5) == 2 and np.sum(expected < 1) == 1 and not stats.cochran_met(expected)
+    result = stats.compare_categorical(table, ("x", "y"), ("a", "b", "c", "d", "e"), "chi-square")
+    assert "Cochran's rule (at most 20% of expected counts below 5, none below 1) is not met" in result.decision
+
+
+def test_a_table_test_not_computed_says_why_in_full() -> None:
+    for test in ("chi-square", "fisher-exact"):
+        result = stats.compare_categorical([[3, 2, 4, 1], [0, 0, 0, 0]], ("yes", "no"), LABELS, test)
+        assert (result.test, result.not_tested) == (test, "fewer than two categories or groups with any patient")
+        assert result.decision == f"{test} not computed: fewer than two categories or groups with any patient."
+
+
+def test_chi_square_with_cochrans_rule_met_in_full() -> None:
+    result = stats.compare_categorical(np.array([[20, 30], [25, 25]]), ("yes", "no"), ("a", "b"), "chi-square")
+    assert result.decision == (
+        "Pearson chi-square test without continuity correction on the 2 x 2 table, the study's categorical test; "
+        "chi-square approximation with 1 df; effect size Cramér's V. No assumption at risk identified."
+    )
