@@ -1,4 +1,4 @@
-"""Analyse stage: trough-level quartiles, Table 1, outcomes at follow-up, activity categories, EULAR response.
+"""Analyse stage: trough-level groups, Table 1, outcomes at follow-up, activity categories, EULAR response.
 
 ``analyse(derived, study) -> Results`` is a pure function: no I/O, no number formatting. The
 statistics themselves live in ``reportgen.stats``; this module decides what is compared with what.
@@ -7,17 +7,20 @@ Who is counted where:
 
 - *included*: every patient of the cohort (one row of ``Derived.patients``); the "overall" column of
   every table and every ``overall`` summary is over included patients (with a known value).
-- *analysed*: included patients with a trough level; only they are placed in quartiles, compared across
-  quartiles, and correlated with the level.
+- *analysed*: included patients with a trough level; only they are placed in groups, compared across
+  groups, and correlated with the level.
 - *withdrawn* (``Results.flow``): carried forward, with a ``withdrawal_month`` at or before the follow-up month;
   the flow diagram and the withdrawals table count them per stratum and reason (``patient_flow``).
 - *missing* (``Results.missing``): per Table 1 variable, the included patients without a value; Table 1
   summarises the others (complete cases).
 
-Quartiles: edges from the study's ``quartile_cutpoints`` when given, otherwise the 25th, 50th and 75th
-percentiles of the analysed patients' levels (linear interpolation, R type 7); intervals closed on the
-right, Q1 <= e1 < Q2 <= e2 < Q3 <= e3 < Q4. Edges that coincide stop the analysis (``AnalysisError``).
-Each patient is assigned once (``stats.quartile_index``) and the assignment travels in
+Groups (``reportgen.grouping``: quartiles by default, tertiles, quintiles, halves, or the study's cut
+points): edges from the study's cut points when given, otherwise the sample quantiles of the analysed
+patients' levels for that many groups (the 25th, 50th and 75th percentiles for quartiles; linear
+interpolation, R type 7); intervals closed on the right, G1 <= e1 < G2 <= e2 < ... < Gk. Computed edges
+that coincide stop the analysis (``AnalysisError``); given cut points outside the data leave groups empty.
+The data's own sample quantiles are kept beside given cut points (``Results.design``).
+Each patient is assigned once (``stats.group_index``) and the assignment travels in
 ``Results.strata_membership``: the figures draw the same groups the tables count, never their own.
 
 Categorical variables list their categories in a fixed order; for the yes/no variables of Table 1 the
@@ -32,7 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from reportgen import estimates, regression, stats
+from reportgen import estimates, grouping, regression, stats
 from reportgen.estimates import CI_LEVEL
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
@@ -47,6 +50,7 @@ from reportgen.model import (
     ContinuousComparison,
     IntervalMethod,
     Derived,
+    Design,
     Flow,
     FlowGroup,
     PairwiseComparison,
@@ -57,9 +61,6 @@ from reportgen.model import (
     Summary,
     WithdrawalReason,
 )
-
-QUARTILE_LABELS = ("Q1", "Q2", "Q3", "Q4")
-
 
 @dataclass(frozen=True)
 class Continuous:
@@ -139,36 +140,40 @@ ACTIVITY: tuple[Categorical, ...] = (
 EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column("eular_response"))
 
 
-def quartile_cutpoints(levels: np.ndarray, study: StudyOptions) -> tuple[tuple[float, float, float], bool]:
-    """The three quartile edges and whether the study sheet gave them; raises when edges coincide."""
-    given = study.quartile_cutpoints is not None
-    if given:
-        edges = tuple(float(edge) for edge in study.quartile_cutpoints)  # type: ignore[union-attr]
-    else:
-        edges = stats.percentile_edges(levels)
-    e1, e2, e3 = edges
-    if not (e1 < e2 < e3):
-        where = "the quartile_cutpoints of the study sheet" if given else "the 25th, 50th and 75th percentiles of the trough level"
+def group_edges(levels: np.ndarray, study: StudyOptions) -> tuple[grouping.Plan, tuple[float, ...], tuple[float, ...]]:
+    """The grouping in effect, its edges (the study's cut points, or the data's own sample quantiles) and the
+    data's sample quantiles for the same number of groups; raises when computed edges coincide."""
+    try:
+        plan = grouping.plan(study)
+    except grouping.GroupingError as error:
+        raise AnalysisError(f"cannot form the groups: {error}") from None
+    quantiles = stats.percentile_edges(levels, plan.groups)
+    if plan.cut_points is not None:
+        return plan, plan.cut_points, quantiles
+    if any(b <= a for a, b in zip(quantiles, quantiles[1:])):
+        percents = grouping.quantile_words(len(quantiles))
+        shown = ", ".join(repr(edge) for edge in quantiles)
         raise AnalysisError(
-            f"cannot form four quartiles: {where} do not increase strictly ({e1!r}, {e2!r}, {e3!r}); "
-            "this happens when many patients share one level (e.g. undetectable). Give three increasing "
-            "cut points in the study sheet, e.g. 'quartile_cutpoints' = '1; 6; 18.5'."
+            f"cannot form {plan.groups} {plan.grouping}: the {percents} of the trough level do not increase strictly "
+            f"({shown}); this happens when many patients share one level (e.g. undetectable). Give increasing "
+            f"cut points in the study sheet instead, e.g. grouping = {grouping.CUT_POINTS} and "
+            f"{grouping.CUT_POINTS_KEY} = '1; 6; 18.5'."
         )
-    return (e1, e2, e3), given
+    return plan, quantiles, quantiles
 
 
-def _strata(quartile: np.ndarray, edges: tuple[float, float, float], n_analysed: int) -> tuple[Stratum, ...]:
+def _strata(group: np.ndarray, edges: tuple[float, ...], labels: tuple[str, ...], n_analysed: int) -> tuple[Stratum, ...]:
     lowers = (None, *edges)
     uppers = (*edges, None)
-    sizes = [int(np.sum(quartile == k)) for k in range(4)]
+    sizes = np.bincount(group[group >= 0], minlength=len(labels))
     return tuple(
-        Stratum(label=label, lower=lower, upper=upper, n=size, percent=100.0 * size / n_analysed)
-        for label, lower, upper, size in zip(QUARTILE_LABELS, lowers, uppers, sizes)
+        Stratum(label=label, lower=lower, upper=upper, n=int(size), percent=100.0 * int(size) / n_analysed)
+        for label, lower, upper, size in zip(labels, lowers, uppers, sizes)
     )
 
 
-def _by_quartile(values: np.ndarray, quartile: np.ndarray) -> list[np.ndarray]:
-    return [values[quartile == k] for k in range(4)]
+def _by_group(values: np.ndarray, group: np.ndarray, k: int) -> list[np.ndarray]:
+    return [values[group == i] for i in range(k)]
 
 
 def describe(values: np.ndarray) -> Summary:
@@ -179,31 +184,33 @@ def describe(values: np.ndarray) -> Summary:
 def compare_continuous(
     spec: Continuous,
     patients: pd.DataFrame,
-    quartile: np.ndarray,
+    group: np.ndarray,
     level: np.ndarray,
     study: StudyOptions,
     beyond_omnibus: bool,
+    labels: tuple[str, ...],
 ) -> ContinuousComparison:
-    """Descriptives per quartile and overall, the study's test, and (for outcomes) trend, Spearman and Dunn."""
+    """Descriptives per group (``labels``, lowest level first) and overall, the study's test, and (for outcomes)
+    trend, Spearman and Dunn. ``group`` is each patient's group index, -1 when not analysed."""
     values = patients[spec.column].to_numpy(dtype=float, na_value=np.nan)
-    groups = _by_quartile(values, quartile)
+    groups = _by_group(values, group, len(labels))
     # One ranking of the analysed patients' values (in patient order) serves Kruskal-Wallis,
     # Jonckheere-Terpstra, Dunn and Spearman.
-    analysed = quartile >= 0
-    ranking = stats.rank_values(values[analysed], quartile[analysed], QUARTILE_LABELS)
-    test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test, ranking)
+    analysed = group >= 0
+    ranking = stats.rank_values(values[analysed], group[analysed], labels)
+    test = stats.compare_continuous(groups, labels, study.continuous_test, ranking)
     trend = spearman = difference = None
     posthoc: tuple[PairwiseComparison, ...] = ()
     if beyond_omnibus:
-        trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS, ranking)
+        trend = stats.jonckheere_terpstra(groups, labels, ranking)
         # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
         spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
         spearman = replace(spearman, ci=estimates.spearman_ci(spearman.rho, spearman.n))
         if test.p_value is not None and test.p_value < ALPHA:
-            posthoc = stats.dunn_holm(groups, QUARTILE_LABELS, ranking)
+            posthoc = stats.dunn_holm(groups, labels, ranking)
         # The highest group relative to the lowest: Hodges-Lehmann shift with its Mann-Whitney interval.
         estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
-        difference = Shift(high=QUARTILE_LABELS[-1], low=QUARTILE_LABELS[0], estimate=estimate, ci=interval)
+        difference = Shift(high=labels[-1], low=labels[0], estimate=estimate, ci=interval)
         if test.effect_size_name in ("epsilon-squared", "eta-squared") and test.effect_size is not None:
             test = replace(test, effect_size_ci=estimates.bootstrap_ci(test.effect_size_name, groups))
     return ContinuousComparison(
@@ -220,20 +227,23 @@ def compare_continuous(
     )
 
 
-def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.ndarray, study: StudyOptions) -> CategoricalComparison:
-    """Counts[category][quartile] of analysed patients, overall counts of included patients, the study's test."""
+def compare_categorical(
+    spec: Categorical, patients: pd.DataFrame, group: np.ndarray, study: StudyOptions, labels: tuple[str, ...]
+) -> CategoricalComparison:
+    """Counts[category][group] of analysed patients, overall counts of included patients, the study's test."""
     values = spec.values(patients)
     unknown = [value for value in pd.unique(values[pd.notna(values)]) if value not in spec.categories]
     if unknown:
         raise AnalysisError(f"{spec.variable} has values outside {spec.categories}: {unknown[:5]}")
-    # One pass: category code (-1 unknown) and quartile (-1 not analysed) of each patient, counted together.
+    # One pass: category code (-1 unknown) and group (-1 not analysed) of each patient, counted together.
     codes = pd.Categorical(values, categories=list(spec.categories)).codes.astype(np.int64)
     known = codes >= 0
     n_categories = len(spec.categories)
-    cells = np.bincount(codes[known] * 5 + (quartile[known] + 1), minlength=n_categories * 5).reshape(n_categories, 5)
-    counts = tuple(tuple(int(cells[c, k + 1]) for k in range(4)) for c in range(n_categories))
+    width = len(labels) + 1  # column 0: not analysed
+    cells = np.bincount(codes[known] * width + (group[known] + 1), minlength=n_categories * width).reshape(n_categories, width)
+    counts = tuple(tuple(int(cells[c, k + 1]) for k in range(len(labels))) for c in range(n_categories))
     overall = tuple(int(cells[c].sum()) for c in range(n_categories))
-    test = stats.compare_categorical(counts, spec.categories, QUARTILE_LABELS, study.categorical_test)
+    test = stats.compare_categorical(counts, spec.categories, labels, study.categorical_test)
     if test.effect_size_name == "cramers-v" and test.effect_size is not None:
         test = replace(test, effect_size_ci=estimates.bootstrap_cramers_v(counts))
     totals = cells[:, 1:].sum(axis=0)
@@ -342,22 +352,22 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
     analysed = ~np.isnan(level)
     n_analysed = int(analysed.sum())
     if n_analysed == 0:
-        raise AnalysisError("no patient has a trough level at or before the follow-up month, so there are no quartiles to compare")
-    edges, given = quartile_cutpoints(level[analysed], study)
-    quartile = stats.quartile_index(level, edges)  # -1 for patients without a level
-    quartile.setflags(write=False)  # carried in the results, shared by every table and figure
+        raise AnalysisError("no patient has a trough level at or before the follow-up month, so there are no groups to compare")
+    plan, edges, quantiles = group_edges(level[analysed], study)
+    labels = plan.labels
+    group = stats.group_index(level, edges)  # -1 for patients without a level
+    group.setflags(write=False)  # carried in the results, shared by every table and figure
 
-    strata = _strata(quartile, edges, n_analysed)
-    eular = compare_categorical(EULAR, patients, quartile, study)
-    # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
-    eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, [s.label for s in strata]))
     baseline = tuple(
-        compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=False)
+        compare_continuous(spec, patients, group, level, study, beyond_omnibus=False, labels=labels)
         if isinstance(spec, Continuous)
-        else compare_categorical(spec, patients, quartile, study)
+        else compare_categorical(spec, patients, group, study, labels)
         for spec in TABLE_1
     )
-    strata = _strata(quartile, edges, n_analysed)
+    strata = _strata(group, edges, labels, n_analysed)
+    eular = compare_categorical(EULAR, patients, group, study, labels)
+    # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
+    eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, labels))
     return Results(
         cohort=CohortCounts(
             n_included=len(patients),
@@ -367,23 +377,24 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
             follow_up_month=derived.follow_up_month,
         ),
         cutpoints=edges,
-        cutpoints_given=given,
+        cutpoints_given=plan.cut_points is not None,
         strata=strata,
-        strata_membership=quartile,
+        strata_membership=group,
         baseline=baseline,
         outcomes=tuple(
             replace(
-                compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True),
+                compare_continuous(spec, patients, group, level, study, beyond_omnibus=True, labels=labels),
                 adjusted=adjusted_estimate(spec, patients, level, study),
             )
             for spec in OUTCOMES
         ),
-        activity_categories=tuple(compare_categorical(spec, patients, quartile, study) for spec in ACTIVITY),
+        activity_categories=tuple(compare_categorical(spec, patients, group, study, labels) for spec in ACTIVITY),
         eular_response=eular,
         carried_forward=_carried_forward(patients),
         study=study,
-        flow=patient_flow(patients, quartile, tuple(s.label for s in strata), derived.follow_up_month),
+        flow=patient_flow(patients, group, tuple(s.label for s in strata), derived.follow_up_month),
         missing=missing_counts(baseline, len(patients)),
+        design=Design(grouping=plan.grouping, cut_points_key=plan.cut_points_key, sample_quantiles=quantiles),
     )
 
 

@@ -20,7 +20,7 @@ from reportgen.resources import schemas_dir
 CONTRACT_FILE = "cohort-v1.yaml"
 
 ColumnKind = Literal["text", "number", "whole", "yesno", "choice"]
-StudyKind = Literal["text", "whole", "choice", "cutpoints", "filename", "covariates"]
+StudyKind = Literal["text", "whole", "choice", "cutpoints", "filename", "numbers", "labels", "covariates"]
 
 
 class ContractError(ValueError):

@@ -32,8 +32,8 @@ order, RangeIndex. Columns:
 The executable form of this description is ``reportgen.frames.DerivedVisits`` and ``DerivedPatients``,
 checked by ``pipeline.py`` on what this stage returns.
 
-Quartiles are not assigned here: they depend on the analysed set and the study's cut points, so the
-analysis stage forms them (``reportgen.stats.quartile_index``) and carries them in
+Groups by level are not assigned here: they depend on the analysed set and the study's grouping, so the
+analysis stage forms them (``reportgen.stats.group_index``) and carries them in
 ``Results.strata_membership``.
 
 Rules (issue 3): the follow-up visit is the visit at ``follow_up_month`` if present, otherwise the last

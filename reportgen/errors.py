@@ -35,7 +35,7 @@ class WorkbookInvalid(ReportgenError):
 
 
 class AnalysisError(ReportgenError):
-    """The data are valid but the requested analysis cannot be done (e.g. coinciding quartile edges)."""
+    """The data are valid but the requested analysis cannot be done (e.g. coinciding quantile edges)."""
 
 
 class BuildError(ReportgenError):

@@ -1,10 +1,10 @@
 """The report's figures, drawn with matplotlib (Agg, no pyplot) and serialised as deterministic SVG.
 
-The quartile groups are the analysis stage's (``Results.strata_membership``), never recomputed here.
+The trough-level groups (quartiles, tertiles, the study's cut points, ...) are the analysis stage's (``Results.strata_membership``), never recomputed here.
 
-1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level quartile: box plots with every patient as a point.
-2. Trough level against follow-up DAS28-ESR, with the quartile cut points; Spearman ρ in the caption.
-3. EULAR response by quartile as 100 % stacked bars.
+1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level group: box plots with every patient as a point.
+2. Trough level against follow-up DAS28-ESR, with the cut points between the groups; Spearman ρ in the caption.
+3. EULAR response by group as 100 % stacked bars.
 4. The flow of patients (STROBE item 13), drawn only from ``Results.flow``: included -> without a level |
    analysed -> one column per stratum (whatever their number) -> reached follow-up | carried forward (with
    the reasons of those who withdrew) | placed by a visit window (drawn only when some were). Black on white
@@ -26,7 +26,7 @@ Choices that the tests pin:
   small and quick to draw at 1,000 to 100,000 patients while axes and text stay vector. The points take no
   part in the constrained layout (``set_in_layout(False)``): they lie inside the axes, and measuring them
   cost as much as drawing them.
-- Colours: viridis steps for the ordered quartiles, with a different marker shape each; EULAR bars ordered
+- Colours: viridis steps for the ordered groups, with a different marker shape each; EULAR bars ordered
   by lightness with hatching on the middle band, so all of it reads in grey and with colour-vision deficiency.
 """
 
@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 import pandas as pd
 
+from reportgen import grouping
 from reportgen.indices import EULAR_RESPONSES
 from reportgen.model import FLOW_FIGURE, CategoricalComparison, ContinuousComparison, Derived, Figure, Flow, Results
 from reportgen.prose import clipped, p_or_reason
@@ -77,7 +78,7 @@ POINTS = "every patient is one point, spread sideways at random so points do not
 POINTS_CROWDED = "every patient is one translucent point, spread sideways at random, so shading is darker where more patients lie"
 JITTER_SEED = 20240517
 ACTIVITY_MEASURES = ("das28_esr", "cdai", "sdai")
-QUARTILE_MARKERS = ("o", "s", "^", "D")
+GROUP_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per group, up to the six that cut points allow
 # EULAR response from worst to best (indices.EULAR_RESPONSES); lighter = worse, so the order survives greyscale printing.
 EULAR_COLOURS = {"none": "#f1e05a", "moderate": "#2a9d8f", "good": "#26456e"}
 EULAR_HATCH = {"none": "", "moderate": "////", "good": ""}
@@ -97,6 +98,8 @@ FLOW_REASON_CHARACTERS = 30  # a longer free-text reason is cut, with an ellipsi
 FLOW_EM_PER_CHARACTER = 0.47  # average advance of the serif's lower case and spaces, to wrap lines to a box
 
 STYLE = {
+    # Group labels are the study sheet's text: '$x$' is shown as typed, never parsed as matplotlib's mathtext.
+    "text.parse_math": False,
     "font.family": FONT_FAMILY,
     "font.size": 8.5,
     "axes.titlesize": 9,
@@ -149,7 +152,7 @@ def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tu
             _activity_boxplots(patients, results, by_variable, formatter),
             _trough_scatter(patients, results, by_variable.get("das28_esr"), formatter),
             _eular_bars(results.eular_response, results, formatter),
-            _flow_diagram(results.flow, formatter),
+            _flow_diagram(results.flow, formatter, grouping.singular(results)),
         ]
     return tuple(item for item in drawn if item is not None)
 
@@ -170,7 +173,7 @@ def analysed_patients(derived: Derived, results: Results) -> pd.DataFrame:
 
 
 def quartile_colours(count: int) -> tuple[str, ...]:
-    """Viridis steps, darkest for the lowest quartile; the yellow end is avoided (invisible on white)."""
+    """Viridis steps, darkest for the lowest group; the yellow end is avoided (invisible on white)."""
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
@@ -287,7 +290,7 @@ def _activity_boxplots(
         )
         for box in boxes["boxes"]:
             box.set_facecolor(BOX_FILL)
-        for position, values, colour, marker in zip(positions, groups, colours, QUARTILE_MARKERS):
+        for position, values, colour, marker in zip(positions, groups, colours, GROUP_MARKERS):
             jitter = rng.uniform(-0.17, 0.17, size=values.size)
             if crowded:
                 _density(ax, position + jitter, values, colour, POINT_ALPHA_CROWDED, (position - 0.17, position + 0.17), bins_x=8)
@@ -318,7 +321,7 @@ def _activity_boxplots(
         ax.grid(axis="y", color="#d9d9d9", linewidth=0.5)
         ax.set_axisbelow(True)
         _format_ticks(ax, formatter, axis="y")
-    figure.supxlabel("Trough-level quartile (Q1 lowest)", fontsize=8.5)
+    figure.supxlabel(_axis_label(results), fontsize=8.5)
     month = results.cohort.follow_up_month
     tests = "; ".join(
         f"{by_variable[m].label} {p_or_reason(by_variable[m].test, formatter)}"
@@ -332,7 +335,7 @@ def _activity_boxplots(
         f"range; {POINTS_CROWDED if crowded else POINTS}. "
         f"{formatter.test_name(by_variable[measures[0]].test.test)}: {tests}."
     )
-    return _Drawn("figure1-activity", "Disease activity at follow-up by trough-level quartile", caption, figure)
+    return _Drawn("figure1-activity", f"Disease activity at follow-up by trough-level {grouping.singular(results)}", caption, figure)
 
 
 def _trough_scatter(
@@ -386,11 +389,12 @@ def _trough_scatter(
         if spearman is not None
         else "Spearman correlation not computed"
     )
-    cuts = formatter.join([formatter.measure(cut, "trough_level") for cut in results.cutpoints])
+    points = "cut point" if len(results.cutpoints) == 1 else "cut points"
     caption = (
         f"{'Every analysed patient' if crowded else 'One point per analysed patient'}"
         f"{' is one translucent point, so shading is darker where more patients lie' if crowded else ''}. {correlation}. "
-        f"Dotted lines: quartile cut points ({cuts} {results.study.level_unit}; each quartile includes its upper cut point)."
+        f"Dotted lines: the {points} between the {grouping.plural(results)} ({grouping.cut_values(results.cutpoints, formatter, results.study.level_unit)}; "
+        "a level exactly at a cut point counts in the lower group)."
     )
     return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure)
 
@@ -440,8 +444,8 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     ax.set_ylim(0, 100)
     ax.set_yticks([0, 25, 50, 75, 100])
     ax.yaxis.set_major_formatter(formatter.tick_formatter(0))
-    ax.set_ylabel("Patients in quartile (%)")
-    ax.set_xlabel("Trough-level quartile (Q1 lowest)")
+    ax.set_ylabel(f"Patients in {grouping.singular(results)} (%)")
+    ax.set_xlabel(_axis_label(results))
     handles = [
         Patch(
             facecolor=EULAR_COLOURS.get(c, "#bdbdbd"),
@@ -455,9 +459,14 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     ax.legend(handles=handles, title="EULAR response", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               alignment="left", title_fontsize=8)
     caption = (
-        f"Percentages of the patients in each quartile (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
+        f"Percentages of the patients in each {grouping.singular(results)} (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
     )
-    return _Drawn("figure3-eular", "EULAR response by trough-level quartile", caption, figure)
+    return _Drawn("figure3-eular", f"EULAR response by trough-level {grouping.singular(results)}", caption, figure)
+
+
+def _axis_label(results: Results) -> str:
+    """'Trough-level quartile (Q1 lowest)', 'Trough-level group (subtherapeutic lowest)'."""
+    return f"Trough-level {grouping.singular(results)} ({results.strata[0].label} lowest)"
 
 
 def flow_box_lines(flow: Flow, formatter: Formatter) -> tuple[tuple[tuple[str, ...], ...], ...]:
@@ -500,7 +509,8 @@ def _wrap(lines: tuple[str, ...], width_in: float) -> list[str]:
     return wrapped
 
 
-def _flow_diagram(flow: Flow | None, formatter: Formatter) -> _Drawn | None:
+def _flow_diagram(flow: Flow | None, formatter: Formatter, group: str = "group") -> _Drawn | None:
+    """``group``: the word for one group (``reportgen.grouping``)."""
     from matplotlib.figure import Figure as MplFigure
     from matplotlib.patches import Rectangle
 
@@ -521,7 +531,7 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter) -> _Drawn | None:
     top = [["Included", f"n = {formatter.integer(flow.included)}"],
            _wrap((f"No trough level at or before month {month}", f"n = {formatter.integer(flow.no_level)}",
                   "described in Table 1, not compared"), side_width),
-           ["Analysed by trough-level quartile", f"n = {formatter.integer(flow.analysed)}"]]
+           [f"Analysed by trough-level {group}", f"n = {formatter.integer(flow.analysed)}"]]
     group_lines = [[group.label, f"n = {formatter.integer(group.analysed)}"] for group in flow.groups]
     outcome_lines = [[_wrap(box, column - indent) for box in boxes] for boxes in flow_box_lines(flow, formatter)]
     n_rows = max(len(boxes) for boxes in outcome_lines)
@@ -590,7 +600,7 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter) -> _Drawn | None:
     carried = sum(g.carried_forward for g in flow.groups)
     caption = (
         f"Every included patient, the patients without a trough level (described in Table 1 but not compared), and "
-        f"the analysed patients of each quartile at month {month}: with a month-{month} visit, or carried forward "
+        f"the analysed patients of each {group} at month {month}: with a month-{month} visit, or carried forward "
         f"from an earlier visit ({patients_phrase(carried)} in all), with the reasons of those who withdrew."
     )
     return _Drawn(FLOW_FIGURE, "Flow of patients", caption, figure)

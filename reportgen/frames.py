@@ -101,8 +101,8 @@ class DerivedPatients(CohortPatients):
     The patient columns of the cohort unchanged; for every outcome measure ``<measure>_baseline``
     (month 0) and ``<measure>`` (the follow-up visit); the activity categories likewise; the follow-up
     visit's month and whether it was carried forward (LOCF); ΔDAS28 (baseline − follow-up); the EULAR
-    response; the trough level that stratifies (NaN when never measured) and its month. Quartiles are
-    not here: the analysis stage forms them and carries them in ``Results.strata_membership``.
+    response; the trough level that stratifies (NaN when never measured) and its month. The groups by
+    level are not here: the analysis stage forms them and carries them in ``Results.strata_membership``.
     """
 
     das28_esr_baseline: Series[float]

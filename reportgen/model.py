@@ -94,7 +94,12 @@ class StudyOptions:
     title: str = "Untitled cohort study"
     authors: str = ""
     institution: str = ""
-    quartile_cutpoints: tuple[float, float, float] | None = None
+    quartile_cutpoints: tuple[float, float, float] | None = None  # contract version 1: cut-points labelled Q1–Q4
+    # The grouping of the analysed patients by trough level (reportgen.grouping resolves these). grouping None:
+    # cut-points when cut points are given, else quartiles.
+    grouping: str | None = None
+    cut_points: tuple[float, ...] | None = None
+    group_labels: tuple[str, ...] | None = None
     follow_up_month: int = 12
     continuous_test: ContinuousTest = "kruskal-wallis"
     categorical_test: CategoricalTest = "auto"
@@ -146,7 +151,7 @@ class Derived:
       follow_up_visit_month (month actually used), carried_forward (bool),
       delta_das28, eular_response ('none' | 'moderate' | 'good'),
       trough_level (float, NaN when never measured), trough_month.
-    Contract: ``reportgen.frames.DerivedPatients`` and ``DerivedVisits``. No quartiles here: the analysis
+    Contract: ``reportgen.frames.DerivedPatients`` and ``DerivedVisits``. No groups by level here: the analysis
     stage forms them (``Results.strata_membership``).
     """
 
@@ -207,7 +212,7 @@ class ConfidenceInterval:
 
 @dataclass(frozen=True)
 class Stratum:
-    """A trough-level quartile: (lower, upper], lower None for Q1, upper None for Q4."""
+    """A trough-level group: (lower, upper], lower None for the lowest group, upper None for the highest."""
 
     label: str
     lower: float | None
@@ -303,12 +308,12 @@ class PairwiseComparison:
 
 @dataclass(frozen=True)
 class ContinuousComparison:
-    """A continuous variable compared across quartiles."""
+    """A continuous variable compared across the groups by trough level."""
 
     variable: str
     label: str
     unit: str
-    groups: tuple[Summary, ...]  # one per stratum, Q1..Q4
+    groups: tuple[Summary, ...]  # one per stratum, lowest level first
     overall: Summary  # all included patients
     test: TestResult
     trend: TestResult | None = None
@@ -344,7 +349,7 @@ class AdjustedEstimate:
 
 @dataclass(frozen=True)
 class CategoricalComparison:
-    """A categorical variable compared across quartiles: counts[category][stratum]."""
+    """A categorical variable compared across the groups by trough level: counts[category][stratum]."""
 
     variable: str
     label: str
@@ -373,6 +378,17 @@ class CarriedForward:
     patient_id: str
     from_month: int
     withdrawal_reason: str | None
+
+
+@dataclass(frozen=True)
+class Design:
+    """The grouping in effect (``reportgen.grouping``): its name, the study-sheet key that gave the cut points
+    (None when they are the data's own quantiles), and the data's own sample quantiles for the same number of
+    groups (linear interpolation), stated beside cut points the study sheet gave."""
+
+    grouping: str = "quartiles"
+    cut_points_key: str | None = None
+    sample_quantiles: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -426,7 +442,7 @@ class Results:
     """Output of the analyse stage; serialised as results.json at full precision."""
 
     cohort: CohortCounts
-    cutpoints: tuple[float, float, float]
+    cutpoints: tuple[float, ...]  # the edges between the groups, one fewer than the strata
     cutpoints_given: bool  # True when taken from the study sheet, False when computed
     strata: tuple[Stratum, ...]
     # The one assignment of patients to strata, which the tables, the figures and every count share: for each
@@ -443,6 +459,7 @@ class Results:
     flow: Flow | None = None
     # Table 1 variable -> included patients without a value, Table 1 order (every variable, zeros included).
     missing: tuple[tuple[str, int], ...] = ()
+    design: Design = field(default_factory=lambda: Design())
 
 
 # --- report ---------------------------------------------------------------------------------

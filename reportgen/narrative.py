@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from reportgen import grouping
 from reportgen.drugs import CLASS_WORDS, design_of
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
 from reportgen.model import (
@@ -48,23 +49,24 @@ ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
 ORDINAL_TREND = "linear-by-linear trend"
 # Where every test's decision record is: the HTML report's Appendix lists them; the PDF's points there.
 DECISION_RECORDS_AT = "in the Appendix of the HTML report (report.html) and in results.json"
-# Why each test was used, for the Methods; "{small_expected}" is stats.SMALL_EXPECTED.
+# Why each test was used, for the Methods; "{small_expected}" is stats.SMALL_EXPECTED, "{groups}" the groups' name
+# ("quartiles", "groups") and "{first}" the lowest group's label.
 TEST_RATIONALE: dict[TestName, str] = {
-    TestName.KRUSKAL_WALLIS: "compares the quartiles by ranks without assuming normally distributed values, which "
+    TestName.KRUSKAL_WALLIS: "compares the {groups} by ranks without assuming normally distributed values, which "
     "suits small groups and skewed measures such as CRP",
-    TestName.ANOVA: "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
+    TestName.ANOVA: "compares the means of the {groups}, assuming roughly normal values with similar spread in each, "
     "as chosen in the study sheet",
-    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles; it relies on "
+    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the {groups}; it relies on "
     "expected counts of about {small_expected} or more",
-    TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the quartiles exactly, without "
+    TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the {groups} exactly, without "
     "relying on large expected counts",
     TestName.FISHER_MONTE_CARLO: "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
     "p is a seeded Monte Carlo estimate from random tables with the observed margins, not exact",
-    TestName.JONCKHEERE_TERPSTRA: "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign "
+    TestName.JONCKHEERE_TERPSTRA: "tests for a monotonic trend along the ordered {groups} ({first} lowest level); the sign "
     "of its standardised statistic gives the direction",
-    TestName.SPEARMAN: "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
+    TestName.SPEARMAN: "rank correlation between the trough level itself and each outcome, using the level rather than the {groups}",
     TestName.LINEAR_BY_LINEAR: "tests for a trend of an ordered response (none < moderate < good) along the ordered "
-    "quartiles; the sign of r gives the direction",
+    "{groups}; the sign of r gives the direction",
 }
 
 
@@ -169,8 +171,7 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
         f"Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"{_locf_clause(cohort.n_locf, month)}. "
-        f"Patients with a trough level were grouped into quartiles of that level "
-        f"({_cutpoint_phrase(results, formatter)}). Quartiles were compared with the {join_words(tests)}{extra}."
+        f"{_grouped_sentence(results, formatter)} The {grouping.plural(results)} were compared with the {join_words(tests)}{extra}."
     )
 
 
@@ -178,19 +179,23 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
     first = (
-        f"Of {cohort.n_included} patients, {cohort.n_analysed} had a trough level and were analysed by quartile: {sizes}."
+        f"Of {cohort.n_included} patients, {cohort.n_analysed} had a trough level and were analysed by "
+        f"{grouping.singular(results)}: {sizes}."
     )
     sentences = [first]
+    empty = grouping.empty_groups_sentence(results, formatter)
+    if empty:
+        sentences.append(empty)
     outcomes = {o.variable: o for o in results.outcomes}
     month = cohort.follow_up_month
     for variable in ABSTRACT_OUTCOMES:
         outcome = outcomes.get(variable)
         if outcome is None:
             continue
-        by_quartile = "; ".join(
+        by_group = "; ".join(
             f"{s.label} {formatter.mean_sd(g, outcome.variable)}" for s, g in zip(results.strata, outcome.groups)
         )
-        sentences.append(f"{capital(_label_with_unit(outcome))} at month {month}: {by_quartile} ({p_or_reason(outcome.test, formatter)}).")
+        sentences.append(f"{capital(_label_with_unit(outcome))} at month {month}: {by_group} ({p_or_reason(outcome.test, formatter)}).")
     eular = results.eular_response
     rows = "; ".join(
         f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
@@ -231,11 +236,11 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         (
             f"{cohort.n_included} patients were included. "
             + (
-                f"{cohort.n_analysed} had a trough level and were compared across quartiles; "
+                f"{cohort.n_analysed} had a trough level and were compared across {grouping.plural(results)}; "
                 f"{patients(cohort.n_no_level)} without any level {verb(cohort.n_no_level, 'is', 'are')} described "
                 "in Table 1 but not compared."
                 if cohort.n_no_level
-                else "All had a trough level and were compared across quartiles."
+                else f"All had a trough level and were compared across {grouping.plural(results)}."
             ),
             f"Disease activity was assessed at baseline (month 0) and at month {month}. When the month-{month} visit "
             f"was missing, the last post-baseline visit at or before month {month} was carried forward (LOCF), "
@@ -267,15 +272,17 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             f"ΔDAS28 ≤ {threshold(large)} with DAS28 > {threshold(high_activity)}; moderate otherwise).",
         ),
     )
-    quartiles_section = Section(
-        "Trough-level quartiles",
+    empty = grouping.empty_groups_sentence(results, formatter)
+    groups_section = Section(
+        f"Trough-level {grouping.plural(results)}",
         (
             f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
             f"measured in serum drawn just before an {design.administration}. Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
-            f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
+            f"{_grouped_sentence(results, formatter)} "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
-            f"Quartile sizes: {join_words([f'{s.label} {s.n}' for s in results.strata])}.",
+            f"{grouping.capital_singular(results)} sizes: {join_words([f'{s.label} {s.n}' for s in results.strata])}."
+            + (f" {empty}" if empty else ""),
         ),
     )
     statistics_section = Section(
@@ -292,7 +299,7 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         ),
         _decision_items(results, formatter) + _adjusted_items(results, formatter),
     )
-    return patients_section, missing_data_section(results, formatter), indices_section, quartiles_section, statistics_section
+    return patients_section, missing_data_section(results, formatter), indices_section, groups_section, statistics_section
 
 
 def missing_data_section(results: Results, formatter: Formatter) -> Section:
@@ -301,7 +308,7 @@ def missing_data_section(results: Results, formatter: Formatter) -> Section:
     month = cohort.follow_up_month
     level = (
         f"{capital(patients(cohort.n_no_level))} had no trough level at or before month {month} and "
-        f"{verb(cohort.n_no_level, 'was', 'were')} left out of the comparisons across quartiles."
+        f"{verb(cohort.n_no_level, 'was', 'were')} left out of the comparisons across {grouping.plural(results)}."
         if cohort.n_no_level
         else "Every patient had a trough level."
     )
@@ -318,7 +325,7 @@ def missing_data_section(results: Results, formatter: Formatter) -> Section:
     follow_up = (
         f"A missing month-{month} visit was replaced by the last observation carried forward ({patients(cohort.n_locf)}"
         + (f", {withdrawn} of them after withdrawing" if withdrawn else "")
-        + "; the patient-flow figure gives them by quartile, with the reasons for withdrawal); no other value was imputed."
+        + "; the patient-flow figure gives them by " + grouping.singular(results) + ", with the reasons for withdrawal); no other value was imputed."
         if cohort.n_locf
         else f"No month-{month} visit was missing, so nothing was carried forward; no value was imputed."
     )
@@ -366,15 +373,19 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
         by_test.setdefault(test.test, []).append(test)
     items = []
     for name, tests in by_test.items():
-        rationale = TEST_RATIONALE[name].format(small_expected=f"{SMALL_EXPECTED:g}")
+        rationale = TEST_RATIONALE[name].format(small_expected=f"{SMALL_EXPECTED:g}", **_rationale_words(results))
         at_risk = sum(1 for t in tests if t.risks)
         risk = f"; an assumption was at risk in {at_risk} of {len(tests)}" if at_risk else ""
         items.append(f"{formatter.test_name(name)}: {rationale} ({counted(len(tests), 'comparison')}{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
-        items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
+        items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN].format(**_rationale_words(results))}.")
     if results.study.categorical_test == "auto":
         items.append(f"Categorical test chosen for each table (categorical_test = auto): {cochran_rule_words()}.")
     return tuple(items)
+
+
+def _rationale_words(results: Results) -> dict[str, str]:
+    return {"groups": grouping.plural(results), "first": results.strata[0].label if results.strata else ""}
 
 
 def adjusted_model_sentence(covariates: tuple[str, ...], level: float, formatter: Formatter) -> str:
@@ -429,7 +440,7 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
             quoted = label + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
             {-1: lower, 1: higher, 0: undirected}[direction].append(quoted)
         elif direction:
-            despite_trend.append(_despite_trend(outcome, direction, formatter, with_numbers))
+            despite_trend.append(_despite_trend(outcome, direction, results, formatter, with_numbers))
         else:
             not_significant.append(label + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else ""))
     sentences: list[str] = []
@@ -439,31 +450,31 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
         sentences.append(f"Higher trough levels were associated with higher {join_words(higher)} at follow-up.")
     if undirected:
         sentences.append(
-            f"{capital(join_words(undirected))} differed across quartiles, without a significant monotonic trend with trough level."
+            f"{capital(join_words(undirected))} differed across {grouping.plural(results)}, without a significant monotonic trend with trough level."
         )
     sentences.extend(despite_trend)
     if not_significant:
         sentences.append(
-            f"No statistically significant difference across quartiles was found for {join_words(not_significant)}."
+            f"No statistically significant difference across {grouping.plural(results)} was found for {join_words(not_significant)}."
         )
     for reason, labels in untested.items():
-        sentences.append(f"{capital(join_words(labels))} could not be compared across quartiles ({reason}).")
+        sentences.append(f"{capital(join_words(labels))} could not be compared across {grouping.plural(results)} ({reason}).")
     sentences.append(_eular_conclusion(results.eular_response, results, formatter, with_numbers))
     from reportgen.stats import IMPRECISE_GROUP  # imported here, as indices in write_methods
 
-    smallest = min((s.n for s in results.strata), default=0)
-    largest = max((s.n for s in results.strata), default=0)
+    sizes = [s.n for s in results.strata if s.n]  # an empty group is said on its own, not as '0 to 5 patients'
+    smallest, largest = min(sizes, default=0), max(sizes, default=0)
     caveat = (
         f"This is an observational cohort of {results.cohort.n_analysed} analysed patients: the associations do not "
         "show that raising trough levels would lower disease activity"
     )
     if smallest < IMPRECISE_GROUP:
-        caveat += f", and with {patients_per_group(smallest, largest)} the estimates are imprecise"
+        caveat += f", and with {patients_per_group(smallest, largest, grouping.singular(results))} the estimates are imprecise"
     sentences.append(caveat + ".")
     return tuple(sentences)
 
 
-def _despite_trend(outcome: ContinuousComparison, direction: int, formatter: Formatter, with_numbers: bool) -> str:
+def _despite_trend(outcome: ContinuousComparison, direction: int, results: Results, formatter: Formatter, with_numbers: bool) -> str:
     """An omnibus test above ALPHA beside a significant trend test or Spearman ρ: both said, never a bare
     'no significant difference' that the next numbers contradict."""
     label = mid_sentence(outcome.label)
@@ -476,7 +487,7 @@ def _despite_trend(outcome: ContinuousComparison, direction: int, formatter: For
         )
     p = f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else ""
     return (
-        f"{capital(label)} did not differ significantly across quartiles{p}, although {join_words(evidence)} "
+        f"{capital(label)} did not differ significantly across {grouping.plural(results)}{p}, although {join_words(evidence)} "
         f"{verb(len(evidence), 'was', 'were')} significant, with {'lower' if direction < 0 else 'higher'} {label} "
         "at higher trough levels."
     )
@@ -513,18 +524,18 @@ def _eular_conclusion(
     eular: CategoricalComparison, results: Results, formatter: Formatter, with_numbers: bool
 ) -> str:
     if eular.test.p_value is None:
-        return f"EULAR response could not be compared across quartiles ({p_or_reason(eular.test, formatter)})."
+        return f"EULAR response could not be compared across {grouping.plural(results)} ({p_or_reason(eular.test, formatter)})."
     p = f" ({_with_ordinal_trend(eular, formatter)})" if with_numbers else ""
     trend = eular.trend
     if not _significant(eular.test.p_value):
         if trend is not None and _significant(trend.p_value) and trend.effect_size:
             better = "better" if trend.effect_size > 0 else "worse"
             return (
-                f"EULAR response did not differ significantly across quartiles{p}, although the {ORDINAL_TREND} test "
+                f"EULAR response did not differ significantly across {grouping.plural(results)}{p}, although the {ORDINAL_TREND} test "
                 f"was significant, with {better} responses at higher trough levels."
             )
-        return f"EULAR response did not differ significantly across quartiles{p}."
-    sentence = f"The distribution of EULAR response differed across quartiles{p}"
+        return f"EULAR response did not differ significantly across {grouping.plural(results)}{p}."
+    sentence = f"The distribution of EULAR response differed across {grouping.plural(results)}{p}"
     if "good" in eular.categories and results.strata:
         good = eular.counts[eular.categories.index("good")]
         totals = [sum(column) for column in zip(*eular.counts)]
@@ -635,7 +646,7 @@ def all_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None
     for outcome in results.outcomes:
         found.append(("Spearman's ρ", outcome.spearman.ci if outcome.spearman else None))
     for outcome in results.outcomes:
-        found.append(("shifts between the highest and the lowest quartile", outcome.difference.ci if outcome.difference else None))
+        found.append((f"shifts between the highest and the lowest {grouping.singular(results)}", outcome.difference.ci if outcome.difference else None))
     for comparison in (*results.outcomes, *results.activity_categories, results.eular_response):
         found.append((comparison.test.effect_size_name or "effect sizes", comparison.test.effect_size_ci))
     found += [("proportions", interval) for row in results.eular_response.proportion_cis for interval in row]
@@ -676,13 +687,13 @@ def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]
     cohort = results.cohort
     month = cohort.follow_up_month
     sentences: list[str] = []
-    sizes = [s.n for s in results.strata]
+    sizes = [s.n for s in results.strata if s.n]  # an empty group is said on its own (grouping.empty_groups_sentence)
     if sizes and min(sizes) < IMPRECISE_GROUP:
         sentence = (
-            f"The groups are small ({patients_per_group(min(sizes), max(sizes))}), so the estimates are imprecise "
+            f"The groups are small ({patients_per_group(min(sizes), max(sizes), grouping.singular(results))}), so the estimates are imprecise "
             "and the tests can miss real differences"
         )
-        tiny = [s.label for s in results.strata if s.n < SMALL_GROUP]
+        tiny = [s.label for s in results.strata if 0 < s.n < SMALL_GROUP]
         if tiny:
             sentence += (
                 f"; with fewer than {SMALL_GROUP} patients in {join_words(tiny)}, the large-sample approximations "
@@ -706,7 +717,7 @@ def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]
         )
     else:
         sentences.append(
-            "The cut points are this cohort's own quartiles of the trough level: they depend on the sample, would "
+            f"The cut points are this cohort's own {grouping.plural(results)} of the trough level: they depend on the sample, would "
             "move in another cohort, and are not validated therapeutic thresholds."
         )
     imbalanced = [c for c in results.baseline if _significant(c.test.p_value)]
@@ -751,14 +762,23 @@ def _count_measures_clause(results: Results) -> str:
     return f", counts ({join_words(labels)}) as median [interquartile range] only"
 
 
-def _cutpoint_phrase(results: Results, formatter: Formatter) -> str:
-    cuts = formatter.join([formatter.measure(c, "trough_level") for c in results.cutpoints])
-    origin = (
-        "given in the study sheet"
-        if results.cutpoints_given
-        else "computed as the 25th, 50th and 75th percentiles of the analysed patients' levels, linear interpolation"
-    )
-    return f"{cuts} {results.study.level_unit}, {origin}"
+def _grouped_sentence(results: Results, formatter: Formatter) -> str:
+    """How the patients were grouped, in the design's words: 'Patients with a trough level were grouped into
+    tertiles of that level (cut points 3.50 and 12.10 µg/mL, computed as the 33.3rd and 66.7th percentiles of the
+    analysed patients' levels, linear interpolation).' or '… were placed in 3 groups defined by the cut points
+    5 and 8 µg/mL, given in the study sheet (G1–G3).'"""
+    cuts = grouping.cut_values(results.cutpoints, formatter, results.study.level_unit)
+    if not results.cutpoints_given:
+        percents = grouping.quantile_words(len(results.cutpoints))
+        return (
+            f"Patients with a trough level were grouped into {grouping.plural(results)} of that level "
+            f"(cut points {cuts}, computed as the {percents} of the analysed patients' levels, linear interpolation)."
+        )
+    labels = [s.label for s in results.strata]
+    return (
+        f"Patients with a trough level were placed in {len(labels)} {grouping.name(results, formatter)}, given in "
+        f"the study sheet ({labels[0]}–{labels[-1]}). {grouping.sample_quantiles_sentence(results, formatter)}"
+    ).rstrip()
 
 
 def _interval_chain(results: Results, formatter: Formatter) -> str:

@@ -1,5 +1,5 @@
 """Small phrases the report's prose is built from, written once: counts of patients, lists of words,
-quartile sizes, capitalisation. Numbers inside them are written by the Formatter."""
+group sizes, capitalisation. Numbers inside them are written by the Formatter."""
 
 from __future__ import annotations
 
@@ -31,11 +31,12 @@ def verb(count: int | Decimal, singular: str, plural: str) -> str:
     return singular if count == 1 else plural
 
 
-def patients_per_group(smallest: int, largest: int) -> str:
-    """'7 to 10 patients per quartile', or '3 patients per quartile' when every quartile is the same size."""
+def patients_per_group(smallest: int, largest: int, group: str) -> str:
+    """'7 to 10 patients per quartile', or '3 patients per group' when every group is the same size
+    (``group``: the word for one group, from ``reportgen.grouping``)."""
     if smallest == largest:
-        return f"{patients(smallest)} per quartile"
-    return f"{smallest} to {largest} patients per quartile"
+        return f"{patients(smallest)} per {group}"
+    return f"{smallest} to {largest} patients per {group}"
 
 
 def not_tested(reason: str) -> str:
@@ -63,7 +64,7 @@ def join_words(items: Sequence[str]) -> str:
 
 
 def group_sizes(strata: Sequence[Stratum], formatter: Formatter) -> str:
-    """'Q1 8 (24.2%); Q2 7 (21.2%); …': each quartile's patients and share of the analysed ones."""
+    """'Q1 8 (24.2%); Q2 7 (21.2%); …': each group's patients and share of the analysed ones."""
     return "; ".join(f"{s.label} {s.n} ({formatter.percent(s.percent)}%)" for s in strata)
 
 

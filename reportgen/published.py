@@ -17,6 +17,7 @@ from typing import Any, Literal, Sequence
 
 import yaml
 
+from reportgen import grouping
 from reportgen.errors import UsageError
 from reportgen.indices import EULAR_RESPONSES as EULAR_CATEGORIES
 from reportgen.model import ALPHA, PublishedCheck, PublishedRow, Results, StudyOptions
@@ -335,8 +336,8 @@ def check_published(path: Path, results: Results) -> PublishedCheck:
     ]
     consistency = [
         *_sdai_below_cdai(printed, names),
-        *_strata_consistency(printed),
-        *(_table_consistency(printed.eular, printed, names) if printed.eular else ()),
+        *_strata_consistency(printed, grouping.singular(results)),
+        *(_table_consistency(printed.eular, printed, names, (grouping.singular(results), grouping.plural(results))) if printed.eular else ()),
     ]
     return PublishedCheck(rows=tuple(rows), consistency=tuple(consistency), source_name=path.name)
 
@@ -449,13 +450,14 @@ def _eular_rows(table: PrintedTable, results: Results, names: list[str]) -> list
             for category in table.categories
         ]
         grids = {direction: _percent_grid(counts, direction), other: _percent_grid(counts, other)}
-        basis = "of the response row" if direction == "row" else "of the quartile"
+        group = grouping.singular(results)
+        basis = "of the response row" if direction == "row" else f"of the {group}"
         for c, category in enumerate(table.categories):
             for s, name in enumerate(names):
                 printed = table.percent[c][s]
                 note = f"% {basis}"
                 if not _fits(printed, grids[direction][c][s]) and _fits(printed, grids[other][c][s]):
-                    note = "equals the % of the quartile instead" if other == "column" else "equals the % of the response row instead"
+                    note = f"equals the % of the {group} instead" if other == "column" else "equals the % of the response row instead"
                 rows.append(_row(f"EULAR {category}, {name}, %", printed, grids[direction][c][s], note))
     if table.p is not None:
         rows.append(_p_row(f"EULAR response, p ({reproduced.test.test})", table.p, reproduced.test.p_value))
@@ -481,28 +483,30 @@ def _sdai_below_cdai(printed: PublishedNumbers, names: list[str]) -> list[str]:
     ]
 
 
-def _strata_consistency(printed: PublishedNumbers) -> list[str]:
+def _strata_consistency(printed: PublishedNumbers, group: str) -> list[str]:
+    """Findings about the printed group sizes and percentages; ``group`` is the word for one group (grouping)."""
+    capital = group[0].upper() + group[1:]
     findings = []
     if printed.percent is not None:
         total = sum((value.value for value in printed.percent), Decimal(0))
         if abs(total - 100) > PERCENT_SUM_TOLERANCE:
-            findings.append(f"Quartile percentages sum to {printed.percent[0].show(total)}, not 100.")
+            findings.append(f"{capital} percentages sum to {printed.percent[0].show(total)}, not 100.")
     if printed.n is not None and printed.n_included is not None:
         total = sum((value.value for value in printed.n), Decimal(0))
         if total != printed.n_included.value:
             findings.append(
-                f"Quartile sizes sum to {total}, not to the {printed.n_included.text} patients included: "
+                f"{capital} sizes sum to {total}, not to the {printed.n_included.text} patients included: "
                 + patients(abs(printed.n_included.value - total))
-                + (" in no quartile." if total < printed.n_included.value else " too many.")
+                + (f" in no {group}." if total < printed.n_included.value else " too many.")
             )
             if printed.percent is not None and all(
                 _fits(percent, _percent_of(n.value, total)) for n, percent in zip(printed.n, printed.percent)
             ):
-                findings.append(f"Quartile percentages are of the {total} patients in a quartile, not of the {printed.n_included.text} included.")
+                findings.append(f"{capital} percentages are of the {total} patients in a {group}, not of the {printed.n_included.text} included.")
     return findings
 
 
-def _table_consistency(table: PrintedTable, printed: PublishedNumbers, names: list[str]) -> list[str]:
+def _table_consistency(table: PrintedTable, printed: PublishedNumbers, names: list[str], words: tuple[str, str]) -> list[str]:
     findings = []
     counts = [[value.value for value in row] for row in table.counts]
     if printed.n is not None and len(table.categories) == len(EULAR_CATEGORIES):
@@ -513,7 +517,7 @@ def _table_consistency(table: PrintedTable, printed: PublishedNumbers, names: li
         return findings
     direction = detect_direction(table)
     if direction == "row":
-        findings.append(_row_layout_sentence(table, names))
+        findings.append(_row_layout_sentence(table, names, words))
     like = table.percent[0][0]
     if direction == "row":
         for category, row in zip(table.categories, table.percent):
@@ -528,7 +532,9 @@ def _table_consistency(table: PrintedTable, printed: PublishedNumbers, names: li
     return findings
 
 
-def _row_layout_sentence(table: PrintedTable, names: list[str]) -> str:
+def _row_layout_sentence(table: PrintedTable, names: list[str], words: tuple[str, str]) -> str:
+    """``words``: one group and all of them ('quartile', 'quartiles'), from ``reportgen.grouping``."""
+    group, groups = words
     """Explain the row layout with the first cell where row and column percentages differ."""
     assert table.percent is not None
     counts = [[value.value for value in row] for row in table.counts]
@@ -555,7 +561,7 @@ def _row_layout_sentence(table: PrintedTable, names: list[str]) -> str:
     exceptions = f"; {join_words(off)} {'does' if len(off) == 1 else 'do'} not fit that layout" if off else ""
     return (
         "EULAR response percentages are taken along rows: each is a share of its response category across "
-        f"quartiles, not a share of its quartile{example}{exceptions}."
+        f"{groups}, not a share of its {group}{example}{exceptions}."
     )
 
 

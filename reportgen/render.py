@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from markupsafe import Markup
 
+from reportgen import grouping
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, MISSING, decimals_for
@@ -409,17 +410,9 @@ def build_view(
 
 
 def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
-    """'Q2' over '(4.20, 11.30]' over 'n = 7': the interval closed on the right, as the strata are."""
-    low = None if stratum.lower is None else formatter.measure(stratum.lower, "trough_level")
-    high = None if stratum.upper is None else formatter.measure(stratum.upper, "trough_level")
-    if low is None and high is None:
-        interval = "all levels"
-    elif low is None:
-        interval = f"≤ {high}"
-    elif high is None:
-        interval = f"> {low}"
-    else:
-        interval = f"({low}{formatter.list_separator}{high}]"
+    """'Q2' over '4.20–11.30' over 'n = 7': the range as clinicians write it; the closed side is said once in
+    each table's notes (``grouping.closed_side``)."""
+    interval = grouping.group_range(stratum.lower, stratum.upper, formatter)
     return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), tag="th", scope="col", classes="num")
 
 
@@ -439,16 +432,20 @@ def fit_columns(table: Table, layout: TableLayout | None) -> Table:
     Number cells never wrap (``white-space: nowrap``), so their width follows from their text; with the
     widths given, WeasyPrint lays the table out with ``table-layout: fixed`` instead of measuring the
     minimum and maximum content width of every cell (its slow path). A table too wide for the page in the
-    normal type is set in the compact type (a little smaller, narrower padding); one too wide even so keeps
-    the automatic layout, as does every table when ``layout`` is None (a stylesheet without the numbers).
+    normal type is set in the compact type (a little smaller, narrower padding); one too wide even so (a table
+    of many groups) gets a landscape page of its own (class ``wide``, the stylesheet's ``@page wide``), in the
+    normal type or else the compact one; one too wide even there keeps the automatic layout, as does every
+    table when ``layout`` is None (a stylesheet without the numbers).
     """
     if layout is None:
         return table
-    for metrics in (layout.normal, layout.compact):
-        widths = _column_widths(table, metrics, layout.width_mm)
-        if widths is not None:
-            classes = f"{table.classes} {metrics.classes}".strip()
-            return dataclasses.replace(table, columns=widths, classes=classes)
+    pages = [(layout.width_mm, "")] + ([(layout.wide_width_mm, "wide")] if layout.wide_width_mm is not None else [])
+    for width_mm, page in pages:
+        for metrics in (layout.normal, layout.compact):
+            widths = _column_widths(table, metrics, width_mm)
+            if widths is not None:
+                classes = " ".join(c for c in (table.classes, metrics.classes, page) if c)
+                return dataclasses.replace(table, columns=widths, classes=classes)
     return table
 
 
@@ -499,9 +496,11 @@ def _ems(text: str) -> float:
 class _Footnotes:
     """Assigns letters to the tests named in a table, in order of first use."""
 
-    def __init__(self, formatter: Formatter) -> None:
+    def __init__(self, formatter: Formatter, results: Results) -> None:
         self._formatter = formatter
         self._letters: dict[tuple[TestName, str], str] = {}
+        self.across = f"across {grouping.plural(results)}"  # what an omnibus test compared
+        self.ordered = f"across the ordered {grouping.plural(results)}"  # what a trend test followed
 
     def mark(self, test: TestName, purpose: str) -> str:
         key = (test, purpose)
@@ -516,13 +515,13 @@ class _Footnotes:
         )
 
 
-def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Sequence[Cell]) -> tuple[Row, ...]:
+def _group_head(results: Results, formatter: Formatter, stub: str, extra: Sequence[Cell]) -> tuple[Row, ...]:
     n_strata = len(results.strata)
     first = Row(
         (
             Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
             Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
-            Cell(f"Trough-level quartile ({results.study.level_unit})", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
+            Cell(f"Trough-level {grouping.singular(results)} ({results.study.level_unit})", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
             *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
         )
     )
@@ -539,7 +538,7 @@ def _p_cell(test: TestResult, purpose: str, notes: _Footnotes, formatter: Format
 
 
 def baseline_table(results: Results, formatter: Formatter) -> Table:
-    notes = _Footnotes(formatter)
+    notes = _Footnotes(formatter, results)
     groups: list[RowGroup] = []
     for comparison in results.baseline:
         if isinstance(comparison, ContinuousComparison):
@@ -553,17 +552,17 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
         else group
         for comparison, group in zip(results.baseline, groups)
     ]
-    head = _quartile_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
+    head = _group_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
     return Table(
         id="table-1",
         number=1,
-        title="Baseline characteristics, all included patients and by trough-level quartile",
+        title=f"Baseline characteristics, all included patients and by trough-level {grouping.singular(results)}",
         head=head,
         groups=tuple(groups),
         notes=(
             Note(
                 "Values are mean ± SD with median [interquartile range] below, or n (%) with percentages of the "
-                "patients with a known value in each column. Quartile columns hold the analysed patients"
+                f"patients with a known value in each column. {grouping.capital_singular(results)} columns hold the analysed patients"
                 + (
                     f"; {patients(results.cohort.n_no_level)} without a trough level "
                     f"{verb(results.cohort.n_no_level, 'appears', 'appear')} under All patients only."
@@ -572,6 +571,7 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
                 )
                 + (f" {KNOWN_NOTE}" if any(count for _, count in results.missing) else "")
             ),
+            Note(grouping.closed_side(results, formatter)),
             *notes.notes(),
         ),
     )
@@ -624,7 +624,7 @@ def _continuous_row(
         (
             Cell(label, tag="th", scope="row", classes="stub"),
             *cells,
-            _p_cell(comparison.test, "across quartiles", notes, formatter),
+            _p_cell(comparison.test, notes.across, notes, formatter),
         )
     )
 
@@ -646,13 +646,13 @@ def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, n
     if positive is not None:
         index, name = positive
         label = f"{name or comparison.label}, n (%)"
-        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test, "across quartiles", notes, formatter))),)
+        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test, notes.across, notes, formatter))),)
     width = 1 + len(column_totals)
     header = Row(
         (
             Cell(f"{comparison.label}, n (%)", tag="th", scope="row", classes="stub"),
             *(Cell("", classes="num") for _ in range(width)),
-            _p_cell(comparison.test, "across quartiles", notes, formatter),
+            _p_cell(comparison.test, notes.across, notes, formatter),
         )
     )
     rows = [header]
@@ -695,7 +695,7 @@ def _estimates_row(outcome: ContinuousComparison, formatter: Formatter, width: i
 
 
 def outcome_table(results: Results, formatter: Formatter) -> Table:
-    notes = _Footnotes(formatter)
+    notes = _Footnotes(formatter, results)
     rows = []
     effect_names = {o.test.effect_size_name for o in results.outcomes if o.test.effect_size_name}
     shifts = [o.difference for o in results.outcomes if o.difference is not None]
@@ -703,7 +703,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         row = _continuous_row(outcome, formatter, notes, intervals=True)
         trend = outcome.trend
         trend_cell = (
-            _p_cell(trend, "across the ordered quartiles", notes, formatter)
+            _p_cell(trend, notes.ordered, notes, formatter)
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )
@@ -712,20 +712,20 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         rows.append(RowGroup((main, estimates) if estimates else (main,)))
     ci = formatter.ci_label(CI_LEVEL)
     effect = formatter.effect_size_symbol(effect_names.pop()) if len(effect_names) == 1 else "the effect size"
-    head = _quartile_head(
+    head = _group_head(
         results, formatter, "Measure at follow-up", (Cell("p", classes="num p"), Cell("p", lines=("trend",), classes="num p"))
     )
     month = results.cohort.follow_up_month
     return Table(
         id="table-2",
         number=2,
-        title=f"Disease activity at month {month} by trough-level quartile",
+        title=f"Disease activity at month {month} by trough-level {grouping.singular(results)}",
         head=head,
         groups=tuple(rows),
         notes=(
             Note(
                 f"Mean ± SD with its {ci} below, then median [interquartile range] with its {ci} ({MISSING}: too few "
-                f"patients for an interval). Under each measure: {effect}, the effect size of the test across quartiles"
+                f"patients for an interval). Under each measure: {effect}, the effect size of the test across {grouping.plural(results)}"
                 + (
                     f", and the {shifts[0].high} − {shifts[0].low} shift, how much higher a value in {shifts[0].high} "
                     f"lies than one in {shifts[0].low} (the median of all their differences)"
@@ -734,6 +734,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
                 )
                 + f". Follow-up values use the last observation carried forward for patients without a month-{month} visit."
             ),
+            Note(grouping.closed_side(results, formatter)),
             *notes.notes(),
             Note(interval_methods_note(_outcome_intervals(results), formatter)),
         ),
@@ -774,7 +775,7 @@ def _count_table(
 
     by_column = RowGroup(
         (
-            Row((Cell("n (% of quartile)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+            Row((Cell(f"n (% of {grouping.singular(results)})", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
             *(
                 Row(
                     (
@@ -834,11 +835,12 @@ def _count_table(
             else ""
         )
         statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}{ci}")
-    head = _quartile_head(results, formatter, comparison.label, ())
+    head = _group_head(results, formatter, comparison.label, ())
     notes = [
-        Note(f"{formatter.test_name(test.test)} across quartiles: {'; '.join(statistic)}."),
-        *_ordinal_trend_note(comparison, formatter),
-        Note("All patients: every included patient with a known value; quartile columns: analysed patients."),
+        Note(f"{formatter.test_name(test.test)} across {grouping.plural(results)}: {'; '.join(statistic)}."),
+        *_ordinal_trend_note(comparison, results, formatter),
+        Note(f"All patients: every included patient with a known value; {grouping.singular(results)} columns: analysed patients."),
+        Note(grouping.closed_side(results, formatter)),
     ]
     if with_intervals:
         intervals = [i for row in comparison.proportion_cis for i in row] + list(comparison.overall_proportion_cis)
@@ -848,7 +850,7 @@ def _count_table(
         notes.insert(
             1,
             Note(
-            "Upper block: percentages of each quartile (columns add up to 100%). Lower block: percentages of each "
+            f"Upper block: percentages of each {grouping.singular(results)} (columns add up to 100%). Lower block: percentages of each "
             "response category (rows add up to 100%).")
         )
     return Table(
@@ -862,8 +864,8 @@ def _count_table(
     )
 
 
-def _ordinal_trend_note(comparison: CategoricalComparison, formatter: Formatter) -> tuple[Note, ...]:
-    """The linear-by-linear test of ordered categories across the ordered quartiles, when there is one."""
+def _ordinal_trend_note(comparison: CategoricalComparison, results: Results, formatter: Formatter) -> tuple[Note, ...]:
+    """The linear-by-linear test of ordered categories across the ordered groups, when there is one."""
     trend = comparison.trend
     if trend is None:
         return ()
@@ -876,7 +878,7 @@ def _ordinal_trend_note(comparison: CategoricalComparison, formatter: Formatter)
     parts.append(p_or_reason(trend, formatter))
     if trend.effect_size is not None:
         parts.append(f"r = {formatter.rho(trend.effect_size)}")
-    return (Note(f"{formatter.test_name(trend.test)} across the ordered quartiles and responses ({order}): {'; '.join(parts)}."),)
+    return (Note(f"{formatter.test_name(trend.test)} across the ordered {grouping.plural(results)} and responses ({order}): {'; '.join(parts)}."),)
 
 
 def eular_table(results: Results, formatter: Formatter) -> Table:
@@ -885,7 +887,7 @@ def eular_table(results: Results, formatter: Formatter) -> Table:
         results,
         formatter,
         number=3,
-        title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level quartile",
+        title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level {grouping.singular(results)}",
         with_row_view=True,
         with_intervals=True,
     )
@@ -898,7 +900,7 @@ def _percent_interval(interval: ConfidenceInterval) -> ConfidenceInterval:
 
 
 def activity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
-    """Disease-activity categories at follow-up, one block per index, percentages of each quartile."""
+    """Disease-activity categories at follow-up, one block per index, percentages of each group."""
     tables = [
         _count_table(c, results, formatter, number=number, title="", with_row_view=False) for c in results.activity_categories
     ]
@@ -908,11 +910,12 @@ def activity_table(results: Results, formatter: Formatter, *, number: int) -> Ta
         header_row = Row((Cell(comparison.label, tag="th", scope="colgroup", classes="group", colspan=table.groups[0].rows[0].cells[0].colspan),))
         groups.append(RowGroup((header_row, *table.groups[0].rows[1:])))
         notes.append(Note(f"{comparison.label}: {table.notes[0].text}"))
+    notes.append(Note(grouping.closed_side(results, formatter)))
     return Table(
         id=f"table-{number}",
         number=number,
-        title=f"Disease-activity categories at month {results.cohort.follow_up_month} by trough-level quartile, n (% of quartile)",
-        head=_quartile_head(results, formatter, "Category", ()),
+        title=f"Disease-activity categories at month {results.cohort.follow_up_month} by trough-level {grouping.singular(results)}, n (% of {grouping.singular(results)})",
+        head=_group_head(results, formatter, "Category", ()),
         groups=tuple(groups),
         notes=tuple(notes),
     )
@@ -960,8 +963,8 @@ def withdrawals_table(results: Results, formatter: Formatter, *, number: int) ->
     return Table(
         id=f"table-{number}",
         number=number,
-        title=f"Withdrawals before month {month} by trough-level quartile and reason",
-        head=_quartile_head(results, formatter, "Reason for withdrawal", ()),
+        title=f"Withdrawals before month {month} by trough-level {grouping.singular(results)} and reason",
+        head=_group_head(results, formatter, "Reason for withdrawal", ()),
         groups=(RowGroup((total, *reasons)),),
         notes=(
             Note(
@@ -969,6 +972,7 @@ def withdrawals_table(results: Results, formatter: Formatter, *, number: int) ->
                 f"month-{month} visit; their last observation was carried forward. Percentages are of each column's "
                 "patients. Reasons as recorded in the workbook."
             ),
+            Note(grouping.closed_side(results, formatter)),
         ),
         classes="counts",
     )
@@ -1233,21 +1237,22 @@ def _results_intro(results: Results, formatter: Formatter, adjusted_number: int 
         else ""
     )
     return (
-        f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
+        f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level {grouping.singular(results)} "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
         f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
-    ) + adjusted
+    ) + adjusted + "".join(f" {sentence}" for sentence in (grouping.empty_groups_sentence(results, formatter),) if sentence)
 
 
 def _flow_intro(results: Results, figures: tuple[Figure, ...], withdrawals: Table | None) -> str:
-    """' Figure 4 shows the flow of patients, and Table 5 the withdrawals by quartile and reason.'"""
+    """' Figure 4 shows the flow of patients, and Table 5 the withdrawals by quartile and reason.' (the grouping's word)"""
+    by = f"by {grouping.singular(results)} and reason"
     flow_figure = next((f for f in figures if f.name == FLOW_FIGURE), None)
     table = f"Table {withdrawals.number}" if withdrawals is not None else ""
     if flow_figure is None:
-        return f" {table} gives the withdrawals by quartile and reason." if table else ""
+        return f" {table} gives the withdrawals {by}." if table else ""
     shows = f" Figure {flow_figure.number} shows the flow of patients"
     if table:
-        return f"{shows}, and {table} the withdrawals by quartile and reason."
+        return f"{shows}, and {table} the withdrawals {by}."
     if results.flow is not None and not results.flow.withdrawn:
         return f"{shows}; no patient withdrew before month {results.flow.follow_up_month}."
     return f"{shows}."

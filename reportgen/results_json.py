@@ -1,7 +1,7 @@
 """Serialise ``Results`` as results.json: deterministic, full precision, documented in docs/results-json.md.
 
 Same results, same bytes: keys in a fixed order (the order written here, not sorted), lists in the
-order of the analysis (quartiles Q1..Q4, categories in display order, Table 1 order), floats written by
+order of the analysis (groups lowest level first, categories in display order, Table 1 order), floats written by
 ``repr`` (shortest text that reads back to the same double), NaN and infinities as null, UTF-8 text with
 a trailing newline. No rounding: that happens only when rendering.
 """
@@ -217,6 +217,20 @@ def _stratum(stratum: Stratum) -> dict[str, Any]:
     }
 
 
+def _design(results: Results) -> dict[str, Any]:
+    """The grouping in effect: its name, groups and labels, the cut points, whether (and by which study-sheet
+    key) they were given, and the data's own sample quantiles for as many groups."""
+    return {
+        "grouping": results.design.grouping,
+        "groups": len(results.strata),
+        "labels": [stratum.label for stratum in results.strata],
+        "cut_points": [_number(edge) for edge in results.cutpoints],
+        "cut_points_given": bool(results.cutpoints_given),
+        "cut_points_key": results.design.cut_points_key,
+        "sample_quantiles": [_number(edge) for edge in results.design.sample_quantiles],
+    }
+
+
 def _carried(patient: CarriedForward) -> dict[str, Any]:
     return {"patient_id": patient.patient_id, "from_month": int(patient.from_month), "withdrawal_reason": patient.withdrawal_reason}
 
@@ -273,7 +287,8 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "categorical_test": study.categorical_test,
             "follow_up_month": int(study.follow_up_month),
         },
-        "design": design_record(study),
+        # Every study option in effect (drug table resolved), then the grouping as resolved by the analysis.
+        "design": {**design_record(study), **_design(results)},
         "cutpoints": [_number(edge) for edge in results.cutpoints],
         "cutpoints_given": bool(results.cutpoints_given),
         "strata": [_stratum(stratum) for stratum in results.strata],

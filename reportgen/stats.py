@@ -6,7 +6,8 @@ compare, this module decides *how* a comparison is computed and records why (``T
 Conventions, fixed so that results agree with independent implementations to 1e-9 relative:
 
 - Missing values (NaN) are dropped before every computation.
-- Descriptives: SD with n - 1; median and quartiles by linear interpolation (numpy's default, R type 7).
+- Descriptives: SD with n - 1; median and quartiles by linear interpolation (numpy's default, R type 7);
+  so are the sample quantiles that group patients by level (``percentile_edges``).
 - Ranks: midranks (ties get the mean of the ranks they span, as ``scipy.stats.rankdata``), computed
   once per variable by ``rank_groups`` and shared by Kruskal-Wallis, Jonckheere-Terpstra, Dunn and
   Spearman. Ranks are multiples of 1/2 and their sums are exact in floating point, so rank sums, tie
@@ -131,21 +132,22 @@ def describe(values: Sequence[float] | np.ndarray) -> Summary:
     )
 
 
-# --- quartiles ------------------------------------------------------------------------------------
+# --- groups by level ------------------------------------------------------------------------------
 
 
-def percentile_edges(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
-    """25th, 50th and 75th percentiles with linear interpolation (numpy's default, R type 7)."""
+def percentile_edges(values: Sequence[float] | np.ndarray, groups: int = 4) -> tuple[float, ...]:
+    """The ``groups - 1`` sample quantiles that split ``values`` into ``groups`` equal shares (25th, 50th and
+    75th percentiles for four), linear interpolation (numpy's default, R type 7)."""
     x = _clean(values)
-    e1, e2, e3 = np.percentile(x, [25.0, 50.0, 75.0])
-    return float(e1), float(e2), float(e3)
+    return tuple(float(edge) for edge in np.percentile(x, [100.0 * i / groups for i in range(1, groups)]))
 
 
-def quartile_index(values: Sequence[float] | np.ndarray, edges: Sequence[float]) -> np.ndarray:
-    """0..3 for Q1..Q4 with intervals closed on the right (Q1 <= e1 < Q2 <= e2 < Q3 <= e3 < Q4); -1 for NaN.
+def group_index(values: Sequence[float] | np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """0..k for the k + 1 groups the k edges make, intervals closed on the right
+    (G1 <= e1 < G2 <= e2 < ... <= ek < Gk+1); -1 for NaN.
 
     ``searchsorted(side="left")`` counts the edges strictly below a value, which is exactly
-    the right-closed rule: a value equal to an edge stays in the lower quartile.
+    the right-closed rule: a value equal to an edge stays in the lower group.
     """
     x = np.asarray(values, dtype=float)
     index = np.searchsorted(np.asarray(edges, dtype=float), x, side="left")

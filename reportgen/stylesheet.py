@@ -49,6 +49,9 @@ class TableLayout:
     width_mm: float  # the page's width less its left and right margins
     normal: TableMetrics
     compact: TableMetrics  # the `.compact` type, for tables too wide in the normal one
+    # The width of the named page `wide` (`@page wide`, a landscape page for tables too wide even in the compact
+    # type: many groups), less its margins (those of `@page` unless it sets its own); None without that page.
+    wide_width_mm: float | None = None
 
 
 @functools.lru_cache(maxsize=4)
@@ -61,7 +64,11 @@ def table_layout(css: str) -> TableLayout | None:
         compact = _metrics(rules, ".compact", normal)
     except (KeyError, ValueError):
         return None
-    return TableLayout(width_mm=width, normal=normal, compact=compact)
+    try:
+        wide = _content_width_mm({**rules["@page"], **rules["@page wide"]}) if "@page wide" in rules else None
+    except (KeyError, ValueError):
+        wide = None
+    return TableLayout(width_mm=width, normal=normal, compact=compact, wide_width_mm=wide)
 
 
 def _metrics(rules: dict[str, dict[str, list]], scope: str, base: TableMetrics | None = None) -> TableMetrics:
@@ -155,6 +162,8 @@ def _declarations(css: str) -> dict[str, dict[str, list]]:
                 _declare(rules.setdefault(selector, {}), node.content)
             elif node.type == "at-rule" and node.lower_at_keyword == "page" and not tinycss2.serialize(node.prelude).strip():
                 _declare(rules.setdefault("@page", {}), node.content or [])
+            elif node.type == "at-rule" and node.lower_at_keyword == "page" and tinycss2.serialize(node.prelude).strip() == "wide":
+                _declare(rules.setdefault("@page wide", {}), node.content or [])
             elif node.type == "at-rule" and node.lower_at_keyword == "media" and node.content is not None:
                 if "print" in tinycss2.serialize(node.prelude).lower().split():
                     collect(tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True))

@@ -58,10 +58,11 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from reportgen import grouping
 from reportgen.contract import ColumnRule, Contract, SheetRule, StudyKey, StudyRule, column_letter, load_contract
 from reportgen.errors import WorkbookInvalid
 from reportgen.model import Cohort, Problem, RawWorkbook, Severity, SheetData, StudyOptions
-from reportgen.prose import clipped
+from reportgen.prose import clipped, counted
 from reportgen.untrusted import first_refused_control
 
 
@@ -793,6 +794,7 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
     special = _overrides(sheet)
     changes: dict[str, Any] = {}
     first_row: dict[str, int] = {}
+    given: dict[str, tuple[int, Any]] = {}  # key -> (row, value cell) of each valid setting
     for row_number, row in enumerate(sheet.rows, start=2):
         key_cell = row[positions[rule.key_column]] if positions[rule.key_column] < len(row) else ""
         value_cell = row[positions[rule.value_column]] if positions[rule.value_column] < len(row) else ""
@@ -825,15 +827,64 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
         if isinstance(parsed, _Refused):
             findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), parsed.sentence))
             changes[key.key] = _INVALID
+            given[key.key] = (row_number, _INVALID)
         elif parsed is _INVALID:
             findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), key.rule + _choice_hint(key, value_cell)))
             changes[key.key] = _INVALID
+            given[key.key] = (row_number, _INVALID)
         else:
             changes[key.key] = parsed
+            given[key.key] = (row_number, value_cell)
     refused = {key for key, value in changes.items() if value is _INVALID}
     options = options.replace(**{key: value for key, value in changes.items() if key not in refused})
+    _check_grouping(options, given, name, rule, findings)
     _check_design(options, name, rule.value_column, first_row, changes, findings)
     return options
+
+
+def _check_grouping(options: StudyOptions, given: dict[str, tuple[int, Any]], name: str, rule: StudyRule, findings: _Findings) -> None:
+    """The grouping settings together (each is already valid alone): one way to give cut points, cut points
+    only with grouping = cut-points, cut-points only with cut points, one label per group."""
+    if any(given.get(key, (0, None))[1] is _INVALID for key in grouping.STUDY_KEYS):
+        return  # a grouping setting is already reported as invalid on its own
+    value = rule.value_column
+    cut_keys = [key for key in (grouping.CUT_POINTS_KEY, grouping.V1_CUT_POINTS_KEY) if key in given]
+    if len(cut_keys) == 2:
+        row, cell = given[grouping.CUT_POINTS_KEY]
+        findings.add(Problem(
+            name, row, value, _shown(cell),
+            f"cut_points and quartile_cutpoints (row {given[grouping.V1_CUT_POINTS_KEY][0]}) both give cut points; keep one "
+            "(quartile_cutpoints is the contract version 1 spelling of cut_points)",
+        ))  # fmt: skip
+        return
+    chosen = options.grouping
+    if cut_keys and chosen is not None and chosen != grouping.CUT_POINTS:
+        row, cell = given["grouping"]
+        findings.add(Problem(
+            name, row, value, _shown(cell),
+            f"grouping is {chosen} but {cut_keys[0]} (row {given[cut_keys[0]][0]}) gives cut points; write grouping = "
+            f"{grouping.CUT_POINTS} to use them, or clear {cut_keys[0]} to group by the cohort's own {chosen}",
+        ))  # fmt: skip
+        return
+    if not cut_keys and chosen == grouping.CUT_POINTS:
+        row, cell = given["grouping"]
+        findings.add(Problem(
+            name, row, value, _shown(cell),
+            f"grouping = {grouping.CUT_POINTS} needs cut_points: add a row cut_points with 1 to {grouping.MAX_CUT_POINTS} "
+            "increasing values separated by ';', e.g. 5; 8",
+        ))  # fmt: skip
+        return
+    labels, groups = options.group_labels, grouping.number_of_groups(options)
+    if labels is not None and groups is not None and len(labels) != groups:
+        row, cell = given["group_labels"]
+        if cut_keys:
+            why = f"the {counted(groups - 1, 'cut point')} of {cut_keys[0]} (row {given[cut_keys[0]][0]}) make {groups} groups"
+        else:
+            why = f"grouping {options.grouping or grouping.DEFAULT_GROUPING} makes {groups} groups"
+        findings.add(Problem(
+            name, row, value, _shown(cell),
+            f"group_labels gives {counted(len(labels), 'label')} but {why}; give one label per group, lowest level first, separated by ';'",
+        ))  # fmt: skip
 
 
 _INVALID = object()
@@ -973,6 +1024,10 @@ def _study_value(key: StudyKey, cell: Any) -> Any:
         return next((option for option in key.allowed if option.casefold() == wanted), _INVALID)
     if key.kind == "cutpoints":
         return _cutpoints(cell)
+    if key.kind == "numbers":
+        return _numbers(cell, key)
+    if key.kind == "labels":
+        return _labels(cell, key)
     if key.kind == "filename":
         return _file_name(str(cell).strip(), key.max_length)
     if key.kind == "covariates":
@@ -1000,6 +1055,33 @@ def _cutpoints(cell: Any) -> tuple[float, float, float] | object:
         return _INVALID
     low, middle, high = parts  # type: ignore[misc]
     return (low, middle, high) if low < middle < high else _INVALID
+
+
+def _numbers(cell: Any, key: StudyKey) -> tuple[float, ...] | object:
+    """Increasing numbers of 0 or more separated by ';' (one number alone may be typed as a number), as many as
+    the key's min to max."""
+    if isinstance(cell, _NUMBER_TYPES):
+        parts: list[float | None] = [float(cell)]
+    elif isinstance(cell, str):
+        parts = [parse_decimal(part) for part in cell.split(";")]
+    else:
+        return _INVALID
+    if any(part is None or part < 0 for part in parts) or not (key.min or 1) <= len(parts) <= (key.max or math.inf):
+        return _INVALID
+    values = tuple(float(part) for part in parts)  # type: ignore[arg-type]
+    return values if all(b > a for a, b in zip(values, values[1:])) else _INVALID
+
+
+def _labels(cell: Any, key: StudyKey) -> tuple[str, ...] | object:
+    """Different, non-blank labels separated by ';', as many as the key's min to max, each at most max_length."""
+    if not isinstance(cell, str):
+        return _INVALID
+    labels = tuple(part.strip() for part in cell.split(";"))
+    if not (key.min or 1) <= len(labels) <= (key.max or math.inf) or any(not label for label in labels):
+        return _INVALID
+    if key.max_length is not None and any(len(label) > key.max_length for label in labels):
+        return _INVALID
+    return labels if len({label.casefold() for label in labels}) == len(labels) else _INVALID
 
 
 # ln(name): the natural logarithm of a measure, in the adjust_for setting.

@@ -31,6 +31,7 @@ from reportgen.model import (
     ContinuousComparison,
     Correlation,
     Derived,
+    Design,
     Figure,
     Problem,
     PublishedCheck,
@@ -263,6 +264,12 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
             for row, reason in zip(carried.itertuples(), ("inefficacy", "adverse event", None))
         ),
         study=study,
+        # The fixture's cut points are given (quartile_cutpoints, contract version 1): groups the study chose.
+        design=Design(
+            grouping="cut-points",
+            cut_points_key="quartile_cutpoints",
+            sample_quantiles=tuple(float(q) for q in np.percentile(analysed["trough_level"], [25, 50, 75])),
+        ),
     )
 
 

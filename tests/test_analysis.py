@@ -83,7 +83,7 @@ def test_coinciding_edges_stop_with_advice() -> None:
     for i in range(12):
         rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, tcz_trough_ug_ml=0.0 if i < 8 else 5.0 + i)]
     cohort = make_cohort(rows)
-    with pytest.raises(AnalysisError, match="quartile_cutpoints"):
+    with pytest.raises(AnalysisError, match="cut_points"):
         analyse(derive(cohort), cohort.study)
 
 
@@ -269,8 +269,8 @@ def test_empty_quartile_with_given_cut_points_is_left_out_of_tests() -> None:
 # --- found by mutation testing (docs/mutation-testing.md) ---------------------------------------------
 
 ADVICE = (
-    "this happens when many patients share one level (e.g. undetectable). Give three increasing "
-    "cut points in the study sheet, e.g. 'quartile_cutpoints' = '1; 6; 18.5'."
+    "this happens when many patients share one level (e.g. undetectable). Give increasing cut points in the "
+    "study sheet instead, e.g. grouping = cut-points and cut_points = '1; 6; 18.5'."
 )
 
 
@@ -286,8 +286,7 @@ def test_given_cut_points_must_increase_strictly_and_the_message_says_whose_they
     with pytest.raises(AnalysisError) as raised:
         analyse(derive(cohort), cohort.study)
     assert str(raised.value) == (
-        "cannot form four quartiles: the quartile_cutpoints of the study sheet do not increase strictly "
-        f"(1.0, 6.0, 6.0); {ADVICE}"
+        "cannot form the groups: the quartile_cutpoints of the study sheet do not increase strictly (1.0, 6.0, 6.0)"
     )
 
 
@@ -296,7 +295,7 @@ def test_computed_cut_points_that_coincide_name_the_percentiles() -> None:
     with pytest.raises(AnalysisError) as raised:
         analyse(derive(cohort), cohort.study)
     assert str(raised.value) == (
-        "cannot form four quartiles: the 25th, 50th and 75th percentiles of the trough level do not increase "
+        "cannot form 4 quartiles: the 25th, 50th and 75th percentiles of the trough level do not increase "
         f"strictly (0.0, 0.0, 5.25); {ADVICE}"
     )
 
@@ -306,7 +305,7 @@ def test_no_level_message() -> None:
     with pytest.raises(AnalysisError) as raised:
         analyse(derive(cohort), cohort.study)
     assert str(raised.value) == (
-        "no patient has a trough level at or before the follow-up month, so there are no quartiles to compare"
+        "no patient has a trough level at or before the follow-up month, so there are no groups to compare"
     )
 
 
@@ -325,14 +324,14 @@ def test_a_categorical_value_outside_the_categories_is_an_analysis_error() -> No
     patients = pd.DataFrame({"x": list("abcdefg")})
     spec = Categorical("x", "X", ("a",), lambda frame: frame["x"].to_numpy(dtype=object))
     with pytest.raises(AnalysisError) as raised:
-        compare_categorical(spec, patients, np.zeros(7, dtype=np.int64), StudyOptions())
+        compare_categorical(spec, patients, np.zeros(7, dtype=np.int64), StudyOptions(), LABELS)
     assert str(raised.value) == "x has values outside ('a',): ['b', 'c', 'd', 'e', 'f']"
 
 
 def test_a_categorical_comparison_keeps_its_label() -> None:
     patients = pd.DataFrame({"x": ["a", "b", "a", "b"]})
     spec = Categorical("x", "The X", ("a", "b"), lambda frame: frame["x"].to_numpy(dtype=object))
-    comparison = compare_categorical(spec, patients, np.array([0, 1, 2, 3]), StudyOptions())
+    comparison = compare_categorical(spec, patients, np.array([0, 1, 2, 3]), StudyOptions(), LABELS)
     assert (comparison.variable, comparison.label, comparison.overall) == ("x", "The X", (2, 2))
 
 
@@ -345,3 +344,114 @@ def test_an_empty_withdrawal_reason_is_no_reason() -> None:
     )
     results = analyse(derive(cohort), cohort.study)
     assert [(c.patient_id, c.withdrawal_reason) for c in results.carried_forward] == [("A", None)]
+
+
+# --- k groups (issue #12: the study design becomes data) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "study, labels, percents",
+    [
+        (StudyOptions(grouping="halves"), ["H1", "H2"], [50]),
+        (StudyOptions(grouping="tertiles"), ["T1", "T2", "T3"], [100 / 3, 200 / 3]),
+        (StudyOptions(grouping="quartiles"), LABELS, [25, 50, 75]),
+        (StudyOptions(grouping="quintiles"), ["Q1", "Q2", "Q3", "Q4", "Q5"], [20, 40, 60, 80]),
+    ],
+)
+def test_quantile_groupings_use_the_data_quantiles_for_as_many_groups(study: StudyOptions, labels: list[str], percents: list[float]) -> None:
+    derived = derive(random_cohort(7, 80))
+    results = analyse(derived, study)
+    level = derived.patients["trough_level"]
+    edges = tuple(np.percentile(level.dropna(), percents))
+    assert results.cutpoints == edges and not results.cutpoints_given
+    assert results.design.sample_quantiles == edges and results.design.grouping == study.grouping
+    assert [s.label for s in results.strata] == labels
+    by_pandas = pd.cut(level, [-np.inf, *edges, np.inf], right=True, labels=labels).value_counts().reindex(labels)
+    assert [s.n for s in results.strata] == by_pandas.tolist()
+    for comparison in (*results.outcomes, *results.baseline, results.eular_response):
+        assert len(comparison.groups if isinstance(comparison, ContinuousComparison) else comparison.counts[0]) == len(labels)
+    das28 = results.outcomes[0]
+    groups = [derived.patients.loc[(level > lo) & (level <= hi), "das28_esr"].dropna() for lo, hi in
+              zip([-np.inf, *edges], [*edges, np.inf])]
+    assert close(das28.test.p_value, sps.kruskal(*groups).pvalue)
+
+
+@pytest.mark.parametrize("cuts", [(5.0,), (2.0, 8.0), (1.0, 4.0, 9.0, 15.0), (1.0, 3.0, 6.0, 10.0, 20.0)])
+def test_cut_points_make_one_more_group_than_cut_points_labelled_g(cuts: tuple[float, ...]) -> None:
+    derived = derive(random_cohort(8, 90))
+    results = analyse(derived, StudyOptions(cut_points=cuts, categorical_test="chi-square"))
+    k = len(cuts) + 1
+    assert results.cutpoints == cuts and results.cutpoints_given and results.design.grouping == "cut-points"
+    assert results.design.cut_points_key == "cut_points"
+    assert [s.label for s in results.strata] == [f"G{i}" for i in range(1, k + 1)]
+    assert [(s.lower, s.upper) for s in results.strata] == list(zip([None, *cuts], [*cuts, None]))
+    level = derived.patients["trough_level"].dropna()
+    assert results.design.sample_quantiles == tuple(np.percentile(level, [100 * i / k for i in range(1, k)]))
+    assert sum(s.n for s in results.strata) == results.cohort.n_analysed
+    assert results.eular_response.test.df == (3 - 1) * (k - 1)
+
+
+def test_halves_have_one_dunn_pair_and_a_trend_test() -> None:
+    rows = []
+    for i in range(30):
+        level = 1.0 + i
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, tcz_trough_ug_ml=level, tjc28=max(0, 20 - i), sjc28=max(0, 15 - i // 2))]
+    derived = derive(make_cohort(rows))
+    results = analyse(derived, StudyOptions(grouping="halves"))
+    das28 = results.outcomes[0]
+    assert das28.test.p_value is not None and das28.test.p_value < 0.05
+    assert [(pair.group_a, pair.group_b) for pair in das28.posthoc] == [("H1", "H2")]
+    pair = das28.posthoc[0]
+    assert close(pair.p_adjusted, pair.p_value)  # Holm with one pair leaves p as it is
+    assert das28.trend is not None and das28.trend.p_value is not None and das28.trend.statistic < 0
+
+
+def test_group_labels_name_the_groups() -> None:
+    derived = derive(random_cohort(9, 40))
+    labels = ("subtherapeutic", "therapeutic", "supratherapeutic")
+    results = analyse(derived, StudyOptions(cut_points=(1.0, 8.0), group_labels=labels))
+    assert tuple(s.label for s in results.strata) == labels
+    assert results.outcomes[0].test.p_value is not None
+
+
+def test_cut_points_outside_the_data_leave_empty_groups_without_a_crash() -> None:
+    derived = derive(random_cohort(10, 40))
+    top = float(derived.patients["trough_level"].max())
+    results = analyse(derived, StudyOptions(cut_points=(5.0, 8.0, top + 1000.0)))
+    assert results.strata[-1].n == 0 and results.strata[-1].percent == 0.0
+    assert all(len(c.counts[0]) == 4 for c in results.activity_categories)
+    das28 = results.outcomes[0]
+    assert das28.groups[-1].n == 0 and das28.test.p_value is not None  # the three groups with patients are compared
+    assert das28.test.df == 2.0
+
+
+def test_quartile_cutpoints_mean_cut_points_labelled_q() -> None:
+    derived = derive(random_cohort(11, 40))
+    v1 = analyse(derived, StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5)))
+    v2 = analyse(derived, StudyOptions(grouping="cut-points", cut_points=(2.0, 6.0, 18.5), group_labels=tuple(LABELS)))
+    assert v1.design.cut_points_key == "quartile_cutpoints" and v2.design.cut_points_key == "cut_points"
+    assert [s.label for s in v1.strata] == LABELS and v1.design.grouping == "cut-points"
+    assert (v1.strata, v1.outcomes, v1.baseline, v1.eular_response) == (v2.strata, v2.outcomes, v2.baseline, v2.eular_response)
+
+
+@pytest.mark.parametrize(
+    "study, message",
+    [
+        (StudyOptions(quartile_cutpoints=(1.0, 2.0, 3.0), cut_points=(1.0,)), "give the cut points once"),
+        (StudyOptions(grouping="tertiles", cut_points=(1.0, 2.0)), "cut_points is given, so grouping must be cut-points, not tertiles"),
+        (StudyOptions(grouping="cut-points"), "grouping = cut-points needs cut_points"),
+        (StudyOptions(grouping="tertiles", group_labels=("a", "b")), "group_labels gives 2 labels for 3 groups"),
+        (StudyOptions(cut_points=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)), "are 6 values; give 1 to 5"),
+    ],
+)
+def test_settings_that_contradict_each_other_stop_the_analysis(study: StudyOptions, message: str) -> None:
+    with pytest.raises(AnalysisError, match=message):
+        analyse(derive(random_cohort(12, 20)), study)
+
+
+def test_coinciding_tertiles_name_their_percentiles_and_suggest_cut_points() -> None:
+    cohort = _levels_cohort([0.0] * 10 + [5.0, 6.0], StudyOptions(grouping="tertiles"))
+    with pytest.raises(AnalysisError) as raised:
+        analyse(derive(cohort), cohort.study)
+    assert str(raised.value).startswith("cannot form 3 tertiles: the 33.3rd and 66.7th percentiles of the trough level do not increase strictly")
+    assert "cut_points = '1; 6; 18.5'" in str(raised.value)

@@ -51,7 +51,7 @@ def test_build_folder_is_named_by_time_and_input_hash(build_folder: Path) -> Non
 def test_pdf_has_every_section_in_reading_order(pdf_text: str) -> None:
     # The abstract repeats "Methods", "Results", "Conclusions", so each heading is looked for after the previous one.
     headings = ["Abstract", "Background", "Objectives", "Methods", "Results", "Conclusions",
-                "Patients and follow-up", "Disease-activity indices", "Trough-level quartiles", "Statistical analysis",
+                "Patients and follow-up", "Disease-activity indices", "Trough-level groups", "Statistical analysis",
                 "Table 1.", "Table 2.", "Table 3.", "Figure 1.", "Figure 2.", "Figure 3.", "Conclusions",
                 "Published vs reproduced", "Appendix", "Patients carried forward", "Software"]
     position = 0
@@ -189,3 +189,14 @@ def test_table_4_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
             shown = [entry["overall"][category], *entry["counts"][category]]
             expected.append((category.capitalize(), [_n_percent(n, t) for n, t in zip(shown, totals)]))
     assert [(stub, [first for first, _ in cells]) for stub, cells in rows] == expected
+
+
+def test_the_examples_given_cut_points_are_not_called_quartiles_and_its_own_quartiles_stand_beside_them(pdf_text: str) -> None:
+    flat = re.sub(r"\s+", " ", pdf_text.replace("\u00a0", " ")).replace("µg/ mL", "µg/mL")  # a line may break after '/'
+    sentence = (
+        "placed in 4 groups defined by the cut points 2.90, 9.10 and 18.50 µg/mL, given in the study sheet (Q1–Q4). "
+        "The cohort's own quartiles (sample quantiles for as many groups, linear interpolation) are 3.50, 12.10 and "
+        "20.80 µg/mL, so these groups are not its quartiles."
+    )
+    assert flat.count(sentence) == 2  # in the abstract and in the Methods
+    assert "Trough-level quartile" not in flat and "across quartiles" not in flat

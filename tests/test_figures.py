@@ -244,3 +244,27 @@ def test_another_copy_of_the_font_family_on_the_machine_changes_no_byte(figures,
     finally:
         manager._findfont_cached.cache_clear()
     assert [figure.svg for figure in again] == [figure.svg for figure in figures]
+
+
+@pytest.mark.parametrize(
+    ("study", "k", "word", "plural"),
+    [(StudyOptions(grouping="halves"), 2, "half", "halves"), (StudyOptions(cut_points=(1.0, 3.0, 6.0, 10.0, 20.0)), 6, "group", "groups")],
+)
+def test_every_group_is_drawn_with_its_own_marker_and_named_by_the_design(study: StudyOptions, k: int, word: str, plural: str) -> None:
+    derived = derive(random_cohort(22, 120))
+    results = analyse(derived, study)
+    drawn = {item.name: item for item in draw_figures(derived, results, Formatter("."))}
+    boxplots = drawn["figure1-activity"]
+    for ax in boxplots.figure.axes:
+        points = [collection for collection in ax.collections if len(collection.get_offsets())]
+        assert len(points) == k == sum(1 for s in results.strata if s.n)  # the sixth group is drawn too
+        assert len({tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in points}) == k  # a marker each
+    assert boxplots.title.endswith(f"by trough-level {word}") and drawn["figure3-eular"].title.endswith(f"by trough-level {word}")
+    assert f"between the {plural}" in drawn["figure2-trough-das28"].caption
+
+
+def test_group_labels_are_drawn_as_typed_never_as_mathtext() -> None:
+    study = StudyOptions(grouping="halves", group_labels=(r"$\foo{$", "$x^2$"))
+    derived = derive(random_cohort(23, 40))
+    figures = make_figures(derived, analyse(derived, study), Formatter("."))  # an unknown TeX command must not stop it
+    assert all("$x^2$" in figure.svg for figure in figures)

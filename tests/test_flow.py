@@ -22,7 +22,7 @@ from reportgen.analysis import analyse
 from reportgen.derive import derive
 from reportgen.figures import draw_figures, make_figures
 from reportgen.formatting import Formatter
-from reportgen.model import ALPHA, FLOW_FIGURE, Cohort, Flow, FlowGroup, Results, StudyOptions, WithdrawalReason
+from reportgen.model import ALPHA, FLOW_FIGURE, Cohort, Design, Flow, FlowGroup, Results, StudyOptions, WithdrawalReason
 from reportgen.narrative import ACUTE_PHASE_LIMITATION, write_limitations, write_methods
 from reportgen.pipeline import validate_only
 from reportgen.render import KNOWN_NOTE, WITHDRAWAL_REASONS_LISTED_UP_TO, baseline_table, known_for, withdrawals_table
@@ -334,7 +334,7 @@ def _sized(results: Results, sizes: tuple[int, ...]) -> Results:
 def test_small_groups_are_a_limitation_below_the_imprecision_threshold() -> None:
     _, results = example()
     text = _limitations(_sized(results, (IMPRECISE_GROUP - 1, 40, 40, 40)))
-    assert f"The groups are small ({IMPRECISE_GROUP - 1} to 40 patients per quartile)" in text
+    assert f"The groups are small ({IMPRECISE_GROUP - 1} to 40 patients per group)" in text
     assert "large-sample approximations" not in text
     assert "The groups are small" not in _limitations(_sized(results, (IMPRECISE_GROUP, 40, 40, 40)))
     tiny = _limitations(_sized(results, (SMALL_GROUP - 1, 40, SMALL_GROUP, 40)))
@@ -358,7 +358,7 @@ def test_supplied_cut_points_and_sample_quartiles_say_different_things() -> None
     supplied = _limitations(results)
     assert "supplied in the study sheet" in supplied and "Q1 8, Q2 7, Q3 8 and Q4 10 patients" in supplied
     assert "own quartiles" not in supplied
-    sample = _limitations(replace(results, cutpoints_given=False))
+    sample = _limitations(replace(results, cutpoints_given=False, design=Design()))
     assert "this cohort's own quartiles" in sample and "supplied" not in sample
 
 
@@ -414,6 +414,7 @@ def test_the_report_prints_the_limitations_and_the_flow() -> None:
     )
     assert view.limitations == " ".join(write_limitations(results, FORMATTER))
     withdrawals = next(t for t in view.tables if t.title.startswith("Withdrawals"))
+    assert withdrawals.notes[-1].text.startswith("Trough levels in µg/mL; a level exactly at a cut point counts in the lower group")
     assert view.results_intro.endswith(
-        f"Figure {len(figures)} shows the flow of patients, and Table {withdrawals.number} the withdrawals by quartile and reason."
+        f"Figure {len(figures)} shows the flow of patients, and Table {withdrawals.number} the withdrawals by group and reason."
     )

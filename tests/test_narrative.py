@@ -11,7 +11,7 @@ from report_fixtures import make_results, make_study
 
 from reportgen import indices, stats
 from reportgen.formatting import TEST_NAMES, Formatter
-from reportgen.model import Results, TestName
+from reportgen.model import Design, Results, TestName
 from reportgen import model
 from reportgen.narrative import TEST_RATIONALE, write_narrative
 
@@ -70,8 +70,8 @@ def test_direction_follows_the_sign_of_the_trend_statistic() -> None:
 
 def test_non_significant_results_are_said_plainly() -> None:
     _abstract, _methods, conclusions = _all_text(_without_significance(make_results()))
-    assert "No statistically significant difference across quartiles was found for DAS28-ESR" in conclusions
-    assert "EULAR response did not differ significantly across quartiles" in conclusions
+    assert "No statistically significant difference across groups was found for DAS28-ESR" in conclusions
+    assert "EULAR response did not differ significantly across groups" in conclusions
     assert "associated with" not in conclusions
 
 
@@ -92,7 +92,7 @@ def test_methods_say_what_was_done() -> None:
     assert "LOCF applied to 3 patients" in methods
     assert "ESR in mm/h" in methods and "CRP in mg/dL" in methods
     assert "Kruskal–Wallis test:" in methods and "Jonckheere–Terpstra trend test:" in methods
-    computed = replace(make_results(), cutpoints_given=False)
+    computed = replace(make_results(), cutpoints_given=False, design=Design())
     assert "computed as the 25th, 50th and 75th percentiles" in _all_text(computed)[1]
 
 
@@ -160,13 +160,13 @@ def _crp_like(results: Results) -> Results:
 def test_a_non_significant_omnibus_test_beside_a_significant_trend_says_both() -> None:
     abstract, _methods, conclusions = _all_text(_crp_like(make_results()))
     assert (
-        "CRP did not differ significantly across quartiles (p\u00a0=\u00a00.084), although the trend test "
+        "CRP did not differ significantly across groups (p\u00a0=\u00a00.084), although the trend test "
         "(p\u00a0=\u00a00.015) and Spearman's ρ (p\u00a0=\u00a00.023) were significant, with lower CRP "
         "at higher trough levels." in conclusions
     )
     assert "found for CRP" not in conclusions and "found for CRP" not in abstract
     assert (
-        "CRP did not differ significantly across quartiles, although the trend test and Spearman's ρ with trough level were "
+        "CRP did not differ significantly across groups, although the trend test and Spearman's ρ with trough level were "
         "significant, with lower CRP at higher trough levels." in abstract
     )
     only_rho = _crp_like(make_results())
@@ -189,13 +189,13 @@ def test_a_test_that_could_not_be_computed_says_why_and_prints_no_p() -> None:
         test=stats.compare_categorical([[3, 0, 0, 0], [0, 0, 0, 0]], ("good", "none"), ("Q1", "Q2", "Q3", "Q4"), "chi-square"),
     )
     abstract, _methods, conclusions = _all_text(replace(results, outcomes=outcomes, eular_response=eular))
-    assert "CRP could not be compared across quartiles (not tested: all values are equal)." in conclusions
+    assert "CRP could not be compared across groups (not tested: all values are equal)." in conclusions
     assert (
-        "EULAR response could not be compared across quartiles (not tested: fewer than two categories or groups "
+        "EULAR response could not be compared across groups (not tested: fewer than two categories or groups "
         "with any patient)." in conclusions
     )
     for text in (abstract, conclusions):
-        assert "\u2013)" not in text and "significant difference across quartiles was found for CRP" not in text
+        assert "\u2013)" not in text and "significant difference across groups was found for CRP" not in text
         assert "EULAR response did not differ" not in text
 
 
@@ -213,14 +213,14 @@ def _tiny(results: Results, *, n_locf: int = 0, n_no_level: int = 0) -> Results:
 
 def test_no_sentence_is_built_on_degenerate_counts() -> None:
     abstract, methods, conclusions = _all_text(_tiny(make_results()))
-    assert "with 3 patients per quartile the estimates are imprecise" in conclusions
+    assert "with 3 patients per group the estimates are imprecise" in conclusions
     assert "3 to 3" not in conclusions
-    assert "The distribution of EULAR response differed across quartiles (p\u00a0=\u00a00.030)." in conclusions
+    assert "The distribution of EULAR response differed across groups (p\u00a0=\u00a00.030)." in conclusions
     assert "0 of" not in conclusions and "0 of" not in abstract
     assert "0 patients" not in abstract + methods
     assert "every patient had a month-12 visit." in abstract
     assert "Every patient had a month-12 visit, so no observation was carried forward." in methods
-    assert "12 patients were included. All had a trough level and were compared across quartiles." in methods
+    assert "12 patients were included. All had a trough level and were compared across groups." in methods
     one = _all_text(_tiny(make_results(), n_locf=1, n_no_level=1))
     assert "carried forward for 1 patient without a month-12 visit" in one[0]
     assert "LOCF applied to 1 patient, listed" in one[1] and "1 patient without any level is described" in one[1]
@@ -255,6 +255,17 @@ def test_methods_say_counts_are_median_iqr_and_significance_is_on_the_unrounded_
     assert "decided on the unrounded p" in methods
 
 
+def test_given_cut_points_stand_beside_the_cohorts_own_quantiles() -> None:
+    results = make_results()
+    methods = _all_text(replace(results, design=replace(results.design, sample_quantiles=(3.5, 12.1, 20.8))))[1]
+    assert ("The cohort's own quartiles (sample quantiles for as many groups, linear interpolation) are 3.50, 12.10 "
+            "and 20.80 µg/mL, so these groups are not its quartiles.") in methods
+    same = _all_text(replace(results, design=replace(results.design, sample_quantiles=results.cutpoints)))[1]
+    assert "The cohort's own quartiles are the same, 4.20, 11.30 and 18.50 µg/mL, so these groups are its quartiles." in same
+    two = replace(results, cutpoints=(5.0,), design=replace(results.design, sample_quantiles=(4.0,)))
+    assert "The cohort's own median (sample quantiles for as many groups, linear interpolation) is 4.00 µg/mL" in _all_text(two)[1]
+    computed = _all_text(replace(results, cutpoints_given=False, design=Design()))[1]
+    assert "The cohort's own" not in computed
 # --- estimates with confidence intervals (issue #13 items 1 and 5) ----------------------------------------
 
 
@@ -341,12 +352,12 @@ def test_the_eular_trend_is_named_in_methods_and_quoted_beside_the_eular_p() -> 
 def test_a_significant_eular_trend_beside_a_non_significant_omnibus_test_is_said() -> None:
     _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.01, 0.4, omnibus_p=0.2))
     assert (
-        "EULAR response did not differ significantly across quartiles (p\u00a0=\u00a00.200; linear-by-linear trend "
+        "EULAR response did not differ significantly across groups (p\u00a0=\u00a00.200; linear-by-linear trend "
         "p\u00a0=\u00a00.010), although the linear-by-linear trend test was significant, with better responses at "
         "higher trough levels." in conclusions
     )
     _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.3, 0.1, omnibus_p=0.2))
-    assert "EULAR response did not differ significantly across quartiles (p\u00a0=\u00a00.200; linear-by-linear trend p\u00a0=\u00a00.300)." in conclusions
+    assert "EULAR response did not differ significantly across groups (p\u00a0=\u00a00.200; linear-by-linear trend p\u00a0=\u00a00.300)." in conclusions
 
 
 def test_methods_name_the_adjusted_model_its_covariates_and_the_log2_scale() -> None:

@@ -119,7 +119,7 @@ def test_every_analysed_patient_lands_in_exactly_one_quartile(values: list[float
     if analysed.sum() == 0:
         return
     edges = tuple(sorted(cutpoints)) if cutpoints is not None else stats.percentile_edges(level[analysed])
-    quartile = stats.quartile_index(level, edges)
+    quartile = stats.group_index(level, edges)
     assert set(quartile[~analysed]) <= {-1}
     assert set(quartile[analysed]) <= {0, 1, 2, 3}
     lowers, uppers = (-math.inf, *edges), (*edges, math.inf)

@@ -25,7 +25,7 @@ from report_fixtures import (
 
 from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
-from reportgen.model import CarriedForward, Problem, RenderedReport, Results, TestName
+from reportgen.model import CarriedForward, Problem, RenderedReport, Results, StudyOptions, TestName
 from reportgen import model
 from reportgen.render import STYLESHEET, csv_cell, listing_files, render_report
 from reportgen.resources import templates_dir
@@ -108,7 +108,7 @@ def test_table_3_gives_the_linear_by_linear_trend_beside_the_omnibus_test() -> N
     html = render(results=replace(results, eular_response=replace(results.eular_response, trend=trend))).html
     notes = lxml.html.fromstring(html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
     assert (
-        "Linear-by-linear association test across the ordered quartiles and responses (none < moderate < good): "
+        "Linear-by-linear association test across the ordered groups and responses (none < moderate < good): "
         "M² = 8.39; df = 1; p\u00a0=\u00a00.004; r = 0.51." in notes
     )
     assert "Linear-by-linear" not in lxml.html.fromstring(render(results=results).html).xpath('//div[@id="table-3"]')[0].text_content()
@@ -153,7 +153,11 @@ def test_stratum_headers_and_accessible_tables(report: RenderedReport) -> None:
         assert table.xpath("./caption")
         assert all(th.get("scope") in {"col", "row", "colgroup"} for th in table.xpath(".//th"))
     head = document.xpath('//div[@id="table-1"]//thead')[0].text_content()
-    assert "≤ 4.20" in head and "(4.20, 11.30]" in head and "> 18.50" in head and "n = 10" in head
+    assert "< 4.20" in head and "4.20–11.30" in head and "> 18.50" in head and "n = 10" in head
+    # The closed side is said once, in the notes: a level at a cut point counts in the lower group.
+    for block in document.xpath('//div[starts-with(@id, "table-")]'):  # every table with the groups' ranges
+        if "Trough-level group (µg/mL)" in block.text_content():
+            assert "a level exactly at a cut point counts in the lower group (4.20 µg/mL in Q1)" in block.text_content()
 
 
 def test_title_block_and_metadata(report: RenderedReport) -> None:
@@ -444,6 +448,7 @@ def test_the_shipped_stylesheet_holds_the_layout_numbers() -> None:
     assert layout is not None and layout.width_mm == 210 - 22 - 22  # A4 less the page margins
     assert (layout.normal.cell_pt, layout.normal.padding_mm, layout.compact.cell_pt, layout.compact.padding_mm) == (8.6, 1.6, 8.0, 1.2)
     assert layout.compact.classes == "compact" and layout.normal.classes == ""
+    assert layout.wide_width_mm == 297 - 22 - 22  # tables too wide for the portrait page get a landscape one
 
 
 def test_a_templates_css_with_another_type_size_changes_the_column_widths(tmp_path: Path) -> None:
@@ -458,7 +463,8 @@ def test_a_templates_css_with_a_narrower_page_is_honoured(tmp_path: Path) -> Non
     html = render().html
     assert "table-2" in _table_widths(html)
     # With 60 mm margins the page holds 90 mm: too narrow for Table 2's columns, which keep the automatic layout.
-    narrow = render(templates=_override(tmp_path, ("margin: 22mm 22mm 24mm 22mm;", "margin: 22mm 60mm 24mm 60mm;"))).html
+    narrow_pages = (("margin: 22mm 22mm 24mm 22mm;", "margin: 22mm 60mm 24mm 60mm;"), ("@page wide { size: A4 landscape; }", "@page wide { size: A4; }"))
+    narrow = render(templates=_override(tmp_path, *narrow_pages)).html
     assert "table-2" not in _table_widths(narrow)
 
 
@@ -494,7 +500,7 @@ def test_table_1_note_agrees_with_its_count_and_says_nothing_of_zero(report: Ren
     assert "1 patient without a trough level appears under All patients only." in _table_notes(render(one).html, "table-1")
     none = replace(results, cohort=replace(results.cohort, n_no_level=0))
     note = _table_notes(render(none).html, "table-1")
-    assert "Quartile columns hold the analysed patients." in note and "0 patients" not in note
+    assert "Group columns hold the analysed patients." in note and "0 patients" not in note
 
 
 def test_table_3_lower_block_counts_only_the_analysed_patients(report: RenderedReport) -> None:
@@ -524,4 +530,54 @@ def test_a_p_cell_of_a_test_not_computed_has_a_footnote_saying_why() -> None:
     html = render(replace(results, outcomes=outcomes)).html
     row = next(r for r in cells(html, "table-2") if r[0].startswith("CRP"))
     assert row[6] == "\u2013c"
-    assert "c Kruskal–Wallis test across quartiles, not tested: all values are equal." in _table_notes(html, "table-2")
+    assert "c Kruskal–Wallis test across groups, not tested: all values are equal." in _table_notes(html, "table-2")
+
+
+# --- k groups (issue #12) -----------------------------------------------------------------------------
+
+
+def _grouped_results(study: StudyOptions) -> Results:
+    from reportgen.analysis import analyse
+    from reportgen.derive import derive
+    from tests.cohorts import random_cohort
+
+    return analyse(derive(random_cohort(5, 60, study=study)), study)
+
+
+@pytest.mark.parametrize(
+    ("study", "labels", "word"),
+    [
+        (StudyOptions(grouping="halves"), ["H1", "H2"], "half"),
+        (StudyOptions(grouping="tertiles", group_labels=("low", "middle", "high")), ["low", "middle", "high"], "tertile"),
+        (StudyOptions(grouping="quintiles"), ["Q1", "Q2", "Q3", "Q4", "Q5"], "quintile"),
+        (StudyOptions(cut_points=(1.0, 3.0, 6.0, 10.0, 20.0)), ["G1", "G2", "G3", "G4", "G5", "G6"], "group"),
+    ],
+)
+def test_tables_have_a_column_per_group_named_by_the_design_and_fit_the_page(study: StudyOptions, labels: list[str], word: str) -> None:
+    results = _grouped_results(study)
+    html = render(results).html
+    document = lxml.html.fromstring(html)
+    for table_id in ("table-1", "table-2", "table-3"):
+        head = document.xpath(f'//div[@id="{table_id}"]//thead/tr')
+        columns = [th.text_content() for th in head[1].xpath("./th")]
+        assert len(columns) == len(labels) and all(column.startswith(label) for column, label in zip(columns, labels))
+        assert f"Trough-level {word} (µg/mL)" in head[0].text_content()
+    widths = _table_widths(html)
+    assert all(table_id in widths for table_id in ("table-1", "table-2", "table-3"))  # fixed layout: fits the page
+    words = re.sub(r"interquartile", "", document.text_content())
+    assert ("quartile" in words) == (word == "quartile")  # the word appears only when the groups are quartiles
+
+
+def test_ranges_are_written_as_clinicians_write_them() -> None:
+    results = _grouped_results(StudyOptions(cut_points=(5.0, 8.0), group_labels=("sub", "thera", "supra")))
+    head = lxml.html.fromstring(render(results).html).xpath('//div[@id="table-2"]//thead/tr')[1].text_content()
+    assert "sub< 5.00" in head and "thera5.00–8.00" in head and "supra> 8.00" in head
+
+
+def test_an_empty_group_is_said_plainly() -> None:
+    results = _grouped_results(StudyOptions(cut_points=(5.0, 8.0, 1000.0)))
+    assert results.strata[-1].n == 0
+    report = render(results)
+    text = " ".join(lxml.html.fromstring(report.html).text_content().split())
+    assert "No analysed patient had a level in G4 (> 1000.00 µg/mL): it is empty and is left out of every test." in text
+    assert not re.search(r"\b0 to \d+ patients", text) and "0 patients per" not in text

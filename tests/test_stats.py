@@ -47,7 +47,7 @@ def test_describe_undefined_parts_are_none() -> None:
 def test_quartile_index_is_closed_on_the_right() -> None:
     edges = (1.0, 6.0, 18.5)
     values = [0.0, 1.0, 1.0000001, 6.0, 6.5, 18.5, 18.6, np.nan]
-    assert stats.quartile_index(values, edges).tolist() == [0, 0, 1, 1, 2, 2, 3, -1]
+    assert stats.group_index(values, edges).tolist() == [0, 0, 1, 1, 2, 2, 3, -1]
 
 
 def test_percentile_edges_are_numpy_linear() -> None:
@@ -576,7 +576,7 @@ def test_describe_gives_an_sd_from_two_values() -> None:
 
 
 def test_quartile_index_takes_any_numeric_sequence_with_missing_values() -> None:
-    assert stats.quartile_index([1, None, 7, 20], [1, 6, 18.5]).tolist() == [0, -1, 2, 3]
+    assert stats.group_index([1, None, 7, 20], [1, 6, 18.5]).tolist() == [0, -1, 2, 3]
 
 
 def test_rank_groups_of_no_groups_is_empty() -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from workbooks import DESIGN_UNSET, PATIENT_COLUMNS, VISIT_COLUMNS, ExcelError, Formula, RawSheet, valid_rows, write_workbook
 
+from reportgen.contract import load_contract
 from reportgen.errors import WorkbookInvalid
 from reportgen.model import Cohort, Problem, RawWorkbook, SheetData, StudyOptions
 from reportgen.validate import validate_workbook
@@ -666,3 +667,94 @@ def test_validation_handles_100000_visits() -> None:
 def test_validation_of_100000_patients_and_500000_visits() -> None:
     raw = _large_raw(100_000)
     assert len(validate_workbook(raw).visits) == 500_000
+
+
+# --- the grouping keys (issue #12) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("study", "expected"),
+    [
+        ({"grouping": "Tertiles"}, StudyOptions(grouping="tertiles")),
+        ({"grouping": "halves"}, StudyOptions(grouping="halves")),
+        ({"grouping": "quintiles", "group_labels": "a; b; c; d; e"}, StudyOptions(grouping="quintiles", group_labels=("a", "b", "c", "d", "e"))),
+        ({"grouping": "cut-points", "cut_points": "5; 8"}, StudyOptions(grouping="cut-points", cut_points=(5.0, 8.0))),
+        ({"cut_points": 5}, StudyOptions(cut_points=(5.0,))),  # one cut point typed as a number
+        ({"cut_points": "0; 1,5; 3; 4; 1000"}, StudyOptions(cut_points=(0.0, 1.5, 3.0, 4.0, 1000.0))),  # five, 0 allowed
+        ({"cut_points": "5; 8", "group_labels": " subtherapeutic ; therapeutic; supratherapeutic"},
+         StudyOptions(cut_points=(5.0, 8.0), group_labels=("subtherapeutic", "therapeutic", "supratherapeutic"))),
+        ({"quartile_cutpoints": "2.9; 9.1; 18.5", "grouping": "cut-points", "group_labels": "a;b;c;d"},
+         StudyOptions(grouping="cut-points", quartile_cutpoints=(2.9, 9.1, 18.5), group_labels=("a", "b", "c", "d"))),
+        ({"grouping": "halves", "group_labels": "low; " + "x" * 40}, StudyOptions(grouping="halves", group_labels=("low", "x" * 40))),
+    ],
+)  # fmt: skip
+def test_grouping_settings(tmp_path: Path, study: dict[str, Any], expected: StudyOptions) -> None:
+    assert valid(tmp_path, study=study).study == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("grouping", "deciles"), ("grouping", 4), ("cut_points", "8; 5"), ("cut_points", "5; 5"), ("cut_points", "-1; 5"),
+        ("cut_points", "1; 2; 3; 4; 5; 6"), ("cut_points", "5, 8"), ("cut_points", "5;"), ("cut_points", "five"),
+        ("group_labels", "alone"), ("group_labels", "a; b; c; d; e; f; g"), ("group_labels", "a; ; c"),
+        ("group_labels", "a; A"), ("group_labels", "a; " + "x" * 41), ("group_labels", 3),
+    ],
+)  # fmt: skip
+def test_invalid_grouping_values_name_the_row(tmp_path: Path, key: str, value: Any) -> None:
+    problem = only(problems(tmp_path, study={"title": "ok", key: value}))
+    assert (problem.sheet, problem.row, problem.column) == ("study", 3, "value")
+    assert problem.rule.startswith(f"{key} must be")
+
+
+def test_a_grouping_typo_suggests_the_value(tmp_path: Path) -> None:
+    problem = only(problems(tmp_path, study={"grouping": "tertile"}))
+    assert (problem.row, problem.column, problem.value) == (2, "value", "'tertile'")
+    assert problem.rule == "grouping must be quartiles, tertiles, quintiles, halves or cut-points; did you mean tertiles?"
+    problem = only(problems(tmp_path, study={"grouping": "cutpoints"}))
+    assert problem.rule.endswith("did you mean cut-points?")
+
+
+def test_a_grouping_key_typo_suggests_the_key(tmp_path: Path) -> None:
+    problem = only(problems(tmp_path, study={"cutpoints": "5; 8"}))
+    assert (problem.row, problem.column) == (2, "key") and "did you mean cut_points?" in problem.rule
+    problem = only(problems(tmp_path, study={"group_label": "a; b"}))
+    assert "did you mean group_labels?" in problem.rule
+
+
+@pytest.mark.parametrize(
+    ("study", "row", "rule"),
+    [
+        ({"grouping": "tertiles", "group_labels": "low; high"}, 3,
+         "group_labels gives 2 labels but grouping tertiles makes 3 groups; give one label per group, lowest level first, separated by ';'"),
+        ({"group_labels": "a; b; c"}, 2, "group_labels gives 3 labels but grouping quartiles makes 4 groups; "),
+        ({"cut_points": "5; 8", "group_labels": "a; b"}, 3, "group_labels gives 2 labels but the 2 cut points of cut_points (row 2) make 3 groups; "),
+        ({"quartile_cutpoints": "1; 2; 3", "group_labels": "a; b; c"}, 3,
+         "group_labels gives 3 labels but the 3 cut points of quartile_cutpoints (row 2) make 4 groups; "),
+        ({"grouping": "cut-points"}, 2, "grouping = cut-points needs cut_points: add a row cut_points with 1 to 5 increasing values"),
+        ({"grouping": "quartiles", "cut_points": "5; 8"}, 2,
+         "grouping is quartiles but cut_points (row 3) gives cut points; write grouping = cut-points to use them, "
+         "or clear cut_points to group by the cohort's own quartiles"),
+        ({"quartile_cutpoints": "1; 2; 3", "cut_points": "5; 8"}, 3,
+         "cut_points and quartile_cutpoints (row 2) both give cut points; keep one (quartile_cutpoints is the contract "
+         "version 1 spelling of cut_points)"),
+    ],
+)  # fmt: skip
+def test_grouping_settings_that_do_not_fit_together_name_the_cell(tmp_path: Path, study: dict[str, Any], row: int, rule: str) -> None:
+    problem = only(problems(tmp_path, study=study))
+    assert (problem.sheet, problem.row, problem.column) == ("study", row, "value")
+    assert problem.rule.startswith(rule)
+
+
+def test_an_invalid_cut_points_value_is_reported_once(tmp_path: Path) -> None:
+    problem = only(problems(tmp_path, study={"grouping": "cut-points", "cut_points": "8; 5", "group_labels": "a; b"}))
+    assert (problem.row, problem.rule) == (3, load_contract().study.key("cut_points").rule)
+
+
+def test_the_contract_allows_the_groupings_reportgen_knows() -> None:
+    from reportgen import grouping
+
+    study = load_contract().study
+    assert study.key("grouping").allowed == tuple(grouping.GROUPINGS)
+    assert study.key("cut_points").max == grouping.MAX_CUT_POINTS
+    assert study.key("group_labels").max == grouping.MAX_CUT_POINTS + 1
