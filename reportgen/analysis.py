@@ -23,7 +23,7 @@ first category ("female", "positive", "yes") is the one reported as a percentage
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -40,8 +40,12 @@ from reportgen.model import (
     Derived,
     PairwiseComparison,
     Results,
+    Sensitivity,
+    SensitivityName,
     StudyOptions,
     Stratum,
+    TestName,
+    TestResult,
 )
 
 QUARTILE_LABELS = ("Q1", "Q2", "Q3", "Q4")
@@ -122,7 +126,8 @@ ACTIVITY: tuple[Categorical, ...] = (
     Categorical("sdai_category", "SDAI disease activity", ACTIVITY_CATEGORIES, _category_column("sdai_category")),
 )
 
-EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column("eular_response"))
+EULAR_COLUMN = "eular_response"
+EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column(EULAR_COLUMN))
 
 
 def quartile_cutpoints(levels: np.ndarray, study: StudyOptions) -> tuple[tuple[float, float, float], bool]:
@@ -231,6 +236,122 @@ def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
     )
 
 
+# --- primary outcome, multiplicity, sensitivity analyses ----------------------------------------
+
+
+def primary_outcome(study: StudyOptions) -> Continuous:
+    """The outcome the study is judged on (``study.primary_outcome``); the others are secondary."""
+    for spec in OUTCOMES:
+        if spec.variable == study.primary_outcome:
+            return spec
+    names = ", ".join(spec.variable for spec in OUTCOMES)
+    raise AnalysisError(f"primary_outcome {study.primary_outcome!r} is not an outcome; the outcomes are: {names}")
+
+
+def holm_adjusted(outcomes: tuple[ContinuousComparison, ...]) -> tuple[ContinuousComparison, ...]:
+    """The outcomes with ``p_holm``: Holm's adjustment over the overall tests of all outcomes (the family is
+    the outcomes table, primary outcome included); a test without a p-value is not in the family."""
+    tested = [i for i, outcome in enumerate(outcomes) if outcome.test.p_value is not None]
+    adjusted = dict(zip(tested, stats.holm([outcomes[i].test.p_value for i in tested]).tolist())) if tested else {}
+    return tuple(replace(outcome, p_holm=adjusted.get(i)) for i, outcome in enumerate(outcomes))
+
+
+# Outcomes that are a change from baseline, and their value when the baseline is carried forward (no change);
+# every other outcome carries its ``<column>_baseline`` forward.
+NO_CHANGE = {"delta_das28": 0.0}
+# The EULAR response given to withdrawn patients by the non-responder imputation.
+NON_RESPONSE = "none"
+
+
+def withdrawn(patients: pd.DataFrame, follow_up_month: int) -> np.ndarray:
+    """Patients who stopped treatment before their follow-up assessment: a withdrawal month at or before the
+    follow-up month and no visit at the follow-up month (their follow-up was carried forward)."""
+    month = patients["withdrawal_month"].to_numpy(dtype=float, na_value=np.nan)
+    return patients["carried_forward"].to_numpy(dtype=bool) & (month <= follow_up_month)
+
+
+def _non_responders(patients: pd.DataFrame, spec: Continuous, stopped: np.ndarray) -> pd.DataFrame:
+    """The primary outcome and EULAR response with withdrawn patients imputed as non-responders."""
+    values = patients[spec.column].to_numpy(dtype=float, na_value=np.nan).copy()
+    if spec.variable in NO_CHANGE:
+        values[stopped] = NO_CHANGE[spec.variable]
+    else:
+        values[stopped] = patients[f"{spec.column}_baseline"].to_numpy(dtype=float, na_value=np.nan)[stopped]
+    response = patients[EULAR_COLUMN].astype(object).to_numpy().copy()
+    response[stopped] = NON_RESPONSE
+    return pd.DataFrame({spec.column: values, EULAR_COLUMN: response})
+
+
+def _sample_quantile_groups(level: np.ndarray, n_groups: int) -> np.ndarray | None:
+    """Group index of each patient by the analysed patients' own quantiles (-1 without a level), or None
+    when those quantiles coincide."""
+    edges = stats.quantile_edges(level[~np.isnan(level)], n_groups)
+    if not np.all(np.diff(edges) > 0):
+        return None
+    return stats.quartile_index(level, edges)
+
+
+def _not_formed(test: str, reason: str) -> TestResult:
+    return TestResult(test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.", not_tested=reason)
+
+
+def sensitivity_analyses(
+    patients: pd.DataFrame,
+    groups: np.ndarray,
+    results: Results,
+    study: StudyOptions,
+) -> tuple[Sensitivity, ...]:
+    """The primary outcome and EULAR response under each sensitivity analysis (``SensitivityName``).
+
+    ``groups``: the primary analysis's group of each patient (``Results.strata_membership``); ``results``: the
+    primary analysis, whose comparisons are the LOCF rows. Completers: patients with a visit at the follow-up
+    month. Non-responder imputation: ``withdrawn`` patients get EULAR response none and their baseline value of
+    the primary outcome. Sample quantiles (only when the study gave cut points): the analysed patients' own
+    quantiles, as many groups as the primary analysis has. A row's ``conclusion_changes`` says whether its
+    test falls on the other side of ``ALPHA`` than the LOCF row of the same outcome.
+    """
+    spec = primary_outcome(study)
+    primary = next(outcome for outcome in results.outcomes if outcome.variable == spec.variable)
+    level = patients["trough_level"].to_numpy(dtype=float, na_value=np.nan)
+    completers = np.where(patients["carried_forward"].to_numpy(dtype=bool), -1, groups)
+    variants: list[tuple[SensitivityName, pd.DataFrame, np.ndarray | None]] = [
+        (SensitivityName.COMPLETERS, patients, completers),
+        (SensitivityName.NRI, _non_responders(patients, spec, withdrawn(patients, results.cohort.follow_up_month)), groups),
+    ]
+    if results.cutpoints_given:
+        variants.append((SensitivityName.SAMPLE_QUANTILES, patients, _sample_quantile_groups(level, len(results.strata))))
+    rows = [
+        _sensitivity_row(SensitivityName.LOCF, primary, None),
+        _sensitivity_row(SensitivityName.LOCF, results.eular_response, None),
+    ]
+    for name, frame, membership in variants:
+        if membership is None:
+            reason = "the analysed patients' own quantiles coincide (many patients share one level)"
+            rows.append(Sensitivity(name, primary.variable, primary.label, 0, _not_formed(study.continuous_test, reason)))
+            rows.append(Sensitivity(name, EULAR.variable, EULAR.label, 0, _not_formed(study.categorical_test, reason)))
+            continue
+        continuous = compare_continuous(spec, frame, membership, level, study, beyond_omnibus=False)
+        rows.append(_sensitivity_row(name, continuous, rows[0]))
+        rows.append(_sensitivity_row(name, compare_categorical(EULAR, frame, membership, study), rows[1]))
+    return tuple(rows)
+
+
+def _sensitivity_row(
+    name: SensitivityName, comparison: ContinuousComparison | CategoricalComparison, locf: Sensitivity | None
+) -> Sensitivity:
+    if isinstance(comparison, ContinuousComparison):
+        n = sum(group.n for group in comparison.groups)
+    else:
+        n = sum(sum(row) for row in comparison.counts)
+    changes = (
+        locf is not None
+        and comparison.test.p_value is not None
+        and locf.test.p_value is not None
+        and (comparison.test.p_value < ALPHA) != (locf.test.p_value < ALPHA)
+    )
+    return Sensitivity(name, comparison.variable, comparison.label, n, comparison.test, conclusion_changes=changes)
+
+
 def analyse(derived: Derived, study: StudyOptions) -> Results:
     """Every number of the report, at full precision."""
     patients = derived.patients
@@ -249,7 +370,8 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         else compare_categorical(spec, patients, quartile, study)
         for spec in TABLE_1
     )
-    return Results(
+    primary_outcome(study)  # an unknown primary outcome stops here, before any work
+    results = Results(
         cohort=CohortCounts(
             n_included=len(patients),
             n_analysed=n_analysed,
@@ -262,9 +384,12 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         strata=_strata(quartile, edges, n_analysed),
         strata_membership=quartile,
         baseline=baseline,
-        outcomes=tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES),
+        outcomes=holm_adjusted(
+            tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES)
+        ),
         activity_categories=tuple(compare_categorical(spec, patients, quartile, study) for spec in ACTIVITY),
         eular_response=compare_categorical(EULAR, patients, quartile, study),
         carried_forward=_carried_forward(patients),
         study=study,
     )
+    return replace(results, sensitivity=sensitivity_analyses(patients, quartile, results, study))

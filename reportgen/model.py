@@ -101,6 +101,7 @@ class StudyOptions:
     decimal_separator: Literal[".", ","] = "."
     abstract_character_limit: int = 3600
     published: str | None = None
+    primary_outcome: str = "das28_esr"  # an outcome's variable (``analysis.OUTCOMES``); the others are secondary
 
     def replace(self, **changes: Any) -> StudyOptions:
         return replace(self, **changes)
@@ -256,6 +257,9 @@ class ContinuousComparison:
     trend: TestResult | None = None
     spearman: Correlation | None = None
     posthoc: tuple[PairwiseComparison, ...] = ()
+    # Holm-adjusted p of ``test`` over the outcomes' overall tests (``analysis.holm_adjusted``); None for the
+    # baseline comparisons, which are descriptive, and for a test without a p-value.
+    p_holm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +290,28 @@ class CarriedForward:
     withdrawal_reason: str | None
 
 
+class SensitivityName(StrEnum):
+    """The sensitivity analyses of the primary outcome and EULAR response, by the name results.json gives them."""
+
+    LOCF = "locf"  # the primary analysis: last observation carried forward
+    COMPLETERS = "completers"  # only patients with a visit at the follow-up month
+    NRI = "nri"  # withdrawn patients as non-responders (EULAR none; continuous: baseline carried forward)
+    SAMPLE_QUANTILES = "sample-quantiles"  # the analysed patients' own quantiles instead of given cut points
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """One outcome under one sensitivity analysis: the study's test across the groups, and whether its call
+    (p below ``ALPHA`` or not) differs from the primary (LOCF) analysis of the same outcome."""
+
+    analysis: SensitivityName
+    outcome: str  # the primary outcome's variable, or "eular_response"
+    label: str
+    n: int  # patients in the test
+    test: TestResult
+    conclusion_changes: bool = False
+
+
 @dataclass(frozen=True)
 class Results:
     """Output of the analyse stage; serialised as results.json at full precision."""
@@ -304,6 +330,9 @@ class Results:
     eular_response: CategoricalComparison
     carried_forward: tuple[CarriedForward, ...]
     study: StudyOptions
+    # The primary outcome (``study.primary_outcome``) and EULAR response under each sensitivity analysis, the
+    # primary (LOCF) analysis first; see ``analysis.sensitivity_analyses``.
+    sensitivity: tuple[Sensitivity, ...] = ()
 
 
 # --- report ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from reportgen.model import (
     Correlation,
     PairwiseComparison,
     Results,
+    Sensitivity,
     Stratum,
     Summary,
     TestResult,
@@ -102,6 +103,7 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "trend": _trend(comparison.trend),
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
+        "p_holm": _number(comparison.p_holm),
     }
 
 
@@ -138,6 +140,20 @@ def _carried(patient: CarriedForward) -> dict[str, Any]:
     return {"patient_id": patient.patient_id, "from_month": int(patient.from_month), "withdrawal_reason": patient.withdrawal_reason}
 
 
+def _sensitivity(row: Sensitivity) -> dict[str, Any]:
+    return {
+        "analysis": row.analysis,
+        "outcome": row.outcome,
+        "n": int(row.n),
+        "estimate": None,
+        "ci": None,
+        "p_value": _number(row.test.p_value),
+        "conclusion_changes": bool(row.conclusion_changes),
+        "test": row.test.test,
+        "decision": row.test.decision,
+    }
+
+
 def _keyed(comparisons: tuple[ContinuousComparison | CategoricalComparison, ...]) -> dict[str, Any]:
     keyed: dict[str, Any] = {}
     for comparison in comparisons:
@@ -172,6 +188,8 @@ def results_to_document(results: Results) -> dict[str, Any]:
         "activity_categories": _keyed(results.activity_categories),
         "eular_response": _categorical(results.eular_response),
         "carried_forward": [_carried(patient) for patient in results.carried_forward],
+        "primary_outcome": study.primary_outcome,
+        "sensitivity": [_sensitivity(row) for row in results.sensitivity],
     }
 
 

@@ -129,9 +129,15 @@ def describe(values: Sequence[float] | np.ndarray) -> Summary:
 
 def percentile_edges(values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
     """25th, 50th and 75th percentiles with linear interpolation (numpy's default, R type 7)."""
+    e1, e2, e3 = quantile_edges(values, 4)
+    return e1, e2, e3
+
+
+def quantile_edges(values: Sequence[float] | np.ndarray, groups: int) -> tuple[float, ...]:
+    """The ``groups - 1`` edges that cut the values into ``groups`` equal shares (for 4: the 25th, 50th and
+    75th percentiles), with linear interpolation (numpy's default, R type 7)."""
     x = _clean(values)
-    e1, e2, e3 = np.percentile(x, [25.0, 50.0, 75.0])
-    return float(e1), float(e2), float(e3)
+    return tuple(float(edge) for edge in np.percentile(x, [100.0 * j / groups for j in range(1, groups)]))
 
 
 def quartile_index(values: Sequence[float] | np.ndarray, edges: Sequence[float]) -> np.ndarray:

@@ -816,7 +816,7 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
             continue
         parsed = _study_value(key, value_cell)
         if parsed is _INVALID:
-            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), key.rule))
+            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), _invalid_value_sentence(key, value_cell)))
         else:
             changes[key.key] = parsed
     return options.replace(**changes)
@@ -847,6 +847,15 @@ def _unknown_key_sentence(rule: StudyRule, text: str) -> str:
     close = difflib.get_close_matches(text.casefold(), names, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     return f"{text!r} is not a study setting; {hint}the settings are: {', '.join(names)}"
+
+
+def _invalid_value_sentence(key: StudyKey, cell: Any) -> str:
+    """The key's rule, with the closest allowed value of a choice when one is close ('das28-esr')."""
+    if key.kind != "choice" or not isinstance(cell, str):
+        return key.rule
+    options = {option.casefold(): option for option in key.allowed}
+    close = difflib.get_close_matches(cell.strip().casefold(), list(options), n=1)
+    return f"{key.rule}; did you mean {options[close[0]]}?" if close else key.rule
 
 
 def _study_value(key: StudyKey, cell: Any) -> Any:

@@ -460,6 +460,7 @@ CONTROLS = [
 STUDY = [
     BadWorkbook("study-key-typo", edited(lambda p, v: None, study={"folow_up_month": 6}), (Expect("study", 2, "key", "'folow_up_month'", "did you mean follow_up_month?"),)),
     BadWorkbook("study-value-invalid", edited(lambda p, v: None, study={"follow_up_month": "twelve"}), (Expect("study", 2, "value", "'twelve'", "follow_up_month must be a whole number from 1 to 120"),)),
+    BadWorkbook("study-primary-outcome-typo", edited(lambda p, v: None, study={"primary_outcome": "das28 crp"}), (Expect("study", 2, "value", "'das28 crp'", "did you mean das28_crp?"),)),
     BadWorkbook("study-same-key-twice", edited(lambda p, v: None, study=RawSheet(("key", "value"), [("title", "A"), ("Title", "B")])), (Expect("study", 3, "key", "'Title'", "title is already set in row 2"),)),
 ]
 

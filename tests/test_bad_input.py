@@ -191,7 +191,7 @@ COMMONEST_MISTAKES = [
         {"study": {"folow_up_month": 12}},
         "sheet 'study', row 2, column key: 'folow_up_month' is not a study setting; did you mean follow_up_month? "
         "the settings are: title, authors, institution, quartile_cutpoints, follow_up_month, continuous_test, "
-        "categorical_test, decimal_separator, abstract_character_limit, published (found 'folow_up_month')",
+        "categorical_test, decimal_separator, abstract_character_limit, published, primary_outcome (found 'folow_up_month')",
     ),
 ]
 

@@ -586,3 +586,11 @@ def test_a_test_not_computed_still_names_itself() -> None:
 def test_rank_values_drops_missing_values_and_counts_empty_trailing_groups() -> None:
     ranking = stats.rank_values([1, None, 3], [0, 0, 0], ["a", "b"])
     assert ranking.n == 2 and ranking.sizes.tolist() == [2, 0]
+
+
+def test_quantile_edges_cut_into_equal_shares_for_any_number_of_groups() -> None:
+    values = np.array([0.0, 1.5, np.nan, 2.0, 7.25, 3.0, 11.0, 0.0])
+    assert stats.quantile_edges(values, 4) == stats.percentile_edges(values)
+    clean = values[~np.isnan(values)]
+    assert stats.quantile_edges(values, 3) == tuple(np.percentile(clean, [100 / 3, 200 / 3]))
+    assert stats.quantile_edges(values, 2) == (float(np.median(clean)),)
