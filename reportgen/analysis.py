@@ -378,6 +378,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
             n_locf=int(patients["carried_forward"].to_numpy(dtype=bool).sum()),
             n_no_level=len(patients) - n_analysed,
             follow_up_month=derived.follow_up_month,
+            n_withdrawn=int(withdrawn(patients, derived.follow_up_month).sum()),
         ),
         cutpoints=edges,
         cutpoints_given=given,

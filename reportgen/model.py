@@ -281,6 +281,9 @@ class CohortCounts:
     n_locf: int
     n_no_level: int
     follow_up_month: int
+    # Included patients withdrawn before the follow-up assessment (``analysis.withdrawn``): the ones the
+    # non-responder sensitivity analysis imputes.
+    n_withdrawn: int = 0
 
 
 @dataclass(frozen=True)

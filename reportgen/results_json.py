@@ -174,6 +174,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "n_locf": int(results.cohort.n_locf),
             "n_no_level": int(results.cohort.n_no_level),
             "follow_up_month": int(results.cohort.follow_up_month),
+            "n_withdrawn": int(results.cohort.n_withdrawn),
         },
         "options": {
             "continuous_test": study.continuous_test,

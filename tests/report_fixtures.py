@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from reportgen import indices
+from reportgen.analysis import holm_adjusted, sensitivity_analyses, withdrawn
 from reportgen.frames import check_derived
 from reportgen.model import (
     BuildInfo,
@@ -225,9 +226,9 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
         baseline.append(_categorical(frame, variable, label, categories))
     for variable, label, unit, _moments in BASELINE_CONTINUOUS[3:]:
         baseline.append(_continuous(frame, variable, label, unit, with_trend=False))
-    outcomes = tuple(_continuous(frame, v, label, unit, with_trend=True) for v, label, unit, _m in OUTCOMES)
+    outcomes = holm_adjusted(tuple(_continuous(frame, v, label, unit, with_trend=True) for v, label, unit, _m in OUTCOMES))
     carried = frame[frame["carried_forward"]]
-    return Results(
+    results = Results(
         cohort=CohortCounts(
             n_included=len(frame),
             n_analysed=n_analysed,
@@ -249,6 +250,10 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
         ),
         study=study,
     )
+    # The withdrawn patients and the sensitivity analyses as the analysis stage finds them, on the fixture's Derived.
+    derived = make_derived(frame).patients
+    results = replace(results, cohort=replace(results.cohort, n_withdrawn=int(withdrawn(derived, 12).sum())))
+    return replace(results, sensitivity=sensitivity_analyses(derived, membership(frame), results, study))
 
 
 def make_study(**changes: object) -> StudyOptions:
