@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from reportgen import stats
+from reportgen import estimates, stats
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
 from reportgen.model import (
@@ -36,6 +36,7 @@ from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
     CohortCounts,
+    ConfidenceInterval,
     ContinuousComparison,
     Derived,
     PairwiseComparison,
@@ -259,8 +260,9 @@ def holm_adjusted(outcomes: tuple[ContinuousComparison, ...]) -> tuple[Continuou
 # Outcomes that are a change from baseline, and their value when the baseline is carried forward (no change);
 # every other outcome carries its ``<column>_baseline`` forward.
 NO_CHANGE = {"delta_das28": 0.0}
-# The EULAR response given to withdrawn patients by the non-responder imputation.
-NON_RESPONSE = "none"
+# The EULAR response given to withdrawn patients by the non-responder imputation, and the one whose proportion
+# the sensitivity analyses compare between the highest and the lowest group.
+NON_RESPONSE, _, GOOD_RESPONSE = EULAR_RESPONSES
 
 
 def withdrawn(patients: pd.DataFrame, follow_up_month: int) -> np.ndarray:
@@ -295,6 +297,23 @@ def _not_formed(test: str, reason: str) -> TestResult:
     return TestResult(test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.", not_tested=reason)
 
 
+def _shift(spec: Continuous, frame: pd.DataFrame, groups: np.ndarray, n_groups: int) -> tuple[float | None, ConfidenceInterval]:
+    """Hodges-Lehmann shift of the highest group's values relative to the lowest group's, with its interval."""
+    values = frame[spec.column].to_numpy(dtype=float, na_value=np.nan)
+    return estimates.hodges_lehmann(values[groups == n_groups - 1], values[groups == 0])
+
+
+def _good_response_difference(frame: pd.DataFrame, groups: np.ndarray, n_groups: int) -> tuple[float | None, ConfidenceInterval]:
+    """Proportion of good responders in the highest group minus that in the lowest, Newcombe's interval."""
+    response = EULAR.values(frame)
+    known = pd.notna(response)
+    good = known & (response == GOOD_RESPONSE)
+    high, low = groups == n_groups - 1, groups == 0
+    return estimates.newcombe_difference(
+        int(np.sum(good & high)), int(np.sum(known & high)), int(np.sum(good & low)), int(np.sum(known & low))
+    )
+
+
 def sensitivity_analyses(
     patients: pd.DataFrame,
     groups: np.ndarray,
@@ -307,37 +326,45 @@ def sensitivity_analyses(
     primary analysis, whose comparisons are the LOCF rows. Completers: patients with a visit at the follow-up
     month. Non-responder imputation: ``withdrawn`` patients get EULAR response none and their baseline value of
     the primary outcome. Sample quantiles (only when the study gave cut points): the analysed patients' own
-    quantiles, as many groups as the primary analysis has. A row's ``conclusion_changes`` says whether its
-    test falls on the other side of ``ALPHA`` than the LOCF row of the same outcome.
+    quantiles, as many groups as the primary analysis has. Each row's estimate compares the highest group with
+    the lowest (``_shift``, ``_good_response_difference``); its ``conclusion_changes`` says whether its test
+    falls on the other side of ``ALPHA`` than the LOCF row of the same outcome.
     """
     spec = primary_outcome(study)
     primary = next(outcome for outcome in results.outcomes if outcome.variable == spec.variable)
+    n_groups = len(results.strata)
     level = patients["trough_level"].to_numpy(dtype=float, na_value=np.nan)
     completers = np.where(patients["carried_forward"].to_numpy(dtype=bool), -1, groups)
     variants: list[tuple[SensitivityName, pd.DataFrame, np.ndarray | None]] = [
+        (SensitivityName.LOCF, patients, groups),
         (SensitivityName.COMPLETERS, patients, completers),
         (SensitivityName.NRI, _non_responders(patients, spec, withdrawn(patients, results.cohort.follow_up_month)), groups),
     ]
     if results.cutpoints_given:
-        variants.append((SensitivityName.SAMPLE_QUANTILES, patients, _sample_quantile_groups(level, len(results.strata))))
-    rows = [
-        _sensitivity_row(SensitivityName.LOCF, primary, None),
-        _sensitivity_row(SensitivityName.LOCF, results.eular_response, None),
-    ]
+        variants.append((SensitivityName.SAMPLE_QUANTILES, patients, _sample_quantile_groups(level, n_groups)))
+    rows: list[Sensitivity] = []
     for name, frame, membership in variants:
         if membership is None:
             reason = "the analysed patients' own quantiles coincide (many patients share one level)"
             rows.append(Sensitivity(name, primary.variable, primary.label, 0, _not_formed(study.continuous_test, reason)))
             rows.append(Sensitivity(name, EULAR.variable, EULAR.label, 0, _not_formed(study.categorical_test, reason)))
             continue
-        continuous = compare_continuous(spec, frame, membership, level, study, beyond_omnibus=False)
-        rows.append(_sensitivity_row(name, continuous, rows[0]))
-        rows.append(_sensitivity_row(name, compare_categorical(EULAR, frame, membership, study), rows[1]))
+        if name is SensitivityName.LOCF:  # the primary analysis itself: its tests are already done
+            continuous, categorical = primary, results.eular_response
+        else:
+            continuous = compare_continuous(spec, frame, membership, level, study, beyond_omnibus=False)
+            categorical = compare_categorical(EULAR, frame, membership, study)
+        locf = rows[:2] if rows else [None, None]
+        rows.append(_sensitivity_row(name, continuous, locf[0], _shift(spec, frame, membership, n_groups)))
+        rows.append(_sensitivity_row(name, categorical, locf[1], _good_response_difference(frame, membership, n_groups)))
     return tuple(rows)
 
 
 def _sensitivity_row(
-    name: SensitivityName, comparison: ContinuousComparison | CategoricalComparison, locf: Sensitivity | None
+    name: SensitivityName,
+    comparison: ContinuousComparison | CategoricalComparison,
+    locf: Sensitivity | None,
+    estimate: tuple[float | None, ConfidenceInterval],
 ) -> Sensitivity:
     if isinstance(comparison, ContinuousComparison):
         n = sum(group.n for group in comparison.groups)
@@ -349,7 +376,9 @@ def _sensitivity_row(
         and locf.test.p_value is not None
         and (comparison.test.p_value < ALPHA) != (locf.test.p_value < ALPHA)
     )
-    return Sensitivity(name, comparison.variable, comparison.label, n, comparison.test, conclusion_changes=changes)
+    return Sensitivity(
+        name, comparison.variable, comparison.label, n, comparison.test, conclusion_changes=changes, estimate=estimate[0], ci=estimate[1]
+    )
 
 
 def analyse(derived: Derived, study: StudyOptions) -> Results:

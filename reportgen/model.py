@@ -336,6 +336,10 @@ class Sensitivity:
     n: int  # patients in the test
     test: TestResult
     conclusion_changes: bool = False
+    # Highest minus lowest group: the Hodges-Lehmann shift of a continuous outcome, the difference in the
+    # proportion of good responders (a fraction) for EULAR response; None when a group is empty.
+    estimate: float | None = None
+    ci: ConfidenceInterval | None = None
 
 
 @dataclass(frozen=True)

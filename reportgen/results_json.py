@@ -15,6 +15,7 @@ from typing import Any
 from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     Correlation,
     PairwiseComparison,
@@ -140,13 +141,19 @@ def _carried(patient: CarriedForward) -> dict[str, Any]:
     return {"patient_id": patient.patient_id, "from_month": int(patient.from_month), "withdrawal_reason": patient.withdrawal_reason}
 
 
+def _confidence_interval(ci: ConfidenceInterval | None) -> dict[str, Any] | None:
+    if ci is None:
+        return None
+    return {"level": _number(ci.level), "method": str(ci.method), "lower": _number(ci.lower), "upper": _number(ci.upper)}
+
+
 def _sensitivity(row: Sensitivity) -> dict[str, Any]:
     return {
         "analysis": row.analysis,
         "outcome": row.outcome,
         "n": int(row.n),
-        "estimate": None,
-        "ci": None,
+        "estimate": _number(row.estimate),
+        "ci": _confidence_interval(row.ci),
         "p_value": _number(row.test.p_value),
         "conclusion_changes": bool(row.conclusion_changes),
         "test": row.test.test,

@@ -12,6 +12,7 @@ import pytest
 import scikit_posthocs
 from scipy import stats as sps
 
+from reportgen import estimates
 from reportgen.analysis import OUTCOMES, TABLE_1, Categorical, Continuous, analyse, compare_categorical
 from reportgen.derive import derive
 from reportgen.errors import AnalysisError
@@ -407,10 +408,18 @@ def test_sensitivity_analyses_equal_scipy_on_independently_built_groups(seed: in
         row = _sensitivity(results, name, "das28_esr")
         assert close(row.test.p_value, sps.kruskal(*[v for v in values if v.size]).pvalue), name
         assert row.n == sum(v.size for v in values)
-        table = pd.crosstab(eular, groups).to_numpy()
+        row = _sensitivity(results, name, "das28_esr")
+        assert close(row.estimate, float(np.median(np.subtract.outer(values[-1], values[0])))), name
+        assert row.ci == estimates.hodges_lehmann(values[-1], values[0])[1]
+        table = pd.crosstab(eular, groups)
         row = _sensitivity(results, name, "eular_response")
-        assert close(row.test.p_value, sps.chi2_contingency(table[table.sum(axis=1) > 0], correction=False)[1]), name
-        assert row.n == int(table.sum())
+        counts = table.to_numpy()
+        assert close(row.test.p_value, sps.chi2_contingency(counts[counts.sum(axis=1) > 0], correction=False)[1]), name
+        assert row.n == int(counts.sum())
+        table = table.reindex(index=["none", "moderate", "good"], columns=LABELS, fill_value=0)
+        good, total = table.loc["good"], table.sum()
+        assert close(row.estimate, good["Q4"] / total["Q4"] - good["Q1"] / total["Q1"]), name
+        assert row.ci == estimates.newcombe_difference(int(good["Q4"]), int(total["Q4"]), int(good["Q1"]), int(total["Q1"]))[1]
 
 
 def test_withdrawn_means_stopped_before_the_follow_up_visit() -> None:
