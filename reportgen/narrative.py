@@ -541,6 +541,33 @@ def _adjusted_p(p_holm: float | None, formatter: Formatter) -> str:
     return f"adjusted {formatter.p_equation(p_holm)}"
 
 
+# Said of the primary outcome beside its name in the outcomes table.
+PRIMARY_OUTCOME = "primary outcome"
+
+
+def sensitivity_results(results: Results, formatter: Formatter) -> str:
+    """For the Results, in plain words: which sensitivity analysis changed which conclusion, and how; or that
+    none did. Empty without sensitivity analyses."""
+    rows = [row for row in results.sensitivity if row.analysis is not SensitivityName.LOCF]
+    if not rows:
+        return ""
+    primary = {row.outcome: row for row in results.sensitivity if row.analysis is SensitivityName.LOCF}
+    sentences = []
+    for row in rows:
+        if not row.conclusion_changes:
+            continue
+        now = "differed significantly" if _significant(row.test.p_value) else "no longer differed significantly"
+        before = primary.get(row.outcome)
+        against = f"; {formatter.p_equation(before.test.p_value)} in the primary analysis" if before is not None else ""
+        sentences.append(
+            f"With {SENSITIVITY_NAMES[row.analysis]}, {mid_sentence(row.label)} {now} across quartiles "
+            f"({formatter.p_equation(row.test.p_value)}{against})."
+        )
+    if not sentences:
+        return "No sensitivity analysis changed a conclusion of the primary analysis."
+    return " ".join(sentences) + " The other sensitivity analyses led to the same conclusions as the primary analysis."
+
+
 # How each sensitivity analysis is named in prose and in the sensitivity table.
 SENSITIVITY_NAMES: dict[SensitivityName, str] = {
     SensitivityName.LOCF: "last observation carried forward (primary analysis)",

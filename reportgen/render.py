@@ -16,18 +16,20 @@ import dataclasses
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
-from reportgen.formatting import COUNT_MEASURES
+from reportgen.formatting import COUNT_MEASURES, MISSING
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
+    ALPHA,
     BuildInfo,
     CarriedForward,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     Figure,
     Problem,
@@ -38,9 +40,18 @@ from reportgen.model import (
     TestName,
     TestResult,
 )
-from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.narrative import (
+    PRIMARY_OUTCOME,
+    SENSITIVITY_NAMES,
+    Narrative,
+    Section,
+    primary_comparison,
+    sensitivity_results,
+    test_records,
+    write_narrative,
+)
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, not_tested, p_or_reason, patients, verb
+from reportgen.prose import capital, group_sizes, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -324,11 +335,18 @@ def build_view(
     layout numbers the tables' column widths are fitted with."""
     study = results.study
     stamp = info.build_time.strftime("%Y-%m-%dT%H:%M:%SZ")
-    tables = [
-        baseline_table(results, formatter),
-        outcome_table(results, formatter),
-        eular_table(results, formatter),
-    ]
+    tables = [baseline_table(results, formatter), outcome_table(results, formatter)]
+    # The primary outcome's sensitivity analyses and pairwise comparisons follow its result, numbered in turn.
+    numbers: dict[str, int] = {}
+    if results.sensitivity:
+        numbers["sensitivity"] = len(tables) + 1
+        tables.append(sensitivity_table(results, formatter, number=numbers["sensitivity"]))
+    pairwise = pairwise_table(results, formatter, number=len(tables) + 1)
+    if pairwise is not None:
+        numbers["pairwise"] = pairwise.number
+        tables.append(pairwise)
+    numbers["eular"] = len(tables) + 1
+    tables.append(eular_table(results, formatter, number=numbers["eular"]))
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
     if stylesheet is None:
@@ -364,7 +382,7 @@ def build_view(
             warning=narrative.abstract.warning or "",
         ),
         methods=narrative.methods,
-        results_intro=_results_intro(results, formatter),
+        results_intro=_results_intro(results, formatter, **numbers),
         tables=tuple(tables),
         figures=tuple(
             FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
@@ -608,6 +626,7 @@ def _positive_category(categories: tuple[str, ...]) -> tuple[int, str | None] | 
 
 def outcome_table(results: Results, formatter: Formatter) -> Table:
     notes = _Footnotes(formatter)
+    primary = primary_comparison(results)
     rows = []
     for outcome in results.outcomes:
         row = _continuous_row(outcome, formatter, notes)
@@ -617,9 +636,23 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )
-        rows.append(RowGroup((Row((*row.cells, trend_cell)),)))
+        stub, *cells, p_cell = row.cells
+        if outcome is primary:
+            stub = dataclasses.replace(stub, lines=(*stub.lines, PRIMARY_OUTCOME))
+        if outcome.p_holm is not None and outcome.test.p_value is not None:  # below the p, as the median below the mean
+            p_cell = dataclasses.replace(p_cell, lines=(formatter.p_value(outcome.p_holm),))
+        rows.append(RowGroup((Row((stub, *cells, p_cell, trend_cell)),)))
     head = _quartile_head(
-        results, formatter, "Measure at follow-up", (Cell("p", classes="num p"), Cell("p", lines=("trend",), classes="num p"))
+        results,
+        formatter,
+        "Measure at follow-up",
+        (Cell("p", lines=("Holm",), classes="num p"), Cell("p", lines=("trend",), classes="num p")),
+    )
+    family = sum(1 for outcome in results.outcomes if outcome.p_holm is not None)
+    holm_note = (
+        f"p across quartiles, with below it the p adjusted by Holm's method over the {family} overall tests of this "
+        "table; secondary outcomes are called significant on the adjusted p"
+        + (f", the primary outcome ({primary.label}) on its own p." if primary is not None else ".")
     )
     month = results.cohort.follow_up_month
     return Table(
@@ -633,6 +666,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
                 "Mean ± SD, with median [interquartile range] below. Follow-up values use the last observation "
                 f"carried forward for patients without a month-{month} visit."
             ),
+            Note(holm_note),
             *notes.notes(),
         ),
     )
@@ -717,12 +751,12 @@ def _count_table(
     )
 
 
-def eular_table(results: Results, formatter: Formatter) -> Table:
+def eular_table(results: Results, formatter: Formatter, *, number: int = 3) -> Table:
     return _count_table(
         results.eular_response,
         results,
         formatter,
-        number=3,
+        number=number,
         title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level quartile",
         with_row_view=True,
     )
@@ -746,6 +780,128 @@ def activity_table(results: Results, formatter: Formatter, *, number: int) -> Ta
         head=_quartile_head(results, formatter, "Category", ()),
         groups=tuple(groups),
         notes=tuple(notes),
+    )
+
+
+def sensitivity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
+    """The primary outcome and EULAR response under each sensitivity analysis: n, estimate with CI, p."""
+    high, low = results.strata[-1].label, results.strata[0].label
+    primary = primary_comparison(results)
+    groups = []
+    flagged = False
+    for outcome in dict.fromkeys(row.outcome for row in results.sensitivity):
+        rows = [row for row in results.sensitivity if row.outcome == outcome]
+        continuous = outcome != results.eular_response.variable
+        estimate = (
+            f"Hodges–Lehmann difference {high} − {low}" if continuous else f"good responders, {high} − {low}, percentage points"
+        )
+        header = Row((Cell(f"{rows[0].label}: {estimate}", tag="th", scope="colgroup", classes="group", colspan=4),))
+        body = []
+        for row in rows:
+            mark = "a" if row.conclusion_changes else ""
+            flagged = flagged or row.conclusion_changes
+            if continuous:
+                value = formatter.measure(row.estimate, outcome)
+                interval = _interval_text(row.ci, lambda bound: formatter.measure(bound, outcome))
+            else:
+                value = formatter.number(None if row.estimate is None else 100.0 * row.estimate, 1)
+                interval = _interval_text(row.ci, lambda bound: formatter.number(100.0 * bound, 1))
+            body.append(
+                Row(
+                    (
+                        Cell(capital(SENSITIVITY_NAMES[row.analysis]), tag="th", scope="row", classes="stub indent", mark=mark),
+                        Cell(formatter.integer(row.n), classes="num"),
+                        Cell(value, lines=(interval,), classes="num"),
+                        Cell(p_or_reason(row.test, formatter) if row.test.p_value is None else formatter.p_value(row.test.p_value), classes="num p"),
+                    ),
+                    classes="flagged" if row.conclusion_changes else "",
+                )
+            )
+        groups.append(RowGroup((header, *body)))
+    level = next((row.ci.level for row in results.sensitivity if row.ci is not None), None)
+    ci = "" if level is None else f"{formatter.number(100 * level, 0)}% CI"
+    head = (
+        Row(
+            (
+                Cell("Analysis", tag="th", scope="col", classes="stub"),
+                Cell("n", tag="th", scope="col", classes="num"),
+                Cell("Estimate", lines=(ci,) if ci else (), tag="th", scope="col", classes="num"),
+                Cell("p", tag="th", scope="col", classes="num p"),
+            )
+        ),
+    )
+    notes = [
+        Note(
+            f"The same tests as the primary analysis ({formatter.test_name(primary.test.test) if primary else ''}; "
+            f"{formatter.test_name(results.eular_response.test.test)} for EULAR response) across the "
+            f"{len(results.strata)} trough-level groups; estimates compare the highest group ({high}) with the lowest "
+            f"({low}), {ci or 'interval'} below each. n: patients in the test. Who is left out or imputed: see Methods, "
+            "Sensitivity analyses."
+        )
+    ]
+    if flagged:
+        notes.append(Note(f"The conclusion changes: p falls on the other side of {formatter.number(ALPHA, 2)} than in the primary analysis.", mark="a"))
+    label = primary.label if primary is not None else ""
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Sensitivity analyses of the primary outcome ({label}) and EULAR response at month {results.cohort.follow_up_month}",
+        head=head,
+        groups=tuple(groups),
+        notes=tuple(notes),
+        classes="sensitivity",
+    )
+
+
+def _interval_text(interval: ConfidenceInterval | None, write: Callable[[float], str]) -> str:
+    """'−3.61 to −0.97' (words, not a dash, so a minus sign cannot be misread); an en dash without bounds."""
+    if interval is None or interval.lower is None or interval.upper is None:
+        return MISSING
+    return f"{write(interval.lower)} to {write(interval.upper)}"
+
+
+def pairwise_table(results: Results, formatter: Formatter, *, number: int) -> Table | None:
+    """Dunn's pairwise comparisons of the primary outcome with Holm's adjustment; None when none were run."""
+    primary = primary_comparison(results)
+    if primary is None or not primary.posthoc:
+        return None
+    rows = tuple(
+        Row(
+            (
+                Cell(f"{pair.group_a} vs {pair.group_b}", tag="th", scope="row", classes="stub"),
+                Cell(formatter.statistic(pair.statistic), classes="num"),
+                Cell(formatter.p_value(pair.p_value), classes="num p"),
+                Cell(formatter.p_value(pair.p_adjusted), classes="num p"),
+            )
+        )
+        for pair in primary.posthoc
+    )
+    head = (
+        Row(
+            (
+                Cell("Pair", tag="th", scope="col", classes="stub"),
+                Cell("z", tag="th", scope="col", classes="num"),
+                Cell("p", tag="th", scope="col", classes="num p"),
+                Cell("p", lines=("Holm",), tag="th", scope="col", classes="num p"),
+            )
+        ),
+    )
+    notes = (
+        Note(
+            f"Dunn's test on the ranks of the {formatter.test_name(primary.test.test)}, run because that test was "
+            f"significant ({p_or_reason(primary.test, formatter)}). z: mean rank of the second group minus that of the "
+            f"first over its standard error, corrected for ties (positive: higher {primary.label} in the second group). "
+            f"p Holm: adjusted by Holm's method over the {len(primary.posthoc)} pairs."
+        ),
+    )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Pairwise comparisons of {primary.label} at month {results.cohort.follow_up_month} between trough-level quartiles",
+        head=head,
+        groups=(RowGroup(rows),),
+        notes=notes,
+        classes="pairwise",
     )
 
 
@@ -943,14 +1099,26 @@ def listing_table(
     return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
 
 
-def _results_intro(results: Results, formatter: Formatter) -> str:
+def _results_intro(
+    results: Results, formatter: Formatter, *, eular: int = 3, sensitivity: int | None = None, pairwise: int | None = None
+) -> str:
+    """The Results' opening paragraph: who was analysed, which table shows what (``eular``, ``sensitivity``,
+    ``pairwise``: those tables' numbers), and in plain words whether a sensitivity analysis changed a conclusion."""
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
-    return (
+    primary = primary_comparison(results)
+    extra = ""
+    if primary is not None and sensitivity is not None:
+        extra += f", Table {sensitivity} the sensitivity analyses of the primary outcome, {primary.label}, and of EULAR response"
+    if primary is not None and pairwise is not None:
+        extra += f", Table {pairwise} the pairwise comparisons of {primary.label} between quartiles"
+    text = (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
-        f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
+        f"month {cohort.follow_up_month}{extra}, and Table {eular} and Figure 3 the EULAR response."
     )
+    changes = sensitivity_results(results, formatter)
+    return f"{text} {changes}" if changes else text
 
 
 def _shorten(text: str, limit: int) -> str:

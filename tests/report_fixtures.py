@@ -41,7 +41,7 @@ from reportgen.model import (
     StudyOptions,
     TestResult,
 )
-from reportgen.stats import describe
+from reportgen.stats import describe, dunn_holm
 
 CUTPOINTS = (4.2, 11.3, 18.5)
 QUARTILE_SIZES = (8, 7, 8, 10)
@@ -162,6 +162,8 @@ def _continuous(frame: pd.DataFrame, variable: str, label: str, unit: str, with_
             decision="Jonckheere-Terpstra test for a monotonic trend across the ordered quartiles.",
         )
         spearman = Correlation(test="spearman", rho=float(rho), p_value=float(p_rho), n=n)
+    # Dunn's pairs after a significant outcome test, as the analysis stage runs them.
+    posthoc = dunn_holm(groups, LABELS) if with_trend and p < 0.05 else ()
     return ContinuousComparison(
         variable=variable,
         label=label,
@@ -171,6 +173,7 @@ def _continuous(frame: pd.DataFrame, variable: str, label: str, unit: str, with_
         test=test,
         trend=trend,
         spearman=spearman,
+        posthoc=posthoc,
     )
 
 
