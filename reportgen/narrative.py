@@ -357,7 +357,10 @@ def _sensitivity_methods(results: Results, formatter: Formatter) -> tuple[Sectio
                 f"The primary outcome, {label}, and EULAR response were analysed again with the same tests "
                 "(the sensitivity table beside the primary analysis, which carries the last observation forward). A sensitivity "
                 f"analysis changes the conclusion when its p-value falls on the other side of {formatter.number(ALPHA, 2)} "
-                "than the primary analysis's; the Results and Conclusions say so where it does.",
+                "than the primary analysis's; the Results and Conclusions say so where it does. Each analysis also "
+                f"compares the highest trough-level group with the lowest: for {label}, the Hodges–Lehmann difference "
+                "with its Mann–Whitney confidence interval; for EULAR response, the difference in the proportion of "
+                "good responders with Newcombe's hybrid score interval.",
             ),
             tuple(items),
         ),

@@ -427,13 +427,15 @@ def test_withdrawn_means_stopped_before_the_follow_up_visit() -> None:
         [visit("A", 0), visit("A", 12, tcz_trough_ug_ml=3.0),  # withdrew at 12, after the month-12 visit
          visit("B", 0), visit("B", 3, tcz_trough_ug_ml=1.0),  # withdrew at 5
          visit("C", 0), visit("C", 6, tcz_trough_ug_ml=9.0),  # missed month 12, still treated
-         visit("D", 0), visit("D", 6, tcz_trough_ug_ml=20.0)],  # withdrew at 18, after follow-up
+         visit("D", 0), visit("D", 6, tcz_trough_ug_ml=20.0),  # withdrew at 18, after follow-up
+         visit("E", 0), visit("E", 9, tcz_trough_ug_ml=4.0)],  # withdrew at 12, before the month-12 visit
         patients=[{"patient_id": "A", "withdrawal_month": 12.0}, {"patient_id": "B", "withdrawal_month": 5.0},
-                  {"patient_id": "D", "withdrawal_month": 18.0}],
+                  {"patient_id": "D", "withdrawal_month": 18.0}, {"patient_id": "E", "withdrawal_month": 12.0}],
     )  # fmt: skip
     from reportgen.analysis import withdrawn
 
-    assert withdrawn(derive(cohort).patients, 12).tolist() == [False, True, False, False]
+    assert withdrawn(derive(cohort).patients, 12).tolist() == [False, True, False, False, True]
+    assert analyse(derive(cohort), StudyOptions(quartile_cutpoints=(2.0, 5.0, 10.0))).cohort.n_withdrawn == 2
 
 
 def test_the_primary_outcome_and_its_baseline_carried_forward_for_withdrawals() -> None:
@@ -465,3 +467,27 @@ def test_no_sample_quantile_analysis_without_given_cut_points_and_none_when_they
 def test_an_unknown_primary_outcome_is_an_analysis_error() -> None:
     with pytest.raises(AnalysisError, match="primary_outcome 'eular' is not an outcome; the outcomes are: das28_esr, "):
         analyse(derive(random_cohort(8, 30)), StudyOptions(primary_outcome="eular"))
+
+
+def test_sensitivity_analyses_follow_the_number_of_groups_of_the_primary_analysis() -> None:
+    """Written over ``results.strata``: with three groups, the data's own tertiles and the third group as the highest."""
+    from reportgen.analysis import sensitivity_analyses
+
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    derived = derive(random_cohort(9, 90, study=study))
+    results = analyse(derived, study)
+    three = np.minimum(results.strata_membership, 2)  # as if the cut points had been two: Q3 and Q4 together
+    results = replace(results, strata=results.strata[:3], strata_membership=three)
+    rows = sensitivity_analyses(derived.patients, three, results, study)
+    patients = derived.patients
+    level = patients["trough_level"]
+    tertile = pd.cut(level, [-np.inf, *np.percentile(level.dropna(), [100 / 3, 200 / 3]), np.inf], labels=False)
+    das28 = patients["das28_esr"]
+    values = [das28[(tertile == k) & das28.notna()].to_numpy() for k in range(3)]
+    (own,) = [row for row in rows if (row.analysis, row.outcome) == ("sample-quantiles", "das28_esr")]
+    assert close(own.test.p_value, sps.kruskal(*values).pvalue) and own.n == sum(v.size for v in values)
+    assert close(own.estimate, float(np.median(np.subtract.outer(values[2], values[0]))))
+    (locf,) = [row for row in rows if (row.analysis, row.outcome) == ("locf", "das28_esr")]
+    highest = das28[(three == 2) & das28.notna().to_numpy()].to_numpy()
+    lowest = das28[(three == 0) & das28.notna().to_numpy()].to_numpy()
+    assert close(locf.estimate, float(np.median(np.subtract.outer(highest, lowest))))
