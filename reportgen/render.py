@@ -788,7 +788,10 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
     high, low = results.strata[-1].label, results.strata[0].label
     primary = primary_comparison(results)
     groups = []
-    flagged = False
+    flagged = any(row.conclusion_changes for row in results.sensitivity)
+    # Footnote letters: "a" for a changed conclusion, then one per reason a test could not be computed.
+    reasons: dict[str, str] = {}
+    letters = "abcdefghijklmnopqrstuvwxyz"[int(flagged) :]
     for outcome in dict.fromkeys(row.outcome for row in results.sensitivity):
         rows = [row for row in results.sensitivity if row.outcome == outcome]
         continuous = outcome != results.eular_response.variable
@@ -799,7 +802,10 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
         body = []
         for row in rows:
             mark = "a" if row.conclusion_changes else ""
-            flagged = flagged or row.conclusion_changes
+            p_mark = ""
+            if row.test.p_value is None:
+                reason = not_tested(row.test.not_tested or "no p-value")
+                p_mark = reasons.setdefault(reason, letters[len(reasons)])
             if continuous:
                 value = formatter.measure(row.estimate, outcome)
                 interval = _interval_text(row.ci, lambda bound: formatter.measure(bound, outcome))
@@ -812,7 +818,7 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
                         Cell(capital(SENSITIVITY_NAMES[row.analysis]), tag="th", scope="row", classes="stub indent", mark=mark),
                         Cell(formatter.integer(row.n), classes="num"),
                         Cell(value, lines=(interval,), classes="num"),
-                        Cell(p_or_reason(row.test, formatter) if row.test.p_value is None else formatter.p_value(row.test.p_value), classes="num p"),
+                        Cell(formatter.p_value(row.test.p_value), classes="num p", mark=p_mark),
                     ),
                     classes="flagged" if row.conclusion_changes else "",
                 )
@@ -841,6 +847,7 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
     ]
     if flagged:
         notes.append(Note(f"The conclusion changes: p falls on the other side of {formatter.number(ALPHA, 2)} than in the primary analysis.", mark="a"))
+    notes.extend(Note(f"{capital(reason)}.", mark=letter) for reason, letter in reasons.items())
     label = primary.label if primary is not None else ""
     return Table(
         id=f"table-{number}",

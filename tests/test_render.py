@@ -569,3 +569,19 @@ def test_table_2_marks_the_primary_outcome_and_says_how_holm_was_applied() -> No
     assert "adjusted by Holm's method over the 7 overall tests of this table" in note
     assert "the primary outcome (CDAI) on its own p." in note
     assert _captions(html)[3][1].startswith("Table 4. Pairwise comparisons of CDAI")
+
+
+def test_a_sensitivity_test_not_computed_shows_no_p_and_a_footnote_saying_why() -> None:
+    results = make_results()
+    reason = "the analysed patients' own quantiles coincide (many patients share one level)"
+    rows = tuple(
+        replace(row, n=0, estimate=None, ci=None, test=replace(row.test, p_value=None, statistic=None, not_tested=reason))
+        if row.analysis == "sample-quantiles"
+        else row
+        for row in results.sensitivity
+    )
+    html = render(replace(results, sensitivity=rows)).html
+    body = [r for r in cells(html, "table-3") if len(r) > 1]
+    own = [r for r in body if r[0] == "The data's own quantile groups"]
+    assert own == [["The data's own quantile groups", "0", "\u2013\u2013", "\u2013a"]] * 2
+    assert f"a Not tested: {reason}." in _table_notes(html, "table-3")
