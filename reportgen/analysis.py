@@ -9,6 +9,10 @@ Who is counted where:
   every table and every ``overall`` summary is over included patients (with a known value).
 - *analysed*: included patients with a trough level; only they are placed in quartiles, compared across
   quartiles, and correlated with the level.
+- *withdrawn* (``Results.flow``): carried forward, with a ``withdrawal_month`` at or before the follow-up month;
+  the flow diagram and the withdrawals table count them per stratum and reason (``patient_flow``).
+- *missing* (``Results.missing``): per Table 1 variable, the included patients without a value; Table 1
+  summarises the others (complete cases).
 
 Quartiles: edges from the study's ``quartile_cutpoints`` when given, otherwise the 25th, 50th and 75th
 percentiles of the analysed patients' levels (linear interpolation, R type 7); intervals closed on the
@@ -39,6 +43,8 @@ from reportgen.model import (
     ConfidenceInterval,
     ContinuousComparison,
     Derived,
+    Flow,
+    FlowGroup,
     PairwiseComparison,
     Results,
     Sensitivity,
@@ -47,6 +53,7 @@ from reportgen.model import (
     Stratum,
     TestName,
     TestResult,
+    WithdrawalReason,
 )
 
 QUARTILE_LABELS = ("Q1", "Q2", "Q3", "Q4")
@@ -224,6 +231,11 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
     )
 
 
+def recorded_reason(value: object) -> str | None:
+    """A withdrawal reason as recorded, surrounding spaces removed; None when blank."""
+    return None if pd.isna(value) or str(value).strip() == "" else str(value).strip()
+
+
 def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
     rows = patients[patients["carried_forward"].to_numpy(dtype=bool)]
     reasons = rows["withdrawal_reason"].astype(object).to_numpy()
@@ -231,9 +243,75 @@ def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
         CarriedForward(
             patient_id=str(patient_id),
             from_month=int(month),
-            withdrawal_reason=None if pd.isna(reason) or str(reason) == "" else str(reason),
+            withdrawal_reason=recorded_reason(reason),
         )
         for patient_id, month, reason in zip(rows["patient_id"], rows["follow_up_visit_month"], reasons)
+    )
+
+
+def withdrawn_before_follow_up(patients: pd.DataFrame, follow_up_month: int) -> np.ndarray:
+    """Per patient: carried forward because of a withdrawal recorded at or before the follow-up month."""
+    withdrawal = patients["withdrawal_month"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        return patients["carried_forward"].to_numpy(dtype=bool) & (withdrawal <= follow_up_month)
+
+
+def patient_flow(patients: pd.DataFrame, membership: np.ndarray, labels: tuple[str, ...], follow_up_month: int) -> Flow:
+    """The flow diagram's numbers, per stratum of ``membership`` (the analysis stage's one assignment)."""
+    carried = patients["carried_forward"].to_numpy(dtype=bool)
+    withdrawn = withdrawn_before_follow_up(patients, follow_up_month)
+    n_groups = len(labels)
+
+    def per_group(flags: np.ndarray) -> np.ndarray:
+        chosen = membership[flags & (membership >= 0)]
+        return np.bincount(chosen, minlength=n_groups)
+
+    analysed = per_group(np.ones(len(patients), dtype=bool))
+    carried_by_group = per_group(carried)
+    withdrawn_by_group = per_group(withdrawn)
+    groups = tuple(
+        FlowGroup(
+            label=label,
+            analysed=int(analysed[k]),
+            reached_follow_up=int(analysed[k] - carried_by_group[k]),
+            carried_forward=int(carried_by_group[k]),
+            withdrawn=int(withdrawn_by_group[k]),
+        )
+        for k, label in enumerate(labels)
+    )
+    reasons = patients["withdrawal_reason"].astype(object).to_numpy()[withdrawn]
+    texts = [recorded_reason(reason) for reason in reasons]
+    groups_of_withdrawn = membership[withdrawn]
+    by_reason: dict[str | None, list[int]] = {}
+    for text, group in zip(texts, groups_of_withdrawn.tolist()):
+        tally = by_reason.setdefault(text, [0] * (n_groups + 1))  # last slot: all included
+        tally[n_groups] += 1
+        if group >= 0:
+            tally[group] += 1
+    order = sorted(by_reason, key=lambda reason: (reason is None, -by_reason[reason][n_groups], reason or ""))
+    withdrawals = tuple(
+        WithdrawalReason(reason=reason, counts=tuple(by_reason[reason][:n_groups]), overall=by_reason[reason][n_groups])
+        for reason in order
+    )
+    n_analysed = int(analysed.sum())
+    return Flow(
+        included=len(patients),
+        no_level=len(patients) - n_analysed,
+        analysed=n_analysed,
+        follow_up_month=follow_up_month,
+        groups=groups,
+        withdrawals=withdrawals,
+    )
+
+
+def missing_counts(baseline: tuple[ContinuousComparison | CategoricalComparison, ...], n_included: int) -> tuple[tuple[str, int], ...]:
+    """Table 1 variable -> included patients without a value (the complement of the overall column's n)."""
+    return tuple(
+        (
+            comparison.variable,
+            n_included - (comparison.overall.n if isinstance(comparison, ContinuousComparison) else sum(comparison.overall)),
+        )
+        for comparison in baseline
     )
 
 
@@ -263,13 +341,6 @@ NO_CHANGE = {"delta_das28": 0.0}
 # The EULAR response given to withdrawn patients by the non-responder imputation, and the one whose proportion
 # the sensitivity analyses compare between the highest and the lowest group.
 NON_RESPONSE, _, GOOD_RESPONSE = EULAR_RESPONSES
-
-
-def withdrawn(patients: pd.DataFrame, follow_up_month: int) -> np.ndarray:
-    """Patients who stopped treatment before their follow-up assessment: a withdrawal month at or before the
-    follow-up month and no visit at the follow-up month (their follow-up was carried forward)."""
-    month = patients["withdrawal_month"].to_numpy(dtype=float, na_value=np.nan)
-    return patients["carried_forward"].to_numpy(dtype=bool) & (month <= follow_up_month)
 
 
 def _non_responders(patients: pd.DataFrame, spec: Continuous, stopped: np.ndarray) -> pd.DataFrame:
@@ -338,7 +409,7 @@ def sensitivity_analyses(
     variants: list[tuple[SensitivityName, pd.DataFrame, np.ndarray | None]] = [
         (SensitivityName.LOCF, patients, groups),
         (SensitivityName.COMPLETERS, patients, completers),
-        (SensitivityName.NRI, _non_responders(patients, spec, withdrawn(patients, results.cohort.follow_up_month)), groups),
+        (SensitivityName.NRI, _non_responders(patients, spec, withdrawn_before_follow_up(patients, results.cohort.follow_up_month)), groups),
     ]
     if results.cutpoints_given:
         variants.append((SensitivityName.SAMPLE_QUANTILES, patients, _sample_quantile_groups(level, n_groups)))
@@ -400,6 +471,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         for spec in TABLE_1
     )
     primary_outcome(study)  # an unknown primary outcome stops here, before any work
+    strata = _strata(quartile, edges, n_analysed)
     results = Results(
         cohort=CohortCounts(
             n_included=len(patients),
@@ -407,11 +479,10 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
             n_locf=int(patients["carried_forward"].to_numpy(dtype=bool).sum()),
             n_no_level=len(patients) - n_analysed,
             follow_up_month=derived.follow_up_month,
-            n_withdrawn=int(withdrawn(patients, derived.follow_up_month).sum()),
         ),
         cutpoints=edges,
         cutpoints_given=given,
-        strata=_strata(quartile, edges, n_analysed),
+        strata=strata,
         strata_membership=quartile,
         baseline=baseline,
         outcomes=holm_adjusted(
@@ -421,5 +492,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         eular_response=compare_categorical(EULAR, patients, quartile, study),
         carried_forward=_carried_forward(patients),
         study=study,
+        flow=patient_flow(patients, quartile, tuple(s.label for s in strata), derived.follow_up_month),
+        missing=missing_counts(baseline, len(patients)),
     )
     return replace(results, sensitivity=sensitivity_analyses(patients, quartile, results, study))

@@ -304,9 +304,6 @@ class CohortCounts:
     n_locf: int
     n_no_level: int
     follow_up_month: int
-    # Included patients withdrawn before the follow-up assessment (``analysis.withdrawn``): the ones the
-    # non-responder sensitivity analysis imputes.
-    n_withdrawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -343,6 +340,52 @@ class Sensitivity:
 
 
 @dataclass(frozen=True)
+class WithdrawalReason:
+    """Patients who withdrew before the follow-up visit for one reason: per stratum, and of all included."""
+
+    reason: str | None  # as recorded, surrounding spaces removed; None when no reason was recorded
+    counts: tuple[int, ...]  # analysed patients, one count per stratum (``Results.strata`` order)
+    overall: int  # every included patient, with or without a trough level
+
+
+@dataclass(frozen=True)
+class FlowGroup:
+    """One stratum's patients in the flow diagram: analysed = reached_follow_up + carried_forward + placed_by_window.
+
+    ``withdrawn`` is the part of ``carried_forward`` whose withdrawal (``withdrawal_month``) came at or before the
+    follow-up month; the rest of ``carried_forward`` missed the follow-up visit without withdrawing.
+    """
+
+    label: str
+    analysed: int
+    reached_follow_up: int  # a visit at the follow-up month
+    carried_forward: int  # LOCF from an earlier visit
+    withdrawn: int
+    placed_by_window: int = 0  # follow-up visit taken from a visit window (no windows yet: always 0)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The numbers of the patient-flow diagram (STROBE item 13), computed once by the analysis stage.
+
+    included -> without a trough level (described, not compared) | analysed, split by stratum into ``groups``.
+    """
+
+    included: int
+    no_level: int
+    analysed: int
+    follow_up_month: int
+    groups: tuple[FlowGroup, ...]  # one per stratum, ``Results.strata`` order
+    # Withdrawals before the follow-up visit by reason: most frequent first, "not recorded" (None) last.
+    withdrawals: tuple[WithdrawalReason, ...] = ()
+
+    @property
+    def withdrawn(self) -> int:
+        """Every included patient who withdrew before the follow-up visit (with or without a level)."""
+        return sum(reason.overall for reason in self.withdrawals)
+
+
+@dataclass(frozen=True)
 class Results:
     """Output of the analyse stage; serialised as results.json at full precision."""
 
@@ -360,12 +403,20 @@ class Results:
     eular_response: CategoricalComparison
     carried_forward: tuple[CarriedForward, ...]
     study: StudyOptions
+    # The patient flow (figure and withdrawals table); None only in Results built by hand (tests).
+    flow: Flow | None = None
+    # Table 1 variable -> included patients without a value, Table 1 order (every variable, zeros included).
+    missing: tuple[tuple[str, int], ...] = ()
     # The primary outcome (``study.primary_outcome``) and EULAR response under each sensitivity analysis, the
     # primary (LOCF) analysis first; see ``analysis.sensitivity_analyses``.
     sensitivity: tuple[Sensitivity, ...] = ()
 
 
 # --- report ---------------------------------------------------------------------------------
+
+
+# The file stem of the patient-flow figure (``reportgen.figures`` draws it, the Results text refers to it).
+FLOW_FIGURE = "figure4-flow"
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ class Narrative:
     abstract: StructuredAbstract
     methods: tuple[Section, ...]
     conclusions: tuple[str, ...]
+    limitations: tuple[str, ...] = ()  # the sentences of the Limitations paragraph, empty when none applies
 
 
 def write_narrative(results: Results, formatter: Formatter) -> Narrative:
@@ -101,6 +102,7 @@ def write_narrative(results: Results, formatter: Formatter) -> Narrative:
         abstract=write_abstract(results, formatter),
         methods=write_methods(results, formatter),
         conclusions=write_conclusions(results, formatter, with_numbers=True),
+        limitations=write_limitations(results, formatter),
     )
 
 
@@ -287,7 +289,14 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         _decision_items(results, formatter),
     )
     sensitivity_section = _sensitivity_methods(results, formatter)
-    return patients_section, indices_section, quartiles_section, statistics_section, *sensitivity_section
+    return (
+        patients_section,
+        missing_data_section(results, formatter),
+        indices_section,
+        quartiles_section,
+        statistics_section,
+        *sensitivity_section,
+    )
 
 
 def _multiplicity_paragraphs(results: Results) -> tuple[str, ...]:
@@ -337,11 +346,12 @@ def _sensitivity_methods(results: Results, formatter: Formatter) -> tuple[Sectio
             f"Withdrawals as non-responders: a patient counted as withdrawn when a withdrawal month at or before month "
             f"{month} was recorded and there was no month-{month} visit"
         )
+        withdrawn = results.flow.withdrawn if results.flow is not None else None
+        count = f" ({patients(withdrawn)} of {cohort.n_included})" if withdrawn else ""
         items.append(
-            f"{definition} ({patients(cohort.n_withdrawn)} of {cohort.n_included}); withdrawn patients were given "
-            f"EULAR response none and {baseline}."
-            if cohort.n_withdrawn
-            else f"{definition}; no patient was, so this analysis repeats the primary one."
+            f"{definition}; no patient was, so this analysis repeats the primary one."
+            if withdrawn == 0
+            else f"{definition}{count}; withdrawn patients were given EULAR response none and {baseline}."
         )
     if SensitivityName.SAMPLE_QUANTILES in analyses:
         k = len(results.strata)
@@ -365,6 +375,36 @@ def _sensitivity_methods(results: Results, formatter: Formatter) -> tuple[Sectio
             tuple(items),
         ),
     )
+
+
+def missing_data_section(results: Results, formatter: Formatter) -> Section:
+    """What was missing (trough level, Table 1 values, the follow-up visit) and how each was handled."""
+    cohort = results.cohort
+    month = cohort.follow_up_month
+    level = (
+        f"{capital(patients(cohort.n_no_level))} had no trough level at or before month {month} and "
+        f"{verb(cohort.n_no_level, 'was', 'were')} left out of the comparisons across quartiles."
+        if cohort.n_no_level
+        else "Every patient had a trough level."
+    )
+    labels = {comparison.variable: comparison.label for comparison in results.baseline}
+    gaps = [f"{mid_sentence(labels[variable])} ({patients(count)})" for variable, count in results.missing if count]
+    baseline = (
+        f"At baseline, values were missing for {join_words(gaps)}. Table 1 summarises each variable over the "
+        "patients with a value (complete cases, nothing imputed) and gives their number beside the variable "
+        "wherever any are missing."
+        if gaps
+        else "No baseline value in Table 1 was missing."
+    )
+    withdrawn = results.flow.withdrawn if results.flow is not None else None
+    follow_up = (
+        f"A missing month-{month} visit was replaced by the last observation carried forward ({patients(cohort.n_locf)}"
+        + (f", {withdrawn} of them after withdrawing" if withdrawn else "")
+        + "; the patient-flow figure gives them by quartile, with the reasons for withdrawal); no other value was imputed."
+        if cohort.n_locf
+        else f"No month-{month} visit was missing, so nothing was carried forward; no value was imputed."
+    )
+    return Section("Missing data", (f"{level} {baseline} {follow_up}",))
 
 
 def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
@@ -422,13 +462,15 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
         _sensitivity_conclusion(results, results.eular_response.variable, results.eular_response.label, formatter, with_numbers)
     )
     sentences.extend(_secondary_conclusions(secondary, formatter, with_numbers))
+    from reportgen.stats import IMPRECISE_GROUP  # imported here, as indices in write_methods
+
     smallest = min((s.n for s in results.strata), default=0)
     largest = max((s.n for s in results.strata), default=0)
     caveat = (
         f"This is an observational cohort of {results.cohort.n_analysed} analysed patients: the associations do not "
         "show that raising trough levels would lower disease activity"
     )
-    if smallest < 20:
+    if smallest < IMPRECISE_GROUP:
         caveat += f", and with {patients_per_group(smallest, largest)} the estimates are imprecise"
     sentences.append(caveat + ".")
     return tuple(sentences)
@@ -649,6 +691,74 @@ def _eular_conclusion(
                 f"and {good[-1]} of {totals[-1]} in {last}"
             )
     return sentence + "."
+
+
+# --- limitations -------------------------------------------------------------------------------
+
+# Said when ``indices.lowers_acute_phase_reactants(study)``: {indices} are the labels of the indices containing
+# ESR or CRP, {reference} the label of the one containing neither.
+ACUTE_PHASE_LIMITATION = (
+    "Tocilizumab, an interleukin-6 receptor antagonist, lowers ESR and CRP directly, apart from any effect on "
+    "joint inflammation, so {indices} fall with the drug itself and can show remission while joints are still "
+    "active; {reference}, which contains neither, is the reference index."
+)
+
+
+def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The Limitations paragraph, one sentence per limitation the data show, each from structured values."""
+    # Imported here, as in write_methods: the PDF worker imports this module and must not load numpy.
+    from reportgen import indices
+    from reportgen.stats import IMPRECISE_GROUP, SMALL_GROUP
+
+    cohort = results.cohort
+    month = cohort.follow_up_month
+    sentences: list[str] = []
+    sizes = [s.n for s in results.strata]
+    if sizes and min(sizes) < IMPRECISE_GROUP:
+        sentence = (
+            f"The groups are small ({patients_per_group(min(sizes), max(sizes))}), so the estimates are imprecise "
+            "and the tests can miss real differences"
+        )
+        tiny = [s.label for s in results.strata if s.n < SMALL_GROUP]
+        if tiny:
+            sentence += (
+                f"; with fewer than {SMALL_GROUP} patients in {join_words(tiny)}, the large-sample approximations "
+                "of the tests are at risk"
+            )
+        sentences.append(sentence + ".")
+    if cohort.n_locf:
+        share = formatter.percent(100.0 * cohort.n_locf / cohort.n_included)
+        withdrawn = results.flow.withdrawn if results.flow is not None else 0
+        sentences.append(
+            f"{cohort.n_locf} of {cohort.n_included} patients ({share}%) had no month-{month} visit and contribute "
+            "their last observation carried forward"
+            + (f", {withdrawn} of them after withdrawing" if withdrawn else "")
+            + f"; this assumes that disease activity stayed as last observed, which may misstate it at month {month}."
+        )
+    if results.cutpoints_given:
+        sizes_text = join_words([f"{s.label} {s.n}" for s in results.strata])
+        sentences.append(
+            "The cut points were supplied in the study sheet, not taken from this cohort's levels, so the groups "
+            f"need not be of equal size ({sizes_text} patients)."
+        )
+    else:
+        sentences.append(
+            "The cut points are this cohort's own quartiles of the trough level: they depend on the sample, would "
+            "move in another cohort, and are not validated therapeutic thresholds."
+        )
+    imbalanced = [c for c in results.baseline if _significant(c.test.p_value)]
+    if imbalanced:
+        differences = join_words([f"{mid_sentence(c.label)} ({formatter.p_equation(c.test.p_value)})" for c in imbalanced])
+        sentences.append(
+            f"At baseline the groups differed in {differences}, which may confound the comparisons at follow-up."
+        )
+    if indices.lowers_acute_phase_reactants(results.study):
+        labels = {outcome.variable: outcome.label for outcome in results.outcomes}
+        acute = [labels[v] for v in indices.ACUTE_PHASE_INDICES if v in labels]
+        reference = labels.get(indices.REFERENCE_INDEX)
+        if acute and reference:
+            sentences.append(ACUTE_PHASE_LIMITATION.format(indices=join_words(acute), reference=reference))
+    return tuple(sentences)
 
 
 # --- small phrases -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from reportgen.formatting import COUNT_MEASURES, MISSING
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
     ALPHA,
+    FLOW_FIGURE,
     BuildInfo,
     CarriedForward,
     CategoricalComparison,
@@ -66,6 +67,8 @@ STYLESHEET = "report.css"  # included by REPORT_TEMPLATE; its table metrics driv
 # written in full as CSV files beside it, in the build folder (see ``listing_files``).
 WARNINGS_LISTED_UP_TO = 20
 CARRIED_FORWARD_LISTED_UP_TO = 50
+# Reasons for withdrawal are free text: the withdrawals table lists the most frequent, the rest in one row.
+WITHDRAWAL_REASONS_LISTED_UP_TO = 10
 WARNINGS_CSV = "warnings.csv"
 CARRIED_FORWARD_CSV = "carried-forward.csv"
 # A CSV cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection), and so is
@@ -202,6 +205,7 @@ class ReportView:
     tables: tuple[Table, ...]
     figures: tuple[FigureView, ...]
     conclusions: tuple[str, ...]
+    limitations: str  # one paragraph, empty when no limitation applies
     published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
     warnings: tuple[str, ...]  # the first WARNINGS_LISTED_UP_TO
     warnings_more: str  # "… and N more; the full list is in warnings.csv." when cut, else empty
@@ -349,6 +353,9 @@ def build_view(
     tables.append(eular_table(results, formatter, number=numbers["eular"]))
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
+    withdrawals = withdrawals_table(results, formatter, number=len(tables) + 1)
+    if withdrawals is not None:
+        tables.append(withdrawals)
     if stylesheet is None:
         stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
     layout = table_layout(stylesheet)
@@ -382,13 +389,16 @@ def build_view(
             warning=narrative.abstract.warning or "",
         ),
         methods=narrative.methods,
-        results_intro=_results_intro(results, formatter, **numbers),
+        results_intro=_results_intro(results, formatter, **numbers)
+        + _flow_intro(results, figures, withdrawals)
+        + _sensitivity_intro(results, formatter),
         tables=tuple(tables),
         figures=tuple(
             FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
             for f in figures
         ),
         conclusions=narrative.conclusions,
+        limitations=" ".join(narrative.limitations),
         published=published_views,
         warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
         warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
@@ -538,6 +548,13 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
             groups.append(RowGroup((_continuous_row(comparison, formatter, notes),)))
         else:
             groups.append(RowGroup(_categorical_rows(comparison, formatter, notes)))
+    missing = dict(results.missing)
+    groups = [
+        _with_known(group, results.cohort.n_included - missing.get(comparison.variable, 0))
+        if missing.get(comparison.variable, 0)
+        else group
+        for comparison, group in zip(results.baseline, groups)
+    ]
     head = _quartile_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
     return Table(
         id="table-1",
@@ -555,10 +572,30 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
                     if results.cohort.n_no_level
                     else "."
                 )
+                + (f" {KNOWN_NOTE}" if any(count for _, count in results.missing) else "")
             ),
             *notes.notes(),
         ),
     )
+
+
+# Table 1's note when a variable has missing values, and the line under such a variable's name.
+KNOWN_NOTE = (
+    "Where values are missing, “known for n” beside a characteristic gives the patients with a value; its "
+    "summaries and percentages are of them."
+)
+
+
+def known_for(known: int) -> str:
+    return f"known for {known}"
+
+
+def _with_known(group: RowGroup, known: int) -> RowGroup:
+    """A Table 1 row group with 'known for 32' (patients with a value) beside the variable's name."""
+    first, *rest = group.rows
+    stub, *cells = first.cells
+    stub = dataclasses.replace(stub, lines=(*stub.lines, known_for(known)))
+    return dataclasses.replace(group, rows=(dataclasses.replace(first, cells=(stub, *cells)), *rest))
 
 
 def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes) -> Row:
@@ -912,6 +949,62 @@ def pairwise_table(results: Results, formatter: Formatter, *, number: int) -> Ta
     )
 
 
+def withdrawals_table(results: Results, formatter: Formatter, *, number: int) -> Table | None:
+    """Withdrawals before the follow-up visit by reason and trough-level group; None when nobody withdrew."""
+    flow = results.flow
+    if flow is None or not flow.withdrawn:
+        return None
+    month = flow.follow_up_month
+    listed = flow.withdrawals
+    if len(listed) > WITHDRAWAL_REASONS_LISTED_UP_TO:
+        # The most frequent reasons, then the rest in one row (before "not recorded", which stays last).
+        known = [reason for reason in listed if reason.reason is not None]
+        unknown = [reason for reason in listed if reason.reason is None]
+        shown = known[: WITHDRAWAL_REASONS_LISTED_UP_TO - 1 - len(unknown)]
+        others = known[len(shown) :]
+        other_row = (
+            f"Other reasons ({len(others)})",
+            tuple(sum(reason.counts[k] for reason in others) for k in range(len(flow.groups))),
+            sum(reason.overall for reason in others),
+        )
+        rows_data = [(r.reason, r.counts, r.overall) for r in shown] + [other_row] + [(None, r.counts, r.overall) for r in unknown]
+    else:
+        rows_data = [(r.reason, r.counts, r.overall) for r in listed]
+    sizes = [group.analysed for group in flow.groups]
+
+    def count_cells(counts: Sequence[int], overall: int) -> tuple[Cell, ...]:
+        return (
+            Cell(formatter.n_percent(overall, flow.included), classes="num"),
+            *(Cell(formatter.n_percent(count, size), classes="num") for count, size in zip(counts, sizes)),
+        )
+
+    total = Row(
+        (
+            Cell(f"Withdrawn before month {month}, n (%)", tag="th", scope="row", classes="stub"),
+            *count_cells([group.withdrawn for group in flow.groups], flow.withdrawn),
+        )
+    )
+    reasons = tuple(
+        Row((Cell(reason or "reason not recorded", tag="th", scope="row", classes="stub indent"), *count_cells(counts, overall)))
+        for reason, counts, overall in rows_data
+    )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Withdrawals before month {month} by trough-level quartile and reason",
+        head=_quartile_head(results, formatter, "Reason for withdrawal", ()),
+        groups=(RowGroup((total, *reasons)),),
+        notes=(
+            Note(
+                f"Patients whose withdrawal (withdrawal_month) came at or before month {month} and who had no "
+                f"month-{month} visit; their last observation was carried forward. Percentages are of each column's "
+                "patients. Reasons as recorded in the workbook."
+            ),
+        ),
+        classes="counts",
+    )
+
+
 def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
     rows = tuple(
         Row(
@@ -1109,8 +1202,8 @@ def listing_table(
 def _results_intro(
     results: Results, formatter: Formatter, *, eular: int = 3, sensitivity: int | None = None, pairwise: int | None = None
 ) -> str:
-    """The Results' opening paragraph: who was analysed, which table shows what (``eular``, ``sensitivity``,
-    ``pairwise``: those tables' numbers), and in plain words whether a sensitivity analysis changed a conclusion."""
+    """The Results' opening paragraph: who was analysed and which table shows what (``eular``, ``sensitivity``,
+    ``pairwise``: those tables' numbers)."""
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
     primary = primary_comparison(results)
@@ -1124,8 +1217,28 @@ def _results_intro(
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
         f"month {cohort.follow_up_month}{extra}, and Table {eular} and Figure 3 the EULAR response."
     )
+    return text
+
+
+def _sensitivity_intro(results: Results, formatter: Formatter) -> str:
+    """' With the data's own quantile groups, EULAR response no longer differed …': what the sensitivity
+    analyses did to the conclusions, in plain words (empty without them)."""
     changes = sensitivity_results(results, formatter)
-    return f"{text} {changes}" if changes else text
+    return f" {changes}" if changes else ""
+
+
+def _flow_intro(results: Results, figures: tuple[Figure, ...], withdrawals: Table | None) -> str:
+    """' Figure 4 shows the flow of patients, and Table 5 the withdrawals by quartile and reason.'"""
+    flow_figure = next((f for f in figures if f.name == FLOW_FIGURE), None)
+    table = f"Table {withdrawals.number}" if withdrawals is not None else ""
+    if flow_figure is None:
+        return f" {table} gives the withdrawals by quartile and reason." if table else ""
+    shows = f" Figure {flow_figure.number} shows the flow of patients"
+    if table:
+        return f"{shows}, and {table} the withdrawals by quartile and reason."
+    if results.flow is not None and not results.flow.withdrawn:
+        return f"{shows}; no patient withdrew before month {results.flow.follow_up_month}."
+    return f"{shows}."
 
 
 def _shorten(text: str, limit: int) -> str:

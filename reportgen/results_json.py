@@ -18,6 +18,7 @@ from reportgen.model import (
     ConfidenceInterval,
     ContinuousComparison,
     Correlation,
+    Flow,
     PairwiseComparison,
     Results,
     Sensitivity,
@@ -141,6 +142,32 @@ def _carried(patient: CarriedForward) -> dict[str, Any]:
     return {"patient_id": patient.patient_id, "from_month": int(patient.from_month), "withdrawal_reason": patient.withdrawal_reason}
 
 
+def _flow(flow: Flow | None) -> dict[str, Any] | None:
+    if flow is None:
+        return None
+    return {
+        "included": int(flow.included),
+        "no_level": int(flow.no_level),
+        "analysed": int(flow.analysed),
+        "follow_up_month": int(flow.follow_up_month),
+        "groups": [
+            {
+                "label": group.label,
+                "analysed": int(group.analysed),
+                "reached_follow_up": int(group.reached_follow_up),
+                "carried_forward": int(group.carried_forward),
+                "withdrawn": int(group.withdrawn),
+                "placed_by_window": int(group.placed_by_window),
+            }
+            for group in flow.groups
+        ],
+        "withdrawals": [
+            {"reason": reason.reason, "counts": [int(n) for n in reason.counts], "overall": int(reason.overall)}
+            for reason in flow.withdrawals
+        ],
+    }
+
+
 def _confidence_interval(ci: ConfidenceInterval | None) -> dict[str, Any] | None:
     if ci is None:
         return None
@@ -181,7 +208,6 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "n_locf": int(results.cohort.n_locf),
             "n_no_level": int(results.cohort.n_no_level),
             "follow_up_month": int(results.cohort.follow_up_month),
-            "n_withdrawn": int(results.cohort.n_withdrawn),
         },
         "options": {
             "continuous_test": study.continuous_test,
@@ -196,6 +222,8 @@ def results_to_document(results: Results) -> dict[str, Any]:
         "activity_categories": _keyed(results.activity_categories),
         "eular_response": _categorical(results.eular_response),
         "carried_forward": [_carried(patient) for patient in results.carried_forward],
+        "flow": _flow(results.flow),
+        "missing": {variable: int(count) for variable, count in results.missing},
         "primary_outcome": study.primary_outcome,
         "sensitivity": [_sensitivity(row) for row in results.sensitivity],
     }

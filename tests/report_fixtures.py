@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from reportgen import indices
-from reportgen.analysis import holm_adjusted, sensitivity_analyses, withdrawn
+from reportgen.analysis import holm_adjusted, sensitivity_analyses
 from reportgen.frames import check_derived
 from reportgen.model import (
     BuildInfo,
@@ -253,10 +253,8 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
         ),
         study=study,
     )
-    # The withdrawn patients and the sensitivity analyses as the analysis stage finds them, on the fixture's Derived.
-    derived = make_derived(frame).patients
-    results = replace(results, cohort=replace(results.cohort, n_withdrawn=int(withdrawn(derived, 12).sum())))
-    return replace(results, sensitivity=sensitivity_analyses(derived, membership(frame), results, study))
+    # The sensitivity analyses as the analysis stage runs them, on the fixture's own Derived.
+    return replace(results, sensitivity=sensitivity_analyses(make_derived(frame).patients, membership(frame), results, study))
 
 
 def make_study(**changes: object) -> StudyOptions:

@@ -432,10 +432,15 @@ def test_withdrawn_means_stopped_before_the_follow_up_visit() -> None:
         patients=[{"patient_id": "A", "withdrawal_month": 12.0}, {"patient_id": "B", "withdrawal_month": 5.0},
                   {"patient_id": "D", "withdrawal_month": 18.0}, {"patient_id": "E", "withdrawal_month": 12.0}],
     )  # fmt: skip
-    from reportgen.analysis import withdrawn
+    from reportgen.analysis import withdrawn_before_follow_up
 
-    assert withdrawn(derive(cohort).patients, 12).tolist() == [False, True, False, False, True]
-    assert analyse(derive(cohort), StudyOptions(quartile_cutpoints=(2.0, 5.0, 10.0))).cohort.n_withdrawn == 2
+    assert withdrawn_before_follow_up(derive(cohort).patients, 12).tolist() == [False, True, False, False, True]
+    study = StudyOptions(quartile_cutpoints=(2.0, 5.0, 10.0))
+    results = analyse(derive(cohort), study)
+    assert results.flow.withdrawn == 2
+    # Non-responder imputation: B and E (no good response, whatever their data) are 'none'.
+    eular = _sensitivity(results, "nri", "eular_response")
+    assert eular.n == 5
 
 
 def test_the_primary_outcome_and_its_baseline_carried_forward_for_withdrawals() -> None:

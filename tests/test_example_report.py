@@ -16,7 +16,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 # Pinned after looking at every page (pdftoppm -png -r 60); a change here means the layout moved.
-EXPECTED_PAGES = 13
+EXPECTED_PAGES = 14  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations; 14 with the sensitivity and pairwise tables (issue #13 items 3, 5)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_build_folder_is_named_by_time_and_input_hash(build_folder: Path) -> Non
     assert (build_folder.parent / "latest").resolve() == build_folder.resolve()
     for name in ("report.html", "report.pdf", "results.json", "abstract.txt", "manifest.json", "cohort.xlsx"):
         assert (build_folder / name).is_file(), name
-    assert sorted(path.name for path in (build_folder / "figures").glob("*.svg")) and len(list((build_folder / "figures").glob("*.svg"))) == 3
+    assert sorted(path.name for path in (build_folder / "figures").glob("*.svg")) and len(list((build_folder / "figures").glob("*.svg"))) == 4
 
 
 def test_pdf_has_every_section_in_reading_order(pdf_text: str) -> None:
@@ -82,7 +82,7 @@ def test_pdf_page_count_is_stable_and_every_font_is_embedded(build_folder: Path)
 def test_abstract_txt_is_within_the_limit_and_matches_the_report(build_folder: Path) -> None:
     abstract = (build_folder / "abstract.txt").read_text(encoding="utf-8")
     results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
-    assert results["cohort"] == {"n_included": 34, "n_analysed": 33, "n_locf": 5, "n_no_level": 1, "follow_up_month": 12, "n_withdrawn": 5}
+    assert results["cohort"] == {"n_included": 34, "n_analysed": 33, "n_locf": 5, "n_no_level": 1, "follow_up_month": 12}
     body = abstract.split("\n", 1)[1]  # the first line is the title
     assert len(body.strip()) <= 3600
     for heading in ("Background:", "Objectives:", "Methods:", "Results:", "Conclusions:"):
@@ -131,6 +131,9 @@ def test_table_1_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
     rows = _body_rows(build_folder / "report.html", 1)
     assert len(rows) == len(results["baseline"])
     for (stub, cells), (variable, entry) in zip(rows, results["baseline"].items()):
+        # Where values are missing, the patients with a value follow the name (issue #13 item 7).
+        missing = results["missing"][variable]
+        known = f"known for {results['cohort']['n_included'] - missing}" if missing else ""
         p_cell = cells[-1][0]
         assert p_cell == _p(entry["p_value"]), (variable, p_cell)
         if entry["kind"] == "continuous":
@@ -138,17 +141,17 @@ def test_table_1_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
             label = f"{entry['label']} ({entry['unit']})" if entry["unit"] else entry["label"]
             d = DECIMALS[variable]
             if variable in COUNT_MEASURES:  # a small count: median [IQR] only (issue #13 item 9)
-                assert stub == f"{label}, median [IQR]"
+                assert stub == f"{label}, median [IQR]{known}"
                 for (first, lines), summary in zip(cells[:-1], columns):
                     assert first == f"{_fixed(summary['median'], d)} [{_fixed(summary['q1'], d)}–{_fixed(summary['q3'], d)}]", variable
                     assert lines == [], variable
                 continue
-            assert stub == label
+            assert stub == label + known
             for (first, lines), summary in zip(cells[:-1], columns):
                 assert first == f"{_fixed(summary['mean'], d)}\u00a0±\u00a0{_fixed(summary['sd'], d)}", (variable, first)
                 assert lines == [f"{_fixed(summary['median'], d)} [{_fixed(summary['q1'], d)}–{_fixed(summary['q3'], d)}]"], variable
         else:
-            assert stub == f"{entry['label']}, n (%)"
+            assert stub == f"{entry['label']}, n (%){known}"
             counts = [entry["counts"][c] for c in entry["categories"]]  # [category][stratum]
             totals = [sum(entry["overall"].values())] + [sum(column) for column in zip(*counts)]
             first = entry["categories"][0]  # the category the table shows

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from report_fixtures import make_results, make_study
+from report_fixtures import make_derived, make_results, make_study
 
 from reportgen import indices, stats
-from reportgen.analysis import holm_adjusted
+from reportgen.analysis import holm_adjusted, patient_flow
 from reportgen.formatting import TEST_NAMES, Formatter
 from reportgen.model import Results, SensitivityName, TestName
 from reportgen.narrative import TEST_RATIONALE, write_narrative
@@ -289,6 +289,9 @@ def test_secondary_outcomes_are_called_only_on_their_holm_adjusted_p() -> None:
 
 def test_methods_name_the_primary_outcome_the_holm_family_and_the_withdrawn() -> None:
     results = make_results()
+    flow = patient_flow(make_derived().patients, results.strata_membership, tuple(s.label for s in results.strata), 12)
+    results = replace(results, flow=flow)
+    assert flow.withdrawn == 3
     _abstract, methods, _conclusions = _all_text(results)
     assert "The primary outcome was DAS28-ESR at month 12 (primary_outcome in the study sheet)" in methods
     assert "The other outcomes were secondary (CDAI, SDAI, swollen joints (SJC28), tender joints (TJC28), ESR and CRP)" in methods
@@ -296,7 +299,8 @@ def test_methods_name_the_primary_outcome_the_holm_family_and_the_withdrawn() ->
     assert "p-values are not adjusted" not in methods
     assert (
         "a patient counted as withdrawn when a withdrawal month at or before month 12 was recorded and there was no "
-        f"month-12 visit ({results.cohort.n_withdrawn} patient" in methods
+        "month-12 visit (3 patients of 34); withdrawn patients were given EULAR response none and their baseline "
+        "DAS28-ESR (baseline carried forward)." in methods
     )
     assert "at the 25%, 50% and 75% quantiles of their own levels" in methods
     no_cut_points = replace(results, cutpoints_given=False, sensitivity=tuple(s for s in results.sensitivity if s.analysis != "sample-quantiles"))
