@@ -49,8 +49,10 @@ from reportgen.model import (
     Results,
     Sensitivity,
     SensitivityName,
+    Shift,
     StudyOptions,
     Stratum,
+    Summary,
     TestName,
     TestResult,
     WithdrawalReason,
@@ -170,6 +172,11 @@ def _by_quartile(values: np.ndarray, quartile: np.ndarray) -> list[np.ndarray]:
     return [values[quartile == k] for k in range(4)]
 
 
+def describe(values: np.ndarray) -> Summary:
+    """``stats.describe`` with the 95% intervals of the mean (t) and the median (order statistics)."""
+    return replace(stats.describe(values), mean_ci=estimates.mean_ci(values), median_ci=estimates.median_ci(values))
+
+
 def compare_continuous(
     spec: Continuous,
     patients: pd.DataFrame,
@@ -186,24 +193,31 @@ def compare_continuous(
     analysed = quartile >= 0
     ranking = stats.rank_values(values[analysed], quartile[analysed], QUARTILE_LABELS)
     test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test, ranking)
-    trend = spearman = None
+    trend = spearman = difference = None
     posthoc: tuple[PairwiseComparison, ...] = ()
     if beyond_omnibus:
         trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS, ranking)
         # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
         spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
+        spearman = replace(spearman, ci=estimates.spearman_ci(spearman.rho, spearman.n))
         if test.p_value is not None and test.p_value < ALPHA:
             posthoc = stats.dunn_holm(groups, QUARTILE_LABELS, ranking)
+        # The highest group relative to the lowest: Hodges-Lehmann shift with its Mann-Whitney interval.
+        estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
+        difference = Shift(high=QUARTILE_LABELS[-1], low=QUARTILE_LABELS[0], estimate=estimate, ci=interval)
+        if test.effect_size_name in ("epsilon-squared", "eta-squared") and test.effect_size is not None:
+            test = replace(test, effect_size_ci=estimates.bootstrap_ci(test.effect_size_name, groups))
     return ContinuousComparison(
         variable=spec.variable,
         label=spec.label,
         unit=spec.unit,
-        groups=tuple(stats.describe(group) for group in groups),
-        overall=stats.describe(values),
+        groups=tuple(describe(group) for group in groups),
+        overall=describe(values),
         test=test,
         trend=trend,
         spearman=spearman,
         posthoc=posthoc,
+        difference=difference,
     )
 
 
@@ -221,6 +235,9 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
     counts = tuple(tuple(int(cells[c, k + 1]) for k in range(4)) for c in range(n_categories))
     overall = tuple(int(cells[c].sum()) for c in range(n_categories))
     test = stats.compare_categorical(counts, spec.categories, QUARTILE_LABELS, study.categorical_test)
+    if test.effect_size_name == "cramers-v" and test.effect_size is not None:
+        test = replace(test, effect_size_ci=estimates.bootstrap_cramers_v(counts))
+    totals = cells[:, 1:].sum(axis=0)
     return CategoricalComparison(
         variable=spec.variable,
         label=spec.label,
@@ -228,6 +245,10 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
         counts=counts,
         overall=overall,
         test=test,
+        proportion_cis=tuple(
+            tuple(estimates.wilson_ci(count, int(total)) for count, total in zip(row, totals)) for row in counts
+        ),
+        overall_proportion_cis=tuple(estimates.wilson_ci(count, sum(overall)) for count in overall),
     )
 
 
@@ -417,8 +438,9 @@ def sensitivity_analyses(
     for name, frame, membership in variants:
         if membership is None:
             reason = "the analysed patients' own quantiles coincide (many patients share one level)"
-            rows.append(Sensitivity(name, primary.variable, primary.label, 0, _not_formed(study.continuous_test, reason)))
-            rows.append(Sensitivity(name, EULAR.variable, EULAR.label, 0, _not_formed(study.categorical_test, reason)))
+            # Named as the primary analysis's tests (the study's categorical test may be "auto").
+            rows.append(Sensitivity(name, primary.variable, primary.label, 0, _not_formed(primary.test.test, reason)))
+            rows.append(Sensitivity(name, EULAR.variable, EULAR.label, 0, _not_formed(results.eular_response.test.test, reason)))
             continue
         if name is SensitivityName.LOCF:  # the primary analysis itself: its tests are already done
             continuous, categorical = primary, results.eular_response

@@ -84,7 +84,7 @@ class RawWorkbook:
 
 
 ContinuousTest = Literal["kruskal-wallis", "anova"]
-CategoricalTest = Literal["chi-square", "fisher-exact"]
+CategoricalTest = Literal["auto", "chi-square", "fisher-exact"]
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,18 @@ class StudyOptions:
     quartile_cutpoints: tuple[float, float, float] | None = None
     follow_up_month: int = 12
     continuous_test: ContinuousTest = "kruskal-wallis"
-    categorical_test: CategoricalTest = "chi-square"
+    categorical_test: CategoricalTest = "auto"
     decimal_separator: Literal[".", ","] = "."
     abstract_character_limit: int = 3600
     published: str | None = None
+    # The drug and the authors' own words (issue #12); reportgen.drugs.design_of resolves the drug table's
+    # defaults (abbreviation, administration) from them.
+    drug: str = "tocilizumab"
+    drug_abbreviation: str | None = None
+    administration: Literal["infusion", "injection"] | None = None
+    level_unit: str = "µg/mL"
+    background: str = ""
+    objective: str = ""
     primary_outcome: str = "das28_esr"  # an outcome's variable (``analysis.OUTCOMES``); the others are secondary
 
     def replace(self, **changes: Any) -> StudyOptions:
@@ -160,6 +168,15 @@ class Summary:
     q3: float | None = None
     min: float | None = None
     max: float | None = None
+    mean_ci: ConfidenceInterval | None = None  # set by the analysis for the groups of a comparison
+    median_ci: ConfidenceInterval | None = None
+
+
+# Confidence intervals: their level, and the bootstrap's resamples and seed (``reportgen.estimates`` computes
+# them; here, beside ALPHA, so that the report's words can name them without importing numpy).
+CI_LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20261202
 
 
 class IntervalMethod(StrEnum):
@@ -248,6 +265,7 @@ class TestResult:
     decision: str = ""  # which test, why, and any assumption at risk, in words (from ``risks``)
     risks: tuple[Risk, ...] = ()
     not_tested: str = ""  # why the test could not be computed, in words ("all values are equal"); "" when it was
+    effect_size_ci: ConfidenceInterval | None = None  # None when not computed (see ``reportgen.estimates``)
 
 
 @dataclass(frozen=True)
@@ -256,6 +274,18 @@ class Correlation:
     rho: float | None
     p_value: float | None
     n: int
+    ci: ConfidenceInterval | None = None  # of rho
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Hodges-Lehmann shift of group ``high`` relative to group ``low`` (median of all differences
+    high − low), with its Mann-Whitney interval; estimate None when a group has no data."""
+
+    high: str
+    low: str
+    estimate: float | None
+    ci: ConfidenceInterval
 
 
 @dataclass(frozen=True)
@@ -280,6 +310,7 @@ class ContinuousComparison:
     trend: TestResult | None = None
     spearman: Correlation | None = None
     posthoc: tuple[PairwiseComparison, ...] = ()
+    difference: Shift | None = None  # last group relative to the first (outcomes)
     # Holm-adjusted p of ``test`` over the outcomes' overall tests (``analysis.holm_adjusted``); None for the
     # baseline comparisons, which are descriptive, and for a test without a p-value.
     p_holm: float | None = None
@@ -295,6 +326,9 @@ class CategoricalComparison:
     counts: tuple[tuple[int, ...], ...]
     overall: tuple[int, ...]  # per category, all included patients with a known value
     test: TestResult
+    # Wilson intervals of the proportions: per category, per group (of the group's column), and overall.
+    proportion_cis: tuple[tuple[ConfidenceInterval, ...], ...] = ()
+    overall_proportion_cis: tuple[ConfidenceInterval, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,17 @@ statistic; the conclusions name nothing the tables do not show, and the abstract
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reportgen.formatting import COUNT_MEASURES
+from reportgen.drugs import CLASS_WORDS, design_of
+from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
 from reportgen.model import (
     ALPHA,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     Results,
     Sensitivity,
@@ -40,7 +43,7 @@ from reportgen.prose import (
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
-# Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
+# Outcomes quoted in the abstract, in this order, when the analysis produced them.
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
 # Where every test's decision record is: the HTML report's Appendix lists them; the PDF's points there.
@@ -51,8 +54,8 @@ TEST_RATIONALE: dict[TestName, str] = {
     "suits small groups and skewed measures such as CRP",
     TestName.ANOVA: "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
     "as chosen in the study sheet",
-    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles, as the source "
-    "abstract did; it relies on expected counts of about {small_expected} or more",
+    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles; it relies on "
+    "expected counts of about {small_expected} or more",
     TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the quartiles exactly, without "
     "relying on large expected counts",
     TestName.FISHER_MONTE_CARLO: "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
@@ -113,20 +116,20 @@ def abstract_body(sections: tuple[Section, ...]) -> str:
     return "\n".join(f"{section.heading}: {' '.join(section.paragraphs)}" for section in sections)
 
 
+# Shown, visibly, where only the authors can write: reportgen never writes a literature claim.
+PLACEHOLDER = "[the authors' own sentences go here; set {key} in the study sheet]"
+
+
+def authors_words(text: str, key: str) -> str:
+    """The study sheet's sentences for a part of the abstract, or the bracketed placeholder."""
+    return text.strip() or PLACEHOLDER.format(key=key)
+
+
 def write_abstract(results: Results, formatter: Formatter) -> StructuredAbstract:
-    month = results.cohort.follow_up_month
+    study = results.study
     sections = (
-        Section(
-            "Background",
-            (
-                "Serum levels of TNF inhibitors have been associated with clinical response in rheumatoid "
-                "arthritis (RA); less is known for tocilizumab (TCZ), an anti-IL-6 receptor antibody.",
-            ),
-        ),
-        Section(
-            "Objectives",
-            (f"To evaluate the association between TCZ serum trough levels and disease activity after {month} months of treatment.",),
-        ),
+        Section("Background", (authors_words(study.background, "background"),)),
+        Section("Objectives", (authors_words(study.objective, "objective"),)),
         Section("Methods", (_abstract_methods(results, formatter),)),
         Section("Results", _abstract_results(results, formatter)),
         Section("Conclusions", write_conclusions(results, formatter, with_numbers=False)),
@@ -156,8 +159,10 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     if any(o.spearman is not None for o in results.outcomes):
         extras.append(formatter.test_name(TestName.SPEARMAN))
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
+    design = design_of(results.study)
     return (
-        f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
+        f"{cohort.n_included} RA patients treated with {design.introduced} by {design.route_words} were included. "
+        f"Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"{_locf_clause(cohort.n_locf, month)}. "
         f"Patients with a trough level were grouped into quartiles of that level "
@@ -202,7 +207,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
     if das28 is not None and das28.spearman is not None:
         sentences.append(
             f"Spearman correlation of trough level with {das28.label}: ρ = {formatter.rho(das28.spearman.rho)} "
-            f"({formatter.p_equation(das28.spearman.p_value)})."
+            f"({_rho_interval(das28.spearman.ci, formatter)}{formatter.p_equation(das28.spearman.p_value)})."
         )
     return (" ".join(sentences),)
 
@@ -212,6 +217,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
+    design = design_of(results.study)
     month = cohort.follow_up_month
     # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
     from reportgen import indices
@@ -269,7 +275,8 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     quartiles_section = Section(
         "Trough-level quartiles",
         (
-            f"Trough levels (µg/mL) were measured just before an infusion. Each patient's level was the one measured "
+            f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
+            f"measured in serum drawn just before an {design.administration}. Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
             f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
@@ -279,6 +286,9 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     statistics_section = Section(
         "Statistical analysis",
         (
+            *((f"Estimates are given with two-sided {_intervals_sentence(results, formatter)}",) if any(
+                interval is not None and interval.lower is not None for _, interval in all_intervals(results)
+            ) else ()),
             "Continuous variables are summarised as mean ± SD and median [interquartile range]"
             f"{_count_measures_clause(results)}, categorical variables as n (%). Tests are two-sided; p < "
             f"{formatter.number(ALPHA, 2)} is called significant, decided on the unrounded p.",
@@ -424,7 +434,7 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
 
 def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     """One line per kind of test: why it was used, what for, and how often an assumption was at risk."""
-    from reportgen.stats import SMALL_EXPECTED  # imported here, as indices in write_methods
+    from reportgen.stats import SMALL_EXPECTED, cochran_rule_words  # imported here, as indices in write_methods
 
     by_test: dict[TestName, list[TestResult]] = {}
     for _label, test in test_records(results):
@@ -437,6 +447,8 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
         items.append(f"{formatter.test_name(name)}: {rationale} ({counted(len(tests), 'comparison')}{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
         items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
+    if results.study.categorical_test == "auto":
+        items.append(f"Categorical test chosen for each table (categorical_test = auto): {cochran_rule_words()}.")
     return tuple(items)
 
 
@@ -693,12 +705,130 @@ def _eular_conclusion(
     return sentence + "."
 
 
+# --- estimates with confidence intervals ------------------------------------------------------------------
+
+# The outcome whose correlation and shift the Results text quotes (as the abstract quotes its rho).
+ESTIMATES_OUTCOME = "das28_esr"
+GOOD_RESPONSE = "good"
+
+
+def interval_methods_note(intervals: Iterable[tuple[str, ConfidenceInterval | None]], formatter: Formatter) -> str:
+    """'95% CIs: means, t distribution; medians, …': each method named once, for what it was used.
+
+    ``intervals``: (what, interval) pairs, what being a plural noun ("means") or an effect-size name.
+    """
+    by_what: dict[str, list[str]] = {}
+    level = None
+    for what, interval in intervals:
+        if interval is None or interval.lower is None or interval.upper is None:
+            continue  # no interval was given, so its method is not named
+        level = interval.level if level is None else level
+        methods = by_what.setdefault(EFFECT_SIZE_SYMBOLS.get(what, what), [])
+        if interval.method not in methods:
+            methods.append(interval.method)
+    if level is None:
+        return ""
+    by_methods: dict[tuple[str, ...], list[str]] = {}
+    for what, methods in by_what.items():
+        by_methods.setdefault(tuple(methods), []).append(what)
+    parts = [
+        f"{join_words(whats)}, {' or '.join(formatter.interval_method(m) for m in methods)}" for methods, whats in by_methods.items()
+    ]
+    return f"{formatter.ci_label(level)}s: {'; '.join(parts)}."
+
+
+def write_estimates(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The Results text's estimates: Spearman's rho and the highest-vs-lowest shift of DAS28-ESR, and the
+    proportion with a good EULAR response in each group, each with its confidence interval and method."""
+    paragraphs = []
+    month = results.cohort.follow_up_month
+    outcome = next((o for o in results.outcomes if o.variable == ESTIMATES_OUTCOME), None)
+    if outcome is not None:
+        sentences = []
+        spearman = outcome.spearman
+        if spearman is not None and spearman.rho is not None:
+            sentences.append(
+                f"Spearman's ρ between the trough level and {outcome.label} at month {month} was "
+                f"{formatter.rho(spearman.rho)} ({_rho_interval(spearman.ci, formatter)}"
+                f"{formatter.p_equation(spearman.p_value)}; n = {spearman.n})."
+            )
+        shift = outcome.difference
+        if shift is not None and shift.estimate is not None:
+            sentences.append(
+                f"The median difference between a patient in {shift.high} and one in {shift.low} (Hodges–Lehmann shift) "
+                f"was {formatter.measure(shift.estimate, outcome.variable)} ({formatter.ci_label(shift.ci.level)} "
+                f"{formatter.interval(shift.ci, decimals_for(outcome.variable))})."
+            )
+        if sentences:
+            paragraphs.append(" ".join(sentences))
+    eular = results.eular_response
+    if GOOD_RESPONSE in eular.categories and eular.proportion_cis:
+        index = eular.categories.index(GOOD_RESPONSE)
+        totals = [sum(column) for column in zip(*eular.counts)]
+        parts = []
+        for stratum, count, total, interval in zip(results.strata, eular.counts[index], totals, eular.proportion_cis[index]):
+            if total == 0:
+                parts.append(f"no patient in {stratum.label}")
+                continue
+            parts.append(
+                f"{count} of {total} in {stratum.label} ({formatter.percent(100.0 * count / total)}%; "
+                f"{formatter.ci_label(interval.level)} {formatter.interval_percent(interval)}%)"
+            )
+        paragraphs.append(f"A good EULAR response at month {month} was reached by {join_words(parts)}.")
+    notes = interval_methods_note(_estimate_intervals(results), formatter)
+    if paragraphs and notes:
+        paragraphs[-1] += f" {capital(notes)}"
+    return tuple(paragraphs)
+
+
+def _intervals_sentence(results: Results, formatter: Formatter) -> str:
+    """'95% CIs: means, t distribution; …' for the Methods, with the bootstrap's resampling said."""
+    return interval_methods_note(all_intervals(results), formatter)
+
+
+def _rho_interval(interval: ConfidenceInterval | None, formatter: Formatter) -> str:
+    """'95% CI −0.75 to −0.26; ' before the p of a rho, or nothing when there is no interval."""
+    if interval is None or interval.lower is None or interval.upper is None:
+        return ""
+    return f"{formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['rho'])}; "
+
+
+def all_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """Every interval the report shows, with what each is of (for the Methods, naming each method once)."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    for outcome in results.outcomes:
+        for summary in (outcome.overall, *outcome.groups):
+            found += [("means", summary.mean_ci), ("medians", summary.median_ci)]
+    for outcome in results.outcomes:
+        found.append(("Spearman's ρ", outcome.spearman.ci if outcome.spearman else None))
+    for outcome in results.outcomes:
+        found.append(("shifts between the highest and the lowest quartile", outcome.difference.ci if outcome.difference else None))
+    for comparison in (*results.outcomes, *results.activity_categories, results.eular_response):
+        found.append((comparison.test.effect_size_name or "effect sizes", comparison.test.effect_size_ci))
+    found += [("proportions", interval) for row in results.eular_response.proportion_cis for interval in row]
+    return found
+
+
+def _estimate_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """The intervals ``write_estimates`` quotes, with what each is of."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    outcome = next((o for o in results.outcomes if o.variable == ESTIMATES_OUTCOME), None)
+    if outcome is not None:
+        found.append(("Spearman's ρ", outcome.spearman.ci if outcome.spearman else None))
+        found.append(("the shift", outcome.difference.ci if outcome.difference else None))
+    eular = results.eular_response
+    if GOOD_RESPONSE in eular.categories and eular.proportion_cis:
+        found += [("proportions", interval) for interval in eular.proportion_cis[eular.categories.index(GOOD_RESPONSE)]]
+    return found
+
+
 # --- limitations -------------------------------------------------------------------------------
 
-# Said when ``indices.lowers_acute_phase_reactants(study)``: {indices} are the labels of the indices containing
-# ESR or CRP, {reference} the label of the one containing neither.
+# Said when ``indices.lowers_acute_phase_reactants(study)``: {drug} is the drug's name and {drug_class} its class
+# in words (reportgen.drugs), {indices} the labels of the indices containing ESR or CRP, {reference} the label of
+# the one containing neither.
 ACUTE_PHASE_LIMITATION = (
-    "Tocilizumab, an interleukin-6 receptor antagonist, lowers ESR and CRP directly, apart from any effect on "
+    "{drug}, {drug_class}, lowers ESR and CRP directly, apart from any effect on "
     "joint inflammation, so {indices} fall with the drug itself and can show remission while joints are still "
     "active; {reference}, which contains neither, is the reference index."
 )
@@ -757,7 +887,15 @@ def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]
         acute = [labels[v] for v in indices.ACUTE_PHASE_INDICES if v in labels]
         reference = labels.get(indices.REFERENCE_INDEX)
         if acute and reference:
-            sentences.append(ACUTE_PHASE_LIMITATION.format(indices=join_words(acute), reference=reference))
+            design = design_of(results.study)
+            sentences.append(
+                ACUTE_PHASE_LIMITATION.format(
+                    drug=capital(design.drug),
+                    drug_class=CLASS_WORDS[design.drug_class or ""],
+                    indices=join_words(acute),
+                    reference=reference,
+                )
+            )
     return tuple(sentences)
 
 
@@ -787,7 +925,7 @@ def _cutpoint_phrase(results: Results, formatter: Formatter) -> str:
         if results.cutpoints_given
         else "computed as the 25th, 50th and 75th percentiles of the analysed patients' levels, linear interpolation"
     )
-    return f"{cuts} µg/mL, {origin}"
+    return f"{cuts} {results.study.level_unit}, {origin}"
 
 
 def _interval_chain(results: Results, formatter: Formatter) -> str:

@@ -16,16 +16,17 @@ import dataclasses
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
-from reportgen.formatting import COUNT_MEASURES, MISSING
+from reportgen.formatting import COUNT_MEASURES, DECIMALS, MISSING, decimals_for
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
     ALPHA,
+    CI_LEVEL,
     FLOW_FIGURE,
     BuildInfo,
     CarriedForward,
@@ -38,6 +39,7 @@ from reportgen.model import (
     RenderedReport,
     Results,
     Stratum,
+    Summary,
     TestName,
     TestResult,
 )
@@ -46,9 +48,11 @@ from reportgen.narrative import (
     SENSITIVITY_NAMES,
     Narrative,
     Section,
+    interval_methods_note,
     primary_comparison,
     sensitivity_results,
     test_records,
+    write_estimates,
     write_narrative,
 )
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
@@ -214,6 +218,7 @@ class ReportView:
     decisions: Table
     software: Table
     font_faces: Markup
+    results_estimates: tuple[str, ...] = ()  # paragraphs after the intro: estimates with their CIs
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -392,6 +397,7 @@ def build_view(
         results_intro=_results_intro(results, formatter, **numbers)
         + _flow_intro(results, figures, withdrawals)
         + _sensitivity_intro(results, formatter),
+        results_estimates=write_estimates(results, formatter),
         tables=tuple(tables),
         figures=tuple(
             FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
@@ -524,7 +530,7 @@ def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Seq
         (
             Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
             Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
-            Cell("Trough-level quartile (µg/mL)", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
+            Cell(f"Trough-level quartile ({results.study.level_unit})", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
             *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
         )
     )
@@ -598,16 +604,29 @@ def _with_known(group: RowGroup, known: int) -> RowGroup:
     return dataclasses.replace(group, rows=(dataclasses.replace(first, cells=(stub, *cells)), *rest))
 
 
-def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes) -> Row:
+def _continuous_row(
+    comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes, *, intervals: bool = False
+) -> Row:
+    """A continuous variable's row; ``intervals`` adds, below the mean and below the median, their 95% CIs."""
     variable = comparison.variable
     label = f"{comparison.label} ({comparison.unit})" if comparison.unit else comparison.label
     summaries = (comparison.overall, *comparison.groups)
+    decimals = decimals_for(variable)
+
+    def ci(interval: ConfidenceInterval | None, summary: Summary) -> tuple[str, ...]:
+        return (formatter.interval_span(interval, decimals),) if intervals and summary.n else ()
+
     if variable in COUNT_MEASURES:  # a small count: median [IQR] only, said in its label
-        cells = tuple(Cell(formatter.median_iqr(s, variable), classes="num") for s in summaries)
+        cells = tuple(Cell(formatter.median_iqr(s, variable), lines=ci(s.median_ci, s), classes="num") for s in summaries)
         label += ", median [IQR]"
     else:
         cells = tuple(
-            Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num") for s in summaries
+            Cell(
+                formatter.mean_sd(s, variable),
+                lines=(*ci(s.mean_ci, s), formatter.median_iqr(s, variable), *ci(s.median_ci, s)),
+                classes="num",
+            )
+            for s in summaries
         )
     return Row(
         (
@@ -661,12 +680,36 @@ def _positive_category(categories: tuple[str, ...]) -> tuple[int, str | None] | 
     return None
 
 
+def _estimates_row(outcome: ContinuousComparison, formatter: Formatter, width: int) -> Row | None:
+    """Under an outcome's row, across the table: its effect size and the shift between the highest and the
+    lowest group, each with its CI: 'ε² 0.52 (95% CI 0.33 to 0.75); Q4 − Q1 shift −2.00 (95% CI −3.61 to −0.97)'."""
+    test, shift = outcome.test, outcome.difference
+    parts = []
+    if test.effect_size is not None:
+        decimals = DECIMALS["effect_size"]
+        interval = test.effect_size_ci
+        ci = f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, decimals)})" if interval and interval.lower is not None else ""
+        parts.append(f"{formatter.effect_size_symbol(test.effect_size_name)} {formatter.number(test.effect_size, decimals)}{ci}")
+    if shift is not None and shift.estimate is not None:
+        decimals = decimals_for(outcome.variable)
+        ci = f" ({formatter.ci_label(shift.ci.level)} {formatter.interval(shift.ci, decimals)})" if shift.ci.lower is not None else ""
+        parts.append(f"{shift.high} − {shift.low} shift {formatter.measure(shift.estimate, outcome.variable)}{ci}")
+    if not parts:
+        return None
+    return Row(
+        (Cell("", tag="th", scope="row", classes="stub"), Cell("", lines=("; ".join(parts),), classes="estimates", colspan=width)),
+        classes="estimates",
+    )
+
+
 def outcome_table(results: Results, formatter: Formatter) -> Table:
     notes = _Footnotes(formatter)
     primary = primary_comparison(results)
     rows = []
+    effect_names = {o.test.effect_size_name for o in results.outcomes if o.test.effect_size_name}
+    shifts = [o.difference for o in results.outcomes if o.difference is not None]
     for outcome in results.outcomes:
-        row = _continuous_row(outcome, formatter, notes)
+        row = _continuous_row(outcome, formatter, notes, intervals=True)
         trend = outcome.trend
         trend_cell = (
             _p_cell(trend, "across the ordered quartiles", notes, formatter)
@@ -678,7 +721,11 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
             stub = dataclasses.replace(stub, lines=(*stub.lines, PRIMARY_OUTCOME))
         if outcome.p_holm is not None and outcome.test.p_value is not None:  # below the p, as the median below the mean
             p_cell = dataclasses.replace(p_cell, lines=(formatter.p_value(outcome.p_holm),))
-        rows.append(RowGroup((Row((stub, *cells, p_cell, trend_cell)),)))
+        main = Row((stub, *cells, p_cell, trend_cell))
+        estimates = _estimates_row(outcome, formatter, len(main.cells) - 1)
+        rows.append(RowGroup((main, estimates) if estimates else (main,)))
+    ci = formatter.ci_label(CI_LEVEL)
+    effect = formatter.effect_size_symbol(effect_names.pop()) if len(effect_names) == 1 else "the effect size"
     head = _quartile_head(
         results,
         formatter,
@@ -700,13 +747,33 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         groups=tuple(rows),
         notes=(
             Note(
-                "Mean ± SD, with median [interquartile range] below. Follow-up values use the last observation "
-                f"carried forward for patients without a month-{month} visit."
+                f"Mean ± SD with its {ci} below, then median [interquartile range] with its {ci} ({MISSING}: too few "
+                f"patients for an interval). Under each measure: {effect}, the effect size of the test across quartiles"
+                + (
+                    f", and the {shifts[0].high} − {shifts[0].low} shift, how much higher a value in {shifts[0].high} "
+                    f"lies than one in {shifts[0].low} (the median of all their differences)"
+                    if shifts
+                    else ""
+                )
+                + f". Follow-up values use the last observation carried forward for patients without a month-{month} visit."
             ),
             Note(holm_note),
             *notes.notes(),
+            Note(interval_methods_note(_outcome_intervals(results), formatter)),
         ),
     )
+
+
+def _outcome_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """Every interval Table 2 shows, with what it is of, for the footnote naming their methods."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    for outcome in results.outcomes:
+        for summary in (outcome.overall, *outcome.groups):
+            found += [("means", summary.mean_ci), ("medians", summary.median_ci)]
+        found.append((outcome.test.effect_size_name or "effect sizes", outcome.test.effect_size_ci))
+        if outcome.difference is not None:
+            found.append(("shifts", outcome.difference.ci))
+    return found
 
 
 def _count_table(
@@ -717,10 +784,18 @@ def _count_table(
     number: int,
     title: str,
     with_row_view: bool,
+    with_intervals: bool = False,
 ) -> Table:
+    """A categorical comparison as counts; ``with_intervals`` puts each percentage's CI below it."""
     categories = [str(c).capitalize() for c in comparison.categories]
     column_totals = [sum(column) for column in zip(*comparison.counts)]
     overall_total = sum(comparison.overall)
+
+    def ci(intervals: tuple[ConfidenceInterval, ...], index: int) -> tuple[str, ...]:
+        if not with_intervals or index >= len(intervals):
+            return ()
+        return (formatter.interval_span(_percent_interval(intervals[index]), DECIMALS["percent"]),)
+
     by_column = RowGroup(
         (
             Row((Cell("n (% of quartile)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
@@ -728,8 +803,19 @@ def _count_table(
                 Row(
                     (
                         Cell(name, tag="th", scope="row", classes="stub indent"),
-                        Cell(formatter.n_percent(comparison.overall[i], overall_total), classes="num"),
-                        *(Cell(formatter.n_percent(c, t), classes="num") for c, t in zip(comparison.counts[i], column_totals)),
+                        Cell(
+                            formatter.n_percent(comparison.overall[i], overall_total),
+                            lines=ci(comparison.overall_proportion_cis, i),
+                            classes="num",
+                        ),
+                        *(
+                            Cell(
+                                formatter.n_percent(c, t),
+                                lines=ci(comparison.proportion_cis[i] if i < len(comparison.proportion_cis) else (), j),
+                                classes="num",
+                            )
+                            for j, (c, t) in enumerate(zip(comparison.counts[i], column_totals))
+                        ),
                     )
                 )
                 for i, name in enumerate(categories)
@@ -741,7 +827,7 @@ def _count_table(
         groups.append(
             RowGroup(
                 (
-                    Row((Cell("Analysed patients, n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    Row((Cell("Analysed patients, n (% of response category)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
                     *(
                         Row(
                             (
@@ -764,18 +850,29 @@ def _count_table(
         statistic.append(f"df = {formatter.integer(round(test.df))}")
     statistic.append(p_or_reason(test, formatter))
     if test.effect_size is not None and test.effect_size_name == "cramers-v":
-        statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}")
+        interval = test.effect_size_ci
+        ci = (
+            f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['effect_size'])}; "
+            f"{formatter.interval_method(interval.method)})"
+            if interval is not None and interval.lower is not None
+            else ""
+        )
+        statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}{ci}")
     head = _quartile_head(results, formatter, comparison.label, ())
     notes = [
         Note(f"{formatter.test_name(test.test)} across quartiles: {'; '.join(statistic)}."),
         Note("All patients: every included patient with a known value; quartile columns: analysed patients."),
     ]
+    if with_intervals:
+        intervals = [i for row in comparison.proportion_cis for i in row] + list(comparison.overall_proportion_cis)
+        methods = dict.fromkeys(formatter.interval_method(i.method) for i in intervals)
+        notes.append(Note(f"Below each percentage of the upper block: its {formatter.ci_label(CI_LEVEL)} ({', '.join(methods)})."))
     if with_row_view:
         notes.insert(
             1,
             Note(
             "Upper block: percentages of each quartile (columns add up to 100%). Lower block: percentages of each "
-            "response category (rows add up to 100%), the layout of the source abstract.")
+            "response category (rows add up to 100%).")
         )
     return Table(
         id=f"table-{number}",
@@ -796,7 +893,14 @@ def eular_table(results: Results, formatter: Formatter, *, number: int = 3) -> T
         number=number,
         title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level quartile",
         with_row_view=True,
+        with_intervals=True,
     )
+
+
+def _percent_interval(interval: ConfidenceInterval) -> ConfidenceInterval:
+    """A proportion's interval (0-1) in percent."""
+    scale = [None if bound is None else 100.0 * bound for bound in (interval.lower, interval.upper)]
+    return dataclasses.replace(interval, lower=scale[0], upper=scale[1])
 
 
 def activity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
@@ -845,10 +949,10 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
                 p_mark = reasons.setdefault(reason, letters[len(reasons)])
             if continuous:
                 value = formatter.measure(row.estimate, outcome)
-                interval = _interval_text(row.ci, lambda bound: formatter.measure(bound, outcome))
+                interval = formatter.interval(row.ci, decimals_for(outcome))
             else:
-                value = formatter.number(None if row.estimate is None else 100.0 * row.estimate, 1)
-                interval = _interval_text(row.ci, lambda bound: formatter.number(100.0 * bound, 1))
+                value = formatter.percent(None if row.estimate is None else 100.0 * row.estimate)
+                interval = formatter.interval_percent(row.ci)
             body.append(
                 Row(
                     (
@@ -862,7 +966,7 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
             )
         groups.append(RowGroup((header, *body)))
     level = next((row.ci.level for row in results.sensitivity if row.ci is not None), None)
-    ci = "" if level is None else f"{formatter.number(100 * level, 0)}% CI"
+    ci = "" if level is None else formatter.ci_label(level)
     head = (
         Row(
             (
@@ -895,13 +999,6 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
         notes=tuple(notes),
         classes="sensitivity",
     )
-
-
-def _interval_text(interval: ConfidenceInterval | None, write: Callable[[float], str]) -> str:
-    """'−3.61 to −0.97' (words, not a dash, so a minus sign cannot be misread); an en dash without bounds."""
-    if interval is None or interval.lower is None or interval.upper is None:
-        return MISSING
-    return f"{write(interval.lower)} to {write(interval.upper)}"
 
 
 def pairwise_table(results: Results, formatter: Formatter, *, number: int) -> Table | None:

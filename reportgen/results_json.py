@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from reportgen.drugs import design_record
 from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
@@ -22,6 +23,7 @@ from reportgen.model import (
     PairwiseComparison,
     Results,
     Sensitivity,
+    Shift,
     Stratum,
     Summary,
     TestResult,
@@ -41,6 +43,18 @@ def _number(value: float | int | None) -> float | int | None:
     return value if math.isfinite(value) else None
 
 
+def _ci(interval: ConfidenceInterval | None) -> dict[str, Any] | None:
+    """``{"level", "method", "lower", "upper"}``; null when no interval was computed."""
+    if interval is None:
+        return None
+    return {
+        "level": _number(interval.level),
+        "method": str(interval.method),
+        "lower": _number(interval.lower),
+        "upper": _number(interval.upper),
+    }
+
+
 def _summary(summary: Summary) -> dict[str, Any]:
     return {
         "n": int(summary.n),
@@ -51,13 +65,15 @@ def _summary(summary: Summary) -> dict[str, Any]:
         "q3": _number(summary.q3),
         "min": _number(summary.min),
         "max": _number(summary.max),
+        "mean_ci": _ci(summary.mean_ci),
+        "median_ci": _ci(summary.median_ci),
     }
 
 
 def _effect_size(test: TestResult) -> dict[str, Any] | None:
     if test.effect_size_name is None:
         return None
-    return {"name": test.effect_size_name, "value": _number(test.effect_size)}
+    return {"name": test.effect_size_name, "value": _number(test.effect_size), "ci": _ci(test.effect_size_ci)}
 
 
 def _test_fields(test: TestResult) -> dict[str, Any]:
@@ -81,7 +97,24 @@ def _trend(test: TestResult | None) -> dict[str, Any] | None:
 def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
     if correlation is None:
         return None
-    return {"rho": _number(correlation.rho), "p_value": _number(correlation.p_value), "n": int(correlation.n)}
+    return {
+        "rho": _number(correlation.rho),
+        "p_value": _number(correlation.p_value),
+        "n": int(correlation.n),
+        "ci": _ci(correlation.ci),
+    }
+
+
+def _difference(shift: Shift | None) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    return {
+        "name": "hodges-lehmann",
+        "high": shift.high,
+        "low": shift.low,
+        "estimate": _number(shift.estimate),
+        "ci": _ci(shift.ci),
+    }
 
 
 def _pair(pair: PairwiseComparison) -> dict[str, Any]:
@@ -106,6 +139,7 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
         "p_holm": _number(comparison.p_holm),
+        "difference": _difference(comparison.difference),
     }
 
 
@@ -119,6 +153,12 @@ def _categorical(comparison: CategoricalComparison) -> dict[str, Any]:
         "overall": {category: int(n) for category, n in zip(comparison.categories, comparison.overall)},
         **_test_fields(comparison.test),
         "cramers_v": _number(cramers_v),
+        "proportion_ci": {
+            category: [_ci(interval) for interval in row] for category, row in zip(comparison.categories, comparison.proportion_cis)
+        },
+        "overall_proportion_ci": {
+            category: _ci(interval) for category, interval in zip(comparison.categories, comparison.overall_proportion_cis)
+        },
     }
 
 
@@ -168,19 +208,13 @@ def _flow(flow: Flow | None) -> dict[str, Any] | None:
     }
 
 
-def _confidence_interval(ci: ConfidenceInterval | None) -> dict[str, Any] | None:
-    if ci is None:
-        return None
-    return {"level": _number(ci.level), "method": str(ci.method), "lower": _number(ci.lower), "upper": _number(ci.upper)}
-
-
 def _sensitivity(row: Sensitivity) -> dict[str, Any]:
     return {
         "analysis": row.analysis,
         "outcome": row.outcome,
         "n": int(row.n),
         "estimate": _number(row.estimate),
-        "ci": _confidence_interval(row.ci),
+        "ci": _ci(row.ci),
         "p_value": _number(row.test.p_value),
         "conclusion_changes": bool(row.conclusion_changes),
         "test": row.test.test,
@@ -214,6 +248,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "categorical_test": study.categorical_test,
             "follow_up_month": int(study.follow_up_month),
         },
+        "design": design_record(study),
         "cutpoints": [_number(edge) for edge in results.cutpoints],
         "cutpoints_given": bool(results.cutpoints_given),
         "strata": [_stratum(stratum) for stratum in results.strata],

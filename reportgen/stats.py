@@ -776,6 +776,15 @@ def _categorical_risks(expected: np.ndarray, dropped_rows: list[str], dropped_co
     return risks
 
 
+def cochran_rule_words() -> str:
+    """How ``categorical_test = auto`` chooses, in words (the decision records and the Methods say it)."""
+    return (
+        f"the Pearson chi-square when no expected count is below {TINY_EXPECTED:g} and at most "
+        f"{COCHRAN_SMALL_SHARE:.0%} are below {SMALL_EXPECTED:g} (Cochran's rule), else the Fisher-Freeman-Halton "
+        "exact test"
+    )
+
+
 def cochran_met(expected: np.ndarray) -> bool:
     """Cochran's rule: at most COCHRAN_SMALL_SHARE of the expected counts below SMALL_EXPECTED, none below TINY_EXPECTED."""
     return bool(np.mean(expected < SMALL_EXPECTED) <= COCHRAN_SMALL_SHARE and not np.any(expected < TINY_EXPECTED))
@@ -789,18 +798,31 @@ def compare_categorical(
 ) -> TestResult:
     """The study's categorical test on counts[category][group], after dropping all-zero rows and columns.
 
-    Cramér's V (from the Pearson chi-square) is the effect size for both tests.
+    ``auto`` chooses per table by Cochran's rule (``cochran_met``): the Pearson chi-square when it is met, else
+    the Fisher-Freeman-Halton exact test; the decision record says which and why. Cramér's V (from the
+    Pearson chi-square) is the effect size for both tests.
     """
     reduced, rows, cols = drop_empty_margins(table)
     dropped_rows = [label for label, kept in zip(row_labels, rows) if not kept]
     dropped_cols = [label for label, kept in zip(col_labels, cols) if not kept]
     if reduced.shape[0] < 2 or reduced.shape[1] < 2:
-        return _not_computed(test, "fewer than two categories or groups with any patient")
+        # Cochran's rule has no table to judge here: an auto test is named as the chi-square it defaults to.
+        return _not_computed(TestName.CHI_SQUARE if test == "auto" else test, "fewer than two categories or groups with any patient")
     chi_square, chi_p, df, expected = pearson_chi_square(reduced)
     n = int(reduced.sum())
     effect = cramers_v(chi_square, n, reduced.shape)
     risks = _categorical_risks(expected, dropped_rows, dropped_cols)
     shape = f"{reduced.shape[0]} x {reduced.shape[1]}"
+    role = "the study's categorical test"
+    if test == "auto":
+        met = cochran_met(expected)
+        small, tiny = int(np.sum(expected < SMALL_EXPECTED)), int(np.sum(expected < TINY_EXPECTED))
+        role = (
+            f"chosen with categorical_test = auto ({cochran_rule_words()}); Cochran's rule is "
+            f"{'met' if met else 'not met'} here ({small} of {expected.size} expected counts below "
+            f"{SMALL_EXPECTED:g}, {tiny} below {TINY_EXPECTED:g})"
+        )
+        test = TestName.CHI_SQUARE if met else TestName.FISHER_EXACT
     if test == TestName.CHI_SQUARE:
         advice = (
             f" Cochran's rule (at most {COCHRAN_SMALL_SHARE:.0%} of expected counts below {SMALL_EXPECTED:g}, none "
@@ -810,8 +832,8 @@ def compare_categorical(
             else ""
         )
         what = (
-            f"Pearson chi-square test without continuity correction on the {shape} table, the study's "
-            f"categorical test; chi-square approximation with {df} df; effect size Cramér's V.{advice}"
+            f"Pearson chi-square test without continuity correction on the {shape} table, {role}; "
+            f"chi-square approximation with {df} df; effect size Cramér's V.{advice}"
         )
         return _tested(
             TestName.CHI_SQUARE,
@@ -829,7 +851,7 @@ def compare_categorical(
         try:
             p_value = fisher_freeman_halton(reduced, work_budget=EXACT_WORK_BUDGET)
             what = (
-                f"Fisher-Freeman-Halton exact test on the {shape} table, the study's categorical test: exact "
+                f"Fisher-Freeman-Halton exact test on the {shape} table, {role}: exact "
                 f"p-value given the margins, valid whatever the expected counts; effect size Cramér's V from "
                 f"the Pearson chi-square."
             )
@@ -844,7 +866,7 @@ def compare_categorical(
             )
             se = math.sqrt(p_value * (1.0 - p_value) / MONTE_CARLO_RESAMPLES)
             what = (
-                f"Fisher-Freeman-Halton test on the {shape} table (n = {n}), the study's categorical test: "
+                f"Fisher-Freeman-Halton test on the {shape} table (n = {n}), {role}: "
                 f"the table is too large to enumerate exactly within the work budget, so the p-value is a "
                 f"Monte Carlo estimate from {MONTE_CARLO_RESAMPLES:,} random tables with the observed "
                 f"margins (fixed seed {MONTE_CARLO_SEED}, the same result on every run; standard error "

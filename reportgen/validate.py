@@ -21,7 +21,10 @@ of ``SCHEMA_ONLY``, the narwhals backend, ...) that would switch checks off or c
 reports; the environment is hidden from pandera's import and :func:`validate_workbook` fixes every
 such setting (``PANDERA_SETTINGS``) for its own schemas.
 
-The small ``study`` sheet has one rule per key, not per column, and is checked key by key.
+The small ``study`` sheet has one rule per key, not per column, and is checked key by key (a misspelt
+choice gets "did you mean"); then its design as a whole (``_check_design``): the drug against the drug table
+(``reportgen.drugs``; an unknown drug needs ``administration``), and warnings for a missing drug, Background
+or Objectives. Post-baseline trough levels outside the drug's plausible range are warnings.
 
 Output (``reportgen.model.Cohort``), both frames indexed 0..n-1:
 
@@ -175,6 +178,8 @@ def _validate(raw: RawWorkbook, contract: Contract) -> Cohort:
     if patients is not None and visits is not None:
         _check_across_sheets(patients, visits, findings)
     study = _check_study(contract.study, raw.sheets.get(contract.study.name), findings)
+    if visits is not None:
+        _check_trough_range(visits, study, findings)
 
     errors, warnings = findings.sorted(raw, contract)
     if errors:
@@ -769,6 +774,7 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
     options = StudyOptions()
     # Only a wholly empty sheet means "no settings"; settings below a blank row 1 must not vanish silently.
     if sheet is None or (not any(sheet.header) and not sheet.rows):
+        _check_design(options, rule.name, rule.value_column, {}, {}, findings)
         return options
     name = sheet.name
     positions: dict[str, int] = {}
@@ -816,13 +822,101 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
             continue
         parsed = _study_value(key, value_cell)
         if parsed is _INVALID:
-            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), _invalid_value_sentence(key, value_cell)))
+            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), key.rule + _choice_hint(key, value_cell)))
+            changes[key.key] = _INVALID
         else:
             changes[key.key] = parsed
-    return options.replace(**changes)
+    refused = {key for key, value in changes.items() if value is _INVALID}
+    options = options.replace(**{key: value for key, value in changes.items() if key not in refused})
+    _check_design(options, name, rule.value_column, first_row, changes, findings)
+    return options
 
 
 _INVALID = object()
+
+
+def _choice_hint(key: StudyKey, cell: Any) -> str:
+    """'; did you mean infusion?' for a misspelt choice, else ''."""
+    if key.kind != "choice" or not isinstance(cell, str):
+        return ""
+    close = difflib.get_close_matches(cell.strip().casefold(), [option.casefold() for option in key.allowed], n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f"; did you mean {next(option for option in key.allowed if option.casefold() == close[0])}?"
+
+
+def _check_design(
+    options: StudyOptions, sheet: str, column: str, rows: dict[str, int], given: dict[str, Any], findings: _Findings
+) -> None:
+    """The study's drug against the drug table (reportgen.drugs), and the abstract's sentences only the
+    authors can write. Also called without a study sheet: those settings are then all missing.
+
+    ``rows``: the Excel row of each key present; ``given``: the keys with a value (``_INVALID`` when refused:
+    already an error, about which nothing more is said here).
+    """
+    from reportgen import drugs
+
+    def where(key: str) -> tuple[int | None, str]:  # the key's value cell, or the key when it is absent
+        return (rows[key], column) if key in rows else (None, key)
+
+    known = drugs.known_drug(options.drug)
+    if _INVALID in (given.get("drug"), given.get("administration")):
+        pass
+    elif "drug" not in given:
+        findings.add(Problem(sheet, *where("drug"), None, (
+            "drug is not set: the report describes tocilizumab given by intravenous infusion, as workbooks made "
+            "before this setting existed meant; set drug (e.g. adalimumab) in the study sheet to say otherwise"
+        ), "warning"))
+    elif known is None:
+        close = drugs.closest_drug(options.drug)
+        names = ", ".join(drug.name for drug in drugs.drug_table().values())
+        if options.administration is None:
+            hint = f"did you mean {close}? For another drug, also" if close else "for another drug,"
+            findings.add(Problem(sheet, *where("drug"), repr(options.drug), (
+                f"{options.drug!r} is not in reportgen's drug table ({names}); {hint} set administration "
+                "(infusion or injection), so that the report can say how it was given"
+            )))
+        elif close:
+            findings.add(Problem(sheet, *where("drug"), repr(options.drug), (
+                f"{options.drug!r} is not in reportgen's drug table; did you mean {close}? It is reported as "
+                "written, with no plausible trough range checked"
+            ), "warning"))
+    elif options.administration is not None and options.administration not in known.routes:
+        findings.add(Problem(sheet, *where("administration"), repr(options.administration), (
+            f"{known.name} is given by {' or '.join(known.routes)} in reportgen's drug table, not by "
+            f"{options.administration}; the report says {options.administration}: please check it is right"
+        ), "warning"))
+    for key, part in (("background", "Background"), ("objective", "Objectives")):
+        if key not in given:
+            findings.add(Problem(sheet, *where(key), None, (
+                f"{key} is not set: the abstract shows a bracketed placeholder for its {part}; write the authors' "
+                f"own sentences as {key} in the study sheet (reportgen writes no literature claim)"
+            ), "warning"))
+
+
+def _check_trough_range(visits: _CheckedSheet, study: StudyOptions, findings: _Findings) -> None:
+    """Post-baseline trough levels outside the drug's plausible range (reportgen.drugs): warnings.
+
+    Cells that are already an error, or already warned about by the contract's own warn_above, are left alone.
+    """
+    from reportgen import drugs
+
+    drug = drugs.known_drug(study.drug)
+    name = "tcz_trough_ug_ml"  # the trough-level column of the contract
+    if drug is None or name not in visits.typed:
+        return
+    low, high = drugs.design_of(study).trough_range  # type: ignore[misc]
+    rule = visits.rule.column(name)
+    values = pd.to_numeric(visits.typed[name], errors="coerce")
+    months = pd.to_numeric(visits.typed["month"], errors="coerce")
+    lowest = -math.inf if rule.min is None else rule.min
+    highest = min(math.inf if rule.max is None else rule.max, math.inf if rule.warn_above is None else rule.warn_above)
+    unusual = values.between(lowest, highest) & ~values.between(low, high) & (months != BASELINE_MONTH)
+    for row in values.index[unusual.to_numpy()]:
+        findings.add(Problem(visits.shown_name, int(row), name, _shown(visits.cells.at[row, name]), (
+            f"{name} is outside {_number_text(low)}-{_number_text(high)} {study.level_unit}, the plausible range of "
+            f"{drug.name} trough levels; please check the value and its unit"
+        ), "warning"))
 
 
 def _study_special_sentence(sheet: SheetData, row: int, column: str) -> str:
@@ -847,15 +941,6 @@ def _unknown_key_sentence(rule: StudyRule, text: str) -> str:
     close = difflib.get_close_matches(text.casefold(), names, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     return f"{text!r} is not a study setting; {hint}the settings are: {', '.join(names)}"
-
-
-def _invalid_value_sentence(key: StudyKey, cell: Any) -> str:
-    """The key's rule, with the closest allowed value of a choice when one is close ('das28-esr')."""
-    if key.kind != "choice" or not isinstance(cell, str):
-        return key.rule
-    options = {option.casefold(): option for option in key.allowed}
-    close = difflib.get_close_matches(cell.strip().casefold(), list(options), n=1)
-    return f"{key.rule}; did you mean {options[close[0]]}?" if close else key.rule
 
 
 def _study_value(key: StudyKey, cell: Any) -> Any:

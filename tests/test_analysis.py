@@ -99,7 +99,7 @@ def test_no_level_at_all_is_an_analysis_error() -> None:
 
 def test_abstract_eular_counts_and_chi_square() -> None:
     derived = abstract_derived()
-    results = analyse(derived, StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5)))
+    results = analyse(derived, StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square"))
     assert [s.n for s in results.strata] == [8, 7, 8, 10]
     assert [round(s.percent, 1) for s in results.strata] == [24.2, 21.2, 24.2, 30.3]
     eular = results.eular_response
@@ -109,6 +109,14 @@ def test_abstract_eular_counts_and_chi_square() -> None:
     assert eular.test.test == "chi-square" and eular.test.p_value == pytest.approx(0.00636, abs=5e-6)
     reference = sps.chi2_contingency(np.array(eular.counts), correction=False)
     assert close(eular.test.p_value, reference.pvalue)
+
+
+def test_auto_chooses_the_exact_test_for_the_abstracts_eular_table_and_says_why() -> None:
+    # 11 of the 12 expected counts are below 5: Cochran's rule is not met (the default categorical_test is auto).
+    eular = analyse(abstract_derived(), StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))).eular_response
+    assert eular.test.test == "fisher-exact" and eular.test.p_value == pytest.approx(0.00239, abs=5e-6)
+    assert "categorical_test = auto" in eular.test.decision
+    assert "Cochran's rule is not met here (11 of 12 expected counts below 5, 0 below 1)" in eular.test.decision
 
 
 def test_abstract_eular_fisher_freeman_halton() -> None:
@@ -345,7 +353,7 @@ def _sensitivity(results, analysis: str, outcome: str):  # type: ignore[no-untyp
 def test_holm_over_the_nine_outcome_tests_reproduces_the_reviewer(example_derived: Derived) -> None:
     """'Holm over the 9 overall tests leaves DAS28-ESR, CDAI, SDAI and ESR significant, not DAS28-CRP, SJC,
     TJC or ΔDAS28'."""
-    results = analyse(example_derived, StudyOptions(quartile_cutpoints=(2.9, 9.1, 18.5)))
+    results = analyse(example_derived, StudyOptions(quartile_cutpoints=(2.9, 9.1, 18.5), categorical_test="chi-square"))
     holm = {o.variable: o.p_holm for o in results.outcomes}
     assert len(holm) == 9 and all(p is not None for p in holm.values())
     assert {v for v, p in holm.items() if p < 0.05} == {"das28_esr", "cdai", "sdai", "esr_mm_h"}
@@ -364,7 +372,7 @@ def test_holm_over_the_nine_outcome_tests_reproduces_the_reviewer(example_derive
 def test_sensitivity_analyses_reproduce_the_reviewer(example_derived: Derived) -> None:
     """'Completers only (n = 28): DAS28 p = 0.009, EULAR p = 0.026; withdrawals as non-responders: EULAR
     p = 0.034'; 'with the data's own quartiles EULAR p is 0.164, CDAI 0.049, ESR 0.102'."""
-    study = StudyOptions(quartile_cutpoints=(2.9, 9.1, 18.5))
+    study = StudyOptions(quartile_cutpoints=(2.9, 9.1, 18.5), categorical_test="chi-square")
     results = analyse(example_derived, study)
     assert [(s.analysis, s.outcome) for s in results.sensitivity] == [
         (name, outcome) for name in ("locf", "completers", "nri", "sample-quantiles") for outcome in ("das28_esr", "eular_response")
@@ -387,7 +395,7 @@ def test_sensitivity_analyses_reproduce_the_reviewer(example_derived: Derived) -
 
 @pytest.mark.parametrize("seed", [3, 11])
 def test_sensitivity_analyses_equal_scipy_on_independently_built_groups(seed: int) -> None:
-    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square")
     derived = derive(random_cohort(seed, 90, dropout=0.35, study=study))
     results = analyse(derived, study)
     patients = derived.patients

@@ -16,7 +16,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 # Pinned after looking at every page (pdftoppm -png -r 60); a change here means the layout moved.
-EXPECTED_PAGES = 14  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations; 14 with the sensitivity and pairwise tables (issue #13 items 3, 5)
+EXPECTED_PAGES = 16  # 10 before the Missing data section, withdrawals table, flow figure and Limitations (13), the CIs (14), and the sensitivity and pairwise tables (16)
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,25 @@ def test_pdf_shows_the_abstracts_headline_numbers(pdf_text: str) -> None:
     assert "Q1 8 (24.2%); Q2 7 (21.2%); Q3 8 (24.2%); Q4 10 (30.3%)" in flat
     assert "Q1 4.46 ± 1.53" in flat  # printed in the abstract as 4,46 ± 1,5
     assert "none 4/1/1/0; moderate 3/0/4/1; good 1/6/3/9 (p = 0.006)" in flat
+
+
+def test_pdf_and_results_json_give_the_confidence_intervals(build_folder: Path, pdf_text: str) -> None:
+    # Issue #13: rho = -0.56 has a 95 % CI of about -0.75 to -0.26; good response 1/8 in Q1 (Wilson roughly 2-47 %).
+    results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
+    ci = results["outcomes"]["das28_esr"]["spearman"]["ci"]
+    assert ci["method"] == "fisher-z" and (round(ci["lower"], 2), round(ci["upper"], 2)) == (-0.75, -0.26)
+    flat = re.sub(r"\s+", " ", pdf_text.replace("\u00a0", " "))
+    assert "ρ = −0.56 (95% CI −0.75 to −0.26; p < 0.001)" in flat  # the abstract
+    assert "1 of 8 in Q1 (12.5%; 95% CI 2.2 to 47.1%)" in flat and "9 of 10 in Q4 (90.0%; 95% CI 59.6 to 98.2%)" in flat
+    assert "ε² 0.52 (95% CI " in flat and "Q4 − Q1 shift −2.00 (95% CI −3.61 to −0.97)" in flat  # Table 2
+    # Table 2, DAS28-ESR in Q1: mean ± SD, its t interval, median [IQR], its order-statistic interval (n = 8:
+    # the 1st and 8th values, the range, as the binomial coverage 1 - 2/256 >= 0.95 > 1 - 18/256 requires).
+    stub, cells = _body_rows(build_folder / "report.html", 2)[0]
+    group = results["outcomes"]["das28_esr"]["groups"][0]
+    assert stub == "DAS28-ESRprimary outcome" and cells[1] == ("4.46\u00a0±\u00a01.53", ["(3.18–5.73)", "4.13 [3.42–5.33]", "(2.59–7.17)"])
+    assert (group["median_ci"]["lower"], group["median_ci"]["upper"]) == (group["min"], group["max"])
+    assert "(3.18–5.73)" in flat
+    assert "95% CIs: means, t distribution; medians, distribution-free interval" in flat  # the footnote naming methods
 
 
 def test_pdf_page_count_is_stable_and_every_font_is_embedded(build_folder: Path) -> None:

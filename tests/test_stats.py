@@ -472,6 +472,22 @@ def test_expected_counts_of_small_expected_are_not_small_and_below_are() -> None
     assert not _kinds(stats.compare_categorical(below, ("a", "b"), LABELS[:2], "fisher-exact"))
 
 
+@pytest.mark.parametrize(
+    ("table", "chosen", "why"),
+    [
+        ([[10, 10, 10, 10, 4], [10, 10, 10, 10, 4]], "chi-square", "is met here (2 of 10 expected counts below 5, 0 below 1)"),
+        ([[10, 10, 10, 4, 4], [10, 10, 10, 4, 4]], "fisher-exact", "is not met here (4 of 10 expected counts below 5, 0 below 1)"),
+        ([[30, 30, 30, 30, 1], [30, 30, 30, 30, 0]], "fisher-exact", "is not met here (2 of 10 expected counts below 5, 2 below 1)"),
+    ],
+)  # fmt: skip
+def test_auto_follows_cochrans_rule_at_its_edges(table: list[list[int]], chosen: str, why: str) -> None:
+    # At most 20 % of expected counts below 5 (here exactly 20 %) and none below 1: chi-square; else the exact test.
+    result = stats.compare_categorical(table, ("a", "b"), LABELS + ("Q5",), "auto")
+    assert result.test == chosen and f"chosen with categorical_test = auto (" in result.decision and why in result.decision
+    fixed = stats.compare_categorical(table, ("a", "b"), LABELS + ("Q5",), chosen)
+    assert (result.statistic, result.p_value) == (fixed.statistic, fixed.p_value)
+
+
 def test_the_decision_record_prints_the_thresholds_in_effect(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stats, "SMALL_EXPECTED", 4.6)
     monkeypatch.setattr(stats, "SMALL_GROUP", 6)
