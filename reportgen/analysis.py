@@ -55,10 +55,14 @@ from reportgen.model import (
     FlowGroup,
     PairwiseComparison,
     Results,
+    Sensitivity,
+    SensitivityName,
     Shift,
     StudyOptions,
     Stratum,
     Summary,
+    TestName,
+    TestResult,
     WithdrawalReason,
 )
 
@@ -137,7 +141,8 @@ ACTIVITY: tuple[Categorical, ...] = (
     Categorical("sdai_category", "SDAI disease activity", ACTIVITY_CATEGORIES, _category_column("sdai_category")),
 )
 
-EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column("eular_response"))
+EULAR_COLUMN = "eular_response"
+EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column(EULAR_COLUMN))
 
 
 def group_edges(levels: np.ndarray, study: StudyOptions) -> tuple[grouping.Plan, tuple[float, ...], tuple[float, ...]]:
@@ -345,6 +350,145 @@ def missing_counts(baseline: tuple[ContinuousComparison | CategoricalComparison,
     )
 
 
+# --- primary outcome, multiplicity, sensitivity analyses ----------------------------------------
+
+
+def primary_outcome(study: StudyOptions) -> Continuous:
+    """The outcome the study is judged on (``study.primary_outcome``); the others are secondary."""
+    for spec in OUTCOMES:
+        if spec.variable == study.primary_outcome:
+            return spec
+    names = ", ".join(spec.variable for spec in OUTCOMES)
+    raise AnalysisError(f"primary_outcome {study.primary_outcome!r} is not an outcome; the outcomes are: {names}")
+
+
+def holm_adjusted(outcomes: tuple[ContinuousComparison, ...]) -> tuple[ContinuousComparison, ...]:
+    """The outcomes with ``p_holm``: Holm's adjustment over the overall tests of all outcomes (the family is
+    the outcomes table, primary outcome included); a test without a p-value is not in the family."""
+    tested = [i for i, outcome in enumerate(outcomes) if outcome.test.p_value is not None]
+    adjusted = dict(zip(tested, stats.holm([outcomes[i].test.p_value for i in tested]).tolist())) if tested else {}
+    return tuple(replace(outcome, p_holm=adjusted.get(i)) for i, outcome in enumerate(outcomes))
+
+
+# Outcomes that are a change from baseline, and their value when the baseline is carried forward (no change);
+# every other outcome carries its ``<column>_baseline`` forward.
+NO_CHANGE = {"delta_das28": 0.0}
+# The EULAR response given to withdrawn patients by the non-responder imputation, and the one whose proportion
+# the sensitivity analyses compare between the highest and the lowest group.
+NON_RESPONSE, _, GOOD_RESPONSE = EULAR_RESPONSES
+
+
+def _non_responders(patients: pd.DataFrame, spec: Continuous, stopped: np.ndarray) -> pd.DataFrame:
+    """The primary outcome and EULAR response with withdrawn patients imputed as non-responders."""
+    values = patients[spec.column].to_numpy(dtype=float, na_value=np.nan).copy()
+    if spec.variable in NO_CHANGE:
+        values[stopped] = NO_CHANGE[spec.variable]
+    else:
+        values[stopped] = patients[f"{spec.column}_baseline"].to_numpy(dtype=float, na_value=np.nan)[stopped]
+    response = patients[EULAR_COLUMN].astype(object).to_numpy().copy()
+    response[stopped] = NON_RESPONSE
+    return pd.DataFrame({spec.column: values, EULAR_COLUMN: response})
+
+
+def _sample_quantile_groups(level: np.ndarray, n_groups: int) -> np.ndarray | None:
+    """Group index of each patient by the analysed patients' own quantiles (-1 without a level), or None
+    when those quantiles coincide."""
+    edges = stats.percentile_edges(level[~np.isnan(level)], n_groups)
+    if not np.all(np.diff(edges) > 0):
+        return None
+    return stats.group_index(level, edges)
+
+
+def _not_formed(test: str, reason: str) -> TestResult:
+    return TestResult(test=TestName(test), statistic=None, p_value=None, decision=f"{test} not computed: {reason}.", not_tested=reason)
+
+
+def _shift(spec: Continuous, frame: pd.DataFrame, groups: np.ndarray, n_groups: int) -> tuple[float | None, ConfidenceInterval]:
+    """Hodges-Lehmann shift of the highest group's values relative to the lowest group's, with its interval."""
+    values = frame[spec.column].to_numpy(dtype=float, na_value=np.nan)
+    return estimates.hodges_lehmann(values[groups == n_groups - 1], values[groups == 0])
+
+
+def _good_response_difference(frame: pd.DataFrame, groups: np.ndarray, n_groups: int) -> tuple[float | None, ConfidenceInterval]:
+    """Proportion of good responders in the highest group minus that in the lowest, Newcombe's interval."""
+    response = EULAR.values(frame)
+    known = pd.notna(response)
+    good = known & (response == GOOD_RESPONSE)
+    high, low = groups == n_groups - 1, groups == 0
+    return estimates.newcombe_difference(
+        int(np.sum(good & high)), int(np.sum(known & high)), int(np.sum(good & low)), int(np.sum(known & low))
+    )
+
+
+def sensitivity_analyses(
+    patients: pd.DataFrame,
+    groups: np.ndarray,
+    results: Results,
+    study: StudyOptions,
+) -> tuple[Sensitivity, ...]:
+    """The primary outcome and EULAR response under each sensitivity analysis (``SensitivityName``).
+
+    ``groups``: the primary analysis's group of each patient (``Results.strata_membership``); ``results``: the
+    primary analysis, whose comparisons are the LOCF rows. Completers: patients with a visit at the follow-up
+    month. Non-responder imputation: ``withdrawn`` patients get EULAR response none and their baseline value of
+    the primary outcome. Sample quantiles (only when the study gave cut points): the analysed patients' own
+    quantiles, as many groups as the primary analysis has. Each row's estimate compares the highest group with
+    the lowest (``_shift``, ``_good_response_difference``); its ``conclusion_changes`` says whether its test
+    falls on the other side of ``ALPHA`` than the LOCF row of the same outcome.
+    """
+    spec = primary_outcome(study)
+    primary = next(outcome for outcome in results.outcomes if outcome.variable == spec.variable)
+    n_groups = len(results.strata)
+    labels = tuple(stratum.label for stratum in results.strata)
+    level = patients["trough_level"].to_numpy(dtype=float, na_value=np.nan)
+    completers = np.where(patients["carried_forward"].to_numpy(dtype=bool), -1, groups)
+    variants: list[tuple[SensitivityName, pd.DataFrame, np.ndarray | None]] = [
+        (SensitivityName.LOCF, patients, groups),
+        (SensitivityName.COMPLETERS, patients, completers),
+        (SensitivityName.NRI, _non_responders(patients, spec, withdrawn_before_follow_up(patients, results.cohort.follow_up_month)), groups),
+    ]
+    if results.cutpoints_given:
+        variants.append((SensitivityName.SAMPLE_QUANTILES, patients, _sample_quantile_groups(level, n_groups)))
+    rows: list[Sensitivity] = []
+    for name, frame, membership in variants:
+        if membership is None:
+            reason = "the analysed patients' own quantiles coincide (many patients share one level)"
+            # Named as the primary analysis's tests (the study's categorical test may be "auto").
+            rows.append(Sensitivity(name, primary.variable, primary.label, 0, _not_formed(primary.test.test, reason)))
+            rows.append(Sensitivity(name, EULAR.variable, EULAR.label, 0, _not_formed(results.eular_response.test.test, reason)))
+            continue
+        if name is SensitivityName.LOCF:  # the primary analysis itself: its tests are already done
+            continuous, categorical = primary, results.eular_response
+        else:
+            continuous = compare_continuous(spec, frame, membership, level, study, beyond_omnibus=False, labels=labels)
+            categorical = compare_categorical(EULAR, frame, membership, study, labels)
+        locf = rows[:2] if rows else [None, None]
+        rows.append(_sensitivity_row(name, continuous, locf[0], _shift(spec, frame, membership, n_groups)))
+        rows.append(_sensitivity_row(name, categorical, locf[1], _good_response_difference(frame, membership, n_groups)))
+    return tuple(rows)
+
+
+def _sensitivity_row(
+    name: SensitivityName,
+    comparison: ContinuousComparison | CategoricalComparison,
+    locf: Sensitivity | None,
+    estimate: tuple[float | None, ConfidenceInterval],
+) -> Sensitivity:
+    if isinstance(comparison, ContinuousComparison):
+        n = sum(group.n for group in comparison.groups)
+    else:
+        n = sum(sum(row) for row in comparison.counts)
+    changes = (
+        locf is not None
+        and comparison.test.p_value is not None
+        and locf.test.p_value is not None
+        and (comparison.test.p_value < ALPHA) != (locf.test.p_value < ALPHA)
+    )
+    return Sensitivity(
+        name, comparison.variable, comparison.label, n, comparison.test, conclusion_changes=changes, estimate=estimate[0], ci=estimate[1]
+    )
+
+
 def analyse(derived: Derived, study: StudyOptions) -> Results:
     """Every number of the report, at full precision."""
     patients = derived.patients
@@ -364,11 +508,12 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         else compare_categorical(spec, patients, group, study, labels)
         for spec in TABLE_1
     )
+    primary_outcome(study)  # an unknown primary outcome stops here, before any work
     strata = _strata(group, edges, labels, n_analysed)
     eular = compare_categorical(EULAR, patients, group, study, labels)
     # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
     eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, labels))
-    return Results(
+    results = Results(
         cohort=CohortCounts(
             n_included=len(patients),
             n_analysed=n_analysed,
@@ -381,12 +526,14 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         strata=strata,
         strata_membership=group,
         baseline=baseline,
-        outcomes=tuple(
-            replace(
-                compare_continuous(spec, patients, group, level, study, beyond_omnibus=True, labels=labels),
-                adjusted=adjusted_estimate(spec, patients, level, study),
+        outcomes=holm_adjusted(
+            tuple(
+                replace(
+                    compare_continuous(spec, patients, group, level, study, beyond_omnibus=True, labels=labels),
+                    adjusted=adjusted_estimate(spec, patients, level, study),
+                )
+                for spec in OUTCOMES
             )
-            for spec in OUTCOMES
         ),
         activity_categories=tuple(compare_categorical(spec, patients, group, study, labels) for spec in ACTIVITY),
         eular_response=eular,
@@ -396,6 +543,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         missing=missing_counts(baseline, len(patients)),
         design=Design(grouping=plan.grouping, cut_points_key=plan.cut_points_key, sample_quantiles=quantiles),
     )
+    return replace(results, sensitivity=sensitivity_analyses(patients, group, results, study))
 
 
 # --- the adjusted estimate -------------------------------------------------------------------------

@@ -117,6 +117,7 @@ class StudyOptions:
     # Covariates of the adjusted estimate beside the outcome's baseline value, as the contract names them:
     # a patients-sheet column or a baseline measure, or ln(name) for a measure's natural logarithm.
     adjust_for: tuple[str, ...] = ()
+    primary_outcome: str = "das28_esr"  # an outcome's variable (``analysis.OUTCOMES``); the others are secondary
 
     def replace(self, **changes: Any) -> StudyOptions:
         return replace(self, **changes)
@@ -321,6 +322,9 @@ class ContinuousComparison:
     posthoc: tuple[PairwiseComparison, ...] = ()
     difference: Shift | None = None  # last group relative to the first (outcomes)
     adjusted: AdjustedEstimate | None = None  # outcomes only
+    # Holm-adjusted p of ``test`` over the outcomes' overall tests (``analysis.holm_adjusted``); None for the
+    # baseline comparisons, which are descriptive, and for a test without a p-value.
+    p_holm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -378,6 +382,32 @@ class CarriedForward:
     patient_id: str
     from_month: int
     withdrawal_reason: str | None
+
+
+class SensitivityName(StrEnum):
+    """The sensitivity analyses of the primary outcome and EULAR response, by the name results.json gives them."""
+
+    LOCF = "locf"  # the primary analysis: last observation carried forward
+    COMPLETERS = "completers"  # only patients with a visit at the follow-up month
+    NRI = "nri"  # withdrawn patients as non-responders (EULAR none; continuous: baseline carried forward)
+    SAMPLE_QUANTILES = "sample-quantiles"  # the analysed patients' own quantiles instead of given cut points
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """One outcome under one sensitivity analysis: the study's test across the groups, and whether its call
+    (p below ``ALPHA`` or not) differs from the primary (LOCF) analysis of the same outcome."""
+
+    analysis: SensitivityName
+    outcome: str  # the primary outcome's variable, or "eular_response"
+    label: str
+    n: int  # patients in the test
+    test: TestResult
+    conclusion_changes: bool = False
+    # Highest minus lowest group: the Hodges-Lehmann shift of a continuous outcome, the difference in the
+    # proportion of good responders (a fraction) for EULAR response; None when a group is empty.
+    estimate: float | None = None
+    ci: ConfidenceInterval | None = None
 
 
 @dataclass(frozen=True)
@@ -460,6 +490,9 @@ class Results:
     # Table 1 variable -> included patients without a value, Table 1 order (every variable, zeros included).
     missing: tuple[tuple[str, int], ...] = ()
     design: Design = field(default_factory=lambda: Design())
+    # The primary outcome (``study.primary_outcome``) and EULAR response under each sensitivity analysis, the
+    # primary (LOCF) analysis first; see ``analysis.sensitivity_analyses``.
+    sensitivity: tuple[Sensitivity, ...] = ()
 
 
 # --- report ---------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from reportgen.model import (
     ConfidenceInterval,
     ContinuousComparison,
     Results,
+    Sensitivity,
+    SensitivityName,
     TestName,
     TestResult,
 )
@@ -172,7 +174,17 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"{_locf_clause(cohort.n_locf, month)}. "
         f"{_grouped_sentence(results, formatter)} The {grouping.plural(results)} were compared with the {join_words(tests)}{extra}."
+        + _abstract_primary(results)
     )
+
+
+def _abstract_primary(results: Results) -> str:
+    """' The primary outcome was DAS28-ESR at month 12; …': the endpoint and the multiplicity rule, briefly."""
+    primary = primary_comparison(results)
+    if primary is None:
+        return ""
+    secondary = " The other outcomes were secondary, with Holm-adjusted p-values." if len(results.outcomes) > 1 else ""
+    return f" The primary outcome was {primary.label} at month {results.cohort.follow_up_month}.{secondary}"
 
 
 def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]:
@@ -188,7 +200,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
         sentences.append(empty)
     outcomes = {o.variable: o for o in results.outcomes}
     month = cohort.follow_up_month
-    for variable in ABSTRACT_OUTCOMES:
+    for variable in abstract_outcomes(results):
         outcome = outcomes.get(variable)
         if outcome is None:
             continue
@@ -293,13 +305,100 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             ) else ()),
             "Continuous variables are summarised as mean ± SD and median [interquartile range]"
             f"{_count_measures_clause(results)}, categorical variables as n (%). Tests are two-sided; p < "
-            f"{formatter.number(ALPHA, 2)} is called significant, decided on the unrounded p, and p-values are "
-            "not adjusted for the number of variables tested. The tests, and why each was chosen (the decision "
+            f"{formatter.number(ALPHA, 2)} is called significant, decided on the unrounded p.",
+            *_multiplicity_paragraphs(results),
+            "The tests, and why each was chosen (the decision "
             f"record of every single test, with any assumption at risk, is {DECISION_RECORDS_AT}):",
         ),
         _decision_items(results, formatter) + _adjusted_items(results, formatter),
     )
-    return patients_section, missing_data_section(results, formatter), indices_section, groups_section, statistics_section
+    sensitivity_section = _sensitivity_methods(results, formatter)
+    return (
+        patients_section,
+        missing_data_section(results, formatter),
+        indices_section,
+        groups_section,
+        statistics_section,
+        *sensitivity_section,
+    )
+
+
+def _multiplicity_paragraphs(results: Results) -> tuple[str, ...]:
+    """The primary outcome, the secondary ones and the Holm family, named."""
+    primary = primary_comparison(results)
+    if primary is None:
+        return ()
+    month = results.cohort.follow_up_month
+    secondary = [mid_sentence(o.label) for o in results.outcomes if o is not primary]
+    family = sum(1 for o in results.outcomes if o.p_holm is not None)
+    text = (
+        f"The primary outcome was {primary.label} at month {month} (primary_outcome in the study sheet), called "
+        "significant on its own p-value."
+    )
+    if secondary:
+        text += (
+            f" The other outcomes were secondary ({join_words(secondary)}) and were called significant only on "
+            f"their Holm-adjusted p-value: Holm's step-down method over the family of the {family} overall tests of "
+            "the outcomes at follow-up, the primary outcome's among them."
+        )
+    text += (
+        " The trend test and Spearman's ρ are supportive analyses, not adjusted: they give the direction of an "
+        "association. EULAR response, the baseline characteristics and the disease-activity categories are reported "
+        f"with unadjusted p-values. After a significant overall test, Dunn's test compared every pair of {grouping.plural(results)}, "
+        "with Holm's adjustment over the pairs of that outcome."
+    )
+    return (text,)
+
+
+def _sensitivity_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
+    """What each sensitivity analysis changed, with the withdrawn patients defined from the data."""
+    primary = primary_comparison(results)
+    analyses = {row.analysis for row in results.sensitivity}
+    if primary is None or not analyses - {SensitivityName.LOCF}:
+        return ()
+    cohort = results.cohort
+    month = cohort.follow_up_month
+    label = primary.label
+    baseline = (
+        "no change from baseline" if primary.variable == "delta_das28" else f"their baseline {label} (baseline carried forward)"
+    )
+    items = []
+    if SensitivityName.COMPLETERS in analyses:
+        items.append(f"Completers only: the analysed patients with a month-{month} visit, leaving out those carried forward.")
+    if SensitivityName.NRI in analyses:
+        definition = (
+            f"Withdrawals as non-responders: a patient counted as withdrawn when a withdrawal month at or before month "
+            f"{month} was recorded and there was no month-{month} visit"
+        )
+        withdrawn = results.flow.withdrawn if results.flow is not None else None
+        count = f" ({patients(withdrawn)} of {cohort.n_included})" if withdrawn else ""
+        items.append(
+            f"{definition}; no patient was, so this analysis repeats the primary one."
+            if withdrawn == 0
+            else f"{definition}{count}; withdrawn patients were given EULAR response none and {baseline}."
+        )
+    if SensitivityName.SAMPLE_QUANTILES in analyses:
+        k = len(results.strata)
+        cuts = join_words([f"{formatter.number(100 * j / k, 0 if (100 * j) % k == 0 else 1)}%" for j in range(1, k)])
+        items.append(
+            f"The data's own quantile groups: instead of the cut points given in the study sheet, the analysed patients "
+            f"were cut into the same {k} groups at the {cuts} quantiles of their own levels (linear interpolation)."
+        )
+    return (
+        Section(
+            "Sensitivity analyses",
+            (
+                f"The primary outcome, {label}, and EULAR response were analysed again with the same tests "
+                "(the sensitivity table beside the primary analysis, which carries the last observation forward). A sensitivity "
+                f"analysis changes the conclusion when its p-value falls on the other side of {formatter.number(ALPHA, 2)} "
+                "than the primary analysis's; the Results and Conclusions say so where it does. Each analysis also "
+                f"compares the highest trough-level group with the lowest: for {label}, the Hodges–Lehmann difference "
+                "with its Mann–Whitney confidence interval; for EULAR response, the difference in the proportion of "
+                "good responders with Newcombe's hybrid score interval.",
+            ),
+            tuple(items),
+        ),
+    )
 
 
 def missing_data_section(results: Results, formatter: Formatter) -> Section:
@@ -419,47 +518,24 @@ def adjusted_patients_sentence(level_not_positive: int, logged_not_positive: int
 
 
 def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: bool) -> tuple[str, ...]:
-    """Guardrailed sentences; ``with_numbers`` adds the p-values (the abstract's version leaves them out, and
-    names only the outcomes the abstract's Results quote, ``ABSTRACT_OUTCOMES``)."""
-    if with_numbers:
-        outcomes = [o for o in results.outcomes if o.variable != "delta_das28"]
-    else:
-        outcomes = [o for o in results.outcomes if o.variable in ABSTRACT_OUTCOMES]
-    lower: list[str] = []
-    higher: list[str] = []
-    undirected: list[str] = []
-    not_significant: list[str] = []
-    despite_trend: list[str] = []
-    untested: dict[str, list[str]] = {}
-    for outcome in outcomes:
-        label = mid_sentence(outcome.label)
-        direction = trend_direction(outcome)
-        if outcome.test.p_value is None:
-            untested.setdefault(p_or_reason(outcome.test, formatter), []).append(label)
-        elif _significant(outcome.test.p_value):
-            quoted = label + (f" ({_evidence(outcome, formatter)})" if with_numbers else "")
-            {-1: lower, 1: higher, 0: undirected}[direction].append(quoted)
-        elif direction:
-            despite_trend.append(_despite_trend(outcome, direction, results, formatter, with_numbers))
-        else:
-            not_significant.append(label + (f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else ""))
+    """Guardrailed sentences, the primary outcome's result first (called on its own p), then EULAR response,
+    then the secondary outcomes (called only on their Holm-adjusted p); after each primary result, what the
+    sensitivity analyses did to it. ``with_numbers`` adds the p-values (the abstract's version leaves them
+    out, and names only the outcomes the abstract's Results quote, ``abstract_outcomes``)."""
+    primary = primary_comparison(results)
+    quoted = set(abstract_outcomes(results))
+    secondary = [
+        o for o in results.outcomes if o is not primary and (with_numbers or o.variable in quoted)
+    ]
     sentences: list[str] = []
-    if lower:
-        sentences.append(f"Higher trough levels were associated with lower {join_words(lower)} at follow-up.")
-    if higher:
-        sentences.append(f"Higher trough levels were associated with higher {join_words(higher)} at follow-up.")
-    if undirected:
-        sentences.append(
-            f"{capital(join_words(undirected))} differed across {grouping.plural(results)}, without a significant monotonic trend with trough level."
-        )
-    sentences.extend(despite_trend)
-    if not_significant:
-        sentences.append(
-            f"No statistically significant difference across {grouping.plural(results)} was found for {join_words(not_significant)}."
-        )
-    for reason, labels in untested.items():
-        sentences.append(f"{capital(join_words(labels))} could not be compared across {grouping.plural(results)} ({reason}).")
+    if primary is not None:
+        sentences.append(_primary_conclusion(primary, results, formatter, with_numbers))
+        sentences.extend(_sensitivity_conclusion(results, primary.variable, primary.label, formatter, with_numbers))
     sentences.append(_eular_conclusion(results.eular_response, results, formatter, with_numbers))
+    sentences.extend(
+        _sensitivity_conclusion(results, results.eular_response.variable, results.eular_response.label, formatter, with_numbers)
+    )
+    sentences.extend(_secondary_conclusions(secondary, results, formatter, with_numbers))
     from reportgen.stats import IMPRECISE_GROUP  # imported here, as indices in write_methods
 
     sizes = [s.n for s in results.strata if s.n]  # an empty group is said on its own, not as '0 to 5 patients'
@@ -474,23 +550,191 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
     return tuple(sentences)
 
 
-def _despite_trend(outcome: ContinuousComparison, direction: int, results: Results, formatter: Formatter, with_numbers: bool) -> str:
-    """An omnibus test above ALPHA beside a significant trend test or Spearman ρ: both said, never a bare
-    'no significant difference' that the next numbers contradict."""
+def primary_comparison(results: Results) -> ContinuousComparison | None:
+    """The outcome comparison the study is judged on (``StudyOptions.primary_outcome``)."""
+    return next((o for o in results.outcomes if o.variable == results.study.primary_outcome), None)
+
+
+def abstract_outcomes(results: Results) -> tuple[str, ...]:
+    """The outcomes the abstract's Results quote: the primary outcome first when ``ABSTRACT_OUTCOMES`` lacks it."""
+    primary = results.study.primary_outcome
+    return ABSTRACT_OUTCOMES if primary in ABSTRACT_OUTCOMES else (primary, *ABSTRACT_OUTCOMES)
+
+
+def _primary_conclusion(outcome: ContinuousComparison, results: Results, formatter: Formatter, with_numbers: bool) -> str:
+    """The primary outcome, called on its unadjusted p; the trend test and Spearman's ρ said as supportive."""
     label = mid_sentence(outcome.label)
-    evidence = []
-    if outcome.trend is not None and _significant(outcome.trend.p_value):
-        evidence.append("the trend test" + (f" ({formatter.p_equation(outcome.trend.p_value)})" if with_numbers else ""))
-    if outcome.spearman is not None and _significant(outcome.spearman.p_value):
-        evidence.append(
-            "Spearman's ρ" + (f" ({formatter.p_equation(outcome.spearman.p_value)})" if with_numbers else " with trough level")
-        )
     p = f" ({formatter.p_equation(outcome.test.p_value)})" if with_numbers else ""
-    return (
-        f"{capital(label)} did not differ significantly across {grouping.plural(results)}{p}, although {join_words(evidence)} "
-        f"{verb(len(evidence), 'was', 'were')} significant, with {'lower' if direction < 0 else 'higher'} {label} "
-        "at higher trough levels."
-    )
+    if outcome.test.p_value is None:
+        return f"{capital(label)}, the primary outcome, could not be compared across {grouping.plural(results)} ({p_or_reason(outcome.test, formatter)})."
+    direction = trend_direction(outcome)
+    if _significant(outcome.test.p_value):
+        if not direction:
+            return (
+                f"{capital(label)}, the primary outcome, differed across {grouping.plural(results)}{p}, without a significant monotonic "
+                "trend with trough level."
+            )
+        return (
+            f"Higher trough levels were associated with {_direction_word(direction)} {label} at follow-up, the primary "
+            f"outcome{p}; {_supportive(outcome, formatter, with_numbers)} {verb(len(_supporting(outcome)), 'agrees', 'agree')}."
+        )
+    if direction:
+        return (
+            f"{capital(label)}, the primary outcome, did not differ significantly across {grouping.plural(results)}{p}, although "
+            f"{_supportive(outcome, formatter, with_numbers)} {verb(len(_supporting(outcome)), 'was', 'were')} significant, "
+            f"with {_direction_word(direction)} {label} at higher trough levels."
+        )
+    return f"No statistically significant difference across {grouping.plural(results)} was found for {label}, the primary outcome{p}."
+
+
+def _supporting(outcome: ContinuousComparison) -> list[str]:
+    """Which supportive analyses are significant: 'trend', 'rho'."""
+    found = []
+    if outcome.trend is not None and _significant(outcome.trend.p_value):
+        found.append("trend")
+    if outcome.spearman is not None and _significant(outcome.spearman.p_value):
+        found.append("rho")
+    return found
+
+
+def _supportive(outcome: ContinuousComparison, formatter: Formatter, with_numbers: bool) -> str:
+    """'the supportive trend test (p = 0.002) and Spearman's ρ (−0.56, p < 0.001)': the significant ones."""
+    parts = []
+    for kind in _supporting(outcome):
+        if kind == "trend":
+            parts.append("trend test" + (f" ({formatter.p_equation(outcome.trend.p_value)})" if with_numbers else ""))  # type: ignore[union-attr]
+        else:
+            spearman = outcome.spearman
+            parts.append(
+                "Spearman's ρ"
+                + (f" = {formatter.rho(spearman.rho)} ({formatter.p_equation(spearman.p_value)})" if with_numbers else " with trough level")  # type: ignore[union-attr]
+            )
+    return "the supportive " + join_words(parts)
+
+
+def _direction_word(direction: int) -> str:
+    return "lower" if direction < 0 else "higher"
+
+
+def _secondary_conclusions(
+    outcomes: list[ContinuousComparison], results: Results, formatter: Formatter, with_numbers: bool
+) -> list[str]:
+    """The secondary outcomes, called only on their Holm-adjusted p (``p_holm``); a direction is said only
+    where a supportive trend test or Spearman's ρ gives one."""
+    lower: list[str] = []
+    higher: list[str] = []
+    undirected: list[str] = []
+    not_significant: list[str] = []
+    untested: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        label = mid_sentence(outcome.label)
+        adjusted = f" ({_adjusted_p(outcome.p_holm, formatter)})" if with_numbers else ""
+        if outcome.test.p_value is None or outcome.p_holm is None:
+            untested.setdefault(p_or_reason(outcome.test, formatter), []).append(label)
+        elif _significant(outcome.p_holm):
+            {-1: lower, 1: higher, 0: undirected}[trend_direction(outcome)].append(label + adjusted)
+        else:
+            not_significant.append(label + adjusted)
+    sentences: list[str] = []
+    for words, group in (("lower", lower), ("higher", higher)):
+        if group:
+            sentences.append(
+                f"Of the secondary outcomes, after Holm adjustment, higher trough levels were associated with {words} "
+                f"{join_words(group)} at follow-up."
+            )
+    if undirected:
+        sentences.append(
+            f"After Holm adjustment, {join_words(undirected)} differed across {grouping.plural(results)}, without a significant monotonic "
+            "trend with trough level."
+        )
+    if not_significant:
+        sentences.append(
+            f"After Holm adjustment, no statistically significant difference across {grouping.plural(results)} was found for "
+            f"{join_words(not_significant)}."
+        )
+    for reason, labels in untested.items():
+        sentences.append(f"{capital(join_words(labels))} could not be compared across {grouping.plural(results)} ({reason}).")
+    return sentences
+
+
+def _adjusted_p(p_holm: float | None, formatter: Formatter) -> str:
+    """'adjusted p = 0.023'."""
+    return f"adjusted {formatter.p_equation(p_holm)}"
+
+
+# Said of the primary outcome beside its name in the outcomes table.
+PRIMARY_OUTCOME = "primary outcome"
+
+
+def sensitivity_results(results: Results, formatter: Formatter) -> str:
+    """For the Results, in plain words: which sensitivity analysis changed which conclusion, and how; or that
+    none did. Empty without sensitivity analyses."""
+    rows = [row for row in results.sensitivity if row.analysis is not SensitivityName.LOCF]
+    if not rows:
+        return ""
+    primary = {row.outcome: row for row in results.sensitivity if row.analysis is SensitivityName.LOCF}
+    sentences = []
+    for row in rows:
+        if not row.conclusion_changes:
+            continue
+        now = "differed significantly" if _significant(row.test.p_value) else "no longer differed significantly"
+        before = primary.get(row.outcome)
+        against = f"; {formatter.p_equation(before.test.p_value)} in the primary analysis" if before is not None else ""
+        sentences.append(
+            f"With {SENSITIVITY_NAMES[row.analysis]}, {mid_sentence(row.label)} {now} across {grouping.plural(results)} "
+            f"({formatter.p_equation(row.test.p_value)}{against})."
+        )
+    if not sentences:
+        return "No sensitivity analysis changed a conclusion of the primary analysis."
+    return " ".join(sentences) + " The other sensitivity analyses led to the same conclusions as the primary analysis."
+
+
+# How each sensitivity analysis is named in prose and in the sensitivity table.
+SENSITIVITY_NAMES: dict[SensitivityName, str] = {
+    SensitivityName.LOCF: "last observation carried forward (primary analysis)",
+    SensitivityName.COMPLETERS: "completers only",
+    SensitivityName.NRI: "withdrawals as non-responders",
+    SensitivityName.SAMPLE_QUANTILES: "the data's own quantile groups",
+}
+
+
+def _sensitivity_conclusion(
+    results: Results, variable: str, label: str, formatter: Formatter, with_numbers: bool
+) -> list[str]:
+    """What the sensitivity analyses did to one primary result, in plain words: held, or changed (and how)."""
+    rows = [row for row in results.sensitivity if row.outcome == variable and row.analysis is not SensitivityName.LOCF]
+    if not rows:
+        return []
+
+    def named(row: Sensitivity) -> str:
+        return SENSITIVITY_NAMES[row.analysis] + (f" ({formatter.p_equation(row.test.p_value)})" if with_numbers else "")
+
+    changed = [row for row in rows if row.conclusion_changes]
+    held = [row for row in rows if not row.conclusion_changes and row.test.p_value is not None]
+    untested = [row for row in rows if row.test.p_value is None]
+    sentences = []
+    if changed:
+        for row in changed:
+            now = "differed significantly" if _significant(row.test.p_value) else "no longer differed significantly"
+            sentences.append(
+                f"The conclusion on {mid_sentence(label)} changed in a sensitivity analysis: with "
+                f"{named(row)}, it {now} across {grouping.plural(results)}."
+            )
+        if held:
+            sentences.append(f"It held with {join_words([named(row) for row in held])}.")
+    elif held:
+        sentences.append(
+            f"The conclusion on {mid_sentence(label)} held in every sensitivity analysis"
+            + (" that could be computed" if untested else "")
+            + ": "
+            f"{join_words([named(row) for row in held])}."
+        )
+    for row in untested:
+        sentences.append(
+            f"The sensitivity analysis with {SENSITIVITY_NAMES[row.analysis]} could not be computed for "
+            f"{mid_sentence(label)} ({p_or_reason(row.test, formatter)})."
+        )
+    return sentences
 
 
 def trend_direction(outcome: ContinuousComparison) -> int:
@@ -501,15 +745,6 @@ def trend_direction(outcome: ContinuousComparison) -> int:
     if spearman is not None and _significant(spearman.p_value) and spearman.rho:
         return -1 if spearman.rho < 0 else 1
     return 0
-
-
-def _evidence(outcome: ContinuousComparison, formatter: Formatter) -> str:
-    parts = [formatter.p_equation(outcome.test.p_value)]
-    if outcome.trend is not None:
-        parts.append("trend " + formatter.p_equation(outcome.trend.p_value))
-    if outcome.spearman is not None:
-        parts.append(f"ρ = {formatter.rho(outcome.spearman.rho)}")
-    return "; ".join(parts)
 
 
 def _with_ordinal_trend(comparison: CategoricalComparison, formatter: Formatter) -> str:

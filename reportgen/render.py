@@ -26,6 +26,7 @@ from reportgen.fonts import font_faces
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, MISSING, decimals_for
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
+    ALPHA,
     CI_LEVEL,
     FLOW_FIGURE,
     BuildInfo,
@@ -44,17 +45,21 @@ from reportgen.model import (
     TestResult,
 )
 from reportgen.narrative import (
+    PRIMARY_OUTCOME,
+    SENSITIVITY_NAMES,
     Narrative,
     Section,
     adjusted_model_sentence,
     adjusted_patients_sentence,
     interval_methods_note,
+    primary_comparison,
+    sensitivity_results,
     test_records,
     write_estimates,
     write_narrative,
 )
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
+from reportgen.prose import capital, group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -342,11 +347,18 @@ def build_view(
     layout numbers the tables' column widths are fitted with."""
     study = results.study
     stamp = info.build_time.strftime("%Y-%m-%dT%H:%M:%SZ")
-    tables = [
-        baseline_table(results, formatter),
-        outcome_table(results, formatter),
-        eular_table(results, formatter),
-    ]
+    tables = [baseline_table(results, formatter), outcome_table(results, formatter)]
+    # The primary outcome's sensitivity analyses and pairwise comparisons follow its result, numbered in turn.
+    numbers: dict[str, int] = {}
+    if results.sensitivity:
+        numbers["sensitivity"] = len(tables) + 1
+        tables.append(sensitivity_table(results, formatter, number=numbers["sensitivity"]))
+    pairwise = pairwise_table(results, formatter, number=len(tables) + 1)
+    if pairwise is not None:
+        numbers["pairwise"] = pairwise.number
+        tables.append(pairwise)
+    numbers["eular"] = len(tables) + 1
+    tables.append(eular_table(results, formatter, number=numbers["eular"]))
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
     withdrawals = withdrawals_table(results, formatter, number=len(tables) + 1)
@@ -389,7 +401,9 @@ def build_view(
             warning=narrative.abstract.warning or "",
         ),
         methods=narrative.methods,
-        results_intro=_results_intro(results, formatter, adjusted_number) + _flow_intro(results, figures, withdrawals),
+        results_intro=_results_intro(results, formatter, adjusted=adjusted_number, **numbers)
+        + _flow_intro(results, figures, withdrawals)
+        + _sensitivity_intro(results, formatter),
         results_estimates=write_estimates(results, formatter),
         tables=tuple(tables),
         figures=tuple(
@@ -696,6 +710,7 @@ def _estimates_row(outcome: ContinuousComparison, formatter: Formatter, width: i
 
 def outcome_table(results: Results, formatter: Formatter) -> Table:
     notes = _Footnotes(formatter, results)
+    primary = primary_comparison(results)
     rows = []
     effect_names = {o.test.effect_size_name for o in results.outcomes if o.test.effect_size_name}
     shifts = [o.difference for o in results.outcomes if o.difference is not None]
@@ -707,13 +722,27 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )
-        main = Row((*row.cells, trend_cell))
+        stub, *cells, p_cell = row.cells
+        if outcome is primary:
+            stub = dataclasses.replace(stub, lines=(*stub.lines, PRIMARY_OUTCOME))
+        if outcome.p_holm is not None and outcome.test.p_value is not None:  # below the p, as the median below the mean
+            p_cell = dataclasses.replace(p_cell, lines=(formatter.p_value(outcome.p_holm),))
+        main = Row((stub, *cells, p_cell, trend_cell))
         estimates = _estimates_row(outcome, formatter, len(main.cells) - 1)
         rows.append(RowGroup((main, estimates) if estimates else (main,)))
     ci = formatter.ci_label(CI_LEVEL)
     effect = formatter.effect_size_symbol(effect_names.pop()) if len(effect_names) == 1 else "the effect size"
     head = _group_head(
-        results, formatter, "Measure at follow-up", (Cell("p", classes="num p"), Cell("p", lines=("trend",), classes="num p"))
+        results,
+        formatter,
+        "Measure at follow-up",
+        (Cell("p", lines=("Holm",), classes="num p"), Cell("p", lines=("trend",), classes="num p")),
+    )
+    family = sum(1 for outcome in results.outcomes if outcome.p_holm is not None)
+    holm_note = (
+        f"p across {grouping.plural(results)}, with below it the p adjusted by Holm's method over the {family} overall tests of this "
+        "table; secondary outcomes are called significant on the adjusted p"
+        + (f", the primary outcome ({primary.label}) on its own p." if primary is not None else ".")
     )
     month = results.cohort.follow_up_month
     return Table(
@@ -734,6 +763,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
                 )
                 + f". Follow-up values use the last observation carried forward for patients without a month-{month} visit."
             ),
+            Note(holm_note),
             Note(grouping.closed_side(results, formatter)),
             *notes.notes(),
             Note(interval_methods_note(_outcome_intervals(results), formatter)),
@@ -881,12 +911,12 @@ def _ordinal_trend_note(comparison: CategoricalComparison, results: Results, for
     return (Note(f"{formatter.test_name(trend.test)} across the ordered {grouping.plural(results)} and responses ({order}): {'; '.join(parts)}."),)
 
 
-def eular_table(results: Results, formatter: Formatter) -> Table:
+def eular_table(results: Results, formatter: Formatter, *, number: int = 3) -> Table:
     return _count_table(
         results.eular_response,
         results,
         formatter,
-        number=3,
+        number=number,
         title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level {grouping.singular(results)}",
         with_row_view=True,
         with_intervals=True,
@@ -918,6 +948,128 @@ def activity_table(results: Results, formatter: Formatter, *, number: int) -> Ta
         head=_group_head(results, formatter, "Category", ()),
         groups=tuple(groups),
         notes=tuple(notes),
+    )
+
+
+def sensitivity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
+    """The primary outcome and EULAR response under each sensitivity analysis: n, estimate with CI, p."""
+    high, low = results.strata[-1].label, results.strata[0].label
+    primary = primary_comparison(results)
+    groups = []
+    flagged = any(row.conclusion_changes for row in results.sensitivity)
+    # Footnote letters: "a" for a changed conclusion, then one per reason a test could not be computed.
+    reasons: dict[str, str] = {}
+    letters = "abcdefghijklmnopqrstuvwxyz"[int(flagged) :]
+    for outcome in dict.fromkeys(row.outcome for row in results.sensitivity):
+        rows = [row for row in results.sensitivity if row.outcome == outcome]
+        continuous = outcome != results.eular_response.variable
+        estimate = (
+            f"Hodges–Lehmann difference {high} − {low}" if continuous else f"good responders, {high} − {low}, percentage points"
+        )
+        header = Row((Cell(f"{rows[0].label}: {estimate}", tag="th", scope="colgroup", classes="group", colspan=4),))
+        body = []
+        for row in rows:
+            mark = "a" if row.conclusion_changes else ""
+            p_mark = ""
+            if row.test.p_value is None:
+                reason = not_tested(row.test.not_tested or "no p-value")
+                p_mark = reasons.setdefault(reason, letters[len(reasons)])
+            if continuous:
+                value = formatter.measure(row.estimate, outcome)
+                interval = formatter.interval(row.ci, decimals_for(outcome))
+            else:
+                value = formatter.percent(None if row.estimate is None else 100.0 * row.estimate)
+                interval = formatter.interval_percent(row.ci)
+            body.append(
+                Row(
+                    (
+                        Cell(capital(SENSITIVITY_NAMES[row.analysis]), tag="th", scope="row", classes="stub indent", mark=mark),
+                        Cell(formatter.integer(row.n), classes="num"),
+                        Cell(value, lines=(interval,), classes="num"),
+                        Cell(formatter.p_value(row.test.p_value), classes="num p", mark=p_mark),
+                    ),
+                    classes="flagged" if row.conclusion_changes else "",
+                )
+            )
+        groups.append(RowGroup((header, *body)))
+    level = next((row.ci.level for row in results.sensitivity if row.ci is not None), None)
+    ci = "" if level is None else formatter.ci_label(level)
+    head = (
+        Row(
+            (
+                Cell("Analysis", tag="th", scope="col", classes="stub"),
+                Cell("n", tag="th", scope="col", classes="num"),
+                Cell("Estimate", lines=(ci,) if ci else (), tag="th", scope="col", classes="num"),
+                Cell("p", tag="th", scope="col", classes="num p"),
+            )
+        ),
+    )
+    notes = [
+        Note(
+            f"The same tests as the primary analysis ({formatter.test_name(primary.test.test) if primary else ''}; "
+            f"{formatter.test_name(results.eular_response.test.test)} for EULAR response) across the "
+            f"{len(results.strata)} trough-level groups; estimates compare the highest group ({high}) with the lowest "
+            f"({low}), {ci or 'interval'} below each. n: patients in the test. Who is left out or imputed: see Methods, "
+            "Sensitivity analyses."
+        )
+    ]
+    if flagged:
+        notes.append(Note(f"The conclusion changes: p falls on the other side of {formatter.number(ALPHA, 2)} than in the primary analysis.", mark="a"))
+    notes.extend(Note(f"{capital(reason)}.", mark=letter) for reason, letter in reasons.items())
+    label = primary.label if primary is not None else ""
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Sensitivity analyses of the primary outcome ({label}) and EULAR response at month {results.cohort.follow_up_month}",
+        head=head,
+        groups=tuple(groups),
+        notes=tuple(notes),
+        classes="sensitivity",
+    )
+
+
+def pairwise_table(results: Results, formatter: Formatter, *, number: int) -> Table | None:
+    """Dunn's pairwise comparisons of the primary outcome with Holm's adjustment; None when none were run."""
+    primary = primary_comparison(results)
+    if primary is None or not primary.posthoc:
+        return None
+    rows = tuple(
+        Row(
+            (
+                Cell(f"{pair.group_a} vs {pair.group_b}", tag="th", scope="row", classes="stub"),
+                Cell(formatter.statistic(pair.statistic), classes="num"),
+                Cell(formatter.p_value(pair.p_value), classes="num p"),
+                Cell(formatter.p_value(pair.p_adjusted), classes="num p"),
+            )
+        )
+        for pair in primary.posthoc
+    )
+    head = (
+        Row(
+            (
+                Cell("Pair", tag="th", scope="col", classes="stub"),
+                Cell("z", tag="th", scope="col", classes="num"),
+                Cell("p", tag="th", scope="col", classes="num p"),
+                Cell("p", lines=("Holm",), tag="th", scope="col", classes="num p"),
+            )
+        ),
+    )
+    notes = (
+        Note(
+            f"Dunn's test on the ranks of the {formatter.test_name(primary.test.test)}, run because that test was "
+            f"significant ({p_or_reason(primary.test, formatter)}). z: mean rank of the second group minus that of the "
+            f"first over its standard error, corrected for ties (positive: higher {primary.label} in the second group). "
+            f"p Holm: adjusted by Holm's method over the {len(primary.posthoc)} pairs."
+        ),
+    )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Pairwise comparisons of {primary.label} at month {results.cohort.follow_up_month} between trough-level {grouping.plural(results)}",
+        head=head,
+        groups=(RowGroup(rows),),
+        notes=notes,
+        classes="pairwise",
     )
 
 
@@ -1227,20 +1379,43 @@ def listing_table(
     return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
 
 
-def _results_intro(results: Results, formatter: Formatter, adjusted_number: int | None = None) -> str:
+def _results_intro(
+    results: Results,
+    formatter: Formatter,
+    *,
+    eular: int = 3,
+    sensitivity: int | None = None,
+    pairwise: int | None = None,
+    adjusted: int | None = None,
+) -> str:
+    """The Results' opening paragraph: who was analysed and which table shows what (``eular``, ``sensitivity``,
+    ``pairwise``, ``adjusted``: those tables' numbers), and any group left empty."""
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
-    adjusted = (
-        f" Table {adjusted_number} gives each measure's association with the trough level itself, adjusted for its "
-        "baseline value."
-        if adjusted_number is not None
-        else ""
-    )
-    return (
+    primary = primary_comparison(results)
+    extra = ""
+    if primary is not None and sensitivity is not None:
+        extra += f", Table {sensitivity} the sensitivity analyses of the primary outcome, {primary.label}, and of EULAR response"
+    if primary is not None and pairwise is not None:
+        extra += f", Table {pairwise} the pairwise comparisons of {primary.label} between {grouping.plural(results)}"
+    text = (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level {grouping.singular(results)} "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
-        f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
-    ) + adjusted + "".join(f" {sentence}" for sentence in (grouping.empty_groups_sentence(results, formatter),) if sentence)
+        f"month {cohort.follow_up_month}{extra}, and Table {eular} and Figure 3 the EULAR response."
+    )
+    if adjusted is not None:
+        text += (
+            f" Table {adjusted} gives each measure's association with the trough level itself, adjusted for its "
+            "baseline value."
+        )
+    return text + "".join(f" {sentence}" for sentence in (grouping.empty_groups_sentence(results, formatter),) if sentence)
+
+
+def _sensitivity_intro(results: Results, formatter: Formatter) -> str:
+    """' With the data's own quantile groups, EULAR response no longer differed …': what the sensitivity
+    analyses did to the conclusions, in plain words (empty without them)."""
+    changes = sensitivity_results(results, formatter)
+    return f" {changes}" if changes else ""
 
 
 def _flow_intro(results: Results, figures: tuple[Figure, ...], withdrawals: Table | None) -> str:

@@ -24,6 +24,7 @@ from reportgen.model import (
     Flow,
     PairwiseComparison,
     Results,
+    Sensitivity,
     Shift,
     Stratum,
     Summary,
@@ -176,6 +177,7 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "trend": _trend(comparison.trend),
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
+        "p_holm": _number(comparison.p_holm),
         "difference": _difference(comparison.difference),
         "adjusted": _adjusted(comparison.adjusted),
     }
@@ -261,6 +263,20 @@ def _flow(flow: Flow | None) -> dict[str, Any] | None:
     }
 
 
+def _sensitivity(row: Sensitivity) -> dict[str, Any]:
+    return {
+        "analysis": row.analysis,
+        "outcome": row.outcome,
+        "n": int(row.n),
+        "estimate": _number(row.estimate),
+        "ci": _ci(row.ci),
+        "p_value": _number(row.test.p_value),
+        "conclusion_changes": bool(row.conclusion_changes),
+        "test": row.test.test,
+        "decision": row.test.decision,
+    }
+
+
 def _keyed(comparisons: tuple[ContinuousComparison | CategoricalComparison, ...]) -> dict[str, Any]:
     keyed: dict[str, Any] = {}
     for comparison in comparisons:
@@ -299,6 +315,8 @@ def results_to_document(results: Results) -> dict[str, Any]:
         "carried_forward": [_carried(patient) for patient in results.carried_forward],
         "flow": _flow(results.flow),
         "missing": {variable: int(count) for variable, count in results.missing},
+        "primary_outcome": study.primary_outcome,
+        "sensitivity": [_sensitivity(row) for row in results.sensitivity],
     }
 
 

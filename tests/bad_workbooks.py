@@ -463,6 +463,7 @@ STUDY = [
     BadWorkbook("study-grouping-typo", edited(lambda p, v: None, study={"grouping": "tertile"}), (Expect("study", 2, "value", "'tertile'", "did you mean tertiles?"),)),
     BadWorkbook("study-group-labels-count", edited(lambda p, v: None, study={"cut_points": "5; 8", "group_labels": "low; high"}), (Expect("study", 3, "value", "'low; high'", "group_labels gives 2 labels but the 2 cut points of cut_points (row 2) make 3 groups"),)),
     BadWorkbook("study-adjust-for-typo", edited(lambda p, v: None, study={"adjust_for": "esr_mmh; concomitant_mtx"}), (Expect("study", 2, "value", "'esr_mmh; concomitant_mtx'", "'esr_mmh' is not a baseline covariate; did you mean esr_mm_h?"),)),
+    BadWorkbook("study-primary-outcome-typo", edited(lambda p, v: None, study={"primary_outcome": "das28 crp"}), (Expect("study", 2, "value", "'das28 crp'", "did you mean das28_crp?"),)),
     BadWorkbook("study-same-key-twice", edited(lambda p, v: None, study=RawSheet(("key", "value"), [("title", "A"), ("Title", "B")])), (Expect("study", 3, "key", "'Title'", "title is already set in row 2"),)),
 ]
 

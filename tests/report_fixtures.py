@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from reportgen import estimates, indices
+from reportgen.analysis import holm_adjusted, sensitivity_analyses
 from reportgen.frames import check_derived
 from reportgen.model import (
     BuildInfo,
@@ -43,7 +44,7 @@ from reportgen.model import (
     Summary,
     TestResult,
 )
-from reportgen.stats import describe
+from reportgen.stats import describe, dunn_holm
 
 CUTPOINTS = (4.2, 11.3, 18.5)
 QUARTILE_SIZES = (8, 7, 8, 10)
@@ -167,6 +168,8 @@ def _continuous(frame: pd.DataFrame, variable: str, label: str, unit: str, with_
         test = replace(test, effect_size_ci=estimates.bootstrap_epsilon_squared(groups))
         estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
         difference = Shift(high=LABELS[-1], low=LABELS[0], estimate=estimate, ci=interval)
+    # Dunn's pairs after a significant outcome test, as the analysis stage runs them.
+    posthoc = dunn_holm(groups, LABELS) if with_trend and p < 0.05 else ()
     return ContinuousComparison(
         variable=variable,
         label=label,
@@ -176,6 +179,7 @@ def _continuous(frame: pd.DataFrame, variable: str, label: str, unit: str, with_
         test=test,
         trend=trend,
         spearman=spearman,
+        posthoc=posthoc,
         difference=difference if with_trend else None,
     )
 
@@ -241,9 +245,9 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
         baseline.append(_categorical(frame, variable, label, categories))
     for variable, label, unit, _moments in BASELINE_CONTINUOUS[3:]:
         baseline.append(_continuous(frame, variable, label, unit, with_trend=False))
-    outcomes = tuple(_continuous(frame, v, label, unit, with_trend=True) for v, label, unit, _m in OUTCOMES)
+    outcomes = holm_adjusted(tuple(_continuous(frame, v, label, unit, with_trend=True) for v, label, unit, _m in OUTCOMES))
     carried = frame[frame["carried_forward"]]
-    return Results(
+    results = Results(
         cohort=CohortCounts(
             n_included=len(frame),
             n_analysed=n_analysed,
@@ -271,6 +275,8 @@ def make_results(frame: pd.DataFrame | None = None, study: StudyOptions | None =
             sample_quantiles=tuple(float(q) for q in np.percentile(analysed["trough_level"], [25, 50, 75])),
         ),
     )
+    # The sensitivity analyses as the analysis stage runs them, on the fixture's own Derived.
+    return replace(results, sensitivity=sensitivity_analyses(make_derived(frame).patients, membership(frame), results, study))
 
 
 def make_study(**changes: object) -> StudyOptions:

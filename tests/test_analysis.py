@@ -12,6 +12,7 @@ import pytest
 import scikit_posthocs
 from scipy import stats as sps
 
+from reportgen import estimates
 from reportgen.analysis import OUTCOMES, TABLE_1, Categorical, Continuous, analyse, compare_categorical
 from reportgen.derive import derive
 from reportgen.errors import AnalysisError
@@ -455,3 +456,176 @@ def test_coinciding_tertiles_name_their_percentiles_and_suggest_cut_points() -> 
         analyse(derive(cohort), cohort.study)
     assert str(raised.value).startswith("cannot form 3 tertiles: the 33.3rd and 66.7th percentiles of the trough level do not increase strictly")
     assert "cut_points = '1; 6; 18.5'" in str(raised.value)
+
+
+# --- primary outcome, Holm, sensitivity analyses (issue #13 items 2 and 3) --------------------------
+
+
+@pytest.fixture(scope="module")
+def example_derived() -> Derived:
+    from pathlib import Path
+
+    from reportgen.pipeline import validate_only
+
+    return derive(validate_only(Path(__file__).resolve().parent.parent / "input" / "cohort.xlsx"))
+
+
+def _sensitivity(results, analysis: str, outcome: str):  # type: ignore[no-untyped-def]
+    (row,) = [s for s in results.sensitivity if s.analysis == analysis and s.outcome == outcome]
+    return row
+
+
+def test_holm_over_the_nine_outcome_tests_reproduces_the_reviewer(example_derived: Derived) -> None:
+    """'Holm over the 9 overall tests leaves DAS28-ESR, CDAI, SDAI and ESR significant, not DAS28-CRP, SJC,
+    TJC or ΔDAS28'."""
+    results = analyse(example_derived, StudyOptions(quartile_cutpoints=(2.9, 9.1, 18.5), categorical_test="chi-square"))
+    holm = {o.variable: o.p_holm for o in results.outcomes}
+    assert len(holm) == 9 and all(p is not None for p in holm.values())
+    assert {v for v, p in holm.items() if p < 0.05} == {"das28_esr", "cdai", "sdai", "esr_mm_h"}
+    # Independently: Holm by hand over the nine unadjusted p-values.
+    ps = sorted((o.test.p_value, o.variable) for o in results.outcomes)
+    running = 0.0
+    for i, (p, variable) in enumerate(ps):
+        running = max(running, min(1.0, (9 - i) * p))
+        assert close(holm[variable], running)
+    assert all(c.p_holm is None for c in results.baseline if isinstance(c, ContinuousComparison))
+    das28 = results.outcomes[0]
+    q1_q4 = [pair for pair in das28.posthoc if (pair.group_a, pair.group_b) == ("Q1", "Q4")][0]
+    assert round(q1_q4.p_adjusted, 4) == 0.0016
+
+
+def test_sensitivity_analyses_reproduce_the_reviewer(example_derived: Derived) -> None:
+    """'Completers only (n = 28): DAS28 p = 0.009, EULAR p = 0.026; withdrawals as non-responders: EULAR
+    p = 0.034'; 'with the data's own quartiles EULAR p is 0.164, CDAI 0.049, ESR 0.102'."""
+    study = StudyOptions(quartile_cutpoints=(2.9, 9.1, 18.5), categorical_test="chi-square")
+    results = analyse(example_derived, study)
+    assert [(s.analysis, s.outcome) for s in results.sensitivity] == [
+        (name, outcome) for name in ("locf", "completers", "nri", "sample-quantiles") for outcome in ("das28_esr", "eular_response")
+    ]
+    locf = _sensitivity(results, "locf", "das28_esr")
+    assert locf.test == results.outcomes[0].test and locf.n == 33
+    assert _sensitivity(results, "locf", "eular_response").test == results.eular_response.test
+    completers = _sensitivity(results, "completers", "das28_esr")
+    assert completers.n == 28 and round(completers.test.p_value, 3) == 0.009
+    assert round(_sensitivity(results, "completers", "eular_response").test.p_value, 3) == 0.026
+    assert round(_sensitivity(results, "nri", "eular_response").test.p_value, 3) == 0.034
+    quantiles = _sensitivity(results, "sample-quantiles", "eular_response")
+    assert round(quantiles.test.p_value, 3) == 0.164 and quantiles.conclusion_changes
+    assert [s.conclusion_changes for s in results.sensitivity].count(True) == 1
+    for primary, printed in (("cdai", 0.049), ("esr_mm_h", 0.102)):
+        other = analyse(example_derived, replace(study, primary_outcome=primary))
+        assert round(_sensitivity(other, "sample-quantiles", primary).test.p_value, 3) == printed
+    assert round(_sensitivity(analyse(example_derived, replace(study, primary_outcome="esr_mm_h")), "locf", "esr_mm_h").test.p_value, 3) == 0.005
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_sensitivity_analyses_equal_scipy_on_independently_built_groups(seed: int) -> None:
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square")
+    derived = derive(random_cohort(seed, 90, dropout=0.35, study=study))
+    results = analyse(derived, study)
+    patients = derived.patients
+    quartile = quartiles_by_pandas(patients["trough_level"], results.cutpoints)
+    stopped = patients["carried_forward"] & (patients["withdrawal_month"] <= 12)
+    assert stopped.sum() > 5
+    completer = ~patients["carried_forward"]
+    das28_nri = patients["das28_esr"].where(~stopped, patients["das28_esr_baseline"])
+    eular_nri = patients["eular_response"].astype(object).where(~stopped, "none")
+    own = quartiles_by_pandas(patients["trough_level"], tuple(np.percentile(patients["trough_level"].dropna(), [25, 50, 75])))
+    cases = {
+        "completers": (patients["das28_esr"], patients["eular_response"].astype(object), quartile.where(completer)),
+        "nri": (das28_nri, eular_nri, quartile),
+        "sample-quantiles": (patients["das28_esr"], patients["eular_response"].astype(object), own),
+    }
+    for name, (das28, eular, groups) in cases.items():
+        values = [das28[(groups == q) & das28.notna()].to_numpy() for q in LABELS]
+        row = _sensitivity(results, name, "das28_esr")
+        assert close(row.test.p_value, sps.kruskal(*[v for v in values if v.size]).pvalue), name
+        assert row.n == sum(v.size for v in values)
+        row = _sensitivity(results, name, "das28_esr")
+        assert close(row.estimate, float(np.median(np.subtract.outer(values[-1], values[0])))), name
+        assert row.ci == estimates.hodges_lehmann(values[-1], values[0])[1]
+        table = pd.crosstab(eular, groups)
+        row = _sensitivity(results, name, "eular_response")
+        counts = table.to_numpy()
+        assert close(row.test.p_value, sps.chi2_contingency(counts[counts.sum(axis=1) > 0], correction=False)[1]), name
+        assert row.n == int(counts.sum())
+        table = table.reindex(index=["none", "moderate", "good"], columns=LABELS, fill_value=0)
+        good, total = table.loc["good"], table.sum()
+        assert close(row.estimate, good["Q4"] / total["Q4"] - good["Q1"] / total["Q1"]), name
+        assert row.ci == estimates.newcombe_difference(int(good["Q4"]), int(total["Q4"]), int(good["Q1"]), int(total["Q1"]))[1]
+
+
+def test_withdrawn_means_stopped_before_the_follow_up_visit() -> None:
+    cohort = make_cohort(
+        [visit("A", 0), visit("A", 12, tcz_trough_ug_ml=3.0),  # withdrew at 12, after the month-12 visit
+         visit("B", 0), visit("B", 3, tcz_trough_ug_ml=1.0),  # withdrew at 5
+         visit("C", 0), visit("C", 6, tcz_trough_ug_ml=9.0),  # missed month 12, still treated
+         visit("D", 0), visit("D", 6, tcz_trough_ug_ml=20.0),  # withdrew at 18, after follow-up
+         visit("E", 0), visit("E", 9, tcz_trough_ug_ml=4.0)],  # withdrew at 12, before the month-12 visit
+        patients=[{"patient_id": "A", "withdrawal_month": 12.0}, {"patient_id": "B", "withdrawal_month": 5.0},
+                  {"patient_id": "D", "withdrawal_month": 18.0}, {"patient_id": "E", "withdrawal_month": 12.0}],
+    )  # fmt: skip
+    from reportgen.analysis import withdrawn_before_follow_up
+
+    assert withdrawn_before_follow_up(derive(cohort).patients, 12).tolist() == [False, True, False, False, True]
+    study = StudyOptions(quartile_cutpoints=(2.0, 5.0, 10.0))
+    results = analyse(derive(cohort), study)
+    assert results.flow.withdrawn == 2
+    # Non-responder imputation: B and E (no good response, whatever their data) are 'none'.
+    eular = _sensitivity(results, "nri", "eular_response")
+    assert eular.n == 5
+
+
+def test_the_primary_outcome_and_its_baseline_carried_forward_for_withdrawals() -> None:
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), primary_outcome="delta_das28")
+    derived = derive(random_cohort(5, 80, dropout=0.4, study=study))
+    results = analyse(derived, study)
+    assert [s.outcome for s in results.sensitivity[::2]] == ["delta_das28"] * 4
+    patients = derived.patients
+    stopped = patients["carried_forward"] & (patients["withdrawal_month"] <= 12)
+    delta = patients["delta_das28"].where(~stopped, 0.0)
+    groups = quartiles_by_pandas(patients["trough_level"], results.cutpoints)
+    values = [delta[(groups == q) & delta.notna()].to_numpy() for q in LABELS]
+    assert close(_sensitivity(results, "nri", "delta_das28").test.p_value, sps.kruskal(*values).pvalue)
+
+
+def test_no_sample_quantile_analysis_without_given_cut_points_and_none_when_they_coincide() -> None:
+    derived = derive(random_cohort(8, 60))
+    assert {s.analysis for s in analyse(derived, StudyOptions()).sensitivity} == {"locf", "completers", "nri"}
+    patients = derived.patients.copy()
+    patients["trough_level"] = patients["trough_level"].where(patients["trough_level"].isna() | (patients.index % 5 == 0), 0.0)
+    results = analyse(replace(derived, patients=patients), StudyOptions(quartile_cutpoints=(0.0, 1.0, 2.0)))
+    quantiles = [s for s in results.sensitivity if s.analysis == "sample-quantiles"]
+    assert [s.outcome for s in quantiles] == ["das28_esr", "eular_response"]
+    for row in quantiles:
+        assert row.test.p_value is None and "own quantiles coincide" in row.test.not_tested
+        assert not row.conclusion_changes
+
+
+def test_an_unknown_primary_outcome_is_an_analysis_error() -> None:
+    with pytest.raises(AnalysisError, match="primary_outcome 'eular' is not an outcome; the outcomes are: das28_esr, "):
+        analyse(derive(random_cohort(8, 30)), StudyOptions(primary_outcome="eular"))
+
+
+def test_sensitivity_analyses_follow_the_number_of_groups_of_the_primary_analysis() -> None:
+    """Written over ``results.strata``: with three groups, the data's own tertiles and the third group as the highest."""
+    from reportgen.analysis import sensitivity_analyses
+
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    derived = derive(random_cohort(9, 90, study=study))
+    results = analyse(derived, study)
+    three = np.minimum(results.strata_membership, 2)  # as if the cut points had been two: Q3 and Q4 together
+    results = replace(results, strata=results.strata[:3], strata_membership=three)
+    rows = sensitivity_analyses(derived.patients, three, results, study)
+    patients = derived.patients
+    level = patients["trough_level"]
+    tertile = pd.cut(level, [-np.inf, *np.percentile(level.dropna(), [100 / 3, 200 / 3]), np.inf], labels=False)
+    das28 = patients["das28_esr"]
+    values = [das28[(tertile == k) & das28.notna()].to_numpy() for k in range(3)]
+    (own,) = [row for row in rows if (row.analysis, row.outcome) == ("sample-quantiles", "das28_esr")]
+    assert close(own.test.p_value, sps.kruskal(*values).pvalue) and own.n == sum(v.size for v in values)
+    assert close(own.estimate, float(np.median(np.subtract.outer(values[2], values[0]))))
+    (locf,) = [row for row in rows if (row.analysis, row.outcome) == ("locf", "das28_esr")]
+    highest = das28[(three == 2) & das28.notna().to_numpy()].to_numpy()
+    lowest = das28[(three == 0) & das28.notna().to_numpy()].to_numpy()
+    assert close(locf.estimate, float(np.median(np.subtract.outer(highest, lowest))))

@@ -98,3 +98,11 @@ def test_a_malformed_contract_is_refused(tmp_path: Path, change: object) -> None
 
 def test_column_letters() -> None:
     assert [column_letter(index) for index in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_the_primary_outcome_choices_are_the_analysed_outcomes() -> None:
+    from reportgen.analysis import OUTCOMES
+
+    key = load_contract().study.key("primary_outcome")
+    assert key.allowed == tuple(spec.variable for spec in OUTCOMES)
+    assert key.default in key.allowed

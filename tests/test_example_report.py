@@ -16,7 +16,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 # Pinned after looking at every page (pdftoppm -png -r 60); a change here means the layout moved.
-EXPECTED_PAGES = 14  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations (13), the CIs of Table 2, Table 3 and the Results text, and the adjusted estimates (Table 7) (14)
+EXPECTED_PAGES = 16  # 10 before the Missing data section, withdrawals table, flow figure and Limitations (13), the CIs and the adjusted estimates (14), and the sensitivity and pairwise tables (16)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_pdf_and_results_json_give_the_confidence_intervals(build_folder: Path, 
     # the 1st and 8th values, the range, as the binomial coverage 1 - 2/256 >= 0.95 > 1 - 18/256 requires).
     stub, cells = _body_rows(build_folder / "report.html", 2)[0]
     group = results["outcomes"]["das28_esr"]["groups"][0]
-    assert stub == "DAS28-ESR" and cells[1] == ("4.46\u00a0±\u00a01.53", ["(3.18–5.73)", "4.13 [3.42–5.33]", "(2.59–7.17)"])
+    assert stub == "DAS28-ESRprimary outcome" and cells[1] == ("4.46\u00a0±\u00a01.53", ["(3.18–5.73)", "4.13 [3.42–5.33]", "(2.59–7.17)"])
     assert (group["median_ci"]["lower"], group["median_ci"]["upper"]) == (group["min"], group["max"])
     assert "(3.18–5.73)" in flat
     assert "95% CIs: means, t distribution; medians, distribution-free interval" in flat  # the footnote naming methods
@@ -179,8 +179,10 @@ def test_table_1_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
 
 
 def test_table_4_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
+    """The activity categories: Table 4 before the sensitivity analyses (3) and the primary outcome's pairs (4)
+    came after Table 2, now Table 6."""
     results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
-    rows = _body_rows(build_folder / "report.html", 4)
+    rows = _body_rows(build_folder / "report.html", 6)
     expected = []
     for entry in results["activity_categories"].values():
         counts = [entry["counts"][c] for c in entry["categories"]]  # [category][stratum]
@@ -200,3 +202,36 @@ def test_the_examples_given_cut_points_are_not_called_quartiles_and_its_own_quar
     )
     assert flat.count(sentence) == 2  # in the abstract and in the Methods
     assert "Trough-level quartile" not in flat and "across quartiles" not in flat
+
+
+def test_the_sensitivity_and_pairwise_tables_reproduce_the_reviewers_numbers(build_folder: Path) -> None:
+    """'Completers only (n = 28): DAS28 p = 0.009, EULAR p = 0.026; withdrawals as non-responders: EULAR
+    p = 0.034'; 'with the data's own quartiles EULAR p is 0.164'; 'Q1–Q4 p = 0.0016' (0.002 at 3 decimals)."""
+    sensitivity = [(stub, [first for first, _ in cells]) for stub, cells in _body_rows(build_folder / "report.html", 3)]
+    das28, eular = sensitivity[:4], sensitivity[4:]
+    assert [(stub, cells[0], cells[2]) for stub, cells in das28] == [
+        ("Last observation carried forward (primary analysis)", "33", "<0.001"), ("Completers only", "28", "0.009"),
+        ("Withdrawals as non-responders", "33", "0.009"), ("The data's own quantile groups", "33", "0.018"),
+    ]  # fmt: skip
+    assert [(stub, cells[0], cells[2]) for stub, cells in eular] == [
+        ("Last observation carried forward (primary analysis)", "33", "0.006"), ("Completers only", "28", "0.026"),
+        ("Withdrawals as non-responders", "33", "0.034"), ("The data's own quantile groupsa", "33", "0.164"),
+    ]  # fmt: skip
+    pairs = {stub: [first for first, _ in cells] for stub, cells in _body_rows(build_folder / "report.html", 4)}
+    assert pairs["Q1 vs Q4"] == ["\u22123.65", "<0.001", "0.002"]
+    assert pairs["Q2 vs Q3"][0] == "1.75"  # not monotone: Q3 above Q2
+    results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
+    assert round(results["outcomes"]["das28_esr"]["posthoc"][2]["p_adjusted"], 4) == 0.0016
+    assert {k for k, v in results["outcomes"].items() if v["p_holm"] < 0.05} == {"das28_esr", "cdai", "sdai", "esr_mm_h"}
+
+
+def test_the_results_and_conclusions_say_the_eular_result_depends_on_the_cut_points(pdf_text: str) -> None:
+    flat = re.sub(r"\s+", " ", pdf_text.replace("\u00a0", " "))
+    assert (
+        "With the data's own quantile groups, EULAR response no longer differed significantly across quartiles "
+        "(p = 0.164; p = 0.006 in the primary analysis)." in flat
+    )
+    assert "The conclusion on EULAR response changed in a sensitivity analysis: with the data's own quantile groups (p = 0.164)" in flat
+    conclusions = flat.rsplit("Conclusions", 1)[1]
+    assert conclusions.lstrip().startswith("Higher trough levels were associated with lower DAS28-ESR at follow-up, the primary outcome")
+    assert "found for DAS28-CRP (adjusted p = 0.059), swollen joint count (28) (adjusted p = 0.059), tender joint count (28)" in conclusions

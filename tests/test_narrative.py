@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from report_fixtures import make_results, make_study
+from report_fixtures import make_derived, make_results, make_study
 
 from reportgen import indices, stats
+from reportgen.analysis import holm_adjusted, patient_flow
 from reportgen.formatting import TEST_NAMES, Formatter
-from reportgen.model import Design, Results, TestName
+from reportgen.model import Design, Results, SensitivityName, TestName
 from reportgen import model
 from reportgen.narrative import TEST_RATIONALE, write_narrative
 
@@ -154,29 +155,32 @@ def _crp_like(results: Results) -> Results:
         else o
         for o in results.outcomes
     )
-    return replace(results, outcomes=outcomes)
+    return replace(results, outcomes=holm_adjusted(outcomes))
 
 
 def test_a_non_significant_omnibus_test_beside_a_significant_trend_says_both() -> None:
-    abstract, _methods, conclusions = _all_text(_crp_like(make_results()))
+    """For the primary outcome, called on its own p; a secondary one is called only on its Holm-adjusted p."""
+    primary_crp = _crp_like(make_results(study=make_study(primary_outcome="crp_mg_l")))
+    abstract, _methods, conclusions = _all_text(primary_crp)
     assert (
-        "CRP did not differ significantly across groups (p\u00a0=\u00a00.084), although the trend test "
-        "(p\u00a0=\u00a00.015) and Spearman's ρ (p\u00a0=\u00a00.023) were significant, with lower CRP "
-        "at higher trough levels." in conclusions
+        "CRP, the primary outcome, did not differ significantly across groups (p\u00a0=\u00a00.084), although the "
+        "supportive trend test (p\u00a0=\u00a00.015) and Spearman's ρ = −0.39 (p\u00a0=\u00a00.023) were significant, "
+        "with lower CRP at higher trough levels." in conclusions
     )
     assert "found for CRP" not in conclusions and "found for CRP" not in abstract
     assert (
-        "CRP did not differ significantly across groups, although the trend test and Spearman's ρ with trough level were "
-        "significant, with lower CRP at higher trough levels." in abstract
+        "CRP, the primary outcome, did not differ significantly across groups, although the supportive trend test and "
+        "Spearman's ρ with trough level were significant, with lower CRP at higher trough levels." in abstract
     )
-    only_rho = _crp_like(make_results())
     only_rho = replace(
-        only_rho,
+        primary_crp,
         outcomes=tuple(
-            replace(o, trend=replace(o.trend, p_value=0.2)) if o.variable == "crp_mg_l" else o for o in only_rho.outcomes
+            replace(o, trend=replace(o.trend, p_value=0.2)) if o.variable == "crp_mg_l" else o for o in primary_crp.outcomes
         ),
     )
-    assert "although Spearman's ρ (p\u00a0=\u00a00.023) was significant" in _all_text(only_rho)[2]
+    assert "although the supportive Spearman's ρ = −0.39 (p\u00a0=\u00a00.023) was significant" in _all_text(only_rho)[2]
+    secondary = _all_text(_crp_like(make_results()))[2]
+    assert "CRP (adjusted p\u00a0=\u00a0" in secondary and "lower CRP" not in secondary
 
 
 def test_a_test_that_could_not_be_computed_says_why_and_prints_no_p() -> None:
@@ -266,6 +270,77 @@ def test_given_cut_points_stand_beside_the_cohorts_own_quantiles() -> None:
     assert "The cohort's own median (sample quantiles for as many groups, linear interpolation) is 4.00 µg/mL" in _all_text(two)[1]
     computed = _all_text(replace(results, cutpoints_given=False, design=Design()))[1]
     assert "The cohort's own" not in computed
+
+
+# --- primary outcome, multiplicity and sensitivity analyses (issue #13 items 2 and 3) -------------------
+
+
+def test_the_conclusions_state_the_primary_result_first() -> None:
+    conclusions = write_narrative(make_results(study=make_study(primary_outcome="cdai")), Formatter(".")).conclusions
+    assert conclusions[0].startswith("Higher trough levels were associated with lower CDAI at follow-up, the primary outcome (p")
+    assert "supportive trend test" in conclusions[0]
+    default = write_narrative(make_results(), Formatter(".")).conclusions
+    assert "DAS28-ESR at follow-up, the primary outcome" in default[0]
+
+
+def test_secondary_outcomes_are_called_only_on_their_holm_adjusted_p() -> None:
+    results = make_results()
+    # ESR: unadjusted p below ALPHA, adjusted p above it; CDAI: both below.
+    outcomes = tuple(
+        replace(o, test=replace(o.test, p_value=0.03), p_holm=0.09)
+        if o.variable == "esr_mm_h"
+        else replace(o, test=replace(o.test, p_value=0.004), p_holm=0.02)
+        if o.variable == "cdai"
+        else o
+        for o in results.outcomes
+    )
+    _abstract, _methods, conclusions = _all_text(replace(results, outcomes=outcomes))
+    assert "no statistically significant difference across quartiles was found for ESR (adjusted p\u00a0=\u00a00.090)" in conclusions
+    assert "higher trough levels were associated with lower CDAI (adjusted p\u00a0=\u00a00.020)" in conclusions
+    assert "ESR (p" not in conclusions and "CDAI (p" not in conclusions
+    assert "lower ESR" not in conclusions and "lower CDAI" in conclusions
+
+
+def test_methods_name_the_primary_outcome_the_holm_family_and_the_withdrawn() -> None:
+    results = make_results()
+    flow = patient_flow(make_derived().patients, results.strata_membership, tuple(s.label for s in results.strata), 12)
+    results = replace(results, flow=flow)
+    assert flow.withdrawn == 3
+    _abstract, methods, _conclusions = _all_text(results)
+    assert "The primary outcome was DAS28-ESR at month 12 (primary_outcome in the study sheet)" in methods
+    assert "The other outcomes were secondary (CDAI, SDAI, swollen joints (SJC28), tender joints (TJC28), ESR and CRP)" in methods
+    assert f"Holm's step-down method over the family of the {len(results.outcomes)} overall tests of the outcomes" in methods
+    assert "p-values are not adjusted" not in methods
+    assert (
+        "a patient counted as withdrawn when a withdrawal month at or before month 12 was recorded and there was no "
+        "month-12 visit (3 patients of 34); withdrawn patients were given EULAR response none and their baseline "
+        "DAS28-ESR (baseline carried forward)." in methods
+    )
+    assert "at the 25%, 50% and 75% quantiles of their own levels" in methods
+    no_cut_points = replace(results, cutpoints_given=False, sensitivity=tuple(s for s in results.sensitivity if s.analysis != "sample-quantiles"))
+    assert "quantiles of their own levels" not in _all_text(no_cut_points)[1]
+
+
+def test_a_sensitivity_analysis_that_changes_the_conclusion_is_said_in_plain_words() -> None:
+    results = make_results()
+    rows = tuple(
+        replace(row, test=replace(row.test, p_value=0.164), conclusion_changes=True)
+        if (row.analysis, row.outcome) == (SensitivityName.SAMPLE_QUANTILES, "eular_response")
+        else replace(row, conclusion_changes=False)
+        for row in results.sensitivity
+    )
+    changed = replace(results, sensitivity=rows)
+    abstract, _methods, conclusions = _all_text(changed)
+    assert (
+        "The conclusion on EULAR response changed in a sensitivity analysis: with the data's own quantile groups "
+        "(p\u00a0=\u00a00.164), it no longer differed significantly across quartiles." in conclusions
+    )
+    assert "with the data's own quantile groups, it no longer differed significantly across quartiles." in abstract
+    assert "The conclusion on DAS28-ESR held in every sensitivity analysis: completers only (p" in conclusions
+    unchanged = _all_text(replace(results, sensitivity=tuple(replace(row, conclusion_changes=False) for row in rows)))[2]
+    assert "changed in a sensitivity analysis" not in unchanged
+
+
 # --- estimates with confidence intervals (issue #13 items 1 and 5) ----------------------------------------
 
 

@@ -32,6 +32,10 @@ from reportgen.resources import templates_dir
 from reportgen.stylesheet import table_layout
 
 
+# The EULAR table follows the outcomes (2), the sensitivity analyses (3) and the primary outcome's pairs (4).
+EULAR_TABLE = "table-5"
+
+
 def render(results: Results | None = None, *, published=None, templates: Path | None = None, **changes) -> RenderedReport:
     results = results or make_results()
     arguments = dict(
@@ -81,8 +85,10 @@ def test_table_2_numbers_equal_the_results(report: RenderedReport) -> None:
             median = f"{half_up(summary.median, d)} [{half_up(summary.q1, d)}–{half_up(summary.q3, d)}]"
             median_ci = span(summary.median_ci) if summary.median_ci.lower is not None else "(–)"
             assert cell == (mean_sd + span(summary.mean_ci) + median + median_ci).replace("-", "−")
-        p = outcome.test.p_value
-        assert row[6].rstrip("ab") == ("<0.001" if p < 0.001 else half_up(p, 3))
+        p, holm = outcome.test.p_value, outcome.p_holm
+        # The p (with its footnote letter), and below it the Holm-adjusted p.
+        written = [("<0.001" if value < 0.001 else half_up(value, 3)) for value in (p, holm)]
+        assert re.fullmatch(re.escape(written[0]) + "[ab]?" + re.escape(written[1]), row[6]), row[6]
         effect, shift = outcome.test.effect_size_ci, outcome.difference
         expected = (
             f"ε² {half_up(outcome.test.effect_size, 2)} (95%\u00a0CI {half_up(effect.lower, 2)} to {half_up(effect.upper, 2)}); "
@@ -92,12 +98,12 @@ def test_table_2_numbers_equal_the_results(report: RenderedReport) -> None:
 
 
 def test_table_3_counts_and_both_percentage_views(report: RenderedReport) -> None:
-    rows = cells(report.html, "table-3")
+    rows = cells(report.html, EULAR_TABLE)
     body = [r for r in rows if len(r) > 1]
     # none, % of quartile, each with its Wilson 95% CI (4/8: 21.5-78.5 %, 1/7: 2.6-51.3 %, 1/8: 2.2-47.1 %, 0/10: 0-27.8 %)
     assert body[0][2:] == ["4 (50.0)(21.5–78.5)", "1 (14.3)(2.6–51.3)", "1 (12.5)(2.2–47.1)", "0 (0.0)(0.0–27.8)"]
     assert body[5][2:] == ["1 (5.3)", "6 (31.6)", "3 (15.8)", "9 (47.4)"]  # good, % of response (abstract layout)
-    notes = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
+    notes = lxml.html.fromstring(report.html).xpath(f'//div[@id="{EULAR_TABLE}"]//div[@class="table-notes"]')[0].text_content()
     assert "Pearson χ² test" in notes and "p\u00a0=\u00a00.006" in notes
     assert "its 95%\u00a0CI (Wilson score interval)" in notes and "Cramér’s V = 0.52 (95%\u00a0CI " in notes
 
@@ -324,10 +330,10 @@ def test_csv_cells_not_starting_like_a_formula_are_kept_as_they_are(text: str) -
 
 def test_quartile_tables_give_column_widths_for_a_fixed_layout(report: RenderedReport) -> None:
     document = lxml.html.fromstring(report.html)
-    for table_id in ("table-1", "table-2", "table-3"):
+    for table_id in ("table-1", "table-2", EULAR_TABLE):
         table = document.xpath(f'//div[@id="{table_id}"]/table')[0]
         widths = [col.get("style") for col in table.xpath("./colgroup/col")]
-        assert table.get("class") == "fixed" and widths[0] is None and len(widths) == 2 + 4 + (table_id != "table-3") + (table_id == "table-2")
+        assert table.get("class") == "fixed" and widths[0] is None and len(widths) == 2 + 4 + (table_id != EULAR_TABLE) + (table_id == "table-2")
         millimetres = [float(re.fullmatch(r"width: ([0-9.]+)mm", width).group(1)) for width in widths[1:]]
         assert 80 < sum(millimetres) < 166 - 12  # the stub keeps at least 12 mm of the 166 mm text width
 
@@ -504,13 +510,13 @@ def test_table_1_note_agrees_with_its_count_and_says_nothing_of_zero(report: Ren
 
 
 def test_table_3_lower_block_counts_only_the_analysed_patients(report: RenderedReport) -> None:
-    rows = [r for r in cells(report.html, "table-3") if len(r) > 1]
+    rows = [r for r in cells(report.html, EULAR_TABLE) if len(r) > 1]
     eular = make_results().eular_response
     lower = rows[len(eular.categories):]
     for row, category, counts in zip(lower, eular.categories, eular.counts):
         assert row[0] == f"{category.capitalize()}{sum(counts)} analysed"
         assert row[1] == ""  # the All patients column holds no number in the analysed-only block
-    headers = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//tbody//th[@scope="colgroup"]')
+    headers = lxml.html.fromstring(report.html).xpath(f'//div[@id="{EULAR_TABLE}"]//tbody//th[@scope="colgroup"]')
     assert headers[1].text_content().startswith("Analysed patients, n (% of response category)")
 
 
@@ -518,7 +524,7 @@ def test_a_categorical_test_not_computed_says_why_in_the_table_note() -> None:
     results = make_results()
     test = replace(results.eular_response.test, p_value=None, statistic=None, df=None, effect_size=None, not_tested="all values are equal")
     html = render(replace(results, eular_response=replace(results.eular_response, test=test))).html
-    note = _table_notes(html, "table-3")
+    note = _table_notes(html, EULAR_TABLE)
     assert "not tested: all values are equal" in note and "p\u00a0=\u00a0\u2013" not in note
 
 
@@ -581,3 +587,119 @@ def test_an_empty_group_is_said_plainly() -> None:
     text = " ".join(lxml.html.fromstring(report.html).text_content().split())
     assert "No analysed patient had a level in G4 (> 1000.00 µg/mL): it is empty and is left out of every test." in text
     assert not re.search(r"\b0 to \d+ patients", text) and "0 patients per" not in text
+
+
+
+# --- primary outcome, sensitivity analyses, pairwise comparisons (issue #13 items 2, 3, 5) -------------
+
+
+def _captions(html: str) -> list[tuple[str, str]]:
+    document = lxml.html.fromstring(html)
+    return [
+        (block.get("id"), block.xpath("./table/caption")[0].text_content())
+        for block in document.xpath('//section[@id="results"]//div[contains(@class, "table-block")]')
+    ]
+
+
+def test_the_sensitivity_table_follows_the_primary_result_then_the_pairs_then_eular(report: RenderedReport) -> None:
+    captions = _captions(report.html)
+    assert [table_id for table_id, _ in captions][:5] == ["table-1", "table-2", "table-3", "table-4", EULAR_TABLE]
+    assert captions[2][1] == "Table 3. Sensitivity analyses of the primary outcome (DAS28-ESR) and EULAR response at month 12"
+    assert captions[3][1].startswith("Table 4. Pairwise comparisons of DAS28-ESR at month 12")
+    assert captions[4][1].startswith("Table 5. EULAR response")
+    intro = lxml.html.fromstring(report.html).xpath('//section[@id="results"]/p')[0].text_content()
+    assert "Table 3 the sensitivity analyses of the primary outcome, DAS28-ESR, and of EULAR response" in intro
+    assert "Table 4 the pairwise comparisons of DAS28-ESR" in intro and "Table 5 and Figure 3 the EULAR response" in intro
+
+
+def test_the_sensitivity_table_shows_n_estimate_with_its_interval_and_p(report: RenderedReport) -> None:
+    results = make_results()
+    rows = [r for r in cells(report.html, "table-3") if len(r) > 1]
+    assert len(rows) == len(results.sensitivity)
+    names = {
+        "locf": "Last observation carried forward (primary analysis)", "completers": "Completers only",
+        "nri": "Withdrawals as non-responders", "sample-quantiles": "The data's own quantile groups",
+    }  # fmt: skip
+    by_outcome = sorted(results.sensitivity, key=lambda row: row.outcome != "das28_esr")  # one block per outcome
+    for row, sensitivity in zip(rows, by_outcome):
+        assert row[0] == names[sensitivity.analysis]
+        assert row[1] == str(sensitivity.n)
+        scale, decimals = (1, 2) if sensitivity.outcome == "das28_esr" else (100, 1)
+        written = [half_up(scale * value, decimals).replace("-", "\u2212") for value in (sensitivity.estimate, sensitivity.ci.lower, sensitivity.ci.upper)]
+        assert row[2] == f"{written[0]}{written[1]} to {written[2]}"
+        p = sensitivity.test.p_value
+        assert row[3] == ("<0.001" if p < 0.001 else half_up(p, 3))
+    groups = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//tbody//th[@scope="colgroup"]')
+    assert [g.text_content() for g in groups] == [
+        "DAS28-ESR: Hodges–Lehmann difference Q4 − Q1", "EULAR response: good responders, Q4 − Q1, percentage points",
+    ]  # fmt: skip
+    assert "95%\u00a0CI" in lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//thead')[0].text_content()
+
+
+def test_a_sensitivity_row_that_changes_the_conclusion_is_marked_and_said_in_the_results() -> None:
+    results = make_results()
+    rows = tuple(
+        replace(row, test=replace(row.test, p_value=0.164), conclusion_changes=True)
+        if (row.analysis, row.outcome) == ("sample-quantiles", "eular_response")
+        else row
+        for row in results.sensitivity
+    )
+    html = render(replace(results, sensitivity=rows)).html
+    flagged = lxml.html.fromstring(html).xpath('//div[@id="table-3"]//tr[@class="flagged"]')
+    assert [row.xpath("./th")[0].text_content() for row in flagged] == ["The data's own quantile groupsa"]
+    assert "a The conclusion changes: p falls on the other side of 0.05 than in the primary analysis." in _table_notes(html, "table-3")
+    intro = lxml.html.fromstring(html).xpath('//section[@id="results"]/p')[0].text_content()
+    assert (
+        "With the data's own quantile groups, EULAR response no longer differed significantly across quartiles "
+        "(p\u00a0=\u00a00.164; p\u00a0=\u00a00.006 in the primary analysis)." in intro
+    )
+    unchanged = lxml.html.fromstring(render(results).html).xpath('//section[@id="results"]/p')[0].text_content()
+    assert "No sensitivity analysis changed a conclusion of the primary analysis." in unchanged
+    assert "flagged" not in "".join(lxml.html.fromstring(render(results).html).xpath('//div[@id="table-3"]//tr/@class'))
+
+
+def test_the_pairwise_table_shows_the_primary_outcomes_dunn_holm_pairs(report: RenderedReport) -> None:
+    das28 = make_results().outcomes[0]
+    assert das28.posthoc
+    rows = cells(report.html, "table-4")
+    assert len(rows) == len(das28.posthoc)
+    for row, pair in zip(rows, das28.posthoc):
+        written = [("<0.001" if p < 0.001 else half_up(p, 3)) for p in (pair.p_value, pair.p_adjusted)]
+        assert row == [f"{pair.group_a} vs {pair.group_b}", half_up(pair.statistic, 2).replace("-", "\u2212"), *written]
+    assert "p Holm: adjusted by Holm's method over the 6 pairs." in _table_notes(report.html, "table-4")
+
+
+def test_without_pairs_there_is_no_pairwise_table_and_eular_moves_up() -> None:
+    results = make_results()
+    outcomes = tuple(replace(o, posthoc=()) for o in results.outcomes)
+    html = render(replace(results, outcomes=outcomes)).html
+    assert [table_id for table_id, _ in _captions(html)][:4] == ["table-1", "table-2", "table-3", "table-4"]
+    assert _captions(html)[3][1].startswith("Table 4. EULAR response")
+    intro = lxml.html.fromstring(html).xpath('//section[@id="results"]/p')[0].text_content()
+    assert "pairwise" not in intro and "Table 4 and Figure 3 the EULAR response" in intro
+
+
+def test_table_2_marks_the_primary_outcome_and_says_how_holm_was_applied() -> None:
+    html = render(make_results(study=make_study(primary_outcome="cdai"))).html
+    stubs = [row[0] for row in cells(html, "table-2")]
+    assert [stub for stub in stubs if stub.endswith("primary outcome")] == ["CDAIprimary outcome"]
+    note = _table_notes(html, "table-2")
+    assert "adjusted by Holm's method over the 7 overall tests of this table" in note
+    assert "the primary outcome (CDAI) on its own p." in note
+    assert _captions(html)[3][1].startswith("Table 4. Pairwise comparisons of CDAI")
+
+
+def test_a_sensitivity_test_not_computed_shows_no_p_and_a_footnote_saying_why() -> None:
+    results = make_results()
+    reason = "the analysed patients' own quantiles coincide (many patients share one level)"
+    rows = tuple(
+        replace(row, n=0, estimate=None, ci=None, test=replace(row.test, p_value=None, statistic=None, not_tested=reason))
+        if row.analysis == "sample-quantiles"
+        else row
+        for row in results.sensitivity
+    )
+    html = render(replace(results, sensitivity=rows)).html
+    body = [r for r in cells(html, "table-3") if len(r) > 1]
+    own = [r for r in body if r[0] == "The data's own quantile groups"]
+    assert own == [["The data's own quantile groups", "0", "\u2013\u2013", "\u2013a"]] * 2
+    assert f"a Not tested: {reason}." in _table_notes(html, "table-3")

@@ -60,6 +60,7 @@ def test_shape_matches_the_issue_example() -> None:
     assert list(document) == [
         "schema_version", "cohort", "options", "design", "cutpoints", "cutpoints_given", "strata",
         "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward", "flow", "missing",
+        "primary_outcome", "sensitivity",
     ]
     assert document["schema_version"] == 1
     assert set(document["cohort"]) >= {"n_included", "n_analysed", "n_locf"}
@@ -87,6 +88,26 @@ def test_posthoc_pairs_are_written_when_run() -> None:
         assert [(p["group_a"], p["group_b"], p["p_adjusted"]) for p in written] == [
             (p.group_a, p.group_b, p.p_adjusted) for p in comparison.posthoc
         ]
+
+
+def test_primary_outcome_holm_and_sensitivity_are_written() -> None:
+    results = example_results()
+    document = json.loads(results_to_json(results))
+    assert document["primary_outcome"] == "das28_esr"
+    for comparison in results.outcomes:
+        assert document["outcomes"][comparison.variable]["p_holm"] == comparison.p_holm is not None
+    assert document["baseline"]["age_years"]["p_holm"] is None
+    written = document["sensitivity"]
+    assert [(row["analysis"], row["outcome"]) for row in written] == [
+        (name, outcome)
+        for name in ("locf", "completers", "nri", "sample-quantiles")
+        for outcome in ("das28_esr", "eular_response")
+    ]
+    for row, sensitivity in zip(written, results.sensitivity):
+        assert list(row) == ["analysis", "outcome", "n", "estimate", "ci", "p_value", "conclusion_changes", "test", "decision"]
+        assert (row["n"], row["p_value"], row["conclusion_changes"]) == (
+            sensitivity.n, sensitivity.test.p_value, sensitivity.conclusion_changes
+        )
 
 
 def test_confidence_intervals_are_written_in_the_issue_shape() -> None:

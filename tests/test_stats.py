@@ -987,3 +987,11 @@ def test_chi_square_with_cochrans_rule_met_in_full() -> None:
         "Pearson chi-square test without continuity correction on the 2 x 2 table, the study's categorical test; "
         "chi-square approximation with 1 df; effect size Cramér's V. No assumption at risk identified."
     )
+
+
+def test_quantile_edges_cut_into_equal_shares_for_any_number_of_groups() -> None:
+    values = np.array([0.0, 1.5, np.nan, 2.0, 7.25, 3.0, 11.0, 0.0])
+    assert stats.percentile_edges(values, 4) == stats.percentile_edges(values)
+    clean = values[~np.isnan(values)]
+    assert stats.percentile_edges(values, 3) == tuple(np.percentile(clean, [100 / 3, 200 / 3]))
+    assert stats.percentile_edges(values, 2) == (float(np.median(clean)),)

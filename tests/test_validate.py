@@ -537,12 +537,12 @@ def test_every_study_setting(tmp_path: Path) -> None:
         "title": "Trough levels", "authors": "A. Rossi", "institution": "City Hospital",
         "quartile_cutpoints": "2,5; 8; 15.5", "follow_up_month": 6, "continuous_test": "ANOVA",
         "categorical_test": "fisher-exact", "decimal_separator": ",", "abstract_character_limit": "2500",
-        "published": "published.yaml",
+        "published": "published.yaml", "primary_outcome": "CDAI",
     }  # fmt: skip
     assert valid(tmp_path, study=study).study == StudyOptions(
         title="Trough levels", authors="A. Rossi", institution="City Hospital", quartile_cutpoints=(2.5, 8.0, 15.5),
         follow_up_month=6, continuous_test="anova", categorical_test="fisher-exact", decimal_separator=",",
-        abstract_character_limit=2500, published="published.yaml",
+        abstract_character_limit=2500, published="published.yaml", primary_outcome="cdai",
     )  # fmt: skip
 
 
@@ -558,6 +558,7 @@ def test_blank_study_values_keep_the_defaults(tmp_path: Path) -> None:
         ("follow_up_month", 121), ("follow_up_month", 2.5), ("continuous_test", "t-test"),
         ("categorical_test", "fisher"), ("decimal_separator", ";"), ("abstract_character_limit", 0),
         ("published", "../secret.yaml"), ("published", "C:\\abstract.yaml"), ("title", "x" * 301), ("title", True),
+        ("primary_outcome", "eular_response"), ("primary_outcome", 1),
     ],
 )  # fmt: skip
 def test_invalid_study_values_name_the_row(tmp_path: Path, key: str, value: Any) -> None:
@@ -593,6 +594,15 @@ def test_a_wrong_adjust_for_names_the_item(tmp_path: Path, value: Any, words: st
     problem = only(problems(tmp_path, study={"adjust_for": value}))
     assert (problem.sheet, problem.row, problem.column) == ("study", 2, "value")
     assert problem.rule.startswith("adjust_for") and words in problem.rule
+
+
+def test_a_mistyped_primary_outcome_suggests_the_right_one(tmp_path: Path) -> None:
+    problem = only(problems(tmp_path, study={"primary_outcome": "DAS28-ESR"}))
+    assert (problem.row, problem.column, problem.value) == (2, "value", "'DAS28-ESR'")
+    assert problem.rule.startswith("primary_outcome must be one of das28_esr, das28_crp,")
+    assert problem.rule.endswith("; did you mean das28_esr?")
+    far = only(problems(tmp_path, study={"primary_outcome": "remission"}))
+    assert "did you mean" not in far.rule
 
 
 def test_a_study_key_given_twice(tmp_path: Path) -> None:
