@@ -720,7 +720,7 @@ def _sensitivity_conclusion(
                 f"The conclusion on {mid_sentence(label)} changed in a sensitivity analysis: with "
                 f"{named(row)}, it {now} across {grouping.plural(results)}."
             )
-        if held:
+        if held and with_numbers:  # the abstract, kept within its character limit, names only the change
             sentences.append(f"It held with {join_words([named(row) for row in held])}.")
     elif held:
         sentences.append(

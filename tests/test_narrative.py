@@ -295,7 +295,7 @@ def test_secondary_outcomes_are_called_only_on_their_holm_adjusted_p() -> None:
         for o in results.outcomes
     )
     _abstract, _methods, conclusions = _all_text(replace(results, outcomes=outcomes))
-    assert "no statistically significant difference across quartiles was found for ESR (adjusted p\u00a0=\u00a00.090)" in conclusions
+    assert "no statistically significant difference across groups was found for ESR (adjusted p\u00a0=\u00a00.090)" in conclusions
     assert "higher trough levels were associated with lower CDAI (adjusted p\u00a0=\u00a00.020)" in conclusions
     assert "ESR (p" not in conclusions and "CDAI (p" not in conclusions
     assert "lower ESR" not in conclusions and "lower CDAI" in conclusions
@@ -333,9 +333,9 @@ def test_a_sensitivity_analysis_that_changes_the_conclusion_is_said_in_plain_wor
     abstract, _methods, conclusions = _all_text(changed)
     assert (
         "The conclusion on EULAR response changed in a sensitivity analysis: with the data's own quantile groups "
-        "(p\u00a0=\u00a00.164), it no longer differed significantly across quartiles." in conclusions
+        "(p\u00a0=\u00a00.164), it no longer differed significantly across groups." in conclusions
     )
-    assert "with the data's own quantile groups, it no longer differed significantly across quartiles." in abstract
+    assert "with the data's own quantile groups, it no longer differed significantly across groups." in abstract
     assert "The conclusion on DAS28-ESR held in every sensitivity analysis: completers only (p" in conclusions
     unchanged = _all_text(replace(results, sensitivity=tuple(replace(row, conclusion_changes=False) for row in rows)))[2]
     assert "changed in a sensitivity analysis" not in unchanged
