@@ -79,6 +79,18 @@ EULAR_TEXT = {"none": "#1a1a1a", "moderate": "#ffffff", "good": "#ffffff"}
 INK = "#1a1a1a"
 BOX_FILL = "#eeeeee"
 TEXT_WIDTH_IN = 6.3  # A4 less 2 x 22 mm margins, less a little air
+# The journal figure files (``journal_files``): the report's figures redrawn at a journal's column width, as
+# vector PDF (fonts embedded: Type 3 subsets of the shipped font) and JOURNAL_DPI TIFF (LZW) and PNG.
+SINGLE_COLUMN_MM = 85.0
+DOUBLE_COLUMN_MM = 170.0
+# A report figure wider than this share of the text width needs the double column.
+DOUBLE_COLUMN_ABOVE = 0.75
+JOURNAL_DPI = 600
+MM_PER_INCH = 25.4
+# The journal figure files' names in a build folder (``journal_files``), by the figure's number.
+JOURNAL_FILE = re.compile(r"figures/figure[0-9]+\.(pdf|tiff|png)")
+# Nothing in the files' bytes may change from build to build: no dates, no library versions.
+PDF_METADATA: dict[str, str | None] = {"Creator": None, "Producer": None, "CreationDate": None}
 
 STYLE = {
     "font.family": FONT_FAMILY,
@@ -112,15 +124,32 @@ class _Drawn:
     title: str
     caption: str
     figure: MplFigure
+    alt: str = ""  # what the figure shows and its main numbers, for the PDF's /Alt and screen readers
+
+
+@dataclass(frozen=True)
+class Drawings:
+    """The matplotlib figures behind ``Figure``s, kept for ``journal_files`` (made while the PDF renders)."""
+
+    drawn: tuple[_Drawn, ...]
 
 
 def make_figures(derived: Derived, results: Results, formatter: Formatter) -> tuple[Figure, ...]:
     """The report's figures, numbered from 1, as SVG with captions written by ``formatter``."""
+    return make_figures_and_drawings(derived, results, formatter)[0]
+
+
+def make_figures_and_drawings(derived: Derived, results: Results, formatter: Formatter) -> tuple[tuple[Figure, ...], Drawings]:
+    """``make_figures``, and the drawings ``journal_files`` redraws at a journal's column width."""
     drawn = draw_figures(derived, results, formatter)
-    return tuple(
-        Figure(name=item.name, number=number, title=item.title, caption=item.caption, svg=to_svg(item.figure, item.name))
+    figures = tuple(
+        Figure(
+            name=item.name, number=number, title=item.title, caption=item.caption,
+            svg=to_svg(item.figure, item.name), alt=item.alt,
+        )
         for number, item in enumerate(drawn, start=1)
     )
+    return figures, Drawings(tuple(drawn))
 
 
 def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tuple[_Drawn, ...]:
@@ -233,6 +262,59 @@ def _subset_font(file_name: str, text: str) -> str:
 _TEXT = re.compile(r'<text style="([^"]*)"[^>]*>(.*?)</text>', re.S)
 
 
+# --- journal figure files ---------------------------------------------------------------------
+
+
+def journal_width_mm(figure: MplFigure) -> float:
+    """The column a figure needs in a journal: double when the report draws it wider than
+    DOUBLE_COLUMN_ABOVE of the text width (several panels), else single."""
+    return DOUBLE_COLUMN_MM if figure.get_figwidth() > TEXT_WIDTH_IN * DOUBLE_COLUMN_ABOVE else SINGLE_COLUMN_MM
+
+
+def journal_files(figures: tuple[Figure, ...], drawings: Drawings) -> dict[str, bytes]:
+    """``figures/figure<N>.pdf``, ``.tiff`` and ``.png`` for every figure: the report's own matplotlib figures
+    (same palette, fonts and text) laid out again at a journal's column width (``journal_width_mm``), the
+    height kept. Vector PDF with its fonts embedded; TIFF (LZW) and PNG at JOURNAL_DPI, RGB, with their
+    resolution recorded. Deterministic bytes: no dates or versions in any file.
+
+    Call after the SVG was written (``make_figures_and_drawings``): the figures are resized here.
+    """
+    by_name = {item.name: item for item in drawings.drawn}
+    files: dict[str, bytes] = {}
+    with _style({**STYLE, "pdf.fonttype": 3}):  # 3: embedded subsets (42 mislabels the shipped CFF fonts)
+        for figure in figures:
+            drawn = by_name[figure.name]
+            stem = f"figures/figure{figure.number}"
+            for suffix, content in _journal_renderings(drawn.figure).items():
+                files[f"{stem}.{suffix}"] = content
+    return files
+
+
+def _journal_renderings(figure: MplFigure) -> dict[str, bytes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    figure.set_size_inches(journal_width_mm(figure) / MM_PER_INCH, figure.get_figheight())
+    figure.set_layout_engine("constrained")
+    engine = figure.get_layout_engine()
+    assert engine is not None
+    engine.execute(figure)  # once, at the new width; drawing and saving then keep it
+    figure.set_layout_engine(None)
+    vector = io.BytesIO()
+    figure.savefig(vector, format="pdf", metadata=PDF_METADATA, dpi=JOURNAL_DPI, bbox_inches=None)
+    # One raster drawing for both raster files.
+    figure.set_dpi(JOURNAL_DPI)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    image = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
+    files = {"pdf": vector.getvalue()}
+    for suffix, options in (("tiff", {"compression": "tiff_lzw"}), ("png", {})):
+        buffer = io.BytesIO()
+        image.save(buffer, format=suffix.upper() if suffix == "png" else "TIFF", dpi=(JOURNAL_DPI, JOURNAL_DPI), **options)
+        files[suffix] = buffer.getvalue()
+    return files
+
+
 # --- the three figures --------------------------------------------------------------------
 
 
@@ -315,7 +397,17 @@ def _activity_boxplots(
         f"range; {POINTS_CROWDED if crowded else POINTS}. "
         f"{formatter.test_name(by_variable[measures[0]].test.test)}: {tests}."
     )
-    return _Drawn("figure1-activity", "Disease activity at follow-up by trough-level quartile", caption, figure)
+    alt = (
+        f"Box plots of {formatter.join([by_variable[m].label for m in measures])} at month {month}, one box per "
+        f"trough-level group: {_groups_n(results)}. Medians: "
+        + "; ".join(
+            f"{by_variable[m].label} "
+            + ", ".join(f"{s.label} {formatter.measure(g.median, m)}" for s, g in zip(results.strata, by_variable[m].groups))
+            for m in measures
+        )
+        + "."
+    )
+    return _Drawn("figure1-activity", "Disease activity at follow-up by trough-level quartile", caption, figure, alt)
 
 
 def _trough_scatter(
@@ -375,7 +467,11 @@ def _trough_scatter(
         f"{' is one translucent point, so shading is darker where more patients lie' if crowded else ''}. {correlation}. "
         f"Dotted lines: quartile cut points ({cuts} µg/mL; each quartile includes its upper cut point)."
     )
-    return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure)
+    alt = (
+        f"Scatter plot of {outcome.label} at follow-up against trough level (µg/mL), one point for each of "
+        f"{len(data)} patients, with the group cut points at {cuts} µg/mL marked. {correlation}."
+    )
+    return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure, alt)
 
 
 def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Formatter) -> _Drawn | None:
@@ -440,7 +536,16 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     caption = (
         f"Percentages of the patients in each quartile (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
     )
-    return _Drawn("figure3-eular", "EULAR response by trough-level quartile", caption, figure)
+    alt = (
+        "Stacked bars of the share of patients with each EULAR response, one bar per trough-level group: "
+        + "; ".join(
+            f"{label} (n = {int(total)}) "
+            + ", ".join(f"{c} {formatter.percent(shares[c][index])}%" for c in order)
+            for index, (label, total) in enumerate(zip(labels, totals))
+        )
+        + "."
+    )
+    return _Drawn("figure3-eular", "EULAR response by trough-level quartile", caption, figure, alt)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -521,6 +626,11 @@ def _tint(colour: str, amount: float) -> str:
 
     rgb = np.asarray(to_rgb(colour))
     return to_hex(rgb + (1.0 - rgb) * amount)
+
+
+def _groups_n(results: Results) -> str:
+    """``Q1 n = 9, Q2 n = 8, ...`` for an alt text."""
+    return ", ".join(f"{stratum.label} {_n_equals(stratum.n)}" for stratum in results.strata)
 
 
 def _n_equals(n: int, compact: bool = False) -> str:

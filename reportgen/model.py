@@ -318,6 +318,7 @@ class Figure:
     title: str
     caption: str
     svg: str
+    alt: str = ""  # what the figure shows and its main numbers (the PDF's /Alt); "" gives title and caption
 
 
 @dataclass(frozen=True)
@@ -355,6 +356,15 @@ class BuildRequest:
     build_time: datetime | None = None
     # False renders the PDF in the building process, without a worker (REPORTGEN_PDF_WORKER=0).
     pdf_worker: bool = True
+    # --formats: which of OUTPUT_FORMATS to write (results.json, abstract.txt, the SVG figures and the
+    # listings always are). make_pdf False (--no-pdf) drops "pdf" whatever this says.
+    formats: frozenset[str] = frozenset({"html", "pdf", "figures"})
+    # --draft: a "draft, not for submission" header on every page, the build stamp in the title block.
+    draft: bool = False
+
+    @property
+    def writes_pdf(self) -> bool:
+        return self.make_pdf and "pdf" in self.formats
 
 
 @dataclass(frozen=True)

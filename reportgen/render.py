@@ -40,7 +40,7 @@ from reportgen.model import (
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import group_sizes, not_tested, p_or_reason, patients, verb
+from reportgen.prose import BUILD_DATE_FORMAT, group_sizes, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -63,6 +63,9 @@ CARRIED_FORWARD_CSV = "carried-forward.csv"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
+# --draft: the header on every page of the PDF (and a banner on screen); without it the report is the
+# submission view, whose title block carries no build stamp, checksum or software line (the appendix does).
+DRAFT_HEADER = "Draft \u2014 not for submission"
 LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
 # For column widths computed from the cells (``fit_columns``, with the type sizes and page width of the active
 # report.css, see ``reportgen.stylesheet``): advances in em of the shipped serif (templates/fonts,
@@ -135,6 +138,7 @@ class FigureView:
     title: str
     caption: str
     svg: Markup
+    alt: str = ""  # what the figure shows, with its main numbers: the SVG's <title>, the PDF's /Alt
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,7 @@ class TitleBlock:
     source_name: str
     source_hash: str
     version: str
+    source_sha256: str = ""  # in full, for the appendix's build record
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,8 @@ class ReportView:
     decisions: Table
     software: Table
     font_faces: Markup
+    # DRAFT_HEADER with --draft (page header, build stamp in the title block), else "" (the submission view).
+    draft: str = ""
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -214,6 +221,7 @@ def render_report(
     formatter: Formatter,
     templates: Path | None,
     source_bytes: int | None = None,
+    draft: bool = False,
 ) -> RenderedReport:
     """HTML of the whole report plus the abstract as plain text (abstract.txt).
 
@@ -233,6 +241,7 @@ def render_report(
         formatter=formatter,
         source_bytes=source_bytes,
         stylesheet=_stylesheet(environment),
+        draft=draft,
     )
     try:
         html = environment.get_template(REPORT_TEMPLATE).render(report=view)
@@ -319,6 +328,7 @@ def build_view(
     formatter: Formatter,
     source_bytes: int | None = None,
     stylesheet: str | None = None,
+    draft: bool = False,
 ) -> ReportView:
     """The view model; ``stylesheet``, the text of the active report.css (None: the built-in one), gives the
     layout numbers the tables' column widths are fitted with."""
@@ -352,10 +362,11 @@ def build_view(
             short_title=_shorten(study.title, SHORT_TITLE_CHARACTERS),
             authors=study.authors,
             institution=study.institution,
-            build_date=info.build_time.strftime("%Y-%m-%d %H:%M UTC"),
+            build_date=info.build_time.strftime(BUILD_DATE_FORMAT),
             source_name=info.source_name,
             source_hash=info.source_sha256[:HASH_DIGITS],
             version=info.version,
+            source_sha256=info.source_sha256,
         ),
         abstract=AbstractView(
             sections=narrative.abstract.sections,
@@ -367,7 +378,10 @@ def build_view(
         results_intro=_results_intro(results, formatter),
         tables=tuple(tables),
         figures=tuple(
-            FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
+            FigureView(
+                id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption,
+                svg=Markup(titled_svg(f.svg, figure_alt(f))), alt=figure_alt(f),
+            )
             for f in figures
         ),
         conclusions=narrative.conclusions,
@@ -379,7 +393,21 @@ def build_view(
         decisions=decisions_table(results, formatter),
         software=software_table(info),
         font_faces=font_faces(),
+        draft=DRAFT_HEADER if draft else "",
     )
+
+
+def figure_alt(figure: Figure) -> str:
+    """A figure's alternative text: its own (what it shows, its main numbers), else its title and caption."""
+    return figure.alt or f"{figure.title}. {figure.caption}"
+
+
+def titled_svg(svg: str, title: str) -> str:
+    """``svg`` with ``title`` as its first child ``<title>``: WeasyPrint writes it as the PDF Figure's /Alt."""
+    import html
+
+    end = svg.index(">", svg.index("<svg")) + 1
+    return f"{svg[:end]}<title>{html.escape(title, quote=False)}</title>{svg[end:]}"
 
 
 def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:

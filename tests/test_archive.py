@@ -510,7 +510,7 @@ def test_the_pdf_of_a_real_build_is_pdf_a_3_with_its_sources(fresh_build: Path) 
     import pikepdf
 
     with pikepdf.open(fresh_build / "report.pdf") as pdf:
-        assert pdf.open_metadata().pdfa_status == "3B"
+        assert pdf.open_metadata().pdfa_status == "3A"
         attached = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
     assert attached == {"cohort.xlsx": COHORT.read_bytes(), "results.json": (fresh_build / "results.json").read_bytes()}
 

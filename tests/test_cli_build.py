@@ -104,7 +104,8 @@ STAGES = [
     ("reportgen.validate", "validate_workbook"),
     ("reportgen.derive", "derive"),
     ("reportgen.analysis", "analyse"),
-    ("reportgen.figures", "make_figures"),
+    ("reportgen.figures", "make_figures_and_drawings"),
+    ("reportgen.figures", "journal_files"),  # the journal figure files, made while the PDF renders
     ("reportgen.render", "render_report"),
     ("reportgen.pdf", "render_pdf"),  # with the PDF worker off (see below): rendering in this process
     ("reportgen.pdf_worker", "render_pdf_job"),  # the worker started and warming up, then stopped
