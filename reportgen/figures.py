@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.indices import EULAR_RESPONSES
-from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, Figure, Results
+from reportgen.model import JOURNAL_DPI, CategoricalComparison, ContinuousComparison, Derived, Figure, Results
 from reportgen.prose import p_or_reason
 from reportgen.resources import templates_dir
 
@@ -85,7 +85,6 @@ SINGLE_COLUMN_MM = 85.0
 DOUBLE_COLUMN_MM = 170.0
 # A report figure wider than this share of the text width needs the double column.
 DOUBLE_COLUMN_ABOVE = 0.75
-JOURNAL_DPI = 600
 MM_PER_INCH = 25.4
 # The journal figure files' names in a build folder (``journal_files``), by the figure's number.
 JOURNAL_FILE = re.compile(r"figures/figure[0-9]+\.(pdf|tiff|png)")

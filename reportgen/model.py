@@ -339,6 +339,15 @@ class PublishedRow:
     note: str = ""
 
 
+# What --formats chooses from, in the order the help lists them; FORMATS_NOT_AVAILABLE are named but not made
+# by this version. results.json, abstract.txt, the SVG figures and the listings are written whatever is chosen.
+OUTPUT_FORMATS = ("html", "pdf", "docx", "figures")
+FORMATS_NOT_AVAILABLE = ("docx",)
+DEFAULT_FORMATS = frozenset(name for name in OUTPUT_FORMATS if name not in FORMATS_NOT_AVAILABLE)
+# The resolution of the journal figure files' TIFF and PNG ("figures"; reportgen.figures draws them).
+JOURNAL_DPI = 600
+
+
 @dataclass(frozen=True)
 class BuildRequest:
     """What ``reportgen build`` was asked for: the arguments, and what the command line read from the
@@ -358,7 +367,7 @@ class BuildRequest:
     pdf_worker: bool = True
     # --formats: which of OUTPUT_FORMATS to write (results.json, abstract.txt, the SVG figures and the
     # listings always are). make_pdf False (--no-pdf) drops "pdf" whatever this says.
-    formats: frozenset[str] = frozenset({"html", "pdf", "figures"})
+    formats: frozenset[str] = DEFAULT_FORMATS
     # --draft: a "draft, not for submission" header on every page, the build stamp in the title block.
     draft: bool = False
 

@@ -24,14 +24,10 @@ from typing import Any, Iterator, Mapping
 from reportgen import interrupts
 from reportgen.errors import UsageError
 from reportgen.model import BuildRequest, Cohort  # BuildRequest re-exported
+from reportgen.model import DEFAULT_FORMATS, FORMATS_NOT_AVAILABLE, OUTPUT_FORMATS  # re-exported
 from reportgen.terminal import say
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
-# What --formats chooses from, in the order the help lists them; FORMATS_NOT_AVAILABLE are named but not made
-# by this version. results.json, abstract.txt, the SVG figures and the listings are written whatever is chosen.
-OUTPUT_FORMATS = ("html", "pdf", "docx", "figures")
-FORMATS_NOT_AVAILABLE = ("docx",)
-DEFAULT_FORMATS = frozenset(name for name in OUTPUT_FORMATS if name not in FORMATS_NOT_AVAILABLE)
 
 
 def parse_formats(text: str) -> frozenset[str]:
@@ -203,6 +199,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 templates=request.templates,
                 source_bytes=request.workbook.stat().st_size,
                 draft=request.draft,
+                formats=request.formats - ({"pdf"} if not request.writes_pdf else set()),
             )
 
         def files_beside() -> dict[str, bytes]:

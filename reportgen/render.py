@@ -29,6 +29,8 @@ from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
     ContinuousComparison,
+    DEFAULT_FORMATS,
+    JOURNAL_DPI,
     Figure,
     Problem,
     PublishedCheck,
@@ -40,7 +42,7 @@ from reportgen.model import (
 )
 from reportgen.narrative import Narrative, Section, test_records, write_narrative
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import BUILD_DATE_FORMAT, group_sizes, not_tested, p_or_reason, patients, verb
+from reportgen.prose import BUILD_DATE_FORMAT, build_record, group_sizes, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -151,7 +153,6 @@ class TitleBlock:
     source_name: str
     source_hash: str
     version: str
-    source_sha256: str = ""  # in full, for the appendix's build record
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,8 @@ class ReportView:
     decisions: Table
     software: Table
     font_faces: Markup
+    # The build stamp, checksum and software line, in the appendix (and the PDF's metadata).
+    build_record: str = ""
     # DRAFT_HEADER with --draft (page header, build stamp in the title block), else "" (the submission view).
     draft: str = ""
 
@@ -222,6 +225,7 @@ def render_report(
     templates: Path | None,
     source_bytes: int | None = None,
     draft: bool = False,
+    formats: frozenset[str] = DEFAULT_FORMATS,
 ) -> RenderedReport:
     """HTML of the whole report plus the abstract as plain text (abstract.txt).
 
@@ -242,6 +246,7 @@ def render_report(
         source_bytes=source_bytes,
         stylesheet=_stylesheet(environment),
         draft=draft,
+        formats=formats,
     )
     try:
         html = environment.get_template(REPORT_TEMPLATE).render(report=view)
@@ -329,6 +334,7 @@ def build_view(
     source_bytes: int | None = None,
     stylesheet: str | None = None,
     draft: bool = False,
+    formats: frozenset[str] = DEFAULT_FORMATS,
 ) -> ReportView:
     """The view model; ``stylesheet``, the text of the active report.css (None: the built-in one), gives the
     layout numbers the tables' column widths are fitted with."""
@@ -366,7 +372,6 @@ def build_view(
             source_name=info.source_name,
             source_hash=info.source_sha256[:HASH_DIGITS],
             version=info.version,
-            source_sha256=info.source_sha256,
         ),
         abstract=AbstractView(
             sections=narrative.abstract.sections,
@@ -388,11 +393,12 @@ def build_view(
         published=published_views,
         warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
         warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
-        files_note=files_note(info.source_name, source_bytes, formatter),
+        files_note=files_note(info.source_name, source_bytes, formatter, formats),
         carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
         decisions=decisions_table(results, formatter),
         software=software_table(info),
         font_faces=font_faces(),
+        build_record=build_record(info, HASH_DIGITS),
         draft=DRAFT_HEADER if draft else "",
     )
 
@@ -839,13 +845,22 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     return CarriedForwardView(summary=summary, table=table, more=more)
 
 
-def files_note(source_name: str, source_bytes: int | None, formatter: Formatter) -> str:
-    """The appendix's paragraph on the files: what the PDF embeds, and what the build folder holds."""
+def files_note(
+    source_name: str, source_bytes: int | None, formatter: Formatter, formats: frozenset[str] = DEFAULT_FORMATS
+) -> str:
+    """The appendix's paragraph on the files: what the PDF embeds, and what the build folder holds (``formats``:
+    the outputs the build writes, of OUTPUT_FORMATS)."""
+    html = "report.html (with the decision record of each test), " if "html" in formats else ""
+    journal = (
+        f" and as PDF, TIFF and PNG ({JOURNAL_DPI} dpi)"
+        if "figures" in formats
+        else ""
+    )
     beside = (
-        "The build folder beside this report holds report.html (with the decision record of each test), "
+        f"The build folder beside this report holds {html}"
         f"results.json, {WARNINGS_CSV} (every validation warning), {CARRIED_FORWARD_CSV} (every patient carried "
-        f"forward), the figures as SVG, a byte-for-byte copy of {source_name}, and manifest.json with the SHA-256 "
-        "of every file."
+        f"forward), the figures as SVG{journal}, a byte-for-byte copy of {source_name}, and manifest.json with the "
+        "SHA-256 of every file."
     )
     if source_bytes is None or source_bytes <= EMBED_SOURCE_UP_TO:
         return f"The PDF version of this report embeds the workbook, {source_name}, and results.json as attachments. {beside}"
