@@ -468,7 +468,8 @@ def _trough_scatter(
     )
     alt = (
         f"Scatter plot of {outcome.label} at follow-up against trough level (µg/mL), one point for each of "
-        f"{len(data)} patients, with the group cut points at {cuts} µg/mL marked. {correlation}."
+        f"{len(data)} patients, with the cut points between the trough-level groups ({_groups_n(results)}) at "
+        f"{cuts} µg/mL marked. {correlation}."
     )
     return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure, alt)
 

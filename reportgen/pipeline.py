@@ -33,7 +33,7 @@ SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 def parse_formats(text: str) -> frozenset[str]:
     """The formats ``--formats`` names (comma-separated, any case, spaces ignored); UsageError for anything else."""
     names = [name.strip().lower() for name in text.split(",")]
-    unknown = [name for name in names if name not in OUTPUT_FORMATS]
+    unknown = [name for name in names if name and name not in OUTPUT_FORMATS]
     if not text.strip() or "" in names or unknown:
         wrong = ", ".join(repr(name) for name in unknown) if unknown else "an empty name"
         raise UsageError(

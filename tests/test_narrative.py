@@ -252,3 +252,17 @@ def test_methods_say_counts_are_median_iqr_and_significance_is_on_the_unrounded_
     methods = _all_text(make_results())[1]
     assert "median [interquartile range], counts (prior biologics) as median [interquartile range] only," in methods
     assert "decided on the unrounded p" in methods
+
+
+def test_abstract_counts_with_and_without_spaces_and_headings() -> None:
+    from reportgen.narrative import abstract_counts
+
+    abstract = write_narrative(make_results(), Formatter(".")).abstract
+    counts = abstract_counts(abstract.as_text())
+    assert counts.with_headings == abstract.character_count  # the count the report prints
+    body = abstract.body()
+    assert counts.with_headings_no_spaces == len(re.sub(r"\s", "", body))
+    texts = "\n".join(" ".join(section.paragraphs) for section in abstract.sections).replace("\u00a0", " ")
+    assert counts.without_headings == len(texts)
+    assert counts.without_headings_no_spaces == len(re.sub(r"\s", "", texts))
+    assert counts.without_headings_no_spaces < counts.without_headings < counts.with_headings
