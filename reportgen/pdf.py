@@ -8,7 +8,7 @@ What makes the PDF fit for an audit trail:
   ``<title>``), the document language from ``<html lang>``, borders and backgrounds (the decorative rules)
   as artifacts, a bookmark outline from the headings, and ``pdfaid:conformance`` A in the XMP. The input
   workbook is embedded with AFRelationship ``Source``, results.json with ``Data``. veraPDF is not installed
-  here, so conformance is not validated; tests/test_pdf.py checks what can be checked (docs/pdf.md).
+  here, so conformance is not validated; the tests check what can be checked (docs/submission.md).
 * Deterministic: the same HTML and build time give the same bytes. Every date inside the file
   (document info, XMP, attachment dates, font ``head`` timestamps) is the build time, and the
   trailer ``/ID`` is WeasyPrint's hash of the content rather than a random value.
