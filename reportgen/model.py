@@ -161,6 +161,29 @@ class Summary:
     max: float | None = None
 
 
+class IntervalMethod(StrEnum):
+    """How a confidence interval was computed, by the name results.json gives it (``reportgen.estimates``)."""
+
+    STUDENT_T = "student-t"  # mean: mean ± t(n - 1) SD / sqrt(n)
+    ORDER_STATISTIC = "order-statistic"  # median: distribution-free, binomial order statistics
+    WILSON = "wilson"  # proportion: Wilson score interval
+    NEWCOMBE = "newcombe-hybrid-score"  # difference of two proportions: Newcombe's method 10
+    FISHER_Z = "fisher-z"  # Spearman's rho: Fisher z with standard error 1 / sqrt(n - 3)
+    MANN_WHITNEY_EXACT = "mann-whitney-exact"  # Hodges-Lehmann shift: exact Mann-Whitney distribution
+    MANN_WHITNEY_NORMAL = "mann-whitney-normal"  # Hodges-Lehmann shift: normal approximation, ties corrected
+    BOOTSTRAP_PERCENTILE = "bootstrap-percentile"  # effect sizes: seeded percentile bootstrap
+
+
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    """A two-sided confidence interval; bounds None when the data are too few for the method."""
+
+    level: float
+    method: str  # an ``IntervalMethod``
+    lower: float | None
+    upper: float | None
+
+
 @dataclass(frozen=True)
 class Stratum:
     """A trough-level quartile: (lower, upper], lower None for Q1, upper None for Q4."""

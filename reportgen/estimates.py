@@ -1,0 +1,399 @@
+"""Estimates with confidence intervals, each a ``reportgen.model.ConfidenceInterval``.
+
+No I/O, no number formatting, no pandas: plain arrays in, model records out (as ``reportgen.stats``).
+Missing values (NaN) are dropped first. Every interval is two-sided at ``level`` (0.95 unless told),
+and names its method (``IntervalMethod``); bounds are None when the data are too few for the method.
+
+- Mean: Student t, mean ± t(n − 1; 1 − α/2) SD / sqrt(n), SD with n − 1 (as ``scipy.stats.t.interval``).
+- Median: distribution-free interval between order statistics (Hollander, Wolfe & Chicken, Nonparametric
+  Statistical Methods, 3rd ed., 2014, section 3.6): [x_(k), x_(n+1−k)] with the largest k whose coverage
+  1 − 2 P(B ≤ k − 1), B ~ Binomial(n, 1/2), is at least ``level`` (as ``scipy.stats.quantile_test(p=0.5)``
+  ``.confidence_interval``). Coverage is at least the level, for any continuous distribution; none exists
+  for n < 6 at 95 %.
+- Proportion: Wilson score interval without continuity correction (as ``scipy.stats.binomtest(...)
+  .proportion_ci(method="wilson")``).
+- Difference of two proportions p1 − p2: Newcombe's hybrid score interval, his method 10 (Newcombe,
+  Stat Med 1998;17:873-890), built from the two Wilson intervals (as statsmodels'
+  ``confint_proportions_2indep(method="newcomb")``).
+- Spearman's rho: Fisher z, tanh(atanh(rho) ± z(1 − α/2) / sqrt(n − 3)). Of the usual standard errors
+  (1 / sqrt(n − 3); Fieller's sqrt(1.06 / (n − 3)); Bonett-Wright's sqrt((1 + rho²/2) / (n − 3))) this
+  is the one that gives the interval published for the example, −0.75 to −0.26 (rho −0.555, n = 33;
+  the other two give −0.76 to −0.25 and −0.77 to −0.24).
+- Shift between two groups: Hodges-Lehmann estimate, the median of all differences high_i − low_j, with
+  the interval between order statistics of those differences taken from the Mann-Whitney null
+  distribution, as R's ``wilcox.test(high, low, conf.int = TRUE)``: exact distribution when both groups
+  have fewer than 50 values and no value is tied (R's default), otherwise the normal approximation with
+  continuity correction and tie-corrected variance (R solves for the interval numerically there; here
+  the order statistics are chosen by the same rule as in the exact case, with the normal distribution).
+- Effect sizes (epsilon-squared of Kruskal-Wallis, Cramér's V): percentile bootstrap with
+  ``BOOTSTRAP_RESAMPLES`` resamples from a generator seeded with ``BOOTSTRAP_SEED`` (the same interval on
+  every run). Epsilon-squared resamples within groups (group sizes kept, as the design fixes them);
+  Cramér's V resamples patients (the table's cells, multinomially). Vectorised over the resamples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import special
+
+from reportgen.model import ConfidenceInterval, IntervalMethod
+
+CI_LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20261202
+# R's wilcox.test computes the exact Mann-Whitney distribution when both groups have fewer values than this.
+EXACT_MANN_WHITNEY_BELOW = 50
+# Pairwise differences materialised at once for the Hodges-Lehmann estimate; beyond this many, order
+# statistics are found by bisection on their value, counting with sorted arrays.
+MATERIALISED_DIFFERENCES = 2_000_000
+# Cells (resamples x values) computed at once by the bootstraps: bounds their memory.
+BOOTSTRAP_CHUNK_CELLS = 4_000_000
+
+
+def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
+    array = np.asarray(values, dtype=float).ravel()
+    return array[~np.isnan(array)]
+
+
+def _none_if_nan(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _interval(level: float, method: IntervalMethod, lower: float | None, upper: float | None) -> ConfidenceInterval:
+    return ConfidenceInterval(
+        level=level,
+        method=str(method),
+        lower=None if lower is None else _none_if_nan(lower),
+        upper=None if upper is None else _none_if_nan(upper),
+    )
+
+
+def _check_level(level: float) -> float:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"confidence level must lie between 0 and 1, not {level!r}")
+    return float(level)
+
+
+# --- one group ------------------------------------------------------------------------------------
+
+
+def mean_ci(values: Sequence[float] | np.ndarray, level: float = CI_LEVEL) -> ConfidenceInterval:
+    """Student t interval for the mean; None bounds for fewer than two values."""
+    level = _check_level(level)
+    x = _clean(values)
+    n = x.size
+    if n < 2:
+        return _interval(level, IntervalMethod.STUDENT_T, None, None)
+    mean = float(np.mean(x))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2.0)) * float(np.std(x, ddof=1)) / math.sqrt(n)
+    return _interval(level, IntervalMethod.STUDENT_T, mean - half, mean + half)
+
+
+def median_order_statistic(n: int, level: float = CI_LEVEL) -> int | None:
+    """The 1-based k of the median interval [x_(k), x_(n+1−k)]: the largest k with coverage >= level."""
+    if n < 1:
+        return None
+    alpha_half = (1.0 - level) / 2.0
+    # P(B <= k - 1) <= alpha/2, B ~ Binomial(n, 1/2); bdtr(j, n, p) = P(B <= j).
+    tail = special.bdtr(np.arange(0, (n + 1) // 2), n, 0.5)
+    ok = np.flatnonzero(tail <= alpha_half * (1.0 + 1e-12))
+    return int(ok[-1]) + 1 if ok.size else None
+
+
+def median_ci(values: Sequence[float] | np.ndarray, level: float = CI_LEVEL) -> ConfidenceInterval:
+    """Distribution-free order-statistic interval for the median; None bounds when n is too small."""
+    level = _check_level(level)
+    x = np.sort(_clean(values))
+    k = median_order_statistic(x.size, level)
+    if k is None:
+        return _interval(level, IntervalMethod.ORDER_STATISTIC, None, None)
+    return _interval(level, IntervalMethod.ORDER_STATISTIC, float(x[k - 1]), float(x[x.size - k]))
+
+
+# --- proportions ------------------------------------------------------------------------------------
+
+
+def _wilson(successes: int, n: int, level: float) -> tuple[float, float]:
+    z = float(special.ndtri(0.5 + level / 2.0))
+    p = successes / n
+    denominator = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / denominator
+    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denominator
+    # At 0 and n successes the bound is exactly 0 or 1; rounding must not put it a hair outside.
+    lower = 0.0 if successes == 0 else max(0.0, centre - half)
+    upper = 1.0 if successes == n else min(1.0, centre + half)
+    return lower, upper
+
+
+def _check_counts(successes: int, n: int) -> None:
+    if n < 0 or successes < 0 or successes > n:
+        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
+
+
+def wilson_ci(successes: int, n: int, level: float = CI_LEVEL) -> ConfidenceInterval:
+    """Wilson score interval for the proportion successes / n (a fraction, 0-1); None bounds when n = 0."""
+    level = _check_level(level)
+    _check_counts(successes, n)
+    if n == 0:
+        return _interval(level, IntervalMethod.WILSON, None, None)
+    return _interval(level, IntervalMethod.WILSON, *_wilson(int(successes), int(n), level))
+
+
+def newcombe_difference(x1: int, n1: int, x2: int, n2: int, level: float = CI_LEVEL) -> tuple[float | None, ConfidenceInterval]:
+    """p1 − p2 (fractions) with Newcombe's hybrid score interval (method 10); None when a group is empty."""
+    level = _check_level(level)
+    _check_counts(x1, n1)
+    _check_counts(x2, n2)
+    if n1 == 0 or n2 == 0:
+        return None, _interval(level, IntervalMethod.NEWCOMBE, None, None)
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = _wilson(int(x1), int(n1), level)
+    l2, u2 = _wilson(int(x2), int(n2), level)
+    difference = p1 - p2
+    lower = difference - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    upper = difference + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return difference, _interval(level, IntervalMethod.NEWCOMBE, lower, upper)
+
+
+# --- correlation --------------------------------------------------------------------------------------
+
+
+def spearman_ci(rho: float | None, n: int, level: float = CI_LEVEL) -> ConfidenceInterval:
+    """Fisher z interval for Spearman's rho, standard error 1 / sqrt(n − 3); None bounds when n < 4."""
+    level = _check_level(level)
+    if rho is None or not math.isfinite(rho) or n < 4:
+        return _interval(level, IntervalMethod.FISHER_Z, None, None)
+    if abs(rho) >= 1.0:
+        return _interval(level, IntervalMethod.FISHER_Z, float(rho), float(rho))
+    z = math.atanh(rho)
+    half = float(special.ndtri(0.5 + level / 2.0)) / math.sqrt(n - 3)
+    return _interval(level, IntervalMethod.FISHER_Z, math.tanh(z - half), math.tanh(z + half))
+
+
+# --- Hodges-Lehmann shift ----------------------------------------------------------------------------
+
+
+def mann_whitney_counts(m: int, n: int) -> list[int]:
+    """Number of arrangements giving each U = 0 .. m n for groups of m and n untied values (exact integers).
+
+    The coefficients of the Gaussian binomial [m + n choose m]_q = prod_{i=1..m} (1 − q^(n+i)) / (1 − q^i).
+    """
+    length = m * n + m + 1
+    poly = np.zeros(length, dtype=object)
+    poly[:] = 0
+    poly[0] = 1
+    for i in range(1, m + 1):
+        shift = n + i
+        shifted = np.zeros(length, dtype=object)
+        shifted[:] = 0
+        shifted[shift:] = poly[: length - shift]
+        poly = poly - shifted
+        # Division by (1 − q^i): c[j] += c[j − i], in increasing j, i.e. a running sum along each residue class.
+        padded = np.concatenate([poly, np.zeros((-length) % i, dtype=object)])
+        padded[length:] = 0
+        poly = np.cumsum(padded.reshape(-1, i), axis=0).ravel()[:length]
+    return [int(c) for c in poly[: m * n + 1]]
+
+
+def _qwilcox_exact(alpha_half: float, m: int, n: int) -> int:
+    """R's qwilcox(alpha_half, m, n): the smallest u with P(U <= u) >= alpha_half (R's fuzz 10 eps)."""
+    counts = mann_whitney_counts(m, n)
+    total = math.comb(m + n, m)
+    target = alpha_half - 10 * np.finfo(float).eps
+    running = 0
+    for u, count in enumerate(counts):
+        running += count
+        if running / total >= target:
+            return u
+    return m * n
+
+
+def _qwilcox_normal(alpha_half: float, m: int, n: int, tie_term: float) -> int:
+    """The smallest u with Φ((u + 1/2 − m n / 2) / σ) >= alpha_half, σ² tie corrected."""
+    total = m + n
+    variance = m * n / 12.0 * ((total + 1) - tie_term / (total * (total - 1)))
+    if variance <= 0:
+        return 1
+    return math.ceil(m * n / 2.0 - 0.5 + float(special.ndtri(alpha_half)) * math.sqrt(variance) - 1e-9)
+
+
+def _count_at_most(high: np.ndarray, low: np.ndarray, d: float) -> int:
+    """#{(i, j): high_i − low_j <= d}, both sorted; counted as low_j >= high_i − d."""
+    return int(low.size * high.size - np.sum(np.searchsorted(low, high - d, side="left")))
+
+
+def _kth_difference_by_value(high: np.ndarray, low: np.ndarray, k: int) -> float:
+    """The k-th smallest (1-based) of high_i − low_j without forming them all (both arrays sorted)."""
+    lo = float(np.nextafter(high[0] - low[-1], -np.inf))
+    hi = float(high[-1] - low[0])
+    count_lo, count_hi = _count_at_most(high, low, lo), _count_at_most(high, low, hi)
+    while count_hi - count_lo > MATERIALISED_DIFFERENCES // 4:
+        mid = lo + (hi - lo) / 2.0
+        if not lo < mid < hi:  # no value between: every difference left in (lo, hi] is hi
+            return hi
+        count = _count_at_most(high, low, mid)
+        if count >= k:
+            hi, count_hi = mid, count
+        else:
+            lo, count_lo = mid, count
+    first = np.searchsorted(low, high - hi, side="left")
+    stop = np.searchsorted(low, high - lo, side="left")
+    sizes = stop - first
+    rows = np.repeat(np.arange(high.size), sizes)
+    cols = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(first, sizes)
+    candidates = np.sort(high[rows] - low[cols])
+    return float(candidates[min(max(k - count_lo - 1, 0), candidates.size - 1)])
+
+
+def pairwise_difference_order_statistics(high: np.ndarray, low: np.ndarray, ks: Sequence[int]) -> list[float]:
+    """The ks-th smallest (1-based) of all differences high_i − low_j."""
+    high, low = np.sort(high), np.sort(low)
+    if high.size * low.size <= MATERIALISED_DIFFERENCES:
+        differences = np.subtract.outer(high, low).ravel()
+        positions = sorted({k - 1 for k in ks})
+        differences.partition(positions)
+        return [float(differences[k - 1]) for k in ks]
+    return [_kth_difference_by_value(high, low, k) for k in ks]
+
+
+def hodges_lehmann(
+    high: Sequence[float] | np.ndarray, low: Sequence[float] | np.ndarray, level: float = CI_LEVEL
+) -> tuple[float | None, ConfidenceInterval]:
+    """Shift of ``high`` relative to ``low``: median of all differences high_i − low_j, with the
+    Mann-Whitney interval (exact or normal approximation, named in ``method``). None when a group is empty."""
+    level = _check_level(level)
+    x, y = _clean(high), _clean(low)
+    m, n = x.size, y.size
+    if m == 0 or n == 0:
+        return None, _interval(level, IntervalMethod.MANN_WHITNEY_NORMAL, None, None)
+    pooled = np.concatenate([x, y])
+    _, tie_counts = np.unique(pooled, return_counts=True)
+    tied = tie_counts.size < pooled.size
+    alpha_half = (1.0 - level) / 2.0
+    if m < EXACT_MANN_WHITNEY_BELOW and n < EXACT_MANN_WHITNEY_BELOW and not tied:
+        method = IntervalMethod.MANN_WHITNEY_EXACT
+        qu = _qwilcox_exact(alpha_half, m, n)
+    else:
+        method = IntervalMethod.MANN_WHITNEY_NORMAL
+        t = tie_counts.astype(float)
+        qu = _qwilcox_normal(alpha_half, m, n, float(np.sum(t**3 - t)))
+    qu = min(max(qu, 1), m * n)  # as R: qu = 0 becomes 1
+    total = m * n
+    middle = [(total + 1) // 2, total // 2 + 1]  # the median: one order statistic, or the mean of two
+    lower_k, upper_k = qu, total - qu + 1
+    values = pairwise_difference_order_statistics(x, y, [*middle, lower_k, upper_k])
+    estimate = (values[0] + values[1]) / 2.0
+    lower, upper = values[2], values[3]
+    if lower > upper:
+        lower, upper = upper, lower
+    return estimate, _interval(level, method, lower, upper)
+
+
+# --- bootstrap of effect sizes ----------------------------------------------------------------------------
+
+
+def _generator() -> np.random.Generator:
+    return np.random.default_rng(BOOTSTRAP_SEED)
+
+
+def _percentile(distribution: np.ndarray, level: float) -> tuple[float | None, float | None]:
+    finite = distribution[np.isfinite(distribution)]
+    if finite.size == 0:
+        return None, None
+    lower, upper = np.quantile(finite, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    return float(lower), float(upper)
+
+
+def epsilon_squared_of_counts(values: np.ndarray, group: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Kruskal-Wallis epsilon-squared = H / (N − 1) of resamples given as counts.
+
+    ``values``, ``group`` (0-based group index): the pooled observed values; ``counts``: resamples x
+    values, how often each value is drawn into each resample. Midranks come from the counts in value
+    order, so no resample is sorted. H tie-corrected, as ``scipy.stats.kruskal``; NaN when a resample's
+    values are all equal.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new_block = np.ones(ordered.size, dtype=bool)
+    new_block[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(new_block)
+    block_of = np.cumsum(new_block) - 1
+    c = counts[:, order].astype(float)
+    block_counts = np.add.reduceat(c, starts, axis=1)
+    below = np.cumsum(block_counts, axis=1) - block_counts
+    midrank = below + (block_counts + 1.0) / 2.0
+    k = int(group.max()) + 1
+    one_hot = np.zeros((ordered.size, k))
+    one_hot[np.arange(ordered.size), group[order]] = 1.0
+    rank_sums = (c * midrank[:, block_of]) @ one_hot
+    sizes = c @ one_hot
+    total = c.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 12.0 / (total * (total + 1.0)) * np.sum(np.where(sizes > 0, rank_sums**2 / sizes, 0.0), axis=1) - 3.0 * (total + 1.0)
+        ties = 1.0 - np.sum(block_counts**3 - block_counts, axis=1) / (total**3 - total)
+        return np.where(ties > 0, h / ties / (total - 1.0), np.nan)
+
+
+def bootstrap_epsilon_squared(
+    groups: Sequence[np.ndarray], level: float = CI_LEVEL, n_resamples: int = BOOTSTRAP_RESAMPLES
+) -> ConfidenceInterval:
+    """Percentile bootstrap interval of Kruskal-Wallis epsilon-squared, resampling within each group."""
+    level = _check_level(level)
+    present = [g for g in (_clean(group) for group in groups) if g.size > 0]
+    if len(present) < 2 or np.unique(np.concatenate(present)).size < 2:
+        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+    values = np.concatenate(present)
+    group = np.repeat(np.arange(len(present)), [g.size for g in present])
+    rng = _generator()
+    chunk = max(1, BOOTSTRAP_CHUNK_CELLS // values.size)
+    parts = []
+    done = 0
+    while done < n_resamples:
+        size = min(chunk, n_resamples - done)
+        counts = np.concatenate([rng.multinomial(g.size, np.full(g.size, 1.0 / g.size), size=size) for g in present], axis=1)
+        parts.append(epsilon_squared_of_counts(values, group, counts))
+        done += size
+    return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, *_percentile(np.concatenate(parts), level))
+
+
+def cramers_v_of_tables(tables: np.ndarray) -> np.ndarray:
+    """Cramér's V of each table (resamples x rows x columns), all-zero rows and columns left out, as
+    ``stats.compare_categorical``: sqrt(chi² / (n (min(r, c) − 1))) on the reduced table; NaN when it has
+    fewer than two rows or columns."""
+    t = np.asarray(tables, dtype=float)
+    rows = t.sum(axis=2)
+    cols = t.sum(axis=1)
+    n = rows.sum(axis=1)
+    expected = rows[:, :, None] * cols[:, None, :] / n[:, None, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi_square = np.sum(np.where(expected > 0, (t - expected) ** 2 / expected, 0.0), axis=(1, 2))
+        k = np.minimum((rows > 0).sum(axis=1), (cols > 0).sum(axis=1)) - 1
+        return np.where(k > 0, np.sqrt(chi_square / (n * k)), np.nan)
+
+
+def bootstrap_cramers_v(
+    table: Sequence[Sequence[int]] | np.ndarray, level: float = CI_LEVEL, n_resamples: int = BOOTSTRAP_RESAMPLES
+) -> ConfidenceInterval:
+    """Percentile bootstrap interval of Cramér's V, resampling patients (cells of the table)."""
+    level = _check_level(level)
+    counts = np.asarray(table, dtype=np.int64)
+    n = int(counts.sum())
+    if counts.ndim != 2 or n == 0 or (counts.sum(axis=1) > 0).sum() < 2 or (counts.sum(axis=0) > 0).sum() < 2:
+        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+    rng = _generator()
+    tables = rng.multinomial(n, counts.ravel() / n, size=n_resamples).reshape(n_resamples, *counts.shape)
+    return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, *_percentile(cramers_v_of_tables(tables), level))
+
+
+def bootstrap_ci(effect_size_name: str, data, level: float = CI_LEVEL) -> ConfidenceInterval:
+    """The bootstrap interval of a ``TestResult.effect_size_name``: "epsilon-squared" (``data``: the
+    groups' values) or "cramers-v" (``data``: the contingency table)."""
+    if effect_size_name == "epsilon-squared":
+        return bootstrap_epsilon_squared(data, level)
+    if effect_size_name == "cramers-v":
+        return bootstrap_cramers_v(data, level)
+    raise ValueError(f"no bootstrap interval for effect size {effect_size_name!r}")

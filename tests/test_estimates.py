@@ -1,0 +1,293 @@
+"""Confidence intervals against independent computations: scipy, statsmodels, brute-force enumeration,
+and published values."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from reportgen import estimates
+from reportgen.model import ConfidenceInterval, IntervalMethod
+
+REL = 1e-9
+
+
+def close(a: float | None, b: float, rel: float = REL) -> bool:
+    return a is not None and math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+
+
+# --- mean and median --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 33, 200])
+def test_mean_ci_is_scipys_t_interval(n: int) -> None:
+    x = np.random.default_rng(n).normal(3.0, 1.5, n)
+    ci = estimates.mean_ci(np.append(x, np.nan))
+    lower, upper = sps.t.interval(0.95, n - 1, loc=x.mean(), scale=sps.sem(x))
+    assert ci.method == IntervalMethod.STUDENT_T and ci.level == 0.95
+    assert close(ci.lower, lower) and close(ci.upper, upper)
+    ci90 = estimates.mean_ci(x, level=0.9)
+    assert close(ci90.upper, sps.t.interval(0.9, n - 1, loc=x.mean(), scale=sps.sem(x))[1])
+
+
+def test_mean_ci_needs_two_values() -> None:
+    assert estimates.mean_ci([4.0]) == ConfidenceInterval(0.95, "student-t", None, None)
+    assert estimates.mean_ci([]) == ConfidenceInterval(0.95, "student-t", None, None)
+
+
+@pytest.mark.parametrize("n", [6, 7, 8, 10, 17, 34, 101])
+def test_median_ci_is_scipys_order_statistic_interval(n: int) -> None:
+    x = np.random.default_rng(n).gamma(2.0, 1.0, n)
+    ci = estimates.median_ci(x)
+    reference = sps.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(0.95)
+    assert ci.method == IntervalMethod.ORDER_STATISTIC
+    assert (ci.lower, ci.upper) == (reference.low, reference.high)
+
+
+def test_median_ci_order_statistics_by_hand() -> None:
+    # n = 6: P(B <= 0) = 1/64, coverage 1 - 2/64 = 0.969 >= 0.95, P(B <= 1) = 7/64: k = 1, [x(1), x(6)].
+    assert estimates.median_order_statistic(6) == 1
+    # n = 5: coverage of [x(1), x(5)] is 1 - 2/32 = 0.9375 < 0.95: no interval.
+    assert estimates.median_order_statistic(5) is None
+    assert estimates.median_ci([1.0, 2.0, 3.0, 4.0, 5.0]).lower is None
+    # n = 10: P(B <= 1) = 11/1024 = 0.0107 <= 0.025, P(B <= 2) = 56/1024 = 0.0547: k = 2, [x(2), x(9)].
+    assert estimates.median_order_statistic(10) == 2
+    ci = estimates.median_ci([10.0, 1.0, 9.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0, 5.0])
+    assert (ci.lower, ci.upper) == (2.0, 9.0)
+
+
+# --- proportions -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x, n", [(0, 5), (1, 8), (9, 10), (10, 10), (19, 34), (250, 1000)])
+def test_wilson_ci_is_scipys_and_statsmodels(x: int, n: int) -> None:
+    ci = estimates.wilson_ci(x, n)
+    scipy_ci = sps.binomtest(x, n).proportion_ci(confidence_level=0.95, method="wilson")
+    sm_lower, sm_upper = proportion_confint(x, n, alpha=0.05, method="wilson")
+    assert ci.method == IntervalMethod.WILSON
+    assert close(ci.lower, scipy_ci.low) or (ci.lower == 0.0 and scipy_ci.low < 1e-15)
+    assert close(ci.upper, scipy_ci.high) or (ci.upper == 1.0 and scipy_ci.high > 1 - 1e-15)
+    assert math.isclose(ci.lower, sm_lower, abs_tol=1e-12) and math.isclose(ci.upper, sm_upper, abs_tol=1e-12)
+
+
+def test_wilson_ci_of_the_example_good_response_in_the_first_group() -> None:
+    # The issue's reading of the example: 1/8 good responders, Wilson-type interval roughly 2 to 47 %.
+    ci = estimates.wilson_ci(1, 8)
+    assert (round(100 * ci.lower), round(100 * ci.upper)) == (2, 47)
+
+
+def test_wilson_ci_without_patients_and_bad_counts() -> None:
+    assert estimates.wilson_ci(0, 0).lower is None
+    with pytest.raises(ValueError):
+        estimates.wilson_ci(3, 2)
+
+
+@pytest.mark.parametrize("x1, n1, x2, n2", [(56, 70, 48, 80), (1, 8, 9, 10), (9, 10, 1, 8), (0, 10, 0, 20), (10, 10, 3, 12)])
+def test_newcombe_difference_is_statsmodels(x1: int, n1: int, x2: int, n2: int) -> None:
+    estimate, ci = estimates.newcombe_difference(x1, n1, x2, n2)
+    lower, upper = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff", alpha=0.05)
+    assert ci.method == IntervalMethod.NEWCOMBE
+    assert math.isclose(estimate, x1 / n1 - x2 / n2, abs_tol=1e-15)
+    assert math.isclose(ci.lower, lower, abs_tol=1e-12) and math.isclose(ci.upper, upper, abs_tol=1e-12)
+
+
+def test_newcombe_difference_published_example() -> None:
+    # Newcombe, Stat Med 1998;17:873-890, Table II, example (a): 56/70 - 48/80, method 10: 0.0524 to 0.3339.
+    _, ci = estimates.newcombe_difference(56, 70, 48, 80)
+    assert (round(ci.lower, 4), round(ci.upper, 4)) == (0.0524, 0.3339)
+
+
+# --- Spearman ---------------------------------------------------------------------------------------------
+
+
+def test_spearman_ci_reproduces_the_published_example() -> None:
+    # Example cohort, DAS28-ESR at follow-up vs trough level: rho -0.555 (n = 33); the issue prints -0.75 to -0.26.
+    ci = estimates.spearman_ci(-0.55548128342246, 33)
+    assert ci.method == IntervalMethod.FISHER_Z
+    assert (round(ci.lower, 2), round(ci.upper, 2)) == (-0.75, -0.26)
+
+
+@pytest.mark.parametrize("n", [4, 10, 33, 500])
+def test_spearman_ci_is_fisher_z_as_scipys_pearson_interval_on_the_ranks(n: int) -> None:
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n)
+    y = x + rng.normal(size=n)
+    rx, ry = sps.rankdata(x), sps.rankdata(y)
+    pearson = sps.pearsonr(rx, ry)  # Pearson on ranks = Spearman; its interval is Fisher z, SE 1/sqrt(n - 3)
+    reference = pearson.confidence_interval(0.95)
+    ci = estimates.spearman_ci(float(sps.spearmanr(x, y).statistic), n)
+    assert close(ci.lower, reference.low, 1e-7) and close(ci.upper, reference.high, 1e-7)
+
+
+def test_spearman_ci_undefined_cases() -> None:
+    assert estimates.spearman_ci(None, 30).lower is None
+    assert estimates.spearman_ci(0.5, 3).upper is None
+    assert estimates.spearman_ci(-1.0, 10) == ConfidenceInterval(0.95, "fisher-z", -1.0, -1.0)
+
+
+# --- Hodges-Lehmann -----------------------------------------------------------------------------------------
+
+
+def brute_force_counts(m: int, n: int) -> list[int]:
+    """Mann-Whitney U over every choice of m ranks out of m + n."""
+    counts = [0] * (m * n + 1)
+    for chosen in itertools.combinations(range(1, m + n + 1), m):
+        counts[sum(chosen) - m * (m + 1) // 2] += 1
+    return counts
+
+
+@pytest.mark.parametrize("m, n", [(1, 1), (2, 3), (4, 4), (5, 7), (8, 6)])
+def test_mann_whitney_counts_match_enumeration(m: int, n: int) -> None:
+    assert estimates.mann_whitney_counts(m, n) == brute_force_counts(m, n)
+
+
+def r_wilcox_interval(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """R's wilcox.test(x, y, conf.int = TRUE) in the exact case, step for step, with the null distribution
+    from scipy's exact Mann-Whitney test (P(U <= u) as the p of alternative="less" on data giving U = u)."""
+    m, n = x.size, y.size
+    alpha = 1 - level
+    ys = np.arange(n, dtype=float)
+
+    def pwilcox(u: int) -> float:
+        # x values above exactly u pairs' worth of the y's in all (U = #{x_i > y_j} = u), no ties.
+        data_x, remaining = [], u
+        for i in range(m):
+            above = min(n, remaining)
+            data_x.append(ys[above - 1] + 0.5 + i * 1e-3 if above else -100.0 - i)
+            remaining -= above
+        return float(sps.mannwhitneyu(data_x, ys, alternative="less", method="exact").pvalue)
+
+    qu = next(u for u in range(m * n + 1) if pwilcox(u) >= alpha / 2 - 10 * np.finfo(float).eps)
+    qu = max(qu, 1)
+    diffs = np.sort(np.subtract.outer(x, y).ravel())
+    return float(np.median(diffs)), float(diffs[qu - 1]), float(diffs[m * n - qu])
+
+
+@pytest.mark.parametrize("m, n, seed", [(8, 10, 1), (10, 8, 2), (7, 7, 3), (12, 9, 4)])
+def test_hodges_lehmann_exact_is_r_wilcox_test(m: int, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    high, low = rng.normal(1.0, 1.0, m), rng.normal(0.0, 1.0, n)
+    estimate, ci = estimates.hodges_lehmann(high, low)
+    r_estimate, r_lower, r_upper = r_wilcox_interval(high, low)
+    assert ci.method == IntervalMethod.MANN_WHITNEY_EXACT
+    assert close(estimate, r_estimate) and ci.lower == r_lower and ci.upper == r_upper
+
+
+def test_hodges_lehmann_exact_critical_value_from_the_tables() -> None:
+    # Two-sided 5 % critical value of U for m = n = 10 in the standard tables: 23 (reject when U <= 23), so
+    # qwilcox(0.025, 10, 10) = 24 and the interval runs from the 24th to the 77th of the 100 differences.
+    assert estimates._qwilcox_exact(0.025, 10, 10) == 24
+    high = np.arange(10) * 10.0 + 0.5
+    low = np.arange(10) * 10.0 + 0.25 + np.arange(10) * 1e-3
+    diffs = np.sort(np.subtract.outer(high, low).ravel())
+    _, ci = estimates.hodges_lehmann(high, low)
+    assert (ci.lower, ci.upper) == (diffs[23], diffs[76])
+
+
+def test_hodges_lehmann_normal_with_ties_and_large_groups() -> None:
+    rng = np.random.default_rng(5)
+    high, low = rng.integers(0, 10, 40).astype(float), rng.integers(0, 8, 30).astype(float)
+    estimate, ci = estimates.hodges_lehmann(high, low)
+    diffs = np.sort(np.subtract.outer(high, low).ravel())
+    assert ci.method == IntervalMethod.MANN_WHITNEY_NORMAL  # ties
+    assert estimate == float(np.median(diffs))
+    # qu by hand from the normal approximation with tie-corrected variance.
+    pooled = np.concatenate([high, low])
+    t = np.unique(pooled, return_counts=True)[1].astype(float)
+    m, n, total = 40, 30, 70
+    sigma = math.sqrt(m * n / 12 * ((total + 1) - np.sum(t**3 - t) / (total * (total - 1))))
+    qu = math.ceil(m * n / 2 - 0.5 - sps.norm.ppf(0.975) * sigma)
+    assert (ci.lower, ci.upper) == (diffs[qu - 1], diffs[m * n - qu])
+
+
+def test_hodges_lehmann_normal_approximation_is_close_to_the_exact_rule_without_ties() -> None:
+    # Groups of 50 or more leave the exact distribution (as R); the order statistic chosen by the normal
+    # approximation is then within one of the exact one.
+    m = n = 60
+    exact = estimates._qwilcox_exact(0.025, m, n)
+    normal = estimates._qwilcox_normal(0.025, m, n, 0.0)
+    assert abs(exact - normal) <= 1
+    high = np.random.default_rng(6).normal(size=m)
+    assert estimates.hodges_lehmann(high, high[::-1] - 0.3 + 1e-9)[1].method == IntervalMethod.MANN_WHITNEY_NORMAL
+
+
+@pytest.mark.parametrize("decimals", [1, 12])  # many ties in low, or none
+def test_hodges_lehmann_large_groups_select_without_forming_every_difference(monkeypatch: pytest.MonkeyPatch, decimals: int) -> None:
+    rng = np.random.default_rng(7)
+    high, low = rng.normal(0.5, 1.0, 700), np.round(rng.normal(0.0, 1.0, 500), decimals)
+    reference = estimates.hodges_lehmann(high, low)
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 1000)
+    selected = estimates.hodges_lehmann(high, low)
+    assert selected == reference
+    diffs = np.sort(np.subtract.outer(high, low).ravel())
+    assert reference[0] == float(np.median(diffs))
+
+
+def test_hodges_lehmann_empty_group() -> None:
+    estimate, ci = estimates.hodges_lehmann([], [1.0, 2.0])
+    assert estimate is None and ci.lower is None and ci.upper is None
+
+
+# --- bootstrap --------------------------------------------------------------------------------------------
+
+
+def test_epsilon_squared_of_counts_is_scipys_kruskal_on_each_resample() -> None:
+    rng = np.random.default_rng(8)
+    groups = [np.round(rng.normal(i, 1.0, size), 1) for i, size in enumerate([6, 9, 4, 8])]  # ties
+    values = np.concatenate(groups)
+    group = np.repeat(np.arange(4), [g.size for g in groups])
+    counts = np.concatenate([rng.multinomial(g.size, np.full(g.size, 1 / g.size), size=25) for g in groups], axis=1)
+    got = estimates.epsilon_squared_of_counts(values, group, counts)
+    for row, value in zip(counts, got):
+        drawn = [np.repeat(values[group == g], row[group == g]) for g in range(4)]
+        h = sps.kruskal(*drawn).statistic
+        assert close(value, h / (values.size - 1))
+
+
+def test_cramers_v_of_tables_is_scipys_chi_square_on_each_table() -> None:
+    rng = np.random.default_rng(9)
+    tables = rng.multinomial(34, np.full(12, 1 / 12), size=30).reshape(30, 3, 4)
+    tables[0] = [[4, 1, 1, 0], [3, 0, 4, 1], [0, 0, 0, 0]]  # an empty row, left out
+    got = estimates.cramers_v_of_tables(tables)
+    for table, value in zip(tables, got):
+        reduced = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+        chi2 = sps.chi2_contingency(reduced, correction=False).statistic
+        assert close(value, math.sqrt(chi2 / (reduced.sum() * (min(reduced.shape) - 1))))
+
+
+def test_bootstrap_intervals_are_seeded_and_contain_the_estimate() -> None:
+    table = [[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]]
+    first, second = estimates.bootstrap_ci("cramers-v", table), estimates.bootstrap_ci("cramers-v", table)
+    assert first == second and first.method == IntervalMethod.BOOTSTRAP_PERCENTILE
+    v = sps.contingency.association(np.array(table), method="cramer", correction=False)
+    assert first.lower < v < first.upper
+    rng = np.random.default_rng(10)
+    groups = [rng.normal(i, 1.0, 9) for i in range(4)]
+    ci = estimates.bootstrap_ci("epsilon-squared", groups)
+    assert ci == estimates.bootstrap_epsilon_squared(groups)
+    h = sps.kruskal(*groups).statistic
+    assert ci.lower < h / 35 < ci.upper
+
+
+def test_bootstrap_percentiles_of_the_resampled_statistics() -> None:
+    # The interval is the 2.5th and 97.5th percentiles of the statistic over the seeded resamples.
+    table = np.array([[5, 2], [1, 6]])
+    rng = np.random.default_rng(estimates.BOOTSTRAP_SEED)
+    tables = rng.multinomial(14, table.ravel() / 14, size=estimates.BOOTSTRAP_RESAMPLES).reshape(-1, 2, 2)
+    v = estimates.cramers_v_of_tables(tables)
+    expected = np.quantile(v[np.isfinite(v)], [0.025, 0.975])
+    ci = estimates.bootstrap_cramers_v(table)
+    assert (ci.lower, ci.upper) == tuple(expected)
+
+
+def test_bootstrap_undefined_cases() -> None:
+    assert estimates.bootstrap_epsilon_squared([[1.0, 2.0], []]).lower is None
+    assert estimates.bootstrap_epsilon_squared([[1.0, 1.0], [1.0]]).upper is None
+    assert estimates.bootstrap_cramers_v([[3, 4], [0, 0]]).lower is None
+    with pytest.raises(ValueError):
+        estimates.bootstrap_ci("eta-squared", [])
