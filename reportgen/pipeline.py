@@ -140,6 +140,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
     from reportgen.pdf_worker import remove_leftovers as remove_worker_leftovers
 
     timer = timer or StageTimer(progress=request.progress)
+    parse_formats(",".join(sorted(request.formats)))  # a library caller's formats, checked as --formats is
     # Fail on a bad --out before doing any work.
     out_root = prepare_out_root(request.out_root)
     # What builds killed outright (SIGKILL) left behind: .tmp-* under --out, the PDF worker's folder.
