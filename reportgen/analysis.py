@@ -9,6 +9,10 @@ Who is counted where:
   every table and every ``overall`` summary is over included patients (with a known value).
 - *analysed*: included patients with a trough level; only they are placed in quartiles, compared across
   quartiles, and correlated with the level.
+- *withdrawn* (``Results.flow``): carried forward, with a ``withdrawal_month`` at or before the follow-up month;
+  the flow diagram and the withdrawals table count them per stratum and reason (``patient_flow``).
+- *missing* (``Results.missing``): per Table 1 variable, the included patients without a value; Table 1
+  summarises the others (complete cases).
 
 Quartiles: edges from the study's ``quartile_cutpoints`` when given, otherwise the 25th, 50th and 75th
 percentiles of the analysed patients' levels (linear interpolation, R type 7); intervals closed on the
@@ -23,12 +27,12 @@ first category ("female", "positive", "yes") is the one reported as a percentage
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from reportgen import stats
+from reportgen import estimates, stats
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
 from reportgen.model import (
@@ -38,10 +42,15 @@ from reportgen.model import (
     CohortCounts,
     ContinuousComparison,
     Derived,
+    Flow,
+    FlowGroup,
     PairwiseComparison,
     Results,
+    Shift,
     StudyOptions,
     Stratum,
+    Summary,
+    WithdrawalReason,
 )
 
 QUARTILE_LABELS = ("Q1", "Q2", "Q3", "Q4")
@@ -157,6 +166,11 @@ def _by_quartile(values: np.ndarray, quartile: np.ndarray) -> list[np.ndarray]:
     return [values[quartile == k] for k in range(4)]
 
 
+def describe(values: np.ndarray) -> Summary:
+    """``stats.describe`` with the 95% intervals of the mean (t) and the median (order statistics)."""
+    return replace(stats.describe(values), mean_ci=estimates.mean_ci(values), median_ci=estimates.median_ci(values))
+
+
 def compare_continuous(
     spec: Continuous,
     patients: pd.DataFrame,
@@ -173,24 +187,31 @@ def compare_continuous(
     analysed = quartile >= 0
     ranking = stats.rank_values(values[analysed], quartile[analysed], QUARTILE_LABELS)
     test = stats.compare_continuous(groups, QUARTILE_LABELS, study.continuous_test, ranking)
-    trend = spearman = None
+    trend = spearman = difference = None
     posthoc: tuple[PairwiseComparison, ...] = ()
     if beyond_omnibus:
         trend = stats.jonckheere_terpstra(groups, QUARTILE_LABELS, ranking)
         # Analysed patients all have a level, so the complete pairs are those with a value: ranking.values.
         spearman = stats.spearman(level[analysed], values[analysed], y_ranks=ranking.ranks)
+        spearman = replace(spearman, ci=estimates.spearman_ci(spearman.rho, spearman.n))
         if test.p_value is not None and test.p_value < ALPHA:
             posthoc = stats.dunn_holm(groups, QUARTILE_LABELS, ranking)
+        # The highest group relative to the lowest: Hodges-Lehmann shift with its Mann-Whitney interval.
+        estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
+        difference = Shift(high=QUARTILE_LABELS[-1], low=QUARTILE_LABELS[0], estimate=estimate, ci=interval)
+        if test.effect_size_name in ("epsilon-squared", "eta-squared") and test.effect_size is not None:
+            test = replace(test, effect_size_ci=estimates.bootstrap_ci(test.effect_size_name, groups))
     return ContinuousComparison(
         variable=spec.variable,
         label=spec.label,
         unit=spec.unit,
-        groups=tuple(stats.describe(group) for group in groups),
-        overall=stats.describe(values),
+        groups=tuple(describe(group) for group in groups),
+        overall=describe(values),
         test=test,
         trend=trend,
         spearman=spearman,
         posthoc=posthoc,
+        difference=difference,
     )
 
 
@@ -208,6 +229,9 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
     counts = tuple(tuple(int(cells[c, k + 1]) for k in range(4)) for c in range(n_categories))
     overall = tuple(int(cells[c].sum()) for c in range(n_categories))
     test = stats.compare_categorical(counts, spec.categories, QUARTILE_LABELS, study.categorical_test)
+    if test.effect_size_name == "cramers-v" and test.effect_size is not None:
+        test = replace(test, effect_size_ci=estimates.bootstrap_cramers_v(counts))
+    totals = cells[:, 1:].sum(axis=0)
     return CategoricalComparison(
         variable=spec.variable,
         label=spec.label,
@@ -215,7 +239,16 @@ def compare_categorical(spec: Categorical, patients: pd.DataFrame, quartile: np.
         counts=counts,
         overall=overall,
         test=test,
+        proportion_cis=tuple(
+            tuple(estimates.wilson_ci(count, int(total)) for count, total in zip(row, totals)) for row in counts
+        ),
+        overall_proportion_cis=tuple(estimates.wilson_ci(count, sum(overall)) for count in overall),
     )
+
+
+def recorded_reason(value: object) -> str | None:
+    """A withdrawal reason as recorded, surrounding spaces removed; None when blank."""
+    return None if pd.isna(value) or str(value).strip() == "" else str(value).strip()
 
 
 def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
@@ -225,9 +258,75 @@ def _carried_forward(patients: pd.DataFrame) -> tuple[CarriedForward, ...]:
         CarriedForward(
             patient_id=str(patient_id),
             from_month=int(month),
-            withdrawal_reason=None if pd.isna(reason) or str(reason) == "" else str(reason),
+            withdrawal_reason=recorded_reason(reason),
         )
         for patient_id, month, reason in zip(rows["patient_id"], rows["follow_up_visit_month"], reasons)
+    )
+
+
+def withdrawn_before_follow_up(patients: pd.DataFrame, follow_up_month: int) -> np.ndarray:
+    """Per patient: carried forward because of a withdrawal recorded at or before the follow-up month."""
+    withdrawal = patients["withdrawal_month"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        return patients["carried_forward"].to_numpy(dtype=bool) & (withdrawal <= follow_up_month)
+
+
+def patient_flow(patients: pd.DataFrame, membership: np.ndarray, labels: tuple[str, ...], follow_up_month: int) -> Flow:
+    """The flow diagram's numbers, per stratum of ``membership`` (the analysis stage's one assignment)."""
+    carried = patients["carried_forward"].to_numpy(dtype=bool)
+    withdrawn = withdrawn_before_follow_up(patients, follow_up_month)
+    n_groups = len(labels)
+
+    def per_group(flags: np.ndarray) -> np.ndarray:
+        chosen = membership[flags & (membership >= 0)]
+        return np.bincount(chosen, minlength=n_groups)
+
+    analysed = per_group(np.ones(len(patients), dtype=bool))
+    carried_by_group = per_group(carried)
+    withdrawn_by_group = per_group(withdrawn)
+    groups = tuple(
+        FlowGroup(
+            label=label,
+            analysed=int(analysed[k]),
+            reached_follow_up=int(analysed[k] - carried_by_group[k]),
+            carried_forward=int(carried_by_group[k]),
+            withdrawn=int(withdrawn_by_group[k]),
+        )
+        for k, label in enumerate(labels)
+    )
+    reasons = patients["withdrawal_reason"].astype(object).to_numpy()[withdrawn]
+    texts = [recorded_reason(reason) for reason in reasons]
+    groups_of_withdrawn = membership[withdrawn]
+    by_reason: dict[str | None, list[int]] = {}
+    for text, group in zip(texts, groups_of_withdrawn.tolist()):
+        tally = by_reason.setdefault(text, [0] * (n_groups + 1))  # last slot: all included
+        tally[n_groups] += 1
+        if group >= 0:
+            tally[group] += 1
+    order = sorted(by_reason, key=lambda reason: (reason is None, -by_reason[reason][n_groups], reason or ""))
+    withdrawals = tuple(
+        WithdrawalReason(reason=reason, counts=tuple(by_reason[reason][:n_groups]), overall=by_reason[reason][n_groups])
+        for reason in order
+    )
+    n_analysed = int(analysed.sum())
+    return Flow(
+        included=len(patients),
+        no_level=len(patients) - n_analysed,
+        analysed=n_analysed,
+        follow_up_month=follow_up_month,
+        groups=groups,
+        withdrawals=withdrawals,
+    )
+
+
+def missing_counts(baseline: tuple[ContinuousComparison | CategoricalComparison, ...], n_included: int) -> tuple[tuple[str, int], ...]:
+    """Table 1 variable -> included patients without a value (the complement of the overall column's n)."""
+    return tuple(
+        (
+            comparison.variable,
+            n_included - (comparison.overall.n if isinstance(comparison, ContinuousComparison) else sum(comparison.overall)),
+        )
+        for comparison in baseline
     )
 
 
@@ -249,6 +348,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         else compare_categorical(spec, patients, quartile, study)
         for spec in TABLE_1
     )
+    strata = _strata(quartile, edges, n_analysed)
     return Results(
         cohort=CohortCounts(
             n_included=len(patients),
@@ -259,7 +359,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         ),
         cutpoints=edges,
         cutpoints_given=given,
-        strata=_strata(quartile, edges, n_analysed),
+        strata=strata,
         strata_membership=quartile,
         baseline=baseline,
         outcomes=tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES),
@@ -267,4 +367,6 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         eular_response=compare_categorical(EULAR, patients, quartile, study),
         carried_forward=_carried_forward(patients),
         study=study,
+        flow=patient_flow(patients, quartile, tuple(s.label for s in strata), derived.follow_up_month),
+        missing=missing_counts(baseline, len(patients)),
     )

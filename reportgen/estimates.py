@@ -25,10 +25,12 @@ and names its method (``IntervalMethod``); bounds are None when the data are too
   have fewer than 50 values and no value is tied (R's default), otherwise the normal approximation with
   continuity correction and tie-corrected variance (R solves for the interval numerically there; here
   the order statistics are chosen by the same rule as in the exact case, with the normal distribution).
-- Effect sizes (epsilon-squared of Kruskal-Wallis, Cramér's V): percentile bootstrap with
+- Effect sizes (epsilon-squared of Kruskal-Wallis, eta-squared of ANOVA, Cramér's V): percentile bootstrap with
   ``BOOTSTRAP_RESAMPLES`` resamples from a generator seeded with ``BOOTSTRAP_SEED`` (the same interval on
-  every run). Epsilon-squared resamples within groups (group sizes kept, as the design fixes them);
+  every run). Epsilon- and eta-squared resample within groups (group sizes kept, as the design fixes them);
   Cramér's V resamples patients (the table's cells, multinomially). Vectorised over the resamples.
+  Epsilon-squared is left without an interval above ``BOOTSTRAP_MAX_VALUES`` values (its cost grows with
+  resamples x values); Cramér's V costs the same for any number of patients.
 """
 
 from __future__ import annotations
@@ -39,18 +41,24 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special
 
-from reportgen.model import ConfidenceInterval, IntervalMethod
+from reportgen.model import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CI_LEVEL, ConfidenceInterval, IntervalMethod
 
-CI_LEVEL = 0.95
-BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_SEED = 20261202
+# CI_LEVEL, BOOTSTRAP_RESAMPLES and BOOTSTRAP_SEED live in reportgen.model (the report names them without numpy).
 # R's wilcox.test computes the exact Mann-Whitney distribution when both groups have fewer values than this.
 EXACT_MANN_WHITNEY_BELOW = 50
 # Pairwise differences materialised at once for the Hodges-Lehmann estimate; beyond this many, order
 # statistics are found by bisection on their value, counting with sorted arrays.
 MATERIALISED_DIFFERENCES = 2_000_000
+# The bisection stops when at most this many differences lie between its bounds, and sorts those.
+SELECTION_CANDIDATES = 100_000
+# ... or when its bounds agree to this relative precision (ties whose differences differ in the last bits).
+SELECTION_RESOLUTION = 1e-12
 # Cells (resamples x values) computed at once by the bootstraps: bounds their memory.
 BOOTSTRAP_CHUNK_CELLS = 4_000_000
+# Epsilon- and eta-squared's bootstraps cost resamples x values (a few passes over 2,000 x 1,000 numbers, of
+# the order of 0.1 s per outcome at 1,000 values); above this many values they are not computed (bounds None).
+# With that many patients the interval is narrow.
+BOOTSTRAP_MAX_VALUES = 1_000
 
 
 def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -221,32 +229,58 @@ def _qwilcox_normal(alpha_half: float, m: int, n: int, tie_term: float) -> int:
     return math.ceil(m * n / 2.0 - 0.5 + float(special.ndtri(alpha_half)) * math.sqrt(variance) - 1e-9)
 
 
-def _count_at_most(high: np.ndarray, low: np.ndarray, d: float) -> int:
-    """#{(i, j): high_i − low_j <= d}, both sorted; counted as low_j >= high_i − d."""
-    return int(low.size * high.size - np.sum(np.searchsorted(low, high - d, side="left")))
+def _kth_difference_by_value(
+    high: np.ndarray, high_weight: np.ndarray, low: np.ndarray, low_weight_from: np.ndarray, k: int
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Where the k-th smallest (1-based) of the differences high_i − low_j lies, without forming them all.
 
+    ``high``, ``low``: the distinct values of each group, ascending; ``high_weight``: how often each high
+    value occurs; ``low_weight_from[j]``: how many low values are at least ``low[j]`` (one more entry, 0).
+    Bisection on the value keeps #(differences <= lo) < k <= #(differences <= hi) until few pairs of
+    distinct values lie in (lo, hi], or the bounds agree to ``SELECTION_RESOLUTION``; those pairs are then
+    formed. Returns #(differences <= lo), and the differences in (lo, hi] ascending with their cumulative
+    counts: the k-th is the first whose cumulative count reaches k − #(<= lo), and so is any other order
+    statistic in that range.
+    """
 
-def _kth_difference_by_value(high: np.ndarray, low: np.ndarray, k: int) -> float:
-    """The k-th smallest (1-based) of high_i − low_j without forming them all (both arrays sorted)."""
-    lo = float(np.nextafter(high[0] - low[-1], -np.inf))
-    hi = float(high[-1] - low[0])
-    count_lo, count_hi = _count_at_most(high, low, lo), _count_at_most(high, low, hi)
-    while count_hi - count_lo > MATERIALISED_DIFFERENCES // 4:
+    def at_most(d: float) -> tuple[int, int, np.ndarray]:
+        # low_j >= high_i − d  <=>  high_i − low_j <= d: differences counted, pairs of distinct values counted.
+        first = np.searchsorted(low, high - d, side="left")
+        return int(np.dot(high_weight, low_weight_from[first])), int(np.sum(low.size - first)), first
+
+    def largest_at_most(d: float) -> float:
+        first = np.searchsorted(low, high - d, side="left")
+        inside = first < low.size
+        return float(np.max(high[inside] - low[first[inside]]))
+
+    # Bounds a little outside the extreme differences, which counting by subtraction could round away.
+    spread = float(high[-1] - low[0]) - float(high[0] - low[-1])
+    lo = float(high[0] - low[-1]) - 1e-9 * spread - 1e-300
+    hi = float(high[-1] - low[0]) + 1e-9 * spread + 1e-300
+    count_lo, pairs_lo, _ = at_most(lo)
+    count_hi, pairs_hi, _ = at_most(hi)
+    limit = min(SELECTION_CANDIDATES, MATERIALISED_DIFFERENCES // 4)
+    while pairs_hi - pairs_lo > limit:
         mid = lo + (hi - lo) / 2.0
-        if not lo < mid < hi:  # no value between: every difference left in (lo, hi] is hi
-            return hi
-        count = _count_at_most(high, low, mid)
+        if hi - lo <= SELECTION_RESOLUTION * max(abs(lo), abs(hi)) or not lo < mid < hi:
+            # The differences left agree to 12 significant digits (ties in the data, unequal only by the
+            # rounding of their subtraction): hi, an actual difference, stands for them all.
+            return count_lo, np.array([largest_at_most(hi)]), np.array([count_hi - count_lo])
+        count, pairs, _ = at_most(mid)
         if count >= k:
-            hi, count_hi = mid, count
+            # Down to the largest difference at most mid: an actual difference, so ties are met exactly.
+            hi, count_hi, pairs_hi = largest_at_most(mid), count, pairs
         else:
-            lo, count_lo = mid, count
+            lo, count_lo, pairs_lo = mid, count, pairs
     first = np.searchsorted(low, high - hi, side="left")
     stop = np.searchsorted(low, high - lo, side="left")
     sizes = stop - first
     rows = np.repeat(np.arange(high.size), sizes)
     cols = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(first, sizes)
-    candidates = np.sort(high[rows] - low[cols])
-    return float(candidates[min(max(k - count_lo - 1, 0), candidates.size - 1)])
+    values = high[rows] - low[cols]
+    weights = high_weight[rows] * (low_weight_from[cols] - low_weight_from[cols + 1])
+    order = np.argsort(values, kind="stable")
+    return count_lo, values[order], np.cumsum(weights[order])
 
 
 def pairwise_difference_order_statistics(high: np.ndarray, low: np.ndarray, ks: Sequence[int]) -> list[float]:
@@ -257,7 +291,20 @@ def pairwise_difference_order_statistics(high: np.ndarray, low: np.ndarray, ks: 
         positions = sorted({k - 1 for k in ks})
         differences.partition(positions)
         return [float(differences[k - 1]) for k in ks]
-    return [_kth_difference_by_value(high, low, k) for k in ks]
+    high_values, high_weight = np.unique(high, return_counts=True)
+    low_values, low_counts = np.unique(low, return_counts=True)
+    low_weight_from = np.append(np.cumsum(low_counts[::-1])[::-1], 0)
+    found: dict[int, float] = {}
+    for k in ks:
+        if k in found:
+            continue
+        below, values, cumulative = _kth_difference_by_value(high_values, high_weight, low_values, low_weight_from, k)
+        # Every order statistic wanted that lies in the same range (the two middle ones of a median).
+        for other in ks:
+            if other == k or below < other <= below + int(cumulative[-1]):
+                at = min(int(np.searchsorted(cumulative, other - below, side="left")), values.size - 1)
+                found[other] = float(values[at])
+    return [found[k] for k in ks]
 
 
 def hodges_lehmann(
@@ -308,54 +355,109 @@ def _percentile(distribution: np.ndarray, level: float) -> tuple[float | None, f
     return float(lower), float(upper)
 
 
-def epsilon_squared_of_counts(values: np.ndarray, group: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Kruskal-Wallis epsilon-squared = H / (N − 1) of resamples given as counts.
+def _blocks(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """The block of equal values each value belongs to (0 for the smallest), and the number of blocks."""
+    distinct, block = np.unique(values, return_inverse=True)
+    return block.ravel(), int(distinct.size)
 
-    ``values``, ``group`` (0-based group index): the pooled observed values; ``counts``: resamples x
-    values, how often each value is drawn into each resample. Midranks come from the counts in value
-    order, so no resample is sorted. H tie-corrected, as ``scipy.stats.kruskal``; NaN when a resample's
-    values are all equal.
+
+def _epsilon_squared_of_block_counts(block_counts: np.ndarray) -> np.ndarray:
+    """Epsilon-squared = H / (N − 1) of resamples given as counts: resamples x groups x blocks of equal
+    values (ascending), how many values of each group fall in each block.
+
+    A block's midrank follows from the counts of the blocks below it, so no resample is sorted. H is
+    tie-corrected, as ``scipy.stats.kruskal``; NaN when a resample's values are all equal.
     """
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    new_block = np.ones(ordered.size, dtype=bool)
-    new_block[1:] = ordered[1:] != ordered[:-1]
-    starts = np.flatnonzero(new_block)
-    block_of = np.cumsum(new_block) - 1
-    c = counts[:, order].astype(float)
-    block_counts = np.add.reduceat(c, starts, axis=1)
-    below = np.cumsum(block_counts, axis=1) - block_counts
-    midrank = below + (block_counts + 1.0) / 2.0
-    k = int(group.max()) + 1
-    one_hot = np.zeros((ordered.size, k))
-    one_hot[np.arange(ordered.size), group[order]] = 1.0
-    rank_sums = (c * midrank[:, block_of]) @ one_hot
-    sizes = c @ one_hot
-    total = c.sum(axis=1)
+    c = block_counts.astype(float)
+    per_block = c.sum(axis=1)
+    midrank = np.cumsum(per_block, axis=1) - per_block + (per_block + 1.0) / 2.0
+    rank_sums = np.einsum("rgb,rb->rg", c, midrank)
+    sizes = c.sum(axis=2)
+    total = sizes.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = 12.0 / (total * (total + 1.0)) * np.sum(np.where(sizes > 0, rank_sums**2 / sizes, 0.0), axis=1) - 3.0 * (total + 1.0)
-        ties = 1.0 - np.sum(block_counts**3 - block_counts, axis=1) / (total**3 - total)
+        ties = 1.0 - np.sum(per_block**3 - per_block, axis=1) / (total**3 - total)
         return np.where(ties > 0, h / ties / (total - 1.0), np.nan)
+
+
+def epsilon_squared_of_counts(values: np.ndarray, group: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Kruskal-Wallis epsilon-squared of resamples given as counts: ``values``, ``group`` (0-based group
+    index) the pooled observed values, ``counts`` (resamples x values) how often each is drawn."""
+    block, n_blocks = _blocks(np.asarray(values, dtype=float))
+    k = int(group.max()) + 1
+    one_hot = np.zeros((block.size, k * n_blocks))
+    one_hot[np.arange(block.size), group * n_blocks + block] = 1.0
+    return _epsilon_squared_of_block_counts((counts @ one_hot).reshape(counts.shape[0], k, n_blocks))
 
 
 def bootstrap_epsilon_squared(
     groups: Sequence[np.ndarray], level: float = CI_LEVEL, n_resamples: int = BOOTSTRAP_RESAMPLES
 ) -> ConfidenceInterval:
-    """Percentile bootstrap interval of Kruskal-Wallis epsilon-squared, resampling within each group."""
+    """Percentile bootstrap interval of Kruskal-Wallis epsilon-squared, resampling within each group.
+
+    Each resample draws, for every group in turn, as many values as it has from its own values
+    (``rng.integers``), ``n_resamples`` at once.
+    """
     level = _check_level(level)
     present = [g for g in (_clean(group) for group in groups) if g.size > 0]
     if len(present) < 2 or np.unique(np.concatenate(present)).size < 2:
         return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
     values = np.concatenate(present)
-    group = np.repeat(np.arange(len(present)), [g.size for g in present])
+    if values.size > BOOTSTRAP_MAX_VALUES:
+        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+    block, n_blocks = _blocks(values)
+    sizes = np.array([g.size for g in present])
+    starts = np.cumsum(sizes) - sizes
+    n = float(values.size)
+    rng = _generator()
+    chunk = max(1, BOOTSTRAP_CHUNK_CELLS // max(values.size, n_blocks))
+    parts = []
+    done = 0
+    while done < n_resamples:
+        size = min(chunk, n_resamples - done)
+        draws = np.concatenate([start + rng.integers(0, g.size, size=(size, g.size)) for start, g in zip(starts, present)], axis=1)
+        # Per resample: how many drawn values fall in each block of equal values, hence each block's midrank,
+        # hence each drawn value's rank; the draws lie group after group, so rank sums are sums of slices.
+        drawn_block = block[draws]
+        per_block = np.bincount((drawn_block + n_blocks * np.arange(size)[:, None]).ravel(), minlength=size * n_blocks)
+        per_block = per_block.reshape(size, n_blocks).astype(float)
+        midrank = np.cumsum(per_block, axis=1) - per_block + (per_block + 1.0) / 2.0
+        ranks = np.take_along_axis(midrank, drawn_block, axis=1)
+        rank_sums = np.add.reduceat(ranks, starts, axis=1)
+        h = 12.0 / (n * (n + 1.0)) * np.sum(rank_sums**2 / sizes, axis=1) - 3.0 * (n + 1.0)
+        # Tie correction: sum of (t³ − t) over the blocks, the counts t summing to n in every resample.
+        ties = 1.0 - (np.einsum("rb,rb,rb->r", per_block, per_block, per_block) - n) / (n**3 - n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts.append(np.where(ties > 0, h / ties / (n - 1.0), np.nan))
+        done += size
+    return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, *_percentile(np.concatenate(parts), level))
+
+
+def bootstrap_eta_squared(
+    groups: Sequence[np.ndarray], level: float = CI_LEVEL, n_resamples: int = BOOTSTRAP_RESAMPLES
+) -> ConfidenceInterval:
+    """Percentile bootstrap interval of one-way ANOVA's eta-squared = SS_between / SS_total, resampling
+    within each group with the same draws as ``bootstrap_epsilon_squared``; the same work budget."""
+    level = _check_level(level)
+    present = [g for g in (_clean(group) for group in groups) if g.size > 0]
+    if len(present) < 2 or np.unique(np.concatenate(present)).size < 2:
+        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+    values = np.concatenate(present)
+    if values.size > BOOTSTRAP_MAX_VALUES:
+        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
     rng = _generator()
     chunk = max(1, BOOTSTRAP_CHUNK_CELLS // values.size)
     parts = []
     done = 0
     while done < n_resamples:
         size = min(chunk, n_resamples - done)
-        counts = np.concatenate([rng.multinomial(g.size, np.full(g.size, 1.0 / g.size), size=size) for g in present], axis=1)
-        parts.append(epsilon_squared_of_counts(values, group, counts))
+        drawn = [g[rng.integers(0, g.size, size=(size, g.size))] for g in present]
+        pooled = np.concatenate(drawn, axis=1)
+        centre = pooled.mean(axis=1, keepdims=True)
+        total = np.sum((pooled - centre) ** 2, axis=1)
+        between = sum(d.shape[1] * (d.mean(axis=1) - centre[:, 0]) ** 2 for d in drawn)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts.append(np.where(total > 0, between / total, np.nan))
         done += size
     return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, *_percentile(np.concatenate(parts), level))
 
@@ -390,10 +492,12 @@ def bootstrap_cramers_v(
 
 
 def bootstrap_ci(effect_size_name: str, data, level: float = CI_LEVEL) -> ConfidenceInterval:
-    """The bootstrap interval of a ``TestResult.effect_size_name``: "epsilon-squared" (``data``: the
-    groups' values) or "cramers-v" (``data``: the contingency table)."""
+    """The bootstrap interval of a ``TestResult.effect_size_name``: "epsilon-squared" or "eta-squared"
+    (``data``: the groups' values) or "cramers-v" (``data``: the contingency table)."""
     if effect_size_name == "epsilon-squared":
         return bootstrap_epsilon_squared(data, level)
+    if effect_size_name == "eta-squared":
+        return bootstrap_eta_squared(data, level)
     if effect_size_name == "cramers-v":
         return bootstrap_cramers_v(data, level)
     raise ValueError(f"no bootstrap interval for effect size {effect_size_name!r}")

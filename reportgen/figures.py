@@ -5,6 +5,10 @@ The quartile groups are the analysis stage's (``Results.strata_membership``), ne
 1. Follow-up DAS28-ESR, CDAI and SDAI by trough-level quartile: box plots with every patient as a point.
 2. Trough level against follow-up DAS28-ESR, with the quartile cut points; Spearman ρ in the caption.
 3. EULAR response by quartile as 100 % stacked bars.
+4. The flow of patients (STROBE item 13), drawn only from ``Results.flow``: included -> without a level |
+   analysed -> one column per stratum (whatever their number) -> reached follow-up | carried forward (with
+   the reasons of those who withdrew) | placed by a visit window (drawn only when some were). Black on white
+   with a grey fill for the groups: nothing is told by colour.
 
 Choices that the tests pin:
 - Text is SVG text (``svg.fonttype = "none"``) in the report's own serif, family ``Reportgen Serif``: inline
@@ -39,9 +43,20 @@ import numpy as np
 import pandas as pd
 
 from reportgen.indices import EULAR_RESPONSES
-from reportgen.model import JOURNAL_DPI, CategoricalComparison, ContinuousComparison, Derived, Figure, Results
-from reportgen.prose import p_or_reason
+from reportgen.model import (
+    FLOW_FIGURE,
+    JOURNAL_DPI,
+    CategoricalComparison,
+    ContinuousComparison,
+    Derived,
+    Figure,
+    Flow,
+    Results,
+)
+from reportgen.prose import clipped, p_or_reason
+from reportgen.prose import patients as patients_phrase
 from reportgen.resources import templates_dir
+from reportgen.untrusted import visible
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -90,6 +105,16 @@ MM_PER_INCH = 25.4
 JOURNAL_FILE = re.compile(r"figures/figure[0-9]+\.(pdf|tiff|png)")
 # Nothing in the files' bytes may change from build to build: no dates, no library versions.
 PDF_METADATA: dict[str, str | None] = {"Creator": None, "Producer": None, "CreationDate": None}
+
+# The flow diagram: type size, line height and box padding (inches), space between group columns; each
+# group's box lists at most FLOW_REASONS_SHOWN reasons for withdrawal (the withdrawals table has them all).
+FLOW_FONT_PT = 7.5
+FLOW_LINE_IN = FLOW_FONT_PT * 1.3 / 72
+FLOW_PAD_IN = 0.05
+FLOW_GAP_IN = 0.1
+FLOW_REASONS_SHOWN = 3
+FLOW_REASON_CHARACTERS = 30  # a longer free-text reason is cut, with an ellipsis
+FLOW_EM_PER_CHARACTER = 0.47  # average advance of the serif's lower case and spaces, to wrap lines to a box
 
 STYLE = {
     "font.family": FONT_FAMILY,
@@ -161,6 +186,7 @@ def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tu
             _activity_boxplots(patients, results, by_variable, formatter),
             _trough_scatter(patients, results, by_variable.get("das28_esr"), formatter),
             _eular_bars(results.eular_response, results, formatter),
+            _flow_diagram(results.flow, formatter),
         ]
     return tuple(item for item in drawn if item is not None)
 
@@ -546,6 +572,152 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
         + "."
     )
     return _Drawn("figure3-eular", "EULAR response by trough-level quartile", caption, figure, alt)
+
+
+def flow_box_lines(flow: Flow, formatter: Formatter) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """Per group: the lines of its boxes below the group box (reached follow-up, carried forward, and placed
+    by a visit window when any were), before wrapping."""
+    month = flow.follow_up_month
+    columns = []
+    for k, group in enumerate(flow.groups):
+        boxes = [(f"Month-{month} visit", f"n = {formatter.integer(group.reached_follow_up)}")]
+        carried = [f"Carried forward (LOCF)", f"n = {formatter.integer(group.carried_forward)}"]
+        if group.withdrawn:
+            carried.append(f"withdrew: {formatter.integer(group.withdrawn)}")
+            reasons = [(visible(r.reason) if r.reason else "reason not recorded", r.counts[k]) for r in flow.withdrawals if r.counts[k]]
+            shown = reasons[: FLOW_REASONS_SHOWN if len(reasons) <= FLOW_REASONS_SHOWN else FLOW_REASONS_SHOWN - 1]
+            carried.extend(f"– {clipped(reason, FLOW_REASON_CHARACTERS)}: {formatter.integer(count)}" for reason, count in shown)
+            if len(shown) < len(reasons):
+                rest = sum(count for _, count in reasons[len(shown) :])
+                carried.append(f"– other reasons: {formatter.integer(rest)}")
+        missed = group.carried_forward - group.withdrawn
+        if missed:
+            carried.append(f"missed visit: {formatter.integer(missed)}")
+        boxes.append(tuple(carried))
+        if group.placed_by_window:
+            boxes.append(("Placed by a visit window", f"n = {formatter.integer(group.placed_by_window)}"))
+        columns.append(tuple(boxes))
+    return tuple(columns)
+
+
+def _wrap(lines: tuple[str, ...], width_in: float) -> list[str]:
+    """Lines wrapped to a box ``width_in`` wide (continuations indented); a very long word is cut."""
+    import textwrap
+
+    characters = max(8, int((width_in - 2 * FLOW_PAD_IN) * 72 / (FLOW_FONT_PT * FLOW_EM_PER_CHARACTER)))
+    wrapped: list[str] = []
+    for line in lines:
+        wrapped.extend(
+            clipped(piece, characters)
+            for piece in textwrap.wrap(line, characters, subsequent_indent="  ", break_long_words=False) or [""]
+        )
+    return wrapped
+
+
+def _flow_diagram(flow: Flow | None, formatter: Formatter) -> _Drawn | None:
+    from matplotlib.figure import Figure as MplFigure
+    from matplotlib.patches import Rectangle
+
+    if flow is None or not flow.groups:
+        return None
+    month = flow.follow_up_month
+    width = TEXT_WIDTH_IN
+    n_groups = len(flow.groups)
+    margin = 0.03  # so the outer boxes' edges are not cut at the figure's edge
+    column = (width - 2 * margin - FLOW_GAP_IN * (n_groups - 1)) / n_groups
+    indent = min(0.14, column * 0.12)  # the outcome boxes hang off a line down the column's left side
+
+    def height(lines: list[str]) -> float:
+        return len(lines) * FLOW_LINE_IN + 2 * FLOW_PAD_IN
+
+    top_width = min(2.2, width * 0.4)
+    side_width = width / 2 - 0.3 - margin  # beside the line from Included down to Analysed
+    top = [["Included", f"n = {formatter.integer(flow.included)}"],
+           _wrap((f"No trough level at or before month {month}", f"n = {formatter.integer(flow.no_level)}",
+                  "described in Table 1, not compared"), side_width),
+           ["Analysed by trough-level quartile", f"n = {formatter.integer(flow.analysed)}"]]
+    group_lines = [[group.label, f"n = {formatter.integer(group.analysed)}"] for group in flow.groups]
+    outcome_lines = [[_wrap(box, column - indent) for box in boxes] for boxes in flow_box_lines(flow, formatter)]
+    n_rows = max(len(boxes) for boxes in outcome_lines)
+    row_heights = [max(height(boxes[r]) for boxes in outcome_lines if r < len(boxes)) for r in range(n_rows)]
+    step = 0.2  # vertical space between boxes, where the arrows run
+    included_h, side_h, analysed_h = height(top[0]), height(top[1]), height(top[2])
+    group_h = height(group_lines[0])
+    total = included_h + max(side_h, 0.3) + step + analysed_h + 0.32 + group_h + sum(row_heights) + step * n_rows + 2 * margin
+    figure = MplFigure(figsize=(width, total))
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, total)
+    ax.set_axis_off()
+    arrow = {"arrowstyle": "-|>,head_length=0.35,head_width=0.18", "color": INK, "linewidth": 0.7, "shrinkA": 0, "shrinkB": 0}
+
+    def box(x: float, y_top: float, w: float, lines: list[str], h: float | None = None, fill: str = "white",
+            bold_first: bool = False, centre: bool = True) -> float:
+        h = height(lines) if h is None else h
+        ax.add_patch(Rectangle((x, y_top - h), w, h, facecolor=fill, edgecolor=INK, linewidth=0.7))
+        for i, line in enumerate(lines):
+            ax.text(
+                x + w / 2 if centre else x + FLOW_PAD_IN,
+                y_top - FLOW_PAD_IN - (i + 0.5) * FLOW_LINE_IN,
+                line,
+                ha="center" if centre else "left",
+                va="center_baseline",
+                fontsize=FLOW_FONT_PT,
+                fontweight="bold" if bold_first and i == 0 else "normal",
+                parse_math=False,  # reasons are workbook text: "$5 $" is not mathematics
+            )
+        return y_top - h
+
+    def line(x0: float, y0: float, x1: float, y1: float, head: bool = False) -> None:
+        if head:
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=arrow)
+        else:
+            ax.plot([x0, x1], [y0, y1], color=INK, linewidth=0.7, solid_capstyle="butt")
+
+    centre = width / 2
+    y = total - margin
+    bottom = box(centre - top_width / 2, y, top_width, top[0], bold_first=True)
+    side_x = width - side_width - margin
+    side_mid = bottom - max(side_h, 0.3) / 2 - step / 2
+    box(side_x, side_mid + side_h / 2, side_width, top[1])
+    y = bottom - max(side_h, 0.3) - step
+    line(centre, bottom, centre, y, head=True)
+    line(centre, side_mid, side_x, side_mid, head=True)
+    bottom = box(centre - top_width / 2, y, top_width, top[2], bold_first=True)
+    bus = bottom - 0.16
+    groups_top = bus - 0.16
+    lefts = [margin + i * (column + FLOW_GAP_IN) for i in range(n_groups)]
+    line(centre, bottom, centre, bus)
+    line(lefts[0] + column / 2, bus, lefts[-1] + column / 2, bus)
+    for left, lines, outcomes in zip(lefts, group_lines, outcome_lines):
+        line(left + column / 2, bus, left + column / 2, groups_top, head=True)
+        group_bottom = box(left, groups_top, column, lines, h=group_h, fill=BOX_FILL, bold_first=True)
+        spine = left + indent / 2
+        y_top = group_bottom - step
+        middle = y_top
+        for r, lines_r in enumerate(outcomes):
+            box(left + indent, y_top, column - indent, lines_r, h=row_heights[r], centre=False)
+            middle = y_top - min(row_heights[r], 2 * FLOW_LINE_IN + 2 * FLOW_PAD_IN) / 2
+            line(spine, middle, left + indent, middle, head=True)
+            y_top -= row_heights[r] + step
+        line(spine, group_bottom, spine, middle)
+    carried = sum(g.carried_forward for g in flow.groups)
+    caption = (
+        f"Every included patient, the patients without a trough level (described in Table 1 but not compared), and "
+        f"the analysed patients of each quartile at month {month}: with a month-{month} visit, or carried forward "
+        f"from an earlier visit ({patients_phrase(carried)} in all), with the reasons of those who withdrew."
+    )
+    alt = (
+        f"Flow diagram: {patients_phrase(flow.included)} included, {flow.no_level} without a trough level, "
+        f"{flow.analysed} analysed in the trough-level groups: "
+        + "; ".join(
+            f"{group.label} {group.analysed} ({group.reached_follow_up} with a month-{month} visit, "
+            f"{group.carried_forward} carried forward, {group.withdrawn} of them withdrawn)"
+            for group in flow.groups
+        )
+        + "."
+    )
+    return _Drawn(FLOW_FIGURE, "Flow of patients", caption, figure, alt)
 
 
 # --- helpers ----------------------------------------------------------------------------------

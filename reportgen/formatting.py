@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, Literal
 
-from reportgen.model import ALPHA, TestName
+from reportgen.model import ALPHA, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, IntervalMethod, TestName
 from reportgen.rounding import round_half_up
 
 if TYPE_CHECKING:
     from matplotlib.ticker import FuncFormatter
 
-    from reportgen.model import StudyOptions, Summary
+    from reportgen.model import ConfidenceInterval, StudyOptions, Summary
 
 MINUS = "\u2212"
 EN_DASH = "\u2013"
@@ -72,6 +72,20 @@ TEST_NAMES: dict[TestName, str] = {
     TestName.JONCKHEERE_TERPSTRA: "Jonckheere\u2013Terpstra trend test",
     TestName.SPEARMAN: "Spearman rank correlation",
 }
+# How each confidence-interval method is named in footnotes and the Methods (after "95% CI of ...: ").
+INTERVAL_METHOD_NAMES: dict[IntervalMethod, str] = {
+    IntervalMethod.STUDENT_T: "t distribution",
+    IntervalMethod.ORDER_STATISTIC: "distribution-free interval between order statistics (binomial)",
+    IntervalMethod.WILSON: "Wilson score interval",
+    IntervalMethod.NEWCOMBE: "Newcombe hybrid score interval",
+    IntervalMethod.FISHER_Z: "Fisher z transformation with standard error 1/\u221a(n \u2212 3)",
+    IntervalMethod.MANN_WHITNEY_EXACT: "Hodges\u2013Lehmann estimate with the exact Mann\u2013Whitney interval",
+    IntervalMethod.MANN_WHITNEY_NORMAL: "Hodges\u2013Lehmann estimate with the Mann\u2013Whitney interval, normal "
+    "approximation corrected for ties",
+    IntervalMethod.BOOTSTRAP_PERCENTILE: f"percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples, fixed seed {BOOTSTRAP_SEED}",
+}
+# Effect sizes by their symbol in table headers and prose.
+EFFECT_SIZE_SYMBOLS: dict[str, str] = {"epsilon-squared": "\u03b5\u00b2", "eta-squared": "\u03b7\u00b2", "cramers-v": "Cram\u00e9r\u2019s V"}
 # Suffixes naming when a measure was taken; they do not change its precision.
 _TIME_SUFFIXES = ("_baseline", "_follow_up", "_followup")
 
@@ -88,6 +102,12 @@ def decimals_for(variable: str) -> int:
 def _decimals_of(value: float) -> int:
     """Decimals of a constant as written: 0.05 -> 2."""
     return max(0, -Decimal(repr(value)).as_tuple().exponent)
+
+
+def _span(low: str, high: str) -> str:
+    """Two written bounds joined by an en dash, or by '; ' when either is negative, so no dash is a minus."""
+    joiner = "; " if low.startswith(MINUS) or high.startswith(MINUS) else EN_DASH
+    return f"{low}{joiner}{high}"
 
 
 def _is_missing(value: float | int | None) -> bool:
@@ -161,6 +181,37 @@ class Formatter:
             return f"p{NBSP}{text[0]}{NBSP}{text[1:]}"
         return f"p{NBSP}={NBSP}{text}"
 
+    def interval(self, interval: ConfidenceInterval | None, decimals: int = DEFAULT_DECIMALS) -> str:
+        """'3.18 to 5.73' (words, not a dash, so a minus sign or a decimal comma cannot be misread); an en dash
+        when there is no interval."""
+        if interval is None or _is_missing(interval.lower) or _is_missing(interval.upper):
+            return MISSING
+        return f"{self.number(interval.lower, decimals)} to {self.number(interval.upper, decimals)}"
+
+    def interval_span(self, interval: ConfidenceInterval | None, decimals: int = DEFAULT_DECIMALS) -> str:
+        """An interval as a table writes it, in parentheses: '(3.18–5.73)', '(−3.61; −0.97)' when a bound is
+        negative (as ``median_iqr``); '(–)' when there is no interval."""
+        if interval is None or _is_missing(interval.lower) or _is_missing(interval.upper):
+            return f"({MISSING})"
+        return f"({_span(self.number(interval.lower, decimals), self.number(interval.upper, decimals))})"
+
+    def interval_percent(self, interval: ConfidenceInterval | None) -> str:
+        """An interval of a proportion (0-1) in percent without the sign: '2.2 to 47.1'."""
+        if interval is None or _is_missing(interval.lower) or _is_missing(interval.upper):
+            return MISSING
+        return f"{self.percent(100.0 * interval.lower)} to {self.percent(100.0 * interval.upper)}"
+
+    def ci_label(self, level: float) -> str:
+        """'95% CI' for a level of 0.95."""
+        text = f"{100.0 * level:g}"
+        return f"{text.replace('.', ',') if self.decimal_separator == ',' else text}%{NBSP}CI"
+
+    def interval_method(self, method: IntervalMethod | str) -> str:
+        return INTERVAL_METHOD_NAMES.get(method, str(method))
+
+    def effect_size_symbol(self, name: str | None) -> str:
+        return EFFECT_SIZE_SYMBOLS.get(name or "", name or "effect size")
+
     def test_name(self, test: TestName | str) -> str:
         """'Kruskal–Wallis test' for 'kruskal-wallis'; unknown names are shown as given."""
         return TEST_NAMES.get(test, test)
@@ -183,9 +234,7 @@ class Formatter:
         median = self.measure(summary.median, variable)
         if _is_missing(summary.q1) or _is_missing(summary.q3):
             return median
-        low, high = self.measure(summary.q1, variable), self.measure(summary.q3, variable)
-        joiner = "; " if low.startswith(MINUS) or high.startswith(MINUS) else EN_DASH
-        return f"{median} [{low}{joiner}{high}]"
+        return f"{median} [{_span(self.measure(summary.q1, variable), self.measure(summary.q3, variable))}]"
 
     def n_percent(self, count: int, total: int) -> str:
         """'8 (24.2)'; the percentage is of ``total`` (column headers say which total)."""

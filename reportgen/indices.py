@@ -8,12 +8,15 @@ clinical calculators display them and as the report prints them (``reportgen.rou
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 # Arrays of scores, rounded by the report's one rule (see reportgen.rounding).
 from reportgen.rounding import round_half_up_array as round_half_up
+
+if TYPE_CHECKING:
+    from reportgen.model import StudyOptions
 
 ArrayLike = TypeVar("ArrayLike")
 
@@ -36,6 +39,19 @@ CDAI_THRESHOLDS = (2.8, 10.0, 22.0)  # remission <= 2.8 < low <= 10 < moderate <
 SDAI_THRESHOLDS = (3.3, 11.0, 26.0)  # remission <= 3.3 < low <= 11 < moderate <= 26 < high
 ACTIVITY_CATEGORIES = ("remission", "low", "moderate", "high")
 EULAR_RESPONSES = ("none", "moderate", "good")
+# The indices that contain an acute-phase reactant (ESR or CRP), and the one that contains neither: under a
+# drug that lowers ESR and CRP directly (``lowers_acute_phase_reactants``) the latter is the reference index.
+ACUTE_PHASE_INDICES = ("das28_esr", "das28_crp", "sdai")
+REFERENCE_INDEX = "cdai"
+
+
+def lowers_acute_phase_reactants(study: StudyOptions) -> bool:
+    """Whether the study's drug lowers ESR and CRP directly, apart from any effect on joint inflammation.
+
+    True for interleukin-6 receptor antagonists. Workbook contract v1 describes tocilizumab, an IL-6 receptor
+    antagonist, so today this holds for every study; the drug reference table will decide it per drug.
+    """
+    return True
 
 
 def das28_esr(tjc28, sjc28, esr_mm_h, patient_global_mm):

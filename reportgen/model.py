@@ -159,6 +159,15 @@ class Summary:
     q3: float | None = None
     min: float | None = None
     max: float | None = None
+    mean_ci: ConfidenceInterval | None = None  # set by the analysis for the groups of a comparison
+    median_ci: ConfidenceInterval | None = None
+
+
+# Confidence intervals: their level, and the bootstrap's resamples and seed (``reportgen.estimates`` computes
+# them; here, beside ALPHA, so that the report's words can name them without importing numpy).
+CI_LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20261202
 
 
 class IntervalMethod(StrEnum):
@@ -247,6 +256,7 @@ class TestResult:
     decision: str = ""  # which test, why, and any assumption at risk, in words (from ``risks``)
     risks: tuple[Risk, ...] = ()
     not_tested: str = ""  # why the test could not be computed, in words ("all values are equal"); "" when it was
+    effect_size_ci: ConfidenceInterval | None = None  # None when not computed (see ``reportgen.estimates``)
 
 
 @dataclass(frozen=True)
@@ -255,6 +265,18 @@ class Correlation:
     rho: float | None
     p_value: float | None
     n: int
+    ci: ConfidenceInterval | None = None  # of rho
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Hodges-Lehmann shift of group ``high`` relative to group ``low`` (median of all differences
+    high − low), with its Mann-Whitney interval; estimate None when a group has no data."""
+
+    high: str
+    low: str
+    estimate: float | None
+    ci: ConfidenceInterval
 
 
 @dataclass(frozen=True)
@@ -279,6 +301,7 @@ class ContinuousComparison:
     trend: TestResult | None = None
     spearman: Correlation | None = None
     posthoc: tuple[PairwiseComparison, ...] = ()
+    difference: Shift | None = None  # last group relative to the first (outcomes)
 
 
 @dataclass(frozen=True)
@@ -291,6 +314,9 @@ class CategoricalComparison:
     counts: tuple[tuple[int, ...], ...]
     overall: tuple[int, ...]  # per category, all included patients with a known value
     test: TestResult
+    # Wilson intervals of the proportions: per category, per group (of the group's column), and overall.
+    proportion_cis: tuple[tuple[ConfidenceInterval, ...], ...] = ()
+    overall_proportion_cis: tuple[ConfidenceInterval, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,6 +333,52 @@ class CarriedForward:
     patient_id: str
     from_month: int
     withdrawal_reason: str | None
+
+
+@dataclass(frozen=True)
+class WithdrawalReason:
+    """Patients who withdrew before the follow-up visit for one reason: per stratum, and of all included."""
+
+    reason: str | None  # as recorded, surrounding spaces removed; None when no reason was recorded
+    counts: tuple[int, ...]  # analysed patients, one count per stratum (``Results.strata`` order)
+    overall: int  # every included patient, with or without a trough level
+
+
+@dataclass(frozen=True)
+class FlowGroup:
+    """One stratum's patients in the flow diagram: analysed = reached_follow_up + carried_forward + placed_by_window.
+
+    ``withdrawn`` is the part of ``carried_forward`` whose withdrawal (``withdrawal_month``) came at or before the
+    follow-up month; the rest of ``carried_forward`` missed the follow-up visit without withdrawing.
+    """
+
+    label: str
+    analysed: int
+    reached_follow_up: int  # a visit at the follow-up month
+    carried_forward: int  # LOCF from an earlier visit
+    withdrawn: int
+    placed_by_window: int = 0  # follow-up visit taken from a visit window (no windows yet: always 0)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The numbers of the patient-flow diagram (STROBE item 13), computed once by the analysis stage.
+
+    included -> without a trough level (described, not compared) | analysed, split by stratum into ``groups``.
+    """
+
+    included: int
+    no_level: int
+    analysed: int
+    follow_up_month: int
+    groups: tuple[FlowGroup, ...]  # one per stratum, ``Results.strata`` order
+    # Withdrawals before the follow-up visit by reason: most frequent first, "not recorded" (None) last.
+    withdrawals: tuple[WithdrawalReason, ...] = ()
+
+    @property
+    def withdrawn(self) -> int:
+        """Every included patient who withdrew before the follow-up visit (with or without a level)."""
+        return sum(reason.overall for reason in self.withdrawals)
 
 
 @dataclass(frozen=True)
@@ -327,9 +399,17 @@ class Results:
     eular_response: CategoricalComparison
     carried_forward: tuple[CarriedForward, ...]
     study: StudyOptions
+    # The patient flow (figure and withdrawals table); None only in Results built by hand (tests).
+    flow: Flow | None = None
+    # Table 1 variable -> included patients without a value, Table 1 order (every variable, zeros included).
+    missing: tuple[tuple[str, int], ...] = ()
 
 
 # --- report ---------------------------------------------------------------------------------
+
+
+# The file stem of the patient-flow figure (``reportgen.figures`` draws it, the Results text refers to it).
+FLOW_FIGURE = "figure4-flow"
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,21 @@ statistic; the conclusions name nothing the tables do not show, and the abstract
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reportgen.formatting import COUNT_MEASURES
-from reportgen.model import ALPHA, CategoricalComparison, ContinuousComparison, Results, TestName, TestResult
+from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
+from reportgen.model import (
+    ALPHA,
+    CategoricalComparison,
+    ConfidenceInterval,
+    ContinuousComparison,
+    Results,
+    TestName,
+    TestResult,
+)
 from reportgen.prose import (
     capital,
     counted,
@@ -85,6 +94,7 @@ class Narrative:
     abstract: StructuredAbstract
     methods: tuple[Section, ...]
     conclusions: tuple[str, ...]
+    limitations: tuple[str, ...] = ()  # the sentences of the Limitations paragraph, empty when none applies
 
 
 def write_narrative(results: Results, formatter: Formatter) -> Narrative:
@@ -92,6 +102,7 @@ def write_narrative(results: Results, formatter: Formatter) -> Narrative:
         abstract=write_abstract(results, formatter),
         methods=write_methods(results, formatter),
         conclusions=write_conclusions(results, formatter, with_numbers=True),
+        limitations=write_limitations(results, formatter),
     )
 
 
@@ -214,7 +225,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
     if das28 is not None and das28.spearman is not None:
         sentences.append(
             f"Spearman correlation of trough level with {das28.label}: ρ = {formatter.rho(das28.spearman.rho)} "
-            f"({formatter.p_equation(das28.spearman.p_value)})."
+            f"({_rho_interval(das28.spearman.ci, formatter)}{formatter.p_equation(das28.spearman.p_value)})."
         )
     return (" ".join(sentences),)
 
@@ -291,6 +302,9 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     statistics_section = Section(
         "Statistical analysis",
         (
+            *((f"Estimates are given with two-sided {_intervals_sentence(results, formatter)}",) if any(
+                interval is not None and interval.lower is not None for _, interval in all_intervals(results)
+            ) else ()),
             "Continuous variables are summarised as mean ± SD and median [interquartile range]"
             f"{_count_measures_clause(results)}, categorical variables as n (%). Tests are two-sided; p < "
             f"{formatter.number(ALPHA, 2)} is called significant, decided on the unrounded p, and p-values are "
@@ -299,7 +313,37 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         ),
         _decision_items(results, formatter),
     )
-    return patients_section, indices_section, quartiles_section, statistics_section
+    return patients_section, missing_data_section(results, formatter), indices_section, quartiles_section, statistics_section
+
+
+def missing_data_section(results: Results, formatter: Formatter) -> Section:
+    """What was missing (trough level, Table 1 values, the follow-up visit) and how each was handled."""
+    cohort = results.cohort
+    month = cohort.follow_up_month
+    level = (
+        f"{capital(patients(cohort.n_no_level))} had no trough level at or before month {month} and "
+        f"{verb(cohort.n_no_level, 'was', 'were')} left out of the comparisons across quartiles."
+        if cohort.n_no_level
+        else "Every patient had a trough level."
+    )
+    labels = {comparison.variable: comparison.label for comparison in results.baseline}
+    gaps = [f"{mid_sentence(labels[variable])} ({patients(count)})" for variable, count in results.missing if count]
+    baseline = (
+        f"At baseline, values were missing for {join_words(gaps)}. Table 1 summarises each variable over the "
+        "patients with a value (complete cases, nothing imputed) and gives their number beside the variable "
+        "wherever any are missing."
+        if gaps
+        else "No baseline value in Table 1 was missing."
+    )
+    withdrawn = results.flow.withdrawn if results.flow is not None else None
+    follow_up = (
+        f"A missing month-{month} visit was replaced by the last observation carried forward ({patients(cohort.n_locf)}"
+        + (f", {withdrawn} of them after withdrawing" if withdrawn else "")
+        + "; the patient-flow figure gives them by quartile, with the reasons for withdrawal); no other value was imputed."
+        if cohort.n_locf
+        else f"No month-{month} visit was missing, so nothing was carried forward; no value was imputed."
+    )
+    return Section("Missing data", (f"{level} {baseline} {follow_up}",))
 
 
 def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
@@ -380,13 +424,15 @@ def write_conclusions(results: Results, formatter: Formatter, *, with_numbers: b
     for reason, labels in untested.items():
         sentences.append(f"{capital(join_words(labels))} could not be compared across quartiles ({reason}).")
     sentences.append(_eular_conclusion(results.eular_response, results, formatter, with_numbers))
+    from reportgen.stats import IMPRECISE_GROUP  # imported here, as indices in write_methods
+
     smallest = min((s.n for s in results.strata), default=0)
     largest = max((s.n for s in results.strata), default=0)
     caveat = (
         f"This is an observational cohort of {results.cohort.n_analysed} analysed patients: the associations do not "
         "show that raising trough levels would lower disease activity"
     )
-    if smallest < 20:
+    if smallest < IMPRECISE_GROUP:
         caveat += f", and with {patients_per_group(smallest, largest)} the estimates are imprecise"
     sentences.append(caveat + ".")
     return tuple(sentences)
@@ -450,6 +496,191 @@ def _eular_conclusion(
                 f"and {good[-1]} of {totals[-1]} in {last}"
             )
     return sentence + "."
+
+
+# --- estimates with confidence intervals ------------------------------------------------------------------
+
+# The outcome whose correlation and shift the Results text quotes (as the abstract quotes its rho).
+ESTIMATES_OUTCOME = "das28_esr"
+GOOD_RESPONSE = "good"
+
+
+def interval_methods_note(intervals: Iterable[tuple[str, ConfidenceInterval | None]], formatter: Formatter) -> str:
+    """'95% CIs: means, t distribution; medians, …': each method named once, for what it was used.
+
+    ``intervals``: (what, interval) pairs, what being a plural noun ("means") or an effect-size name.
+    """
+    by_what: dict[str, list[str]] = {}
+    level = None
+    for what, interval in intervals:
+        if interval is None or interval.lower is None or interval.upper is None:
+            continue  # no interval was given, so its method is not named
+        level = interval.level if level is None else level
+        methods = by_what.setdefault(EFFECT_SIZE_SYMBOLS.get(what, what), [])
+        if interval.method not in methods:
+            methods.append(interval.method)
+    if level is None:
+        return ""
+    by_methods: dict[tuple[str, ...], list[str]] = {}
+    for what, methods in by_what.items():
+        by_methods.setdefault(tuple(methods), []).append(what)
+    parts = [
+        f"{join_words(whats)}, {' or '.join(formatter.interval_method(m) for m in methods)}" for methods, whats in by_methods.items()
+    ]
+    return f"{formatter.ci_label(level)}s: {'; '.join(parts)}."
+
+
+def write_estimates(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The Results text's estimates: Spearman's rho and the highest-vs-lowest shift of DAS28-ESR, and the
+    proportion with a good EULAR response in each group, each with its confidence interval and method."""
+    paragraphs = []
+    month = results.cohort.follow_up_month
+    outcome = next((o for o in results.outcomes if o.variable == ESTIMATES_OUTCOME), None)
+    if outcome is not None:
+        sentences = []
+        spearman = outcome.spearman
+        if spearman is not None and spearman.rho is not None:
+            sentences.append(
+                f"Spearman's ρ between the trough level and {outcome.label} at month {month} was "
+                f"{formatter.rho(spearman.rho)} ({_rho_interval(spearman.ci, formatter)}"
+                f"{formatter.p_equation(spearman.p_value)}; n = {spearman.n})."
+            )
+        shift = outcome.difference
+        if shift is not None and shift.estimate is not None:
+            sentences.append(
+                f"The median difference between a patient in {shift.high} and one in {shift.low} (Hodges–Lehmann shift) "
+                f"was {formatter.measure(shift.estimate, outcome.variable)} ({formatter.ci_label(shift.ci.level)} "
+                f"{formatter.interval(shift.ci, decimals_for(outcome.variable))})."
+            )
+        if sentences:
+            paragraphs.append(" ".join(sentences))
+    eular = results.eular_response
+    if GOOD_RESPONSE in eular.categories and eular.proportion_cis:
+        index = eular.categories.index(GOOD_RESPONSE)
+        totals = [sum(column) for column in zip(*eular.counts)]
+        parts = []
+        for stratum, count, total, interval in zip(results.strata, eular.counts[index], totals, eular.proportion_cis[index]):
+            if total == 0:
+                parts.append(f"no patient in {stratum.label}")
+                continue
+            parts.append(
+                f"{count} of {total} in {stratum.label} ({formatter.percent(100.0 * count / total)}%; "
+                f"{formatter.ci_label(interval.level)} {formatter.interval_percent(interval)}%)"
+            )
+        paragraphs.append(f"A good EULAR response at month {month} was reached by {join_words(parts)}.")
+    notes = interval_methods_note(_estimate_intervals(results), formatter)
+    if paragraphs and notes:
+        paragraphs[-1] += f" {capital(notes)}"
+    return tuple(paragraphs)
+
+
+def _intervals_sentence(results: Results, formatter: Formatter) -> str:
+    """'95% CIs: means, t distribution; …' for the Methods, with the bootstrap's resampling said."""
+    return interval_methods_note(all_intervals(results), formatter)
+
+
+def _rho_interval(interval: ConfidenceInterval | None, formatter: Formatter) -> str:
+    """'95% CI −0.75 to −0.26; ' before the p of a rho, or nothing when there is no interval."""
+    if interval is None or interval.lower is None or interval.upper is None:
+        return ""
+    return f"{formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['rho'])}; "
+
+
+def all_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """Every interval the report shows, with what each is of (for the Methods, naming each method once)."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    for outcome in results.outcomes:
+        for summary in (outcome.overall, *outcome.groups):
+            found += [("means", summary.mean_ci), ("medians", summary.median_ci)]
+    for outcome in results.outcomes:
+        found.append(("Spearman's ρ", outcome.spearman.ci if outcome.spearman else None))
+    for outcome in results.outcomes:
+        found.append(("shifts between the highest and the lowest quartile", outcome.difference.ci if outcome.difference else None))
+    for comparison in (*results.outcomes, *results.activity_categories, results.eular_response):
+        found.append((comparison.test.effect_size_name or "effect sizes", comparison.test.effect_size_ci))
+    found += [("proportions", interval) for row in results.eular_response.proportion_cis for interval in row]
+    return found
+
+
+def _estimate_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """The intervals ``write_estimates`` quotes, with what each is of."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    outcome = next((o for o in results.outcomes if o.variable == ESTIMATES_OUTCOME), None)
+    if outcome is not None:
+        found.append(("Spearman's ρ", outcome.spearman.ci if outcome.spearman else None))
+        found.append(("the shift", outcome.difference.ci if outcome.difference else None))
+    eular = results.eular_response
+    if GOOD_RESPONSE in eular.categories and eular.proportion_cis:
+        found += [("proportions", interval) for interval in eular.proportion_cis[eular.categories.index(GOOD_RESPONSE)]]
+    return found
+
+
+# --- limitations -------------------------------------------------------------------------------
+
+# Said when ``indices.lowers_acute_phase_reactants(study)``: {indices} are the labels of the indices containing
+# ESR or CRP, {reference} the label of the one containing neither.
+ACUTE_PHASE_LIMITATION = (
+    "Tocilizumab, an interleukin-6 receptor antagonist, lowers ESR and CRP directly, apart from any effect on "
+    "joint inflammation, so {indices} fall with the drug itself and can show remission while joints are still "
+    "active; {reference}, which contains neither, is the reference index."
+)
+
+
+def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The Limitations paragraph, one sentence per limitation the data show, each from structured values."""
+    # Imported here, as in write_methods: the PDF worker imports this module and must not load numpy.
+    from reportgen import indices
+    from reportgen.stats import IMPRECISE_GROUP, SMALL_GROUP
+
+    cohort = results.cohort
+    month = cohort.follow_up_month
+    sentences: list[str] = []
+    sizes = [s.n for s in results.strata]
+    if sizes and min(sizes) < IMPRECISE_GROUP:
+        sentence = (
+            f"The groups are small ({patients_per_group(min(sizes), max(sizes))}), so the estimates are imprecise "
+            "and the tests can miss real differences"
+        )
+        tiny = [s.label for s in results.strata if s.n < SMALL_GROUP]
+        if tiny:
+            sentence += (
+                f"; with fewer than {SMALL_GROUP} patients in {join_words(tiny)}, the large-sample approximations "
+                "of the tests are at risk"
+            )
+        sentences.append(sentence + ".")
+    if cohort.n_locf:
+        share = formatter.percent(100.0 * cohort.n_locf / cohort.n_included)
+        withdrawn = results.flow.withdrawn if results.flow is not None else 0
+        sentences.append(
+            f"{cohort.n_locf} of {cohort.n_included} patients ({share}%) had no month-{month} visit and contribute "
+            "their last observation carried forward"
+            + (f", {withdrawn} of them after withdrawing" if withdrawn else "")
+            + f"; this assumes that disease activity stayed as last observed, which may misstate it at month {month}."
+        )
+    if results.cutpoints_given:
+        sizes_text = join_words([f"{s.label} {s.n}" for s in results.strata])
+        sentences.append(
+            "The cut points were supplied in the study sheet, not taken from this cohort's levels, so the groups "
+            f"need not be of equal size ({sizes_text} patients)."
+        )
+    else:
+        sentences.append(
+            "The cut points are this cohort's own quartiles of the trough level: they depend on the sample, would "
+            "move in another cohort, and are not validated therapeutic thresholds."
+        )
+    imbalanced = [c for c in results.baseline if _significant(c.test.p_value)]
+    if imbalanced:
+        differences = join_words([f"{mid_sentence(c.label)} ({formatter.p_equation(c.test.p_value)})" for c in imbalanced])
+        sentences.append(
+            f"At baseline the groups differed in {differences}, which may confound the comparisons at follow-up."
+        )
+    if indices.lowers_acute_phase_reactants(results.study):
+        labels = {outcome.variable: outcome.label for outcome in results.outcomes}
+        acute = [labels[v] for v in indices.ACUTE_PHASE_INDICES if v in labels]
+        reference = labels.get(indices.REFERENCE_INDEX)
+        if acute and reference:
+            sentences.append(ACUTE_PHASE_LIMITATION.format(indices=join_words(acute), reference=reference))
+    return tuple(sentences)
 
 
 # --- small phrases -----------------------------------------------------------------------------

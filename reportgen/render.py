@@ -22,12 +22,15 @@ from markupsafe import Markup
 
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
-from reportgen.formatting import COUNT_MEASURES
+from reportgen.formatting import COUNT_MEASURES, DECIMALS, MISSING, decimals_for
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
+    CI_LEVEL,
+    FLOW_FIGURE,
     BuildInfo,
     CarriedForward,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     DEFAULT_FORMATS,
     JOURNAL_DPI,
@@ -37,10 +40,11 @@ from reportgen.model import (
     RenderedReport,
     Results,
     Stratum,
+    Summary,
     TestName,
     TestResult,
 )
-from reportgen.narrative import Narrative, Section, test_records, write_narrative
+from reportgen.narrative import Narrative, Section, interval_methods_note, test_records, write_estimates, write_narrative
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
 from reportgen.prose import BUILD_DATE_FORMAT, build_record, group_sizes, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
@@ -57,6 +61,8 @@ STYLESHEET = "report.css"  # included by REPORT_TEMPLATE; its table metrics driv
 # written in full as CSV files beside it, in the build folder (see ``listing_files``).
 WARNINGS_LISTED_UP_TO = 20
 CARRIED_FORWARD_LISTED_UP_TO = 50
+# Reasons for withdrawal are free text: the withdrawals table lists the most frequent, the rest in one row.
+WITHDRAWAL_REASONS_LISTED_UP_TO = 10
 WARNINGS_CSV = "warnings.csv"
 CARRIED_FORWARD_CSV = "carried-forward.csv"
 # A CSV cell starting with one of these is a formula to Excel and LibreOffice (OWASP, CSV injection), and so is
@@ -197,6 +203,7 @@ class ReportView:
     tables: tuple[Table, ...]
     figures: tuple[FigureView, ...]
     conclusions: tuple[str, ...]
+    limitations: str  # one paragraph, empty when no limitation applies
     published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
     warnings: tuple[str, ...]  # the first WARNINGS_LISTED_UP_TO
     warnings_more: str  # "… and N more; the full list is in warnings.csv." when cut, else empty
@@ -205,6 +212,7 @@ class ReportView:
     decisions: Table
     software: Table
     font_faces: Markup
+    results_estimates: tuple[str, ...] = ()  # paragraphs after the intro: estimates with their CIs
     # The build stamp, checksum and software line, in the appendix (and the PDF's metadata).
     build_record: str = ""
     # DRAFT_HEADER with --draft (page header, build stamp in the title block), else "" (the submission view).
@@ -347,6 +355,9 @@ def build_view(
     ]
     if results.activity_categories:
         tables.append(activity_table(results, formatter, number=len(tables) + 1))
+    withdrawals = withdrawals_table(results, formatter, number=len(tables) + 1)
+    if withdrawals is not None:
+        tables.append(withdrawals)
     if stylesheet is None:
         stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
     layout = table_layout(stylesheet)
@@ -380,7 +391,8 @@ def build_view(
             warning=narrative.abstract.warning or "",
         ),
         methods=narrative.methods,
-        results_intro=_results_intro(results, formatter),
+        results_intro=_results_intro(results, formatter) + _flow_intro(results, figures, withdrawals),
+        results_estimates=write_estimates(results, formatter),
         tables=tuple(tables),
         figures=tuple(
             FigureView(
@@ -390,6 +402,7 @@ def build_view(
             for f in figures
         ),
         conclusions=narrative.conclusions,
+        limitations=" ".join(narrative.limitations),
         published=published_views,
         warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
         warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
@@ -554,6 +567,13 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
             groups.append(RowGroup((_continuous_row(comparison, formatter, notes),)))
         else:
             groups.append(RowGroup(_categorical_rows(comparison, formatter, notes)))
+    missing = dict(results.missing)
+    groups = [
+        _with_known(group, results.cohort.n_included - missing.get(comparison.variable, 0))
+        if missing.get(comparison.variable, 0)
+        else group
+        for comparison, group in zip(results.baseline, groups)
+    ]
     head = _quartile_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
     return Table(
         id="table-1",
@@ -571,22 +591,55 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
                     if results.cohort.n_no_level
                     else "."
                 )
+                + (f" {KNOWN_NOTE}" if any(count for _, count in results.missing) else "")
             ),
             *notes.notes(),
         ),
     )
 
 
-def _continuous_row(comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes) -> Row:
+# Table 1's note when a variable has missing values, and the line under such a variable's name.
+KNOWN_NOTE = (
+    "Where values are missing, “known for n” beside a characteristic gives the patients with a value; its "
+    "summaries and percentages are of them."
+)
+
+
+def known_for(known: int) -> str:
+    return f"known for {known}"
+
+
+def _with_known(group: RowGroup, known: int) -> RowGroup:
+    """A Table 1 row group with 'known for 32' (patients with a value) beside the variable's name."""
+    first, *rest = group.rows
+    stub, *cells = first.cells
+    stub = dataclasses.replace(stub, lines=(*stub.lines, known_for(known)))
+    return dataclasses.replace(group, rows=(dataclasses.replace(first, cells=(stub, *cells)), *rest))
+
+
+def _continuous_row(
+    comparison: ContinuousComparison, formatter: Formatter, notes: _Footnotes, *, intervals: bool = False
+) -> Row:
+    """A continuous variable's row; ``intervals`` adds, below the mean and below the median, their 95% CIs."""
     variable = comparison.variable
     label = f"{comparison.label} ({comparison.unit})" if comparison.unit else comparison.label
     summaries = (comparison.overall, *comparison.groups)
+    decimals = decimals_for(variable)
+
+    def ci(interval: ConfidenceInterval | None, summary: Summary) -> tuple[str, ...]:
+        return (formatter.interval_span(interval, decimals),) if intervals and summary.n else ()
+
     if variable in COUNT_MEASURES:  # a small count: median [IQR] only, said in its label
-        cells = tuple(Cell(formatter.median_iqr(s, variable), classes="num") for s in summaries)
+        cells = tuple(Cell(formatter.median_iqr(s, variable), lines=ci(s.median_ci, s), classes="num") for s in summaries)
         label += ", median [IQR]"
     else:
         cells = tuple(
-            Cell(formatter.mean_sd(s, variable), lines=(formatter.median_iqr(s, variable),), classes="num") for s in summaries
+            Cell(
+                formatter.mean_sd(s, variable),
+                lines=(*ci(s.mean_ci, s), formatter.median_iqr(s, variable), *ci(s.median_ci, s)),
+                classes="num",
+            )
+            for s in summaries
         )
     return Row(
         (
@@ -640,18 +693,46 @@ def _positive_category(categories: tuple[str, ...]) -> tuple[int, str | None] | 
     return None
 
 
+def _estimates_row(outcome: ContinuousComparison, formatter: Formatter, width: int) -> Row | None:
+    """Under an outcome's row, across the table: its effect size and the shift between the highest and the
+    lowest group, each with its CI: 'ε² 0.52 (95% CI 0.33 to 0.75); Q4 − Q1 shift −2.00 (95% CI −3.61 to −0.97)'."""
+    test, shift = outcome.test, outcome.difference
+    parts = []
+    if test.effect_size is not None:
+        decimals = DECIMALS["effect_size"]
+        interval = test.effect_size_ci
+        ci = f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, decimals)})" if interval and interval.lower is not None else ""
+        parts.append(f"{formatter.effect_size_symbol(test.effect_size_name)} {formatter.number(test.effect_size, decimals)}{ci}")
+    if shift is not None and shift.estimate is not None:
+        decimals = decimals_for(outcome.variable)
+        ci = f" ({formatter.ci_label(shift.ci.level)} {formatter.interval(shift.ci, decimals)})" if shift.ci.lower is not None else ""
+        parts.append(f"{shift.high} − {shift.low} shift {formatter.measure(shift.estimate, outcome.variable)}{ci}")
+    if not parts:
+        return None
+    return Row(
+        (Cell("", tag="th", scope="row", classes="stub"), Cell("", lines=("; ".join(parts),), classes="estimates", colspan=width)),
+        classes="estimates",
+    )
+
+
 def outcome_table(results: Results, formatter: Formatter) -> Table:
     notes = _Footnotes(formatter)
     rows = []
+    effect_names = {o.test.effect_size_name for o in results.outcomes if o.test.effect_size_name}
+    shifts = [o.difference for o in results.outcomes if o.difference is not None]
     for outcome in results.outcomes:
-        row = _continuous_row(outcome, formatter, notes)
+        row = _continuous_row(outcome, formatter, notes, intervals=True)
         trend = outcome.trend
         trend_cell = (
             _p_cell(trend, "across the ordered quartiles", notes, formatter)
             if trend is not None
             else Cell(formatter.p_value(None), classes="num p")
         )
-        rows.append(RowGroup((Row((*row.cells, trend_cell)),)))
+        main = Row((*row.cells, trend_cell))
+        estimates = _estimates_row(outcome, formatter, len(main.cells) - 1)
+        rows.append(RowGroup((main, estimates) if estimates else (main,)))
+    ci = formatter.ci_label(CI_LEVEL)
+    effect = formatter.effect_size_symbol(effect_names.pop()) if len(effect_names) == 1 else "the effect size"
     head = _quartile_head(
         results, formatter, "Measure at follow-up", (Cell("p", classes="num p"), Cell("p", lines=("trend",), classes="num p"))
     )
@@ -664,12 +745,32 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         groups=tuple(rows),
         notes=(
             Note(
-                "Mean ± SD, with median [interquartile range] below. Follow-up values use the last observation "
-                f"carried forward for patients without a month-{month} visit."
+                f"Mean ± SD with its {ci} below, then median [interquartile range] with its {ci} ({MISSING}: too few "
+                f"patients for an interval). Under each measure: {effect}, the effect size of the test across quartiles"
+                + (
+                    f", and the {shifts[0].high} − {shifts[0].low} shift, how much higher a value in {shifts[0].high} "
+                    f"lies than one in {shifts[0].low} (the median of all their differences)"
+                    if shifts
+                    else ""
+                )
+                + f". Follow-up values use the last observation carried forward for patients without a month-{month} visit."
             ),
             *notes.notes(),
+            Note(interval_methods_note(_outcome_intervals(results), formatter)),
         ),
     )
+
+
+def _outcome_intervals(results: Results) -> list[tuple[str, ConfidenceInterval | None]]:
+    """Every interval Table 2 shows, with what it is of, for the footnote naming their methods."""
+    found: list[tuple[str, ConfidenceInterval | None]] = []
+    for outcome in results.outcomes:
+        for summary in (outcome.overall, *outcome.groups):
+            found += [("means", summary.mean_ci), ("medians", summary.median_ci)]
+        found.append((outcome.test.effect_size_name or "effect sizes", outcome.test.effect_size_ci))
+        if outcome.difference is not None:
+            found.append(("shifts", outcome.difference.ci))
+    return found
 
 
 def _count_table(
@@ -680,10 +781,18 @@ def _count_table(
     number: int,
     title: str,
     with_row_view: bool,
+    with_intervals: bool = False,
 ) -> Table:
+    """A categorical comparison as counts; ``with_intervals`` puts each percentage's CI below it."""
     categories = [str(c).capitalize() for c in comparison.categories]
     column_totals = [sum(column) for column in zip(*comparison.counts)]
     overall_total = sum(comparison.overall)
+
+    def ci(intervals: tuple[ConfidenceInterval, ...], index: int) -> tuple[str, ...]:
+        if not with_intervals or index >= len(intervals):
+            return ()
+        return (formatter.interval_span(_percent_interval(intervals[index]), DECIMALS["percent"]),)
+
     by_column = RowGroup(
         (
             Row((Cell("n (% of quartile)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
@@ -691,8 +800,19 @@ def _count_table(
                 Row(
                     (
                         Cell(name, tag="th", scope="row", classes="stub indent"),
-                        Cell(formatter.n_percent(comparison.overall[i], overall_total), classes="num"),
-                        *(Cell(formatter.n_percent(c, t), classes="num") for c, t in zip(comparison.counts[i], column_totals)),
+                        Cell(
+                            formatter.n_percent(comparison.overall[i], overall_total),
+                            lines=ci(comparison.overall_proportion_cis, i),
+                            classes="num",
+                        ),
+                        *(
+                            Cell(
+                                formatter.n_percent(c, t),
+                                lines=ci(comparison.proportion_cis[i] if i < len(comparison.proportion_cis) else (), j),
+                                classes="num",
+                            )
+                            for j, (c, t) in enumerate(zip(comparison.counts[i], column_totals))
+                        ),
                     )
                 )
                 for i, name in enumerate(categories)
@@ -727,12 +847,23 @@ def _count_table(
         statistic.append(f"df = {formatter.integer(round(test.df))}")
     statistic.append(p_or_reason(test, formatter))
     if test.effect_size is not None and test.effect_size_name == "cramers-v":
-        statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}")
+        interval = test.effect_size_ci
+        ci = (
+            f" ({formatter.ci_label(interval.level)} {formatter.interval(interval, DECIMALS['effect_size'])}; "
+            f"{formatter.interval_method(interval.method)})"
+            if interval is not None and interval.lower is not None
+            else ""
+        )
+        statistic.append(f"Cramér’s V = {formatter.number(test.effect_size, 2)}{ci}")
     head = _quartile_head(results, formatter, comparison.label, ())
     notes = [
         Note(f"{formatter.test_name(test.test)} across quartiles: {'; '.join(statistic)}."),
         Note("All patients: every included patient with a known value; quartile columns: analysed patients."),
     ]
+    if with_intervals:
+        intervals = [i for row in comparison.proportion_cis for i in row] + list(comparison.overall_proportion_cis)
+        methods = dict.fromkeys(formatter.interval_method(i.method) for i in intervals)
+        notes.append(Note(f"Below each percentage of the upper block: its {formatter.ci_label(CI_LEVEL)} ({', '.join(methods)})."))
     if with_row_view:
         notes.insert(
             1,
@@ -759,7 +890,14 @@ def eular_table(results: Results, formatter: Formatter) -> Table:
         number=3,
         title=f"EULAR response at month {results.cohort.follow_up_month} by trough-level quartile",
         with_row_view=True,
+        with_intervals=True,
     )
+
+
+def _percent_interval(interval: ConfidenceInterval) -> ConfidenceInterval:
+    """A proportion's interval (0-1) in percent."""
+    scale = [None if bound is None else 100.0 * bound for bound in (interval.lower, interval.upper)]
+    return dataclasses.replace(interval, lower=scale[0], upper=scale[1])
 
 
 def activity_table(results: Results, formatter: Formatter, *, number: int) -> Table:
@@ -780,6 +918,62 @@ def activity_table(results: Results, formatter: Formatter, *, number: int) -> Ta
         head=_quartile_head(results, formatter, "Category", ()),
         groups=tuple(groups),
         notes=tuple(notes),
+    )
+
+
+def withdrawals_table(results: Results, formatter: Formatter, *, number: int) -> Table | None:
+    """Withdrawals before the follow-up visit by reason and trough-level group; None when nobody withdrew."""
+    flow = results.flow
+    if flow is None or not flow.withdrawn:
+        return None
+    month = flow.follow_up_month
+    listed = flow.withdrawals
+    if len(listed) > WITHDRAWAL_REASONS_LISTED_UP_TO:
+        # The most frequent reasons, then the rest in one row (before "not recorded", which stays last).
+        known = [reason for reason in listed if reason.reason is not None]
+        unknown = [reason for reason in listed if reason.reason is None]
+        shown = known[: WITHDRAWAL_REASONS_LISTED_UP_TO - 1 - len(unknown)]
+        others = known[len(shown) :]
+        other_row = (
+            f"Other reasons ({len(others)})",
+            tuple(sum(reason.counts[k] for reason in others) for k in range(len(flow.groups))),
+            sum(reason.overall for reason in others),
+        )
+        rows_data = [(r.reason, r.counts, r.overall) for r in shown] + [other_row] + [(None, r.counts, r.overall) for r in unknown]
+    else:
+        rows_data = [(r.reason, r.counts, r.overall) for r in listed]
+    sizes = [group.analysed for group in flow.groups]
+
+    def count_cells(counts: Sequence[int], overall: int) -> tuple[Cell, ...]:
+        return (
+            Cell(formatter.n_percent(overall, flow.included), classes="num"),
+            *(Cell(formatter.n_percent(count, size), classes="num") for count, size in zip(counts, sizes)),
+        )
+
+    total = Row(
+        (
+            Cell(f"Withdrawn before month {month}, n (%)", tag="th", scope="row", classes="stub"),
+            *count_cells([group.withdrawn for group in flow.groups], flow.withdrawn),
+        )
+    )
+    reasons = tuple(
+        Row((Cell(reason or "reason not recorded", tag="th", scope="row", classes="stub indent"), *count_cells(counts, overall)))
+        for reason, counts, overall in rows_data
+    )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Withdrawals before month {month} by trough-level quartile and reason",
+        head=_quartile_head(results, formatter, "Reason for withdrawal", ()),
+        groups=(RowGroup((total, *reasons)),),
+        notes=(
+            Note(
+                f"Patients whose withdrawal (withdrawal_month) came at or before month {month} and who had no "
+                f"month-{month} visit; their last observation was carried forward. Percentages are of each column's "
+                "patients. Reasons as recorded in the workbook."
+            ),
+        ),
+        classes="counts",
     )
 
 
@@ -994,6 +1188,20 @@ def _results_intro(results: Results, formatter: Formatter) -> str:
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
         f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
     )
+
+
+def _flow_intro(results: Results, figures: tuple[Figure, ...], withdrawals: Table | None) -> str:
+    """' Figure 4 shows the flow of patients, and Table 5 the withdrawals by quartile and reason.'"""
+    flow_figure = next((f for f in figures if f.name == FLOW_FIGURE), None)
+    table = f"Table {withdrawals.number}" if withdrawals is not None else ""
+    if flow_figure is None:
+        return f" {table} gives the withdrawals by quartile and reason." if table else ""
+    shows = f" Figure {flow_figure.number} shows the flow of patients"
+    if table:
+        return f"{shows}, and {table} the withdrawals by quartile and reason."
+    if results.flow is not None and not results.flow.withdrawn:
+        return f"{shows}; no patient withdrew before month {results.flow.follow_up_month}."
+    return f"{shows}."
 
 
 def _shorten(text: str, limit: int) -> str:

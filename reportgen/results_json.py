@@ -15,10 +15,13 @@ from typing import Any
 from reportgen.model import (
     CarriedForward,
     CategoricalComparison,
+    ConfidenceInterval,
     ContinuousComparison,
     Correlation,
+    Flow,
     PairwiseComparison,
     Results,
+    Shift,
     Stratum,
     Summary,
     TestResult,
@@ -38,6 +41,18 @@ def _number(value: float | int | None) -> float | int | None:
     return value if math.isfinite(value) else None
 
 
+def _ci(interval: ConfidenceInterval | None) -> dict[str, Any] | None:
+    """``{"level", "method", "lower", "upper"}``; null when no interval was computed."""
+    if interval is None:
+        return None
+    return {
+        "level": _number(interval.level),
+        "method": str(interval.method),
+        "lower": _number(interval.lower),
+        "upper": _number(interval.upper),
+    }
+
+
 def _summary(summary: Summary) -> dict[str, Any]:
     return {
         "n": int(summary.n),
@@ -48,13 +63,15 @@ def _summary(summary: Summary) -> dict[str, Any]:
         "q3": _number(summary.q3),
         "min": _number(summary.min),
         "max": _number(summary.max),
+        "mean_ci": _ci(summary.mean_ci),
+        "median_ci": _ci(summary.median_ci),
     }
 
 
 def _effect_size(test: TestResult) -> dict[str, Any] | None:
     if test.effect_size_name is None:
         return None
-    return {"name": test.effect_size_name, "value": _number(test.effect_size)}
+    return {"name": test.effect_size_name, "value": _number(test.effect_size), "ci": _ci(test.effect_size_ci)}
 
 
 def _test_fields(test: TestResult) -> dict[str, Any]:
@@ -78,7 +95,24 @@ def _trend(test: TestResult | None) -> dict[str, Any] | None:
 def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
     if correlation is None:
         return None
-    return {"rho": _number(correlation.rho), "p_value": _number(correlation.p_value), "n": int(correlation.n)}
+    return {
+        "rho": _number(correlation.rho),
+        "p_value": _number(correlation.p_value),
+        "n": int(correlation.n),
+        "ci": _ci(correlation.ci),
+    }
+
+
+def _difference(shift: Shift | None) -> dict[str, Any] | None:
+    if shift is None:
+        return None
+    return {
+        "name": "hodges-lehmann",
+        "high": shift.high,
+        "low": shift.low,
+        "estimate": _number(shift.estimate),
+        "ci": _ci(shift.ci),
+    }
 
 
 def _pair(pair: PairwiseComparison) -> dict[str, Any]:
@@ -102,6 +136,7 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "trend": _trend(comparison.trend),
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
+        "difference": _difference(comparison.difference),
     }
 
 
@@ -115,6 +150,12 @@ def _categorical(comparison: CategoricalComparison) -> dict[str, Any]:
         "overall": {category: int(n) for category, n in zip(comparison.categories, comparison.overall)},
         **_test_fields(comparison.test),
         "cramers_v": _number(cramers_v),
+        "proportion_ci": {
+            category: [_ci(interval) for interval in row] for category, row in zip(comparison.categories, comparison.proportion_cis)
+        },
+        "overall_proportion_ci": {
+            category: _ci(interval) for category, interval in zip(comparison.categories, comparison.overall_proportion_cis)
+        },
     }
 
 
@@ -136,6 +177,32 @@ def _stratum(stratum: Stratum) -> dict[str, Any]:
 
 def _carried(patient: CarriedForward) -> dict[str, Any]:
     return {"patient_id": patient.patient_id, "from_month": int(patient.from_month), "withdrawal_reason": patient.withdrawal_reason}
+
+
+def _flow(flow: Flow | None) -> dict[str, Any] | None:
+    if flow is None:
+        return None
+    return {
+        "included": int(flow.included),
+        "no_level": int(flow.no_level),
+        "analysed": int(flow.analysed),
+        "follow_up_month": int(flow.follow_up_month),
+        "groups": [
+            {
+                "label": group.label,
+                "analysed": int(group.analysed),
+                "reached_follow_up": int(group.reached_follow_up),
+                "carried_forward": int(group.carried_forward),
+                "withdrawn": int(group.withdrawn),
+                "placed_by_window": int(group.placed_by_window),
+            }
+            for group in flow.groups
+        ],
+        "withdrawals": [
+            {"reason": reason.reason, "counts": [int(n) for n in reason.counts], "overall": int(reason.overall)}
+            for reason in flow.withdrawals
+        ],
+    }
 
 
 def _keyed(comparisons: tuple[ContinuousComparison | CategoricalComparison, ...]) -> dict[str, Any]:
@@ -172,6 +239,8 @@ def results_to_document(results: Results) -> dict[str, Any]:
         "activity_categories": _keyed(results.activity_categories),
         "eular_response": _categorical(results.eular_response),
         "carried_forward": [_carried(patient) for patient in results.carried_forward],
+        "flow": _flow(results.flow),
+        "missing": {variable: int(count) for variable, count in results.missing},
     }
 
 

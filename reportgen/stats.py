@@ -78,6 +78,8 @@ MONTE_CARLO_RESAMPLES = 100_000
 MONTE_CARLO_SEED = 20240607
 # Decision thresholds; the decision records print them from here.
 SMALL_GROUP = 5  # below this, large-sample approximations (chi-square for H, normal for J) are at risk
+# Groups smaller than this give imprecise estimates: the Conclusions and the Limitations say so.
+IMPRECISE_GROUP = 20
 # Cochran's rule for the chi-square approximation: expected counts below SMALL_EXPECTED in at most
 # COCHRAN_SMALL_SHARE of the cells, and none below TINY_EXPECTED.
 SMALL_EXPECTED = 5.0

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reportgen import indices
+from reportgen import estimates, indices
 from reportgen.frames import check_derived
 from reportgen.model import (
     BuildInfo,
@@ -36,8 +36,10 @@ from reportgen.model import (
     PublishedCheck,
     PublishedRow,
     Results,
+    Shift,
     Stratum,
     StudyOptions,
+    Summary,
     TestResult,
 )
 from reportgen.stats import describe
@@ -150,7 +152,7 @@ def _continuous(frame: pd.DataFrame, variable: str, label: str, unit: str, with_
         effect_size=float(h / (n - 1)),
         decision="Kruskal-Wallis test: distributions compared without assuming normality; quartiles hold 7 to 10 patients.",
     )
-    trend = spearman = None
+    trend = spearman = difference = None
     if with_trend:
         rho, p_rho = stats.spearmanr(analysed["trough_level"], analysed[variable])
         # A standardised Jonckheere-Terpstra statistic carries the direction of the trend in its sign.
@@ -160,17 +162,25 @@ def _continuous(frame: pd.DataFrame, variable: str, label: str, unit: str, with_
             p_value=float(p_rho) * 0.9,
             decision="Jonckheere-Terpstra test for a monotonic trend across the ordered quartiles.",
         )
-        spearman = Correlation(test="spearman", rho=float(rho), p_value=float(p_rho), n=n)
+        spearman = Correlation(test="spearman", rho=float(rho), p_value=float(p_rho), n=n, ci=estimates.spearman_ci(float(rho), n))
+        test = replace(test, effect_size_ci=estimates.bootstrap_epsilon_squared(groups))
+        estimate, interval = estimates.hodges_lehmann(groups[-1], groups[0])
+        difference = Shift(high=LABELS[-1], low=LABELS[0], estimate=estimate, ci=interval)
     return ContinuousComparison(
         variable=variable,
         label=label,
         unit=unit,
-        groups=tuple(describe(g) for g in groups),
-        overall=describe(frame[variable].to_numpy(float)),
+        groups=tuple(_with_intervals(g) for g in groups),
+        overall=_with_intervals(frame[variable].to_numpy(float)),
         test=test,
         trend=trend,
         spearman=spearman,
+        difference=difference if with_trend else None,
     )
+
+
+def _with_intervals(values: np.ndarray) -> Summary:
+    return replace(describe(values), mean_ci=estimates.mean_ci(values), median_ci=estimates.median_ci(values))
 
 
 def _categorical(
@@ -185,12 +195,16 @@ def _categorical(
     chi2, p, dof, expected = stats.chi2_contingency(table, correction=False)
     n = table.sum()
     v = float(np.sqrt(chi2 / (n * (min(table.shape) - 1))))
+    overall = tuple(int((frame[variable] == c).sum()) for c in categories)
+    totals = [sum(column) for column in zip(*counts)]
     return CategoricalComparison(
         variable=variable,
         label=label,
         categories=categories,
         counts=counts,
-        overall=tuple(int((frame[variable] == c).sum()) for c in categories),
+        overall=overall,
+        proportion_cis=tuple(tuple(estimates.wilson_ci(c, t) for c, t in zip(row, totals)) for row in counts),
+        overall_proportion_cis=tuple(estimates.wilson_ci(c, sum(overall)) for c in overall),
         test=TestResult(
             test="chi-square",
             statistic=float(chi2),
@@ -198,6 +212,7 @@ def _categorical(
             df=float(dof),
             effect_size_name="cramers-v",
             effect_size=v,
+            effect_size_ci=estimates.bootstrap_cramers_v(counts),
             decision=(
                 "Pearson chi-square test without continuity correction; "
                 f"{int((expected < 5).sum())} of {expected.size} expected counts are below 5, "

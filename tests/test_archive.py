@@ -505,7 +505,8 @@ def test_two_builds_with_the_same_source_date_epoch_are_byte_identical(fresh_bui
     assert "report.pdf" in deterministic and any(name.startswith("figures/") for name in deterministic)
     from reportgen.figures import JOURNAL_FILE
 
-    assert len([name for name in deterministic if JOURNAL_FILE.fullmatch(name)]) == 9  # figure files PDF, TIFF, PNG
+    svg = [name for name in deterministic if name.startswith("figures/") and name.endswith(".svg")]
+    assert len([name for name in deterministic if JOURNAL_FILE.fullmatch(name)]) == 3 * len(svg)  # PDF, TIFF, PNG each
     assert {name: first_files[name] for name in deterministic} == {name: second_files[name] for name in deterministic}
 
 

@@ -228,6 +228,31 @@ def test_hodges_lehmann_large_groups_select_without_forming_every_difference(mon
     assert reference[0] == float(np.median(diffs))
 
 
+@pytest.mark.parametrize("kind", ["continuous", "two decimals", "counts"])
+def test_order_statistics_of_large_groups_by_bisection_match_sorting(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    rng = np.random.default_rng(11)
+    draw = {
+        "continuous": lambda size: rng.normal(0.0, 1.0, size),
+        "two decimals": lambda size: np.round(rng.normal(0.0, 1.0, size), 2),  # ties, and differences off by rounding
+        "counts": lambda size: rng.integers(0, 29, size).astype(float),
+    }[kind]
+    high, low = draw(300) + 0.5, draw(250)
+    ks = [1, 2, 100, 37_500, 37_501, 74_999, 75_000]
+    expected = np.sort(np.subtract.outer(high, low).ravel())[np.array(ks) - 1]
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 1000)
+    got = estimates.pairwise_difference_order_statistics(high, low, ks)
+    assert np.allclose(got, expected, rtol=1e-12, atol=0)
+    if kind != "two decimals":
+        assert got == expected.tolist()
+
+
+def test_epsilon_squared_bootstrap_has_a_work_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    groups = [np.arange(5.0), np.arange(5.0) + 2]
+    assert estimates.bootstrap_epsilon_squared(groups).lower is not None
+    monkeypatch.setattr(estimates, "BOOTSTRAP_MAX_VALUES", 9)
+    assert estimates.bootstrap_epsilon_squared(groups) == ConfidenceInterval(0.95, "bootstrap-percentile", None, None)
+
+
 def test_hodges_lehmann_empty_group() -> None:
     estimate, ci = estimates.hodges_lehmann([], [1.0, 2.0])
     assert estimate is None and ci.lower is None and ci.upper is None
@@ -274,6 +299,35 @@ def test_bootstrap_intervals_are_seeded_and_contain_the_estimate() -> None:
     assert ci.lower < h / 35 < ci.upper
 
 
+def test_epsilon_squared_bootstrap_is_the_percentiles_of_scipys_kruskal_over_the_resamples() -> None:
+    # The same draws as the bootstrap (each group's values drawn in turn, all resamples at once), each
+    # resample's H from scipy.
+    rng = np.random.default_rng(12)
+    groups = [np.round(rng.normal(i, 1.0, size), 1) for i, size in enumerate([8, 7, 8, 10])]
+    draws = np.random.default_rng(estimates.BOOTSTRAP_SEED)
+    picks = [draws.integers(0, g.size, size=(estimates.BOOTSTRAP_RESAMPLES, g.size)) for g in groups]
+    n = sum(g.size for g in groups)
+    epsilon = np.array([sps.kruskal(*(g[p[r]] for g, p in zip(groups, picks))).statistic / (n - 1) for r in range(estimates.BOOTSTRAP_RESAMPLES)])
+    lower, upper = np.quantile(epsilon[np.isfinite(epsilon)], [0.025, 0.975])
+    ci = estimates.bootstrap_epsilon_squared(groups)
+    assert close(ci.lower, lower) and close(ci.upper, upper)
+
+
+def test_eta_squared_bootstrap_is_the_percentiles_of_scipys_anova_over_the_resamples() -> None:
+    rng = np.random.default_rng(13)
+    groups = [rng.normal(i, 1.0 + i, size) for i, size in enumerate([8, 7, 8, 10])]
+    draws = np.random.default_rng(estimates.BOOTSTRAP_SEED)
+    picks = [draws.integers(0, g.size, size=(estimates.BOOTSTRAP_RESAMPLES, g.size)) for g in groups]
+    n, k = sum(g.size for g in groups), len(groups)
+    eta = []
+    for r in range(estimates.BOOTSTRAP_RESAMPLES):
+        f = sps.f_oneway(*(g[p[r]] for g, p in zip(groups, picks))).statistic
+        eta.append(f * (k - 1) / (f * (k - 1) + (n - k)))  # eta² from F: SS_b / (SS_b + SS_w)
+    lower, upper = np.quantile(eta, [0.025, 0.975])
+    ci = estimates.bootstrap_ci("eta-squared", groups)
+    assert ci.method == IntervalMethod.BOOTSTRAP_PERCENTILE and close(ci.lower, lower, 1e-8) and close(ci.upper, upper, 1e-8)
+
+
 def test_bootstrap_percentiles_of_the_resampled_statistics() -> None:
     # The interval is the 2.5th and 97.5th percentiles of the statistic over the seeded resamples.
     table = np.array([[5, 2], [1, 6]])
@@ -289,5 +343,6 @@ def test_bootstrap_undefined_cases() -> None:
     assert estimates.bootstrap_epsilon_squared([[1.0, 2.0], []]).lower is None
     assert estimates.bootstrap_epsilon_squared([[1.0, 1.0], [1.0]]).upper is None
     assert estimates.bootstrap_cramers_v([[3, 4], [0, 0]]).lower is None
+    assert estimates.bootstrap_ci("eta-squared", [[2.0, 2.0], [2.0]]).lower is None
     with pytest.raises(ValueError):
-        estimates.bootstrap_ci("eta-squared", [])
+        estimates.bootstrap_ci("omega-squared", [])

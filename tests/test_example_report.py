@@ -18,7 +18,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 # Pinned after looking at every page (pdftoppm -png -r 60); a change here means the layout moved.
-EXPECTED_PAGES = 10
+EXPECTED_PAGES = 14  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations (13), and the CIs of Table 2, Table 3 and the Results text (14)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_build_folder_is_named_by_time_and_input_hash(build_folder: Path) -> Non
     assert (build_folder.parent / "latest").resolve() == build_folder.resolve()
     for name in ("report.html", "report.pdf", "results.json", "abstract.txt", "manifest.json", "cohort.xlsx"):
         assert (build_folder / name).is_file(), name
-    assert sorted(path.name for path in (build_folder / "figures").glob("*.svg")) and len(list((build_folder / "figures").glob("*.svg"))) == 3
+    assert sorted(path.name for path in (build_folder / "figures").glob("*.svg")) and len(list((build_folder / "figures").glob("*.svg"))) == 4
 
 
 def test_pdf_has_every_section_in_reading_order(pdf_text: str) -> None:
@@ -68,6 +68,25 @@ def test_pdf_shows_the_abstracts_headline_numbers(pdf_text: str) -> None:
     assert "Q1 8 (24.2%); Q2 7 (21.2%); Q3 8 (24.2%); Q4 10 (30.3%)" in flat
     assert "Q1 4.46 ± 1.53" in flat  # printed in the abstract as 4,46 ± 1,5
     assert "none 4/1/1/0; moderate 3/0/4/1; good 1/6/3/9 (p = 0.006)" in flat
+
+
+def test_pdf_and_results_json_give_the_confidence_intervals(build_folder: Path, pdf_text: str) -> None:
+    # Issue #13: rho = -0.56 has a 95 % CI of about -0.75 to -0.26; good response 1/8 in Q1 (Wilson roughly 2-47 %).
+    results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
+    ci = results["outcomes"]["das28_esr"]["spearman"]["ci"]
+    assert ci["method"] == "fisher-z" and (round(ci["lower"], 2), round(ci["upper"], 2)) == (-0.75, -0.26)
+    flat = re.sub(r"\s+", " ", pdf_text.replace("\u00a0", " "))
+    assert "ρ = −0.56 (95% CI −0.75 to −0.26; p < 0.001)" in flat  # the abstract
+    assert "1 of 8 in Q1 (12.5%; 95% CI 2.2 to 47.1%)" in flat and "9 of 10 in Q4 (90.0%; 95% CI 59.6 to 98.2%)" in flat
+    assert "ε² 0.52 (95% CI " in flat and "Q4 − Q1 shift −2.00 (95% CI −3.61 to −0.97)" in flat  # Table 2
+    # Table 2, DAS28-ESR in Q1: mean ± SD, its t interval, median [IQR], its order-statistic interval (n = 8:
+    # the 1st and 8th values, the range, as the binomial coverage 1 - 2/256 >= 0.95 > 1 - 18/256 requires).
+    stub, cells = _body_rows(build_folder / "report.html", 2)[0]
+    group = results["outcomes"]["das28_esr"]["groups"][0]
+    assert stub == "DAS28-ESR" and cells[1] == ("4.46\u00a0±\u00a01.53", ["(3.18–5.73)", "4.13 [3.42–5.33]", "(2.59–7.17)"])
+    assert (group["median_ci"]["lower"], group["median_ci"]["upper"]) == (group["min"], group["max"])
+    assert "(3.18–5.73)" in flat
+    assert "95% CIs: means, t distribution; medians, distribution-free interval" in flat  # the footnote naming methods
 
 
 def test_pdf_page_count_is_stable_and_every_font_is_embedded(build_folder: Path) -> None:
@@ -133,6 +152,9 @@ def test_table_1_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
     rows = _body_rows(build_folder / "report.html", 1)
     assert len(rows) == len(results["baseline"])
     for (stub, cells), (variable, entry) in zip(rows, results["baseline"].items()):
+        # Where values are missing, the patients with a value follow the name (issue #13 item 7).
+        missing = results["missing"][variable]
+        known = f"known for {results['cohort']['n_included'] - missing}" if missing else ""
         p_cell = cells[-1][0]
         assert p_cell == _p(entry["p_value"]), (variable, p_cell)
         if entry["kind"] == "continuous":
@@ -140,17 +162,17 @@ def test_table_1_body_is_results_json_cell_by_cell(build_folder: Path) -> None:
             label = f"{entry['label']} ({entry['unit']})" if entry["unit"] else entry["label"]
             d = DECIMALS[variable]
             if variable in COUNT_MEASURES:  # a small count: median [IQR] only (issue #13 item 9)
-                assert stub == f"{label}, median [IQR]"
+                assert stub == f"{label}, median [IQR]{known}"
                 for (first, lines), summary in zip(cells[:-1], columns):
                     assert first == f"{_fixed(summary['median'], d)} [{_fixed(summary['q1'], d)}–{_fixed(summary['q3'], d)}]", variable
                     assert lines == [], variable
                 continue
-            assert stub == label
+            assert stub == label + known
             for (first, lines), summary in zip(cells[:-1], columns):
                 assert first == f"{_fixed(summary['mean'], d)}\u00a0±\u00a0{_fixed(summary['sd'], d)}", (variable, first)
                 assert lines == [f"{_fixed(summary['median'], d)} [{_fixed(summary['q1'], d)}–{_fixed(summary['q3'], d)}]"], variable
         else:
-            assert stub == f"{entry['label']}, n (%)"
+            assert stub == f"{entry['label']}, n (%){known}"
             counts = [entry["counts"][c] for c in entry["categories"]]  # [category][stratum]
             totals = [sum(entry["overall"].values())] + [sum(column) for column in zip(*counts)]
             first = entry["categories"][0]  # the category the table shows
@@ -196,11 +218,12 @@ def test_pdf_is_tagged_with_headings_table_headers_and_figures_described_by_thei
         alts = [str(element.Alt) for element in elements if element.S == "/Figure"]
         with pdf.open_outline() as bookmarks:
             outline = [str(item.title) for item in bookmarks.root]
-    assert len(alts) == len(list((build_folder / "figures").glob("*.svg"))) == 3
+    assert len(alts) == len(list((build_folder / "figures").glob("*.svg"))) == 4
     assert all(alt.strip() for alt in alts)
     assert "Q1 n = 8" in alts[0] and "DAS28-ESR Q1 4.13" in alts[0]  # medians, from the data
     assert "Spearman ρ = −0.56" in alts[1]
     assert "Q4 (n = 10) none 0.0%, moderate 10.0%, good 90.0%" in alts[2]
+    assert "34 patients included, 1 without a trough level, 33 analysed" in alts[3]
     assert outline and outline[0].startswith("Serum tocilizumab")  # the bookmark outline of the sections
 
 
@@ -235,7 +258,8 @@ def test_journal_figure_files_at_column_width_600_dpi_with_fonts_embedded(build_
 
     from reportgen.figures import DOUBLE_COLUMN_MM, SINGLE_COLUMN_MM
 
-    widths = {1: DOUBLE_COLUMN_MM, 2: SINGLE_COLUMN_MM, 3: SINGLE_COLUMN_MM}  # three panels need the double column
+    # Three panels, and the flow diagram's four groups side by side, need the double column.
+    widths = {1: DOUBLE_COLUMN_MM, 2: SINGLE_COLUMN_MM, 3: SINGLE_COLUMN_MM, 4: DOUBLE_COLUMN_MM}
     manifest = json.loads((build_folder / "manifest.json").read_bytes())
     for number, millimetres in widths.items():
         stem = build_folder / "figures" / f"figure{number}"

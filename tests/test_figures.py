@@ -270,7 +270,8 @@ def test_journal_files_are_deterministic_at_column_width_and_600_dpi() -> None:
         return journal_files(figures, drawings)
 
     files = made()
-    assert sorted(files) == [f"figures/figure{n}.{suffix}" for n in (1, 2, 3) for suffix in ("pdf", "png", "tiff")]
+    numbers = range(1, len(make_figures(make_derived(), make_results(), Formatter("."))) + 1)
+    assert sorted(files) == [f"figures/figure{n}.{suffix}" for n in numbers for suffix in ("pdf", "png", "tiff")]
     assert all(JOURNAL_FILE.fullmatch(name) for name in files)
     for name, millimetres in (("figure1", DOUBLE_COLUMN_MM), ("figure2", SINGLE_COLUMN_MM), ("figure3", SINGLE_COLUMN_MM)):
         with Image.open(io.BytesIO(files[f"figures/{name}.tiff"])) as image:

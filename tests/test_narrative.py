@@ -266,3 +266,69 @@ def test_abstract_counts_with_and_without_spaces_and_headings() -> None:
     assert counts.without_headings == len(texts)
     assert counts.without_headings_no_spaces == len(re.sub(r"\s", "", texts))
     assert counts.without_headings_no_spaces < counts.without_headings < counts.with_headings
+
+
+# --- estimates with confidence intervals (issue #13 items 1 and 5) ----------------------------------------
+
+
+def _example_spearman(results: Results) -> Results:
+    """DAS28-ESR's rho set to the example's, -0.555 with n = 33: its 95% CI prints as -0.75 to -0.26."""
+    from reportgen.estimates import spearman_ci
+
+    outcomes = tuple(
+        replace(o, spearman=replace(o.spearman, rho=-0.55548128342246, n=33, p_value=0.0008, ci=spearman_ci(-0.55548128342246, 33)))
+        if o.variable == "das28_esr"
+        else o
+        for o in results.outcomes
+    )
+    return replace(results, outcomes=outcomes)
+
+
+@pytest.mark.parametrize("separator", [".", ","])
+def test_results_text_gives_rho_and_good_response_with_their_intervals(separator: str) -> None:
+    from reportgen.narrative import write_estimates
+
+    results = _example_spearman(make_results())
+    text = " ".join(write_estimates(results, Formatter(separator)))
+    point = separator
+    assert f"−0{point}56 (95%\u00a0CI −0{point}75 to −0{point}26; p\u00a0<\u00a00{point}001; n = 33)" in text
+    # Good responders per quartile, each with its Wilson interval (1/8: 2.2 to 47.1 %).
+    good = results.eular_response.counts[results.eular_response.categories.index("good")]
+    assert f"{good[0]} of 8 in Q1 (12{point}5%; 95%\u00a0CI 2{point}2 to 47{point}1%)" in text
+    shift = next(o for o in results.outcomes if o.variable == "das28_esr").difference
+    assert f"Q4 and one in Q1 (Hodges–Lehmann shift) was {Formatter(separator).number(shift.estimate, 2)}" in text
+    # Each method named once, after the numbers.
+    assert text.count("Wilson score interval") == 1 and text.count("Fisher z transformation") == 1
+
+
+def test_abstract_and_methods_give_the_intervals_and_name_each_method_once() -> None:
+    results = _example_spearman(make_results())
+    abstract, methods, _ = _all_text(results)
+    assert "ρ = −0.56 (95% CI −0.75 to −0.26; p < 0.001)" in abstract
+    sentence = methods[methods.index("Estimates are given") : methods.index("Continuous variables")]
+    assert sentence.startswith("Estimates are given with two-sided 95%\u00a0CIs: means, t distribution; medians, ")
+    for words in ("Wilson score interval", "percentile bootstrap, 2000 resamples", "Fisher z transformation", "Hodges–Lehmann"):
+        assert words in sentence
+    assert sentence.count("percentile bootstrap") == 1  # ε² and Cramér's V share it
+
+
+def test_without_intervals_the_text_says_no_interval() -> None:
+    from reportgen.narrative import write_estimates
+
+    results = make_results()
+    outcomes = tuple(replace(o, spearman=replace(o.spearman, ci=None), difference=None) if o.spearman else o for o in results.outcomes)
+    eular = replace(results.eular_response, proportion_cis=(), overall_proportion_cis=())
+    text = " ".join(write_estimates(replace(results, outcomes=outcomes, eular_response=eular), Formatter(".")))
+    assert "CI" not in text and "Spearman's ρ between the trough level and DAS28-ESR" in text
+
+
+def test_the_methods_note_names_only_methods_that_gave_an_interval() -> None:
+    from reportgen.model import ConfidenceInterval
+    from reportgen.narrative import interval_methods_note
+
+    none = ConfidenceInterval(0.95, "bootstrap-percentile", None, None)  # e.g. above the bootstrap's budget
+    mean = ConfidenceInterval(0.95, "student-t", 1.0, 2.0)
+    assert interval_methods_note([("epsilon-squared", none)], Formatter(".")) == ""
+    assert interval_methods_note([("epsilon-squared", none), ("means", mean), ("medians", mean)], Formatter(",")) == (
+        "95%\u00a0CIs: means and medians, t distribution."
+    )

@@ -66,24 +66,39 @@ def test_table_2_numbers_equal_the_results(report: RenderedReport) -> None:
     results = make_results()
     decimals = {"das28_esr": 2, "cdai": 2, "sdai": 2, "sjc28": 2, "tjc28": 2, "esr_mm_h": 1, "crp_mg_l": 2}
     rows = cells(report.html, "table-2")
-    assert len(rows) == len(results.outcomes)
-    for row, outcome in zip(rows, results.outcomes):
+    # Each measure: its row, then a row with its effect size and the Q4 - Q1 shift, each with its 95% CI.
+    assert len(rows) == 2 * len(results.outcomes)
+    for row, estimates_row, outcome in zip(rows[::2], rows[1::2], results.outcomes):
         d = decimals[outcome.variable]
+
+        def span(interval) -> str:
+            low, high = half_up(interval.lower, d), half_up(interval.upper, d)
+            return f"({low}; {high})" if "-" in low + high else f"({low}–{high})"
+
         for cell, summary in zip(row[1:6], (outcome.overall, *outcome.groups)):
             mean_sd = f"{half_up(summary.mean, d)}\u00a0±\u00a0{half_up(summary.sd, d)}"
             median = f"{half_up(summary.median, d)} [{half_up(summary.q1, d)}–{half_up(summary.q3, d)}]"
-            assert cell == mean_sd + median
+            median_ci = span(summary.median_ci) if summary.median_ci.lower is not None else "(–)"
+            assert cell == (mean_sd + span(summary.mean_ci) + median + median_ci).replace("-", "−")
         p = outcome.test.p_value
         assert row[6].rstrip("ab") == ("<0.001" if p < 0.001 else half_up(p, 3))
+        effect, shift = outcome.test.effect_size_ci, outcome.difference
+        expected = (
+            f"ε² {half_up(outcome.test.effect_size, 2)} (95%\u00a0CI {half_up(effect.lower, 2)} to {half_up(effect.upper, 2)}); "
+            f"Q4 − Q1 shift {half_up(shift.estimate, d)} (95%\u00a0CI {half_up(shift.ci.lower, d)} to {half_up(shift.ci.upper, d)})"
+        )
+        assert estimates_row == ["", expected.replace("-", "−")]
 
 
 def test_table_3_counts_and_both_percentage_views(report: RenderedReport) -> None:
     rows = cells(report.html, "table-3")
     body = [r for r in rows if len(r) > 1]
-    assert body[0][2:] == ["4 (50.0)", "1 (14.3)", "1 (12.5)", "0 (0.0)"]  # none, % of quartile
+    # none, % of quartile, each with its Wilson 95% CI (4/8: 21.5-78.5 %, 1/7: 2.6-51.3 %, 1/8: 2.2-47.1 %, 0/10: 0-27.8 %)
+    assert body[0][2:] == ["4 (50.0)(21.5–78.5)", "1 (14.3)(2.6–51.3)", "1 (12.5)(2.2–47.1)", "0 (0.0)(0.0–27.8)"]
     assert body[5][2:] == ["1 (5.3)", "6 (31.6)", "3 (15.8)", "9 (47.4)"]  # good, % of response (abstract layout)
     notes = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
     assert "Pearson χ² test" in notes and "p\u00a0=\u00a00.006" in notes
+    assert "its 95%\u00a0CI (Wilson score interval)" in notes and "Cramér’s V = 0.52 (95%\u00a0CI " in notes
 
 
 def test_stratum_headers_and_accessible_tables(report: RenderedReport) -> None:

@@ -48,7 +48,10 @@ def test_undefined_values_are_null_never_nan() -> None:
     text = results_to_json(replace(results, outcomes=(broken, *results.outcomes[1:])))
     assert "NaN" not in text and "Infinity" not in text
     written = json.loads(text)["outcomes"]["das28_esr"]
-    assert written["groups"][0] == {"n": 0, "mean": None, "sd": None, "median": None, "q1": None, "q3": None, "min": None, "max": None}
+    assert written["groups"][0] == {
+        "n": 0, "mean": None, "sd": None, "median": None, "q1": None, "q3": None, "min": None, "max": None,
+        "mean_ci": None, "median_ci": None,
+    }
     assert written["p_value"] is None
 
 
@@ -56,7 +59,7 @@ def test_shape_matches_the_issue_example() -> None:
     document = json.loads(results_to_json(example_results()))
     assert list(document) == [
         "schema_version", "cohort", "options", "cutpoints", "cutpoints_given", "strata",
-        "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward",
+        "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward", "flow", "missing",
     ]
     assert document["schema_version"] == 1
     assert set(document["cohort"]) >= {"n_included", "n_analysed", "n_locf"}
@@ -67,7 +70,7 @@ def test_shape_matches_the_issue_example() -> None:
     assert list(document["baseline"])[:3] == ["age_years", "sex", "disease_duration_years"]
     das28 = document["outcomes"]["das28_esr"]
     assert das28["test"] == "kruskal-wallis" and das28["trend"]["test"] == "jonckheere-terpstra"
-    assert set(das28["groups"][0]) == {"n", "mean", "sd", "median", "q1", "q3", "min", "max"}
+    assert set(das28["groups"][0]) == {"n", "mean", "sd", "median", "q1", "q3", "min", "max", "mean_ci", "median_ci"}
     assert das28["effect_size"]["name"] == "epsilon-squared" and das28["decision"]
     eular = document["eular_response"]
     assert list(eular["counts"]) == ["none", "moderate", "good"] and all(len(v) == 4 for v in eular["counts"].values())
@@ -84,3 +87,42 @@ def test_posthoc_pairs_are_written_when_run() -> None:
         assert [(p["group_a"], p["group_b"], p["p_adjusted"]) for p in written] == [
             (p.group_a, p.group_b, p.p_adjusted) for p in comparison.posthoc
         ]
+
+
+def test_confidence_intervals_are_written_in_the_issue_shape() -> None:
+    results = example_results()
+    document = json.loads(results_to_json(results))
+    das28 = document["outcomes"]["das28_esr"]
+    outcome = results.outcomes[0]
+    keys = ["level", "method", "lower", "upper"]
+    for written, summary in zip([*das28["groups"], das28["overall"]], [*outcome.groups, outcome.overall]):
+        assert list(written["mean_ci"]) == keys and written["mean_ci"]["method"] == "student-t"
+        assert written["mean_ci"]["lower"] == summary.mean_ci.lower and written["mean_ci"]["level"] == 0.95
+        assert written["median_ci"]["method"] == "order-statistic" and written["median_ci"]["upper"] == summary.median_ci.upper
+    assert list(das28["spearman"]["ci"]) == keys and das28["spearman"]["ci"]["method"] == "fisher-z"
+    assert das28["spearman"]["ci"]["lower"] < das28["spearman"]["rho"] < das28["spearman"]["ci"]["upper"]
+    difference = das28["difference"]
+    assert list(difference) == ["name", "high", "low", "estimate", "ci"]
+    assert (difference["name"], difference["high"], difference["low"]) == ("hodges-lehmann", "Q4", "Q1")
+    assert difference["estimate"] == outcome.difference.estimate and difference["ci"]["method"].startswith("mann-whitney-")
+    effect = das28["effect_size"]
+    assert effect["ci"]["method"] == "bootstrap-percentile" and effect["ci"]["lower"] <= effect["value"] <= effect["ci"]["upper"]
+    eular = document["eular_response"]
+    assert eular["effect_size"]["ci"]["method"] == "bootstrap-percentile"
+    good = eular["counts"]["good"]
+    totals = [sum(column) for column in zip(*eular["counts"].values())]
+    for count, total, interval in zip(good, totals, eular["proportion_ci"]["good"]):
+        assert interval["method"] == "wilson" and interval["lower"] <= count / total <= interval["upper"]
+    assert eular["overall_proportion_ci"]["good"]["method"] == "wilson"
+    # Baseline comparisons carry the groups' intervals, but no trend, correlation, shift or effect-size interval.
+    age = document["baseline"]["age_years"]
+    assert age["groups"][0]["mean_ci"]["method"] == "student-t" and age["difference"] is None
+    assert age["effect_size"]["ci"] is None
+
+
+def test_anova_studies_get_the_eta_squared_interval() -> None:
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), continuous_test="anova")
+    document = json.loads(results_to_json(analyse(derive(random_cohort(61, 60, study=study)), study)))
+    effect = document["outcomes"]["das28_esr"]["effect_size"]
+    assert effect["name"] == "eta-squared" and effect["ci"]["method"] == "bootstrap-percentile"
+    assert effect["ci"]["lower"] <= effect["value"] <= effect["ci"]["upper"]
