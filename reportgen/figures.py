@@ -320,11 +320,12 @@ def _journal_renderings(figure: MplFigure) -> dict[str, bytes]:
     from PIL import Image
 
     figure.set_size_inches(journal_width_mm(figure) / MM_PER_INCH, figure.get_figheight())
-    figure.set_layout_engine("constrained")
-    engine = figure.get_layout_engine()
-    assert engine is not None
-    engine.execute(figure)  # once, at the new width; drawing and saving then keep it
-    figure.set_layout_engine(None)
+    if any(ax.get_subplotspec() is not None for ax in figure.axes):  # not a diagram placed by hand (the flow)
+        figure.set_layout_engine("constrained")
+        engine = figure.get_layout_engine()
+        assert engine is not None
+        engine.execute(figure)  # once, at the new width; drawing and saving then keep it
+        figure.set_layout_engine(None)
     vector = io.BytesIO()
     figure.savefig(vector, format="pdf", metadata=PDF_METADATA, dpi=JOURNAL_DPI, bbox_inches=None)
     # One raster drawing for both raster files.
