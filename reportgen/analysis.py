@@ -32,15 +32,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from reportgen import estimates, stats
+from reportgen import estimates, regression, stats
+from reportgen.estimates import CI_LEVEL
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
+from reportgen.prose import mid_sentence
 from reportgen.model import (
     ALPHA,
     CarriedForward,
     CategoricalComparison,
+    AdjustedEstimate,
     CohortCounts,
+    ConfidenceInterval,
     ContinuousComparison,
+    IntervalMethod,
     Derived,
     Flow,
     FlowGroup,
@@ -342,6 +347,10 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
     quartile = stats.quartile_index(level, edges)  # -1 for patients without a level
     quartile.setflags(write=False)  # carried in the results, shared by every table and figure
 
+    strata = _strata(quartile, edges, n_analysed)
+    eular = compare_categorical(EULAR, patients, quartile, study)
+    # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
+    eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, [s.label for s in strata]))
     baseline = tuple(
         compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=False)
         if isinstance(spec, Continuous)
@@ -362,11 +371,97 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         strata=strata,
         strata_membership=quartile,
         baseline=baseline,
-        outcomes=tuple(compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True) for spec in OUTCOMES),
+        outcomes=tuple(
+            replace(
+                compare_continuous(spec, patients, quartile, level, study, beyond_omnibus=True),
+                adjusted=adjusted_estimate(spec, patients, level, study),
+            )
+            for spec in OUTCOMES
+        ),
         activity_categories=tuple(compare_categorical(spec, patients, quartile, study) for spec in ACTIVITY),
-        eular_response=compare_categorical(EULAR, patients, quartile, study),
+        eular_response=eular,
         carried_forward=_carried_forward(patients),
         study=study,
         flow=patient_flow(patients, quartile, tuple(s.label for s in strata), derived.follow_up_month),
         missing=missing_counts(baseline, len(patients)),
+    )
+
+
+# --- the adjusted estimate -------------------------------------------------------------------------
+
+# An outcome's baseline value in the adjusted estimate, where it is not the column "<column>_baseline".
+ADJUSTED_BASELINE = {"delta_das28": "das28_esr_baseline"}
+BASELINE_SUFFIX = "_baseline"
+# Labels of covariates that no table of the report names.
+COVARIATE_LABELS = {"patient_global_mm": "Patient global assessment", "evaluator_global_mm": "Evaluator global assessment"}
+# How a two-valued covariate enters the model: the value coded 1 (the other is 0), said in its label.
+SEX_CODED_ONE = ("F", "female")  # (value in the patients sheet, word)
+YES_CODED_ONE = "yes"
+
+
+def _covariate_label(variable: str) -> str:
+    for spec in (*TABLE_1, *OUTCOMES):
+        if spec.variable == variable and isinstance(spec, Continuous):
+            return spec.label
+    if variable in COVARIATE_LABELS:
+        return COVARIATE_LABELS[variable]
+    for spec in TABLE_1:
+        if spec.variable == variable:
+            return spec.label
+    return variable
+
+
+def _covariate_term(name: str, patients: pd.DataFrame) -> tuple[regression.Term, str]:
+    """The model term of one ``adjust_for`` item (as validated: a patients-sheet column, a baseline measure,
+    or ln(measure)) and its label for people."""
+    logged = name.startswith("ln(") and name.endswith(")")
+    variable = name[3:-1] if logged else name
+    if variable == "sex":
+        value, word = SEX_CODED_ONE
+        sex = patients["sex"].astype(object)
+        values = np.where(sex.isna().to_numpy(), np.nan, (sex == value).to_numpy(dtype=float))
+        return regression.Term(variable, values), f"sex ({word} = 1)"
+    if variable in patients.columns and f"{variable}{BASELINE_SUFFIX}" not in patients.columns:
+        column = patients[variable]
+        if column.dtype == "boolean" or column.dtype == bool:
+            values = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            return regression.Term(variable, values), f"{mid_sentence(_covariate_label(variable))} ({YES_CODED_ONE} = 1)"
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        label = mid_sentence(_covariate_label(variable))
+    else:
+        column_name = f"{variable}{BASELINE_SUFFIX}"
+        values = patients[column_name].to_numpy(dtype=float, na_value=np.nan)
+        variable = column_name
+        label = f"baseline {mid_sentence(_covariate_label(name[3:-1] if logged else name))}"
+    if logged:
+        return regression.Term(f"ln({variable})", values, logged=True), f"ln {label}"
+    return regression.Term(variable, values), label
+
+
+def adjusted_estimate(spec: Continuous, patients: pd.DataFrame, level: np.ndarray, study: StudyOptions) -> AdjustedEstimate:
+    """The outcome at follow-up on log2(level), its baseline value and the study's ``adjust_for`` (OLS)."""
+    baseline = ADJUSTED_BASELINE.get(spec.column, f"{spec.column}{BASELINE_SUFFIX}")
+    baseline_variable = baseline[: -len(BASELINE_SUFFIX)]
+    terms = [regression.Term(baseline, patients[baseline].to_numpy(dtype=float, na_value=np.nan))]
+    labels = [f"baseline {mid_sentence(_covariate_label(baseline_variable))}"]
+    for name in study.adjust_for:
+        term, label = _covariate_term(name, patients)
+        if term.name not in {t.name for t in terms}:  # the outcome's own baseline is in the model already
+            terms.append(term)
+            labels.append(label)
+    outcome = patients[spec.column].to_numpy(dtype=float, na_value=np.nan)
+    fit = regression.adjusted_association(outcome, level, terms, CI_LEVEL)
+    return AdjustedEstimate(
+        beta=fit.beta,
+        ci=ConfidenceInterval(level=CI_LEVEL, method=IntervalMethod.OLS_T, lower=fit.lower, upper=fit.upper),
+        p_value=fit.p_value,
+        covariates=tuple(term.name for term in terms),
+        covariate_labels=tuple(labels),
+        n=fit.n,
+        df=fit.df,
+        standard_error=fit.standard_error,
+        level_not_positive=fit.level_not_positive,
+        covariate_not_positive=fit.covariate_not_positive,
+        incomplete=fit.incomplete,
+        not_estimated=fit.not_estimated,
     )

@@ -47,6 +47,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable
 
 from reportgen import interrupts, leftovers
+from reportgen.drugs import design_record
 from reportgen.errors import BuildError, UsageError
 
 if TYPE_CHECKING:
@@ -389,6 +390,7 @@ def _manifest_bytes(
         "published": published_name,
         "templates": templates,
         "study": dataclasses.asdict(study),
+        "design": design_record(study),
         "warnings": [dataclasses.asdict(problem) for problem in warnings],
         "files": dict(sorted(hashes.items())),
     }

@@ -79,6 +79,25 @@ def _print_problems(error: WorkbookInvalid) -> None:
     say(format_problems(error.problems, error.warnings), sys.stderr)
 
 
+def _warning_summary(folder: Path) -> str:
+    """One line for stderr after a build with warnings about the workbook: how many, the first, where all are."""
+    import json
+
+    from reportgen.model import Problem
+    from reportgen.render import WARNINGS_CSV
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    warnings = [Problem(**warning) for warning in manifest["warnings"]]
+    if not warnings:
+        return ""
+    noun = "warning" if len(warnings) == 1 else "warnings"
+    first = "" if len(warnings) == 1 else "first: "
+    return (
+        f"reportgen: {len(warnings)} {noun} about the workbook ({first}{shown(warnings[0].sentence())}); "
+        f"all are in {shown(folder / WARNINGS_CSV)} and the report's Appendix"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     prepare_streams()  # before anything is printed, argparse's own messages included
     args = _parser().parse_args(argv)
@@ -144,6 +163,9 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         )
         folder = build(request)
         interrupts.check()  # a signal whose KeyboardInterrupt was swallowed: not a success
+        summary = _warning_summary(folder)
+        if summary:
+            say(summary, sys.stderr)
         say(shown(folder))
         if not args.quiet:
             from reportgen.narrative import ABSTRACT_FILE, abstract_counts

@@ -20,7 +20,7 @@ from reportgen.resources import schemas_dir
 CONTRACT_FILE = "cohort-v1.yaml"
 
 ColumnKind = Literal["text", "number", "whole", "yesno", "choice"]
-StudyKind = Literal["text", "whole", "choice", "cutpoints", "filename"]
+StudyKind = Literal["text", "whole", "choice", "cutpoints", "filename", "covariates"]
 
 
 class ContractError(ValueError):
@@ -139,6 +139,8 @@ def _build(cls: type, raw: Any, where: str, **nested: Any) -> Any:
     if "allowed" in values:
         # YAML may read an allowed value such as 1 as a number; the contract compares text.
         values["allowed"] = tuple(str(item) for item in values["allowed"])
+    if isinstance(values.get("default"), list):
+        values["default"] = tuple(values["default"])  # as the StudyOptions default (a list default is shared)
     try:
         return cls(**values)
     except TypeError as error:

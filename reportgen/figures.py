@@ -475,7 +475,7 @@ def _trough_scatter(
         ax.axvline(cut, color="#7f7f7f", linewidth=0.7, linestyle=(0, (2, 2)), zorder=1)
     for stratum, low, high in zip(results.strata, edges[:-1], edges[1:]):
         ax.text((low + high) / 2, 1.0, stratum.label, transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=8)
-    ax.set_xlabel("Trough level (µg/mL)")
+    ax.set_xlabel(f"Trough level ({results.study.level_unit})")
     ax.set_ylabel(f"{outcome.label} at follow-up")
     ax.grid(axis="y", color="#d9d9d9", linewidth=0.5)
     ax.set_axisbelow(True)
@@ -491,7 +491,7 @@ def _trough_scatter(
     caption = (
         f"{'Every analysed patient' if crowded else 'One point per analysed patient'}"
         f"{' is one translucent point, so shading is darker where more patients lie' if crowded else ''}. {correlation}. "
-        f"Dotted lines: quartile cut points ({cuts} µg/mL; each quartile includes its upper cut point)."
+        f"Dotted lines: quartile cut points ({cuts} {results.study.level_unit}; each quartile includes its upper cut point)."
     )
     alt = (
         f"Scatter plot of {outcome.label} at follow-up against trough level (µg/mL), one point for each of "

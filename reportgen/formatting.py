@@ -71,6 +71,7 @@ TEST_NAMES: dict[TestName, str] = {
     TestName.FISHER_MONTE_CARLO: "Fisher\u2013Freeman\u2013Halton test (Monte Carlo p)",
     TestName.JONCKHEERE_TERPSTRA: "Jonckheere\u2013Terpstra trend test",
     TestName.SPEARMAN: "Spearman rank correlation",
+    TestName.LINEAR_BY_LINEAR: "Linear-by-linear association test",
 }
 # How each confidence-interval method is named in footnotes and the Methods (after "95% CI of ...: ").
 INTERVAL_METHOD_NAMES: dict[IntervalMethod, str] = {
@@ -241,6 +242,16 @@ class Formatter:
         if total <= 0:
             return f"{count} ({MISSING})"
         return f"{count} ({self.percent(100.0 * count / total)})"
+
+    def estimate_ci(self, value: float | None, lower: float | None, upper: float | None, variable: str) -> str:
+        """'−0.30 (−0.47 to −0.13)': an estimate and its confidence interval at the measure's precision
+        ('to' between the bounds, so no dash reads as a minus); an en dash when there is no estimate."""
+        if _is_missing(value):
+            return MISSING
+        estimate = self.measure(value, variable)
+        if _is_missing(lower) or _is_missing(upper):
+            return estimate
+        return f"{estimate} ({self.measure(lower, variable)} to {self.measure(upper, variable)})"
 
     def join(self, items: list[str], conjunction: str = "and") -> str:
         """'1.5, 2.5 and 3.5'; with a decimal comma '1,5; 2,5 and 3,5', so commas never split numbers."""

@@ -8,15 +8,14 @@ clinical calculators display them and as the report prints them (``reportgen.rou
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
+from reportgen import drugs
+
 # Arrays of scores, rounded by the report's one rule (see reportgen.rounding).
 from reportgen.rounding import round_half_up_array as round_half_up
-
-if TYPE_CHECKING:
-    from reportgen.model import StudyOptions
 
 ArrayLike = TypeVar("ArrayLike")
 
@@ -43,15 +42,9 @@ EULAR_RESPONSES = ("none", "moderate", "good")
 # drug that lowers ESR and CRP directly (``lowers_acute_phase_reactants``) the latter is the reference index.
 ACUTE_PHASE_INDICES = ("das28_esr", "das28_crp", "sdai")
 REFERENCE_INDEX = "cdai"
-
-
-def lowers_acute_phase_reactants(study: StudyOptions) -> bool:
-    """Whether the study's drug lowers ESR and CRP directly, apart from any effect on joint inflammation.
-
-    True for interleukin-6 receptor antagonists. Workbook contract v1 describes tocilizumab, an IL-6 receptor
-    antagonist, so today this holds for every study; the drug reference table will decide it per drug.
-    """
-    return True
+# Whether the study's drug lowers ESR and CRP directly (interleukin-6 receptor antagonists): decided by the drug
+# table's class, in reportgen.drugs; named here too, beside the indices it concerns.
+lowers_acute_phase_reactants = drugs.lowers_acute_phase_reactants
 
 
 def das28_esr(tjc28, sjc28, esr_mm_h, patient_global_mm):

@@ -84,7 +84,7 @@ class RawWorkbook:
 
 
 ContinuousTest = Literal["kruskal-wallis", "anova"]
-CategoricalTest = Literal["chi-square", "fisher-exact"]
+CategoricalTest = Literal["auto", "chi-square", "fisher-exact"]
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,21 @@ class StudyOptions:
     quartile_cutpoints: tuple[float, float, float] | None = None
     follow_up_month: int = 12
     continuous_test: ContinuousTest = "kruskal-wallis"
-    categorical_test: CategoricalTest = "chi-square"
+    categorical_test: CategoricalTest = "auto"
     decimal_separator: Literal[".", ","] = "."
     abstract_character_limit: int = 3600
     published: str | None = None
+    # The drug and the authors' own words (issue #12); reportgen.drugs.design_of resolves the drug table's
+    # defaults (abbreviation, administration) from them.
+    drug: str = "tocilizumab"
+    drug_abbreviation: str | None = None
+    administration: Literal["infusion", "injection"] | None = None
+    level_unit: str = "µg/mL"
+    background: str = ""
+    objective: str = ""
+    # Covariates of the adjusted estimate beside the outcome's baseline value, as the contract names them:
+    # a patients-sheet column or a baseline measure, or ln(name) for a measure's natural logarithm.
+    adjust_for: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> StudyOptions:
         return replace(self, **changes)
@@ -181,6 +192,7 @@ class IntervalMethod(StrEnum):
     MANN_WHITNEY_EXACT = "mann-whitney-exact"  # Hodges-Lehmann shift: exact Mann-Whitney distribution
     MANN_WHITNEY_NORMAL = "mann-whitney-normal"  # Hodges-Lehmann shift: normal approximation, ties corrected
     BOOTSTRAP_PERCENTILE = "bootstrap-percentile"  # effect sizes: seeded percentile bootstrap
+    OLS_T = "ols-t"  # regression coefficient: β ± t(n - p) SE, ordinary least squares (reportgen.regression)
 
 
 @dataclass(frozen=True)
@@ -221,6 +233,7 @@ class TestName(StrEnum):
     FISHER_MONTE_CARLO = "fisher-monte-carlo"
     JONCKHEERE_TERPSTRA = "jonckheere-terpstra"
     SPEARMAN = "spearman"
+    LINEAR_BY_LINEAR = "linear-by-linear"
 
 
 class RiskKind(StrEnum):
@@ -302,6 +315,31 @@ class ContinuousComparison:
     spearman: Correlation | None = None
     posthoc: tuple[PairwiseComparison, ...] = ()
     difference: Shift | None = None  # last group relative to the first (outcomes)
+    adjusted: AdjustedEstimate | None = None  # outcomes only
+
+
+@dataclass(frozen=True)
+class AdjustedEstimate:
+    """An outcome's association with the trough level, adjusted for its baseline value and the study's covariates.
+
+    ``beta``: the coefficient of log2(trough level) in a linear regression (OLS) of the follow-up value on
+    it, the baseline value and ``covariates``, that is the change of the outcome per doubling of the level;
+    ``ci`` and ``p_value`` from Student's t with ``df`` = n − p (``reportgen.regression``). None, with
+    ``not_estimated`` saying why, when the model cannot be estimated.
+    """
+
+    beta: float | None
+    ci: ConfidenceInterval
+    p_value: float | None
+    covariates: tuple[str, ...]  # as results.json names them: "das28_esr_baseline", "ln(esr_mm_h_baseline)", "sex"
+    covariate_labels: tuple[str, ...]  # the same, for people: "baseline DAS28-ESR", "sex (female = 1)"
+    n: int  # patients in the model
+    df: int | None = None
+    standard_error: float | None = None
+    level_not_positive: int = 0  # analysed patients left out: a level of 0 or below cannot be logged
+    covariate_not_positive: int = 0  # ... a covariate taken as a logarithm of 0 or below
+    incomplete: int = 0  # ... no follow-up value or no value of a covariate
+    not_estimated: str = ""  # why there is no estimate; "" when there is one
 
 
 @dataclass(frozen=True)
@@ -317,6 +355,8 @@ class CategoricalComparison:
     # Wilson intervals of the proportions: per category, per group (of the group's column), and overall.
     proportion_cis: tuple[tuple[ConfidenceInterval, ...], ...] = ()
     overall_proportion_cis: tuple[ConfidenceInterval, ...] = ()
+    # For ordered categories (EULAR response): the linear-by-linear association across the ordered groups.
+    trend: TestResult | None = None
 
 
 @dataclass(frozen=True)

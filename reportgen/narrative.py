@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from reportgen.drugs import CLASS_WORDS, design_of
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
 from reportgen.model import (
     ALPHA,
@@ -40,9 +41,11 @@ from reportgen.prose import (
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
 
-# Outcomes quoted in the abstract, in this order, when the analysis produced them (as the source abstract did).
+# Outcomes quoted in the abstract, in this order, when the analysis produced them.
 ABSTRACT_OUTCOMES = ("das28_esr", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l")
 ACTIVITY_INDICES = ("das28_esr", "cdai", "sdai")
+# How the linear-by-linear association test of an ordered response is called in sentences ("trend p = 0.001").
+ORDINAL_TREND = "linear-by-linear trend"
 # Where every test's decision record is: the HTML report's Appendix lists them; the PDF's points there.
 DECISION_RECORDS_AT = "in the Appendix of the HTML report (report.html) and in results.json"
 # Why each test was used, for the Methods; "{small_expected}" is stats.SMALL_EXPECTED.
@@ -51,8 +54,8 @@ TEST_RATIONALE: dict[TestName, str] = {
     "suits small groups and skewed measures such as CRP",
     TestName.ANOVA: "compares the quartile means, assuming roughly normal values with similar spread in each quartile, "
     "as chosen in the study sheet",
-    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles, as the source "
-    "abstract did; it relies on expected counts of about {small_expected} or more",
+    TestName.CHI_SQUARE: "compares the distribution of a categorical variable across the quartiles; it relies on "
+    "expected counts of about {small_expected} or more",
     TestName.FISHER_EXACT: "compares the distribution of a categorical variable across the quartiles exactly, without "
     "relying on large expected counts",
     TestName.FISHER_MONTE_CARLO: "the Fisher\u2013Freeman\u2013Halton test where the table was too large to enumerate: "
@@ -60,6 +63,8 @@ TEST_RATIONALE: dict[TestName, str] = {
     TestName.JONCKHEERE_TERPSTRA: "tests for a monotonic trend along the ordered quartiles (Q1 lowest level); the sign "
     "of its standardised statistic gives the direction",
     TestName.SPEARMAN: "rank correlation between the trough level itself and each outcome, without grouping into quartiles",
+    TestName.LINEAR_BY_LINEAR: "tests for a trend of an ordered response (none < moderate < good) along the ordered "
+    "quartiles; the sign of r gives the direction",
 }
 
 
@@ -146,20 +151,20 @@ def abstract_counts(text: str) -> AbstractCounts:
     return AbstractCounts(len(body), no_spaces(body), len(texts), no_spaces(texts))
 
 
+# Shown, visibly, where only the authors can write: reportgen never writes a literature claim.
+PLACEHOLDER = "[the authors' own sentences go here; set {key} in the study sheet]"
+
+
+def authors_words(text: str, key: str) -> str:
+    """The study sheet's sentences for a part of the abstract, or the bracketed placeholder."""
+    return text.strip() or PLACEHOLDER.format(key=key)
+
+
 def write_abstract(results: Results, formatter: Formatter) -> StructuredAbstract:
-    month = results.cohort.follow_up_month
+    study = results.study
     sections = (
-        Section(
-            "Background",
-            (
-                "Serum levels of TNF inhibitors have been associated with clinical response in rheumatoid "
-                "arthritis (RA); less is known for tocilizumab (TCZ), an anti-IL-6 receptor antibody.",
-            ),
-        ),
-        Section(
-            "Objectives",
-            (f"To evaluate the association between TCZ serum trough levels and disease activity after {month} months of treatment.",),
-        ),
+        Section("Background", (authors_words(study.background, "background"),)),
+        Section("Objectives", (authors_words(study.objective, "objective"),)),
         Section("Methods", (_abstract_methods(results, formatter),)),
         Section("Results", _abstract_results(results, formatter)),
         Section("Conclusions", write_conclusions(results, formatter, with_numbers=False)),
@@ -182,15 +187,19 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
     index_labels = [outcomes[v].label for v in ACTIVITY_INDICES if v in outcomes]
     continuous_test = _first_test(results.outcomes)
     tests = [formatter.test_name(continuous_test)] if continuous_test else []
-    tests.append(formatter.test_name(results.eular_response.test.test) + " (EULAR response)")
+    eular = results.eular_response
+    trend = f", with the {mid_sentence(formatter.test_name(eular.trend.test))} for its trend" if eular.trend is not None else ""
+    tests.append(formatter.test_name(eular.test.test) + f" (EULAR response{trend})")
     extras = []
     if any(o.trend is not None for o in results.outcomes):
         extras.append(formatter.test_name(TestName.JONCKHEERE_TERPSTRA))
     if any(o.spearman is not None for o in results.outcomes):
         extras.append(formatter.test_name(TestName.SPEARMAN))
     extra = f", with the {' and '.join(extras)} against trough level" if extras else ""
+    design = design_of(results.study)
     return (
-        f"{cohort.n_included} RA patients treated with TCZ were included. Disease activity "
+        f"{cohort.n_included} RA patients treated with {design.introduced} by {design.route_words} were included. "
+        f"Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"{_locf_clause(cohort.n_locf, month)}. "
         f"Patients with a trough level were grouped into quartiles of that level "
@@ -220,7 +229,8 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
         f"{category} {'/'.join(str(c) for c in counts)}" for category, counts in zip(eular.categories, eular.counts)
     )
     labels = "/".join(s.label for s in results.strata)
-    sentences.append(f"EULAR response, patients in {labels}: {rows} ({p_or_reason(eular.test, formatter)}).")
+    trend = f"; {ORDINAL_TREND} {p_or_reason(eular.trend, formatter)}" if eular.trend is not None else ""
+    sentences.append(f"EULAR response, patients in {labels}: {rows} ({p_or_reason(eular.test, formatter)}){trend}.")
     das28 = outcomes.get("das28_esr")
     if das28 is not None and das28.spearman is not None:
         sentences.append(
@@ -235,6 +245,7 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
+    design = design_of(results.study)
     month = cohort.follow_up_month
     # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
     from reportgen import indices
@@ -292,7 +303,8 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     quartiles_section = Section(
         "Trough-level quartiles",
         (
-            f"Trough levels (µg/mL) were measured just before an infusion. Each patient's level was the one measured "
+            f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
+            f"measured in serum drawn just before an {design.administration}. Each patient's level was the one measured "
             f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
             f"Quartiles were formed with the cut points {_cutpoint_phrase(results, formatter)}. "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
@@ -311,7 +323,7 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             "not adjusted for the number of variables tested. The tests, and why each was chosen (the decision "
             f"record of every single test, with any assumption at risk, is {DECISION_RECORDS_AT}):",
         ),
-        _decision_items(results, formatter),
+        _decision_items(results, formatter) + _adjusted_items(results, formatter),
     )
     return patients_section, missing_data_section(results, formatter), indices_section, quartiles_section, statistics_section
 
@@ -346,6 +358,21 @@ def missing_data_section(results: Results, formatter: Formatter) -> Section:
     return Section("Missing data", (f"{level} {baseline} {follow_up}",))
 
 
+def _adjusted_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
+    """The adjusted estimate's model and who is in it, for the Methods' list of analyses."""
+    estimates = [o.adjusted for o in results.outcomes if o.adjusted is not None]
+    if not estimates:
+        return ()
+    covariates: list[str] = []
+    for estimate in estimates:
+        covariates += [label for label in estimate.covariate_labels[1:] if label not in covariates]
+    model = adjusted_model_sentence(tuple(covariates), estimates[0].ci.level, formatter)
+    who = adjusted_patients_sentence(
+        max(e.level_not_positive for e in estimates), max(e.covariate_not_positive for e in estimates)
+    )
+    return (f"Adjusted estimate: {mid_sentence(model)} {who}",)
+
+
 def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     """Every test with a label saying what it compared, in report order (the Appendix lists them all)."""
     records: list[tuple[str, TestResult]] = []
@@ -358,12 +385,14 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     for comparison in results.activity_categories:
         records.append((comparison.label, comparison.test))
     records.append((results.eular_response.label, results.eular_response.test))
+    if results.eular_response.trend is not None:
+        records.append((f"{results.eular_response.label}, trend", results.eular_response.trend))
     return tuple(records)
 
 
 def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
     """One line per kind of test: why it was used, what for, and how often an assumption was at risk."""
-    from reportgen.stats import SMALL_EXPECTED  # imported here, as indices in write_methods
+    from reportgen.stats import SMALL_EXPECTED, cochran_rule_words  # imported here, as indices in write_methods
 
     by_test: dict[TestName, list[TestResult]] = {}
     for _label, test in test_records(results):
@@ -376,7 +405,36 @@ def _decision_items(results: Results, formatter: Formatter) -> tuple[str, ...]:
         items.append(f"{formatter.test_name(name)}: {rationale} ({counted(len(tests), 'comparison')}{risk}).")
     if any(o.spearman is not None for o in results.outcomes):
         items.append(f"{formatter.test_name(TestName.SPEARMAN)}: {TEST_RATIONALE[TestName.SPEARMAN]}.")
+    if results.study.categorical_test == "auto":
+        items.append(f"Categorical test chosen for each table (categorical_test = auto): {cochran_rule_words()}.")
     return tuple(items)
+
+
+def adjusted_model_sentence(covariates: tuple[str, ...], level: float, formatter: Formatter) -> str:
+    """The adjusted estimate's model in one sentence (Methods and the table's note); ``covariates``: the
+    labels of the study's covariates beside each measure's own baseline value."""
+    others = f" and for {join_words(list(covariates))}" if covariates else ""
+    return (
+        "Linear regression (least squares) of each measure at follow-up on log2 of the trough level, adjusted for "
+        f"the same measure at baseline (for ΔDAS28-ESR, baseline DAS28-ESR){others}; β is the change per doubling "
+        f"of the trough level, with its {formatter.number(100 * level, 0)}% confidence interval and p from Student's "
+        "t with n − p df (p coefficients)."
+    )
+
+
+def adjusted_patients_sentence(level_not_positive: int, logged_not_positive: int) -> str:
+    """Who is in each adjusted model, and who was left out because a value cannot be logged."""
+    sentence = "Each model holds the analysed patients with every value it needs (n)"
+    if level_not_positive:
+        sentence += (
+            f"; {patients(level_not_positive)} with a trough level of 0 {verb(level_not_positive, 'was', 'were')} "
+            "left out, since 0 cannot be logged"
+        )
+    if logged_not_positive:
+        sentence += (
+            f"; {patients(logged_not_positive)} whose logged covariate is 0 or below {verb(logged_not_positive, 'was', 'were')} left out"
+        )
+    return sentence + "."
 
 
 # --- conclusions -------------------------------------------------------------------------------
@@ -476,13 +534,28 @@ def _evidence(outcome: ContinuousComparison, formatter: Formatter) -> str:
     return "; ".join(parts)
 
 
+def _with_ordinal_trend(comparison: CategoricalComparison, formatter: Formatter) -> str:
+    """'p = 0.006; trend p < 0.001': the omnibus p, and the linear-by-linear p when there is one."""
+    text = p_or_reason(comparison.test, formatter)
+    if comparison.trend is not None:
+        text += f"; {ORDINAL_TREND} {p_or_reason(comparison.trend, formatter)}"
+    return text
+
+
 def _eular_conclusion(
     eular: CategoricalComparison, results: Results, formatter: Formatter, with_numbers: bool
 ) -> str:
     if eular.test.p_value is None:
         return f"EULAR response could not be compared across quartiles ({p_or_reason(eular.test, formatter)})."
-    p = f" ({formatter.p_equation(eular.test.p_value)})" if with_numbers else ""
+    p = f" ({_with_ordinal_trend(eular, formatter)})" if with_numbers else ""
+    trend = eular.trend
     if not _significant(eular.test.p_value):
+        if trend is not None and _significant(trend.p_value) and trend.effect_size:
+            better = "better" if trend.effect_size > 0 else "worse"
+            return (
+                f"EULAR response did not differ significantly across quartiles{p}, although the {ORDINAL_TREND} test "
+                f"was significant, with {better} responses at higher trough levels."
+            )
         return f"EULAR response did not differ significantly across quartiles{p}."
     sentence = f"The distribution of EULAR response differed across quartiles{p}"
     if "good" in eular.categories and results.strata:
@@ -617,10 +690,11 @@ def _estimate_intervals(results: Results) -> list[tuple[str, ConfidenceInterval 
 
 # --- limitations -------------------------------------------------------------------------------
 
-# Said when ``indices.lowers_acute_phase_reactants(study)``: {indices} are the labels of the indices containing
-# ESR or CRP, {reference} the label of the one containing neither.
+# Said when ``indices.lowers_acute_phase_reactants(study)``: {drug} is the drug's name and {drug_class} its class
+# in words (reportgen.drugs), {indices} the labels of the indices containing ESR or CRP, {reference} the label of
+# the one containing neither.
 ACUTE_PHASE_LIMITATION = (
-    "Tocilizumab, an interleukin-6 receptor antagonist, lowers ESR and CRP directly, apart from any effect on "
+    "{drug}, {drug_class}, lowers ESR and CRP directly, apart from any effect on "
     "joint inflammation, so {indices} fall with the drug itself and can show remission while joints are still "
     "active; {reference}, which contains neither, is the reference index."
 )
@@ -679,7 +753,15 @@ def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]
         acute = [labels[v] for v in indices.ACUTE_PHASE_INDICES if v in labels]
         reference = labels.get(indices.REFERENCE_INDEX)
         if acute and reference:
-            sentences.append(ACUTE_PHASE_LIMITATION.format(indices=join_words(acute), reference=reference))
+            design = design_of(results.study)
+            sentences.append(
+                ACUTE_PHASE_LIMITATION.format(
+                    drug=capital(design.drug),
+                    drug_class=CLASS_WORDS[design.drug_class or ""],
+                    indices=join_words(acute),
+                    reference=reference,
+                )
+            )
     return tuple(sentences)
 
 
@@ -709,7 +791,7 @@ def _cutpoint_phrase(results: Results, formatter: Formatter) -> str:
         if results.cutpoints_given
         else "computed as the 25th, 50th and 75th percentiles of the analysed patients' levels, linear interpolation"
     )
-    return f"{cuts} µg/mL, {origin}"
+    return f"{cuts} {results.study.level_unit}, {origin}"
 
 
 def _interval_chain(results: Results, formatter: Formatter) -> str:

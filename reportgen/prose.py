@@ -56,6 +56,11 @@ def not_tested(reason: str) -> str:
     return f"not tested: {reason}"
 
 
+def not_estimated(reason: str) -> str:
+    """Why a model has no estimate: 'not estimated: every patient with complete data has the same value'."""
+    return f"not estimated: {reason}"
+
+
 def p_or_reason(test: TestResult, formatter: Formatter) -> str:
     """'p = 0.006' in a sentence, or why there is no p: 'not tested: all values are equal', never 'p = –'."""
     if test.p_value is None:

@@ -44,9 +44,18 @@ from reportgen.model import (
     TestName,
     TestResult,
 )
-from reportgen.narrative import Narrative, Section, interval_methods_note, test_records, write_estimates, write_narrative
+from reportgen.narrative import (
+    Narrative,
+    Section,
+    adjusted_model_sentence,
+    adjusted_patients_sentence,
+    interval_methods_note,
+    test_records,
+    write_estimates,
+    write_narrative,
+)
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import BUILD_DATE_FORMAT, build_record, group_sizes, not_tested, p_or_reason, patients, verb
+from reportgen.prose import BUILD_DATE_FORMAT, build_record, group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -358,6 +367,10 @@ def build_view(
     withdrawals = withdrawals_table(results, formatter, number=len(tables) + 1)
     if withdrawals is not None:
         tables.append(withdrawals)
+    adjusted_number = None
+    if any(outcome.adjusted is not None for outcome in results.outcomes):
+        adjusted_number = len(tables) + 1
+        tables.append(adjusted_table(results, formatter, number=adjusted_number))
     if stylesheet is None:
         stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
     layout = table_layout(stylesheet)
@@ -391,7 +404,7 @@ def build_view(
             warning=narrative.abstract.warning or "",
         ),
         methods=narrative.methods,
-        results_intro=_results_intro(results, formatter) + _flow_intro(results, figures, withdrawals),
+        results_intro=_results_intro(results, formatter, adjusted_number) + _flow_intro(results, figures, withdrawals),
         results_estimates=write_estimates(results, formatter),
         tables=tuple(tables),
         figures=tuple(
@@ -543,7 +556,7 @@ def _quartile_head(results: Results, formatter: Formatter, stub: str, extra: Seq
         (
             Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
             Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
-            Cell("Trough-level quartile (µg/mL)", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
+            Cell(f"Trough-level quartile ({results.study.level_unit})", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
             *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
         )
     )
@@ -824,7 +837,7 @@ def _count_table(
         groups.append(
             RowGroup(
                 (
-                    Row((Cell("Analysed patients, n (% of response category), as the source abstract printed them", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    Row((Cell("Analysed patients, n (% of response category)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
                     *(
                         Row(
                             (
@@ -858,6 +871,7 @@ def _count_table(
     head = _quartile_head(results, formatter, comparison.label, ())
     notes = [
         Note(f"{formatter.test_name(test.test)} across quartiles: {'; '.join(statistic)}."),
+        *_ordinal_trend_note(comparison, formatter),
         Note("All patients: every included patient with a known value; quartile columns: analysed patients."),
     ]
     if with_intervals:
@@ -869,7 +883,7 @@ def _count_table(
             1,
             Note(
             "Upper block: percentages of each quartile (columns add up to 100%). Lower block: percentages of each "
-            "response category (rows add up to 100%), the layout of the source abstract.")
+            "response category (rows add up to 100%).")
         )
     return Table(
         id=f"table-{number}",
@@ -880,6 +894,23 @@ def _count_table(
         notes=tuple(notes),
         classes="counts",
     )
+
+
+def _ordinal_trend_note(comparison: CategoricalComparison, formatter: Formatter) -> tuple[Note, ...]:
+    """The linear-by-linear test of ordered categories across the ordered quartiles, when there is one."""
+    trend = comparison.trend
+    if trend is None:
+        return ()
+    order = " < ".join(str(c) for c in comparison.categories)
+    parts = []
+    if trend.statistic is not None:
+        parts.append(f"M² = {formatter.statistic(trend.statistic)}")
+    if trend.df is not None and trend.p_value is not None:
+        parts.append(f"df = {formatter.integer(round(trend.df))}")
+    parts.append(p_or_reason(trend, formatter))
+    if trend.effect_size is not None:
+        parts.append(f"r = {formatter.rho(trend.effect_size)}")
+    return (Note(f"{formatter.test_name(trend.test)} across the ordered quartiles and responses ({order}): {'; '.join(parts)}."),)
 
 
 def eular_table(results: Results, formatter: Formatter) -> Table:
@@ -974,6 +1005,61 @@ def withdrawals_table(results: Results, formatter: Formatter, *, number: int) ->
             ),
         ),
         classes="counts",
+    )
+
+
+def adjusted_table(results: Results, formatter: Formatter, *, number: int) -> Table:
+    """Each outcome's association with the trough level adjusted for its baseline value (and the study's
+    covariates): n, β per doubling with its confidence interval, p; a model that could not be estimated
+    gets a footnote saying why."""
+    rows = []
+    covariates: list[str] = []
+    reasons: list[Note] = []
+    level_not_positive = logged_not_positive = 0
+    level = None
+    for outcome in results.outcomes:
+        adjusted = outcome.adjusted
+        if adjusted is None:
+            continue
+        level = adjusted.ci.level
+        covariates += [label for label in adjusted.covariate_labels[1:] if label not in covariates]
+        level_not_positive = max(level_not_positive, adjusted.level_not_positive)
+        logged_not_positive = max(logged_not_positive, adjusted.covariate_not_positive)
+        label = f"{outcome.label} ({outcome.unit})" if outcome.unit else outcome.label
+        mark = ""
+        if adjusted.beta is None:
+            mark = "abcdefghijklmnopqrstuvwxyz"[len(reasons)]
+            reasons.append(Note(f"{outcome.label}: {not_estimated(adjusted.not_estimated)}.", mark=mark))
+        estimate = formatter.estimate_ci(adjusted.beta, adjusted.ci.lower, adjusted.ci.upper, outcome.variable)
+        cells = (
+            Cell(label, tag="th", scope="row", classes="stub"),
+            Cell(formatter.integer(adjusted.n), classes="num"),
+            Cell(estimate, classes="num", mark=mark),
+            Cell(formatter.p_value(adjusted.p_value), classes="num p"),
+        )
+        rows.append(RowGroup((Row(cells),)))
+    confidence = f"({formatter.number(100 * level, 0)}% CI)" if level is not None else ""
+    head = (
+        Row(
+            (
+                Cell("Measure at follow-up", tag="th", scope="col", classes="stub"),
+                Cell("n", tag="th", scope="col", classes="num"),
+                Cell("β per doubling", lines=(confidence,), tag="th", scope="col", classes="num"),
+                Cell("p", tag="th", scope="col", classes="num p"),
+            )
+        ),
+    )
+    return Table(
+        id=f"table-{number}",
+        number=number,
+        title=f"Association of the trough level with each measure at month {results.cohort.follow_up_month}, adjusted for its baseline value",
+        head=head,
+        groups=tuple(rows),
+        notes=(
+            Note(adjusted_model_sentence(tuple(covariates), level or 0.0, formatter)),
+            Note(adjusted_patients_sentence(level_not_positive, logged_not_positive)),
+            *reasons,
+        ),
     )
 
 
@@ -1180,14 +1266,20 @@ def listing_table(
     return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
 
 
-def _results_intro(results: Results, formatter: Formatter) -> str:
+def _results_intro(results: Results, formatter: Formatter, adjusted_number: int | None = None) -> str:
     cohort = results.cohort
     sizes = group_sizes(results.strata, formatter)
+    adjusted = (
+        f" Table {adjusted_number} gives each measure's association with the trough level itself, adjusted for its "
+        "baseline value."
+        if adjusted_number is not None
+        else ""
+    )
     return (
         f"{cohort.n_included} patients were included and {cohort.n_analysed} analysed by trough-level quartile "
         f"({sizes}). Table 1 describes them at baseline, Table 2 and Figures 1–2 give disease activity at "
         f"month {cohort.follow_up_month}, and Table 3 and Figure 3 the EULAR response."
-    )
+    ) + adjusted
 
 
 def _flow_intro(results: Results, figures: tuple[Figure, ...], withdrawals: Table | None) -> str:

@@ -12,7 +12,10 @@ import json
 import math
 from typing import Any
 
+from reportgen.drugs import design_record
 from reportgen.model import (
+    AdjustedEstimate,
+    ConfidenceInterval,
     CarriedForward,
     CategoricalComparison,
     ConfidenceInterval,
@@ -92,6 +95,19 @@ def _trend(test: TestResult | None) -> dict[str, Any] | None:
     return {"test": test.test, "statistic": _number(test.statistic), "p_value": _number(test.p_value), "decision": test.decision}
 
 
+def _categorical_trend(test: TestResult | None) -> dict[str, Any] | None:
+    if test is None:
+        return None
+    return {
+        "test": test.test,
+        "statistic": _number(test.statistic),
+        "df": _number(test.df),
+        "p_value": _number(test.p_value),
+        "effect_size": _effect_size(test),
+        "decision": test.decision,
+    }
+
+
 def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:
     if correlation is None:
         return None
@@ -112,6 +128,30 @@ def _difference(shift: Shift | None) -> dict[str, Any] | None:
         "low": shift.low,
         "estimate": _number(shift.estimate),
         "ci": _ci(shift.ci),
+    }
+
+
+def _confidence_interval(ci: ConfidenceInterval) -> dict[str, Any]:
+    return {"level": _number(ci.level), "method": str(ci.method), "lower": _number(ci.lower), "upper": _number(ci.upper)}
+
+
+def _adjusted(estimate: AdjustedEstimate | None) -> dict[str, Any] | None:
+    if estimate is None:
+        return None
+    return {
+        "beta": _number(estimate.beta),
+        "standard_error": _number(estimate.standard_error),
+        "ci": _confidence_interval(estimate.ci),
+        "p_value": _number(estimate.p_value),
+        "df": _number(estimate.df),
+        "covariates": list(estimate.covariates),
+        "n": int(estimate.n),
+        "left_out": {
+            "level_not_positive": int(estimate.level_not_positive),
+            "covariate_not_positive": int(estimate.covariate_not_positive),
+            "incomplete": int(estimate.incomplete),
+        },
+        "not_estimated": estimate.not_estimated or None,
     }
 
 
@@ -137,6 +177,7 @@ def _continuous(comparison: ContinuousComparison) -> dict[str, Any]:
         "spearman": _spearman(comparison.spearman),
         "posthoc": [_pair(pair) for pair in comparison.posthoc],
         "difference": _difference(comparison.difference),
+        "adjusted": _adjusted(comparison.adjusted),
     }
 
 
@@ -156,6 +197,7 @@ def _categorical(comparison: CategoricalComparison) -> dict[str, Any]:
         "overall_proportion_ci": {
             category: _ci(interval) for category, interval in zip(comparison.categories, comparison.overall_proportion_cis)
         },
+        "trend": _categorical_trend(comparison.trend),
     }
 
 
@@ -231,6 +273,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "categorical_test": study.categorical_test,
             "follow_up_month": int(study.follow_up_month),
         },
+        "design": design_record(study),
         "cutpoints": [_number(edge) for edge in results.cutpoints],
         "cutpoints_given": bool(results.cutpoints_given),
         "strata": [_stratum(stratum) for stratum in results.strata],

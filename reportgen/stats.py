@@ -38,6 +38,11 @@ Conventions, fixed so that results agree with independent implementations to 1e-
   z = (R̄_b - R̄_a) / sqrt((N(N+1)/12 - Σ(t³ - t)/(12(N - 1))) (1/n_a + 1/n_b)), p = 2 Φ(-|z|);
   Holm's step-down adjustment for p_adjusted (equal to ``posthoc_dunn(..., p_adjust='holm')``); the
   statistic is the signed z (mean rank of group_b minus that of group_a over its standard error).
+- Linear-by-linear association (Agresti, Categorical Data Analysis, 3rd ed., 2013, section 3.4.1) on a
+  table of ordered categories by ordered groups: M² = (n − 1) r², r the Pearson correlation of the row
+  scores (0, 1, 2, ... in category order) and column scores (0, 1, 2, ... in group order) over the n
+  patients of the table, χ² with 1 df; an empty group keeps its place in the scores. The effect size is r
+  (negative: later categories are rarer in later groups).
 """
 
 from __future__ import annotations
@@ -88,7 +93,7 @@ TINY_EXPECTED = 1.0
 SD_RATIO = 2  # ANOVA: a largest group SD more than this times the smallest puts equal variances at risk
 _TIMES = {2: "twice", 3: "three times"}
 # Tests on a contingency table, whose groups are its columns.
-_TABLE_TESTS = (TestName.CHI_SQUARE, TestName.FISHER_EXACT, TestName.FISHER_MONTE_CARLO)
+_TABLE_TESTS = (TestName.CHI_SQUARE, TestName.FISHER_EXACT, TestName.FISHER_MONTE_CARLO, TestName.LINEAR_BY_LINEAR)
 # Rank tests whose statistic corrects for tied values: ties are noted in the decision record, never a risk.
 _TIES_CORRECTED = {TestName.KRUSKAL_WALLIS: "H corrects for", TestName.JONCKHEERE_TERPSTRA: "the variance of J corrects for"}
 
@@ -770,6 +775,15 @@ def _categorical_risks(expected: np.ndarray, dropped_rows: list[str], dropped_co
     return risks
 
 
+def cochran_rule_words() -> str:
+    """How ``categorical_test = auto`` chooses, in words (the decision records and the Methods say it)."""
+    return (
+        f"the Pearson chi-square when no expected count is below {TINY_EXPECTED:g} and at most "
+        f"{COCHRAN_SMALL_SHARE:.0%} are below {SMALL_EXPECTED:g} (Cochran's rule), else the Fisher-Freeman-Halton "
+        "exact test"
+    )
+
+
 def cochran_met(expected: np.ndarray) -> bool:
     """Cochran's rule: at most COCHRAN_SMALL_SHARE of the expected counts below SMALL_EXPECTED, none below TINY_EXPECTED."""
     return bool(np.mean(expected < SMALL_EXPECTED) <= COCHRAN_SMALL_SHARE and not np.any(expected < TINY_EXPECTED))
@@ -783,18 +797,31 @@ def compare_categorical(
 ) -> TestResult:
     """The study's categorical test on counts[category][group], after dropping all-zero rows and columns.
 
-    Cramér's V (from the Pearson chi-square) is the effect size for both tests.
+    ``auto`` chooses per table by Cochran's rule (``cochran_met``): the Pearson chi-square when it is met, else
+    the Fisher-Freeman-Halton exact test; the decision record says which and why. Cramér's V (from the
+    Pearson chi-square) is the effect size for both tests.
     """
     reduced, rows, cols = drop_empty_margins(table)
     dropped_rows = [label for label, kept in zip(row_labels, rows) if not kept]
     dropped_cols = [label for label, kept in zip(col_labels, cols) if not kept]
     if reduced.shape[0] < 2 or reduced.shape[1] < 2:
-        return _not_computed(test, "fewer than two categories or groups with any patient")
+        # Cochran's rule has no table to judge here: an auto test is named as the chi-square it defaults to.
+        return _not_computed(TestName.CHI_SQUARE if test == "auto" else test, "fewer than two categories or groups with any patient")
     chi_square, chi_p, df, expected = pearson_chi_square(reduced)
     n = int(reduced.sum())
     effect = cramers_v(chi_square, n, reduced.shape)
     risks = _categorical_risks(expected, dropped_rows, dropped_cols)
     shape = f"{reduced.shape[0]} x {reduced.shape[1]}"
+    role = "the study's categorical test"
+    if test == "auto":
+        met = cochran_met(expected)
+        small, tiny = int(np.sum(expected < SMALL_EXPECTED)), int(np.sum(expected < TINY_EXPECTED))
+        role = (
+            f"chosen with categorical_test = auto ({cochran_rule_words()}); Cochran's rule is "
+            f"{'met' if met else 'not met'} here ({small} of {expected.size} expected counts below "
+            f"{SMALL_EXPECTED:g}, {tiny} below {TINY_EXPECTED:g})"
+        )
+        test = TestName.CHI_SQUARE if met else TestName.FISHER_EXACT
     if test == TestName.CHI_SQUARE:
         advice = (
             f" Cochran's rule (at most {COCHRAN_SMALL_SHARE:.0%} of expected counts below {SMALL_EXPECTED:g}, none "
@@ -804,8 +831,8 @@ def compare_categorical(
             else ""
         )
         what = (
-            f"Pearson chi-square test without continuity correction on the {shape} table, the study's "
-            f"categorical test; chi-square approximation with {df} df; effect size Cramér's V.{advice}"
+            f"Pearson chi-square test without continuity correction on the {shape} table, {role}; "
+            f"chi-square approximation with {df} df; effect size Cramér's V.{advice}"
         )
         return _tested(
             TestName.CHI_SQUARE,
@@ -823,7 +850,7 @@ def compare_categorical(
         try:
             p_value = fisher_freeman_halton(reduced, work_budget=EXACT_WORK_BUDGET)
             what = (
-                f"Fisher-Freeman-Halton exact test on the {shape} table, the study's categorical test: exact "
+                f"Fisher-Freeman-Halton exact test on the {shape} table, {role}: exact "
                 f"p-value given the margins, valid whatever the expected counts; effect size Cramér's V from "
                 f"the Pearson chi-square."
             )
@@ -838,7 +865,7 @@ def compare_categorical(
             )
             se = math.sqrt(p_value * (1.0 - p_value) / MONTE_CARLO_RESAMPLES)
             what = (
-                f"Fisher-Freeman-Halton test on the {shape} table (n = {n}), the study's categorical test: "
+                f"Fisher-Freeman-Halton test on the {shape} table (n = {n}), {role}: "
                 f"the table is too large to enumerate exactly within the work budget, so the p-value is a "
                 f"Monte Carlo estimate from {MONTE_CARLO_RESAMPLES:,} random tables with the observed "
                 f"margins (fixed seed {MONTE_CARLO_SEED}, the same result on every run; standard error "
@@ -862,3 +889,45 @@ def compare_categorical(
             effect_size=effect,
         )
     raise ValueError(f"unknown categorical test {test!r}")
+
+
+# --- ordinal association ----------------------------------------------------------------------------
+
+
+def linear_by_linear(
+    table: Sequence[Sequence[int]] | np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str]
+) -> TestResult:
+    """Linear-by-linear association of counts[category][group], categories and groups both ordered."""
+    counts = np.asarray(table, dtype=float)
+    if counts.ndim != 2:
+        raise ValueError("a contingency table must be two-dimensional")
+    n = float(counts.sum())
+    rows = counts.sum(axis=1)
+    cols = counts.sum(axis=0)
+    if np.count_nonzero(rows) < 2 or np.count_nonzero(cols) < 2:
+        return _not_computed(TestName.LINEAR_BY_LINEAR, "fewer than two categories or groups with any patient")
+    u = np.arange(counts.shape[0], dtype=float)
+    v = np.arange(counts.shape[1], dtype=float)
+    u_mean = float(rows @ u) / n
+    v_mean = float(cols @ v) / n
+    covariance = float((u - u_mean) @ counts @ (v - v_mean))
+    r = covariance / math.sqrt(float(rows @ (u - u_mean) ** 2) * float(cols @ (v - v_mean) ** 2))
+    m_squared = (n - 1.0) * r * r
+    empty = [label for label, total in zip(col_labels, cols) if total == 0]
+    risks = [Risk(RiskKind.EMPTY_GROUPS, tuple(empty))] if empty else []
+    what = (
+        f"Linear-by-linear association test (M² = (n − 1) r², n = {int(n)}) with scores in the order of the "
+        f"groups {' < '.join(col_labels)} and of the categories {' < '.join(row_labels)}; chi-square "
+        "approximation with 1 df; effect size r, the correlation of the scores (positive when later "
+        "categories are more common in later groups)."
+    )
+    return _tested(
+        TestName.LINEAR_BY_LINEAR,
+        what,
+        risks,
+        statistic=_float(m_squared),
+        p_value=_float(special.chdtrc(1.0, m_squared)),
+        df=1.0,
+        effect_size_name="pearson-r",
+        effect_size=_float(r),
+    )

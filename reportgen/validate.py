@@ -21,7 +21,10 @@ of ``SCHEMA_ONLY``, the narwhals backend, ...) that would switch checks off or c
 reports; the environment is hidden from pandera's import and :func:`validate_workbook` fixes every
 such setting (``PANDERA_SETTINGS``) for its own schemas.
 
-The small ``study`` sheet has one rule per key, not per column, and is checked key by key.
+The small ``study`` sheet has one rule per key, not per column, and is checked key by key (a misspelt
+choice gets "did you mean"); then its design as a whole (``_check_design``): the drug against the drug table
+(``reportgen.drugs``; an unknown drug needs ``administration``), and warnings for a missing drug, Background
+or Objectives. Post-baseline trough levels outside the drug's plausible range are warnings.
 
 Output (``reportgen.model.Cohort``), both frames indexed 0..n-1:
 
@@ -43,6 +46,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -175,6 +179,8 @@ def _validate(raw: RawWorkbook, contract: Contract) -> Cohort:
     if patients is not None and visits is not None:
         _check_across_sheets(patients, visits, findings)
     study = _check_study(contract.study, raw.sheets.get(contract.study.name), findings)
+    if visits is not None:
+        _check_trough_range(visits, study, findings)
 
     errors, warnings = findings.sorted(raw, contract)
     if errors:
@@ -769,6 +775,7 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
     options = StudyOptions()
     # Only a wholly empty sheet means "no settings"; settings below a blank row 1 must not vanish silently.
     if sheet is None or (not any(sheet.header) and not sheet.rows):
+        _check_design(options, rule.name, rule.value_column, {}, {}, findings)
         return options
     name = sheet.name
     positions: dict[str, int] = {}
@@ -815,14 +822,112 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
             findings.add(Problem(name, row_number, rule.value_column, _control_shown(value_cell), CONTROL_SENTENCE))
             continue
         parsed = _study_value(key, value_cell)
-        if parsed is _INVALID:
-            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), key.rule))
+        if isinstance(parsed, _Refused):
+            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), parsed.sentence))
+            changes[key.key] = _INVALID
+        elif parsed is _INVALID:
+            findings.add(Problem(name, row_number, rule.value_column, _shown(value_cell), key.rule + _choice_hint(key, value_cell)))
+            changes[key.key] = _INVALID
         else:
             changes[key.key] = parsed
-    return options.replace(**changes)
+    refused = {key for key, value in changes.items() if value is _INVALID}
+    options = options.replace(**{key: value for key, value in changes.items() if key not in refused})
+    _check_design(options, name, rule.value_column, first_row, changes, findings)
+    return options
 
 
 _INVALID = object()
+
+
+def _choice_hint(key: StudyKey, cell: Any) -> str:
+    """'; did you mean infusion?' for a misspelt choice, else ''."""
+    if key.kind != "choice" or not isinstance(cell, str):
+        return ""
+    close = difflib.get_close_matches(cell.strip().casefold(), [option.casefold() for option in key.allowed], n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f"; did you mean {next(option for option in key.allowed if option.casefold() == close[0])}?"
+
+
+def _check_design(
+    options: StudyOptions, sheet: str, column: str, rows: dict[str, int], given: dict[str, Any], findings: _Findings
+) -> None:
+    """The study's drug against the drug table (reportgen.drugs), and the abstract's sentences only the
+    authors can write. Also called without a study sheet: those settings are then all missing.
+
+    ``rows``: the Excel row of each key present; ``given``: the keys with a value (``_INVALID`` when refused:
+    already an error, about which nothing more is said here).
+    """
+    from reportgen import drugs
+
+    def where(key: str) -> tuple[int | None, str]:  # the key's value cell, or the key when it is absent
+        return (rows[key], column) if key in rows else (None, key)
+
+    known = drugs.known_drug(options.drug)
+    if _INVALID in (given.get("drug"), given.get("administration")):
+        pass
+    elif "drug" not in given:
+        findings.add(Problem(sheet, *where("drug"), None, (
+            "drug is not set: the report describes tocilizumab given by intravenous infusion, as workbooks made "
+            "before this setting existed meant; set drug (e.g. adalimumab) in the study sheet to say otherwise"
+        ), "warning"))
+    elif known is None:
+        close = drugs.closest_drug(options.drug)
+        names = ", ".join(drug.name for drug in drugs.drug_table().values())
+        if options.administration is None:
+            hint = f"did you mean {close}? For another drug, also" if close else "for another drug,"
+            findings.add(Problem(sheet, *where("drug"), repr(options.drug), (
+                f"{options.drug!r} is not in reportgen's drug table ({names}); {hint} set administration "
+                "(infusion or injection), so that the report can say how it was given"
+            )))
+        elif close:
+            findings.add(Problem(sheet, *where("drug"), repr(options.drug), (
+                f"{options.drug!r} is not in reportgen's drug table; did you mean {close}? It is reported as "
+                "written, with no plausible trough range checked"
+            ), "warning"))
+    elif options.administration is not None and options.administration not in known.routes:
+        findings.add(Problem(sheet, *where("administration"), repr(options.administration), (
+            f"{known.name} is given by {' or '.join(known.routes)} in reportgen's drug table, not by "
+            f"{options.administration}; the report says {options.administration}: please check it is right"
+        ), "warning"))
+    for key, part in (("background", "Background"), ("objective", "Objectives")):
+        if key not in given:
+            findings.add(Problem(sheet, *where(key), None, (
+                f"{key} is not set: the abstract shows a bracketed placeholder for its {part}; write the authors' "
+                f"own sentences as {key} in the study sheet (reportgen writes no literature claim)"
+            ), "warning"))
+
+
+def _check_trough_range(visits: _CheckedSheet, study: StudyOptions, findings: _Findings) -> None:
+    """Post-baseline trough levels outside the drug's plausible range (reportgen.drugs): warnings.
+
+    Cells that are already an error, or already warned about by the contract's own warn_above, are left alone.
+    """
+    from reportgen import drugs
+
+    drug = drugs.known_drug(study.drug)
+    name = "tcz_trough_ug_ml"  # the trough-level column of the contract
+    if drug is None or name not in visits.typed:
+        return
+    low, high = drugs.design_of(study).trough_range  # type: ignore[misc]
+    rule = visits.rule.column(name)
+    values = pd.to_numeric(visits.typed[name], errors="coerce")
+    months = pd.to_numeric(visits.typed["month"], errors="coerce")
+    lowest = -math.inf if rule.min is None else rule.min
+    highest = min(math.inf if rule.max is None else rule.max, math.inf if rule.warn_above is None else rule.warn_above)
+    unusual = values.between(lowest, highest) & ~values.between(low, high) & (months != BASELINE_MONTH)
+    for row in values.index[unusual.to_numpy()]:
+        findings.add(Problem(visits.shown_name, int(row), name, _shown(visits.cells.at[row, name]), (
+            f"{name} is outside {_number_text(low)}-{_number_text(high)} {study.level_unit}, the plausible range of "
+            f"{drug.name} trough levels; please check the value and its unit"
+        ), "warning"))
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """An invalid setting whose own sentence says more than the key's rule (which item, what was meant)."""
+
+    sentence: str
 
 
 def _study_special_sentence(sheet: SheetData, row: int, column: str) -> str:
@@ -870,6 +975,8 @@ def _study_value(key: StudyKey, cell: Any) -> Any:
         return _cutpoints(cell)
     if key.kind == "filename":
         return _file_name(str(cell).strip(), key.max_length)
+    if key.kind == "covariates":
+        return _covariates(key, cell) if isinstance(cell, str) else _INVALID
     raise AssertionError(f"unknown study kind {key.kind}")  # the contract loader refuses other kinds
 
 
@@ -893,6 +1000,41 @@ def _cutpoints(cell: Any) -> tuple[float, float, float] | object:
         return _INVALID
     low, middle, high = parts  # type: ignore[misc]
     return (low, middle, high) if low < middle < high else _INVALID
+
+
+# ln(name): the natural logarithm of a measure, in the adjust_for setting.
+_LOGARITHM = re.compile(r"ln\s*\(\s*([^()]*?)\s*\)", re.IGNORECASE)
+
+
+def _covariates(key: StudyKey, text: str) -> tuple[str, ...] | _Refused:
+    """The covariates of ``adjust_for`` ('ln(esr_mm_h); concomitant_mtx'), as the contract names them.
+
+    Items are separated by ';' or ','; blank items are skipped; names are matched ignoring case. Only a
+    measure can be logged: not a yes/no or choice column of the patients sheet.
+    """
+    categorical = {column.name for sheet in load_contract().sheets for column in sheet.columns if column.kind in ("yesno", "choice")}
+    found: list[str] = []
+    for item in re.split(r"[;,]", text):
+        item = item.strip()
+        if not item:
+            continue
+        logarithm = _LOGARITHM.fullmatch(item)
+        name_text = logarithm.group(1) if logarithm else item
+        name = next((allowed for allowed in key.allowed if allowed.casefold() == name_text.casefold()), None)
+        if name is None:
+            close = difflib.get_close_matches(name_text.casefold(), key.allowed, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            return _Refused(
+                f"{key.key}: {clipped(item, 40)!r} is not a baseline covariate; {hint}the covariates are: "
+                f"{', '.join(key.allowed)} (ln(name) for the natural logarithm of a measure)"
+            )
+        if logarithm and name in categorical:
+            return _Refused(f"{key.key}: ln({name}) is not possible; only a measure can be logged, and {name} is a yes/no or a choice")
+        covariate = f"ln({name})" if logarithm else name
+        if covariate in found:
+            return _Refused(f"{key.key}: {covariate} is listed twice; list each covariate once")
+        found.append(covariate)
+    return tuple(found)
 
 
 def _file_name(text: str, max_length: int | None) -> str | object:

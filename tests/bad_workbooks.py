@@ -460,6 +460,7 @@ CONTROLS = [
 STUDY = [
     BadWorkbook("study-key-typo", edited(lambda p, v: None, study={"folow_up_month": 6}), (Expect("study", 2, "key", "'folow_up_month'", "did you mean follow_up_month?"),)),
     BadWorkbook("study-value-invalid", edited(lambda p, v: None, study={"follow_up_month": "twelve"}), (Expect("study", 2, "value", "'twelve'", "follow_up_month must be a whole number from 1 to 120"),)),
+    BadWorkbook("study-adjust-for-typo", edited(lambda p, v: None, study={"adjust_for": "esr_mmh; concomitant_mtx"}), (Expect("study", 2, "value", "'esr_mmh; concomitant_mtx'", "'esr_mmh' is not a baseline covariate; did you mean esr_mm_h?"),)),
     BadWorkbook("study-same-key-twice", edited(lambda p, v: None, study=RawSheet(("key", "value"), [("title", "A"), ("Title", "B")])), (Expect("study", 3, "key", "'Title'", "title is already set in row 2"),)),
 ]
 

@@ -98,7 +98,7 @@ def test_no_level_at_all_is_an_analysis_error() -> None:
 
 def test_abstract_eular_counts_and_chi_square() -> None:
     derived = abstract_derived()
-    results = analyse(derived, StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5)))
+    results = analyse(derived, StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square"))
     assert [s.n for s in results.strata] == [8, 7, 8, 10]
     assert [round(s.percent, 1) for s in results.strata] == [24.2, 21.2, 24.2, 30.3]
     eular = results.eular_response
@@ -108,6 +108,29 @@ def test_abstract_eular_counts_and_chi_square() -> None:
     assert eular.test.test == "chi-square" and eular.test.p_value == pytest.approx(0.00636, abs=5e-6)
     reference = sps.chi2_contingency(np.array(eular.counts), correction=False)
     assert close(eular.test.p_value, reference.pvalue)
+
+
+def test_auto_chooses_the_exact_test_for_the_abstracts_eular_table_and_says_why() -> None:
+    # 11 of the 12 expected counts are below 5: Cochran's rule is not met (the default categorical_test is auto).
+    eular = analyse(abstract_derived(), StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))).eular_response
+    assert eular.test.test == "fisher-exact" and eular.test.p_value == pytest.approx(0.00239, abs=5e-6)
+    assert "categorical_test = auto" in eular.test.decision
+    assert "Cochran's rule is not met here (11 of 12 expected counts below 5, 0 below 1)" in eular.test.decision
+
+
+def test_eular_response_has_a_linear_by_linear_trend_and_other_tables_none() -> None:
+    """The EULAR table's ordinal trend: r of the response order (none < moderate < good) and the quartile
+    order over the analysed patients, one row each (scipy's pearsonr on the expanded table)."""
+    results = analyse(abstract_derived(), StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5)))
+    trend = results.eular_response.trend
+    table = np.array(results.eular_response.counts)
+    rows, cols = np.indices(table.shape)
+    r = sps.pearsonr(np.repeat(rows.ravel(), table.ravel()), np.repeat(cols.ravel(), table.ravel())).statistic
+    assert trend is not None and trend.test == "linear-by-linear"
+    assert close(trend.effect_size, r) and close(trend.statistic, 32 * r * r)
+    assert close(trend.p_value, sps.chi2.sf(32 * r * r, 1))
+    assert "Q1 < Q2 < Q3 < Q4" in trend.decision
+    assert all(c.trend is None for c in (*results.activity_categories, *results.baseline) if isinstance(c, CategoricalComparison))
 
 
 def test_abstract_eular_fisher_freeman_halton() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from bad_workbooks import AT_BOUND_CONTROLS, CORPUS, BadWorkbook, Control, Expect, edited, junk_columns
-from workbooks import valid_rows, write_workbook
+from workbooks import DESIGN, valid_rows, write_workbook
 
 from reportgen.cli import main
 from reportgen.pipeline import validate_only
@@ -93,7 +93,7 @@ def test_a_hundred_junk_columns_alone_are_only_warnings(tmp_path: Path, capsys: 
         junk_columns(100)(patients, visits)
         visits[5]["tjc28"] = 6
 
-    path = edited(junk_only)(tmp_path / "cohort.xlsx")
+    path = edited(junk_only, study=DESIGN)(tmp_path / "cohort.xlsx")
     code, out, err = run(["validate", str(path)], capsys)
     assert code == 0 and "valid (8 patients, 37 visits, 100 warnings)" in out
     warnings = [line for line in err.splitlines() if line.startswith("warning")]
@@ -191,7 +191,8 @@ COMMONEST_MISTAKES = [
         {"study": {"folow_up_month": 12}},
         "sheet 'study', row 2, column key: 'folow_up_month' is not a study setting; did you mean follow_up_month? "
         "the settings are: title, authors, institution, quartile_cutpoints, follow_up_month, continuous_test, "
-        "categorical_test, decimal_separator, abstract_character_limit, published (found 'folow_up_month')",
+        "categorical_test, decimal_separator, abstract_character_limit, published, drug, drug_abbreviation, "
+        "administration, level_unit, background, objective, adjust_for (found 'folow_up_month')",
     ),
 ]
 
@@ -211,7 +212,7 @@ def test_each_common_mistake_is_one_sentence_pointing_at_the_cell(
 
 
 def test_mg_l_typed_under_crp_mg_dl_is_flagged_even_below_the_maximum(tmp_path: Path) -> None:
-    path = edited(_mgl_typed_as_mgdl)(tmp_path / "cohort.xlsx")
+    path = edited(_mgl_typed_as_mgdl, study=DESIGN)(tmp_path / "cohort.xlsx")
     with pytest.raises(Exception) as caught:
         validate_only(path)
     warnings = caught.value.warnings  # type: ignore[attr-defined]

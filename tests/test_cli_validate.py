@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from streams import ClosedPipe
-from workbooks import valid_rows, write_valid_workbook, write_workbook
+from workbooks import DESIGN, valid_rows, write_valid_workbook, write_workbook
 
 from reportgen.cli import main
 
@@ -25,7 +25,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_a_valid_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_valid_workbook(tmp_path / "cohort.xlsx")
+    path = write_valid_workbook(tmp_path / "cohort.xlsx", study=DESIGN)
     code, out, err = _run(capsys, "validate", str(path))
     assert code == 0
     assert out.strip() == f"{path}: valid (8 patients, 37 visits, 0 warnings)"
@@ -35,7 +35,7 @@ def test_a_valid_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_warnings_do_not_fail_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     patients, visits = valid_rows()
     visits[0]["esr_mm_h"] = 130
-    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits)
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits, study=DESIGN)
     code, out, err = _run(capsys, "validate", str(path))
     assert code == 0 and "1 warnings" in out
     assert "warning  visits  2    esr_mm_h  130" in err
@@ -75,7 +75,7 @@ def test_a_missing_sheet_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_thousands_of_problems_are_summarised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     patients, visits = valid_rows()
     many = [dict(visits[0], month=month % 121, patient_id=f"{month:05d}", tjc28="x") for month in range(300)]
-    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits + many)
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits + many, study=DESIGN)
     code, _, err = _run(capsys, "validate", str(path))
     assert code == 1
     assert "... and 400 more:" in err
@@ -126,7 +126,7 @@ def _ascii_terminal(monkeypatch: pytest.MonkeyPatch) -> tuple[io.TextIOWrapper, 
 
 def test_non_ascii_file_names_are_printed_on_an_ascii_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out, err = _ascii_terminal(monkeypatch)
-    workbook = write_valid_workbook(tmp_path / "données.xlsx")
+    workbook = write_valid_workbook(tmp_path / "données.xlsx", study=DESIGN)
     assert main(["validate", str(workbook)]) == 0
     assert main(["template", str(tmp_path / "modèle.xlsx")]) == 0
     assert (tmp_path / "modèle.xlsx").stat().st_size > 0
@@ -143,7 +143,7 @@ def test_a_closed_stdout_does_not_fail_the_command(tmp_path: Path, monkeypatch: 
 
 
 def test_a_real_process_under_ascii_and_into_a_closed_pipe(tmp_path: Path) -> None:
-    workbook = write_valid_workbook(tmp_path / "données.xlsx")
+    workbook = write_valid_workbook(tmp_path / "données.xlsx", study=DESIGN)
     result = _python("-m", "reportgen", "validate", str(workbook), env={"PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("donn\\xe9es.xlsx: valid (8 patients, 37 visits, 0 warnings)\n") and result.stderr == ""
@@ -168,7 +168,7 @@ def _without_controls(text: str) -> None:
 def test_workbook_text_cannot_drive_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     patients, visits = valid_rows()
     visits[0][ESCAPES] = 1  # an extra column: a warning, printed by validate
-    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits)
+    path = write_workbook(tmp_path / "cohort.xlsx", patients=patients, visits=visits, study=DESIGN)
     code, out, err = _run(capsys, "validate", str(path))
     assert code == 0
     _without_controls(out + err)
@@ -179,7 +179,7 @@ def test_workbook_text_cannot_drive_the_terminal(tmp_path: Path, capsys: pytest.
     for row in (*patients, *visits):
         row["patient_id"] = row["patient_id"].replace("001", "001\u202e")
     visits[0]["tjc28"] = "\u202eabc"
-    path = write_workbook(tmp_path / "\u202exslx.exe\x1b[2J.xlsx", patients=patients, visits=visits, study={"titel": "x"})
+    path = write_workbook(tmp_path / "\u202exslx.exe\x1b[2J.xlsx", patients=patients, visits=visits, study={"titel": "x", **DESIGN})
     code, out, err = _run(capsys, "validate", str(path))
     assert code == 1
     _without_controls(out + err)

@@ -18,7 +18,7 @@ from reportgen.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 COHORT = ROOT / "input" / "cohort.xlsx"
 # Pinned after looking at every page (pdftoppm -png -r 60); a change here means the layout moved.
-EXPECTED_PAGES = 14  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations (13), and the CIs of Table 2, Table 3 and the Results text (14)
+EXPECTED_PAGES = 14  # 10 before the Missing data section, the withdrawals table, the flow figure and the Limitations (13), the CIs of Table 2, Table 3 and the Results text, and the adjusted estimates (Table 7) (14)
 
 
 @pytest.fixture(scope="module")

@@ -383,11 +383,22 @@ def test_baseline_imbalance_is_named_when_a_table_1_p_is_below_alpha() -> None:
 
 def test_the_acute_phase_sentence_hangs_on_one_predicate(monkeypatch: pytest.MonkeyPatch) -> None:
     _, results = example()
-    sentence = ACUTE_PHASE_LIMITATION.format(indices="DAS28-ESR, DAS28-CRP and SDAI", reference="CDAI")
+    sentence = ACUTE_PHASE_LIMITATION.format(
+        drug="Tocilizumab", drug_class="an interleukin-6 receptor antagonist", indices="DAS28-ESR, DAS28-CRP and SDAI",
+        reference="CDAI",
+    )  # fmt: skip
     assert indices.lowers_acute_phase_reactants(results.study)
     assert sentence in _limitations(results)
     monkeypatch.setattr(indices, "lowers_acute_phase_reactants", lambda study: False)
     assert "interleukin-6" not in _limitations(results)
+
+
+def test_the_acute_phase_sentence_names_the_studys_drug_from_the_drug_table() -> None:
+    _, results = example()
+    sarilumab = replace(results, study=results.study.replace(drug="sarilumab"))
+    assert "Sarilumab, an interleukin-6 receptor antagonist, lowers ESR and CRP directly" in _limitations(sarilumab)
+    adalimumab = replace(results, study=results.study.replace(drug="adalimumab"))
+    assert "lowers ESR and CRP" not in _limitations(adalimumab) and "interleukin-6" not in _limitations(adalimumab)
 
 
 def test_the_report_prints_the_limitations_and_the_flow() -> None:

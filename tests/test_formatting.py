@@ -179,6 +179,13 @@ def test_parse_says_what_is_wrong() -> None:
         parse(DOT, "n/a")
 
 
+def test_an_estimate_with_its_interval() -> None:
+    assert DOT.estimate_ci(-0.29755, -0.46605, -0.12905, "das28_esr") == "\u22120.30 (\u22120.47 to \u22120.13)"
+    assert COMMA.estimate_ci(-2.14096, -3.68995, 0.14401, "esr_mm_h") == "\u22122,1 (\u22123,7 to 0,1)"
+    assert DOT.estimate_ci(None, None, None, "cdai") == "\u2013"
+    assert DOT.estimate_ci(1.234, None, None, "cdai") == "1.23"
+
+
 def test_every_filter_is_the_formatter_method_of_that_name() -> None:
     filters = COMMA.filters()
     assert set(filters) == {

@@ -12,6 +12,7 @@ from report_fixtures import make_results, make_study
 from reportgen import indices, stats
 from reportgen.formatting import TEST_NAMES, Formatter
 from reportgen.model import Results, TestName
+from reportgen import model
 from reportgen.narrative import TEST_RATIONALE, write_narrative
 
 CAUSAL = re.compile(
@@ -331,4 +332,52 @@ def test_the_methods_note_names_only_methods_that_gave_an_interval() -> None:
     assert interval_methods_note([("epsilon-squared", none)], Formatter(".")) == ""
     assert interval_methods_note([("epsilon-squared", none), ("means", mean), ("medians", mean)], Formatter(",")) == (
         "95%\u00a0CIs: means and medians, t distribution."
+    )
+
+
+def _with_eular_trend(results: Results, p_value: float, r: float, omnibus_p: float | None = None) -> Results:
+    eular = results.eular_response
+    trend = model.TestResult(test=TestName.LINEAR_BY_LINEAR, statistic=8.4, p_value=p_value, df=1.0, effect_size_name="pearson-r", effect_size=r)
+    test = eular.test if omnibus_p is None else replace(eular.test, p_value=omnibus_p)
+    return replace(results, eular_response=replace(eular, test=test, trend=trend))
+
+
+def test_the_eular_trend_is_named_in_methods_and_quoted_beside_the_eular_p() -> None:
+    results = _with_eular_trend(make_results(), 0.0038, 0.51)
+    abstract, methods, conclusions = _all_text(results)
+    p = Formatter(".").p_equation(results.eular_response.test.p_value)
+    assert f"good {'/'.join(map(str, results.eular_response.counts[2]))} ({p}); linear-by-linear trend p = 0.004.".replace("\u00a0", " ") in abstract
+    assert f"({p}; linear-by-linear trend p\u00a0=\u00a00.004)" in conclusions
+    assert "(EULAR response, with the linear-by-linear association test for its trend)" in abstract
+    assert "Linear-by-linear association test: tests for a trend of an ordered response" in methods
+
+
+def test_a_significant_eular_trend_beside_a_non_significant_omnibus_test_is_said() -> None:
+    _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.01, 0.4, omnibus_p=0.2))
+    assert (
+        "EULAR response did not differ significantly across quartiles (p\u00a0=\u00a00.200; linear-by-linear trend "
+        "p\u00a0=\u00a00.010), although the linear-by-linear trend test was significant, with better responses at "
+        "higher trough levels." in conclusions
+    )
+    _abstract, _methods, conclusions = _all_text(_with_eular_trend(make_results(), 0.3, 0.1, omnibus_p=0.2))
+    assert "EULAR response did not differ significantly across quartiles (p\u00a0=\u00a00.200; linear-by-linear trend p\u00a0=\u00a00.300)." in conclusions
+
+
+def test_methods_name_the_adjusted_model_its_covariates_and_the_log2_scale() -> None:
+    results = make_results()
+    _abstract, methods, _conclusions = _all_text(results)
+    assert "Adjusted estimate" not in methods  # results without adjusted estimates
+    ci = model.ConfidenceInterval(0.95, model.IntervalMethod.OLS_T, -0.47, -0.13)
+    adjusted = model.AdjustedEstimate(
+        beta=-0.3, ci=ci, p_value=0.001, covariates=("das28_esr_baseline", "sex"),
+        covariate_labels=("baseline DAS28-ESR", "sex (female = 1)"), n=30, df=26, level_not_positive=1,
+    )  # fmt: skip
+    outcomes = tuple(replace(o, adjusted=adjusted) for o in results.outcomes)
+    _abstract, methods, _conclusions = _all_text(replace(results, outcomes=outcomes))
+    assert (
+        "Adjusted estimate: linear regression (least squares) of each measure at follow-up on log2 of the trough "
+        "level, adjusted for the same measure at baseline (for ΔDAS28-ESR, baseline DAS28-ESR) and for sex "
+        "(female = 1); β is the change per doubling of the trough level, with its 95% confidence interval and p "
+        "from Student's t with n − p df (p coefficients). Each model holds the analysed patients with every value "
+        "it needs (n); 1 patient with a trough level of 0 was left out, since 0 cannot be logged." in methods
     )

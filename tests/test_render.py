@@ -25,7 +25,8 @@ from report_fixtures import (
 
 from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
-from reportgen.model import CarriedForward, Problem, RenderedReport, Results
+from reportgen.model import CarriedForward, Problem, RenderedReport, Results, TestName
+from reportgen import model
 from reportgen.render import STYLESHEET, csv_cell, listing_files, render_report
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import table_layout
@@ -99,6 +100,51 @@ def test_table_3_counts_and_both_percentage_views(report: RenderedReport) -> Non
     notes = lxml.html.fromstring(report.html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
     assert "Pearson χ² test" in notes and "p\u00a0=\u00a00.006" in notes
     assert "its 95%\u00a0CI (Wilson score interval)" in notes and "Cramér’s V = 0.52 (95%\u00a0CI " in notes
+
+
+def test_table_3_gives_the_linear_by_linear_trend_beside_the_omnibus_test() -> None:
+    results = make_results()
+    trend = model.TestResult(test=TestName.LINEAR_BY_LINEAR, statistic=8.388, p_value=0.00378, df=1.0, effect_size_name="pearson-r", effect_size=0.512)
+    html = render(results=replace(results, eular_response=replace(results.eular_response, trend=trend))).html
+    notes = lxml.html.fromstring(html).xpath('//div[@id="table-3"]//div[@class="table-notes"]')[0].text_content()
+    assert (
+        "Linear-by-linear association test across the ordered quartiles and responses (none < moderate < good): "
+        "M² = 8.39; df = 1; p\u00a0=\u00a00.004; r = 0.51." in notes
+    )
+    assert "Linear-by-linear" not in lxml.html.fromstring(render(results=results).html).xpath('//div[@id="table-3"]')[0].text_content()
+
+
+def _with_adjusted(results: Results) -> Results:
+    """Every outcome with an adjusted estimate; the second one not estimated."""
+    outcomes = []
+    for i, outcome in enumerate(results.outcomes):
+        ci = model.ConfidenceInterval(0.95, model.IntervalMethod.OLS_T, -0.4660 - i, -0.1291 - i)
+        adjusted = model.AdjustedEstimate(
+            beta=-0.29755 - i, ci=ci, p_value=0.00111, covariates=("x_baseline", "ln(esr_mm_h_baseline)"),
+            covariate_labels=("baseline x", "ln baseline ESR"), n=33 - i, df=30 - i, level_not_positive=2,
+        )  # fmt: skip
+        if i == 1:
+            adjusted = replace(adjusted, beta=None, p_value=None, ci=replace(ci, lower=None, upper=None), not_estimated="too few")
+        outcomes.append(replace(outcome, adjusted=adjusted))
+    return replace(results, outcomes=tuple(outcomes))
+
+
+def test_the_adjusted_table_gives_each_estimate_with_its_interval() -> None:
+    results = _with_adjusted(make_results())
+    html = render(results=results).html
+    rows = cells(html, "table-4")  # the fixture has no activity table: the adjusted estimates come fourth
+    assert len(rows) == len(results.outcomes)
+    first = results.outcomes[0]
+    assert rows[0] == [first.label, "33", "\u22120.30 (\u22120.47 to \u22120.13)", "0.001"]
+    assert rows[1][2:] == ["\u2013a", "\u2013"]
+    document = lxml.html.fromstring(html)
+    notes = document.xpath('//div[@id="table-4"]//div[@class="table-notes"]')[0].text_content()
+    assert "log2 of the trough level, adjusted for the same measure at baseline" in notes
+    assert "and for ln baseline ESR;" in notes and "per doubling" in notes
+    assert "2 patients with a trough level of 0 were left out, since 0 cannot be logged" in notes
+    assert f"{results.outcomes[1].label}: not estimated: too few." in notes
+    assert "Table 4 gives each measure" in html and "association with the trough level itself" in html
+    assert "table-4" not in render(results=make_results()).html
 
 
 def test_stratum_headers_and_accessible_tables(report: RenderedReport) -> None:

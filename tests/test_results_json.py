@@ -16,12 +16,12 @@ from tests.cohorts import random_cohort
 
 @cache
 def example_results() -> Results:
-    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square")
     return analyse(derive(random_cohort(61, 60, study=study)), study)
 
 
 def test_same_results_give_the_same_bytes_with_a_trailing_newline() -> None:
-    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5), categorical_test="chi-square")
     text = results_to_json(example_results())
     assert text == results_to_json(analyse(derive(random_cohort(61, 60, study=study)), study))
     assert text.endswith("}\n") and not text.endswith("\n\n")
@@ -58,7 +58,7 @@ def test_undefined_values_are_null_never_nan() -> None:
 def test_shape_matches_the_issue_example() -> None:
     document = json.loads(results_to_json(example_results()))
     assert list(document) == [
-        "schema_version", "cohort", "options", "cutpoints", "cutpoints_given", "strata",
+        "schema_version", "cohort", "options", "design", "cutpoints", "cutpoints_given", "strata",
         "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward", "flow", "missing",
     ]
     assert document["schema_version"] == 1

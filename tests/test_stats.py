@@ -472,6 +472,22 @@ def test_expected_counts_of_small_expected_are_not_small_and_below_are() -> None
     assert not _kinds(stats.compare_categorical(below, ("a", "b"), LABELS[:2], "fisher-exact"))
 
 
+@pytest.mark.parametrize(
+    ("table", "chosen", "why"),
+    [
+        ([[10, 10, 10, 10, 4], [10, 10, 10, 10, 4]], "chi-square", "is met here (2 of 10 expected counts below 5, 0 below 1)"),
+        ([[10, 10, 10, 4, 4], [10, 10, 10, 4, 4]], "fisher-exact", "is not met here (4 of 10 expected counts below 5, 0 below 1)"),
+        ([[30, 30, 30, 30, 1], [30, 30, 30, 30, 0]], "fisher-exact", "is not met here (2 of 10 expected counts below 5, 2 below 1)"),
+    ],
+)  # fmt: skip
+def test_auto_follows_cochrans_rule_at_its_edges(table: list[list[int]], chosen: str, why: str) -> None:
+    # At most 20 % of expected counts below 5 (here exactly 20 %) and none below 1: chi-square; else the exact test.
+    result = stats.compare_categorical(table, ("a", "b"), LABELS + ("Q5",), "auto")
+    assert result.test == chosen and f"chosen with categorical_test = auto (" in result.decision and why in result.decision
+    fixed = stats.compare_categorical(table, ("a", "b"), LABELS + ("Q5",), chosen)
+    assert (result.statistic, result.p_value) == (fixed.statistic, fixed.p_value)
+
+
 def test_the_decision_record_prints_the_thresholds_in_effect(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stats, "SMALL_EXPECTED", 4.6)
     monkeypatch.setattr(stats, "SMALL_GROUP", 6)
@@ -586,3 +602,57 @@ def test_a_test_not_computed_still_names_itself() -> None:
 def test_rank_values_drops_missing_values_and_counts_empty_trailing_groups() -> None:
     ranking = stats.rank_values([1, None, 3], [0, 0, 0], ["a", "b"])
     assert ranking.n == 2 and ranking.sizes.tolist() == [2, 0]
+
+
+# --- linear-by-linear association ---------------------------------------------------------------------
+
+
+def _expanded(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One (category score, group score) pair per patient of counts[category][group]."""
+    rows, cols = np.indices(table.shape)
+    return np.repeat(rows.ravel(), table.ravel()).astype(float), np.repeat(cols.ravel(), table.ravel()).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_linear_by_linear_equals_pearson_r_on_the_expanded_data(seed: int) -> None:
+    """M² = (n − 1) r² with r from scipy's pearsonr on one row per patient, p from chi-square with 1 df."""
+    rng = np.random.default_rng(seed)
+    table = rng.integers(0, 9, size=(3, int(rng.integers(2, 7))))
+    table[:, 0] += 1
+    table[0, :] += 1
+    categories, groups = _expanded(table)
+    r = sps.pearsonr(categories, groups).statistic
+    n = table.sum()
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], [f"G{i}" for i in range(table.shape[1])])
+    assert result.test is TestName.LINEAR_BY_LINEAR
+    assert result.statistic == pytest.approx((n - 1) * r**2, rel=1e-10)
+    assert result.p_value == pytest.approx(sps.chi2.sf((n - 1) * r**2, 1), rel=1e-9)
+    assert result.effect_size == pytest.approx(r, rel=1e-10)
+    assert result.df == 1.0
+
+
+def test_linear_by_linear_on_the_abstract_eular_table() -> None:
+    """The abstract's EULAR table: good responses rise from Q1 to Q4, so r > 0 and the trend is strong."""
+    table = np.array([[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]])
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], ["Q1", "Q2", "Q3", "Q4"])
+    categories, groups = _expanded(table)
+    r = sps.pearsonr(categories, groups).statistic
+    assert result.effect_size == pytest.approx(r, rel=1e-10) and r > 0
+    assert result.p_value == pytest.approx(sps.chi2.sf(32 * r**2, 1), rel=1e-9)
+    assert "Q1 < Q2 < Q3 < Q4" in result.decision and "none < moderate < good" in result.decision
+
+
+def test_linear_by_linear_keeps_an_empty_group_in_its_place() -> None:
+    """Group scores follow the order of the groups, an empty one included (its score is unused, the later
+    groups keep theirs), and the decision record names it."""
+    table = np.array([[3, 0, 1, 0], [1, 0, 2, 1], [0, 0, 2, 5]])
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], ["Q1", "Q2", "Q3", "Q4"])
+    categories, groups = _expanded(table)
+    assert result.effect_size == pytest.approx(sps.pearsonr(categories, groups).statistic, rel=1e-10)
+    assert [risk.kind for risk in result.risks] == [RiskKind.EMPTY_GROUPS]
+    assert "Q2" in result.decision
+
+
+def test_linear_by_linear_not_computed_without_two_groups() -> None:
+    result = stats.linear_by_linear([[3, 0], [2, 0], [4, 0]], ["none", "moderate", "good"], ["Q1", "Q2"])
+    assert result.p_value is None and result.statistic is None and result.not_tested

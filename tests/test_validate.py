@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from workbooks import PATIENT_COLUMNS, VISIT_COLUMNS, ExcelError, Formula, RawSheet, valid_rows, write_workbook
+from workbooks import DESIGN_UNSET, PATIENT_COLUMNS, VISIT_COLUMNS, ExcelError, Formula, RawSheet, valid_rows, write_workbook
 
 from reportgen.errors import WorkbookInvalid
 from reportgen.model import Cohort, Problem, RawWorkbook, SheetData, StudyOptions
@@ -72,7 +72,8 @@ def test_valid_cohort_has_the_documented_columns_and_types(tmp_path: Path) -> No
     assert cohort.patients["excel_row"].tolist() == list(range(2, 10))
     assert cohort.patients.loc[4, "acpa_positive"] is pd.NA
     assert cohort.patients["withdrawal_reason"].tolist()[:3] == [None, None, "adverse event"]
-    assert cohort.study == StudyOptions() and cohort.warnings == ()
+    assert cohort.study == StudyOptions()
+    assert [(warning.sheet, warning.row, warning.column) for warning in cohort.warnings] == list(DESIGN_UNSET)
     assert cohort.source_name == "cohort.xlsx" and len(cohort.source_sha256) == 64
 
 
@@ -457,7 +458,9 @@ def test_extra_columns_warn_and_are_dropped_and_other_sheets_ignored(tmp_path: P
     unnamed = RawSheet((*VISIT_COLUMNS, ""), [[*row.values(), "junk"] for row in visits])
     cohort = valid(tmp_path, patients=patients, visits=unnamed, extra_sheets={"notes": RawSheet(("anything",), [["at all"]])})
     assert "notes" not in cohort.patients.columns
-    assert [(warning.sheet, warning.column) for warning in cohort.warnings] == [("patients", "notes"), ("visits", "column J")]
+    assert [(warning.sheet, warning.column) for warning in cohort.warnings] == [
+        ("patients", "notes"), ("visits", "column J"), *((sheet, column) for sheet, _, column in DESIGN_UNSET)
+    ]
     assert all(warning.severity == "warning" for warning in cohort.warnings)
 
 
@@ -511,6 +514,7 @@ def test_unusual_values_warn_but_do_not_block(tmp_path: Path) -> None:
     cohort = valid(tmp_path, patients=patients, visits=visits)
     assert [(warning.sheet, warning.row, warning.column) for warning in cohort.warnings] == [
         ("patients", 2, "age_years"), ("visits", 2, "esr_mm_h"), ("visits", 3, "crp_mg_l"), ("visits", 4, "tcz_trough_ug_ml"),
+        *DESIGN_UNSET,
     ]  # fmt: skip
     assert cohort.warnings[1].rule == "esr_mm_h is above 120 mm/h; please check it is right"
 
@@ -521,7 +525,7 @@ def test_warnings_travel_with_errors(tmp_path: Path) -> None:
     visits[1]["tjc28"] = 40
     with pytest.raises(WorkbookInvalid) as caught:
         validate_workbook(load_workbook(_workbook(tmp_path, patients=patients, visits=visits)))
-    assert len(caught.value.problems) == 1 and len(caught.value.warnings) == 1
+    assert len(caught.value.problems) == 1 and len(caught.value.warnings) == 1 + len(DESIGN_UNSET)
 
 
 # --- the study sheet ----------------------------------------------------------------------------------
@@ -566,6 +570,28 @@ def test_an_unknown_study_key_suggests_the_right_one(tmp_path: Path) -> None:
     problem = only(problems(tmp_path, study={"folow_up_month": 6}))
     assert (problem.row, problem.column, problem.value) == (2, "key", "'folow_up_month'")
     assert "did you mean follow_up_month?" in problem.rule
+
+
+def test_adjust_for_lists_covariates_as_the_contract_names_them(tmp_path: Path) -> None:
+    study = valid(tmp_path, study={"adjust_for": " LN(ESR_mm_h) ; concomitant_mtx, sex,age_years;"}).study
+    assert study.adjust_for == ("ln(esr_mm_h)", "concomitant_mtx", "sex", "age_years")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("esr_mmh; concomitant_mtx", "'esr_mmh' is not a baseline covariate; did you mean esr_mm_h?"),
+        ("esr_mm_h; ESR_MM_H", "esr_mm_h is listed twice"),
+        ("ln(sex)", "ln(sex) is not possible; only a measure can be logged"),
+        ("log(esr_mm_h)", "ln(name) for the natural logarithm of a measure"),
+        ("tcz_trough_ug_ml", "is not a baseline covariate"),
+        (3, "adjust_for must be baseline covariates"),
+    ],
+)
+def test_a_wrong_adjust_for_names_the_item(tmp_path: Path, value: Any, words: str) -> None:
+    problem = only(problems(tmp_path, study={"adjust_for": value}))
+    assert (problem.sheet, problem.row, problem.column) == ("study", 2, "value")
+    assert problem.rule.startswith("adjust_for") and words in problem.rule
 
 
 def test_a_study_key_given_twice(tmp_path: Path) -> None:

@@ -39,6 +39,16 @@ VISIT_COLUMNS = (
     "evaluator_global_mm", "tcz_trough_ug_ml",
 )  # fmt: skip
 VISIT_MONTHS = (0, 3, 6, 9, 12)
+# The warnings (sheet, row, column) of a workbook whose study sheet, if any, sets none of drug, background and
+# objective (every workbook of the tests unless it says otherwise): the report then describes tocilizumab and
+# shows placeholders for the abstract's Background and Objectives. Listed last, in this order.
+DESIGN_UNSET = (("study", None, "background"), ("study", None, "drug"), ("study", None, "objective"))
+# Study settings that describe the design, so that a workbook gets no warning for them.
+DESIGN = {
+    "drug": "tocilizumab",
+    "background": "Trough levels of biologic drugs may relate to their effect.",
+    "objective": "To relate trough levels to disease activity.",
+}
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,13 @@ STUDY = (
     ("decimal_separator", "."),
     ("abstract_character_limit", 3600),
     ("published", "published.yaml"),
+    ("drug", "tocilizumab"),
+    ("administration", "infusion"),
+    ("background", "Monitoring serum drug levels is used increasingly to guide biologic therapy in rheumatoid "
+                   "arthritis (RA), mostly on evidence from TNF inhibitors. Whether trough levels of tocilizumab, "
+                   "which blocks the interleukin-6 receptor, relate to its clinical effect is less well studied."),
+    ("objective", "To relate tocilizumab serum trough levels to disease activity and EULAR response after one "
+                  "year of treatment in a cohort of patients with RA."),
 )
 
 # The abstract's Kruskal-Wallis p across quartiles of the follow-up values, as printed ("NS": p >= 0.05).

@@ -1,0 +1,114 @@
+"""reportgen.regression: OLS against statsmodels, the adjusted association, degenerate data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from reportgen.regression import NotEstimable, Term, adjusted_association, ols
+
+sm = pytest.importorskip("statsmodels.api")
+
+LEVEL = 0.95
+
+
+def _close(ours, theirs, tolerance=1e-10):
+    np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float), rtol=tolerance, atol=1e-14)
+
+
+def _random_design(seed: int, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    covariates = rng.normal(size=(n, k)) * rng.uniform(0.5, 20, size=k) + rng.uniform(-5, 50, size=k)
+    y = covariates @ rng.normal(size=k) + rng.normal(scale=2.0, size=n) + 3.0
+    return y, np.column_stack([np.ones(n), covariates])
+
+
+@pytest.mark.parametrize(("seed", "n", "k"), [(1, 12, 1), (2, 33, 3), (3, 200, 5), (4, 8, 6)])
+def test_ols_equals_statsmodels(seed, n, k):
+    y, design = _random_design(seed, n, k)
+    names = ["intercept", *(f"x{i}" for i in range(k))]
+    fit = ols(y, design, names, LEVEL)
+    reference = sm.OLS(y, design).fit()
+    _close(fit.coefficients, reference.params)
+    _close(fit.standard_errors, reference.bse)
+    _close(fit.p_values, reference.pvalues)
+    interval = reference.conf_int(alpha=1 - LEVEL)
+    _close(fit.lower, interval[:, 0])
+    _close(fit.upper, interval[:, 1])
+    assert fit.df_residual == reference.df_resid == n - k - 1
+
+
+def test_adjusted_association_is_the_log2_coefficient_of_statsmodels():
+    """β per doubling, its SE, CI and p: the log2(level) coefficient of statsmodels on the same patients;
+    a patient without outcome, without covariate, or with a level of 0 is left out and counted."""
+    rng = np.random.default_rng(7)
+    n = 40
+    level = rng.lognormal(2.0, 1.0, size=n)
+    level[[0, 1]] = [0.0, np.nan]
+    baseline = rng.normal(5, 1, size=n)
+    esr = rng.lognormal(3, 0.5, size=n)
+    mtx = (rng.uniform(size=n) < 0.6).astype(float)
+    outcome = 1.0 + 0.6 * baseline - 0.4 * np.log2(np.where(level > 0, level, 1.0)) + rng.normal(0, 0.7, size=n)
+    outcome[2] = np.nan
+    esr[3] = np.nan
+    esr[4] = 0.0  # cannot be logged
+    result = adjusted_association(
+        outcome, level, [Term("baseline", baseline), Term("ln(esr)", esr, logged=True), Term("mtx", mtx)], LEVEL
+    )
+    keep = np.ones(n, dtype=bool)
+    keep[[0, 1, 2, 3, 4]] = False
+    design = sm.add_constant(np.column_stack([np.log2(level[keep]), baseline[keep], np.log(esr[keep]), mtx[keep]]))
+    reference = sm.OLS(outcome[keep], design).fit()
+    assert result.n == int(reference.nobs) == n - 5
+    assert (result.level_not_positive, result.covariate_not_positive, result.incomplete) == (1, 1, 2)
+    _close(result.beta, reference.params[1])
+    _close(result.standard_error, reference.bse[1])
+    _close(result.p_value, reference.pvalues[1])
+    _close([result.lower, result.upper], reference.conf_int()[1])
+    assert result.df == n - 5 - 5
+    # per doubling = per unit of ln(level) times ln 2
+    per_ln = sm.OLS(outcome[keep], sm.add_constant(np.column_stack([np.log(level[keep]), baseline[keep], np.log(esr[keep]), mtx[keep]]))).fit()
+    assert result.beta == pytest.approx(per_ln.params[1] * math.log(2), rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("constant covariate", "mtx does not vary"),
+        ("collinear covariate", "twice does not vary among the patients with complete data, or is a combination"),
+        ("too few", "3 patients with complete data, and the model needs more than 4"),
+        ("constant outcome", "the same value"),
+        ("exact fit", "fits every patient exactly"),
+        ("one level", "log2(trough level) does not vary"),
+    ],
+)
+def test_degenerate_data_give_a_reason_not_an_exception(case, reason):
+    rng = np.random.default_rng(3)
+    n = 10
+    level = rng.lognormal(2, 1, size=n)
+    baseline = rng.normal(5, 1, size=n)
+    outcome = rng.normal(4, 1, size=n)
+    terms = [Term("baseline", baseline), Term("mtx", (rng.uniform(size=n) < 0.5).astype(float))]
+    if case == "constant covariate":
+        terms[1] = Term("mtx", np.ones(n))
+    elif case == "collinear covariate":
+        terms[1] = Term("twice", 2 * baseline)
+    elif case == "too few":
+        level[3:] = np.nan
+    elif case == "constant outcome":
+        outcome[:] = 2.0
+    elif case == "exact fit":
+        outcome = 1 + 2 * baseline - np.log2(level) + 0.5 * terms[1].values
+    elif case == "one level":
+        level[:] = 4.0
+    result = adjusted_association(outcome, level, terms, LEVEL)
+    assert result.beta is None and result.p_value is None and result.lower is None
+    assert reason in result.not_estimated
+
+
+def test_ols_refuses_a_singular_design_by_name():
+    design = np.column_stack([np.ones(5), np.arange(5.0), np.arange(5.0) * 3 + 1])
+    with pytest.raises(NotEstimable, match="^c does not vary"):
+        ols(np.array([1.0, 3, 2, 5, 4]), design, ["intercept", "b", "c"], LEVEL)
