@@ -494,9 +494,9 @@ def _trough_scatter(
         f"Dotted lines: quartile cut points ({cuts} {results.study.level_unit}; each quartile includes its upper cut point)."
     )
     alt = (
-        f"Scatter plot of {outcome.label} at follow-up against trough level (µg/mL), one point for each of "
+        f"Scatter plot of {outcome.label} at follow-up against trough level ({results.study.level_unit}), one point for each of "
         f"{len(data)} patients, with the cut points between the trough-level groups ({_groups_n(results)}) at "
-        f"{cuts} µg/mL marked. {correlation}."
+        f"{cuts} {results.study.level_unit} marked. {correlation}."
     )
     return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure, alt)
 
