@@ -12,6 +12,7 @@ Layout of a finished build ``<out>/<YYYYMMDDTHHMMSSZ>-<first 8 hex of the workbo
     <published>.yaml  the published-numbers file, when one was checked
     templates/        a copy of the --templates folder, when one was given
     results.json, report.html, report.pdf, abstract.txt, figures/*.svg
+    figures/figure<N>.pdf, .tiff, .png   the journal figure files (--formats figures)
     manifest.json     provenance and the SHA-256 of every file above
     manifest.sha256   the SHA-256 of manifest.json, in ``sha256sum`` format
 
@@ -120,13 +121,17 @@ def write_build(
     published: Path | None = None,
     templates: Path | None = None,
     pdf_libraries: dict[str, str] | None = None,
+    options: dict[str, Any] | None = None,
+    figure_libraries: dict[str, str] | None = None,
 ) -> Path:
     """Write a finished build folder under ``out_root`` and point ``latest`` at it; return its path.
 
     ``files`` maps paths inside the folder (``figures/x.svg``) to their bytes. ``published`` and
     ``templates`` are the published-numbers file and the template folder the build used, copied in so
     that ``verify`` can rebuild the same way; ``pdf_libraries`` the versions of the libraries that shape
-    report.pdf's bytes besides those in ``info``.
+    report.pdf's bytes besides those in ``info``; ``options`` what the build was asked to write (--formats,
+    --draft), which ``verify`` rebuilds with; ``figure_libraries`` the versions besides those in ``info`` that
+    shape the journal figure files.
     """
     name = build_id(info)
     _ensure_folder(out_root)
@@ -153,6 +158,8 @@ def write_build(
             published_name=published.name if published is not None else None,
             templates=templates_record,
             pdf_libraries=pdf_libraries or {},
+            options=options,
+            figure_libraries=figure_libraries or {},
         )
         _write_file(staging / MANIFEST, manifest)
         _write_file(staging / MANIFEST_HASH, f"{sha256_hex(manifest)}  {MANIFEST}\n".encode())
@@ -367,6 +374,8 @@ def _manifest_bytes(
     published_name: str | None,
     templates: dict[str, str] | None,
     pdf_libraries: dict[str, str],
+    options: dict[str, Any] | None = None,
+    figure_libraries: dict[str, str] | None = None,
 ) -> bytes:
     versions = dict(info.library_versions)
     manifest = {
@@ -385,6 +394,12 @@ def _manifest_bytes(
         "warnings": [dataclasses.asdict(problem) for problem in warnings],
         "files": dict(sorted(hashes.items())),
     }
+    # Added by the build options (--formats, --draft) and the journal figure files; a manifest without them
+    # is a build of every available format, no draft.
+    if options is not None:
+        manifest["options"] = options
+    if figure_libraries:
+        manifest["figure_libraries"] = dict(sorted(figure_libraries.items()))
     return (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
 
 

@@ -44,6 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--templates", type=Path, default=None, help="folder of templates overriding the built-in ones")
     build.add_argument("--published", type=Path, default=None, help="YAML of an abstract's printed numbers to check")
     build.add_argument("--no-pdf", action="store_true", help="skip the PDF (HTML and results only)")
+    build.add_argument(
+        "--formats",
+        default=None,
+        metavar="LIST",
+        help="comma-separated outputs to write, of html, pdf, docx (not available yet), figures (journal figure "
+        "files: PDF, 600 dpi TIFF and PNG); default: all available. results.json, abstract.txt and the SVG "
+        "figures are always written",
+    )
+    build.add_argument(
+        "--draft", action="store_true", help="a 'draft, not for submission' header on every page, the build stamp on the title page"
+    )
     build.add_argument("--quiet", action="store_true", help="no progress messages")
 
     template = commands.add_parser("template", help="write an empty, well-formed cohort workbook to start from")
@@ -133,8 +144,10 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
     if args.command == "build":
         import os
 
-        from reportgen.pipeline import BuildRequest, build, request_environment
+        from reportgen.pipeline import DEFAULT_FORMATS, BuildRequest, build, parse_formats, request_environment
 
+        # Before anything is read or written: a bad --formats writes nothing.
+        formats = parse_formats(args.formats) if args.formats is not None else DEFAULT_FORMATS
         progress = not args.quiet and sys.stderr.isatty()
         request = BuildRequest(
             **request_environment(os.environ),  # the one place reportgen reads its environment
@@ -143,6 +156,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
             templates=args.templates,
             published=args.published,
             make_pdf=not args.no_pdf,
+            formats=formats,
+            draft=args.draft,
             command_line=("reportgen", *argv),
             progress=progress,
         )
@@ -152,6 +167,11 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         if summary:
             say(summary, sys.stderr)
         say(shown(folder))
+        if not args.quiet:
+            from reportgen.narrative import ABSTRACT_FILE, abstract_counts
+
+            counts = abstract_counts((folder / ABSTRACT_FILE).read_text(encoding="utf-8"))
+            say(f"reportgen: {ABSTRACT_FILE}: {counts.sentence()}", sys.stderr)
         return 0
 
     if args.command == "template":

@@ -44,7 +44,16 @@ import pandas as pd
 
 from reportgen import grouping
 from reportgen.indices import EULAR_RESPONSES
-from reportgen.model import FLOW_FIGURE, CategoricalComparison, ContinuousComparison, Derived, Figure, Flow, Results
+from reportgen.model import (
+    FLOW_FIGURE,
+    JOURNAL_DPI,
+    CategoricalComparison,
+    ContinuousComparison,
+    Derived,
+    Figure,
+    Flow,
+    Results,
+)
 from reportgen.prose import clipped, p_or_reason
 from reportgen.prose import patients as patients_phrase
 from reportgen.resources import templates_dir
@@ -86,6 +95,17 @@ EULAR_TEXT = {"none": "#1a1a1a", "moderate": "#ffffff", "good": "#ffffff"}
 INK = "#1a1a1a"
 BOX_FILL = "#eeeeee"
 TEXT_WIDTH_IN = 6.3  # A4 less 2 x 22 mm margins, less a little air
+# The journal figure files (``journal_files``): the report's figures redrawn at a journal's column width, as
+# vector PDF (fonts embedded: Type 3 subsets of the shipped font) and JOURNAL_DPI TIFF (LZW) and PNG.
+SINGLE_COLUMN_MM = 85.0
+DOUBLE_COLUMN_MM = 170.0
+# A report figure wider than this share of the text width needs the double column.
+DOUBLE_COLUMN_ABOVE = 0.75
+MM_PER_INCH = 25.4
+# The journal figure files' names in a build folder (``journal_files``), by the figure's number.
+JOURNAL_FILE = re.compile(r"figures/figure[0-9]+\.(pdf|tiff|png)")
+# Nothing in the files' bytes may change from build to build: no dates, no library versions.
+PDF_METADATA: dict[str, str | None] = {"Creator": None, "Producer": None, "CreationDate": None}
 
 # The flow diagram: type size, line height and box padding (inches), space between group columns; each
 # group's box lists at most FLOW_REASONS_SHOWN reasons for withdrawal (the withdrawals table has them all).
@@ -131,15 +151,32 @@ class _Drawn:
     title: str
     caption: str
     figure: MplFigure
+    alt: str = ""  # what the figure shows and its main numbers, for the PDF's /Alt and screen readers
+
+
+@dataclass(frozen=True)
+class Drawings:
+    """The matplotlib figures behind ``Figure``s, kept for ``journal_files`` (made while the PDF renders)."""
+
+    drawn: tuple[_Drawn, ...]
 
 
 def make_figures(derived: Derived, results: Results, formatter: Formatter) -> tuple[Figure, ...]:
     """The report's figures, numbered from 1, as SVG with captions written by ``formatter``."""
+    return make_figures_and_drawings(derived, results, formatter)[0]
+
+
+def make_figures_and_drawings(derived: Derived, results: Results, formatter: Formatter) -> tuple[tuple[Figure, ...], Drawings]:
+    """``make_figures``, and the drawings ``journal_files`` redraws at a journal's column width."""
     drawn = draw_figures(derived, results, formatter)
-    return tuple(
-        Figure(name=item.name, number=number, title=item.title, caption=item.caption, svg=to_svg(item.figure, item.name))
+    figures = tuple(
+        Figure(
+            name=item.name, number=number, title=item.title, caption=item.caption,
+            svg=to_svg(item.figure, item.name), alt=item.alt,
+        )
         for number, item in enumerate(drawn, start=1)
     )
+    return figures, Drawings(tuple(drawn))
 
 
 def draw_figures(derived: Derived, results: Results, formatter: Formatter) -> tuple[_Drawn, ...]:
@@ -253,6 +290,60 @@ def _subset_font(file_name: str, text: str) -> str:
 _TEXT = re.compile(r'<text style="([^"]*)"[^>]*>(.*?)</text>', re.S)
 
 
+# --- journal figure files ---------------------------------------------------------------------
+
+
+def journal_width_mm(figure: MplFigure) -> float:
+    """The column a figure needs in a journal: double when the report draws it wider than
+    DOUBLE_COLUMN_ABOVE of the text width (several panels), else single."""
+    return DOUBLE_COLUMN_MM if figure.get_figwidth() > TEXT_WIDTH_IN * DOUBLE_COLUMN_ABOVE else SINGLE_COLUMN_MM
+
+
+def journal_files(figures: tuple[Figure, ...], drawings: Drawings) -> dict[str, bytes]:
+    """``figures/figure<N>.pdf``, ``.tiff`` and ``.png`` for every figure: the report's own matplotlib figures
+    (same palette, fonts and text) laid out again at a journal's column width (``journal_width_mm``), the
+    height kept. Vector PDF with its fonts embedded; TIFF (LZW) and PNG at JOURNAL_DPI, RGB, with their
+    resolution recorded. Deterministic bytes: no dates or versions in any file.
+
+    Call after the SVG was written (``make_figures_and_drawings``): the figures are resized here.
+    """
+    by_name = {item.name: item for item in drawings.drawn}
+    files: dict[str, bytes] = {}
+    with _style({**STYLE, "pdf.fonttype": 3}):  # 3: embedded subsets (42 mislabels the shipped CFF fonts)
+        for figure in figures:
+            drawn = by_name[figure.name]
+            stem = f"figures/figure{figure.number}"
+            for suffix, content in _journal_renderings(drawn.figure).items():
+                files[f"{stem}.{suffix}"] = content
+    return files
+
+
+def _journal_renderings(figure: MplFigure) -> dict[str, bytes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    figure.set_size_inches(journal_width_mm(figure) / MM_PER_INCH, figure.get_figheight())
+    if any(ax.get_subplotspec() is not None for ax in figure.axes):  # not a diagram placed by hand (the flow)
+        figure.set_layout_engine("constrained")
+        engine = figure.get_layout_engine()
+        assert engine is not None
+        engine.execute(figure)  # once, at the new width; drawing and saving then keep it
+        figure.set_layout_engine(None)
+    vector = io.BytesIO()
+    figure.savefig(vector, format="pdf", metadata=PDF_METADATA, dpi=JOURNAL_DPI, bbox_inches=None)
+    # One raster drawing for both raster files.
+    figure.set_dpi(JOURNAL_DPI)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    image = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
+    files = {"pdf": vector.getvalue()}
+    for suffix, options in (("tiff", {"compression": "tiff_lzw"}), ("png", {})):
+        buffer = io.BytesIO()
+        image.save(buffer, format=suffix.upper() if suffix == "png" else "TIFF", dpi=(JOURNAL_DPI, JOURNAL_DPI), **options)
+        files[suffix] = buffer.getvalue()
+    return files
+
+
 # --- the three figures --------------------------------------------------------------------
 
 
@@ -335,7 +426,17 @@ def _activity_boxplots(
         f"range; {POINTS_CROWDED if crowded else POINTS}. "
         f"{formatter.test_name(by_variable[measures[0]].test.test)}: {tests}."
     )
-    return _Drawn("figure1-activity", f"Disease activity at follow-up by trough-level {grouping.singular(results)}", caption, figure)
+    alt = (
+        f"Box plots of {formatter.join([by_variable[m].label for m in measures])} at month {month}, one box per "
+        f"trough-level group: {_groups_n(results)}. Medians: "
+        + "; ".join(
+            f"{by_variable[m].label} "
+            + ", ".join(f"{s.label} {formatter.measure(g.median, m)}" for s, g in zip(results.strata, by_variable[m].groups))
+            for m in measures
+        )
+        + "."
+    )
+    return _Drawn("figure1-activity", f"Disease activity at follow-up by trough-level {grouping.singular(results)}", caption, figure, alt)
 
 
 def _trough_scatter(
@@ -396,7 +497,12 @@ def _trough_scatter(
         f"Dotted lines: the {points} between the {grouping.plural(results)} ({grouping.cut_values(results.cutpoints, formatter, results.study.level_unit)}; "
         "a level exactly at a cut point counts in the lower group)."
     )
-    return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure)
+    alt = (
+        f"Scatter plot of {outcome.label} at follow-up against trough level ({results.study.level_unit}), one point for each of "
+        f"{len(data)} patients, with the cut points between the trough-level groups ({_groups_n(results)}) at "
+        f"{cuts} {results.study.level_unit} marked. {correlation}."
+    )
+    return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure, alt)
 
 
 def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Formatter) -> _Drawn | None:
@@ -461,7 +567,16 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     caption = (
         f"Percentages of the patients in each {grouping.singular(results)} (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
     )
-    return _Drawn("figure3-eular", f"EULAR response by trough-level {grouping.singular(results)}", caption, figure)
+    alt = (
+        "Stacked bars of the share of patients with each EULAR response, one bar per trough-level group: "
+        + "; ".join(
+            f"{label} (n = {int(total)}) "
+            + ", ".join(f"{c} {formatter.percent(shares[c][index])}%" for c in order)
+            for index, (label, total) in enumerate(zip(labels, totals))
+        )
+        + "."
+    )
+    return _Drawn("figure3-eular", f"EULAR response by trough-level {grouping.singular(results)}", caption, figure, alt)
 
 
 def _axis_label(results: Results) -> str:
@@ -603,7 +718,17 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter, group: str = "group")
         f"the analysed patients of each {group} at month {month}: with a month-{month} visit, or carried forward "
         f"from an earlier visit ({patients_phrase(carried)} in all), with the reasons of those who withdrew."
     )
-    return _Drawn(FLOW_FIGURE, "Flow of patients", caption, figure)
+    alt = (
+        f"Flow diagram: {patients_phrase(flow.included)} included, {flow.no_level} without a trough level, "
+        f"{flow.analysed} analysed in the trough-level groups: "
+        + "; ".join(
+            f"{group.label} {group.analysed} ({group.reached_follow_up} with a month-{month} visit, "
+            f"{group.carried_forward} carried forward, {group.withdrawn} of them withdrawn)"
+            for group in flow.groups
+        )
+        + "."
+    )
+    return _Drawn(FLOW_FIGURE, "Flow of patients", caption, figure, alt)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -684,6 +809,11 @@ def _tint(colour: str, amount: float) -> str:
 
     rgb = np.asarray(to_rgb(colour))
     return to_hex(rgb + (1.0 - rgb) * amount)
+
+
+def _groups_n(results: Results) -> str:
+    """``Q1 n = 9, Q2 n = 8, ...`` for an alt text."""
+    return ", ".join(f"{stratum.label} {_n_equals(stratum.n)}" for stratum in results.strata)
 
 
 def _n_equals(n: int, compact: bool = False) -> str:

@@ -511,6 +511,7 @@ class Figure:
     title: str
     caption: str
     svg: str
+    alt: str = ""  # what the figure shows and its main numbers (the PDF's /Alt); "" gives title and caption
 
 
 @dataclass(frozen=True)
@@ -531,6 +532,15 @@ class PublishedRow:
     note: str = ""
 
 
+# What --formats chooses from, in the order the help lists them; FORMATS_NOT_AVAILABLE are named but not made
+# by this version. results.json, abstract.txt, the SVG figures and the listings are written whatever is chosen.
+OUTPUT_FORMATS = ("html", "pdf", "docx", "figures")
+FORMATS_NOT_AVAILABLE = ("docx",)
+DEFAULT_FORMATS = frozenset(name for name in OUTPUT_FORMATS if name not in FORMATS_NOT_AVAILABLE)
+# The resolution of the journal figure files' TIFF and PNG ("figures"; reportgen.figures draws them).
+JOURNAL_DPI = 600
+
+
 @dataclass(frozen=True)
 class BuildRequest:
     """What ``reportgen build`` was asked for: the arguments, and what the command line read from the
@@ -548,6 +558,15 @@ class BuildRequest:
     build_time: datetime | None = None
     # False renders the PDF in the building process, without a worker (REPORTGEN_PDF_WORKER=0).
     pdf_worker: bool = True
+    # --formats: which of OUTPUT_FORMATS to write (results.json, abstract.txt, the SVG figures and the
+    # listings always are). make_pdf False (--no-pdf) drops "pdf" whatever this says.
+    formats: frozenset[str] = DEFAULT_FORMATS
+    # --draft: a "draft, not for submission" header on every page, the build stamp in the title block.
+    draft: bool = False
+
+    @property
+    def writes_pdf(self) -> bool:
+        return self.make_pdf and "pdf" in self.formats
 
 
 @dataclass(frozen=True)

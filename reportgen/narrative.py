@@ -118,8 +118,41 @@ def write_narrative(results: Results, formatter: Formatter) -> Narrative:
 # --- abstract ----------------------------------------------------------------------------------
 
 
+ABSTRACT_FILE = "abstract.txt"
+HEADING_SEPARATOR = ": "  # between a section's heading and its text, in abstract.txt and the count
+
+
 def abstract_body(sections: tuple[Section, ...]) -> str:
-    return "\n".join(f"{section.heading}: {' '.join(section.paragraphs)}" for section in sections)
+    return "\n".join(f"{section.heading}{HEADING_SEPARATOR}{' '.join(section.paragraphs)}" for section in sections)
+
+
+@dataclass(frozen=True)
+class AbstractCounts:
+    """The characters of abstract.txt's body (the title is entered separately), as congress forms count them."""
+
+    with_headings: int  # the report's count: headings, text, spaces and the line breaks between sections
+    with_headings_no_spaces: int
+    without_headings: int
+    without_headings_no_spaces: int
+
+    def sentence(self) -> str:
+        return (
+            f"{self.with_headings} characters with spaces, {self.with_headings_no_spaces} without (headings "
+            f"included); {self.without_headings} with spaces, {self.without_headings_no_spaces} without (headings "
+            "left out); the title is not counted"
+        )
+
+
+def abstract_counts(text: str) -> AbstractCounts:
+    """Count abstract.txt (``StructuredAbstract.as_text``): its title line, a blank line, one line per section."""
+    lines = text.rstrip("\n").split("\n")[2:]
+    body = "\n".join(lines)
+    texts = "\n".join(line.partition(HEADING_SEPARATOR)[2] for line in lines)
+
+    def no_spaces(value: str) -> int:
+        return sum(1 for character in value if not character.isspace())
+
+    return AbstractCounts(len(body), no_spaces(body), len(texts), no_spaces(texts))
 
 
 # Shown, visibly, where only the authors can write: reportgen never writes a literature claim.

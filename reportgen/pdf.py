@@ -1,10 +1,14 @@
-"""The rendered HTML report as an archival PDF/A-3b with its sources attached.
+"""The rendered HTML report as an archival PDF/A-3a (tagged) with its sources attached.
 
 What makes the PDF fit for an audit trail:
 
-* PDF/A-3b: the only PDF/A level that keeps arbitrary attachments (WeasyPrint silently drops them
-  for PDF/A-1 and -2). The input workbook is embedded with AFRelationship ``Source``, results.json
-  with ``Data``.
+* PDF/A-3a: PDF/A-3, the only PDF/A level that keeps arbitrary attachments (WeasyPrint silently drops
+  them for PDF/A-1 and -2), at conformance level A, tagged: WeasyPrint's ``pdf/a-3a`` variant writes the
+  structure tree (headings, lists, tables with TH cells, every figure a Figure with /Alt from its SVG's
+  ``<title>``), the document language from ``<html lang>``, borders and backgrounds (the decorative rules)
+  as artifacts, a bookmark outline from the headings, and ``pdfaid:conformance`` A in the XMP. The input
+  workbook is embedded with AFRelationship ``Source``, results.json with ``Data``. veraPDF is not installed
+  here, so conformance is not validated; the tests check what can be checked (docs/submission.md).
 * Deterministic: the same HTML and build time give the same bytes. Every date inside the file
   (document info, XMP, attachment dates, font ``head`` timestamps) is the build time, and the
   trailer ``/ID`` is WeasyPrint's hash of the content rather than a random value.
@@ -30,6 +34,7 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import BuildError
+from reportgen.prose import build_record
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE, PdfAttachment, source_attachment, source_reference  # re-exported
 from reportgen.untrusted import LINE_BREAKS, visible
 
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
 
     from reportgen.model import BuildInfo, StudyOptions
 
-PDF_VARIANT = "pdf/a-3b"
+PDF_VARIANT = "pdf/a-3a"  # tagged; the XMP says part 3, conformance A
 # The input workbook is embedded in the PDF (relationship Source) up to EMBED_SOURCE_UP_TO bytes, else
 # SOURCE_REFERENCE; both, and source_attachment, live in pdf_job.py (importable without WeasyPrint).
 # Start of the message of every refusal, so refusals can be told apart from real rendering errors.
@@ -54,7 +59,7 @@ def render_pdf(
     attachments: tuple[PdfAttachment, ...],
     base_dir: Path | None = None,
 ) -> bytes:
-    """Render ``html`` to PDF/A-3b bytes.
+    """Render ``html`` to PDF/A-3a bytes.
 
     ``base_dir`` is the one folder relative URLs resolve against and the only one the renderer may
     read (fonts, stylesheets); by default the templates folder. Title and authors come from the study
@@ -165,6 +170,8 @@ def _set_metadata(document: Document, *, info: BuildInfo, study: StudyOptions, s
     metadata.created = w3c
     metadata.modified = w3c
     metadata.generator = f"reportgen {info.version}"
+    # The build stamp, checksum and software line (the submission view keeps them off the title page).
+    metadata.description = visible(build_record(info), keep=LINE_BREAKS)
     metadata.custom = {}
 
 

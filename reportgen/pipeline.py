@@ -24,9 +24,29 @@ from typing import Any, Iterator, Mapping
 from reportgen import interrupts
 from reportgen.errors import UsageError
 from reportgen.model import BuildRequest, Cohort  # BuildRequest re-exported
+from reportgen.model import DEFAULT_FORMATS, FORMATS_NOT_AVAILABLE, OUTPUT_FORMATS  # re-exported
 from reportgen.terminal import say
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+
+
+def parse_formats(text: str) -> frozenset[str]:
+    """The formats ``--formats`` names (comma-separated, any case, spaces ignored); UsageError for anything else."""
+    names = [name.strip().lower() for name in text.split(",")]
+    unknown = [name for name in names if name and name not in OUTPUT_FORMATS]
+    if not text.strip() or "" in names or unknown:
+        wrong = ", ".join(repr(name) for name in unknown) if unknown else "an empty name"
+        raise UsageError(
+            f"--formats takes a comma-separated list of {', '.join(OUTPUT_FORMATS)}, not {text!r} ({wrong}); "
+            "nothing was written"
+        )
+    missing = [name for name in names if name in FORMATS_NOT_AVAILABLE]
+    if missing:
+        raise UsageError(
+            f"--formats {', '.join(missing)}: not available in this version of reportgen (it writes "
+            f"{', '.join(sorted(DEFAULT_FORMATS))}); nothing was written"
+        )
+    return frozenset(names)
 
 
 @dataclass
@@ -120,6 +140,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
     from reportgen.pdf_worker import remove_leftovers as remove_worker_leftovers
 
     timer = timer or StageTimer(progress=request.progress)
+    parse_formats(",".join(sorted(request.formats)))  # a library caller's formats, checked as --formats is
     # Fail on a bad --out before doing any work.
     out_root = prepare_out_root(request.out_root)
     # What builds killed outright (SIGKILL) left behind: .tmp-* under --out, the PDF worker's folder.
@@ -135,15 +156,16 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 
     # The PDF worker imports WeasyPrint and warms it up on another core while this process derives,
     # analyses, draws and writes the HTML (reportgen/pdf_worker.py); it is stopped when the block ends.
-    with started(request.make_pdf and request.pdf_worker) as pdf_worker:
+    with started(request.writes_pdf and request.pdf_worker) as pdf_worker:
         from reportgen import __version__
         from reportgen.analysis import analyse
         from reportgen.archive import write_build
         from reportgen.derive import derive
-        from reportgen.figures import figure_files, make_figures
+        from reportgen.figures import figure_files, journal_files, make_figures_and_drawings
         from reportgen.formatting import Formatter
         from reportgen.frames import check_derived
         from reportgen.model import BuildInfo
+        from reportgen.narrative import ABSTRACT_FILE
         from reportgen.published import check_published, resolve_published
         from reportgen.render import listing_files, render_report
         from reportgen.results_json import results_to_json
@@ -157,7 +179,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 
         formatter = Formatter.for_study(cohort.study)
         with timer.stage("figures"):
-            figures = make_figures(derived, results, formatter)
+            figures, drawings = make_figures_and_drawings(derived, results, formatter)
         info = BuildInfo(
             build_time=build_time,
             version=__version__,
@@ -177,17 +199,20 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 formatter=formatter,
                 templates=request.templates,
                 source_bytes=request.workbook.stat().st_size,
+                draft=request.draft,
+                formats=request.formats - ({"pdf"} if not request.writes_pdf else set()),
             )
 
         def files_beside() -> dict[str, bytes]:
             # The full lists the report cuts (validation warnings, patients carried forward), and the
-            # figures as stand-alone SVG files with their fonts.
-            return {**listing_files(cohort.warnings, results.carried_forward), **figure_files(figures)}
+            # figures as stand-alone SVG files with their fonts, and (--formats figures) as journal files.
+            journal = journal_files(figures, drawings) if "figures" in request.formats else {}
+            return {**listing_files(cohort.warnings, results.carried_forward), **figure_files(figures), **journal}
 
         pdf: bytes | None = None
         beside: dict[str, bytes] | None = None
         extra: dict[str, bytes] = {}
-        if request.make_pdf:
+        if request.writes_pdf:
             from reportgen.pdf_job import PdfAttachment, PdfJob, source_attachment
             from reportgen.pdf_worker import render_pdf_job
 
@@ -219,10 +244,13 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             published=published_path,
             templates=request.templates,
             pdf_libraries=dict(pdf_library_versions()) if pdf is not None else {},
+            figure_libraries=dict(figure_library_versions()) if "figures" in request.formats else {},
+            options={"formats": sorted((request.formats & DEFAULT_FORMATS) - ({"pdf"} if pdf is None else set())),
+                     "draft": request.draft},
             files={
                 "results.json": results_text.encode("utf-8"),
-                "report.html": report.html.encode("utf-8"),
-                "abstract.txt": report.abstract_text.encode("utf-8"),
+                **({"report.html": report.html.encode("utf-8")} if "html" in request.formats else {}),
+                ABSTRACT_FILE: report.abstract_text.encode("utf-8"),
                 **(beside if beside is not None else files_beside()),
                 **({"report.pdf": pdf} if pdf is not None else {}),
                 **extra,
@@ -248,6 +276,12 @@ def pdf_library_versions() -> tuple[tuple[str, str], ...]:
     only where these, too, are the versions that made it.
     """
     return _installed_versions(("pydyf", "fonttools", "tinycss2", "tinyhtml5", "cssselect2", "pyphen", "pillow"))
+
+
+def figure_library_versions() -> tuple[tuple[str, str], ...]:
+    """Besides matplotlib and numpy (``library_versions``), what shapes the journal figure files' bytes: Pillow
+    writes the TIFF and PNG files. Recorded in the manifest only, as ``pdf_library_versions``."""
+    return _installed_versions(("pillow",))
 
 
 def _installed_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

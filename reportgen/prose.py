@@ -8,7 +8,20 @@ from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
     from reportgen.formatting import Formatter
-    from reportgen.model import Stratum, TestResult
+    from reportgen.model import BuildInfo, Stratum, TestResult
+
+# How a build's time is written in the report (appendix, draft title block) and the PDF's metadata.
+BUILD_DATE_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+def build_record(info: BuildInfo, hash_digits: int | None = None) -> str:
+    """The build stamp, checksum and software in one sentence: the PDF's description (Subject) metadata with
+    the whole SHA-256, the report's appendix with its first ``hash_digits`` hex digits."""
+    digest = info.source_sha256 if hash_digits is None else f"{info.source_sha256[:hash_digits]}\u2026"
+    return (
+        f"Built {info.build_time.strftime(BUILD_DATE_FORMAT)} from {info.source_name} "
+        f"(SHA-256 {digest}) with reportgen {info.version}"
+    )
 
 
 def clipped(text: str, limit: int) -> str:

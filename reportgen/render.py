@@ -34,6 +34,8 @@ from reportgen.model import (
     CategoricalComparison,
     ConfidenceInterval,
     ContinuousComparison,
+    DEFAULT_FORMATS,
+    JOURNAL_DPI,
     Figure,
     Problem,
     PublishedCheck,
@@ -59,7 +61,7 @@ from reportgen.narrative import (
     write_narrative,
 )
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
-from reportgen.prose import capital, group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
+from reportgen.prose import BUILD_DATE_FORMAT, build_record, capital, group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
@@ -84,6 +86,9 @@ CARRIED_FORWARD_CSV = "carried-forward.csv"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHORT_TITLE_CHARACTERS = 70
 HASH_DIGITS = 12
+# --draft: the header on every page of the PDF (and a banner on screen); without it the report is the
+# submission view, whose title block carries no build stamp, checksum or software line (the appendix does).
+DRAFT_HEADER = "Draft \u2014 not for submission"
 LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
 # For column widths computed from the cells (``fit_columns``, with the type sizes and page width of the active
 # report.css, see ``reportgen.stylesheet``): advances in em of the shipped serif (templates/fonts,
@@ -156,6 +161,7 @@ class FigureView:
     title: str
     caption: str
     svg: Markup
+    alt: str = ""  # what the figure shows, with its main numbers: the SVG's <title>, the PDF's /Alt
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,10 @@ class ReportView:
     software: Table
     font_faces: Markup
     results_estimates: tuple[str, ...] = ()  # paragraphs after the intro: estimates with their CIs
+    # The build stamp, checksum and software line, in the appendix (and the PDF's metadata).
+    build_record: str = ""
+    # DRAFT_HEADER with --draft (page header, build stamp in the title block), else "" (the submission view).
+    draft: str = ""
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -237,6 +247,8 @@ def render_report(
     formatter: Formatter,
     templates: Path | None,
     source_bytes: int | None = None,
+    draft: bool = False,
+    formats: frozenset[str] = DEFAULT_FORMATS,
 ) -> RenderedReport:
     """HTML of the whole report plus the abstract as plain text (abstract.txt).
 
@@ -256,6 +268,8 @@ def render_report(
         formatter=formatter,
         source_bytes=source_bytes,
         stylesheet=_stylesheet(environment),
+        draft=draft,
+        formats=formats,
     )
     try:
         html = environment.get_template(REPORT_TEMPLATE).render(report=view)
@@ -342,6 +356,8 @@ def build_view(
     formatter: Formatter,
     source_bytes: int | None = None,
     stylesheet: str | None = None,
+    draft: bool = False,
+    formats: frozenset[str] = DEFAULT_FORMATS,
 ) -> ReportView:
     """The view model; ``stylesheet``, the text of the active report.css (None: the built-in one), gives the
     layout numbers the tables' column widths are fitted with."""
@@ -389,7 +405,7 @@ def build_view(
             short_title=_shorten(study.title, SHORT_TITLE_CHARACTERS),
             authors=study.authors,
             institution=study.institution,
-            build_date=info.build_time.strftime("%Y-%m-%d %H:%M UTC"),
+            build_date=info.build_time.strftime(BUILD_DATE_FORMAT),
             source_name=info.source_name,
             source_hash=info.source_sha256[:HASH_DIGITS],
             version=info.version,
@@ -407,7 +423,10 @@ def build_view(
         results_estimates=write_estimates(results, formatter),
         tables=tuple(tables),
         figures=tuple(
-            FigureView(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, svg=Markup(f.svg))
+            FigureView(
+                id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption,
+                svg=Markup(titled_svg(f.svg, figure_alt(f))), alt=figure_alt(f),
+            )
             for f in figures
         ),
         conclusions=narrative.conclusions,
@@ -415,12 +434,27 @@ def build_view(
         published=published_views,
         warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
         warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
-        files_note=files_note(info.source_name, source_bytes, formatter),
+        files_note=files_note(info.source_name, source_bytes, formatter, formats),
         carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
         decisions=decisions_table(results, formatter),
         software=software_table(info),
         font_faces=font_faces(),
+        build_record=build_record(info, HASH_DIGITS),
+        draft=DRAFT_HEADER if draft else "",
     )
+
+
+def figure_alt(figure: Figure) -> str:
+    """A figure's alternative text: its own (what it shows, its main numbers), else its title and caption."""
+    return figure.alt or f"{figure.title}. {figure.caption}"
+
+
+def titled_svg(svg: str, title: str) -> str:
+    """``svg`` with ``title`` as its first child ``<title>``: WeasyPrint writes it as the PDF Figure's /Alt."""
+    import html
+
+    end = svg.index(">", svg.index("<svg")) + 1
+    return f"{svg[:end]}<title>{html.escape(title, quote=False)}</title>{svg[end:]}"
 
 
 def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
@@ -1247,13 +1281,22 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     return CarriedForwardView(summary=summary, table=table, more=more)
 
 
-def files_note(source_name: str, source_bytes: int | None, formatter: Formatter) -> str:
-    """The appendix's paragraph on the files: what the PDF embeds, and what the build folder holds."""
+def files_note(
+    source_name: str, source_bytes: int | None, formatter: Formatter, formats: frozenset[str] = DEFAULT_FORMATS
+) -> str:
+    """The appendix's paragraph on the files: what the PDF embeds, and what the build folder holds (``formats``:
+    the outputs the build writes, of OUTPUT_FORMATS)."""
+    html = "report.html (with the decision record of each test), " if "html" in formats else ""
+    journal = (
+        f" and as PDF, TIFF and PNG ({JOURNAL_DPI} dpi)"
+        if "figures" in formats
+        else ""
+    )
     beside = (
-        "The build folder beside this report holds report.html (with the decision record of each test), "
+        f"The build folder beside this report holds {html}"
         f"results.json, {WARNINGS_CSV} (every validation warning), {CARRIED_FORWARD_CSV} (every patient carried "
-        f"forward), the figures as SVG, a byte-for-byte copy of {source_name}, and manifest.json with the SHA-256 "
-        "of every file."
+        f"forward), the figures as SVG{journal}, a byte-for-byte copy of {source_name}, and manifest.json with the "
+        "SHA-256 of every file."
     )
     if source_bytes is None or source_bytes <= EMBED_SOURCE_UP_TO:
         return f"The PDF version of this report embeds the workbook, {source_name}, and results.json as attachments. {beside}"

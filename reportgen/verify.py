@@ -14,7 +14,8 @@ Exit codes (README "Using it", ``reportgen verify --help``):
   (say, it names a file or folder outside the build folder; verify never reads one).
 * 3, not fully verified: nothing else differs, but report.pdf differs from its rebuild and the versions
   that shape its bytes (Python, WeasyPrint and its libraries) are not those recorded, so the difference
-  may be theirs. What can be compared across versions is compared, and a difference there is a mismatch
+  may be theirs. The same holds for the journal figure files (figures/figure<N>.pdf, .tiff, .png), whose
+  bytes Python, matplotlib and Pillow shape (``FIGURE_VERSIONS``). What can be compared across versions is compared, and a difference there is a mismatch
   (exit 1): the files attached to the PDF, against the rebuilt PDF's, and the PDF's text, against the
   rebuilt PDF's text. The message names the versions to install to check it byte for byte.
 
@@ -44,13 +45,16 @@ from typing import Any, Callable, Iterator
 from reportgen import terminal
 from reportgen.archive import MANIFEST, MANIFEST_HASH, TEMPLATES, Finding, check_hashes
 from reportgen.errors import ReportgenError, UsageError, VerificationFailed, VerificationIncomplete
-from reportgen.pipeline import BuildRequest, build, library_versions, pdf_library_versions
+from reportgen.pipeline import BuildRequest, build, figure_library_versions, library_versions, pdf_library_versions
 
 # Compared byte for byte with its rebuild like every file, but a difference is a mismatch only when the versions
 # recorded in the manifest are the ones installed: another Python, WeasyPrint, pydyf, fontTools (or Pango,
 # HarfBuzz, which are not recorded) may lay out, subset or write differently.
 PDF = "report.pdf"
 MANIFEST_TIME = "%Y-%m-%dT%H:%M:%SZ"
+# What shapes the journal figure files' bytes, besides the figure definitions: a difference from the rebuild is
+# a mismatch only when these are the versions recorded (the manifest's library_versions and figure_libraries).
+FIGURE_VERSIONS = ("python", "matplotlib", "numpy", "pillow")
 # What the cross-version comparison of the PDF's text ignores: white space (any, Unicode's included) and hyphens
 # (U+002D hyphen-minus, U+00AD soft hyphen, U+2010 hyphen), which layout and hyphenation add or move.
 TEXT_IGNORED = re.compile(r"[\s\u002d\u00ad\u2010]")
@@ -67,8 +71,8 @@ class NotCompared:
 
     file: str
     differing: tuple[tuple[str, str, str], ...]  # (name, recorded, installed); "python" for Python
-    attachments: str  # what the cross-version check of the PDF's attached files found
-    text: str  # what the cross-version check of the PDF's text found
+    attachments: str  # what the cross-version check of the PDF's attached files found ("" for none)
+    text: str  # what the cross-version check of the PDF's text found ("" for none)
 
     def paragraph(self) -> str:
         built = ", ".join(
@@ -77,8 +81,7 @@ class NotCompared:
         lines = [
             f"  {self.file} differs from its rebuild, and was built with other versions than those installed: {built};"
             " the difference may be theirs, so it could not be checked byte for byte.",
-            f"  {self.text}.",
-            f"  {self.attachments}.",
+            *(f"  {line}." for line in (self.text, self.attachments) if line),
         ]
         known = [(name, recorded) for name, recorded, _ in self.differing if re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", recorded)]
         python = next((recorded for name, recorded in known if name == "python"), None)
@@ -156,6 +159,7 @@ def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[
 
     notes: list[str] = []
     build_time = datetime.strptime(manifest["build_time"], MANIFEST_TIME).replace(tzinfo=timezone.utc)
+    formats, draft = _archived_options(manifest, files)
     with tempfile.TemporaryDirectory(prefix="reportgen-verify-") as scratch:
         request = BuildRequest(
             workbook=folder / workbook_name,
@@ -163,6 +167,8 @@ def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[
             templates=templates,
             published=folder / published_name if published_name is not None else None,
             make_pdf=PDF in files,
+            formats=formats,
+            draft=draft,
             command_line=tuple(manifest["command_line"]),
             build_time=build_time,
         )
@@ -171,12 +177,16 @@ def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[
         except ReportgenError as error:
             return [Finding(workbook_name, f"the rebuild failed: {error}")], [], notes
         rebuilt_files = {path.relative_to(rebuilt).as_posix() for path in rebuilt.rglob("*") if path.is_file()}
+        from reportgen.figures import JOURNAL_FILE
+
+        journal = [name for name in files if JOURNAL_FILE.fullmatch(name)]
         findings = [
             finding
             for name in files
-            if name != PDF and name not in inputs
+            if name != PDF and name not in inputs and name not in journal
             for finding in _compare_file(name, folder / name, rebuilt / name)
         ]
+        journal_differs = [finding for name in journal for finding in _compare_file(name, folder / name, rebuilt / name)]
         findings += [
             Finding(name, "the rebuild writes this file, the archive lacks it")
             for name in sorted(rebuilt_files - set(files) - {MANIFEST, MANIFEST_HASH})
@@ -184,6 +194,13 @@ def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[
         ]
         findings += _compare_manifest_content(manifest, json.loads((rebuilt / MANIFEST).read_bytes()))
         not_compared: list[NotCompared] = []
+        # The journal figure files as report.pdf below: identical, or differing with other versions (exit 3).
+        figure_versions = _differing_versions(manifest, FIGURE_VERSIONS) if journal_differs else []
+        if journal_differs and not figure_versions:
+            findings += journal_differs
+        elif journal_differs:
+            label = ", ".join(sorted({finding.file for finding in journal_differs}))
+            not_compared.append(NotCompared(label, tuple(figure_versions), "", ""))
         pdf_differs = _compare_file(PDF, folder / PDF, rebuilt / PDF) if PDF in files else []
         # Identical bytes verify the PDF whatever the versions; different bytes are a mismatch only when the
         # versions that shape them are the recorded ones, else they may be the versions' doing.
@@ -225,8 +242,25 @@ def _archived_templates(folder: Path, manifest: dict[str, Any], files: dict[str,
     return folder / TEMPLATES
 
 
-def _differing_versions(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(name, recorded, installed) for every version that shapes report.pdf and is not the one recorded.
+def _archived_options(manifest: dict[str, Any], files: dict[str, str]) -> tuple[frozenset[str], bool]:
+    """The --formats and --draft the archived build was made with (its manifest's "options").
+
+    A manifest from before the options were recorded is a build of the HTML, and of the PDF when it has one.
+    """
+    from reportgen.pipeline import DEFAULT_FORMATS
+
+    options = manifest.get("options")
+    if options is None:
+        return frozenset({"html", *(["pdf"] if PDF in files else [])}), False
+    formats, draft = options["formats"], options["draft"]
+    if not isinstance(formats, list) or not set(formats) <= DEFAULT_FORMATS or not isinstance(draft, bool):
+        raise ValueError(f"options {options!r} are not formats among {', '.join(sorted(DEFAULT_FORMATS))} and a draft flag")
+    return frozenset(formats), draft
+
+
+def _differing_versions(manifest: dict[str, Any], only: tuple[str, ...] | None = None) -> list[tuple[str, str, str]]:
+    """(name, recorded, installed) for every version that shapes report.pdf and is not the one recorded;
+    with ``only``, for those versions (``FIGURE_VERSIONS``: the journal figure files) instead.
 
     A version the manifest does not record counts as differing (its value is "not recorded"): a manifest
     stripped of its versions must not pass for one that matches.
@@ -235,8 +269,12 @@ def _differing_versions(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
         "python": manifest["python_version"],
         **manifest["library_versions"],
         **manifest.get("pdf_libraries", {}),
+        **manifest.get("figure_libraries", {}),
     }
-    installed = {**dict(library_versions()), **dict(pdf_library_versions())}
+    installed = {**dict(library_versions()), **dict(pdf_library_versions()), **dict(figure_library_versions())}
+    if only is not None:
+        recorded = {name: value for name, value in recorded.items() if name in only}
+        installed = {name: value for name, value in installed.items() if name in only}
     return [
         (name, str(recorded.get(name, "not recorded")), installed.get(name, "not installed"))
         for name in sorted(set(recorded) | set(installed))
@@ -373,6 +411,11 @@ def _compare_manifest_content(archived: dict[str, Any], rebuilt: dict[str, Any])
         for key in ("study", "warnings", "published", "templates")
         if archived.get(key) != rebuilt.get(key)
     ] + (
+        # Recorded since --formats and --draft exist; an older manifest's are those _archived_options gives.
+        [Finding(MANIFEST, "'options' differs from the rebuild's")]
+        if "options" in archived and archived["options"] != rebuilt.get("options")
+        else []
+    ) + (
         [Finding(MANIFEST, "the workbook's SHA-256 differs from the rebuild's")]
         if archived["workbook"]["sha256"] != rebuilt["workbook"]["sha256"]
         else []

@@ -503,6 +503,10 @@ def test_two_builds_with_the_same_source_date_epoch_are_byte_identical(fresh_bui
     first_files, second_files = snapshot(fresh_build), snapshot(second)
     deterministic = [name for name in first_files if not name.startswith("manifest")]
     assert "report.pdf" in deterministic and any(name.startswith("figures/") for name in deterministic)
+    from reportgen.figures import JOURNAL_FILE
+
+    svg = [name for name in deterministic if name.startswith("figures/") and name.endswith(".svg")]
+    assert len([name for name in deterministic if JOURNAL_FILE.fullmatch(name)]) == 3 * len(svg)  # PDF, TIFF, PNG each
     assert {name: first_files[name] for name in deterministic} == {name: second_files[name] for name in deterministic}
 
 
@@ -510,7 +514,7 @@ def test_the_pdf_of_a_real_build_is_pdf_a_3_with_its_sources(fresh_build: Path) 
     import pikepdf
 
     with pikepdf.open(fresh_build / "report.pdf") as pdf:
-        assert pdf.open_metadata().pdfa_status == "3B"
+        assert pdf.open_metadata().pdfa_status == "3A"
         attached = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
     assert attached == {"cohort.xlsx": COHORT.read_bytes(), "results.json": (fresh_build / "results.json").read_bytes()}
 
@@ -787,3 +791,32 @@ def test_a_build_with_custom_templates_keeps_a_copy_and_verifies_without_the_ori
     assert {"templates/report.html.j2", "templates/partials/x.j2"} <= set(manifest["files"])
     shutil.rmtree(templates)  # verify needs only the build folder
     assert main(["verify", str(folder)]) == 0
+
+
+# --- the journal figure files (issue 14) --------------------------------------------------------------
+
+
+def _spoil_png(content: bytes) -> bytes:
+    return content[:-40] + bytes(40)
+
+
+def test_verify_compares_the_journal_figure_files_with_their_rebuild(fresh_build: Path, tmp_path: Path) -> None:
+    copy = copy_of(fresh_build, tmp_path)
+    forge(copy, "figures/figure2.png", _spoil_png)
+    with pytest.raises(VerificationFailed) as failure:
+        verify.verify_build(copy)
+    assert "(1 finding):\n  figures/figure2.png: rebuild differs at byte " in str(failure.value)
+
+
+def test_journal_figure_files_made_with_another_matplotlib_are_not_fully_verified(fresh_build: Path, tmp_path: Path) -> None:
+    from reportgen.errors import VerificationIncomplete
+
+    copy = copy_of(fresh_build, tmp_path)
+    forge(copy, "figures/figure2.png", _spoil_png)
+    forge(copy, "manifest.json", lambda text: re.sub(rb'"matplotlib": "[^"]*"', b'"matplotlib": "3.0.0"', text))
+    installed = importlib.metadata.version("matplotlib")
+    with pytest.raises(VerificationIncomplete) as failure:
+        verify.verify_build(copy)
+    message = str(failure.value)
+    assert f"figures/figure2.png differs from its rebuild, and was built with other versions than those installed: matplotlib 3.0.0 (installed: {installed})" in message
+    assert "'pip install matplotlib==3.0.0'" in message and "report.pdf" not in message

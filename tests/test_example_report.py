@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -235,3 +237,128 @@ def test_the_results_and_conclusions_say_the_eular_result_depends_on_the_cut_poi
     conclusions = flat.rsplit("Conclusions", 1)[1]
     assert conclusions.lstrip().startswith("Higher trough levels were associated with lower DAS28-ESR at follow-up, the primary outcome")
     assert "found for DAS28-CRP (adjusted p = 0.059), swollen joint count (28) (adjusted p = 0.059), tender joint count (28)" in conclusions
+
+
+# --- issue #14: tagged PDF/A-3a, submission view, journal figure files, --draft --------------------------
+
+
+def _structure(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
+    """Every structure element under ``element`` (a StructTreeRoot or StructElem), in reading order."""
+    kids = element.get("/K")
+    found: list[pikepdf.Dictionary] = []
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            found += [kid, *_structure(kid)]
+    return found
+
+
+def test_pdf_is_tagged_with_headings_table_headers_and_figures_described_by_their_numbers(build_folder: Path) -> None:
+    with pikepdf.open(build_folder / "report.pdf") as pdf:
+        assert pdf.open_metadata().pdfa_status == "3A"
+        assert str(pdf.Root.Lang) == "en" and bool(pdf.Root.MarkInfo.Marked)
+        elements = _structure(pdf.Root.StructTreeRoot)
+        kinds = [str(element.S) for element in elements]
+        assert kinds.count("/H1") == 1 and {"/H2", "/H3"} <= set(kinds)
+        for table in (element for element in elements if element.S == "/Table"):
+            assert any(kid.S == "/TH" for kid in _structure(table)), "a table without header cells"
+        alts = [str(element.Alt) for element in elements if element.S == "/Figure"]
+        with pdf.open_outline() as bookmarks:
+            outline = [str(item.title) for item in bookmarks.root]
+    assert len(alts) == len(list((build_folder / "figures").glob("*.svg"))) == 4
+    assert all(alt.strip() for alt in alts)
+    assert "Q1 n = 8" in alts[0] and "DAS28-ESR Q1 4.13" in alts[0]  # medians, from the data
+    assert "Spearman ρ = −0.56" in alts[1]
+    assert "Q4 (n = 10) none 0.0%, moderate 10.0%, good 90.0%" in alts[2]
+    assert "34 patients included, 1 without a trough level, 33 analysed" in alts[3]
+    assert outline and outline[0].startswith("Serum tocilizumab")  # the bookmark outline of the sections
+
+
+def test_pdfinfo_says_tagged_and_rules_are_artifacts(build_folder: Path) -> None:
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed; `make test` installs it")
+    info = subprocess.run(["pdfinfo", str(build_folder / "report.pdf")], capture_output=True, check=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    with pikepdf.open(build_folder / "report.pdf") as pdf:
+        # The abstract's and the tables' rules are borders: marked content outside the structure tree.
+        assert re.search(rb"/Artifact\s+BMC", pdf.pages[0].Contents.read_bytes())
+
+
+def test_submission_view_keeps_the_build_stamp_off_the_title_page(build_folder: Path) -> None:
+    import lxml.html
+
+    doc = lxml.html.parse(str(build_folder / "report.html")).getroot()
+    title_block = doc.xpath("string(//header[@class='title-block'])")
+    sha256 = json.loads((build_folder / "manifest.json").read_bytes())["workbook"]["sha256"]
+    for stamp in ("2024-05-17 09:30 UTC", sha256[:12], "reportgen 0.1.0", "Built"):
+        assert stamp not in title_block
+    appendix = " ".join(doc.xpath("string(//section[@id='appendix'])").split())
+    assert f"Built 2024-05-17 09:30 UTC from cohort.xlsx (SHA-256 {sha256[:12]}…) with reportgen" in appendix
+    with pikepdf.open(build_folder / "report.pdf") as pdf:
+        subject = str(pdf.docinfo["/Subject"])
+        described = pdf.open_metadata().get("dc:description")
+    assert subject == described == f"Built 2024-05-17 09:30 UTC from cohort.xlsx (SHA-256 {sha256}) with reportgen 0.1.0"
+
+
+def test_journal_figure_files_at_column_width_600_dpi_with_fonts_embedded(build_folder: Path) -> None:
+    from PIL import Image
+
+    from reportgen.figures import DOUBLE_COLUMN_MM, SINGLE_COLUMN_MM
+
+    # Three panels, and the flow diagram's four groups side by side, need the double column.
+    widths = {1: DOUBLE_COLUMN_MM, 2: SINGLE_COLUMN_MM, 3: SINGLE_COLUMN_MM, 4: DOUBLE_COLUMN_MM}
+    manifest = json.loads((build_folder / "manifest.json").read_bytes())
+    for number, millimetres in widths.items():
+        stem = build_folder / "figures" / f"figure{number}"
+        pixels = round(millimetres / 25.4 * 600)
+        for suffix, compression in (("tiff", "tiff_lzw"), ("png", None)):
+            with Image.open(stem.with_suffix(f".{suffix}")) as image:
+                assert image.mode == "RGB" and abs(image.width - pixels) <= 1
+                assert [round(value) for value in image.info["dpi"]] == [600, 600]
+                assert image.info.get("compression") == compression
+            assert f"figures/figure{number}.{suffix}" in manifest["files"]
+        with pikepdf.open(stem.with_suffix(".pdf")) as pdf:
+            (page,) = pdf.pages
+            assert abs(float(page.MediaBox[2]) - millimetres / 25.4 * 72) < 0.5
+            fonts = list(page.Resources.Font.values())
+            assert fonts and all(font.Subtype == "/Type3" and "/CharProcs" in font for font in fonts)  # glyphs inside
+            assert "/CreationDate" not in pdf.docinfo and "/Producer" not in pdf.docinfo
+
+
+@pytest.fixture(scope="module")
+def draft_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The example as a draft, PDF only, through the command line in its own process: (folder, its stderr)."""
+    out = tmp_path_factory.mktemp("draft") / "output"
+    command = [sys.executable, "-m", "reportgen", "build", str(COHORT), "--out", str(out), "--draft", "--formats", "pdf"]
+    done = subprocess.run(command, env={**os.environ, "SOURCE_DATE_EPOCH": "1715938200"}, capture_output=True, text=True, check=True)
+    return Path(done.stdout.strip()), done.stderr
+
+
+def test_draft_has_its_header_on_every_page_and_only_the_chosen_formats(draft_build: tuple[Path, str]) -> None:
+    from reportgen.render import DRAFT_HEADER
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed; `make test` installs it")
+    folder, _ = draft_build
+    pdf = folder / "report.pdf"
+    with pikepdf.open(pdf) as document:
+        pages = len(document.pages)
+    for page in range(1, pages + 1):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True, check=True).stdout
+        assert text.decode("utf-8").count(DRAFT_HEADER) == 1, f"page {page}"
+    written = {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+    assert "report.html" not in written and not any(re.fullmatch(r"figures/figure\d+\.(pdf|tiff|png)", name) for name in written)
+    assert {"report.pdf", "results.json", "abstract.txt", "figures/figure1-activity.svg"} <= written
+    assert json.loads((folder / "manifest.json").read_bytes())["options"] == {"formats": ["pdf"], "draft": True}
+
+
+def test_build_prints_the_abstracts_character_counts(draft_build: tuple[Path, str]) -> None:
+    from reportgen.narrative import abstract_counts
+
+    folder, stderr = draft_build
+    counts = abstract_counts((folder / "abstract.txt").read_text(encoding="utf-8"))
+    assert f"abstract.txt: {counts.sentence()}" in stderr
+    assert f"{counts.with_headings} characters with spaces" in stderr
+
+
+def test_verify_rebuilds_a_draft_with_its_formats(draft_build: tuple[Path, str]) -> None:
+    assert main(["verify", str(draft_build[0])]) == 0

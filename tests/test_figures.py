@@ -268,3 +268,36 @@ def test_group_labels_are_drawn_as_typed_never_as_mathtext() -> None:
     derived = derive(random_cohort(23, 40))
     figures = make_figures(derived, analyse(derived, study), Formatter("."))  # an unknown TeX command must not stop it
     assert all("$x^2$" in figure.svg for figure in figures)
+
+
+# --- journal figure files and alternative text (issue 14) ----------------------------------------
+
+
+def test_every_figure_has_alt_text_with_its_groups_and_numbers(figures) -> None:
+    results = make_results()
+    labels = [stratum.label for stratum in results.strata]
+    for figure in figures:
+        assert figure.alt and all(label in figure.alt for label in labels)
+        assert re.search(r"\d", figure.alt)
+    assert all(f"{stratum.label} n = {stratum.n}" in figures[0].alt for stratum in results.strata)
+
+
+def test_journal_files_are_deterministic_at_column_width_and_600_dpi() -> None:
+    import io
+
+    from PIL import Image
+
+    from reportgen.figures import DOUBLE_COLUMN_MM, JOURNAL_FILE, SINGLE_COLUMN_MM, journal_files, make_figures_and_drawings
+
+    def made() -> dict[str, bytes]:
+        figures, drawings = make_figures_and_drawings(make_derived(), make_results(), Formatter("."))
+        return journal_files(figures, drawings)
+
+    files = made()
+    numbers = range(1, len(make_figures(make_derived(), make_results(), Formatter("."))) + 1)
+    assert sorted(files) == [f"figures/figure{n}.{suffix}" for n in numbers for suffix in ("pdf", "png", "tiff")]
+    assert all(JOURNAL_FILE.fullmatch(name) for name in files)
+    for name, millimetres in (("figure1", DOUBLE_COLUMN_MM), ("figure2", SINGLE_COLUMN_MM), ("figure3", SINGLE_COLUMN_MM)):
+        with Image.open(io.BytesIO(files[f"figures/{name}.tiff"])) as image:
+            assert abs(image.width - millimetres / 25.4 * 600) <= 1 and image.info["compression"] == "tiff_lzw"
+    assert made() == files  # byte for byte

@@ -213,7 +213,8 @@ class _Elements(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
-        self._in_title = tag == "title"
+        # The document's <title>, in the head; not the <title> of an inline SVG figure (its alternative text).
+        self._in_title = tag == "title" and "svg" not in self.tags
 
     def handle_endtag(self, tag: str) -> None:
         self._in_title = False

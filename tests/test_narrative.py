@@ -341,6 +341,20 @@ def test_a_sensitivity_analysis_that_changes_the_conclusion_is_said_in_plain_wor
     assert "changed in a sensitivity analysis" not in unchanged
 
 
+def test_abstract_counts_with_and_without_spaces_and_headings() -> None:
+    from reportgen.narrative import abstract_counts
+
+    abstract = write_narrative(make_results(), Formatter(".")).abstract
+    counts = abstract_counts(abstract.as_text())
+    assert counts.with_headings == abstract.character_count  # the count the report prints
+    body = abstract.body()
+    assert counts.with_headings_no_spaces == len(re.sub(r"\s", "", body))
+    texts = "\n".join(" ".join(section.paragraphs) for section in abstract.sections).replace("\u00a0", " ")
+    assert counts.without_headings == len(texts)
+    assert counts.without_headings_no_spaces == len(re.sub(r"\s", "", texts))
+    assert counts.without_headings_no_spaces < counts.without_headings < counts.with_headings
+
+
 # --- estimates with confidence intervals (issue #13 items 1 and 5) ----------------------------------------
 
 

@@ -173,7 +173,14 @@ def test_title_block_and_metadata(report: RenderedReport) -> None:
     assert meta["dcterms.created"] == meta["dcterms.modified"] == "2024-05-17T09:30:00Z"
     assert meta["author"] == make_study().authors
     assert document.xpath("//title")[0].text == make_study().title
+    # The submission view: the build stamp, checksum and software line are in the appendix, not the title block.
     title = document.xpath('//header[@class="title-block"]')[0].text_content()
+    assert "cohort.xlsx" not in title and "3f7a1c2b9d8e" not in title and "0.1.0" not in title
+    appendix = document.xpath('//section[@id="appendix"]')[0].text_content()
+    assert "cohort.xlsx" in appendix and "3f7a1c2b9d8e" in appendix and "3f7a1c2b9d8e4" not in appendix and "0.1.0" in appendix
+    # A draft shows them in the title block too.
+    draft = lxml.html.fromstring(render(draft=True).html)
+    title = draft.xpath('//header[@class="title-block"]')[0].text_content()
     assert "cohort.xlsx" in title and "3f7a1c2b9d8e" in title and "3f7a1c2b9d8e4" not in title and "0.1.0" in title
     for heading in ("Abstract", "Methods", "Results", "Conclusions", "Published vs reproduced", "Appendix"):
         assert heading in [h.text_content() for h in document.xpath("//h2")]
