@@ -499,8 +499,8 @@ def _trough_scatter(
     )
     alt = (
         f"Scatter plot of {outcome.label} at follow-up against trough level ({results.study.level_unit}), one point for each of "
-        f"{len(data)} patients, with the cut points between the trough-level groups ({_groups_n(results)}) at "
-        f"{cuts} {results.study.level_unit} marked. {correlation}."
+        f"{len(data)} patients, with the {points} between the trough-level groups ({_groups_n(results)}) at "
+        f"{grouping.cut_values(results.cutpoints, formatter, results.study.level_unit)} marked. {correlation}."
     )
     return _Drawn("figure2-trough-das28", f"Trough level and {outcome.label} at follow-up", caption, figure, alt)
 
