@@ -390,6 +390,15 @@ def epsilon_squared_of_counts(values: np.ndarray, group: np.ndarray, counts: np.
     return _epsilon_squared_of_block_counts((counts @ one_hot).reshape(counts.shape[0], k, n_blocks))
 
 
+def _groups_to_resample(groups: Sequence[np.ndarray]) -> list[np.ndarray] | None:
+    """The non-empty groups (missing values dropped) whose effect size the bootstraps resample; None when there
+    is nothing to estimate (fewer than two groups, one value throughout) or more than ``BOOTSTRAP_MAX_VALUES``."""
+    present = [g for g in (_clean(group) for group in groups) if g.size > 0]
+    if len(present) < 2 or np.unique(np.concatenate(present)).size < 2:
+        return None
+    return None if sum(g.size for g in present) > BOOTSTRAP_MAX_VALUES else present
+
+
 def bootstrap_epsilon_squared(
     groups: Sequence[np.ndarray], level: float = CI_LEVEL, n_resamples: int = BOOTSTRAP_RESAMPLES
 ) -> ConfidenceInterval:
@@ -399,12 +408,10 @@ def bootstrap_epsilon_squared(
     (``rng.integers``), ``n_resamples`` at once.
     """
     level = _check_level(level)
-    present = [g for g in (_clean(group) for group in groups) if g.size > 0]
-    if len(present) < 2 or np.unique(np.concatenate(present)).size < 2:
+    present = _groups_to_resample(groups)
+    if present is None:
         return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
     values = np.concatenate(present)
-    if values.size > BOOTSTRAP_MAX_VALUES:
-        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
     block, n_blocks = _blocks(values)
     sizes = np.array([g.size for g in present])
     starts = np.cumsum(sizes) - sizes
@@ -439,12 +446,10 @@ def bootstrap_eta_squared(
     """Percentile bootstrap interval of one-way ANOVA's eta-squared = SS_between / SS_total, resampling
     within each group with the same draws as ``bootstrap_epsilon_squared``; the same work budget."""
     level = _check_level(level)
-    present = [g for g in (_clean(group) for group in groups) if g.size > 0]
-    if len(present) < 2 or np.unique(np.concatenate(present)).size < 2:
+    present = _groups_to_resample(groups)
+    if present is None:
         return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
     values = np.concatenate(present)
-    if values.size > BOOTSTRAP_MAX_VALUES:
-        return _interval(level, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
     rng = _generator()
     chunk = max(1, BOOTSTRAP_CHUNK_CELLS // values.size)
     parts = []
