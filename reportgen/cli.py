@@ -166,12 +166,12 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         summary = _warning_summary(folder)
         if summary:
             say(summary, sys.stderr)
-        say(shown(folder))
         if not args.quiet:
             from reportgen.narrative import ABSTRACT_FILE, abstract_counts
 
             counts = abstract_counts((folder / ABSTRACT_FILE).read_text(encoding="utf-8"))
             say(f"reportgen: {ABSTRACT_FILE}: {counts.sentence()}", sys.stderr)
+        say(shown(folder))  # the last line: scripts and the README read the build folder from it
         return 0
 
     if args.command == "template":

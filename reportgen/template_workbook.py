@@ -113,7 +113,8 @@ def _study_sheet(book: Any, rule: StudyRule, header_format: Any) -> None:
         1, 0, LAST_ROW, 0,
         {
             "validate": "list",
-            "source": [key.key for key in rule.keys],
+            # The keys written above, by range: typed out they pass Excel's 255-character limit of a list.
+            "source": f"=$A$2:$A${len(rule.keys) + 1}",
             "error_title": "Unknown setting",
             "error_message": "Choose one of the study settings from the list.",
         },

@@ -371,3 +371,16 @@ def test_formats_html_writes_neither_pdf_nor_journal_figures_and_no_pdf_still_wo
     assert "report.html" in written and "report.pdf" not in written
     assert not [name for name in written if name.startswith("figures/figure") and not name.endswith(".svg")]
     assert [name for name in written if name.endswith(".svg")]
+
+
+def test_the_build_folder_is_the_last_line_printed(tmp_path: Path) -> None:
+    """The README's promise: whatever else build says (warnings, the abstract's counts, on stderr), the last line
+    of its output, the two streams together, is the build folder."""
+    workbook = write_valid_workbook(tmp_path / "cohort.xlsx")
+    done = subprocess.run(
+        [sys.executable, "-m", "reportgen", "build", str(workbook), "--out", str(tmp_path / "out"), "--no-pdf"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    assert any("characters with spaces" in line for line in lines[:-1])  # the counts were printed, before it
+    assert Path(lines[-1]).parent == tmp_path / "out" and Path(lines[-1]).is_dir()

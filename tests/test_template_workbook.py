@@ -55,6 +55,19 @@ def test_every_column_has_data_validation_and_a_comment_with_its_unit(template: 
     assert 'type="whole"' in patients and 'type="decimal"' in patients
 
 
+def test_the_study_key_column_offers_every_setting_as_a_list(template: Path) -> None:
+    """The keys' drop-down refers to the keys written in the sheet: typed out, the list of every setting
+    passes Excel's 255-character limit and the writer would drop the validation with only a warning."""
+    import openpyxl
+
+    keys = [key.key for key in load_contract().study.keys]
+    assert len(",".join(keys)) > 255  # why a range is needed
+    sheet = openpyxl.load_workbook(template)["study"]
+    lists = [v for v in sheet.data_validations.dataValidation if v.type == "list" and str(v.sqref).startswith("A2:")]
+    assert len(lists) == 1 and lists[0].formula1 == f"$A$2:$A${len(keys) + 1}"
+    assert [sheet.cell(row, 1).value for row in range(2, len(keys) + 2)] == keys
+
+
 def test_the_empty_template_is_well_formed_but_has_no_patients_yet(template: Path) -> None:
     # Decision: an empty workbook is not a valid cohort; the only problems are the two empty sheets.
     with pytest.raises(WorkbookInvalid) as caught:
