@@ -27,7 +27,9 @@ order, RangeIndex. Columns:
 - ``eular_response``: ordered Categorical none < moderate < good (DAS28-ESR values and their
   difference rounded half up to 2 decimals), missing where a DAS28-ESR is missing;
 - ``trough_level`` (float64, µg/mL): NaN when never measured after baseline up to the follow-up month;
-- ``trough_month`` (float64): month of that level, NaN with it.
+- ``trough_month`` (float64): month of that level, NaN with it;
+- ``trough_below_lloq`` (bool, ``lloq.PATIENT_FLAG``): that level was typed below the LLOQ (its value is the
+  study's substitution, ``reportgen.lloq``).
 
 The executable form of this description is ``reportgen.frames.DerivedVisits`` and ``DerivedPatients``,
 checked by ``pipeline.py`` on what this stage returns.
@@ -52,6 +54,8 @@ import numpy as np
 import pandas as pd
 
 from reportgen import indices
+from reportgen.contract import LEVEL_COLUMN
+from reportgen.lloq import PATIENT_FLAG, VISIT_FLAG
 from reportgen.errors import AnalysisError
 from reportgen.model import Cohort, Derived
 
@@ -147,7 +151,7 @@ def derive(cohort: Cohort) -> Derived:
         raise AnalysisError(f"no baseline (month 0) visit for patient(s): {', '.join(map(str, missing[:10]))}")
     # Every patient has month 0 <= follow-up month, so baseline is the fallback without a special case.
     follow_up = _last_per_patient(ordered, patient, month <= follow_up_month, n_patients)
-    level = _column(visits, "tcz_trough_ug_ml")
+    level = _column(visits, LEVEL_COLUMN)
     measured = (month > 0) & (month <= follow_up_month) & ~np.isnan(level)
     trough = _last_per_patient(ordered, patient, measured, n_patients)
 
@@ -169,6 +173,8 @@ def derive(cohort: Cohort) -> Derived:
     columns["eular_response"] = _categorical(response, np.arange(n_patients), indices.EULAR_RESPONSES)
     columns["trough_level"] = np.where(has_level, level[trough], np.nan)
     columns["trough_month"] = np.where(has_level, month[trough].astype(float), np.nan)
+    below = visits[VISIT_FLAG].to_numpy(dtype=bool) if VISIT_FLAG in visits else np.zeros(len(visits), dtype=bool)
+    columns[PATIENT_FLAG] = has_level & np.append(below, False)[trough]  # trough -1 (no level) picks False
 
     derived_patients = pd.concat([patients, pd.DataFrame(columns, index=patients.index)], axis=1)
     return Derived(visits=visits, patients=derived_patients, follow_up_month=follow_up_month)

@@ -112,6 +112,8 @@ class StudyOptions:
     drug_abbreviation: str | None = None
     administration: Literal["infusion", "injection"] | None = None
     level_unit: str = "µg/mL"
+    lloq: float | None = None  # the assay's lower limit of quantification (reportgen.lloq), in level_unit
+    below_lloq: str = "half-lloq"  # the value analysed for a level below it: half-lloq, zero or lloq
     background: str = ""
     objective: str = ""
     # Covariates of the adjusted estimate beside the outcome's baseline value, as the contract names them:
@@ -139,6 +141,7 @@ class Cohort:
     warnings: tuple[Problem, ...]
     source_name: str
     source_sha256: str
+    contract_version: int = 2  # the workbook's contract version (``reportgen.contract.workbook_version``)
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ class Stratum:
     upper: float | None
     n: int
     percent: float
+    n_below_lloq: int = 0  # patients of the group whose level was below the LLOQ (reportgen.lloq)
 
 
 # Two-sided p below which a test is called significant: in the Methods and Conclusions, and for running
@@ -375,6 +379,7 @@ class CohortCounts:
     n_locf: int
     n_no_level: int
     follow_up_month: int
+    n_below_lloq: int = 0  # analysed patients whose level was below the LLOQ, analysed as the substitution
 
 
 @dataclass(frozen=True)

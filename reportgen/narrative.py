@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reportgen import grouping
+from reportgen import grouping, lloq
 from reportgen.drugs import CLASS_WORDS, design_of
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
 from reportgen.model import (
@@ -26,6 +26,7 @@ from reportgen.model import (
     Results,
     Sensitivity,
     SensitivityName,
+    Stratum,
     TestName,
     TestResult,
 )
@@ -260,6 +261,13 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 # --- methods -----------------------------------------------------------------------------------
 
 
+def _group_size(stratum: Stratum, results: Results) -> str:
+    """'Q1 8', or with an LLOQ 'Q1 8 (3 below the LLOQ)'."""
+    if results.study.lloq is None or not stratum.n_below_lloq:
+        return f"{stratum.label} {stratum.n}"
+    return f"{stratum.label} {stratum.n} ({stratum.n_below_lloq} below the LLOQ)"
+
+
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
     design = design_of(results.study)
@@ -323,10 +331,11 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         (
             f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
             f"measured in serum drawn just before an {design.administration}. Each patient's level was the one measured "
-            f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
+            f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}."
+            + (f" {below}" if (below := lloq.methods_sentence(results.study, cohort.n_below_lloq, formatter)) else ""),
             f"{_grouped_sentence(results, formatter)} "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
-            f"{grouping.capital_singular(results)} sizes: {join_words([f'{s.label} {s.n}' for s in results.strata])}."
+            f"{grouping.capital_singular(results)} sizes: {join_words([_group_size(s, results) for s in results.strata])}."
             + (f" {empty}" if empty else ""),
         ),
     )

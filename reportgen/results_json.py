@@ -31,7 +31,7 @@ from reportgen.model import (
     TestResult,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cohort.n_below_lloq, strata[].n_below_lloq, design.lloq/below_lloq, anti_drug_antibodies
 
 
 def _number(value: float | int | None) -> float | int | None:
@@ -216,6 +216,7 @@ def _stratum(stratum: Stratum) -> dict[str, Any]:
         "upper": _number(stratum.upper),
         "n": int(stratum.n),
         "percent": _number(stratum.percent),
+        "n_below_lloq": int(stratum.n_below_lloq),
     }
 
 
@@ -297,6 +298,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "n_locf": int(results.cohort.n_locf),
             "n_no_level": int(results.cohort.n_no_level),
             "follow_up_month": int(results.cohort.follow_up_month),
+            "n_below_lloq": int(results.cohort.n_below_lloq),
         },
         "options": {
             "continuous_test": study.continuous_test,

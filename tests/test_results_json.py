@@ -62,7 +62,7 @@ def test_shape_matches_the_issue_example() -> None:
         "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward", "flow", "missing",
         "primary_outcome", "sensitivity",
     ]
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert set(document["cohort"]) >= {"n_included", "n_analysed", "n_locf"}
     strata = document["strata"]
     assert [s["label"] for s in strata] == ["Q1", "Q2", "Q3", "Q4"]
