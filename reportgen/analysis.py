@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import estimates, grouping, lloq, regression, stats
+from reportgen.contract import ADA_COLUMN
 from reportgen.estimates import CI_LEVEL
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
@@ -140,6 +141,9 @@ ACTIVITY: tuple[Categorical, ...] = (
     Categorical("cdai_category", "CDAI disease activity", ACTIVITY_CATEGORIES, _category_column("cdai_category")),
     Categorical("sdai_category", "SDAI disease activity", ACTIVITY_CATEGORIES, _category_column("sdai_category")),
 )
+
+# Anti-drug antibodies at the visit of the analysed level (derive.py): a Table 1 row when the workbook has them.
+ANTIBODIES = Categorical(ADA_COLUMN, "Anti-drug antibodies positive", ("positive", "negative"), _category_column(ADA_COLUMN))
 
 EULAR_COLUMN = "eular_response"
 EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column(EULAR_COLUMN))
@@ -516,6 +520,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
     below_lloq = patients[lloq.PATIENT_FLAG].to_numpy(dtype=bool) if lloq.PATIENT_FLAG in patients else np.zeros(len(patients), bool)
     strata = _strata(group, edges, labels, n_analysed, below_lloq & analysed)
     eular = compare_categorical(EULAR, patients, group, study, labels)
+    antibodies = compare_categorical(ANTIBODIES, patients, group, study, labels) if ADA_COLUMN in patients else None
     # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
     eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, labels))
     results = Results(
@@ -546,7 +551,8 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         carried_forward=_carried_forward(patients),
         study=study,
         flow=patient_flow(patients, group, tuple(s.label for s in strata), derived.follow_up_month),
-        missing=missing_counts(baseline, len(patients)),
+        missing=missing_counts(baseline if antibodies is None else (*baseline, antibodies), len(patients)),
+        anti_drug_antibodies=antibodies,
         design=Design(grouping=plan.grouping, cut_points_key=plan.cut_points_key, sample_quantiles=quantiles),
     )
     return replace(results, sensitivity=sensitivity_analyses(patients, group, results, study))

@@ -24,6 +24,9 @@ CONTRACT_FILE = "cohort-v1.yaml"  # holds contract version 2 (the file keeps its
 # headers the visits sheet holds is how a workbook's contract version is told (``workbook_version``).
 LEVEL_COLUMN = "trough_level"
 V1_LEVEL_COLUMN = "tcz_trough_ug_ml"
+# The optional visits column of anti-drug antibodies (positive / negative / blank = not tested): its name in the
+# validated visits and the derived patients (there: at the visit whose level is analysed).
+ADA_COLUMN = "anti_drug_antibodies"
 
 ColumnKind = Literal["text", "number", "whole", "yesno", "choice"]
 StudyKind = Literal["text", "whole", "positive", "choice", "cutpoints", "filename", "numbers", "labels", "covariates"]
@@ -55,6 +58,7 @@ class ColumnRule:
     ignored_at_baseline: bool = False
     legacy: bool = False  # contract version 1 only: still read, never written by the template
     below_limit: bool = False  # '<0.3' / '<LLOQ' accepted: below the limit of quantification (reportgen.lloq)
+    optional: bool = False  # the header may be left out (e.g. anti_drug_antibodies)
     description: str = ""
     example: Any = None
 
@@ -79,6 +83,11 @@ class SheetRule:
     def canonical_columns(self) -> tuple[ColumnRule, ...]:
         """Columns as stored after loading and as written in the template (alternatives left out)."""
         return tuple(column for column in self.columns if column.alternative_of is None)
+
+    @property
+    def default_columns(self) -> tuple[ColumnRule, ...]:
+        """The canonical columns every workbook has: optional ones (anti_drug_antibodies) left out."""
+        return tuple(column for column in self.canonical_columns if not column.optional)
 
     def alternatives(self, name: str) -> tuple[ColumnRule, ...]:
         """Columns a workbook may give instead of ``name`` (e.g. crp_mg_dl for crp_mg_l)."""

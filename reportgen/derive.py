@@ -29,7 +29,9 @@ order, RangeIndex. Columns:
 - ``trough_level`` (float64, µg/mL): NaN when never measured after baseline up to the follow-up month;
 - ``trough_month`` (float64): month of that level, NaN with it;
 - ``trough_below_lloq`` (bool, ``lloq.PATIENT_FLAG``): that level was typed below the LLOQ (its value is the
-  study's substitution, ``reportgen.lloq``).
+  study's substitution, ``reportgen.lloq``);
+- ``anti_drug_antibodies`` (object: "positive", "negative", None), only when the visits have that column:
+  the antibodies tested at the visit of that level (None: not tested, or no level).
 
 The executable form of this description is ``reportgen.frames.DerivedVisits`` and ``DerivedPatients``,
 checked by ``pipeline.py`` on what this stage returns.
@@ -54,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import indices
-from reportgen.contract import LEVEL_COLUMN
+from reportgen.contract import ADA_COLUMN, LEVEL_COLUMN
 from reportgen.lloq import PATIENT_FLAG, VISIT_FLAG
 from reportgen.errors import AnalysisError
 from reportgen.model import Cohort, Derived
@@ -155,7 +157,7 @@ def derive(cohort: Cohort) -> Derived:
     measured = (month > 0) & (month <= follow_up_month) & ~np.isnan(level)
     trough = _last_per_patient(ordered, patient, measured, n_patients)
 
-    columns: dict[str, np.ndarray | pd.Categorical] = {}
+    columns: dict[str, np.ndarray | pd.Categorical | pd.Series] = {}
     for measure in MEASURES:
         values = _column(visits, measure)
         columns[f"{measure}_baseline"] = values[baseline]
@@ -175,6 +177,9 @@ def derive(cohort: Cohort) -> Derived:
     columns["trough_month"] = np.where(has_level, month[trough].astype(float), np.nan)
     below = visits[VISIT_FLAG].to_numpy(dtype=bool) if VISIT_FLAG in visits else np.zeros(len(visits), dtype=bool)
     columns[PATIENT_FLAG] = has_level & np.append(below, False)[trough]  # trough -1 (no level) picks False
+    if ADA_COLUMN in visits:  # anti-drug antibodies tested in the sample of that level
+        antibodies = np.append(visits[ADA_COLUMN].to_numpy(dtype=object), None)
+        columns[ADA_COLUMN] = pd.Series(antibodies[np.where(has_level, trough, -1)], index=patients.index, dtype=object)
 
     derived_patients = pd.concat([patients, pd.DataFrame(columns, index=patients.index)], axis=1)
     return Derived(visits=visits, patients=derived_patients, follow_up_month=follow_up_month)

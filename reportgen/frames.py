@@ -24,7 +24,7 @@ from pandera.config import ValidationDepth, config_context
 from pandera.errors import SchemaError, SchemaErrors
 from pandera.typing import Series
 
-from reportgen.contract import LEVEL_COLUMN
+from reportgen.contract import ADA_COLUMN, LEVEL_COLUMN
 from reportgen.lloq import PATIENT_FLAG, VISIT_FLAG
 from reportgen.errors import AnalysisError
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
@@ -76,6 +76,8 @@ class CohortVisits(_Strict):
     evaluator_global_mm: Series[float]
     level: Series[float] = pa.Field(nullable=True, alias=LEVEL_COLUMN)
     below_lloq: Series[bool] = pa.Field(alias=VISIT_FLAG)  # the level was typed '<LLOQ' (reportgen.lloq)
+    # Only when the workbook has the column with a value: "positive", "negative", None = not tested.
+    antibodies: Series[object] = pa.Field(nullable=True, required=False, alias=ADA_COLUMN)
     excel_row: Series[int]
 
     @pa.dataframe_check(error="a trough level at month 0")
@@ -145,6 +147,8 @@ class DerivedPatients(CohortPatients):
     trough_level: Series[float] = pa.Field(nullable=True, ge=0)
     trough_month: Series[float] = pa.Field(nullable=True)
     trough_below_lloq: Series[bool] = pa.Field(alias=PATIENT_FLAG)  # that level was below the LLOQ
+    # Anti-drug antibodies at the visit of that level (only when the visits have the column); None: not tested.
+    antibodies: Series[object] = pa.Field(nullable=True, required=False, alias=ADA_COLUMN)
 
     @pa.dataframe_check(error="trough_month must be missing exactly where trough_level is")
     @classmethod

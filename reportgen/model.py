@@ -498,6 +498,14 @@ class Results:
     # The primary outcome (``study.primary_outcome``) and EULAR response under each sensitivity analysis, the
     # primary (LOCF) analysis first; see ``analysis.sensitivity_analyses``.
     sensitivity: tuple[Sensitivity, ...] = ()
+    # Anti-drug antibodies (positive of tested) at the visit of the analysed level, by group; None when the
+    # workbook has no anti_drug_antibodies column. Table 1 shows it as its last row (``table_1``).
+    anti_drug_antibodies: CategoricalComparison | None = None
+
+    @property
+    def table_1(self) -> tuple[ContinuousComparison | CategoricalComparison, ...]:
+        """Table 1's rows: the baseline characteristics, then anti-drug antibodies when they were tested."""
+        return self.baseline if self.anti_drug_antibodies is None else (*self.baseline, self.anti_drug_antibodies)
 
 
 # --- report ---------------------------------------------------------------------------------

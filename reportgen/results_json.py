@@ -314,6 +314,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
         "outcomes": _keyed(results.outcomes),
         "activity_categories": _keyed(results.activity_categories),
         "eular_response": _categorical(results.eular_response),
+        "anti_drug_antibodies": None if results.anti_drug_antibodies is None else _categorical(results.anti_drug_antibodies),
         "carried_forward": [_carried(patient) for patient in results.carried_forward],
         "flow": _flow(results.flow),
         "missing": {variable: int(count) for variable, count in results.missing},

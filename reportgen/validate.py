@@ -339,6 +339,8 @@ def _check_header(rule: SheetRule, sheet: SheetData | None, findings: _Findings)
             findings.add(Problem(sheet.name, 1, given[1].name, None, f"give {names}, not both: one column only"))
             broken = True
         elif not given:
+            if column.optional:
+                continue  # e.g. anti_drug_antibodies: not studied
             findings.add(Problem(sheet.name, 1, column.name, None, _missing_column_sentence(rule, column, header)))
             broken = True
         else:
@@ -1230,7 +1232,12 @@ def _output_frame(sheet: _CheckedSheet) -> pd.DataFrame:
             columns[column.alternative_of] = values * column.factor
             continue
         columns[column.name] = _output_column(column, values)
-    order = [column.name for column in sheet.rule.canonical_columns]
+    # An optional column left out, or blank in every row, is not in the frame: nothing was recorded in it.
+    order = [
+        column.name
+        for column in sheet.rule.canonical_columns
+        if column.name in columns and not (column.optional and columns[column.name].isna().all())
+    ]
     frame = pd.DataFrame({name: columns[name] for name in order}, index=sheet.typed.index)
     frame["excel_row"] = frame.index.to_numpy(dtype="int64")
     return frame.reset_index(drop=True)

@@ -36,12 +36,13 @@ def test_cohort_models_name_the_contract_columns_and_excel_row() -> None:
 
 def test_derived_models_name_what_derive_makes(cohort) -> None:
     derived = derive(cohort)
-    assert _columns(DerivedPatients) == set(derived.patients.columns)
-    assert _columns(DerivedVisits) == set(derived.visits.columns)
+    optional = {"anti_drug_antibodies"}  # only when the workbook has that column (tests/test_antibodies.py)
+    assert _columns(DerivedPatients) - optional == set(derived.patients.columns)
+    assert _columns(DerivedVisits) - optional == set(derived.visits.columns)
     expected = {*_columns(CohortPatients), *MEASURES, *CATEGORIES, *(f"{m}_baseline" for m in (*MEASURES, *CATEGORIES)),
                 "follow_up_visit_month", "carried_forward", "delta_das28", "eular_response", "trough_level", "trough_month",
                 "trough_below_lloq"}
-    assert _columns(DerivedPatients) == expected
+    assert _columns(DerivedPatients) - optional == expected
     assert check_derived(derived) is derived
 
 

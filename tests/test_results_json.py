@@ -59,7 +59,7 @@ def test_shape_matches_the_issue_example() -> None:
     document = json.loads(results_to_json(example_results()))
     assert list(document) == [
         "schema_version", "cohort", "options", "design", "cutpoints", "cutpoints_given", "strata",
-        "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward", "flow", "missing",
+        "baseline", "outcomes", "activity_categories", "eular_response", "anti_drug_antibodies", "carried_forward", "flow", "missing",
         "primary_outcome", "sensitivity",
     ]
     assert document["schema_version"] == 2

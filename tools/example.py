@@ -85,7 +85,7 @@ def contract_columns(sheet: str) -> tuple[str, ...]:
     first use, not when this module is imported."""
     from reportgen.contract import load_contract
 
-    return tuple(column.name for column in load_contract().sheet(sheet).canonical_columns)
+    return tuple(column.name for column in load_contract().sheet(sheet).default_columns)
 
 
 STUDY_COLUMNS = ("key", "value")
@@ -993,7 +993,8 @@ def _columns_of(rows: Any, columns: Sequence[str]) -> list[list[Any]]:
 
 
 def write_cohort_workbook(path: str | Path, patients: Any, visits: Any, study: Any = None, *,
-                          engine: str | None = None, headers: Mapping[str, str] | None = None) -> Path:
+                          engine: str | None = None, headers: Mapping[str, str] | None = None,
+                          optional_columns: Sequence[str] = ()) -> Path:
     """Write sheets ``patients``, ``visits`` and ``study`` with the contract's exact headers; blank cells for None/NaN.
 
     ``patients``/``visits``: lists of dicts or DataFrames. ``study``: (key, value) pairs, a mapping, a
@@ -1002,10 +1003,11 @@ def write_cohort_workbook(path: str | Path, patients: Any, visits: Any, study: A
     than xlsxwriter and flat in memory, for benchmark-size cohorts). Both fix every date and property
     they write, so the same rows give the same bytes. ``headers`` writes some columns under another name
     (values still taken by the contract's name), e.g. ``{"trough_level": "tcz_trough_ug_ml"}`` for a
-    contract version 1 workbook.
+    contract version 1 workbook. ``optional_columns``: optional visits columns to write too, after the others
+    (e.g. ``("anti_drug_antibodies",)``).
     """
     path = Path(path)
-    patient_headers, visit_headers = contract_columns("patients"), contract_columns("visits")
+    patient_headers, visit_headers = contract_columns("patients"), (*contract_columns("visits"), *optional_columns)
     patient_columns = _columns_of(patients, patient_headers)
     visit_columns = _columns_of(visits, visit_headers)
     if headers:
