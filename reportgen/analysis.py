@@ -143,7 +143,9 @@ ACTIVITY: tuple[Categorical, ...] = (
 )
 
 # Anti-drug antibodies at the visit of the analysed level (derive.py): a Table 1 row when the workbook has them.
-ANTIBODIES = Categorical(ADA_COLUMN, "Anti-drug antibodies positive", ("positive", "negative"), _category_column(ADA_COLUMN))
+ANTIBODIES = Categorical(
+    ADA_COLUMN, "Anti-drug antibodies positive at the level's visit", ("positive", "negative"), _category_column(ADA_COLUMN)
+)
 
 EULAR_COLUMN = "eular_response"
 EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column(EULAR_COLUMN))

@@ -522,7 +522,7 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     if results.eular_response.trend is not None:
         records.append((f"{results.eular_response.label}, trend", results.eular_response.trend))
     if results.anti_drug_antibodies is not None:
-        records.append((f"{results.anti_drug_antibodies.label} at the level's visit", results.anti_drug_antibodies.test))
+        records.append((results.anti_drug_antibodies.label, results.anti_drug_antibodies.test))
     return tuple(records)
 
 
