@@ -84,7 +84,7 @@ def _warning_summary(folder: Path) -> str:
     import json
 
     from reportgen.model import Problem
-    from reportgen.render import WARNINGS_CSV
+    from reportgen.document import WARNINGS_CSV
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     warnings = [Problem(**warning) for warning in manifest["warnings"]]

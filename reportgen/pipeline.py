@@ -161,13 +161,14 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
         from reportgen.analysis import analyse
         from reportgen.archive import write_build
         from reportgen.derive import derive
+        from reportgen.document import abstract_text, build_document, listing_files
+        from reportgen.exporters import EXPORTERS, ExportContext, export
         from reportgen.figures import figure_files, journal_files, make_figures_and_drawings
         from reportgen.formatting import Formatter
         from reportgen.frames import check_derived
         from reportgen.model import BuildInfo
-        from reportgen.narrative import ABSTRACT_FILE
+        from reportgen.narrative import ABSTRACT_FILE, write_narrative
         from reportgen.published import check_published, resolve_published
-        from reportgen.render import listing_files, render_report
         from reportgen.results_json import results_to_json
 
         with timer.stage("derive"):
@@ -189,25 +190,36 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             library_versions=library_versions(),
         )
         results_text = results_to_json(results)
+        # The report is built once, as a format-neutral document (reportgen.document); each exporter writes
+        # it in its format (reportgen.exporters). The HTML first, since the PDF is made from it.
         with timer.stage("html"):
-            report = render_report(
+            narrative = write_narrative(results, formatter)
+            document = build_document(
                 results=results,
+                narrative=narrative,
                 figures=figures,
                 published=published,
                 info=info,
                 warnings=cohort.warnings,
                 formatter=formatter,
-                templates=request.templates,
                 source_bytes=request.workbook.stat().st_size,
                 draft=request.draft,
                 formats=request.formats - ({"pdf"} if not request.writes_pdf else set()),
             )
+            context = ExportContext(formatter=formatter, templates=request.templates, drawings=drawings)
+            html = export("html", document, context) if "html" in request.formats or request.writes_pdf else b""
 
         def files_beside() -> dict[str, bytes]:
-            # The full lists the report cuts (validation warnings, patients carried forward), and the
-            # figures as stand-alone SVG files with their fonts, and (--formats figures) as journal files.
+            # The other exporters' files (report.docx), the full lists the report cuts (validation warnings,
+            # patients carried forward), the figures as stand-alone SVG files with their fonts, and (--formats
+            # figures) as journal files; the exporters come first, since journal_files resizes the drawings.
+            exported = {
+                exporter.file: export(exporter.name, document, context)
+                for exporter in EXPORTERS
+                if exporter.name != "html" and exporter.name in request.formats
+            }
             journal = journal_files(figures, drawings) if "figures" in request.formats else {}
-            return {**listing_files(cohort.warnings, results.carried_forward), **figure_files(figures), **journal}
+            return {**exported, **listing_files(cohort.warnings, results.carried_forward), **figure_files(figures), **journal}
 
         pdf: bytes | None = None
         beside: dict[str, bytes] | None = None
@@ -224,7 +236,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 pdf, beside = render_pdf_job(
                     pdf_worker,
                     PdfJob(
-                        html=report.html,
+                        html=html.decode("utf-8"),
                         info=info,
                         study=cohort.study,
                         attachments=(source, PdfAttachment("results.json", results_text.encode("utf-8"), "Data")),
@@ -249,8 +261,8 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                      "draft": request.draft},
             files={
                 "results.json": results_text.encode("utf-8"),
-                **({"report.html": report.html.encode("utf-8")} if "html" in request.formats else {}),
-                ABSTRACT_FILE: report.abstract_text.encode("utf-8"),
+                **({"report.html": html} if "html" in request.formats else {}),
+                ABSTRACT_FILE: abstract_text(narrative).encode("utf-8"),
                 **(beside if beside is not None else files_beside()),
                 **({"report.pdf": pdf} if pdf is not None else {}),
                 **extra,

@@ -106,7 +106,8 @@ STAGES = [
     ("reportgen.analysis", "analyse"),
     ("reportgen.figures", "make_figures_and_drawings"),
     ("reportgen.figures", "journal_files"),  # the journal figure files, made while the PDF renders
-    ("reportgen.render", "render_report"),
+    ("reportgen.document", "build_document"),
+    ("reportgen.exporters.html", "render_html"),
     ("reportgen.pdf", "render_pdf"),  # with the PDF worker off (see below): rendering in this process
     ("reportgen.pdf_worker", "render_pdf_job"),  # the worker started and warming up, then stopped
     ("reportgen.archive", "write_build"),

@@ -334,7 +334,7 @@ def draft_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def test_draft_has_its_header_on_every_page_and_only_the_chosen_formats(draft_build: tuple[Path, str]) -> None:
-    from reportgen.render import DRAFT_HEADER
+    from reportgen.document import DRAFT_HEADER
 
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed; `make test` installs it")

@@ -27,7 +27,8 @@ from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
 from reportgen.model import CarriedForward, Problem, RenderedReport, Results, StudyOptions, TestName
 from reportgen import model
-from reportgen.render import STYLESHEET, csv_cell, listing_files, render_report
+from reportgen.document import csv_cell, listing_files
+from reportgen.exporters.html import STYLESHEET, render_report
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import table_layout
 
