@@ -48,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         "--formats",
         default=None,
         metavar="LIST",
-        help="comma-separated outputs to write, of html, pdf, docx (not available yet), figures (journal figure "
-        "files: PDF, 600 dpi TIFF and PNG); default: all available. results.json, abstract.txt and the SVG "
+        help="comma-separated outputs to write, of html, pdf, docx (Word), figures (journal figure "
+        "files: PDF, 600 dpi TIFF and PNG); default: all. results.json, abstract.txt and the SVG "
         "figures are always written",
     )
     build.add_argument(

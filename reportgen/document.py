@@ -198,6 +198,27 @@ class Meta:
 
 
 @dataclass(frozen=True)
+class Headings:
+    """The report's section headings and its sentences for an empty section, the same in every format."""
+
+    abstract: str = "Abstract"
+    methods: str = "Methods"
+    results: str = "Results"
+    conclusions: str = "Conclusions"
+    limitations: str = "Limitations"
+    published: str = "Published vs reproduced"
+    consistency: str = "Consistency of the printed numbers"
+    no_inconsistency: str = "No inconsistency found among the printed numbers."
+    appendix: str = "Appendix"
+    warnings: str = "Validation warnings"
+    no_warnings: str = "The workbook raised no warnings."
+    carried_forward: str = "Patients carried forward"
+    decisions: str = "Tests and their decision records"
+    files: str = "Files"
+    software: str = "Software and build"
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole report, format-neutral; exporters (``reportgen.exporters``) write it out."""
 
@@ -222,6 +243,7 @@ class Report:
     build_record: str = ""
     # DRAFT_HEADER with --draft (page header, build stamp in the title block), else "" (the submission view).
     draft: str = ""
+    headings: Headings = Headings()
 
 
 # --- building the document -----------------------------------------------------------------------
@@ -1080,7 +1102,15 @@ def files_note(
 ) -> str:
     """The appendix's paragraph on the files: what the PDF embeds, and what the build folder holds (``formats``:
     the outputs the build writes, of OUTPUT_FORMATS)."""
-    html = "report.html (with the decision record of each test), " if "html" in formats else ""
+    from reportgen.exporters import attached_exporters, exporter
+
+    # The exporters' files; the others than the HTML (report.docx) are attached to the PDF too.
+    others = attached_exporters(formats)
+    html = "".join(
+        f"{item.file} ({item.description}), " for item in ((exporter("html"),) if "html" in formats else ()) + others
+    )
+    with_data = ["results.json", *(item.file for item in others)]
+    attached = ", ".join(with_data[:-1]) + (" and " if len(with_data) > 1 else "") + with_data[-1]
     journal = (
         f" and as PDF, TIFF and PNG ({JOURNAL_DPI} dpi)"
         if "figures" in formats
@@ -1093,13 +1123,15 @@ def files_note(
         "SHA-256 of every file."
     )
     if source_bytes is None or source_bytes <= EMBED_SOURCE_UP_TO:
-        return f"The PDF version of this report embeds the workbook, {source_name}, and results.json as attachments. {beside}"
+        if not others:
+            return f"The PDF version of this report embeds the workbook, {source_name}, and results.json as attachments. {beside}"
+        return f"The PDF version of this report embeds the workbook, {source_name}, {attached} as attachments. {beside}"
     size = formatter.number(source_bytes / 1_000_000, 1)
     limit = formatter.integer(EMBED_SOURCE_UP_TO // 1_000_000)
     return (
         f"The workbook, {source_name} ({size} MB), is larger than the {limit} MB the PDF embeds, so the PDF version "
         f"of this report embeds {SOURCE_REFERENCE} instead (the workbook's name, size and SHA-256), with "
-        f"results.json. {beside}"
+        f"{attached}. {beside}"
     )
 
 

@@ -6,7 +6,7 @@ imported only when their format is written, so a build without Word never import
 ``--formats`` also names two outputs that are not exporters of the document: ``pdf`` (made from the HTML by
 ``reportgen.pdf``) and ``figures`` (the journal figure files, ``reportgen.figures``).
 
-Only the standard library is imported here.
+Only the standard library is imported here: ``reportgen.model`` takes the format names from ``EXPORTERS``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ class Exporter:
     name: str  # the --formats name
     file: str  # the file it writes in the build folder
     module: str  # the module whose ``export(report, context)`` writes it
+    description: str  # in brackets after the file's name in the report's note on the build folder's files
 
 
 EXPORTERS = (
-    Exporter("html", "report.html", "reportgen.exporters.html"),
+    Exporter("html", "report.html", "reportgen.exporters.html", "with the decision record of each test"),
+    Exporter("docx", "report.docx", "reportgen.exporters.docx", "the report as an editable Word document"),
 )
 
 
@@ -40,6 +42,12 @@ class ExportContext:
     formatter: Formatter
     templates: Path | None = None  # --templates: the user's templates, before the built-in ones (HTML)
     drawings: Any = None  # reportgen.figures.Drawings: the figures' matplotlib drawings, for raster copies
+
+
+def attached_exporters(formats: frozenset[str]) -> tuple[Exporter, ...]:
+    """The exporters of ``formats`` besides the HTML (from which the PDF is made): their files lie beside the
+    report and are attached to the PDF (PDF/A-3 relationship Alternative), in EXPORTERS' order."""
+    return tuple(item for item in EXPORTERS if item.name != "html" and item.name in formats)
 
 
 def exporter(name: str) -> Exporter:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from reportgen import document as doc
-from reportgen.document import AbstractView, Meta, Note, TitleBlock
+from reportgen.document import AbstractView, Headings, Meta, Note, TitleBlock
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
 from reportgen.model import DEFAULT_FORMATS, BuildInfo, Figure, Problem, PublishedCheck, RenderedReport, Results
@@ -158,6 +158,7 @@ class ReportView:
     results_estimates: tuple[str, ...] = ()
     build_record: str = ""
     draft: str = ""
+    headings: Headings = Headings()
 
 
 # --- entry points ------------------------------------------------------------------------------
