@@ -22,11 +22,13 @@ order, RangeIndex. Columns:
 - for each category in ``CATEGORIES``: ``<index>_category_baseline`` and ``<index>_category``
   (ordered Categorical, as in the visits);
 - ``follow_up_visit_month`` (int64): month of the visit used at follow-up;
-- ``carried_forward`` (bool): the follow-up visit is not at the follow-up month;
+- ``carried_forward`` (bool): no visit at the follow-up month or within its visit window (LOCF); a patient
+  whose follow-up visit is at another month within the window is "placed by the window"
+  (``analysis.placed_by_window``), not carried forward;
 - ``delta_das28`` (float64): das28_esr_baseline - das28_esr, full precision;
 - ``eular_response``: ordered Categorical none < moderate < good (DAS28-ESR values and their
   difference rounded half up to 2 decimals), missing where a DAS28-ESR is missing;
-- ``trough_level`` (float64, µg/mL): NaN when never measured after baseline up to the follow-up month;
+- ``trough_level`` (float64, µg/mL): NaN when the rule below finds no level;
 - ``trough_month`` (float64): month of that level, NaN with it.
 
 The executable form of this description is ``reportgen.frames.DerivedVisits`` and ``DerivedPatients``,
@@ -42,6 +44,17 @@ all components come from that one visit and the indices are those of that visit.
 is the one measured at the follow-up visit, otherwise the last one measured at an earlier
 post-baseline visit. Since the follow-up visit is itself the last visit at or before the follow-up
 month, both rules reduce to "the last qualifying visit at or before the follow-up month".
+
+Visit windows and the level month (issue 12; study keys ``visit_window_months`` w and ``level_month`` L):
+with w > 0 the follow-up visit is the post-baseline visit closest to the follow-up month F within
+[F − w, F + w], the earlier of two equally close, even after F; only without one is the last visit before
+F − w carried forward. The level is the one measured at the follow-up visit, else the last one measured
+at an earlier post-baseline visit. With L, the level is the one measured at the visit closest to L within
+[L − w, L + w] among the visits with a level (the earlier on a tie); without one the patient has no level:
+no other month's level stands in, since L names the month of the exposure. Validation keeps both windows
+clear of baseline and of each other (``validate.window_limit``). With w = 0 and no L these rules are
+exactly the ones above. ``Derived.warnings`` names each follow-up visit a window placed and each visit
+after F + w, which is not used.
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             f"{cohort.n_included} patients were included. "
             + (
                 f"{cohort.n_analysed} had a trough level and were compared across {grouping.plural(results)}; "
-                f"{patients(cohort.n_no_level)} without any level {verb(cohort.n_no_level, 'is', 'are')} described "
+                f"{patients(cohort.n_no_level)} without {_any_level(results)} {verb(cohort.n_no_level, 'is', 'are')} described "
                 "in Table 1 but not compared."
                 if cohort.n_no_level
                 else f"All had a trough level and were compared across {grouping.plural(results)}."
@@ -1010,7 +1010,7 @@ def _locf_clause(n_locf: int, month: int, window: int = 0, n_placed: int = 0) ->
             return f"every patient had a month-{month} visit"
         return f"the last observation was carried forward for {patients(n_locf)} without a month-{month} visit"
     placed = f" ({patients(n_placed)} with another month's visit)" if n_placed else ""
-    within = f"a visit within ±{window} months counted as the month-{month} visit{placed}"
+    within = f"a visit within ±{counted(window, 'month')} counted as the month-{month} visit{placed}"
     if not n_locf:
         return f"{within}, and every patient had one"
     return f"{within}, and the last observation was carried forward for {patients(n_locf)} without one"
@@ -1039,11 +1039,17 @@ def _follow_up_rule(results: Results) -> str:
         else f"Every follow-up visit in the window was at month {month}. "
     )  # fmt: skip
     return (
-        f"A visit within ±{window} months of month {month} (months {month - window} to {month + window}) counted as "
+        f"A visit within ±{counted(window, 'month')} of month {month} (months {month - window} to {month + window}) counted as "
         f"the month-{month} visit: the closest one, the earlier of two equally close. {placed}When no visit fell in "
         f"that window, the last post-baseline visit before month {month - window} was carried forward (LOCF), "
         f"{same_visit} Visits after month {month + window} were not used. {carried}"
     )
+
+
+def _any_level(results: Results) -> str:
+    """'any level', or 'a month-3 level' when the study names the month of the level."""
+    level_month = results.study.level_month
+    return "any level" if level_month is None else f"a month-{level_month} level"
 
 
 def _level_rule(results: Results) -> str:
@@ -1062,8 +1068,9 @@ def _level_rule(results: Results) -> str:
         )
     level_month = study.level_month
     closest = (
-        f" within ±{window} months of it (the closest, the earlier of two equally close)" if window else ""
-    )
+        f", or else at the closest visit with a level within ±{counted(window, 'month')} of month {level_month} (the "
+        "earlier of two equally close)" if window else ""
+    )  # fmt: skip
     return (
         f"Each patient's level was the one measured at the month-{level_month} visit{closest}; a patient without a "
         f"level there had no level (no other month's level was used)."
