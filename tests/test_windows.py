@@ -6,6 +6,8 @@ count against an independent count, the warnings, the Methods' sentences and the
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,15 @@ import pandas as pd
 import pytest
 from test_derive import _reference_follow_up
 from test_validate import only, problems, valid
+from workbooks import DESIGN_UNSET, valid_rows, write_workbook
 
 from reportgen.analysis import analyse
+from reportgen.cli import main
 from reportgen.derive import derive
 from reportgen.formatting import Formatter
 from reportgen.model import StudyOptions
 from reportgen.narrative import write_methods
+from reportgen.render import WARNINGS_CSV
 from reportgen.results_json import results_to_document
 from tests.cohorts import make_cohort, random_cohort, visit
 
@@ -256,3 +261,42 @@ def test_a_window_too_wide(tmp_path: Path, settings: dict[str, Any], row: int, w
 def test_a_misspelt_key_suggests_the_right_one(tmp_path: Path, typo: str, key: str) -> None:
     problem = only(problems(tmp_path, study={typo: 1}))
     assert f"did you mean {key}?" in problem.rule
+
+
+# --- a build ---------------------------------------------------------------------------------------
+
+
+def test_a_build_with_a_window_counts_warns_and_records_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = valid_rows()
+    moved = next(i for i, row in enumerate(rows.visits) if (row["patient_id"], row["month"]) == ("001", 6))
+    rows.visits[moved]["month"] = 7  # patient 001 has no month-6 visit, but one at month 7
+    later = [row for row in rows.visits if row["month"] > 7]
+    workbook = write_workbook(
+        tmp_path / "cohort.xlsx", patients=rows.patients, visits=rows.visits,
+        study={"title": "Windows", "follow_up_month": 6, "visit_window_months": 1},
+    )  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+    err = capsys.readouterr().err
+    folder = out / "latest"
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert results["cohort"]["n_placed_by_window"] == 1 and results["cohort"]["n_locf"] == 0
+    assert sum(group["placed_by_window"] for group in results["flow"]["groups"]) == 1
+    assert (results["design"]["level_month"], results["design"]["visit_window_months"]) == (None, 1)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["study"]["visit_window_months"], manifest["design"]["visit_window_months"]) == (1, 1)
+    assert manifest["study"]["level_month"] is None and manifest["grouping"]["grouping"] == "quartiles"
+    assert manifest["grouping"]["labels"] == [stratum["label"] for stratum in results["strata"]]
+    # One warning for the placed visit (row of the moved visit) and one per visit after month 7, in row order.
+    placed = [w for w in manifest["warnings"] if "was used as the month-6 follow-up visit" in w["rule"]]
+    assert [(w["sheet"], w["row"], w["value"]) for w in placed] == [("visits", moved + 2, "7")]
+    assert "patient 001" in placed[0]["rule"]
+    unused = [w for w in manifest["warnings"] if "so it was not used" in w["rule"]]
+    assert len(unused) == len(later) and len(manifest["warnings"]) == len(later) + 1 + len(DESIGN_UNSET)
+    with (folder / WARNINGS_CSV).open(encoding="utf-8", newline="") as handle:
+        assert sum(1 for row in csv.reader(handle) if row and "was used as the month-6 follow-up visit" in row[4]) == 1
+    assert err.startswith(f"reportgen: {len(manifest['warnings'])} warnings about the workbook")
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Placed by a visit window" in html
+    assert "A visit within ±1 month of month 6 (months 5 to 7) counted as the month-6 visit" in html
+    assert "Every patient had a month-6 visit (1 of them within the visit window); nothing was carried forward." in html
