@@ -53,8 +53,8 @@ at an earlier post-baseline visit. With L, the level is the one measured at the 
 [L − w, L + w] among the visits with a level (the earlier on a tie); without one the patient has no level:
 no other month's level stands in, since L names the month of the exposure. Validation keeps both windows
 clear of baseline and of each other (``validate.window_limit``). With w = 0 and no L these rules are
-exactly the ones above. ``Derived.warnings`` names each follow-up visit a window placed and each visit
-after F + w, which is not used.
+exactly the ones above. ``Derived.warnings`` names each follow-up visit a window placed and, once per
+patient, the visits after F + w, which are not used.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ import pandas as pd
 from reportgen import indices
 from reportgen.errors import AnalysisError
 from reportgen.model import Cohort, Derived, Problem
+from reportgen.prose import join_words
 
 VISITS_SHEET = "visits"  # the contract's name of the sheet the follow-up warnings point into
 WINDOW_KEY = "visit_window_months"  # the study-sheet key of the visit window
@@ -219,21 +220,29 @@ def _follow_up_warnings(
     visits: pd.DataFrame, patient_ids: np.ndarray, patient: np.ndarray, month: np.ndarray, in_window: np.ndarray,
     follow_up_month: int, window: int,
 ) -> tuple[Problem, ...]:
-    """A warning for each follow-up visit a window placed (not at the follow-up month) and for each visit after
-    the follow-up (beyond the window) that was therefore not used, in the visits sheet's row order."""
+    """A warning for each follow-up visit a window placed (not at the follow-up month), and one per patient for
+    the visits after the follow-up (beyond the window) that were therefore not used, naming each visit's row;
+    in the visits sheet's row order (of the first row named)."""
     excel_row = visits["excel_row"].to_numpy(dtype=np.int64)
     placed = in_window[in_window >= 0]
     placed = placed[month[placed] != follow_up_month]
-    unused = np.flatnonzero(month > follow_up_month + window)
-    beyond = f"after the month-{follow_up_month} follow-up" + (f" and its ±{window}-month window ({WINDOW_KEY})" if window else "")
     found: list[tuple[int, str]] = [
         (row, f"the visit at month {month[row]} of patient {patient_ids[patient[row]]} was used as the month-{follow_up_month} "
               f"follow-up visit, within the ±{window}-month window ({WINDOW_KEY})")
         for row in placed.tolist()
-    ]
-    found += [
-        (row, f"the visit at month {month[row]} of patient {patient_ids[patient[row]]} is {beyond}, so it was not used")
-        for row in unused.tolist()
-    ]
+    ]  # fmt: skip
+    beyond = f"after the month-{follow_up_month} follow-up" + (f" and its ±{window}-month window ({WINDOW_KEY})" if window else "")
+    unused = np.flatnonzero(month > follow_up_month + window)
+    unused = unused[np.lexsort((excel_row[unused], patient[unused]))]  # by patient, then row
+    starts = np.flatnonzero(np.r_[True, patient[unused][1:] != patient[unused][:-1]]) if unused.size else unused
+    for own in np.split(unused, starts[1:]) if unused.size else ():
+        first = int(own[0])
+        who = f"patient {patient_ids[patient[first]]}"
+        if own.size == 1:
+            found.append((first, f"the visit at month {month[first]} of {who} is {beyond}, so it was not used"))
+        else:
+            months = join_words([str(m) for m in month[own].tolist()])
+            rows = join_words([str(r) for r in excel_row[own].tolist()])
+            found.append((first, f"the {own.size} visits at months {months} of {who} (rows {rows}) are {beyond}, so they were not used"))
     found.sort(key=lambda item: int(excel_row[item[0]]))
     return tuple(Problem(VISITS_SHEET, int(excel_row[row]), "month", str(month[row]), sentence, "warning") for row, sentence in found)

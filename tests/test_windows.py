@@ -96,17 +96,25 @@ def test_carried_forward_from_before_the_window_only() -> None:
 
 
 def test_a_window_of_zero_is_the_rule_without_windows() -> None:
-    cohort = random_cohort(4, 150, study=StudyOptions(follow_up_month=9, visit_window_months=0), dropout=0.4, late_visit=0.3)
+    cohort = random_cohort(4, 150, months=(0, 3, 6, 9, 11, 12), study=StudyOptions(follow_up_month=9, visit_window_months=0), dropout=0.4)
     derived = derive(cohort)
     reference = _reference_follow_up(cohort.visits, 9)
     for _, row in derived.patients.iterrows():
         month, tjc, level = reference[row["patient_id"]]
         assert (row["follow_up_visit_month"], row["tjc28"], row["carried_forward"]) == (month, tjc, month != 9)
         assert (math.isnan(level) and math.isnan(row["trough_level"])) or row["trough_level"] == level
-    # Every visit after month 9 (months 12 and 15 here) is named once, as not used.
+    # The visits after month 9 (months 11 and 12 here): one warning per patient at the first, naming every row.
     after = cohort.visits[cohort.visits["month"] > 9]
-    assert [w.row for w in derived.warnings] == after["excel_row"].tolist()
-    assert all("is after the month-9 follow-up, so it was not used" in w.rule for w in derived.warnings)
+    firsts = after.groupby("patient_id", sort=False)["excel_row"].min().sort_values()
+    assert [w.row for w in derived.warnings] == firsts.tolist()
+    for warning in derived.warnings:
+        own = after[after["excel_row"].isin([warning.row])]["patient_id"].iloc[0]
+        rows = after[after["patient_id"] == own]["excel_row"].tolist()
+        if len(rows) == 1:
+            assert warning.rule.endswith(f"of patient {own} is after the month-9 follow-up, so it was not used")
+        else:
+            assert f"of patient {own} (rows {rows[0]} and {rows[1]}) are after the month-9 follow-up, so they were not used" in warning.rule
+    assert any(" and " in w.rule for w in derived.warnings) and any(" and " not in w.rule for w in derived.warnings)
 
 
 # --- the level month -----------------------------------------------------------------------------
@@ -291,8 +299,10 @@ def test_a_build_with_a_window_counts_warns_and_records_it(tmp_path: Path, capsy
     placed = [w for w in manifest["warnings"] if "was used as the month-6 follow-up visit" in w["rule"]]
     assert [(w["sheet"], w["row"], w["value"]) for w in placed] == [("visits", moved + 2, "7")]
     assert "patient 001" in placed[0]["rule"]
-    unused = [w for w in manifest["warnings"] if "so it was not used" in w["rule"]]
-    assert len(unused) == len(later) and len(manifest["warnings"]) == len(later) + 1 + len(DESIGN_UNSET)
+    unused = [w for w in manifest["warnings"] if "were not used" in w["rule"] or "was not used" in w["rule"]]
+    later_patients = {row["patient_id"] for row in later}
+    assert len(unused) == len(later_patients) and len(manifest["warnings"]) == len(later_patients) + 1 + len(DESIGN_UNSET)
+    assert any("the 2 visits at months 9 and 12 of patient 002" in w["rule"] for w in unused)
     with (folder / WARNINGS_CSV).open(encoding="utf-8", newline="") as handle:
         assert sum(1 for row in csv.reader(handle) if row and "was used as the month-6 follow-up visit" in row[4]) == 1
     assert err.startswith(f"reportgen: {len(manifest['warnings'])} warnings about the workbook")
