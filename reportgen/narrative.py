@@ -206,6 +206,7 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
         f"Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
         f"{_locf_clause(cohort.n_locf, month, results.study.visit_window_months, cohort.n_placed_by_window)}. "
+        f"{_abstract_level(results)}"
         f"{_grouped_sentence(results, formatter)} The {grouping.plural(results)} were compared with the {join_words(tests)}{extra}."
         + _abstract_primary(results)
     )
@@ -1044,6 +1045,15 @@ def _follow_up_rule(results: Results) -> str:
         f"that window, the last post-baseline visit before month {month - window} was carried forward (LOCF), "
         f"{same_visit} Visits after month {month + window} were not used. {carried}"
     )
+
+
+def _abstract_level(results: Results) -> str:
+    """'The trough level was the one measured at month 3 (±1 month). ' when the study names the month of the level."""
+    study = results.study
+    if study.level_month is None:
+        return ""
+    within = f" (±{counted(study.visit_window_months, 'month')})" if study.visit_window_months else ""
+    return f"The trough level was the one measured at month {study.level_month}{within}. "
 
 
 def _any_level(results: Results) -> str:

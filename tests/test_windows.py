@@ -24,7 +24,7 @@ from reportgen.cli import main
 from reportgen.derive import derive
 from reportgen.formatting import Formatter
 from reportgen.model import StudyOptions
-from reportgen.narrative import write_methods
+from reportgen.narrative import write_abstract, write_methods
 from reportgen.render import WARNINGS_CSV
 from reportgen.results_json import results_to_document
 from tests.cohorts import make_cohort, random_cohort, visit
@@ -204,6 +204,9 @@ def test_the_methods_state_the_window_and_the_level_month() -> None:
         "±1 month of month 3 (the earlier of two equally close)"
     ) in text
     assert "no other month's level was used" in text
+    abstract = " ".join(" ".join(section.paragraphs) for section in write_abstract(results, Formatter.for_study(cohort.study)).sections)
+    assert "a visit within ±1 month counted as the month-6 visit (1 patient with another month's visit)" in abstract
+    assert "The trough level was the one measured at month 3 (±1 month)." in abstract
 
 
 # --- validation ------------------------------------------------------------------------------------
