@@ -311,5 +311,6 @@ def test_a_build_with_a_window_counts_warns_and_records_it(tmp_path: Path, capsy
     assert err.startswith(f"reportgen: {len(manifest['warnings'])} warnings about the workbook")
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "Placed by a visit window" in html
+    assert "with a visit placed by the visit window (1 patient in all)" in html
     assert "A visit within ±1 month of month 6 (months 5 to 7) counted as the month-6 visit" in html
     assert "Every patient had a month-6 visit (1 of them within the visit window); nothing was carried forward." in html
