@@ -419,6 +419,22 @@ def _shift(spec: Continuous, frame: pd.DataFrame, groups: np.ndarray, n_groups: 
     return estimates.hodges_lehmann(values[groups == n_groups - 1], values[groups == 0])
 
 
+def _primary_shift(
+    primary: ContinuousComparison, labels: tuple[str, ...], frame: pd.DataFrame, spec: Continuous, groups: np.ndarray
+) -> tuple[float | None, ConfidenceInterval] | None:
+    """The primary analysis's own shift (Table 2), when it compares the same two groups as ``_shift`` would:
+    same labels and number of groups, and the same numbers of values in the highest and lowest group. Else
+    None (a caller passing other groups gets them computed). Saves one Hodges-Lehmann estimate (0.1 s at
+    100,000 patients)."""
+    difference = primary.difference
+    if difference is None or len(primary.groups) != len(labels) or (difference.high, difference.low) != (labels[-1], labels[0]):
+        return None
+    known = ~np.isnan(frame[spec.column].to_numpy(dtype=float, na_value=np.nan))
+    if (int(np.sum(known & (groups == len(labels) - 1))), int(np.sum(known & (groups == 0)))) != (primary.groups[-1].n, primary.groups[0].n):
+        return None
+    return difference.estimate, difference.ci
+
+
 def _good_response_difference(frame: pd.DataFrame, groups: np.ndarray, n_groups: int) -> tuple[float | None, ConfidenceInterval]:
     """Proportion of good responders in the highest group minus that in the lowest, Newcombe's interval."""
     response = EULAR.values(frame)
@@ -473,7 +489,8 @@ def sensitivity_analyses(
             continuous = compare_continuous(spec, frame, membership, level, study, beyond_omnibus=False, labels=labels)
             categorical = compare_categorical(EULAR, frame, membership, study, labels)
         locf = rows[:2] if rows else [None, None]
-        rows.append(_sensitivity_row(name, continuous, locf[0], _shift(spec, frame, membership, n_groups)))
+        shift = _primary_shift(primary, labels, frame, spec, membership) if name is SensitivityName.LOCF else None
+        rows.append(_sensitivity_row(name, continuous, locf[0], shift if shift is not None else _shift(spec, frame, membership, n_groups)))
         rows.append(_sensitivity_row(name, categorical, locf[1], _good_response_difference(frame, membership, n_groups)))
     return tuple(rows)
 

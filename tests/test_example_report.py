@@ -335,6 +335,7 @@ def draft_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return Path(done.stdout.strip()), done.stderr
 
 
+@pytest.mark.slow  # a second full build of the example; runs with `make test-all`
 def test_draft_has_its_header_on_every_page_and_only_the_chosen_formats(draft_build: tuple[Path, str]) -> None:
     from reportgen.render import DRAFT_HEADER
 
@@ -362,5 +363,6 @@ def test_build_prints_the_abstracts_character_counts(draft_build: tuple[Path, st
     assert f"{counts.with_headings} characters with spaces" in stderr
 
 
+@pytest.mark.slow  # a second full build of the example; runs with `make test-all`
 def test_verify_rebuilds_a_draft_with_its_formats(draft_build: tuple[Path, str]) -> None:
     assert main(["verify", str(draft_build[0])]) == 0
