@@ -366,6 +366,24 @@ def _disk_error_sentence(error: OSError, out_root: Path) -> str:
     return f"could not write the build into {out_root} ({reason}); nothing was written"
 
 
+def _resolved_grouping(study: StudyOptions) -> dict[str, Any] | None:
+    """The grouping the study options resolve to (reportgen.grouping.plan): its kind, number of groups, labels and
+    the cut points the study sheet gave; None for settings validation would have refused."""
+    from reportgen import grouping
+
+    try:
+        plan = grouping.plan(study)
+    except grouping.GroupingError:
+        return None
+    return {
+        "grouping": plan.grouping,
+        "groups": plan.groups,
+        "labels": list(plan.labels),
+        "cut_points": None if plan.cut_points is None else list(plan.cut_points),
+        "cut_points_key": plan.cut_points_key,
+    }
+
+
 def _manifest_bytes(
     *,
     info: BuildInfo,
@@ -394,6 +412,7 @@ def _manifest_bytes(
         "templates": templates,
         "study": dataclasses.asdict(study),
         "design": design_record(study),
+        "grouping": _resolved_grouping(study),
         "warnings": [dataclasses.asdict(problem) for problem in warnings],
         "files": dict(sorted(hashes.items())),
     }

@@ -335,7 +335,7 @@ def build_document(
         warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
         warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
         files_note=files_note(info.source_name, source_bytes, formatter, formats),
-        carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
+        carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month, results.cohort.n_placed_by_window),
         decisions=decisions_table(results, formatter),
         software=software_table(info),
         build_record=build_record(info, HASH_DIGITS),
@@ -1074,10 +1074,12 @@ def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
     return PublishedView(table=table, findings=published.consistency, source_name=published.source_name)
 
 
-def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: int) -> CarriedForwardView:
+def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: int, placed: int = 0) -> CarriedForwardView:
+    """The appendix's patients carried forward; ``placed``: patients whose follow-up visit a visit window placed."""
     count = len(carried)
     if count == 0:
-        return CarriedForwardView(summary=f"Every patient had a month-{follow_up_month} visit; nothing was carried forward.", table=None)
+        within = f" ({placed} of them within the visit window)" if placed else ""
+        return CarriedForwardView(summary=f"Every patient had a month-{follow_up_month} visit{within}; nothing was carried forward.", table=None)
     months: dict[int, int] = {}
     for patient in carried:
         months[patient.from_month] = months.get(patient.from_month, 0) + 1

@@ -724,9 +724,11 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter, group: str = "group")
             y_top -= row_heights[r] + step
         line(spine, group_bottom, spine, middle)
     carried = sum(g.carried_forward for g in flow.groups)
+    placed = sum(g.placed_by_window for g in flow.groups)
+    by_window = f", with a visit placed by the visit window ({patients_phrase(placed)} in all)" if placed else ""
     caption = (
         f"Every included patient, the patients without a trough level (described in Table 1 but not compared), and "
-        f"the analysed patients of each {group} at month {month}: with a month-{month} visit, or carried forward "
+        f"the analysed patients of each {group} at month {month}: with a month-{month} visit{by_window}, or carried forward "
         f"from an earlier visit ({patients_phrase(carried)} in all), with the reasons of those who withdrew."
     )
     alt = (
@@ -734,7 +736,8 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter, group: str = "group")
         f"{flow.analysed} analysed in the trough-level groups: "
         + "; ".join(
             f"{group.label} {group.analysed} ({group.reached_follow_up} with a month-{month} visit, "
-            f"{group.carried_forward} carried forward, {group.withdrawn} of them withdrawn)"
+            + (f"{group.placed_by_window} placed by the visit window, " if placed else "")
+            + f"{group.carried_forward} carried forward, {group.withdrawn} of them withdrawn)"
             for group in flow.groups
         )
         + "."

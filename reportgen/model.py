@@ -104,6 +104,10 @@ class StudyOptions:
     cut_points: tuple[float, ...] | None = None
     group_labels: tuple[str, ...] | None = None
     follow_up_month: int = 12
+    # Visit windows and the month of the exposure level (issue #12; reportgen.derive applies them). level_month
+    # None: the level at the follow-up visit, else the last post-baseline level before it.
+    level_month: int | None = None
+    visit_window_months: int = 0
     continuous_test: ContinuousTest = "kruskal-wallis"
     categorical_test: CategoricalTest = "auto"
     decimal_separator: Literal[".", ","] = "."
@@ -162,6 +166,9 @@ class Derived:
     visits: pd.DataFrame
     patients: pd.DataFrame
     follow_up_month: int
+    # Findings about the visits the follow-up rule placed or left out (a visit window placed the follow-up
+    # visit; a visit after the follow-up was not used): warnings, reported with the workbook's own.
+    warnings: tuple[Problem, ...] = ()
 
 
 # --- analysis results -------------------------------------------------------------------------
@@ -378,6 +385,7 @@ class CohortCounts:
     n_locf: int
     n_no_level: int
     follow_up_month: int
+    n_placed_by_window: int = 0  # follow-up visit within the visit window, not at the follow-up month
 
 
 @dataclass(frozen=True)
@@ -446,7 +454,7 @@ class FlowGroup:
     reached_follow_up: int  # a visit at the follow-up month
     carried_forward: int  # LOCF from an earlier visit
     withdrawn: int
-    placed_by_window: int = 0  # follow-up visit taken from a visit window (no windows yet: always 0)
+    placed_by_window: int = 0  # follow-up visit within the visit window (visit_window_months), not at the month
 
 
 @dataclass(frozen=True)

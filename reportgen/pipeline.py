@@ -167,6 +167,8 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
 
         with timer.stage("derive"):
             derived = check_derived(derive(cohort))
+        # The workbook's warnings, then the derive stage's (visits a window placed, visits after the follow-up).
+        warnings = cohort.warnings + derived.warnings
         with timer.stage("analyse"):
             results = analyse(derived, cohort.study)
         published_path = resolve_published(request.published, cohort.study, request.workbook)
@@ -194,7 +196,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 figures=figures,
                 published=published,
                 info=info,
-                warnings=cohort.warnings,
+                warnings=warnings,
                 formatter=formatter,
                 source_bytes=request.workbook.stat().st_size,
                 draft=request.draft,
@@ -216,7 +218,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             # stand-alone SVG files with their fonts, and (--formats figures) as journal files.
             made = exported or {exporter.file: export(exporter.name, document, context) for exporter in others}
             journal = journal_files(figures, drawings) if "figures" in request.formats else {}
-            return {**made, **listing_files(cohort.warnings, results.carried_forward), **figure_files(figures), **journal}
+            return {**made, **listing_files(warnings, results.carried_forward), **figure_files(figures), **journal}
 
         pdf: bytes | None = None
         beside: dict[str, bytes] | None = None
@@ -253,7 +255,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             workbook=request.workbook,
             info=info,
             study=cohort.study,
-            warnings=cohort.warnings,
+            warnings=warnings,
             published=published_path,
             templates=request.templates,
             pdf_libraries=dict(pdf_library_versions()) if pdf is not None else {},

@@ -664,7 +664,9 @@ def set_version(manifest: bytes, which: str, value: str) -> bytes:
     return json.dumps(record).encode()
 
 
-@pytest.mark.parametrize(("which", "claimed"), [("python_version", "3.10.99"), ("weasyprint", "69.0")])
+@pytest.mark.parametrize(
+    ("which", "claimed"), [("python_version", "3.10.99"), pytest.param("weasyprint", "69.0", marks=pytest.mark.slow)]
+)
 def test_a_pdf_with_other_bytes_and_a_changed_version_string_is_not_fully_verified(
     fresh_build: Path, tmp_path: Path, which: str, claimed: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -693,6 +695,7 @@ def test_a_pdf_with_other_bytes_and_a_changed_version_string_is_not_fully_verifi
     assert how in captured.err
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_pdf_whose_text_differs_fails_whatever_the_versions(
     fresh_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -725,6 +728,7 @@ def test_a_pdf_whose_text_differs_fails_whatever_the_versions(
     assert "pip install weasyprint==69.0" in err
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_pdf_with_text_drawn_over_a_page_fails_whatever_the_versions(
     fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -739,6 +743,7 @@ def test_a_pdf_with_text_drawn_over_a_page_fails_whatever_the_versions(
     assert "Its attached files (cohort.xlsx, report.docx, results.json) are identical to the rebuilt PDF's." in err
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_forged_pdf_whose_attached_results_differ_fails_whatever_the_versions(
     fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -780,6 +785,7 @@ def test_the_pdf_attachment_reader_finds_files_attached_to_a_page_too(fresh_buil
     assert sorted(verify.embedded_files(buffer.getvalue()) or []) == expected
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_build_with_custom_templates_keeps_a_copy_and_verifies_without_the_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -868,6 +874,7 @@ def test_a_word_file_whose_text_differs_fails_whatever_the_versions(fresh_build:
     assert "n = 43" in message and "n = 34" in message
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_journal_figure_files_made_with_another_matplotlib_are_not_fully_verified(fresh_build: Path, tmp_path: Path) -> None:
     from reportgen.errors import VerificationIncomplete
 

@@ -208,7 +208,7 @@ def test_a_signal_swallowed_by_a_finaliser_still_stops_the_build(
     interrupts.check()  # forgotten when the command ended: a later build in this process is not interrupted
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("signum", [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM, id="SIGTERM", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("moment", ["after the rename", "after the temporary link", "after the swap"])
 def test_a_signal_during_the_commit_waits_and_the_message_names_the_committed_build(
     signum: int,

@@ -103,7 +103,9 @@ def test_pdf_page_count_is_stable_and_every_font_is_embedded(build_folder: Path)
 def test_abstract_txt_is_within_the_limit_and_matches_the_report(build_folder: Path) -> None:
     abstract = (build_folder / "abstract.txt").read_text(encoding="utf-8")
     results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
-    assert results["cohort"] == {"n_included": 34, "n_analysed": 33, "n_locf": 5, "n_no_level": 1, "follow_up_month": 12}
+    assert results["cohort"] == {
+        "n_included": 34, "n_analysed": 33, "n_locf": 5, "n_placed_by_window": 0, "n_no_level": 1, "follow_up_month": 12,
+    }  # fmt: skip
     body = abstract.split("\n", 1)[1]  # the first line is the title
     assert len(body.strip()) <= 3600
     for heading in ("Background:", "Objectives:", "Methods:", "Results:", "Conclusions:"):
@@ -333,6 +335,7 @@ def draft_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return Path(done.stdout.strip()), done.stderr
 
 
+@pytest.mark.slow  # a second full build of the example; runs with `make test-all`
 def test_draft_has_its_header_on_every_page_and_only_the_chosen_formats(draft_build: tuple[Path, str]) -> None:
     from reportgen.document import DRAFT_HEADER
 
@@ -360,5 +363,6 @@ def test_build_prints_the_abstracts_character_counts(draft_build: tuple[Path, st
     assert f"{counts.with_headings} characters with spaces" in stderr
 
 
+@pytest.mark.slow  # a second full build of the example; runs with `make test-all`
 def test_verify_rebuilds_a_draft_with_its_formats(draft_build: tuple[Path, str]) -> None:
     assert main(["verify", str(draft_build[0])]) == 0
