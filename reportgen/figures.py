@@ -318,6 +318,17 @@ def journal_files(figures: tuple[Figure, ...], drawings: Drawings) -> dict[str, 
     return files
 
 
+def report_png(drawings: Drawings, name: str, dpi: int) -> tuple[bytes, float]:
+    """The figure ``name`` as PNG at ``dpi``, at the size the report prints it, and that width in mm: the same
+    drawing as the SVG (for a format that takes raster images, the Word file). Deterministic bytes (no
+    software name). Call before ``journal_files``, which resizes the drawings."""
+    drawn = next(item for item in drawings.drawn if item.name == name)
+    buffer = io.BytesIO()
+    with _style(STYLE):
+        drawn.figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches=None)
+    return buffer.getvalue(), drawn.figure.get_figwidth() * MM_PER_INCH
+
+
 def _journal_renderings(figure: MplFigure) -> dict[str, bytes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image

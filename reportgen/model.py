@@ -5,7 +5,8 @@ Stages import this module, never each other; ``pipeline.py`` is the one place th
 (picture: docs/architecture.md).
 
     load -> RawWorkbook -> validate -> Cohort -> derive -> Derived -> analyse -> Results
-         -> figures -> tuple[Figure] -> render -> RenderedReport -> pdf -> archive -> build folder
+         -> figures -> tuple[Figure] -> document -> Report -> exporters -> report.html, report.docx
+         -> pdf -> archive -> build folder
 
 The DataFrames of ``Cohort`` and ``Derived`` are described, column by column, by the Pandera models in
 ``reportgen.frames``, which ``pipeline.py`` checks at the stage boundaries.
@@ -18,6 +19,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from reportgen.exporters import EXPORTERS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -540,11 +543,11 @@ class PublishedRow:
     note: str = ""
 
 
-# What --formats chooses from, in the order the help lists them; FORMATS_NOT_AVAILABLE are named but not made
-# by this version. results.json, abstract.txt, the SVG figures and the listings are written whatever is chosen.
-OUTPUT_FORMATS = ("html", "pdf", "docx", "figures")
-FORMATS_NOT_AVAILABLE = ("docx",)
-DEFAULT_FORMATS = frozenset(name for name in OUTPUT_FORMATS if name not in FORMATS_NOT_AVAILABLE)
+# What --formats chooses from, in the order the help lists them: the HTML, the PDF made from it, the other
+# exporters' formats (reportgen.exporters.EXPORTERS, e.g. docx), the journal figure files. results.json,
+# abstract.txt, the SVG figures and the listings are written whatever is chosen.
+OUTPUT_FORMATS = ("html", "pdf", *(exporter.name for exporter in EXPORTERS if exporter.name != "html"), "figures")
+DEFAULT_FORMATS = frozenset(OUTPUT_FORMATS)
 # The resolution of the journal figure files' TIFF and PNG ("figures"; reportgen.figures draws them).
 JOURNAL_DPI = 600
 

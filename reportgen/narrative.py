@@ -265,7 +265,7 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     cohort = results.cohort
     design = design_of(results.study)
     month = cohort.follow_up_month
-    # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
+    # Imported here: this module is imported (through the report document) by the PDF worker, which must not load numpy.
     from reportgen import indices
 
     _, low_activity, high_activity = indices.DAS28_THRESHOLDS

@@ -25,7 +25,7 @@ from reportgen.derive import derive
 from reportgen.formatting import Formatter
 from reportgen.model import StudyOptions
 from reportgen.narrative import write_abstract, write_methods
-from reportgen.render import WARNINGS_CSV
+from reportgen.document import WARNINGS_CSV
 from reportgen.results_json import results_to_document
 from tests.cohorts import make_cohort, random_cohort, visit
 
