@@ -301,9 +301,17 @@ def withdrawn_before_follow_up(patients: pd.DataFrame, follow_up_month: int) -> 
         return patients["carried_forward"].to_numpy(dtype=bool) & (withdrawal <= follow_up_month)
 
 
+def placed_by_window(patients: pd.DataFrame, follow_up_month: int) -> np.ndarray:
+    """Per patient: the follow-up visit is not at the follow-up month but within the visit window (not carried
+    forward)."""
+    carried = patients["carried_forward"].to_numpy(dtype=bool)
+    return ~carried & (patients["follow_up_visit_month"].to_numpy(dtype=np.int64) != follow_up_month)
+
+
 def patient_flow(patients: pd.DataFrame, membership: np.ndarray, labels: tuple[str, ...], follow_up_month: int) -> Flow:
     """The flow diagram's numbers, per stratum of ``membership`` (the analysis stage's one assignment)."""
     carried = patients["carried_forward"].to_numpy(dtype=bool)
+    placed = placed_by_window(patients, follow_up_month)
     withdrawn = withdrawn_before_follow_up(patients, follow_up_month)
     n_groups = len(labels)
 
@@ -314,13 +322,15 @@ def patient_flow(patients: pd.DataFrame, membership: np.ndarray, labels: tuple[s
     analysed = per_group(np.ones(len(patients), dtype=bool))
     carried_by_group = per_group(carried)
     withdrawn_by_group = per_group(withdrawn)
+    placed_by_group = per_group(placed)
     groups = tuple(
         FlowGroup(
             label=label,
             analysed=int(analysed[k]),
-            reached_follow_up=int(analysed[k] - carried_by_group[k]),
+            reached_follow_up=int(analysed[k] - carried_by_group[k] - placed_by_group[k]),
             carried_forward=int(carried_by_group[k]),
             withdrawn=int(withdrawn_by_group[k]),
+            placed_by_window=int(placed_by_group[k]),
         )
         for k, label in enumerate(labels)
     )
@@ -549,6 +559,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
             n_locf=int(patients["carried_forward"].to_numpy(dtype=bool).sum()),
             n_no_level=len(patients) - n_analysed,
             follow_up_month=derived.follow_up_month,
+            n_placed_by_window=int(placed_by_window(patients, derived.follow_up_month).sum()),
             n_below_lloq=int((below_lloq & analysed).sum()),
         ),
         cutpoints=edges,

@@ -18,7 +18,7 @@ from reportgen.derive import derive
 from reportgen.errors import WorkbookInvalid
 from reportgen.formatting import Formatter
 from reportgen.pipeline import validate_only
-from reportgen.render import baseline_table
+from reportgen.document import baseline_table
 from reportgen.results_json import results_to_document
 
 COLUMN = "anti_drug_antibodies"
@@ -97,7 +97,7 @@ def test_auto_chooses_by_cochrans_rule_as_table_1_does(tmp_path: Path) -> None:
 
 
 def test_table_1_shows_the_row_and_the_results_text_says_it(tmp_path: Path) -> None:
-    from reportgen.render import _results_intro
+    from reportgen.document import _results_intro
 
     path, _ = _workbook(tmp_path, grouping="halves", categorical_test="fisher-exact")
     results = _results(path)

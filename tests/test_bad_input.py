@@ -190,7 +190,8 @@ COMMONEST_MISTAKES = [
         lambda patients, visits: None,
         {"study": {"folow_up_month": 12}},
         "sheet 'study', row 2, column key: 'folow_up_month' is not a study setting; did you mean follow_up_month? "
-        "the settings are: title, authors, institution, quartile_cutpoints, grouping, cut_points, group_labels, follow_up_month, continuous_test, "
+        "the settings are: title, authors, institution, quartile_cutpoints, grouping, cut_points, group_labels, follow_up_month, level_month, "
+        "visit_window_months, continuous_test, "
         "categorical_test, decimal_separator, abstract_character_limit, published, drug, drug_abbreviation, "
         "administration, level_unit, lloq, below_lloq, background, objective, adjust_for, primary_outcome (found 'folow_up_month')",
     ),
