@@ -40,6 +40,7 @@ STUDY = (
     ("institution", "Rheumatology Department, Example Hospital (fictional)"),
     ("grouping", "tertiles"),
     ("follow_up_month", FOLLOW_UP_MONTH),
+    ("visit_window_months", 1),
     ("drug", "adalimumab"),
     ("administration", "injection"),
     ("level_unit", "µg/mL"),
