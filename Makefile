@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: report test test-all test-office bench example sysdeps office mutation clean
+.PHONY: report test test-all test-office bench example examples sysdeps office mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ mutation: $(BIN)/.mutation
 
 example: $(BIN)/.installed
 	$(BIN)/python -m tools.example input/cohort.xlsx
+
+# Both synthetic examples: the abstract's tocilizumab cohort and the adalimumab tertiles cohort (tools/).
+examples: example
+	$(BIN)/python -m tools.adalimumab_example input/examples/adalimumab-tertiles.xlsx
 
 clean:
 	rm -rf $(VENV) dist build mutants

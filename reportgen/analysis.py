@@ -35,7 +35,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from reportgen import estimates, grouping, regression, stats
+from reportgen import estimates, grouping, lloq, regression, stats
+from reportgen.contract import ADA_COLUMN
 from reportgen.estimates import CI_LEVEL
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.errors import AnalysisError
@@ -141,6 +142,11 @@ ACTIVITY: tuple[Categorical, ...] = (
     Categorical("sdai_category", "SDAI disease activity", ACTIVITY_CATEGORIES, _category_column("sdai_category")),
 )
 
+# Anti-drug antibodies at the visit of the analysed level (derive.py): a Table 1 row when the workbook has them.
+ANTIBODIES = Categorical(
+    ADA_COLUMN, "Anti-drug antibodies positive at the level's visit", ("positive", "negative"), _category_column(ADA_COLUMN)
+)
+
 EULAR_COLUMN = "eular_response"
 EULAR = Categorical("eular_response", "EULAR response", EULAR_RESPONSES, _category_column(EULAR_COLUMN))
 
@@ -160,20 +166,24 @@ def group_edges(levels: np.ndarray, study: StudyOptions) -> tuple[grouping.Plan,
         shown = ", ".join(repr(edge) for edge in quantiles)
         raise AnalysisError(
             f"cannot form {plan.groups} {plan.grouping}: the {percents} of the trough level do not increase strictly "
-            f"({shown}); this happens when many patients share one level (e.g. undetectable). Give increasing "
+            f"({shown}); this happens when many patients share one level (e.g. undetectable, or below the limit of "
+            f"quantification). Give increasing "
             f"cut points in the study sheet instead, e.g. grouping = {grouping.CUT_POINTS} and "
             f"{grouping.CUT_POINTS_KEY} = '1; 6; 18.5'."
         )
     return plan, quantiles, quantiles
 
 
-def _strata(group: np.ndarray, edges: tuple[float, ...], labels: tuple[str, ...], n_analysed: int) -> tuple[Stratum, ...]:
+def _strata(
+    group: np.ndarray, edges: tuple[float, ...], labels: tuple[str, ...], n_analysed: int, below_lloq: np.ndarray
+) -> tuple[Stratum, ...]:
     lowers = (None, *edges)
     uppers = (*edges, None)
     sizes = np.bincount(group[group >= 0], minlength=len(labels))
+    below = np.bincount(group[(group >= 0) & below_lloq], minlength=len(labels))
     return tuple(
-        Stratum(label=label, lower=lower, upper=upper, n=int(size), percent=100.0 * int(size) / n_analysed)
-        for label, lower, upper, size in zip(labels, lowers, uppers, sizes)
+        Stratum(label=label, lower=lower, upper=upper, n=int(size), percent=100.0 * int(size) / n_analysed, n_below_lloq=int(low))
+        for label, lower, upper, size, low in zip(labels, lowers, uppers, sizes, below)
     )
 
 
@@ -536,8 +546,10 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         for spec in TABLE_1
     )
     primary_outcome(study)  # an unknown primary outcome stops here, before any work
-    strata = _strata(group, edges, labels, n_analysed)
+    below_lloq = patients[lloq.PATIENT_FLAG].to_numpy(dtype=bool) if lloq.PATIENT_FLAG in patients else np.zeros(len(patients), bool)
+    strata = _strata(group, edges, labels, n_analysed, below_lloq & analysed)
     eular = compare_categorical(EULAR, patients, group, study, labels)
+    antibodies = compare_categorical(ANTIBODIES, patients, group, study, labels) if ADA_COLUMN in patients else None
     # EULAR responses are ordered (none < moderate < good), as the groups are: a trend test beside the omnibus one.
     eular = replace(eular, trend=stats.linear_by_linear(eular.counts, eular.categories, labels))
     results = Results(
@@ -548,6 +560,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
             n_no_level=len(patients) - n_analysed,
             follow_up_month=derived.follow_up_month,
             n_placed_by_window=int(placed_by_window(patients, derived.follow_up_month).sum()),
+            n_below_lloq=int((below_lloq & analysed).sum()),
         ),
         cutpoints=edges,
         cutpoints_given=plan.cut_points is not None,
@@ -568,7 +581,8 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
         carried_forward=_carried_forward(patients),
         study=study,
         flow=patient_flow(patients, group, tuple(s.label for s in strata), derived.follow_up_month),
-        missing=missing_counts(baseline, len(patients)),
+        missing=missing_counts(baseline if antibodies is None else (*baseline, antibodies), len(patients)),
+        anti_drug_antibodies=antibodies,
         design=Design(grouping=plan.grouping, cut_points_key=plan.cut_points_key, sample_quantiles=quantiles),
     )
     return replace(results, sensitivity=sensitivity_analyses(patients, group, results, study))

@@ -17,10 +17,19 @@ import yaml
 
 from reportgen.resources import schemas_dir
 
-CONTRACT_FILE = "cohort-v1.yaml"
+CONTRACT_FILE = "cohort-v1.yaml"  # holds contract version 2 (the file keeps its name; see ``version`` inside)
+
+# The visits sheet's trough-level column: its name in the validated and derived frames (the one home of that
+# name in the code) and its contract version 1 name, which a workbook may still give instead. Which of the two
+# headers the visits sheet holds is how a workbook's contract version is told (``workbook_version``).
+LEVEL_COLUMN = "trough_level"
+V1_LEVEL_COLUMN = "tcz_trough_ug_ml"
+# The optional visits column of anti-drug antibodies (positive / negative / blank = not tested): its name in the
+# validated visits and the derived patients (there: at the visit whose level is analysed).
+ADA_COLUMN = "anti_drug_antibodies"
 
 ColumnKind = Literal["text", "number", "whole", "yesno", "choice"]
-StudyKind = Literal["text", "whole", "choice", "cutpoints", "filename", "numbers", "labels", "covariates"]
+StudyKind = Literal["text", "whole", "positive", "choice", "cutpoints", "filename", "numbers", "labels", "covariates"]
 
 
 class ContractError(ValueError):
@@ -47,6 +56,9 @@ class ColumnRule:
     factor: float | None = None
     above_max_hint: str = ""
     ignored_at_baseline: bool = False
+    legacy: bool = False  # contract version 1 only: still read, never written by the template
+    below_limit: bool = False  # '<0.3' / '<LLOQ' accepted: below the limit of quantification (reportgen.lloq)
+    optional: bool = False  # the header may be left out (e.g. anti_drug_antibodies)
     description: str = ""
     example: Any = None
 
@@ -72,6 +84,11 @@ class SheetRule:
         """Columns as stored after loading and as written in the template (alternatives left out)."""
         return tuple(column for column in self.columns if column.alternative_of is None)
 
+    @property
+    def default_columns(self) -> tuple[ColumnRule, ...]:
+        """The canonical columns every workbook has: optional ones (anti_drug_antibodies) left out."""
+        return tuple(column for column in self.canonical_columns if not column.optional)
+
     def alternatives(self, name: str) -> tuple[ColumnRule, ...]:
         """Columns a workbook may give instead of ``name`` (e.g. crp_mg_dl for crp_mg_l)."""
         return tuple(column for column in self.columns if column.alternative_of == name)
@@ -89,6 +106,8 @@ class StudyKey:
     max: float | None = None
     allowed: tuple[str, ...] = ()
     max_length: int | None = None
+    legacy: bool = False  # contract version 1 only: still read, never written by the template
+    template_note: str = ""  # the template's comment says this instead of the default
     description: str = ""
     example: Any = None
 
@@ -186,6 +205,12 @@ def _parse(document: Any) -> Contract:
             raise ContractError(f"study key {key.key}: kind must be one of {get_args(StudyKind)}")
     study = _build(StudyRule, raw_study, "study", keys=keys)
     return Contract(version=int(document["version"]), sheets=tuple(sheets), study=study)
+
+
+def workbook_version(visits_header: tuple[str, ...] | None) -> int:
+    """The contract version a workbook is written to: 1 when its visits sheet names the level column
+    ``tcz_trough_ug_ml`` (contract version 1), otherwise 2 (``trough_level``, or a sheet too broken to say)."""
+    return 1 if visits_header is not None and V1_LEVEL_COLUMN in visits_header else 2
 
 
 def column_letter(index: int) -> str:

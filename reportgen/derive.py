@@ -29,7 +29,11 @@ order, RangeIndex. Columns:
 - ``eular_response``: ordered Categorical none < moderate < good (DAS28-ESR values and their
   difference rounded half up to 2 decimals), missing where a DAS28-ESR is missing;
 - ``trough_level`` (float64, µg/mL): NaN when the rule below finds no level;
-- ``trough_month`` (float64): month of that level, NaN with it.
+- ``trough_month`` (float64): month of that level, NaN with it;
+- ``trough_below_lloq`` (bool, ``lloq.PATIENT_FLAG``): that level was typed below the LLOQ (its value is the
+  study's substitution, ``reportgen.lloq``);
+- ``anti_drug_antibodies`` (object: "positive", "negative", None), only when the visits have that column:
+  the antibodies tested at the visit of that level (None: not tested, or no level).
 
 The executable form of this description is ``reportgen.frames.DerivedVisits`` and ``DerivedPatients``,
 checked by ``pipeline.py`` on what this stage returns.
@@ -65,6 +69,8 @@ import numpy as np
 import pandas as pd
 
 from reportgen import indices
+from reportgen.contract import ADA_COLUMN, LEVEL_COLUMN
+from reportgen.lloq import PATIENT_FLAG, VISIT_FLAG
 from reportgen.errors import AnalysisError
 from reportgen.model import Cohort, Derived, Problem
 from reportgen.prose import join_words
@@ -168,7 +174,7 @@ def derive(cohort: Cohort) -> Derived:
     in_window = _closest_per_patient(patient, month, (month > 0) & (np.abs(month - follow_up_month) <= window), follow_up_month, n_patients)
     carried = _last_per_patient(ordered, patient, (month < follow_up_month - window) | (month == 0), n_patients)
     follow_up = np.where(in_window >= 0, in_window, carried)
-    level = _column(visits, "tcz_trough_ug_ml")
+    level = _column(visits, LEVEL_COLUMN)
     measured = (month > 0) & ~np.isnan(level)
     if cohort.study.level_month is None:
         # The level at the follow-up visit, else the last one measured at an earlier post-baseline visit.
@@ -178,7 +184,7 @@ def derive(cohort: Cohort) -> Derived:
         # The level measured at the level month's visit, or the closest measured within the window; no fall-back.
         trough = _closest_per_patient(patient, month, measured & (np.abs(month - level_month) <= window), level_month, n_patients)
 
-    columns: dict[str, np.ndarray | pd.Categorical] = {}
+    columns: dict[str, np.ndarray | pd.Categorical | pd.Series] = {}
     for measure in MEASURES:
         values = _column(visits, measure)
         columns[f"{measure}_baseline"] = values[baseline]
@@ -196,6 +202,11 @@ def derive(cohort: Cohort) -> Derived:
     columns["eular_response"] = _categorical(response, np.arange(n_patients), indices.EULAR_RESPONSES)
     columns["trough_level"] = np.where(has_level, level[trough], np.nan)
     columns["trough_month"] = np.where(has_level, month[trough].astype(float), np.nan)
+    below = visits[VISIT_FLAG].to_numpy(dtype=bool) if VISIT_FLAG in visits else np.zeros(len(visits), dtype=bool)
+    columns[PATIENT_FLAG] = has_level & np.append(below, False)[trough]  # trough -1 (no level) picks False
+    if ADA_COLUMN in visits:  # anti-drug antibodies tested in the sample of that level
+        antibodies = np.append(visits[ADA_COLUMN].to_numpy(dtype=object), None)
+        columns[ADA_COLUMN] = pd.Series(antibodies[np.where(has_level, trough, -1)], index=patients.index, dtype=object)
 
     derived_patients = pd.concat([patients, pd.DataFrame(columns, index=patients.index)], axis=1)
     warnings = _follow_up_warnings(visits, patients["patient_id"].to_numpy(), patient, month, in_window, follow_up_month, window)

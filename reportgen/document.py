@@ -50,6 +50,7 @@ from reportgen.narrative import (
     Section,
     adjusted_model_sentence,
     adjusted_patients_sentence,
+    antibodies_sentence,
     interval_methods_note,
     primary_comparison,
     sensitivity_results,
@@ -407,7 +408,7 @@ def _p_cell(test: TestResult, purpose: str, notes: _Footnotes, formatter: Format
 def baseline_table(results: Results, formatter: Formatter) -> Table:
     notes = _Footnotes(formatter, results)
     groups: list[RowGroup] = []
-    for comparison in results.baseline:
+    for comparison in results.table_1:
         if isinstance(comparison, ContinuousComparison):
             groups.append(RowGroup((_continuous_row(comparison, formatter, notes),)))
         else:
@@ -417,7 +418,7 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
         _with_known(group, results.cohort.n_included - missing.get(comparison.variable, 0))
         if missing.get(comparison.variable, 0)
         else group
-        for comparison, group in zip(results.baseline, groups)
+        for comparison, group in zip(results.table_1, groups)
     ]
     head = _group_head(results, formatter, "Characteristic", (Cell("p", role="number", kind="p"),))
     return Table(
@@ -1272,7 +1273,11 @@ def _results_intro(
             f" Table {adjusted} gives each measure's association with the trough level itself, adjusted for its "
             "baseline value."
         )
-    return text + "".join(f" {sentence}" for sentence in (grouping.empty_groups_sentence(results, formatter),) if sentence)
+    return text + "".join(
+        f" {sentence}"
+        for sentence in (grouping.empty_groups_sentence(results, formatter), antibodies_sentence(results, formatter))
+        if sentence
+    )
 
 
 def _sensitivity_intro(results: Results, formatter: Formatter) -> str:

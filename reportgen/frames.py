@@ -24,6 +24,8 @@ from pandera.config import ValidationDepth, config_context
 from pandera.errors import SchemaError, SchemaErrors
 from pandera.typing import Series
 
+from reportgen.contract import ADA_COLUMN, LEVEL_COLUMN
+from reportgen.lloq import PATIENT_FLAG, VISIT_FLAG
 from reportgen.errors import AnalysisError
 from reportgen.indices import ACTIVITY_CATEGORIES, EULAR_RESPONSES
 from reportgen.model import Cohort, Derived
@@ -62,7 +64,7 @@ class CohortPatients(_Strict):
 
 class CohortVisits(_Strict):
     """One row per visit, sorted by the patients' order then month; CRP always in mg/L (``crp_mg_l``);
-    ``tcz_trough_ug_ml`` NaN where not measured, and always at month 0 (before the first dose)."""
+    the trough level (``contract.LEVEL_COLUMN``) NaN where not measured, and always at month 0 (before the first dose)."""
 
     patient_id: Series[TEXT]
     month: Series[int] = pa.Field(ge=0)
@@ -72,13 +74,16 @@ class CohortVisits(_Strict):
     crp_mg_l: Series[float]
     patient_global_mm: Series[float]
     evaluator_global_mm: Series[float]
-    tcz_trough_ug_ml: Series[float] = pa.Field(nullable=True)
+    level: Series[float] = pa.Field(nullable=True, alias=LEVEL_COLUMN)
+    below_lloq: Series[bool] = pa.Field(alias=VISIT_FLAG)  # the level was typed '<LLOQ' (reportgen.lloq)
+    # Only when the workbook has the column with a value: "positive", "negative", None = not tested.
+    antibodies: Series[object] = pa.Field(nullable=True, required=False, alias=ADA_COLUMN)
     excel_row: Series[int]
 
     @pa.dataframe_check(error="a trough level at month 0")
     @classmethod
     def no_level_at_baseline(cls, visits: pd.DataFrame) -> bool:
-        return not bool((visits["tcz_trough_ug_ml"].notna() & (visits["month"] == 0)).any())
+        return not bool((visits[LEVEL_COLUMN].notna() & (visits["month"] == 0)).any())
 
 
 class DerivedVisits(CohortVisits):
@@ -141,6 +146,9 @@ class DerivedPatients(CohortPatients):
     )
     trough_level: Series[float] = pa.Field(nullable=True, ge=0)
     trough_month: Series[float] = pa.Field(nullable=True)
+    trough_below_lloq: Series[bool] = pa.Field(alias=PATIENT_FLAG)  # that level was below the LLOQ
+    # Anti-drug antibodies at the visit of that level (only when the visits have the column); None: not tested.
+    antibodies: Series[object] = pa.Field(nullable=True, required=False, alias=ADA_COLUMN)
 
     @pa.dataframe_check(error="trough_month must be missing exactly where trough_level is")
     @classmethod

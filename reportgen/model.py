@@ -119,6 +119,8 @@ class StudyOptions:
     drug_abbreviation: str | None = None
     administration: Literal["infusion", "injection"] | None = None
     level_unit: str = "µg/mL"
+    lloq: float | None = None  # the assay's lower limit of quantification (reportgen.lloq), in level_unit
+    below_lloq: str = "half-lloq"  # the value analysed for a level below it: half-lloq, zero or lloq
     background: str = ""
     objective: str = ""
     # Covariates of the adjusted estimate beside the outcome's baseline value, as the contract names them:
@@ -146,6 +148,7 @@ class Cohort:
     warnings: tuple[Problem, ...]
     source_name: str
     source_sha256: str
+    contract_version: int = 2  # the workbook's contract version (``reportgen.contract.workbook_version``)
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ class Stratum:
     upper: float | None
     n: int
     percent: float
+    n_below_lloq: int = 0  # patients of the group whose level was below the LLOQ (reportgen.lloq)
 
 
 # Two-sided p below which a test is called significant: in the Methods and Conclusions, and for running
@@ -386,6 +390,7 @@ class CohortCounts:
     n_no_level: int
     follow_up_month: int
     n_placed_by_window: int = 0  # follow-up visit within the visit window, not at the follow-up month
+    n_below_lloq: int = 0  # analysed patients whose level was below the LLOQ, analysed as the substitution
 
 
 @dataclass(frozen=True)
@@ -504,6 +509,14 @@ class Results:
     # The primary outcome (``study.primary_outcome``) and EULAR response under each sensitivity analysis, the
     # primary (LOCF) analysis first; see ``analysis.sensitivity_analyses``.
     sensitivity: tuple[Sensitivity, ...] = ()
+    # Anti-drug antibodies (positive of tested) at the visit of the analysed level, by group; None when the
+    # workbook has no anti_drug_antibodies column. Table 1 shows it as its last row (``table_1``).
+    anti_drug_antibodies: CategoricalComparison | None = None
+
+    @property
+    def table_1(self) -> tuple[ContinuousComparison | CategoricalComparison, ...]:
+        """Table 1's rows: the baseline characteristics, then anti-drug antibodies when they were tested."""
+        return self.baseline if self.anti_drug_antibodies is None else (*self.baseline, self.anti_drug_antibodies)
 
 
 # --- report ---------------------------------------------------------------------------------

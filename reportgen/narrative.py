@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reportgen import grouping
+from reportgen import grouping, lloq
 from reportgen.drugs import CLASS_WORDS, design_of
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, EFFECT_SIZE_SYMBOLS, decimals_for
 from reportgen.model import (
@@ -26,6 +26,7 @@ from reportgen.model import (
     Results,
     Sensitivity,
     SensitivityName,
+    Stratum,
     TestName,
     TestResult,
 )
@@ -261,6 +262,31 @@ def _abstract_results(results: Results, formatter: Formatter) -> tuple[str, ...]
 # --- methods -----------------------------------------------------------------------------------
 
 
+def antibodies_sentence(results: Results, formatter: Formatter) -> str:
+    """'Anti-drug antibodies were tested in 30 of the 33 analysed patients, in the sample of their analysed level;
+    positive of tested: Q1 2/8, Q2 1/7, … (p = 0.41, Fisher–Freeman–Halton exact test).' '' without the column."""
+    ada = results.anti_drug_antibodies
+    if ada is None:
+        return ""
+    positive = ada.counts[ada.categories.index("positive")]
+    tested = [sum(column) for column in zip(*ada.counts)]
+    n_tested = sum(tested)
+    by_group = "; ".join(f"{s.label} {p}/{t}" for s, p, t in zip(results.strata, positive, tested))
+    test = ada.test
+    named = f", {formatter.test_name(test.test)}" if test.p_value is not None else ""
+    return (
+        f"Anti-drug antibodies were tested in {n_tested} of the {results.cohort.n_analysed} analysed patients, in the "
+        f"sample of their analysed level; positive of tested: {by_group} ({p_or_reason(test, formatter)}{named})."
+    )
+
+
+def _group_size(stratum: Stratum, results: Results) -> str:
+    """'Q1 8', or with an LLOQ 'Q1 8 (3 below the LLOQ)'."""
+    if results.study.lloq is None or not stratum.n_below_lloq:
+        return f"{stratum.label} {stratum.n}"
+    return f"{stratum.label} {stratum.n} ({stratum.n_below_lloq} below the LLOQ)"
+
+
 def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]:
     cohort = results.cohort
     design = design_of(results.study)
@@ -314,10 +340,11 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         f"Trough-level {grouping.plural(results)}",
         (
             f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
-            f"measured in serum drawn just before an {design.administration}. {_level_rule(results)}",
+            f"measured in serum drawn just before an {design.administration}. {_level_rule(results)}"
+            + (f" {below}" if (below := lloq.methods_sentence(results.study, cohort.n_below_lloq, formatter)) else ""),
             f"{_grouped_sentence(results, formatter)} "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
-            f"{grouping.capital_singular(results)} sizes: {join_words([f'{s.label} {s.n}' for s in results.strata])}."
+            f"{grouping.capital_singular(results)} sizes: {join_words([_group_size(s, results) for s in results.strata])}."
             + (f" {empty}" if empty else ""),
         ),
     )
@@ -436,7 +463,8 @@ def missing_data_section(results: Results, formatter: Formatter) -> Section:
         else "Every patient had a trough level."
     )
     labels = {comparison.variable: comparison.label for comparison in results.baseline}
-    gaps = [f"{mid_sentence(labels[variable])} ({patients(count)})" for variable, count in results.missing if count]
+    # Anti-drug antibodies not tested are said with their comparison (antibodies_sentence), not as a baseline gap.
+    gaps = [f"{mid_sentence(labels[variable])} ({patients(count)})" for variable, count in results.missing if count and variable in labels]
     baseline = (
         f"At baseline, values were missing for {join_words(gaps)}. Table 1 summarises each variable over the "
         "patients with a value (complete cases, nothing imputed) and gives their number beside the variable "
@@ -484,6 +512,8 @@ def test_records(results: Results) -> tuple[tuple[str, TestResult], ...]:
     records.append((results.eular_response.label, results.eular_response.test))
     if results.eular_response.trend is not None:
         records.append((f"{results.eular_response.label}, trend", results.eular_response.trend))
+    if results.anti_drug_antibodies is not None:
+        records.append((results.anti_drug_antibodies.label, results.anti_drug_antibodies.test))
     return tuple(records)
 
 

@@ -31,7 +31,7 @@ from reportgen.model import (
     TestResult,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cohort.n_below_lloq, strata[].n_below_lloq, design.lloq/below_lloq, anti_drug_antibodies
 
 
 def _number(value: float | int | None) -> float | int | None:
@@ -216,6 +216,7 @@ def _stratum(stratum: Stratum) -> dict[str, Any]:
         "upper": _number(stratum.upper),
         "n": int(stratum.n),
         "percent": _number(stratum.percent),
+        "n_below_lloq": int(stratum.n_below_lloq),
     }
 
 
@@ -298,6 +299,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "n_placed_by_window": int(results.cohort.n_placed_by_window),
             "n_no_level": int(results.cohort.n_no_level),
             "follow_up_month": int(results.cohort.follow_up_month),
+            "n_below_lloq": int(results.cohort.n_below_lloq),
         },
         "options": {
             "continuous_test": study.continuous_test,
@@ -313,6 +315,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
         "outcomes": _keyed(results.outcomes),
         "activity_categories": _keyed(results.activity_categories),
         "eular_response": _categorical(results.eular_response),
+        "anti_drug_antibodies": None if results.anti_drug_antibodies is None else _categorical(results.anti_drug_antibodies),
         "carried_forward": [_carried(patient) for patient in results.carried_forward],
         "flow": _flow(results.flow),
         "missing": {variable: int(count) for variable, count in results.missing},

@@ -56,6 +56,8 @@ def _data_sheet(book: Any, rule: SheetRule, header_format: Any) -> None:
 def _comment(rule: SheetRule, column: ColumnRule) -> str:
     lines = [column.name + (f" ({column.unit})" if column.unit else ""), column.description, column.rule]
     for alternative in rule.alternatives(column.name):
+        if alternative.legacy:
+            continue  # a contract version 1 name: read, never offered
         lines.append(f"Instead of this column you may give {alternative.name} ({alternative.unit}); rename the header.")
     return "\n".join(line for line in lines if line)
 
@@ -69,6 +71,9 @@ def _validation(column: ColumnRule) -> dict[str, Any]:
         "input_message": clipped(column.rule, 255),
         "ignore_blank": True,
     }
+    if column.below_limit:
+        # '<0.3' / '<LLOQ' is text Excel's number validation would refuse: only the rule is shown while typing.
+        return {"validate": "any", "input_title": message["input_title"], "input_message": message["input_message"]}
     if column.kind in ("number", "whole"):
         bounds = _bounds(column)
         return {"validate": "integer" if column.kind == "whole" else "decimal", **bounds, **message}
@@ -102,10 +107,12 @@ def _study_sheet(book: Any, rule: StudyRule, header_format: Any) -> None:
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 60)
     # Every key is listed with a blank value (= its default), so a clinic only fills in what it needs.
-    for row, key in enumerate(rule.keys, start=1):
+    keys = [key for key in rule.keys if not key.legacy]  # contract version 2: no version 1 spellings
+    for row, key in enumerate(keys, start=1):
         sheet.write_string(row, 0, key.key)
         default = "blank" if key.default in (None, "") else str(key.default)
-        sheet.write_comment(row, 0, f"{key.description}\n{key.rule}\nDefault: {default}.", {"x_scale": 2.5, "y_scale": 2})
+        note = key.template_note or f"Default: {default}."
+        sheet.write_comment(row, 0, f"{key.description}\n{key.rule}\n{note}", {"x_scale": 2.5, "y_scale": 2})
         drop_down = _drop_down(key.allowed) if key.kind == "choice" else None
         if drop_down is not None:
             sheet.data_validation(row, 1, row, 1, {**drop_down, "ignore_blank": True})
@@ -114,7 +121,7 @@ def _study_sheet(book: Any, rule: StudyRule, header_format: Any) -> None:
         {
             "validate": "list",
             # The keys written above, by range: typed out they pass Excel's 255-character limit of a list.
-            "source": f"=$A$2:$A${len(rule.keys) + 1}",
+            "source": f"=$A$2:$A${len(keys) + 1}",
             "error_title": "Unknown setting",
             "error_message": "Choose one of the study settings from the list.",
         },

@@ -35,7 +35,8 @@ Output (``reportgen.model.Cohort``), both frames indexed 0..n-1:
     withdrawal_reason (object: str or None), excel_row (int64).
 ``visits``, sorted by the patients' workbook order, then month:
     patient_id (str), month (int64), tjc28, sjc28 (int64), esr_mm_h, crp_mg_l, patient_global_mm,
-    evaluator_global_mm, tcz_trough_ug_ml (float64; NaN = not measured, always NaN at month 0),
+    evaluator_global_mm, trough_level (``contract.LEVEL_COLUMN``; float64; NaN = not measured, always NaN at
+    month 0; a version 1 workbook's tcz_trough_ug_ml, unchanged),
     excel_row (int64). CRP given as crp_mg_dl is converted to mg/L here, once.
 Extra columns of the workbook are dropped (with a warning). The executable form of this description is
 ``reportgen.frames.CohortPatients`` and ``CohortVisits``, checked by ``pipeline.py`` on what this returns.
@@ -58,8 +59,18 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from reportgen import grouping
-from reportgen.contract import ColumnRule, Contract, SheetRule, StudyKey, StudyRule, column_letter, load_contract
+from reportgen import grouping, lloq
+from reportgen.contract import (
+    LEVEL_COLUMN,
+    ColumnRule,
+    Contract,
+    SheetRule,
+    StudyKey,
+    StudyRule,
+    column_letter,
+    load_contract,
+    workbook_version,
+)
 from reportgen.errors import WorkbookInvalid
 from reportgen.model import Cohort, Problem, RawWorkbook, Severity, SheetData, StudyOptions
 from reportgen.prose import clipped, counted
@@ -121,6 +132,7 @@ class CellKind(IntEnum):
     FORMULA = 7
     EXCEL_ERROR = 8
     CONTROL_CHARACTER = 9
+    BELOW_LIMIT = 10  # '<0.3' / '<LLOQ' in a level column: accepted, checked against the study's lloq
 
 
 def _kind_sentence(kind: CellKind, column: ColumnRule) -> str:
@@ -136,6 +148,7 @@ def _kind_sentence(kind: CellKind, column: ColumnRule) -> str:
         CellKind.FORMULA: FORMULA_SENTENCE,
         CellKind.EXCEL_ERROR: f"this cell holds an Excel error instead of a value; {rule}",
         CellKind.CONTROL_CHARACTER: CONTROL_SENTENCE,
+        CellKind.BELOW_LIMIT: rule,
     }[kind]
 
 
@@ -182,13 +195,14 @@ def _validate(raw: RawWorkbook, contract: Contract) -> Cohort:
     study = _check_study(contract.study, raw.sheets.get(contract.study.name), findings)
     if visits is not None:
         _check_trough_range(visits, study, findings)
+        _check_below_lloq(visits, study, contract.study, findings)
 
     errors, warnings = findings.sorted(raw, contract)
     if errors:
         raise WorkbookInvalid(errors, warnings)
     assert patients is not None and visits is not None  # a sheet that could not be checked is an error
     patient_frame = _output_frame(patients)
-    visit_frame = _output_frame(visits)
+    visit_frame = _with_below_lloq(_output_frame(visits), visits, study)
     visit_frame = _clear_baseline_values(visits.rule, visit_frame)
     visit_frame = _in_patient_order(visit_frame, patient_frame)
     return Cohort(
@@ -198,6 +212,7 @@ def _validate(raw: RawWorkbook, contract: Contract) -> Cohort:
         warnings=warnings,
         source_name=raw.file_name,
         source_sha256=raw.sha256,
+        contract_version=workbook_version(raw.sheets["visits"].header),
     )
 
 
@@ -247,6 +262,7 @@ class _CheckedSheet:
     columns: tuple[ColumnRule, ...]  # every contract column, alternatives as given (e.g. crp_mg_dl)
     cells: pd.DataFrame  # the cells as read, for showing values in problems
     typed: pd.DataFrame  # the same cells typed; NaN where blank or of the wrong kind
+    kinds: pd.DataFrame | None = None  # the CellKind of each cell
 
 
 def _check_data_sheet(rule: SheetRule, sheet: SheetData | None, findings: _Findings) -> _CheckedSheet | None:
@@ -275,7 +291,7 @@ def _check_data_sheet(rule: SheetRule, sheet: SheetData | None, findings: _Findi
         return None
     _warn_unnamed_columns(sheet, table, findings)
 
-    checked = _CheckedSheet(rule=rule, shown_name=sheet.name, columns=columns, cells=cells, typed=typed)
+    checked = _CheckedSheet(rule=rule, shown_name=sheet.name, columns=columns, cells=cells, typed=typed, kinds=kinds)
     by_name = {column.name: column for column in columns}
     findings.add(
         *_run_schema(
@@ -323,6 +339,8 @@ def _check_header(rule: SheetRule, sheet: SheetData | None, findings: _Findings)
             findings.add(Problem(sheet.name, 1, given[1].name, None, f"give {names}, not both: one column only"))
             broken = True
         elif not given:
+            if column.optional:
+                continue  # e.g. anti_drug_antibodies: not studied
             findings.add(Problem(sheet.name, 1, column.name, None, _missing_column_sentence(rule, column, header)))
             broken = True
         else:
@@ -434,6 +452,9 @@ def _classify(column: ColumnRule, cells: pd.Series) -> tuple[np.ndarray, pd.Seri
         values.iloc[split.number_positions] = split.numbers.to_numpy(dtype="float64")
         number_as_text = _per_distinct(texts, lambda text: parse_decimal(text) is not None).astype(bool)
         kinds[text_positions] = np.where(number_as_text, CellKind.NUMBER_AS_TEXT, CellKind.TEXT)
+        if column.below_limit:
+            below = _per_distinct(texts, lambda text: lloq.below(text) is not None).astype(bool)
+            kinds[text_positions[below]] = CellKind.BELOW_LIMIT
         kinds[split.bool_positions] = CellKind.TRUE_FALSE
         kinds[split.date_positions] = CellKind.DATE
         kinds[split.other_positions] = CellKind.UNRECOGNISED
@@ -563,6 +584,8 @@ def _cell_kind_schema(columns: tuple[ColumnRule, ...]) -> pa.DataFrameSchema:
     checks: dict[str, list[pa.Check]] = {}
     for column in columns:
         accepted = [CellKind.OK] if column.required else [CellKind.OK, CellKind.BLANK]
+        if column.below_limit:
+            accepted.append(CellKind.BELOW_LIMIT)
         checks[column.name] = [
             _check(lambda codes, accepted=accepted: pd.Series(np.isin(codes.to_numpy(), accepted), index=codes.index), f"{column.name} holds the right kind of value")
         ]
@@ -839,8 +862,27 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
     options = options.replace(**{key: value for key, value in changes.items() if key not in refused})
     _check_grouping(options, given, name, rule, findings)
     _check_windows(options, given, name, rule, findings)
+    _check_cut_points_above_lloq(options, given, name, rule, findings)
     _check_design(options, name, rule.value_column, first_row, changes, findings)
     return options
+
+
+def _check_cut_points_above_lloq(
+    options: StudyOptions, given: dict[str, tuple[int, Any]], name: str, rule: StudyRule, findings: _Findings
+) -> None:
+    """No cut point below the LLOQ: levels below it are not told apart, so they must all fall in the lowest group."""
+    if options.lloq is None:
+        return
+    for key in (grouping.CUT_POINTS_KEY, grouping.V1_CUT_POINTS_KEY):
+        cuts = getattr(options, key)
+        if cuts is None or key not in given or min(cuts) >= options.lloq:
+            continue
+        row, cell = given[key]
+        findings.add(Problem(name, row, rule.value_column, _shown(cell), (
+            f"{key} has a cut point below the {lloq.LLOQ_KEY} ({_number_text(options.lloq)}, row {given[lloq.LLOQ_KEY][0]}); "
+            f"levels below the limit of quantification cannot be told apart, so every cut point must be at least "
+            f"{_number_text(options.lloq)}"
+        )))  # fmt: skip
 
 
 def _check_grouping(options: StudyOptions, given: dict[str, tuple[int, Any]], name: str, rule: StudyRule, findings: _Findings) -> None:
@@ -1003,9 +1045,10 @@ def _check_trough_range(visits: _CheckedSheet, study: StudyOptions, findings: _F
     from reportgen import drugs
 
     drug = drugs.known_drug(study.drug)
-    name = "tcz_trough_ug_ml"  # the trough-level column of the contract
-    if drug is None or name not in visits.typed:
+    given = [column.name for column in visits.columns if LEVEL_COLUMN in (column.name, column.alternative_of)]
+    if drug is None or not given:
         return
+    name = given[0]  # the level column as the workbook names it (tcz_trough_ug_ml in a version 1 workbook)
     low, high = drugs.design_of(study).trough_range  # type: ignore[misc]
     rule = visits.rule.column(name)
     values = pd.to_numeric(visits.typed[name], errors="coerce")
@@ -1065,6 +1108,11 @@ def _study_value(key: StudyKey, cell: Any) -> Any:
         low = -math.inf if key.min is None else key.min
         high = math.inf if key.max is None else key.max
         return int(number) if low <= number <= high else _INVALID
+    if key.kind == "positive":
+        number = cell if isinstance(cell, _NUMBER_TYPES) else parse_decimal(str(cell))
+        if number is None or not 0 < number <= (math.inf if key.max is None else key.max):
+            return _INVALID
+        return float(number)
     if key.kind == "choice":
         wanted = str(cell).strip().casefold()
         return next((option for option in key.allowed if option.casefold() == wanted), _INVALID)
@@ -1172,6 +1220,52 @@ def _file_name(text: str, max_length: int | None) -> str | object:
     return text if max_length is None or len(text) <= max_length else _INVALID
 
 
+def _level_columns(visits: _CheckedSheet) -> list[ColumnRule]:
+    """The columns of the visits sheet that may say a level is below the limit of quantification."""
+    return [column for column in visits.columns if column.below_limit and visits.kinds is not None and column.name in visits.kinds]
+
+
+def _check_below_lloq(visits: _CheckedSheet, study: StudyOptions, study_rule: StudyRule, findings: _Findings) -> None:
+    """A '<0.3' / '<LLOQ' level needs the study's lloq, and a limit written out must be that lloq."""
+    for column in _level_columns(visits):
+        assert visits.kinds is not None
+        rows = visits.kinds.index[visits.kinds[column.name].to_numpy() == CellKind.BELOW_LIMIT]
+        for row in rows.tolist():
+            cell = visits.cells.at[row, column.name]
+            written = lloq.below(str(cell))
+            if study.lloq is None:
+                sentence = (
+                    f"{column.name} says this level is below the limit of quantification, but the {study_rule.name} sheet "
+                    f"gives no {lloq.LLOQ_KEY}; set {lloq.LLOQ_KEY} to the assay's lower limit of quantification "
+                    f"(e.g. {lloq.LLOQ_KEY} = 0.3) and, if wanted, {lloq.MODE_KEY} to the value analysed"
+                )
+            elif written not in (None, lloq.WRITTEN_LLOQ) and float(written) != study.lloq:
+                sentence = (
+                    f"{column.name} says this level is below {written}, but the {study_rule.name} sheet's {lloq.LLOQ_KEY} is "
+                    f"{_number_text(study.lloq)}; a level below the limit of quantification is written "
+                    f"<{_number_text(study.lloq)} or <LLOQ (a different limit would mean a different assay: correct the "
+                    f"cell or {lloq.LLOQ_KEY})"
+                )
+            else:
+                continue
+            findings.add(Problem(visits.shown_name, int(row), column.name, _shown(cell), sentence))
+
+
+def _with_below_lloq(frame: pd.DataFrame, visits: _CheckedSheet, study: StudyOptions) -> pd.DataFrame:
+    """The level of each '<LLOQ' visit set to the study's substitution, and ``lloq.VISIT_FLAG`` marking them."""
+    flag = np.zeros(len(frame), dtype=bool)
+    for column in _level_columns(visits):
+        assert visits.kinds is not None
+        marked = visits.kinds[column.name].to_numpy() == CellKind.BELOW_LIMIT
+        flag |= frame["excel_row"].isin(visits.kinds.index[marked]).to_numpy()
+    flag &= frame["month"].to_numpy() != BASELINE_MONTH  # ignored before the first dose, as every level
+    if flag.any():
+        assert study.lloq is not None  # checked: a '<LLOQ' level without lloq is an error
+        frame.loc[flag, LEVEL_COLUMN] = lloq.substituted(study.lloq, study.below_lloq)
+    frame[lloq.VISIT_FLAG] = flag
+    return frame
+
+
 # --- the output frames --------------------------------------------------------------------------
 
 
@@ -1184,7 +1278,12 @@ def _output_frame(sheet: _CheckedSheet) -> pd.DataFrame:
             columns[column.alternative_of] = values * column.factor
             continue
         columns[column.name] = _output_column(column, values)
-    order = [column.name for column in sheet.rule.canonical_columns]
+    # An optional column left out, or blank in every row, is not in the frame: nothing was recorded in it.
+    order = [
+        column.name
+        for column in sheet.rule.canonical_columns
+        if column.name in columns and not (column.optional and columns[column.name].isna().all())
+    ]
     frame = pd.DataFrame({name: columns[name] for name in order}, index=sheet.typed.index)
     frame["excel_row"] = frame.index.to_numpy(dtype="int64")
     return frame.reset_index(drop=True)

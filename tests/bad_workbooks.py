@@ -264,7 +264,7 @@ OUT_OF_RANGE = [
     _out_of_range("visits", "crp_mg_l", ((0, -0.1, "-0.1"), (1, 500.1, "500.1")), "crp_mg_l must be a number from 0 to 500 (mg/L)"),
     _out_of_range("visits", "patient_global_mm", ((0, -0.1, "-0.1"), (1, 100.1, "100.1")), "patient_global_mm must be a number from 0 to 100"),
     _out_of_range("visits", "evaluator_global_mm", ((0, -0.1, "-0.1"), (1, 100.1, "100.1")), "evaluator_global_mm must be a number from 0 to 100"),
-    _out_of_range("visits", "tcz_trough_ug_ml", ((1, -0.1, "-0.1"),), "tcz_trough_ug_ml must be a number of 0 or more"),
+    _out_of_range("visits", "trough_level", ((1, -0.1, "-0.1"),), "trough_level must be a number of 0 or more"),
     BadWorkbook(
         "out-of-range-crp_mg_dl",
         renamed_column("visits", "crp_mg_l", "crp_mg_dl", lambda crp: crp / 10, then=set_cells(("visits", 0, "crp_mg_dl", -0.1), ("visits", 1, "crp_mg_dl", 50.1))),
@@ -523,7 +523,7 @@ AT_BOUND_CONTROLS = [
     _at_bounds("visits", "crp_mg_l", (0, 0), (1, 500)),
     _at_bounds("visits", "patient_global_mm", (0, 0), (1, 100)),
     _at_bounds("visits", "evaluator_global_mm", (0, 0), (1, 100)),
-    _at_bounds("visits", "tcz_trough_ug_ml", (1, 0), None),
+    _at_bounds("visits", "trough_level", (1, 0), None),
     Control(
         "at-bounds-crp_mg_dl",
         renamed_column("visits", "crp_mg_l", "crp_mg_dl", lambda crp: crp / 10, then=set_cells(("visits", 0, "crp_mg_dl", 0), ("visits", 1, "crp_mg_dl", 50))),

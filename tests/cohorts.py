@@ -35,7 +35,7 @@ VISIT_DEFAULTS: dict[str, Any] = {
     "crp_mg_l": 5.0,
     "patient_global_mm": 50.0,
     "evaluator_global_mm": 40.0,
-    "tcz_trough_ug_ml": np.nan,
+    "trough_level": np.nan,
 }
 
 
@@ -63,10 +63,11 @@ def _typed_visits(frame: pd.DataFrame) -> pd.DataFrame:
     frame["patient_id"] = frame["patient_id"].astype(str)
     for column in ("month", "tjc28", "sjc28"):
         frame[column] = frame[column].astype("int64")
-    for column in ("esr_mm_h", "crp_mg_l", "patient_global_mm", "evaluator_global_mm", "tcz_trough_ug_ml"):
+    for column in ("esr_mm_h", "crp_mg_l", "patient_global_mm", "evaluator_global_mm", "trough_level"):
         frame[column] = frame[column].astype("float64")
     # The validator ignores levels at month 0.
-    frame.loc[frame["month"] == 0, "tcz_trough_ug_ml"] = np.nan
+    frame.loc[frame["month"] == 0, "trough_level"] = np.nan
+    frame["level_below_lloq"] = False  # no level typed '<LLOQ' (tests of it build workbooks)
     frame["excel_row"] = np.arange(2, len(frame) + 2)
     return frame.reset_index(drop=True)
 
@@ -147,7 +148,7 @@ def random_cohort(
             "crp_mg_l": np.clip(np.round(activity * 2 + rng.normal(0, 4, size), 1), 0, 200),
             "patient_global_mm": np.clip(np.round(activity * 10 + rng.normal(0, 10, size)), 0, 100).astype(float),
             "evaluator_global_mm": np.clip(np.round(activity * 9 + rng.normal(0, 10, size)), 0, 100).astype(float),
-            "tcz_trough_ug_ml": level,
+            "trough_level": level,
         }
     )
     patients = pd.DataFrame(

@@ -347,6 +347,7 @@ def make_derived(frame: pd.DataFrame | None = None) -> Derived:
                     "eular_response": pd.Categorical(frame["eular_response"], categories=indices.EULAR_RESPONSES, ordered=True),
                     "trough_level": level,
                     "trough_month": np.where(np.isnan(level), np.nan, 12.0),
+                    "trough_below_lloq": np.zeros(len(level), dtype=bool),
                 }
             ),
         ],
@@ -361,7 +362,7 @@ def empty_derived_visits() -> pd.DataFrame:
     dtypes = {
         "patient_id": "str", "month": "int64", "tjc28": "int64", "sjc28": "int64", "esr_mm_h": "float64",
         "crp_mg_l": "float64", "patient_global_mm": "float64", "evaluator_global_mm": "float64",
-        "tcz_trough_ug_ml": "float64", "excel_row": "int64", "das28_esr": "float64", "das28_crp": "float64",
+        "trough_level": "float64", "level_below_lloq": "bool", "excel_row": "int64", "das28_esr": "float64", "das28_crp": "float64",
         "cdai": "float64", "sdai": "float64", "das28_esr_category": activity, "das28_crp_category": activity,
         "cdai_category": activity, "sdai_category": activity,
     }  # fmt: skip

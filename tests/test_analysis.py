@@ -56,7 +56,7 @@ def test_quartiles_from_given_cut_points_are_closed_on_the_right() -> None:
     levels = [0.0, 1.0, 1.5, 6.0, 6.1, 18.5, 18.6, 40.0]
     rows = []
     for i, level in enumerate(levels):
-        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, tcz_trough_ug_ml=level)]
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, trough_level=level)]
     rows += [visit("none", 0), visit("none", 12)]
     cohort = make_cohort(rows, study=StudyOptions(quartile_cutpoints=(1.0, 6.0, 18.5)))
     results = analyse(derive(cohort), cohort.study)
@@ -82,7 +82,7 @@ def test_computed_cut_points_are_numpy_percentiles() -> None:
 def test_coinciding_edges_stop_with_advice() -> None:
     rows = []
     for i in range(12):
-        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, tcz_trough_ug_ml=0.0 if i < 8 else 5.0 + i)]
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, trough_level=0.0 if i < 8 else 5.0 + i)]
     cohort = make_cohort(rows)
     with pytest.raises(AnalysisError, match="cut_points"):
         analyse(derive(cohort), cohort.study)
@@ -246,10 +246,10 @@ def test_outcome_labels_and_units() -> None:
 
 def test_carried_forward_list() -> None:
     cohort = make_cohort(
-        [visit("A", 0), visit("A", 12, tcz_trough_ug_ml=3.0),
-         visit("B", 0), visit("B", 3, tcz_trough_ug_ml=1.0),
-         visit("C", 0), visit("C", 12, tcz_trough_ug_ml=9.0),
-         visit("D", 0), visit("D", 12, tcz_trough_ug_ml=20.0),
+        [visit("A", 0), visit("A", 12, trough_level=3.0),
+         visit("B", 0), visit("B", 3, trough_level=1.0),
+         visit("C", 0), visit("C", 12, trough_level=9.0),
+         visit("D", 0), visit("D", 12, trough_level=20.0),
          visit("E", 0)],
         patients=[{"patient_id": "B", "withdrawal_month": 5.0, "withdrawal_reason": "inefficacy"}],
         study=StudyOptions(quartile_cutpoints=(2.0, 5.0, 10.0)),
@@ -270,7 +270,7 @@ def test_empty_quartile_with_given_cut_points_is_left_out_of_tests() -> None:
 # --- found by mutation testing (docs/mutation-testing.md) ---------------------------------------------
 
 ADVICE = (
-    "this happens when many patients share one level (e.g. undetectable). Give increasing cut points in the "
+    "this happens when many patients share one level (e.g. undetectable, or below the limit of quantification). Give increasing cut points in the "
     "study sheet instead, e.g. grouping = cut-points and cut_points = '1; 6; 18.5'."
 )
 
@@ -278,7 +278,7 @@ ADVICE = (
 def _levels_cohort(levels: list[float], study: StudyOptions | None = None):
     rows = []
     for i, level in enumerate(levels):
-        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, tcz_trough_ug_ml=level)]
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, trough_level=level)]
     return make_cohort(rows, study=study)
 
 
@@ -314,7 +314,7 @@ def test_results_carry_the_study_and_its_follow_up_month_and_four_groups() -> No
     study = StudyOptions(follow_up_month=9, quartile_cutpoints=(2.0, 5.0, 10.0))
     rows = []
     for i, level in enumerate([1.0, 3.0, 7.0, 20.0, 1.5, 4.0]):
-        rows += [visit(f"P{i}", 0), visit(f"P{i}", 9, tcz_trough_ug_ml=level)]
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 9, trough_level=level)]
     results = analyse(derive(make_cohort(rows, study=study)), study)
     assert results.study == study and results.cohort.follow_up_month == 9
     for comparison in (*results.outcomes, *results.baseline):
@@ -338,8 +338,8 @@ def test_a_categorical_comparison_keeps_its_label() -> None:
 
 def test_an_empty_withdrawal_reason_is_no_reason() -> None:
     cohort = make_cohort(
-        [visit("A", 0), visit("A", 3, tcz_trough_ug_ml=1.0), visit("B", 0), visit("B", 12, tcz_trough_ug_ml=9.0),
-         visit("C", 0), visit("C", 12, tcz_trough_ug_ml=20.0), visit("D", 0), visit("D", 12, tcz_trough_ug_ml=4.0)],
+        [visit("A", 0), visit("A", 3, trough_level=1.0), visit("B", 0), visit("B", 12, trough_level=9.0),
+         visit("C", 0), visit("C", 12, trough_level=20.0), visit("D", 0), visit("D", 12, trough_level=4.0)],
         patients=[{"patient_id": "A", "withdrawal_month": 5.0, "withdrawal_reason": ""}],
         study=StudyOptions(quartile_cutpoints=(2.0, 5.0, 10.0)),
     )
@@ -396,7 +396,7 @@ def test_halves_have_one_dunn_pair_and_a_trend_test() -> None:
     rows = []
     for i in range(30):
         level = 1.0 + i
-        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, tcz_trough_ug_ml=level, tjc28=max(0, 20 - i), sjc28=max(0, 15 - i // 2))]
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", 12, trough_level=level, tjc28=max(0, 20 - i), sjc28=max(0, 15 - i // 2))]
     derived = derive(make_cohort(rows))
     results = analyse(derived, StudyOptions(grouping="halves"))
     das28 = results.outcomes[0]
@@ -557,11 +557,11 @@ def test_sensitivity_analyses_equal_scipy_on_independently_built_groups(seed: in
 
 def test_withdrawn_means_stopped_before_the_follow_up_visit() -> None:
     cohort = make_cohort(
-        [visit("A", 0), visit("A", 12, tcz_trough_ug_ml=3.0),  # withdrew at 12, after the month-12 visit
-         visit("B", 0), visit("B", 3, tcz_trough_ug_ml=1.0),  # withdrew at 5
-         visit("C", 0), visit("C", 6, tcz_trough_ug_ml=9.0),  # missed month 12, still treated
-         visit("D", 0), visit("D", 6, tcz_trough_ug_ml=20.0),  # withdrew at 18, after follow-up
-         visit("E", 0), visit("E", 9, tcz_trough_ug_ml=4.0)],  # withdrew at 12, before the month-12 visit
+        [visit("A", 0), visit("A", 12, trough_level=3.0),  # withdrew at 12, after the month-12 visit
+         visit("B", 0), visit("B", 3, trough_level=1.0),  # withdrew at 5
+         visit("C", 0), visit("C", 6, trough_level=9.0),  # missed month 12, still treated
+         visit("D", 0), visit("D", 6, trough_level=20.0),  # withdrew at 18, after follow-up
+         visit("E", 0), visit("E", 9, trough_level=4.0)],  # withdrew at 12, before the month-12 visit
         patients=[{"patient_id": "A", "withdrawal_month": 12.0}, {"patient_id": "B", "withdrawal_month": 5.0},
                   {"patient_id": "D", "withdrawal_month": 18.0}, {"patient_id": "E", "withdrawal_month": 12.0}],
     )  # fmt: skip

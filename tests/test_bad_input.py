@@ -193,7 +193,7 @@ COMMONEST_MISTAKES = [
         "the settings are: title, authors, institution, quartile_cutpoints, grouping, cut_points, group_labels, follow_up_month, level_month, "
         "visit_window_months, continuous_test, "
         "categorical_test, decimal_separator, abstract_character_limit, published, drug, drug_abbreviation, "
-        "administration, level_unit, background, objective, adjust_for, primary_outcome (found 'folow_up_month')",
+        "administration, level_unit, lloq, below_lloq, background, objective, adjust_for, primary_outcome (found 'folow_up_month')",
     ),
 ]
 

@@ -20,7 +20,11 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "cohort-workbook.md"
 def test_columns_are_exactly_the_contract_of_issue_2() -> None:
     contract = load_contract()
     assert [column.name for column in contract.sheet("patients").canonical_columns] == list(PATIENT_COLUMNS)
-    assert [column.name for column in contract.sheet("visits").canonical_columns] == list(VISIT_COLUMNS)
+    assert [column.name for column in contract.sheet("visits").default_columns] == list(VISIT_COLUMNS)
+    # Optional columns (the header may be left out): anti-drug antibodies only.
+    optional = [column.name for column in contract.sheet("visits").canonical_columns if column.optional]
+    assert optional == ["anti_drug_antibodies"]
+    assert not any(column.optional for column in contract.sheet("patients").columns)
     assert [column.name for column in contract.sheet("visits").alternatives("crp_mg_l")] == ["crp_mg_dl"]
     assert contract.sheet_names == ("patients", "visits", "study")
 

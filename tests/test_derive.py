@@ -93,7 +93,7 @@ def test_no_post_baseline_visit_carries_baseline_forward() -> None:
 
 
 def test_visits_after_the_follow_up_month_are_ignored() -> None:
-    cohort = make_cohort([visit("A", 0), visit("A", 9, tjc28=3, tcz_trough_ug_ml=4.0), visit("A", 15, tjc28=0, tcz_trough_ug_ml=30.0)])
+    cohort = make_cohort([visit("A", 0), visit("A", 9, tjc28=3, trough_level=4.0), visit("A", 15, tjc28=0, trough_level=30.0)])
     patient = one(derive(cohort).patients, "A")
     assert patient["follow_up_visit_month"] == 9 and patient["tjc28"] == 3 and patient["carried_forward"]
     assert patient["trough_level"] == 4.0 and patient["trough_month"] == 9
@@ -110,13 +110,13 @@ def test_follow_up_month_from_the_study() -> None:
 def test_trough_level_at_follow_up_else_last_measured_before() -> None:
     cohort = make_cohort(
         [
-            visit("A", 0, tcz_trough_ug_ml=99.0),  # month 0 is never a trough level
-            visit("A", 3, tcz_trough_ug_ml=2.0),
-            visit("A", 6, tcz_trough_ug_ml=5.0),
-            visit("A", 12, tcz_trough_ug_ml=8.0),
+            visit("A", 0, trough_level=99.0),  # month 0 is never a trough level
+            visit("A", 3, trough_level=2.0),
+            visit("A", 6, trough_level=5.0),
+            visit("A", 12, trough_level=8.0),
             visit("B", 0),
-            visit("B", 3, tcz_trough_ug_ml=2.0),
-            visit("B", 6, tcz_trough_ug_ml=0.0),
+            visit("B", 3, trough_level=2.0),
+            visit("B", 6, trough_level=0.0),
             visit("B", 12),
             visit("C", 0),
             visit("C", 12),
@@ -156,6 +156,7 @@ def test_patient_columns_are_documented_and_kept_in_order() -> None:
         *MEASURES,
         *CATEGORIES,
         "follow_up_visit_month", "carried_forward", "delta_das28", "eular_response", "trough_level", "trough_month",
+        "trough_below_lloq",
     }
     assert set(patients.columns) == expected
     assert patients["follow_up_visit_month"].dtype == np.int64 and patients["carried_forward"].dtype == bool
@@ -170,12 +171,12 @@ def _reference_follow_up(cohort_visits: pd.DataFrame, follow_up_month: int) -> d
         before = visits[(visits["month"] > 0) & (visits["month"] < follow_up_month)]
         chosen = at.iloc[0] if len(at) else before.iloc[-1] if len(before) else visits[visits["month"] == 0].iloc[0]
         level = float("nan")
-        if not math.isnan(chosen["tcz_trough_ug_ml"]) and chosen["month"] > 0:
-            level = chosen["tcz_trough_ug_ml"]
+        if not math.isnan(chosen["trough_level"]) and chosen["month"] > 0:
+            level = chosen["trough_level"]
         else:
-            measured = visits[(visits["month"] > 0) & (visits["month"] <= follow_up_month) & visits["tcz_trough_ug_ml"].notna()]
+            measured = visits[(visits["month"] > 0) & (visits["month"] <= follow_up_month) & visits["trough_level"].notna()]
             if len(measured):
-                level = measured.iloc[-1]["tcz_trough_ug_ml"]
+                level = measured.iloc[-1]["trough_level"]
         answer[str(patient_id)] = (int(chosen["month"]), float(chosen["tjc28"]), float(level))
     return answer
 
@@ -266,9 +267,9 @@ def test_missing_baseline_names_exactly_those_patients_and_at_most_ten() -> None
 
 
 def test_trough_level_counts_from_month_1_never_month_0() -> None:
-    cohort = make_cohort([visit("A", 0), visit("A", 12), visit("B", 0), visit("B", 1, tcz_trough_ug_ml=3.0), visit("B", 12)])
+    cohort = make_cohort([visit("A", 0), visit("A", 12), visit("B", 0), visit("B", 1, trough_level=3.0), visit("B", 12)])
     # validate already drops levels at month 0; derive does not count one either if it gets one.
-    cohort.visits.loc[cohort.visits["month"] == 0, "tcz_trough_ug_ml"] = 7.0
+    cohort.visits.loc[cohort.visits["month"] == 0, "trough_level"] = 7.0
     patients = derive(cohort).patients
     assert math.isnan(one(patients, "A")["trough_level"]) and math.isnan(one(patients, "A")["trough_month"])
     assert (one(patients, "B")["trough_level"], one(patients, "B")["trough_month"]) == (3.0, 1.0)
@@ -276,6 +277,6 @@ def test_trough_level_counts_from_month_1_never_month_0() -> None:
 
 def test_trough_level_on_the_sheets_first_visit_row() -> None:
     # The level's visit is row position 0 of the visits: still a level.
-    cohort = make_cohort([visit("A", 12, tcz_trough_ug_ml=5.0), visit("A", 0)])
+    cohort = make_cohort([visit("A", 12, trough_level=5.0), visit("A", 0)])
     patient = one(derive(cohort).patients, "A")
     assert (patient["trough_level"], patient["trough_month"]) == (5.0, 12.0)

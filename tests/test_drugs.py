@@ -163,12 +163,12 @@ def test_missing_design_keys_are_warnings_naming_the_key(tmp_path: Path) -> None
 
 def test_a_level_outside_the_drugs_plausible_range_is_a_warning(tmp_path: Path) -> None:
     patients, visits = valid_rows()
-    visits[2]["tcz_trough_ug_ml"] = 45  # adalimumab: 0-40 µg/mL; tocilizumab: 0-100
-    visits[3]["tcz_trough_ug_ml"] = 151  # above the column's own warning: warned about once, by the column
-    visits[0]["tcz_trough_ug_ml"] = 45  # month 0: ignored
+    visits[2]["trough_level"] = 45  # adalimumab: 0-40 µg/mL; tocilizumab: 0-100
+    visits[3]["trough_level"] = 151  # above the column's own warning: warned about once, by the column
+    visits[0]["trough_level"] = 45  # month 0: ignored
     cohort = validated(tmp_path, {**DESIGN, "drug": "adalimumab"}, visits)
     assert [(w.sheet, w.row, w.column, w.value) for w in cohort.warnings] == [
-        ("visits", 4, "tcz_trough_ug_ml", "45"), ("visits", 5, "tcz_trough_ug_ml", "151"),
+        ("visits", 4, "trough_level", "45"), ("visits", 5, "trough_level", "151"),
     ]  # fmt: skip
     assert "outside 0-40 µg/mL, the plausible range of adalimumab trough levels" in cohort.warnings[0].rule
     assert [w.row for w in validated(tmp_path, DESIGN, visits).warnings] == [5]

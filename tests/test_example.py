@@ -75,17 +75,17 @@ def follow_up(cohort: dict[str, object]) -> pd.DataFrame:
     visits: pd.DataFrame = cohort["visits"]  # type: ignore[assignment]
     study: dict[str, object] = cohort["study"]  # type: ignore[assignment]
     month = int(study["follow_up_month"])
-    edges = [float(x) for x in str(study["quartile_cutpoints"]).split(";")]
+    edges = [float(x) for x in str(study["cut_points"]).split(";")]
     rows = []
     for patient_id, own in visits.sort_values("month").groupby("patient_id"):
         baseline = own[own["month"] == 0].iloc[0]
         later = own[(own["month"] > 0) & (own["month"] <= month)]
         at_month = later[later["month"] == month]
         last = at_month.iloc[0] if len(at_month) else (later.iloc[-1] if len(later) else baseline)
-        if pd.notna(last["tcz_trough_ug_ml"]) and last["month"] > 0:
-            level = float(last["tcz_trough_ug_ml"])
+        if pd.notna(last["trough_level"]) and last["month"] > 0:
+            level = float(last["trough_level"])
         else:
-            measured = later[later["month"] <= last["month"]]["tcz_trough_ug_ml"].dropna()
+            measured = later[later["month"] <= last["month"]]["trough_level"].dropna()
             level = float(measured.iloc[-1]) if len(measured) else np.nan
         row = {"patient_id": patient_id, "follow_up_month": int(last["month"]), "level": level}
         for key in ("tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "patient_global_mm", "evaluator_global_mm"):
@@ -140,7 +140,7 @@ def test_the_workbook_follows_the_contract(cohort: dict[str, object]) -> None:
     for column in ("tjc28", "sjc28", "esr_mm_h", "patient_global_mm"):
         assert (visits[column] == visits[column].round()).all(), column
     assert visits.esr_mm_h.between(1, 200).all() and visits.crp_mg_l.between(0, 500).all()
-    assert visits[visits.month == 0].tcz_trough_ug_ml.isna().all()
+    assert visits[visits.month == 0].trough_level.isna().all()
     withdrawn = patients.dropna(subset=["withdrawal_month"])
     assert 3 <= len(withdrawn) <= 5
     assert set(withdrawn.withdrawal_reason) <= {"inefficacy", "adverse event"}
@@ -225,7 +225,7 @@ def test_synthetic_cohorts_are_deterministic_and_follow_the_contract(tmp_path: P
     assert patients.patient_id.is_unique and set(visits.patient_id) == set(patients.patient_id)
     assert set(visits.month) == {0, 3, 6, 9, 12}
     assert visits.tjc28.between(0, 28).all() and visits.esr_mm_h.between(1, 200).all()
-    assert visits[visits.month == 0].tcz_trough_ug_ml.isna().all()
+    assert visits[visits.month == 0].trough_level.isna().all()
     withdrawal = visits.patient_id.map(patients.set_index("patient_id").withdrawal_month)
     assert not (visits.month > withdrawal.fillna(99)).any()
 
@@ -251,7 +251,7 @@ def test_synthetic_generation_scales_to_100000_patients() -> None:
 def test_the_generated_rows_are_the_written_ones(generated) -> None:
     patients, visits, study = generated
     assert [row["patient_id"] for row in patients] == sorted(row["patient_id"] for row in patients)
-    assert dict(study)["quartile_cutpoints"].endswith("18.5")
+    assert dict(study)["cut_points"].endswith("18.5") and dict(study)["grouping"] == "cut-points"
     assert len(visits) == len(_sheets(COMMITTED)["visits"]) - 1
 
 

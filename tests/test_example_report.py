@@ -105,6 +105,7 @@ def test_abstract_txt_is_within_the_limit_and_matches_the_report(build_folder: P
     results = json.loads((build_folder / "results.json").read_text(encoding="utf-8"))
     assert results["cohort"] == {
         "n_included": 34, "n_analysed": 33, "n_locf": 5, "n_placed_by_window": 0, "n_no_level": 1, "follow_up_month": 12,
+        "n_below_lloq": 0,
     }  # fmt: skip
     body = abstract.split("\n", 1)[1]  # the first line is the title
     assert len(body.strip()) <= 3600

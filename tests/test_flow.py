@@ -45,8 +45,8 @@ def independent_flow(cohort: Cohort, results: Results) -> dict:
     month = cohort.study.follow_up_month
     patients = cohort.patients.set_index("patient_id")
     visits = cohort.visits
-    measured = visits[(visits["month"] > 0) & (visits["month"] <= month) & visits["tcz_trough_ug_ml"].notna()]
-    level = measured.sort_values("month").groupby("patient_id")["tcz_trough_ug_ml"].last().reindex(patients.index)
+    measured = visits[(visits["month"] > 0) & (visits["month"] <= month) & visits["trough_level"].notna()]
+    level = measured.sort_values("month").groupby("patient_id")["trough_level"].last().reindex(patients.index)
     labels = [s.label for s in results.strata]
     group = pd.cut(level, [-np.inf, *results.cutpoints, np.inf], right=True, labels=labels)
     reached = visits.loc[visits["month"] == month, "patient_id"].unique()
@@ -136,7 +136,7 @@ def test_built_cohort_withdrawal_rules() -> None:
         rows.append(visit(pid, 0))
         for month in (3, 6, 9, 12):
             if month <= last:
-                rows.append(visit(pid, month, tcz_trough_ug_ml=levels[pid] if levels[pid] is not None else np.nan))
+                rows.append(visit(pid, month, trough_level=levels[pid] if levels[pid] is not None else np.nan))
     patients = [
         {"patient_id": "A", "withdrawal_month": 6.0, "withdrawal_reason": "  inefficacy "},
         {"patient_id": "B", "withdrawal_month": 7.0, "withdrawal_reason": ""},

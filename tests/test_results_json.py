@@ -59,10 +59,10 @@ def test_shape_matches_the_issue_example() -> None:
     document = json.loads(results_to_json(example_results()))
     assert list(document) == [
         "schema_version", "cohort", "options", "design", "cutpoints", "cutpoints_given", "strata",
-        "baseline", "outcomes", "activity_categories", "eular_response", "carried_forward", "flow", "missing",
+        "baseline", "outcomes", "activity_categories", "eular_response", "anti_drug_antibodies", "carried_forward", "flow", "missing",
         "primary_outcome", "sensitivity",
     ]
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert set(document["cohort"]) >= {"n_included", "n_analysed", "n_locf"}
     strata = document["strata"]
     assert [s["label"] for s in strata] == ["Q1", "Q2", "Q3", "Q4"]

@@ -36,7 +36,20 @@ def test_sheets_and_headers_come_from_the_contract(template: Path) -> None:
         assert raw.sheets[sheet.name].rows == ()
     study = raw.sheets["study"]
     assert study.header == ("key", "value")
-    assert [row[0] for row in study.rows] == [key.key for key in contract.study.keys]
+    assert [row[0] for row in study.rows] == [key.key for key in contract.study.keys if not key.legacy]
+
+
+def test_the_template_is_contract_version_2_and_drug_neutral(template: Path) -> None:
+    """Version 2 names only: trough_level, no quartile_cutpoints, no offer of tcz_trough_ug_ml; the drug is
+    to be filled in, not defaulted to tocilizumab."""
+    from reportgen.contract import LEVEL_COLUMN, V1_LEVEL_COLUMN, workbook_version
+
+    raw = load_workbook(template)
+    assert workbook_version(raw.sheets["visits"].header) == 2 and LEVEL_COLUMN in raw.sheets["visits"].header
+    assert "quartile_cutpoints" not in [row[0] for row in raw.sheets["study"].rows]
+    comments = "".join(_part(template, name) for name in zipfile.ZipFile(template).namelist() if "comments" in name)
+    assert V1_LEVEL_COLUMN not in comments and "quartile_cutpoints" not in comments
+    assert "Default: tocilizumab" not in comments and "Fill in the drug" in comments
 
 
 def test_every_column_has_data_validation_and_a_comment_with_its_unit(template: Path) -> None:
@@ -60,7 +73,7 @@ def test_the_study_key_column_offers_every_setting_as_a_list(template: Path) -> 
     passes Excel's 255-character limit and the writer would drop the validation with only a warning."""
     import openpyxl
 
-    keys = [key.key for key in load_contract().study.keys]
+    keys = [key.key for key in load_contract().study.keys if not key.legacy]
     assert len(",".join(keys)) > 255  # why a range is needed
     sheet = openpyxl.load_workbook(template)["study"]
     lists = [v for v in sheet.data_validations.dataValidation if v.type == "list" and str(v.sqref).startswith("A2:")]
@@ -112,3 +125,16 @@ def test_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
     write_template(tmp_path / "cohort.xlsx")
     assert [path.name for path in tmp_path.iterdir()] == ["cohort.xlsx"]
+
+
+def test_the_level_column_lets_a_below_lloq_text_be_typed(template: Path) -> None:
+    """'<0.3' is text: a decimal validation on trough_level would refuse it while typing."""
+    import openpyxl
+
+    from reportgen.contract import LEVEL_COLUMN, column_letter
+
+    header = [column.name for column in load_contract().sheet("visits").canonical_columns]
+    letter = column_letter(header.index(LEVEL_COLUMN))
+    sheet = openpyxl.load_workbook(template)["visits"]
+    rules = [v for v in sheet.data_validations.dataValidation if str(v.sqref).startswith(f"{letter}2:")]
+    assert len(rules) == 1 and rules[0].type in (None, "any") and rules[0].prompt

@@ -57,7 +57,7 @@ def at(found: tuple[Problem, ...], sheet: str, row: int | None, column: str | No
 def test_valid_cohort_has_the_documented_columns_and_types(tmp_path: Path) -> None:
     cohort = valid(tmp_path)
     assert list(cohort.patients.columns) == [*PATIENT_COLUMNS, "excel_row"]
-    assert list(cohort.visits.columns) == [*VISIT_COLUMNS, "excel_row"]
+    assert list(cohort.visits.columns) == [*VISIT_COLUMNS, "excel_row", "level_below_lloq"]
     assert {name: str(dtype) for name, dtype in cohort.patients.dtypes.items()} == {
         "patient_id": "str", "sex": "str", "age_years": "float64", "disease_duration_years": "float64",
         "rf_positive": "boolean", "acpa_positive": "boolean", "prior_biologics": "int64",
@@ -66,7 +66,7 @@ def test_valid_cohort_has_the_documented_columns_and_types(tmp_path: Path) -> No
     assert {name: str(dtype) for name, dtype in cohort.visits.dtypes.items()} == {
         "patient_id": "str", "month": "int64", "tjc28": "int64", "sjc28": "int64", "esr_mm_h": "float64",
         "crp_mg_l": "float64", "patient_global_mm": "float64", "evaluator_global_mm": "float64",
-        "tcz_trough_ug_ml": "float64", "excel_row": "int64",
+        "trough_level": "float64", "excel_row": "int64", "level_below_lloq": "bool",
     }  # fmt: skip
     assert len(cohort.patients) == 8 and len(cohort.visits) == 37
     assert cohort.patients["patient_id"].tolist()[:2] == ["001", "002"]
@@ -88,10 +88,10 @@ def test_visits_are_sorted_by_patient_order_then_month(tmp_path: Path) -> None:
 
 def test_trough_level_at_baseline_is_ignored(tmp_path: Path) -> None:
     patients, visits = valid_rows()
-    visits[0]["tcz_trough_ug_ml"] = 7.5
+    visits[0]["trough_level"] = 7.5
     cohort = valid(tmp_path, patients=patients, visits=visits)
-    assert math.isnan(cohort.visits.loc[0, "tcz_trough_ug_ml"])
-    assert cohort.visits.loc[1, "tcz_trough_ug_ml"] == 3.0
+    assert math.isnan(cohort.visits.loc[0, "trough_level"])
+    assert cohort.visits.loc[1, "trough_level"] == 3.0
 
 
 def test_crp_in_mg_dl_is_converted_once_to_mg_l(tmp_path: Path) -> None:
@@ -235,7 +235,7 @@ VISIT_BOUNDS = [
     ("tjc28", 28, False), ("tjc28", 29, True), ("tjc28", -1, True), ("tjc28", 2.5, True),
     ("esr_mm_h", 1, False), ("esr_mm_h", 0.9, True), ("esr_mm_h", 200, False), ("esr_mm_h", 200.5, True),
     ("crp_mg_l", 0, False), ("crp_mg_l", 500.1, True), ("patient_global_mm", 100, False),
-    ("evaluator_global_mm", 100.5, True), ("tcz_trough_ug_ml", 0, False), ("tcz_trough_ug_ml", -0.1, True),
+    ("evaluator_global_mm", 100.5, True), ("trough_level", 0, False), ("trough_level", -0.1, True),
 ]  # fmt: skip
 PATIENT_BOUNDS = [
     ("age_years", 18, False), ("age_years", 17.9, True), ("age_years", 100, False), ("age_years", 100.5, True),
@@ -511,10 +511,10 @@ def test_unusual_values_warn_but_do_not_block(tmp_path: Path) -> None:
     patients[0]["age_years"] = 95
     visits[0]["esr_mm_h"] = 121
     visits[1]["crp_mg_l"] = 250
-    visits[2]["tcz_trough_ug_ml"] = 151
+    visits[2]["trough_level"] = 151
     cohort = valid(tmp_path, patients=patients, visits=visits)
     assert [(warning.sheet, warning.row, warning.column) for warning in cohort.warnings] == [
-        ("patients", 2, "age_years"), ("visits", 2, "esr_mm_h"), ("visits", 3, "crp_mg_l"), ("visits", 4, "tcz_trough_ug_ml"),
+        ("patients", 2, "age_years"), ("visits", 2, "esr_mm_h"), ("visits", 3, "crp_mg_l"), ("visits", 4, "trough_level"),
         *DESIGN_UNSET,
     ]  # fmt: skip
     assert cohort.warnings[1].rule == "esr_mm_h is above 120 mm/h; please check it is right"
@@ -586,7 +586,7 @@ def test_adjust_for_lists_covariates_as_the_contract_names_them(tmp_path: Path) 
         ("esr_mm_h; ESR_MM_H", "esr_mm_h is listed twice"),
         ("ln(sex)", "ln(sex) is not possible; only a measure can be logged"),
         ("log(esr_mm_h)", "ln(name) for the natural logarithm of a measure"),
-        ("tcz_trough_ug_ml", "is not a baseline covariate"),
+        ("trough_level", "is not a baseline covariate"),
         (3, "adjust_for must be baseline covariates"),
     ],
 )

@@ -58,7 +58,7 @@ def test_a_tie_goes_to_the_earlier_visit() -> None:
 
 def test_a_visit_after_the_month_inside_the_window_is_used_with_a_warning() -> None:
     cohort = make_cohort(
-        [visit("A", 0), visit("A", 3, tjc28=1, tcz_trough_ug_ml=4.0), visit("A", 7, tjc28=2, tcz_trough_ug_ml=9.0)],
+        [visit("A", 0), visit("A", 3, tjc28=1, trough_level=4.0), visit("A", 7, tjc28=2, trough_level=9.0)],
         study=study(visit_window_months=1),
     )
     derived = derive(cohort)
@@ -72,7 +72,7 @@ def test_a_visit_after_the_month_inside_the_window_is_used_with_a_warning() -> N
 
 def test_outside_the_window_the_last_visit_is_carried_forward_and_the_later_visit_named() -> None:
     cohort = make_cohort(
-        [visit("A", 0), visit("A", 3, tjc28=1, tcz_trough_ug_ml=4.0), visit("A", 8, tjc28=2, tcz_trough_ug_ml=9.0)],
+        [visit("A", 0), visit("A", 3, tjc28=1, trough_level=4.0), visit("A", 8, tjc28=2, trough_level=9.0)],
         study=study(visit_window_months=1),
     )
     derived = derive(cohort)
@@ -122,9 +122,9 @@ def test_a_window_of_zero_is_the_rule_without_windows() -> None:
 
 def test_the_level_of_the_level_month() -> None:
     visits = [
-        visit("A", 0), visit("A", 3, tcz_trough_ug_ml=5.0), visit("A", 6, tcz_trough_ug_ml=9.0),
-        visit("B", 0), visit("B", 3), visit("B", 6, tcz_trough_ug_ml=9.0),  # no level at month 3
-        visit("C", 0), visit("C", 6, tcz_trough_ug_ml=9.0),  # no month-3 visit
+        visit("A", 0), visit("A", 3, trough_level=5.0), visit("A", 6, trough_level=9.0),
+        visit("B", 0), visit("B", 3), visit("B", 6, trough_level=9.0),  # no level at month 3
+        visit("C", 0), visit("C", 6, trough_level=9.0),  # no month-3 visit
     ]  # fmt: skip
     patients = derive(make_cohort(visits, study=study(level_month=3))).patients
     assert (one(patients, "A")["trough_level"], one(patients, "A")["trough_month"]) == (5.0, 3.0)
@@ -135,9 +135,9 @@ def test_the_level_of_the_level_month() -> None:
 
 def test_the_level_month_with_a_window_takes_the_closest_measured_level() -> None:
     visits = [
-        visit("A", 0), visit("A", 2, tcz_trough_ug_ml=4.0), visit("A", 4, tcz_trough_ug_ml=6.0), visit("A", 6),
-        visit("B", 0), visit("B", 3), visit("B", 4, tcz_trough_ug_ml=6.0), visit("B", 6),  # month 3 without a level
-        visit("C", 0), visit("C", 5, tcz_trough_ug_ml=6.0), visit("C", 6),  # month 5 is outside 3 ± 1
+        visit("A", 0), visit("A", 2, trough_level=4.0), visit("A", 4, trough_level=6.0), visit("A", 6),
+        visit("B", 0), visit("B", 3), visit("B", 4, trough_level=6.0), visit("B", 6),  # month 3 without a level
+        visit("C", 0), visit("C", 5, trough_level=6.0), visit("C", 6),  # month 5 is outside 3 ± 1
     ]  # fmt: skip
     patients = derive(make_cohort(visits, study=study(level_month=3, visit_window_months=1))).patients
     assert (one(patients, "A")["trough_level"], one(patients, "A")["trough_month"]) == (4.0, 2.0)  # tie: the earlier
@@ -148,7 +148,7 @@ def test_the_level_month_with_a_window_takes_the_closest_measured_level() -> Non
 def test_patients_without_a_level_at_the_level_month_are_not_analysed() -> None:
     cohort = random_cohort(5, 120, study=study(level_month=3))
     visits = cohort.visits
-    at_three = visits[(visits["month"] == 3) & visits["tcz_trough_ug_ml"].notna()]["patient_id"]
+    at_three = visits[(visits["month"] == 3) & visits["trough_level"].notna()]["patient_id"]
     results = analyse(derive(cohort), cohort.study)
     assert results.cohort.n_analysed == at_three.nunique()
     assert results.flow is not None and results.flow.no_level == 120 - at_three.nunique()
@@ -191,7 +191,7 @@ def test_placed_by_window_in_results_json_is_an_independent_count() -> None:
 
 def test_the_methods_state_the_window_and_the_level_month() -> None:
     cohort = make_cohort(
-        [visit("A", 0), visit("A", 3, tcz_trough_ug_ml=5.0), visit("A", 7), visit("B", 0), visit("B", 3, tcz_trough_ug_ml=8.0), visit("B", 6)],
+        [visit("A", 0), visit("A", 3, trough_level=5.0), visit("A", 7), visit("B", 0), visit("B", 3, trough_level=8.0), visit("B", 6)],
         study=study(level_month=3, visit_window_months=1),
     )
     results = analyse(derive(cohort), cohort.study)

@@ -36,7 +36,7 @@ PATIENT_COLUMNS = (
 )  # fmt: skip
 VISIT_COLUMNS = (
     "patient_id", "month", "tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "patient_global_mm",
-    "evaluator_global_mm", "tcz_trough_ug_ml",
+    "evaluator_global_mm", "trough_level",
 )  # fmt: skip
 VISIT_MONTHS = (0, 3, 6, 9, 12)
 # The warnings (sheet, row, column) of a workbook whose study sheet, if any, sets none of drug, background and
@@ -123,7 +123,7 @@ def valid_rows() -> CohortRows:
                     "crp_mg_l": round(22.5 - 4 * step + number / 2, 1),
                     "patient_global_mm": 70 - 10 * step,
                     "evaluator_global_mm": 60 - 9 * step,
-                    "tcz_trough_ug_ml": None if month == 0 or (patient_id, month) == ("002", 6) else round(2.0 * number + step, 2),
+                    "trough_level": None if month == 0 or (patient_id, month) == ("002", 6) else round(2.0 * number + step, 2),
                 }
             )
     return CohortRows(patients, visits)

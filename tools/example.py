@@ -85,7 +85,7 @@ def contract_columns(sheet: str) -> tuple[str, ...]:
     first use, not when this module is imported."""
     from reportgen.contract import load_contract
 
-    return tuple(column.name for column in load_contract().sheet(sheet).canonical_columns)
+    return tuple(column.name for column in load_contract().sheet(sheet).default_columns)
 
 
 STUDY_COLUMNS = ("key", "value")
@@ -114,7 +114,9 @@ STUDY = (
               "arthritis (synthetic example cohort)"),
     ("authors", "M. Alvar Reyes, L. Castell Moreno, J. Iturbe Sanz, P. Olmedo Vidal, R. Quintana Gil"),
     ("institution", "Rheumatology Department, Hospital Universitario de Valdemora (fictional)"),
-    ("quartile_cutpoints", "; ".join(format(edge, ".15g") for edge in QUARTILE_CUTPOINTS)),
+    ("grouping", "cut-points"),
+    ("cut_points", "; ".join(format(edge, ".15g") for edge in QUARTILE_CUTPOINTS)),
+    ("group_labels", "; ".join(QUARTILE_LABELS)),
     ("follow_up_month", FOLLOW_UP_MONTH),
     ("continuous_test", "kruskal-wallis"),
     ("categorical_test", "chi-square"),
@@ -748,6 +750,8 @@ def generate_example_cohort(seed: int = DEFAULT_SEED) -> tuple[list[dict[str, An
 
     Rows are dicts keyed by the workbook contract's column names; None means a blank cell.
     """
+    from reportgen.contract import LEVEL_COLUMN  # on first use: importing this module reads no contract
+
     stream = _Stream(seed)
     targets = _quartile_targets()
 
@@ -844,7 +848,7 @@ def generate_example_cohort(seed: int = DEFAULT_SEED) -> tuple[list[dict[str, An
                 fraction = 1.0 - (1.0 - month / last_month) ** 2.5
                 components = _between(stream, record["baseline"], record["follow_up"], fraction)
             visits.append({"patient_id": patient_id, "month": month, **components,
-                           "tcz_trough_ug_ml": _level_at(stream, record, month, last_month)})
+                           LEVEL_COLUMN: _level_at(stream, record, month, last_month)})
     patients.sort(key=lambda row: row["patient_id"])
     return patients, visits, list(STUDY)
 
@@ -874,6 +878,8 @@ def generate_synthetic_cohort(n_patients: int, seed: int = 0) -> tuple[pd.DataFr
     Not calibrated to anything; deterministic for a given seed and numpy version.
     """
     import pandas as pd
+
+    from reportgen.contract import LEVEL_COLUMN
 
     rng = np.random.default_rng(seed)
     n = int(n_patients)
@@ -946,7 +952,7 @@ def generate_synthetic_cohort(n_patients: int, seed: int = 0) -> tuple[pd.DataFr
         "crp_mg_l": course("crp_mg_l", 1.0, 0.1, 500, 1),
         "patient_global_mm": course("patient_global_mm", 8.0, 0, 100).astype(int),
         "evaluator_global_mm": course("evaluator_global_mm", 6.0, 0, 100).astype(int),
-        "tcz_trough_ug_ml": trough,
+        LEVEL_COLUMN: trough,
     })
     return patients, visits
 
@@ -987,19 +993,26 @@ def _columns_of(rows: Any, columns: Sequence[str]) -> list[list[Any]]:
 
 
 def write_cohort_workbook(path: str | Path, patients: Any, visits: Any, study: Any = None, *,
-                          engine: str | None = None) -> Path:
+                          engine: str | None = None, headers: Mapping[str, str] | None = None,
+                          optional_columns: Sequence[str] = ()) -> Path:
     """Write sheets ``patients``, ``visits`` and ``study`` with the contract's exact headers; blank cells for None/NaN.
 
     ``patients``/``visits``: lists of dicts or DataFrames. ``study``: (key, value) pairs, a mapping, a
     ``StudyOptions`` or None. ``engine``: ``"xlsxwriter"`` (the default up to 50,000 visits) or
     ``"stream"`` (the default above: a minimal SpreadsheetML writer, chunked, about ten times faster
     than xlsxwriter and flat in memory, for benchmark-size cohorts). Both fix every date and property
-    they write, so the same rows give the same bytes.
+    they write, so the same rows give the same bytes. ``headers`` writes some columns under another name
+    (values still taken by the contract's name), e.g. ``{"trough_level": "tcz_trough_ug_ml"}`` for a
+    contract version 1 workbook. ``optional_columns``: optional visits columns to write too, after the others
+    (e.g. ``("anti_drug_antibodies",)``).
     """
     path = Path(path)
-    patient_headers, visit_headers = contract_columns("patients"), contract_columns("visits")
+    patient_headers, visit_headers = contract_columns("patients"), (*contract_columns("visits"), *optional_columns)
     patient_columns = _columns_of(patients, patient_headers)
     visit_columns = _columns_of(visits, visit_headers)
+    if headers:
+        patient_headers = tuple(headers.get(name, name) for name in patient_headers)
+        visit_headers = tuple(headers.get(name, name) for name in visit_headers)
     study_rows = _study_rows(study)
     sheets = (
         ("patients", patient_headers, patient_columns),
