@@ -61,9 +61,12 @@ mutation: $(BIN)/.mutation
 example: $(BIN)/.installed
 	$(BIN)/python -m tools.example input/cohort.xlsx
 
-# Both synthetic examples: the abstract's tocilizumab cohort and the adalimumab tertiles cohort (tools/).
+# Both synthetic examples, written again by their seeded generators (tools/) and built into output/:
+# the abstract's tocilizumab cohort and the adalimumab tertiles cohort.
 examples: example
 	$(BIN)/python -m tools.adalimumab_example input/examples/adalimumab-tertiles.xlsx
+	$(BIN)/reportgen build input/cohort.xlsx
+	$(BIN)/reportgen build input/examples/adalimumab-tertiles.xlsx
 
 clean:
 	rm -rf $(VENV) dist build mutants

@@ -1,4 +1,4 @@
-"""The cohort workbook contract (``schemas/cohort-v1.yaml``) as frozen dataclasses.
+"""The cohort workbook contract (``schemas/cohort.yaml``) as frozen dataclasses.
 
 The YAML file is the single source of the contract: validation, the template workbook and the user
 guide all read it through :func:`load_contract`. The loader is strict: an unknown field or a wrong
@@ -17,7 +17,7 @@ import yaml
 
 from reportgen.resources import schemas_dir
 
-CONTRACT_FILE = "cohort-v1.yaml"  # holds contract version 2 (the file keeps its name; see ``version`` inside)
+CONTRACT_FILE = "cohort.yaml"  # contract version 2 (``version`` inside); version 1 workbooks are still read
 
 # The visits sheet's trough-level column: its name in the validated and derived frames (the one home of that
 # name in the code) and its contract version 1 name, which a workbook may still give instead. Which of the two

@@ -1,6 +1,6 @@
 """Stage contracts for the tables the stages hand on: Pandera ``DataFrameModel``s, checked in ``pipeline.py``.
 
-The workbook contract (``schemas/cohort-v1.yaml``) stops at the workbook; these models say what the
+The workbook contract (``schemas/cohort.yaml``) stops at the workbook; these models say what the
 validate and derive stages return, so a stage that breaks its promise fails at the boundary, naming the
 table, the column and the check, instead of somewhere downstream. Test fixtures are built through them
 (``tests/cohorts.py``, ``tests/report_fixtures.py``), so a fixture cannot hold a column a stage never makes.

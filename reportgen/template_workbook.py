@@ -1,6 +1,6 @@
 """``reportgen template``: an empty cohort workbook a clinic can start from without drifting from the contract.
 
-Every header, unit, bound and drop-down comes from ``schemas/cohort-v1.yaml``: the sheets patients,
+Every header, unit, bound and drop-down comes from ``schemas/cohort.yaml``: the sheets patients,
 visits and study, exact headers in row 1 (with the unit and the rule in a comment on each), and Excel
 data validation on every column so most mistakes are refused while typing. The file is written to a
 temporary name beside the target and moved into place, so a half-written template never exists.

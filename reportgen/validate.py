@@ -2,7 +2,7 @@
 
 Every problem is found in one pass and raised together as ``WorkbookInvalid(problems, warnings)``;
 each points at a cell (sheet, Excel row with the header as row 1, column, the value as found) and
-says the rule in plain words. The rules come from ``schemas/cohort-v1.yaml`` (``reportgen.contract``).
+says the rule in plain words. The rules come from ``schemas/cohort.yaml`` (``reportgen.contract``).
 
 How a data sheet is checked, with Pandera schemas built from the contract and validated lazily
 (all failures at once), every check vectorised:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.cli import main
-from tools.adalimumab_example import BELOW_LLOQ_PATIENTS, DEFAULT_PATH, N_PATIENTS, write_adalimumab_example
+from tools.adalimumab_example import BELOW_LLOQ_PATIENTS, DEFAULT_PATH, N_PATIENTS, OFF_SCHEDULE, write_adalimumab_example
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / DEFAULT_PATH
@@ -49,3 +49,8 @@ def test_its_results_record_the_design_the_lloq_and_the_antibodies(build: Path) 
     assert results["cohort"]["n_below_lloq"] == len(BELOW_LLOQ_PATIENTS)
     assert [s["n_below_lloq"] for s in results["strata"]] == [len(BELOW_LLOQ_PATIENTS), 0, 0]
     assert results["anti_drug_antibodies"] is not None
+    # The visits a month early or late are placed at month 6 by the ±1-month window, each named in warnings.csv.
+    assert results["cohort"]["n_placed_by_window"] == len(OFF_SCHEDULE)
+    warnings = (build / "warnings.csv").read_text(encoding="utf-8")
+    for number in OFF_SCHEDULE:
+        assert f"A{number:03d}" in warnings

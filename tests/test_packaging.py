@@ -32,7 +32,7 @@ def test_the_wheel_contains_templates_and_schemas(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("reportgen-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    assert "reportgen/_data/schemas/cohort-v1.yaml" in names
+    assert "reportgen/_data/schemas/cohort.yaml" in names
     assert _data_files("schemas") <= names
     assert _data_files("templates") <= names
     assert "reportgen/contract.py" in names and "reportgen/workbook.py" in names

@@ -6,12 +6,13 @@
 A developer tool like ``tools.example`` (not part of the package). Every patient is synthetic and nothing is
 calibrated to a publication: it exercises what the first example does not, a drug other than tocilizumab given
 by injection, the cohort's own tertiles, a 6-month follow-up, levels below the assay's limit of quantification
-(typed ``<0.3`` with ``lloq`` = 0.3) and anti-drug antibodies. Deterministic: randomness comes only from
+(typed ``<0.3`` with ``lloq`` = 0.3), a ±1-month visit window and anti-drug antibodies. Deterministic: randomness comes only from
 ``random.Random(seed).random()``, whose stream Python guarantees across versions.
 
 Visits at months 0, 3 and 6. Each patient has a latent level (log-normal, median about 7 µg/mL); a few have
 anti-drug antibodies and a level below the LLOQ. Response improves with the level. Three patients stop at
-month 3 (their follow-up is carried forward) and one has no level at all.
+month 3 (their follow-up is carried forward), three are seen at month 5 or 7 instead of 6 (placed by the
+visit window) and one has no level at all.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ BELOW_LLOQ_TEXT = "<0.3"
 BELOW_LLOQ_PATIENTS = (4, 17, 29, 38)
 WITHDRAWN = {9: (3, "lack of efficacy"), 22: (3, "adverse event"), 41: (3, "lack of efficacy")}
 NO_LEVEL = (33,)
+# Patients (by number) seen a month early or late for the month-6 visit: the study's ±1-month visit window
+# places that visit at month 6 (the build lists each placement as a warning).
+OFF_SCHEDULE = {12: 7, 27: 5, 36: 7}
 STUDY = (
     ("title", "Adalimumab trough levels and disease activity after six months in rheumatoid arthritis "
               "(synthetic example cohort)"),
@@ -102,7 +106,8 @@ def generate_adalimumab_cohort(seed: int = DEFAULT_SEED) -> tuple[list[dict[str,
             if withdrawal_month is not None and month > withdrawal_month:
                 break
             share = improvement * month / FOLLOW_UP_MONTH
-            row: dict[str, Any] = {"patient_id": patient_id, "month": month}
+            seen = OFF_SCHEDULE.get(number, month) if month == FOLLOW_UP_MONTH else month
+            row: dict[str, Any] = {"patient_id": patient_id, "month": seen}
             for key, start in baseline.items():
                 value = start * (1.0 - share) * (1.0 if month == 0 else math.exp(0.12 * _normal(rng)))
                 if key in ("tjc28", "sjc28"):
