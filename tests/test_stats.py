@@ -995,3 +995,17 @@ def test_quantile_edges_cut_into_equal_shares_for_any_number_of_groups() -> None
     clean = values[~np.isnan(values)]
     assert stats.percentile_edges(values, 3) == tuple(np.percentile(clean, [100 / 3, 200 / 3]))
     assert stats.percentile_edges(values, 2) == (float(np.median(clean)),)
+
+
+# --- found by mutation testing, second stats.py pass of 2026-12-02 (docs/mutation-testing.md) -------------
+
+
+def test_a_three_by_two_table_of_more_than_hopeless_n_patients_is_still_exact() -> None:
+    """The hopeless rule needs three rows and three columns: a 3 x 2 (or 2 x 3) table of 502 patients is
+    computed exactly within the budget. Margins 500, 1, 1 by 500, 2: the column of 2 is (2,0,0) with
+    probability C(500,2)/C(502,2), (1,1,0) or (1,0,1) each 500/C(502,2), the observed (0,1,1) 1/C(502,2),
+    the least probable, so p = 1/C(502,2) (hand-computed)."""
+    table = np.array([[500, 0], [0, 1], [0, 1]])
+    assert table.sum() > stats.EXACT_HOPELESS_ABOVE_N
+    for each in (table, table.T):
+        assert stats.fisher_freeman_halton(each, work_budget=stats.EXACT_WORK_BUDGET) == pytest.approx(1 / math.comb(502, 2), rel=1e-9)
