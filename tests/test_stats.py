@@ -1009,3 +1009,10 @@ def test_a_three_by_two_table_of_more_than_hopeless_n_patients_is_still_exact() 
     assert table.sum() > stats.EXACT_HOPELESS_ABOVE_N
     for each in (table, table.T):
         assert stats.fisher_freeman_halton(each, work_budget=stats.EXACT_WORK_BUDGET) == pytest.approx(1 / math.comb(502, 2), rel=1e-9)
+
+
+def test_group_index_gives_integer_codes_that_index_the_labels() -> None:
+    # The codes index arrays (a label, a colour per group): integers, not floats that look like them.
+    codes = stats.group_index([0.5, 2.0, np.nan, 9.0], [1.0, 4.0])
+    assert codes.dtype == np.int64 and codes.tolist() == [0, 1, -1, 2]
+    assert np.array(["G1", "G2", "G3"])[codes[codes >= 0]].tolist() == ["G1", "G2", "G3"]
