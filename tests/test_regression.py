@@ -112,3 +112,28 @@ def test_ols_refuses_a_singular_design_by_name():
     design = np.column_stack([np.ones(5), np.arange(5.0), np.arange(5.0) * 3 + 1])
     with pytest.raises(NotEstimable, match="^c does not vary"):
         ols(np.array([1.0, 3, 2, 5, 4]), design, ["intercept", "b", "c"], LEVEL)
+
+
+# --- found by mutation testing (docs/mutation-testing.md) --------------------------------------------------
+
+
+def test_ols_of_orthonormal_columns_is_estimable():
+    # Singular values exactly 1 (a design of unit columns): full rank. By hand, beta = (y1, y2) = (1, 2),
+    # RSS = 3² = 9 on 1 df, so each SE is sqrt(9 x 1) = 3.
+    fit = ols(np.array([1.0, 2.0, 3.0]), np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), ("a", "b"), LEVEL)
+    _close(fit.coefficients, [1.0, 2.0])
+    _close(fit.standard_errors, [3.0, 3.0])
+    assert fit.df_residual == 1
+
+
+def test_ols_names_a_column_of_zeros_first():
+    with pytest.raises(NotEstimable, match="^a does not vary"):
+        ols(np.array([1.0, 2.0, 3.0, 4.0]), np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0], [0.0, 5.0]]), ("a", "b"), LEVEL)
+
+
+def test_ols_rank_tolerance_is_numpys():
+    # A singular value equal to numpy's matrix_rank tolerance (largest x max(n, p) x eps) counts as zero.
+    design = np.array([[1.0, 0.0], [0.0, 4 * np.finfo(float).eps], [0.0, 0.0], [0.0, 0.0]])
+    assert np.linalg.matrix_rank(design) == 1
+    with pytest.raises(NotEstimable, match="^b does not vary"):
+        ols(np.array([1.0, 2.0, 3.0, 4.0]), design, ("a", "b"), LEVEL)
