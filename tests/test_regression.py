@@ -137,3 +137,9 @@ def test_ols_rank_tolerance_is_numpys():
     assert np.linalg.matrix_rank(design) == 1
     with pytest.raises(NotEstimable, match="^b does not vary"):
         ols(np.array([1.0, 2.0, 3.0, 4.0]), design, ("a", "b"), LEVEL)
+
+
+def test_ols_of_as_many_patients_as_terms_gives_the_reason():
+    # n = p leaves no residual degree of freedom: a reason, not an IndexError.
+    with pytest.raises(NotEstimable, match="^2 patients with complete data, and the model needs more than 2$"):
+        ols(np.array([1.0, 3.0]), np.array([[1.0, 0.0], [1.0, 1.0]]), ("intercept", "b"), LEVEL)
