@@ -1016,3 +1016,11 @@ def test_group_index_gives_integer_codes_that_index_the_labels() -> None:
     codes = stats.group_index([0.5, 2.0, np.nan, 9.0], [1.0, 4.0])
     assert codes.dtype == np.int64 and codes.tolist() == [0, 1, -1, 2]
     assert np.array(["G1", "G2", "G3"])[codes[codes >= 0]].tolist() == ["G1", "G2", "G3"]
+
+
+def test_the_work_budget_counts_the_work_of_every_node_together() -> None:
+    # Each node costs at least 1000 units of work; the abstract's 3 x 4 table passes many small nodes, so a
+    # budget of ten nodes is used up by their sum although no single node comes near it.
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(ABSTRACT_EULAR, work_budget=10_000)
+    assert stats.fisher_freeman_halton(ABSTRACT_EULAR, work_budget=stats.EXACT_WORK_BUDGET) == stats.fisher_freeman_halton(ABSTRACT_EULAR)
