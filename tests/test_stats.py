@@ -1024,3 +1024,12 @@ def test_the_work_budget_counts_the_work_of_every_node_together() -> None:
     with pytest.raises(stats.ExactTestTooLarge):
         stats.fisher_freeman_halton(ABSTRACT_EULAR, work_budget=10_000)
     assert stats.fisher_freeman_halton(ABSTRACT_EULAR, work_budget=stats.EXACT_WORK_BUDGET) == stats.fisher_freeman_halton(ABSTRACT_EULAR)
+
+
+def test_the_work_budget_counts_every_filling_of_a_column() -> None:
+    # Rows of 54 and a first column of 60: C(62, 2) - 3 C(7, 2) = 1828 ways to fill that column (hand count,
+    # inclusion-exclusion over the row caps), so its node costs 1000 + 1828 units of work, more than 2000.
+    table = np.array([[20, 17, 17], [20, 17, 17], [20, 17, 17]])
+    assert stats._column_fillings((54, 54, 54), 60).shape[0] == math.comb(62, 2) - 3 * math.comb(7, 2)
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(table, work_budget=2000)
