@@ -143,3 +143,10 @@ def test_ols_of_as_many_patients_as_terms_gives_the_reason():
     # n = p leaves no residual degree of freedom: a reason, not an IndexError.
     with pytest.raises(NotEstimable, match="^2 patients with complete data, and the model needs more than 2$"):
         ols(np.array([1.0, 3.0]), np.array([[1.0, 0.0], [1.0, 1.0]]), ("intercept", "b"), LEVEL)
+
+
+def test_ols_of_an_outcome_symmetric_about_its_mean_is_estimable():
+    # y = 1, 2, 3, 4 varies (its deviations cancel in odd powers, not in squares). By hand: Sxy = 4, Sxx = 5,
+    # slope 0.8, intercept 2.5 - 0.8 x 2.5 = 0.5.
+    fit = ols(np.array([1.0, 2.0, 3.0, 4.0]), np.column_stack([np.ones(4), [1.0, 3.0, 2.0, 4.0]]), ("intercept", "x"), LEVEL)
+    _close(fit.coefficients, [0.5, 0.8])
