@@ -150,3 +150,14 @@ def test_ols_of_an_outcome_symmetric_about_its_mean_is_estimable():
     # slope 0.8, intercept 2.5 - 0.8 x 2.5 = 0.5.
     fit = ols(np.array([1.0, 2.0, 3.0, 4.0]), np.column_stack([np.ones(4), [1.0, 3.0, 2.0, 4.0]]), ("intercept", "x"), LEVEL)
     _close(fit.coefficients, [0.5, 0.8])
+
+
+def test_ols_reasons_in_full():
+    # The reasons are printed as they are (the adjusted-estimates table says why there is no estimate).
+    design = np.column_stack([np.ones(4), [1.0, 3.0, 2.0, 4.0]])
+    with pytest.raises(NotEstimable) as constant:
+        ols(np.full(4, 2.0), design, ("intercept", "x"), LEVEL)
+    assert str(constant.value) == "every patient with complete data has the same value"
+    with pytest.raises(NotEstimable) as exact:
+        ols(1.0 + 2.0 * design[:, 1], design, ("intercept", "x"), LEVEL)
+    assert str(exact.value) == "the model fits every patient exactly, so there is no residual variation to test against"

@@ -1033,3 +1033,8 @@ def test_the_work_budget_counts_every_filling_of_a_column() -> None:
     assert stats._column_fillings((54, 54, 54), 60).shape[0] == math.comb(62, 2) - 3 * math.comb(7, 2)
     with pytest.raises(stats.ExactTestTooLarge):
         stats.fisher_freeman_halton(table, work_budget=2000)
+
+
+def test_linear_by_linear_refuses_a_one_dimensional_table() -> None:
+    with pytest.raises(ValueError, match="^a contingency table must be two-dimensional$"):
+        stats.linear_by_linear([3, 4, 5], ["none", "moderate", "good"], ["Q1"])
