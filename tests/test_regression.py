@@ -161,3 +161,11 @@ def test_ols_reasons_in_full():
     with pytest.raises(NotEstimable) as exact:
         ols(1.0 + 2.0 * design[:, 1], design, ("intercept", "x"), LEVEL)
     assert str(exact.value) == "the model fits every patient exactly, so there is no residual variation to test against"
+
+
+def test_ols_recognises_an_exact_fit_at_any_scale():
+    # y = 100 + 700 x on six patients: rounding leaves an RSS of about 1e-24, a share of about 1e-31 of the
+    # total sum of squares (about 1.1e7): an exact fit, not a test against rounding noise.
+    x = np.array([1.0, 3.0, 2.0, 4.0, 7.0, 5.0])
+    with pytest.raises(NotEstimable, match="fits every patient exactly"):
+        ols(100.0 + 700.0 * x, np.column_stack([np.ones(6), x]), ("intercept", "x"), LEVEL)

@@ -1038,3 +1038,14 @@ def test_the_work_budget_counts_every_filling_of_a_column() -> None:
 def test_linear_by_linear_refuses_a_one_dimensional_table() -> None:
     with pytest.raises(ValueError, match="^a contingency table must be two-dimensional$"):
         stats.linear_by_linear([3, 4, 5], ["none", "moderate", "good"], ["Q1"])
+
+
+def test_linear_by_linear_of_a_two_by_two_table_is_computed() -> None:
+    # Two categories and two groups are enough: r is the phi coefficient, as scipy's pearsonr on one row per
+    # patient gives it.
+    table = np.array([[6, 2], [3, 7]])
+    result = stats.linear_by_linear(table, ["no", "yes"], ["G1", "G2"])
+    categories, groups = _expanded(table)
+    r = sps.pearsonr(categories, groups).statistic
+    assert result.effect_size == pytest.approx(r, rel=1e-10)
+    assert result.p_value == pytest.approx(sps.chi2.sf(17 * r**2, 1), rel=1e-9)
