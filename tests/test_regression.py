@@ -169,3 +169,9 @@ def test_ols_recognises_an_exact_fit_at_any_scale():
     x = np.array([1.0, 3.0, 2.0, 4.0, 7.0, 5.0])
     with pytest.raises(NotEstimable, match="fits every patient exactly"):
         ols(100.0 + 700.0 * x, np.column_stack([np.ones(6), x]), ("intercept", "x"), LEVEL)
+
+
+def test_ols_fit_names_its_coefficients_in_order():
+    y, design = _random_design(5, 20, 2)
+    fit = ols(y, design, ["intercept", "age", "crp"], LEVEL)
+    assert fit.names == ("intercept", "age", "crp") and fit.n == 20 and fit.level == LEVEL

@@ -1049,3 +1049,8 @@ def test_linear_by_linear_of_a_two_by_two_table_is_computed() -> None:
     r = sps.pearsonr(categories, groups).statistic
     assert result.effect_size == pytest.approx(r, rel=1e-10)
     assert result.p_value == pytest.approx(sps.chi2.sf(17 * r**2, 1), rel=1e-9)
+
+
+def test_linear_by_linear_not_computed_says_why_in_full() -> None:
+    result = stats.linear_by_linear([[3, 0], [2, 0], [4, 0]], ["none", "moderate", "good"], ["Q1", "Q2"])
+    assert result.not_tested == "fewer than two categories or groups with any patient"
