@@ -175,3 +175,4 @@ def test_ols_fit_names_its_coefficients_in_order():
     y, design = _random_design(5, 20, 2)
     fit = ols(y, design, ["intercept", "age", "crp"], LEVEL)
     assert fit.names == ("intercept", "age", "crp") and fit.n == 20 and fit.level == LEVEL
+    _close(fit.t, sm.OLS(y, design).fit().tvalues)
