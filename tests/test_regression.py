@@ -176,3 +176,10 @@ def test_ols_fit_names_its_coefficients_in_order():
     fit = ols(y, design, ["intercept", "age", "crp"], LEVEL)
     assert fit.names == ("intercept", "age", "crp") and fit.n == 20 and fit.level == LEVEL
     _close(fit.t, sm.OLS(y, design).fit().tvalues)
+
+
+def test_values_that_are_not_finite_are_reported_as_none():
+    # results.json has no NaN or infinity: such a value is "none", a finite one is kept.
+    from reportgen.regression import _finite
+
+    assert _finite(float("nan")) is None and _finite(math.inf) is None and _finite(-2.5) == -2.5

@@ -1054,3 +1054,11 @@ def test_linear_by_linear_of_a_two_by_two_table_is_computed() -> None:
 def test_linear_by_linear_not_computed_says_why_in_full() -> None:
     result = stats.linear_by_linear([[3, 0], [2, 0], [4, 0]], ["none", "moderate", "good"], ["Q1", "Q2"])
     assert result.not_tested == "fewer than two categories or groups with any patient"
+
+
+def test_linear_by_linear_names_only_the_empty_groups_as_a_risk() -> None:
+    full = stats.linear_by_linear(ABSTRACT_EULAR, ["none", "moderate", "good"], LABELS)
+    assert full.risks == () and full.decision.endswith("No assumption at risk identified.")
+    table = np.array([[3, 0, 1, 0], [1, 0, 2, 1], [0, 0, 2, 5]])
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], LABELS)
+    assert [(risk.kind, risk.detail) for risk in result.risks] == [(RiskKind.EMPTY_GROUPS, ("Q2",))]
