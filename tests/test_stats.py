@@ -1062,3 +1062,14 @@ def test_linear_by_linear_names_only_the_empty_groups_as_a_risk() -> None:
     table = np.array([[3, 0, 1, 0], [1, 0, 2, 1], [0, 0, 2, 5]])
     result = stats.linear_by_linear(table, ["none", "moderate", "good"], LABELS)
     assert [(risk.kind, risk.detail) for risk in result.risks] == [(RiskKind.EMPTY_GROUPS, ("Q2",))]
+
+
+def test_linear_by_linear_in_full() -> None:
+    result = stats.linear_by_linear(ABSTRACT_EULAR, ["none", "moderate", "good"], LABELS)
+    assert (result.test, result.df, result.effect_size_name) == (TestName.LINEAR_BY_LINEAR, 1.0, "pearson-r")
+    assert result.decision == (
+        "Linear-by-linear association test (M² = (n − 1) r², n = 33) with scores in the order of the groups "
+        "Q1 < Q2 < Q3 < Q4 and of the categories none < moderate < good; chi-square approximation with 1 df; "
+        "effect size r, the correlation of the scores (positive when later categories are more common in later "
+        "groups). No assumption at risk identified."
+    )
