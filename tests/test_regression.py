@@ -183,3 +183,16 @@ def test_values_that_are_not_finite_are_reported_as_none():
     from reportgen.regression import _finite
 
     assert _finite(float("nan")) is None and _finite(math.inf) is None and _finite(-2.5) == -2.5
+
+
+def test_every_logged_covariate_leaves_out_its_values_of_zero_or_below():
+    # Two logged covariates: patient 0 has -1 in the first, patient 1 has 0.5 in the second (a positive
+    # value below 1, whose log is fine). Only patient 0 is left out.
+    rng = np.random.default_rng(8)
+    n = 12
+    first = rng.uniform(1, 5, size=n)
+    first[0] = -1.0
+    second = rng.uniform(1, 5, size=n)
+    second[1] = 0.5
+    result = adjusted_association(rng.normal(size=n), rng.lognormal(2, 1, size=n), [Term("a", first, logged=True), Term("b", second, logged=True)], LEVEL)
+    assert (result.covariate_not_positive, result.n) == (1, n - 1)

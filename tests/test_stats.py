@@ -1073,3 +1073,13 @@ def test_linear_by_linear_in_full() -> None:
         "effect size r, the correlation of the scores (positive when later categories are more common in later "
         "groups). No assumption at risk identified."
     )
+
+
+def test_monte_carlo_fisher_of_small_tables() -> None:
+    # 2 x 2: close to the exact p (scipy's fisher_exact) within a few Monte Carlo standard errors.
+    table = np.array([[8, 2], [1, 5]])
+    exact = sps.fisher_exact(table).pvalue
+    assert abs(stats.fisher_freeman_halton_monte_carlo(table, n_resamples=20_000) - exact) < 0.01
+    # Margins 2, 2 by 2, 2: the observed table (probability 4/6) is the most probable, so every drawn table
+    # is at most as probable and p = 1 (hand-computed); equal probabilities count.
+    assert stats.fisher_freeman_halton_monte_carlo([[1, 1], [1, 1]], n_resamples=2_000) == 1.0
