@@ -997,7 +997,7 @@ def test_quantile_edges_cut_into_equal_shares_for_any_number_of_groups() -> None
     assert stats.percentile_edges(values, 2) == (float(np.median(clean)),)
 
 
-# --- found by mutation testing, second stats.py pass of 2026-12-02 (docs/mutation-testing.md) -------------
+# --- found by mutation testing, third stats.py pass of 2026-12-02 (docs/mutation-testing.md) --------------
 
 
 def test_a_three_by_two_table_of_more_than_hopeless_n_patients_is_still_exact() -> None:
