@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: report test test-all bench example sysdeps mutation clean
+.PHONY: report test test-all test-office bench example sysdeps office mutation clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,17 @@ sysdeps:
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils chromium >/dev/null; \
 	    else echo "note: install poppler-utils and chromium for the PDF and browser tests"; fi; }
+
+# LibreOffice Writer, only for the slow test that converts report.docx and reads its pages (tests/test_docx.py);
+# not among `make test`'s sysdeps (a large install for CI). `make test-office` runs that test.
+office:
+	@command -v soffice >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer >/dev/null; \
+	    else echo "note: install libreoffice-writer for the Word file's LibreOffice test"; fi; }
+
+test-office: $(BIN)/.installed sysdeps office
+	$(BIN)/python -m pytest -q -m slow tests/test_docx.py
 
 test: $(BIN)/.installed sysdeps
 	$(BIN)/python -m pytest -q

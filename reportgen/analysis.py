@@ -291,9 +291,17 @@ def withdrawn_before_follow_up(patients: pd.DataFrame, follow_up_month: int) -> 
         return patients["carried_forward"].to_numpy(dtype=bool) & (withdrawal <= follow_up_month)
 
 
+def placed_by_window(patients: pd.DataFrame, follow_up_month: int) -> np.ndarray:
+    """Per patient: the follow-up visit is not at the follow-up month but within the visit window (not carried
+    forward)."""
+    carried = patients["carried_forward"].to_numpy(dtype=bool)
+    return ~carried & (patients["follow_up_visit_month"].to_numpy(dtype=np.int64) != follow_up_month)
+
+
 def patient_flow(patients: pd.DataFrame, membership: np.ndarray, labels: tuple[str, ...], follow_up_month: int) -> Flow:
     """The flow diagram's numbers, per stratum of ``membership`` (the analysis stage's one assignment)."""
     carried = patients["carried_forward"].to_numpy(dtype=bool)
+    placed = placed_by_window(patients, follow_up_month)
     withdrawn = withdrawn_before_follow_up(patients, follow_up_month)
     n_groups = len(labels)
 
@@ -304,13 +312,15 @@ def patient_flow(patients: pd.DataFrame, membership: np.ndarray, labels: tuple[s
     analysed = per_group(np.ones(len(patients), dtype=bool))
     carried_by_group = per_group(carried)
     withdrawn_by_group = per_group(withdrawn)
+    placed_by_group = per_group(placed)
     groups = tuple(
         FlowGroup(
             label=label,
             analysed=int(analysed[k]),
-            reached_follow_up=int(analysed[k] - carried_by_group[k]),
+            reached_follow_up=int(analysed[k] - carried_by_group[k] - placed_by_group[k]),
             carried_forward=int(carried_by_group[k]),
             withdrawn=int(withdrawn_by_group[k]),
+            placed_by_window=int(placed_by_group[k]),
         )
         for k, label in enumerate(labels)
     )
@@ -409,6 +419,22 @@ def _shift(spec: Continuous, frame: pd.DataFrame, groups: np.ndarray, n_groups: 
     return estimates.hodges_lehmann(values[groups == n_groups - 1], values[groups == 0])
 
 
+def _primary_shift(
+    primary: ContinuousComparison, labels: tuple[str, ...], frame: pd.DataFrame, spec: Continuous, groups: np.ndarray
+) -> tuple[float | None, ConfidenceInterval] | None:
+    """The primary analysis's own shift (Table 2), when it compares the same two groups as ``_shift`` would:
+    same labels and number of groups, and the same numbers of values in the highest and lowest group. Else
+    None (a caller passing other groups gets them computed). Saves one Hodges-Lehmann estimate (0.1 s at
+    100,000 patients)."""
+    difference = primary.difference
+    if difference is None or len(primary.groups) != len(labels) or (difference.high, difference.low) != (labels[-1], labels[0]):
+        return None
+    known = ~np.isnan(frame[spec.column].to_numpy(dtype=float, na_value=np.nan))
+    if (int(np.sum(known & (groups == len(labels) - 1))), int(np.sum(known & (groups == 0)))) != (primary.groups[-1].n, primary.groups[0].n):
+        return None
+    return difference.estimate, difference.ci
+
+
 def _good_response_difference(frame: pd.DataFrame, groups: np.ndarray, n_groups: int) -> tuple[float | None, ConfidenceInterval]:
     """Proportion of good responders in the highest group minus that in the lowest, Newcombe's interval."""
     response = EULAR.values(frame)
@@ -463,7 +489,8 @@ def sensitivity_analyses(
             continuous = compare_continuous(spec, frame, membership, level, study, beyond_omnibus=False, labels=labels)
             categorical = compare_categorical(EULAR, frame, membership, study, labels)
         locf = rows[:2] if rows else [None, None]
-        rows.append(_sensitivity_row(name, continuous, locf[0], _shift(spec, frame, membership, n_groups)))
+        shift = _primary_shift(primary, labels, frame, spec, membership) if name is SensitivityName.LOCF else None
+        rows.append(_sensitivity_row(name, continuous, locf[0], shift if shift is not None else _shift(spec, frame, membership, n_groups)))
         rows.append(_sensitivity_row(name, categorical, locf[1], _good_response_difference(frame, membership, n_groups)))
     return tuple(rows)
 
@@ -520,6 +547,7 @@ def analyse(derived: Derived, study: StudyOptions) -> Results:
             n_locf=int(patients["carried_forward"].to_numpy(dtype=bool).sum()),
             n_no_level=len(patients) - n_analysed,
             follow_up_month=derived.follow_up_month,
+            n_placed_by_window=int(placed_by_window(patients, derived.follow_up_month).sum()),
         ),
         cutpoints=edges,
         cutpoints_given=plan.cut_points is not None,

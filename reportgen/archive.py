@@ -123,6 +123,7 @@ def write_build(
     pdf_libraries: dict[str, str] | None = None,
     options: dict[str, Any] | None = None,
     figure_libraries: dict[str, str] | None = None,
+    docx_libraries: dict[str, str] | None = None,
 ) -> Path:
     """Write a finished build folder under ``out_root`` and point ``latest`` at it; return its path.
 
@@ -131,7 +132,7 @@ def write_build(
     that ``verify`` can rebuild the same way; ``pdf_libraries`` the versions of the libraries that shape
     report.pdf's bytes besides those in ``info``; ``options`` what the build was asked to write (--formats,
     --draft), which ``verify`` rebuilds with; ``figure_libraries`` the versions besides those in ``info`` that
-    shape the journal figure files.
+    shape the journal figure files, ``docx_libraries`` those that shape report.docx.
     """
     name = build_id(info)
     _ensure_folder(out_root)
@@ -160,6 +161,7 @@ def write_build(
             pdf_libraries=pdf_libraries or {},
             options=options,
             figure_libraries=figure_libraries or {},
+            docx_libraries=docx_libraries or {},
         )
         _write_file(staging / MANIFEST, manifest)
         _write_file(staging / MANIFEST_HASH, f"{sha256_hex(manifest)}  {MANIFEST}\n".encode())
@@ -364,6 +366,24 @@ def _disk_error_sentence(error: OSError, out_root: Path) -> str:
     return f"could not write the build into {out_root} ({reason}); nothing was written"
 
 
+def _resolved_grouping(study: StudyOptions) -> dict[str, Any] | None:
+    """The grouping the study options resolve to (reportgen.grouping.plan): its kind, number of groups, labels and
+    the cut points the study sheet gave; None for settings validation would have refused."""
+    from reportgen import grouping
+
+    try:
+        plan = grouping.plan(study)
+    except grouping.GroupingError:
+        return None
+    return {
+        "grouping": plan.grouping,
+        "groups": plan.groups,
+        "labels": list(plan.labels),
+        "cut_points": None if plan.cut_points is None else list(plan.cut_points),
+        "cut_points_key": plan.cut_points_key,
+    }
+
+
 def _manifest_bytes(
     *,
     info: BuildInfo,
@@ -376,6 +396,7 @@ def _manifest_bytes(
     pdf_libraries: dict[str, str],
     options: dict[str, Any] | None = None,
     figure_libraries: dict[str, str] | None = None,
+    docx_libraries: dict[str, str] | None = None,
 ) -> bytes:
     versions = dict(info.library_versions)
     manifest = {
@@ -391,15 +412,18 @@ def _manifest_bytes(
         "templates": templates,
         "study": dataclasses.asdict(study),
         "design": design_record(study),
+        "grouping": _resolved_grouping(study),
         "warnings": [dataclasses.asdict(problem) for problem in warnings],
         "files": dict(sorted(hashes.items())),
     }
-    # Added by the build options (--formats, --draft) and the journal figure files; a manifest without them
-    # is a build of every available format, no draft.
+    # Added by the build options (--formats, --draft), the journal figure files and the Word file; a manifest
+    # without them is a build of the HTML (and PDF), no draft.
     if options is not None:
         manifest["options"] = options
     if figure_libraries:
         manifest["figure_libraries"] = dict(sorted(figure_libraries.items()))
+    if docx_libraries:
+        manifest["docx_libraries"] = dict(sorted(docx_libraries.items()))
     return (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
 
 

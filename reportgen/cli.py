@@ -48,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         "--formats",
         default=None,
         metavar="LIST",
-        help="comma-separated outputs to write, of html, pdf, docx (not available yet), figures (journal figure "
-        "files: PDF, 600 dpi TIFF and PNG); default: all available. results.json, abstract.txt and the SVG "
+        help="comma-separated outputs to write, of html, pdf, docx (Word), figures (journal figure "
+        "files: PDF, 600 dpi TIFF and PNG); default: all. results.json, abstract.txt and the SVG "
         "figures are always written",
     )
     build.add_argument(
@@ -84,7 +84,7 @@ def _warning_summary(folder: Path) -> str:
     import json
 
     from reportgen.model import Problem
-    from reportgen.render import WARNINGS_CSV
+    from reportgen.document import WARNINGS_CSV
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     warnings = [Problem(**warning) for warning in manifest["warnings"]]

@@ -10,7 +10,7 @@ infliximab and golimumab exist in both forms); without it the table's usual form
 ``administration`` the table does not list for a known drug (etanercept by infusion) is accepted with a
 warning (validate). An unknown drug has no usual form, so it needs ``administration``.
 
-Only the standard library and PyYAML are imported: the PDF worker imports render, and so this module.
+Only the standard library and PyYAML are imported: the PDF worker imports the report document, and so this module.
 """
 
 from __future__ import annotations

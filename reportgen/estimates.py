@@ -105,11 +105,18 @@ def median_order_statistic(n: int, level: float = CI_LEVEL) -> int | None:
     """The 1-based k of the median interval [x_(k), x_(n+1−k)]: the largest k with coverage >= level."""
     if n < 1:
         return None
-    alpha_half = (1.0 - level) / 2.0
-    # P(B <= k - 1) <= alpha/2, B ~ Binomial(n, 1/2); bdtr(j, n, p) = P(B <= j).
-    tail = special.bdtr(np.arange(0, (n + 1) // 2), n, 0.5)
-    ok = np.flatnonzero(tail <= alpha_half * (1.0 + 1e-12))
-    return int(ok[-1]) + 1 if ok.size else None
+    limit = (1.0 - level) / 2.0 * (1.0 + 1e-12)
+    # P(B <= k - 1) <= alpha/2, B ~ Binomial(n, 1/2); bdtr(j, n, p) = P(B <= j) rises with j, so the j
+    # that pass are 0 .. some j*, and k = j* + 1. Bisection over j in [0, (n + 1) // 2) asks bdtr about
+    # 20 times at n = 100,000, where evaluating every j took 50,000 (0.35 s for the 110 medians there).
+    passes, fails = -1, (n + 1) // 2  # bdtr(passes) <= limit (or none yet); fails: bdtr > limit, or the end
+    while fails - passes > 1:
+        middle = (passes + fails) // 2
+        if special.bdtr(np.int64(middle), n, 0.5) <= limit:
+            passes = middle
+        else:
+            fails = middle
+    return passes + 1 if passes >= 0 else None
 
 
 def median_ci(values: Sequence[float] | np.ndarray, level: float = CI_LEVEL) -> ConfidenceInterval:

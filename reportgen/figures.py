@@ -318,6 +318,17 @@ def journal_files(figures: tuple[Figure, ...], drawings: Drawings) -> dict[str, 
     return files
 
 
+def report_png(drawings: Drawings, name: str, dpi: int) -> tuple[bytes, float]:
+    """The figure ``name`` as PNG at ``dpi``, at the size the report prints it, and that width in mm: the same
+    drawing as the SVG (for a format that takes raster images, the Word file). Deterministic bytes (no
+    software name). Call before ``journal_files``, which resizes the drawings."""
+    drawn = next(item for item in drawings.drawn if item.name == name)
+    buffer = io.BytesIO()
+    with _style(STYLE):
+        drawn.figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches=None)
+    return buffer.getvalue(), drawn.figure.get_figwidth() * MM_PER_INCH
+
+
 def _journal_renderings(figure: MplFigure) -> dict[str, bytes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
@@ -713,9 +724,11 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter, group: str = "group")
             y_top -= row_heights[r] + step
         line(spine, group_bottom, spine, middle)
     carried = sum(g.carried_forward for g in flow.groups)
+    placed = sum(g.placed_by_window for g in flow.groups)
+    by_window = f", with a visit placed by the visit window ({patients_phrase(placed)} in all)" if placed else ""
     caption = (
         f"Every included patient, the patients without a trough level (described in Table 1 but not compared), and "
-        f"the analysed patients of each {group} at month {month}: with a month-{month} visit, or carried forward "
+        f"the analysed patients of each {group} at month {month}: with a month-{month} visit{by_window}, or carried forward "
         f"from an earlier visit ({patients_phrase(carried)} in all), with the reasons of those who withdrew."
     )
     alt = (
@@ -723,7 +736,8 @@ def _flow_diagram(flow: Flow | None, formatter: Formatter, group: str = "group")
         f"{flow.analysed} analysed in the trough-level groups: "
         + "; ".join(
             f"{group.label} {group.analysed} ({group.reached_follow_up} with a month-{month} visit, "
-            f"{group.carried_forward} carried forward, {group.withdrawn} of them withdrawn)"
+            + (f"{group.placed_by_window} placed by the visit window, " if placed else "")
+            + f"{group.carried_forward} carried forward, {group.withdrawn} of them withdrawn)"
             for group in flow.groups
         )
         + "."

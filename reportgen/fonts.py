@@ -1,7 +1,7 @@
 """The shipped fonts as CSS ``@font-face`` rules, for the report and for the PDF worker's warm-up.
 
 A module of its own so that the PDF worker can load the same faces without importing the report
-renderer (``reportgen.render``) and, with it, the narrative.
+renderer (``reportgen.exporters.html``) and, with it, the narrative.
 """
 
 from __future__ import annotations

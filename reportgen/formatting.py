@@ -273,7 +273,7 @@ class Formatter:
         return FuncFormatter(lambda value, _position: self.number(value, decimals))
 
     def filters(self) -> dict[str, Callable[..., str]]:
-        """The Jinja filters, registered once by ``render.py``."""
+        """The Jinja filters, registered once by ``reportgen.exporters.html``."""
         return {
             "number": self.number,
             "integer": self.integer,

@@ -5,7 +5,8 @@ Stages import this module, never each other; ``pipeline.py`` is the one place th
 (picture: docs/architecture.md).
 
     load -> RawWorkbook -> validate -> Cohort -> derive -> Derived -> analyse -> Results
-         -> figures -> tuple[Figure] -> render -> RenderedReport -> pdf -> archive -> build folder
+         -> figures -> tuple[Figure] -> document -> Report -> exporters -> report.html, report.docx
+         -> pdf -> archive -> build folder
 
 The DataFrames of ``Cohort`` and ``Derived`` are described, column by column, by the Pandera models in
 ``reportgen.frames``, which ``pipeline.py`` checks at the stage boundaries.
@@ -18,6 +19,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from reportgen.exporters import EXPORTERS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -101,6 +104,10 @@ class StudyOptions:
     cut_points: tuple[float, ...] | None = None
     group_labels: tuple[str, ...] | None = None
     follow_up_month: int = 12
+    # Visit windows and the month of the exposure level (issue #12; reportgen.derive applies them). level_month
+    # None: the level at the follow-up visit, else the last post-baseline level before it.
+    level_month: int | None = None
+    visit_window_months: int = 0
     continuous_test: ContinuousTest = "kruskal-wallis"
     categorical_test: CategoricalTest = "auto"
     decimal_separator: Literal[".", ","] = "."
@@ -159,6 +166,9 @@ class Derived:
     visits: pd.DataFrame
     patients: pd.DataFrame
     follow_up_month: int
+    # Findings about the visits the follow-up rule placed or left out (a visit window placed the follow-up
+    # visit; a visit after the follow-up was not used): warnings, reported with the workbook's own.
+    warnings: tuple[Problem, ...] = ()
 
 
 # --- analysis results -------------------------------------------------------------------------
@@ -375,6 +385,7 @@ class CohortCounts:
     n_locf: int
     n_no_level: int
     follow_up_month: int
+    n_placed_by_window: int = 0  # follow-up visit within the visit window, not at the follow-up month
 
 
 @dataclass(frozen=True)
@@ -443,7 +454,7 @@ class FlowGroup:
     reached_follow_up: int  # a visit at the follow-up month
     carried_forward: int  # LOCF from an earlier visit
     withdrawn: int
-    placed_by_window: int = 0  # follow-up visit taken from a visit window (no windows yet: always 0)
+    placed_by_window: int = 0  # follow-up visit within the visit window (visit_window_months), not at the month
 
 
 @dataclass(frozen=True)
@@ -532,11 +543,11 @@ class PublishedRow:
     note: str = ""
 
 
-# What --formats chooses from, in the order the help lists them; FORMATS_NOT_AVAILABLE are named but not made
-# by this version. results.json, abstract.txt, the SVG figures and the listings are written whatever is chosen.
-OUTPUT_FORMATS = ("html", "pdf", "docx", "figures")
-FORMATS_NOT_AVAILABLE = ("docx",)
-DEFAULT_FORMATS = frozenset(name for name in OUTPUT_FORMATS if name not in FORMATS_NOT_AVAILABLE)
+# What --formats chooses from, in the order the help lists them: the HTML, the PDF made from it, the other
+# exporters' formats (reportgen.exporters.EXPORTERS, e.g. docx), the journal figure files. results.json,
+# abstract.txt, the SVG figures and the listings are written whatever is chosen.
+OUTPUT_FORMATS = ("html", "pdf", *(exporter.name for exporter in EXPORTERS if exporter.name != "html"), "figures")
+DEFAULT_FORMATS = frozenset(OUTPUT_FORMATS)
 # The resolution of the journal figure files' TIFF and PNG ("figures"; reportgen.figures draws them).
 JOURNAL_DPI = 600
 

@@ -205,7 +205,8 @@ def _abstract_methods(results: Results, formatter: Formatter) -> str:
         f"{cohort.n_included} RA patients treated with {design.introduced} by {design.route_words} were included. "
         f"Disease activity "
         f"({join_words(index_labels)}) and EULAR response were assessed at baseline and at month {month}; "
-        f"{_locf_clause(cohort.n_locf, month)}. "
+        f"{_locf_clause(cohort.n_locf, month, results.study.visit_window_months, cohort.n_placed_by_window)}. "
+        f"{_abstract_level(results)}"
         f"{_grouped_sentence(results, formatter)} The {grouping.plural(results)} were compared with the {join_words(tests)}{extra}."
         + _abstract_primary(results)
     )
@@ -264,7 +265,7 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
     cohort = results.cohort
     design = design_of(results.study)
     month = cohort.follow_up_month
-    # Imported here: this module is imported (through render) by the PDF worker, which must not load numpy.
+    # Imported here: this module is imported (through the report document) by the PDF worker, which must not load numpy.
     from reportgen import indices
 
     _, low_activity, high_activity = indices.DAS28_THRESHOLDS
@@ -282,21 +283,12 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
             f"{cohort.n_included} patients were included. "
             + (
                 f"{cohort.n_analysed} had a trough level and were compared across {grouping.plural(results)}; "
-                f"{patients(cohort.n_no_level)} without any level {verb(cohort.n_no_level, 'is', 'are')} described "
+                f"{patients(cohort.n_no_level)} without {_any_level(results)} {verb(cohort.n_no_level, 'is', 'are')} described "
                 "in Table 1 but not compared."
                 if cohort.n_no_level
                 else f"All had a trough level and were compared across {grouping.plural(results)}."
             ),
-            f"Disease activity was assessed at baseline (month 0) and at month {month}. When the month-{month} visit "
-            f"was missing, the last post-baseline visit at or before month {month} was carried forward (LOCF), "
-            f"with all components taken from that same visit and the indices recomputed; a patient without any "
-            f"post-baseline visit carried the baseline forward (no change, EULAR response none). Visits after "
-            f"month {month} were not used. "
-            + (
-                f"LOCF applied to {patients(cohort.n_locf)}, listed in the Appendix."
-                if cohort.n_locf
-                else f"Every patient had a month-{month} visit, so no observation was carried forward."
-            ),
+            f"Disease activity was assessed at baseline (month 0) and at month {month}. {_follow_up_rule(results)}",
         ),
     )
     indices_section = Section(
@@ -322,8 +314,7 @@ def write_methods(results: Results, formatter: Formatter) -> tuple[Section, ...]
         f"Trough-level {grouping.plural(results)}",
         (
             f"{capital(design.introduced)} was given by {design.route_words}; trough levels ({design.level_unit}) were "
-            f"measured in serum drawn just before an {design.administration}. Each patient's level was the one measured "
-            f"at the follow-up visit, or else the last one measured at a post-baseline visit at or before month {month}.",
+            f"measured in serum drawn just before an {design.administration}. {_level_rule(results)}",
             f"{_grouped_sentence(results, formatter)} "
             f"Each interval is closed on the right: {_interval_chain(results, formatter)}. "
             f"{grouping.capital_singular(results)} sizes: {join_words([f'{s.label} {s.n}' for s in results.strata])}."
@@ -1014,10 +1005,86 @@ def write_limitations(results: Results, formatter: Formatter) -> tuple[str, ...]
 # --- small phrases -----------------------------------------------------------------------------
 
 
-def _locf_clause(n_locf: int, month: int) -> str:
+def _locf_clause(n_locf: int, month: int, window: int = 0, n_placed: int = 0) -> str:
+    if not window:
+        if not n_locf:
+            return f"every patient had a month-{month} visit"
+        return f"the last observation was carried forward for {patients(n_locf)} without a month-{month} visit"
+    placed = f" ({patients(n_placed)} with another month's visit)" if n_placed else ""
+    within = f"a visit within ±{counted(window, 'month')} counted as the month-{month} visit{placed}"
     if not n_locf:
-        return f"every patient had a month-{month} visit"
-    return f"the last observation was carried forward for {patients(n_locf)} without a month-{month} visit"
+        return f"{within}, and every patient had one"
+    return f"{within}, and the last observation was carried forward for {patients(n_locf)} without one"
+
+
+def _follow_up_rule(results: Results) -> str:
+    """The Methods' sentences on which visit is the follow-up visit: the visit window, LOCF, the visits not used."""
+    month, window = results.cohort.follow_up_month, results.study.visit_window_months
+    n_locf, n_placed = results.cohort.n_locf, results.cohort.n_placed_by_window
+    same_visit = (
+        "with all components taken from that same visit and the indices recomputed; a patient without any "
+        "post-baseline visit carried the baseline forward (no change, EULAR response none)."
+    )
+    carried = (
+        f"LOCF applied to {patients(n_locf)}, listed in the Appendix." if n_locf
+        else f"Every patient had a month-{month} visit, so no observation was carried forward." if not window
+        else "Every patient had a visit in the window, so no observation was carried forward."
+    )  # fmt: skip
+    if not window:
+        return (
+            f"When the month-{month} visit was missing, the last post-baseline visit at or before month {month} was "
+            f"carried forward (LOCF), {same_visit} Visits after month {month} were not used. {carried}"
+        )
+    placed = (
+        f"The window placed the follow-up visit of {patients(n_placed)} at another month than month {month}. " if n_placed
+        else f"Every follow-up visit in the window was at month {month}. "
+    )  # fmt: skip
+    return (
+        f"A visit within ±{counted(window, 'month')} of month {month} (months {month - window} to {month + window}) counted as "
+        f"the month-{month} visit: the closest one, the earlier of two equally close. {placed}When no visit fell in "
+        f"that window, the last post-baseline visit before month {month - window} was carried forward (LOCF), "
+        f"{same_visit} Visits after month {month + window} were not used. {carried}"
+    )
+
+
+def _abstract_level(results: Results) -> str:
+    """'The trough level was the one measured at month 3 (±1 month). ' when the study names the month of the level."""
+    study = results.study
+    if study.level_month is None:
+        return ""
+    within = f" (±{counted(study.visit_window_months, 'month')})" if study.visit_window_months else ""
+    return f"The trough level was the one measured at month {study.level_month}{within}. "
+
+
+def _any_level(results: Results) -> str:
+    """'any level', or 'a month-3 level' when the study names the month of the level."""
+    level_month = results.study.level_month
+    return "any level" if level_month is None else f"a month-{level_month} level"
+
+
+def _level_rule(results: Results) -> str:
+    """The Methods' sentence on which level is each patient's exposure: the follow-up visit's, or level_month's."""
+    study = results.study
+    window = study.visit_window_months
+    if study.level_month is None:
+        if not window:
+            return (
+                "Each patient's level was the one measured at the follow-up visit, or else the last one measured at "
+                f"a post-baseline visit at or before month {results.cohort.follow_up_month}."
+            )
+        return (
+            "Each patient's level was the one measured at the follow-up visit, or else the last one measured at "
+            "an earlier post-baseline visit."
+        )
+    level_month = study.level_month
+    closest = (
+        f", or else at the closest visit with a level within ±{counted(window, 'month')} of month {level_month} (the "
+        "earlier of two equally close)" if window else ""
+    )  # fmt: skip
+    return (
+        f"Each patient's level was the one measured at the month-{level_month} visit{closest}; a patient without a "
+        f"level there had no level (no other month's level was used)."
+    )
 
 
 def _count_measures_clause(results: Results) -> str:

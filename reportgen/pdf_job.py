@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # The PDF embeds the workbook up to EMBED_SOURCE_UP_TO bytes (2 MB: a congress-sized cohort; the 34-patient
 # example is 14 kB, 1,000 patients 0.2 MB). A larger workbook (100,000 patients: 30 MB) would make the PDF as
 # large as the data, so the PDF carries SOURCE_REFERENCE instead: the workbook's name, size and SHA-256. The
-# workbook itself is always in the build folder. Here, so that the report (reportgen.render, which words the
+# workbook itself is always in the build folder. Here, so that the report (reportgen.document, which words the
 # note on it), the renderer and the PDF worker import them from a module that imports neither WeasyPrint nor
 # the report renderer.
 EMBED_SOURCE_UP_TO = 2_000_000  # bytes

@@ -24,7 +24,7 @@ from typing import Any, Iterator, Mapping
 from reportgen import interrupts
 from reportgen.errors import UsageError
 from reportgen.model import BuildRequest, Cohort  # BuildRequest re-exported
-from reportgen.model import DEFAULT_FORMATS, FORMATS_NOT_AVAILABLE, OUTPUT_FORMATS  # re-exported
+from reportgen.model import DEFAULT_FORMATS, OUTPUT_FORMATS  # re-exported
 from reportgen.terminal import say
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -39,12 +39,6 @@ def parse_formats(text: str) -> frozenset[str]:
         raise UsageError(
             f"--formats takes a comma-separated list of {', '.join(OUTPUT_FORMATS)}, not {text!r} ({wrong}); "
             "nothing was written"
-        )
-    missing = [name for name in names if name in FORMATS_NOT_AVAILABLE]
-    if missing:
-        raise UsageError(
-            f"--formats {', '.join(missing)}: not available in this version of reportgen (it writes "
-            f"{', '.join(sorted(DEFAULT_FORMATS))}); nothing was written"
         )
     return frozenset(names)
 
@@ -161,17 +155,20 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
         from reportgen.analysis import analyse
         from reportgen.archive import write_build
         from reportgen.derive import derive
+        from reportgen.document import abstract_text, build_document, listing_files
+        from reportgen.exporters import ExportContext, attached_exporters, export
         from reportgen.figures import figure_files, journal_files, make_figures_and_drawings
         from reportgen.formatting import Formatter
         from reportgen.frames import check_derived
         from reportgen.model import BuildInfo
-        from reportgen.narrative import ABSTRACT_FILE
+        from reportgen.narrative import ABSTRACT_FILE, write_narrative
         from reportgen.published import check_published, resolve_published
-        from reportgen.render import listing_files, render_report
         from reportgen.results_json import results_to_json
 
         with timer.stage("derive"):
             derived = check_derived(derive(cohort))
+        # The workbook's warnings, then the derive stage's (visits a window placed, visits after the follow-up).
+        warnings = cohort.warnings + derived.warnings
         with timer.stage("analyse"):
             results = analyse(derived, cohort.study)
         published_path = resolve_published(request.published, cohort.study, request.workbook)
@@ -189,25 +186,39 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             library_versions=library_versions(),
         )
         results_text = results_to_json(results)
+        # The report is built once, as a format-neutral document (reportgen.document); each exporter writes
+        # it in its format (reportgen.exporters). The HTML first, since the PDF is made from it.
         with timer.stage("html"):
-            report = render_report(
+            narrative = write_narrative(results, formatter)
+            document = build_document(
                 results=results,
+                narrative=narrative,
                 figures=figures,
                 published=published,
                 info=info,
-                warnings=cohort.warnings,
+                warnings=warnings,
                 formatter=formatter,
-                templates=request.templates,
                 source_bytes=request.workbook.stat().st_size,
                 draft=request.draft,
                 formats=request.formats - ({"pdf"} if not request.writes_pdf else set()),
             )
+            context = ExportContext(formatter=formatter, templates=request.templates, drawings=drawings)
+            html = export("html", document, context) if "html" in request.formats or request.writes_pdf else b""
+
+        # The other exporters' files (report.docx). The PDF attaches them, so with a PDF they are made before
+        # it is sent to the worker; before journal_files in any case, which resizes the drawings.
+        others = attached_exporters(request.formats)
+        exported: dict[str, bytes] = {}
+        if request.writes_pdf and others:
+            with timer.stage("export"):
+                exported = {exporter.file: export(exporter.name, document, context) for exporter in others}
 
         def files_beside() -> dict[str, bytes]:
-            # The full lists the report cuts (validation warnings, patients carried forward), and the
-            # figures as stand-alone SVG files with their fonts, and (--formats figures) as journal files.
+            # The full lists the report cuts (validation warnings, patients carried forward), the figures as
+            # stand-alone SVG files with their fonts, and (--formats figures) as journal files.
+            made = exported or {exporter.file: export(exporter.name, document, context) for exporter in others}
             journal = journal_files(figures, drawings) if "figures" in request.formats else {}
-            return {**listing_files(cohort.warnings, results.carried_forward), **figure_files(figures), **journal}
+            return {**made, **listing_files(warnings, results.carried_forward), **figure_files(figures), **journal}
 
         pdf: bytes | None = None
         beside: dict[str, bytes] | None = None
@@ -224,10 +235,14 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 pdf, beside = render_pdf_job(
                     pdf_worker,
                     PdfJob(
-                        html=report.html,
+                        html=html.decode("utf-8"),
                         info=info,
                         study=cohort.study,
-                        attachments=(source, PdfAttachment("results.json", results_text.encode("utf-8"), "Data")),
+                        attachments=(
+                            source,
+                            PdfAttachment("results.json", results_text.encode("utf-8"), "Data"),
+                            *(PdfAttachment(name, content, "Alternative") for name, content in exported.items()),
+                        ),
                         base_dir=request.templates,
                     ),
                     meanwhile=files_beside,
@@ -240,17 +255,18 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             workbook=request.workbook,
             info=info,
             study=cohort.study,
-            warnings=cohort.warnings,
+            warnings=warnings,
             published=published_path,
             templates=request.templates,
             pdf_libraries=dict(pdf_library_versions()) if pdf is not None else {},
             figure_libraries=dict(figure_library_versions()) if "figures" in request.formats else {},
+            docx_libraries=dict(docx_library_versions()) if "docx" in request.formats else {},
             options={"formats": sorted((request.formats & DEFAULT_FORMATS) - ({"pdf"} if pdf is None else set())),
                      "draft": request.draft},
             files={
                 "results.json": results_text.encode("utf-8"),
-                **({"report.html": report.html.encode("utf-8")} if "html" in request.formats else {}),
-                ABSTRACT_FILE: report.abstract_text.encode("utf-8"),
+                **({"report.html": html} if "html" in request.formats else {}),
+                ABSTRACT_FILE: abstract_text(narrative).encode("utf-8"),
                 **(beside if beside is not None else files_beside()),
                 **({"report.pdf": pdf} if pdf is not None else {}),
                 **extra,
@@ -282,6 +298,12 @@ def figure_library_versions() -> tuple[tuple[str, str], ...]:
     """Besides matplotlib and numpy (``library_versions``), what shapes the journal figure files' bytes: Pillow
     writes the TIFF and PNG files. Recorded in the manifest only, as ``pdf_library_versions``."""
     return _installed_versions(("pillow",))
+
+
+def docx_library_versions() -> tuple[tuple[str, str], ...]:
+    """Besides Python, matplotlib and numpy (``library_versions``), what shapes report.docx's bytes: python-docx
+    and lxml write it, Pillow its figures' PNG. Recorded in the manifest only, as ``pdf_library_versions``."""
+    return _installed_versions(("python-docx", "lxml", "pillow"))
 
 
 def _installed_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -295,6 +295,7 @@ def results_to_document(results: Results) -> dict[str, Any]:
             "n_included": int(results.cohort.n_included),
             "n_analysed": int(results.cohort.n_analysed),
             "n_locf": int(results.cohort.n_locf),
+            "n_placed_by_window": int(results.cohort.n_placed_by_window),
             "n_no_level": int(results.cohort.n_no_level),
             "follow_up_month": int(results.cohort.follow_up_month),
         },

@@ -1,4 +1,4 @@
-"""The layout numbers ``render.fit_columns`` computes column widths from, read from the active report.css.
+"""The layout numbers ``exporters.html.fit_columns`` computes column widths from, read from the active report.css.
 
 The stylesheet is their one home: the page width less its margins, the type sizes of a table's cells, of
 their smaller lines and footnote marks, and the cell paddings, in the normal type and in the ``.compact``

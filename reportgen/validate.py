@@ -838,6 +838,7 @@ def _check_study(rule: StudyRule, sheet: SheetData | None, findings: _Findings) 
     refused = {key for key, value in changes.items() if value is _INVALID}
     options = options.replace(**{key: value for key, value in changes.items() if key not in refused})
     _check_grouping(options, given, name, rule, findings)
+    _check_windows(options, given, name, rule, findings)
     _check_design(options, name, rule.value_column, first_row, changes, findings)
     return options
 
@@ -884,6 +885,51 @@ def _check_grouping(options: StudyOptions, given: dict[str, tuple[int, Any]], na
         findings.add(Problem(
             name, row, value, _shown(cell),
             f"group_labels gives {counted(len(labels), 'label')} but {why}; give one label per group, lowest level first, separated by ';'",
+        ))  # fmt: skip
+
+
+def window_limit(follow_up_month: int, level_month: int | None) -> tuple[int, str]:
+    """The widest visit window the follow-up month and the level month allow, and why: a window must not reach
+    the baseline visit (month 0) from either month, and the windows of the two months must not share a month
+    (one visit would then be both the exposure and the outcome visit). Equal months share one window."""
+    limits = [(follow_up_month - 1, f"a wider window around month {follow_up_month} (follow_up_month) would reach the baseline visit")]
+    if level_month is not None:
+        limits.append((level_month - 1, f"a wider window around month {level_month} (level_month) would reach the baseline visit"))
+        if level_month < follow_up_month:
+            limits.append((
+                (follow_up_month - level_month - 1) // 2,
+                f"a wider window would let the windows around month {level_month} (level_month) and month "
+                f"{follow_up_month} (follow_up_month) share a month, so one visit could give both the level and the response",
+            ))  # fmt: skip
+    return min(limits, key=lambda limit: limit[0])
+
+
+def _check_windows(options: StudyOptions, given: dict[str, tuple[int, Any]], name: str, rule: StudyRule, findings: _Findings) -> None:
+    """level_month and visit_window_months against follow_up_month (each is already valid alone): the level month
+    at most the follow-up month, the window no wider than ``window_limit``."""
+    keys = ("follow_up_month", "level_month", "visit_window_months")
+    if any(given.get(key, (0, None))[1] is _INVALID for key in keys):
+        return  # already reported as invalid on its own
+    follow_up, level = options.follow_up_month, options.level_month
+
+    def source(key: str) -> str:
+        return f"row {given[key][0]}" if key in given else "the default"
+
+    if level is not None and level > follow_up:
+        row, cell = given["level_month"]
+        findings.add(Problem(
+            name, row, rule.value_column, _shown(cell),
+            f"level_month is {level} but follow_up_month is {follow_up} ({source('follow_up_month')}); the level "
+            "relates to the response at follow-up, so level_month must be at most follow_up_month",
+        ))  # fmt: skip
+        return
+    widest, why = window_limit(follow_up, level)
+    window = options.visit_window_months
+    if window > widest:
+        row, cell = given["visit_window_months"]
+        findings.add(Problem(
+            name, row, rule.value_column, _shown(cell),
+            f"visit_window_months is {window} but can be at most {widest} here: {why}; use a window of at most {widest}",
         ))  # fmt: skip
 
 

@@ -15,9 +15,11 @@ Exit codes (README "Using it", ``reportgen verify --help``):
 * 3, not fully verified: nothing else differs, but report.pdf differs from its rebuild and the versions
   that shape its bytes (Python, WeasyPrint and its libraries) are not those recorded, so the difference
   may be theirs. The same holds for the journal figure files (figures/figure<N>.pdf, .tiff, .png), whose
-  bytes Python, matplotlib and Pillow shape (``FIGURE_VERSIONS``). What can be compared across versions is compared, and a difference there is a mismatch
-  (exit 1): the files attached to the PDF, against the rebuilt PDF's, and the PDF's text, against the
-  rebuilt PDF's text. The message names the versions to install to check it byte for byte.
+  bytes Python, matplotlib and Pillow shape (``FIGURE_VERSIONS``), and for report.docx (python-docx, lxml and
+  the figures' libraries, ``DOCX_VERSIONS``). What can be compared across versions is compared, and a
+  difference there is a mismatch (exit 1): the files attached to the PDF, against the rebuilt PDF's, and the
+  PDF's text, against the rebuilt PDF's text; the Word file's text, against the rebuilt one's. The message
+  names the versions to install to check it byte for byte.
 
 The text is compared PDF with PDF, not with the rebuilt HTML: both are extracted the same way (pypdf),
 so what the extractor does with ligatures, page headers and footers, table headers repeated on each
@@ -45,7 +47,14 @@ from typing import Any, Callable, Iterator
 from reportgen import terminal
 from reportgen.archive import MANIFEST, MANIFEST_HASH, TEMPLATES, Finding, check_hashes
 from reportgen.errors import ReportgenError, UsageError, VerificationFailed, VerificationIncomplete
-from reportgen.pipeline import BuildRequest, build, figure_library_versions, library_versions, pdf_library_versions
+from reportgen.pipeline import (
+    BuildRequest,
+    build,
+    docx_library_versions,
+    figure_library_versions,
+    library_versions,
+    pdf_library_versions,
+)
 
 # Compared byte for byte with its rebuild like every file, but a difference is a mismatch only when the versions
 # recorded in the manifest are the ones installed: another Python, WeasyPrint, pydyf, fontTools (or Pango,
@@ -55,6 +64,10 @@ MANIFEST_TIME = "%Y-%m-%dT%H:%M:%SZ"
 # What shapes the journal figure files' bytes, besides the figure definitions: a difference from the rebuild is
 # a mismatch only when these are the versions recorded (the manifest's library_versions and figure_libraries).
 FIGURE_VERSIONS = ("python", "matplotlib", "numpy", "pillow")
+# The same for report.docx (its figures are matplotlib's PNG); with other versions its text is compared instead.
+DOCX = "report.docx"
+DOCX_VERSIONS = ("python", "python-docx", "lxml", "matplotlib", "numpy", "pillow")
+DOCX_XML_LIMIT = 200_000_000  # bytes of word/document.xml read for that comparison (the example's: 0.3 MB)
 # What the cross-version comparison of the PDF's text ignores: white space (any, Unicode's included) and hyphens
 # (U+002D hyphen-minus, U+00AD soft hyphen, U+2010 hyphen), which layout and hyphenation add or move.
 TEXT_IGNORED = re.compile(r"[\s\u002d\u00ad\u2010]")
@@ -183,7 +196,7 @@ def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[
         findings = [
             finding
             for name in files
-            if name != PDF and name not in inputs and name not in journal
+            if name not in (PDF, DOCX) and name not in inputs and name not in journal
             for finding in _compare_file(name, folder / name, rebuilt / name)
         ]
         journal_differs = [finding for name in journal for finding in _compare_file(name, folder / name, rebuilt / name)]
@@ -201,6 +214,14 @@ def _compare_with_rebuild(folder: Path, manifest: dict[str, Any]) -> tuple[list[
         elif journal_differs:
             label = ", ".join(sorted({finding.file for finding in journal_differs}))
             not_compared.append(NotCompared(label, tuple(figure_versions), "", ""))
+        docx_differs = _compare_file(DOCX, folder / DOCX, rebuilt / DOCX) if DOCX in files else []
+        docx_versions = _differing_versions(manifest, DOCX_VERSIONS) if docx_differs else []
+        if docx_differs and not docx_versions:
+            findings += docx_differs
+        elif docx_differs:
+            text, text_findings = _compare_docx_text((folder / DOCX).read_bytes(), (rebuilt / DOCX).read_bytes())
+            findings += text_findings
+            not_compared.append(NotCompared(DOCX, tuple(docx_versions), "", text))
         pdf_differs = _compare_file(PDF, folder / PDF, rebuilt / PDF) if PDF in files else []
         # Identical bytes verify the PDF whatever the versions; different bytes are a mismatch only when the
         # versions that shape them are the recorded ones, else they may be the versions' doing.
@@ -270,8 +291,14 @@ def _differing_versions(manifest: dict[str, Any], only: tuple[str, ...] | None =
         **manifest["library_versions"],
         **manifest.get("pdf_libraries", {}),
         **manifest.get("figure_libraries", {}),
+        **manifest.get("docx_libraries", {}),
     }
-    installed = {**dict(library_versions()), **dict(pdf_library_versions()), **dict(figure_library_versions())}
+    installed = {
+        **dict(library_versions()),
+        **dict(pdf_library_versions()),
+        **dict(figure_library_versions()),
+        **dict(docx_library_versions()),
+    }
     if only is not None:
         recorded = {name: value for name, value in recorded.items() if name in only}
         installed = {name: value for name, value in installed.items() if name in only}
@@ -326,6 +353,40 @@ def _compare_text(archived: bytes, rebuilt: bytes) -> tuple[str, list[Finding]]:
         f" \u201c{_excerpt(old, old_kept, first)}\u201d, rebuilt \u201c{_excerpt(new, new_kept, first)}\u201d"
     )
     return "Its text was compared with the rebuilt PDF's", [Finding(PDF, how)]
+
+
+def _compare_docx_text(archived: bytes, rebuilt: bytes) -> tuple[str, list[Finding]]:
+    """Compare the archived report.docx's text with the rebuilt one's, white space and hyphens aside, as
+    ``_compare_text`` the PDF's (for a Word file made with other versions of python-docx and its libraries)."""
+    old, new = docx_text(archived), docx_text(rebuilt)
+    if old is None or new is None:
+        return "Its text could not be read, so it was not compared", []
+    old_kept, new_kept = _kept_characters(old), _kept_characters(new)
+    if [c for c, _ in old_kept] == [c for c, _ in new_kept]:
+        return "Its text is identical to the rebuilt Word file's, white space and hyphens aside", []
+    first = next((i for i, (a, b) in enumerate(zip(old_kept, new_kept)) if a[0] != b[0]), min(len(old_kept), len(new_kept)))
+    how = (
+        f"its text differs from the rebuilt Word file's (white space and hyphens aside): archived"
+        f" \u201c{_excerpt(old, old_kept, first)}\u201d, rebuilt \u201c{_excerpt(new, new_kept, first)}\u201d"
+    )
+    return "Its text was compared with the rebuilt Word file's", [Finding(DOCX, how)]
+
+
+def docx_text(docx: bytes) -> str | None:
+    """The text of a Word file's body (every w:t of word/document.xml, one paragraph a line); None if unreadable
+    or larger than DOCX_XML_LIMIT bytes unpacked."""
+    import xml.etree.ElementTree as ElementTree
+    import zipfile
+
+    word = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+            if archive.getinfo("word/document.xml").file_size > DOCX_XML_LIMIT:
+                return None
+            root = ElementTree.fromstring(archive.read("word/document.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError, ValueError):
+        return None
+    return "\n".join("".join(t.text or "" for t in paragraph.iter(f"{word}t")) for paragraph in root.iter(f"{word}p"))
 
 
 def _kept_characters(text: str) -> list[tuple[str, int]]:

@@ -464,6 +464,8 @@ STUDY = [
     BadWorkbook("study-group-labels-count", edited(lambda p, v: None, study={"cut_points": "5; 8", "group_labels": "low; high"}), (Expect("study", 3, "value", "'low; high'", "group_labels gives 2 labels but the 2 cut points of cut_points (row 2) make 3 groups"),)),
     BadWorkbook("study-adjust-for-typo", edited(lambda p, v: None, study={"adjust_for": "esr_mmh; concomitant_mtx"}), (Expect("study", 2, "value", "'esr_mmh; concomitant_mtx'", "'esr_mmh' is not a baseline covariate; did you mean esr_mm_h?"),)),
     BadWorkbook("study-primary-outcome-typo", edited(lambda p, v: None, study={"primary_outcome": "das28 crp"}), (Expect("study", 2, "value", "'das28 crp'", "did you mean das28_crp?"),)),
+    BadWorkbook("study-level-month-after-follow-up", edited(lambda p, v: None, study={"follow_up_month": 6, "level_month": 9}), (Expect("study", 3, "value", "9", "level_month is 9 but follow_up_month is 6 (row 2)"),)),
+    BadWorkbook("study-visit-windows-overlap", edited(lambda p, v: None, study={"follow_up_month": 6, "level_month": 3, "visit_window_months": 2}), (Expect("study", 4, "value", "2", "visit_window_months is 2 but can be at most 1 here"),)),
     BadWorkbook("study-same-key-twice", edited(lambda p, v: None, study=RawSheet(("key", "value"), [("title", "A"), ("Title", "B")])), (Expect("study", 3, "key", "'Title'", "title is already set in row 2"),)),
 ]
 

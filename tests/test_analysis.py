@@ -629,3 +629,22 @@ def test_sensitivity_analyses_follow_the_number_of_groups_of_the_primary_analysi
     highest = das28[(three == 2) & das28.notna().to_numpy()].to_numpy()
     lowest = das28[(three == 0) & das28.notna().to_numpy()].to_numpy()
     assert close(locf.estimate, float(np.median(np.subtract.outer(highest, lowest))))
+
+
+def test_the_locf_sensitivity_row_takes_the_primary_analysis_shift_when_the_groups_are_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The LOCF row is the primary analysis: its Hodges-Lehmann shift is Table 2's, not computed again (other
+    groups, as in the test above, still get their own)."""
+    from reportgen.analysis import sensitivity_analyses
+
+    study = StudyOptions(quartile_cutpoints=(2.0, 6.0, 18.5))
+    derived = derive(random_cohort(9, 90, study=study))
+    results = analyse(derived, study)
+    calls = []
+    hodges_lehmann = estimates.hodges_lehmann
+    monkeypatch.setattr(estimates, "hodges_lehmann", lambda *args, **kwargs: calls.append(1) or hodges_lehmann(*args, **kwargs))
+    rows = sensitivity_analyses(derived.patients, results.strata_membership, results, study)
+    assert rows == results.sensitivity
+    (locf,) = [row for row in rows if (row.analysis, row.outcome) == ("locf", "das28_esr")]
+    primary = next(outcome for outcome in results.outcomes if outcome.variable == "das28_esr")
+    assert (locf.estimate, locf.ci) == (primary.difference.estimate, primary.difference.ci)
+    assert len(calls) == len({row.analysis for row in rows}) - 1  # completers, NRI, sample quantiles

@@ -502,7 +502,8 @@ def test_two_builds_with_the_same_source_date_epoch_are_byte_identical(fresh_bui
     second = Path(done.stdout.strip())
     first_files, second_files = snapshot(fresh_build), snapshot(second)
     deterministic = [name for name in first_files if not name.startswith("manifest")]
-    assert "report.pdf" in deterministic and any(name.startswith("figures/") for name in deterministic)
+    assert "report.pdf" in deterministic and "report.docx" in deterministic
+    assert any(name.startswith("figures/") for name in deterministic)
     from reportgen.figures import JOURNAL_FILE
 
     svg = [name for name in deterministic if name.startswith("figures/") and name.endswith(".svg")]
@@ -516,7 +517,13 @@ def test_the_pdf_of_a_real_build_is_pdf_a_3_with_its_sources(fresh_build: Path) 
     with pikepdf.open(fresh_build / "report.pdf") as pdf:
         assert pdf.open_metadata().pdfa_status == "3A"
         attached = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
-    assert attached == {"cohort.xlsx": COHORT.read_bytes(), "results.json": (fresh_build / "results.json").read_bytes()}
+        relationships = {name: str(spec.obj.get("/AFRelationship")) for name, spec in pdf.attachments.items()}
+    assert attached == {
+        "cohort.xlsx": COHORT.read_bytes(),
+        "results.json": (fresh_build / "results.json").read_bytes(),
+        "report.docx": (fresh_build / "report.docx").read_bytes(),  # the Word version (issue 14)
+    }
+    assert relationships["report.docx"] == "/Alternative"
 
 
 def test_verify_passes_on_a_fresh_build(fresh_build: Path) -> None:
@@ -566,7 +573,8 @@ def test_verify_rebuilds_to_catch_files_forged_with_their_manifest(
 
 @pytest.mark.parametrize(
     "name",
-    ["cohort.xlsx", "results.json", "report.html", "report.pdf", "figure", "abstract.txt", "warnings.csv", "carried-forward.csv", "manifest.json"],
+    ["cohort.xlsx", "results.json", "report.html", "report.pdf", "report.docx", "figure", "abstract.txt", "warnings.csv",
+     "carried-forward.csv", "manifest.json"],
 )
 def test_verify_fails_naming_the_file_after_a_one_byte_change(
     fresh_build: Path, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
@@ -656,7 +664,9 @@ def set_version(manifest: bytes, which: str, value: str) -> bytes:
     return json.dumps(record).encode()
 
 
-@pytest.mark.parametrize(("which", "claimed"), [("python_version", "3.10.99"), ("weasyprint", "69.0")])
+@pytest.mark.parametrize(
+    ("which", "claimed"), [("python_version", "3.10.99"), pytest.param("weasyprint", "69.0", marks=pytest.mark.slow)]
+)
 def test_a_pdf_with_other_bytes_and_a_changed_version_string_is_not_fully_verified(
     fresh_build: Path, tmp_path: Path, which: str, claimed: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -680,11 +690,12 @@ def test_a_pdf_with_other_bytes_and_a_changed_version_string_is_not_fully_verifi
         expected = f"weasyprint {claimed} (installed: {installed})"
         how = f"run reportgen verify again with 'pip install weasyprint=={claimed}'."
     assert f"report.pdf differs from its rebuild, and was built with other versions than those installed: {expected}" in captured.err
-    assert "Its attached files (cohort.xlsx, results.json) are identical to the rebuilt PDF's." in captured.err
+    assert "Its attached files (cohort.xlsx, report.docx, results.json) are identical to the rebuilt PDF's." in captured.err
     assert "Its text is identical to the rebuilt PDF's, white space and hyphens aside." in captured.err
     assert how in captured.err
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_pdf_whose_text_differs_fails_whatever_the_versions(
     fresh_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -713,10 +724,11 @@ def test_a_pdf_whose_text_differs_fails_whatever_the_versions(
     archived, rebuilt = finding.split("\u201d, rebuilt \u201c")
     assert "43 RA patients" in archived and "34 RA patients" in rebuilt  # an excerpt around the first difference
     assert "Its text was compared with the rebuilt PDF's." in err
-    assert "Its attached files (cohort.xlsx, results.json) are identical to the rebuilt PDF's." in err
+    assert "Its attached files (cohort.xlsx, report.docx, results.json) are identical to the rebuilt PDF's." in err
     assert "pip install weasyprint==69.0" in err
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_pdf_with_text_drawn_over_a_page_fails_whatever_the_versions(
     fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -728,9 +740,10 @@ def test_a_pdf_with_text_drawn_over_a_page_fails_whatever_the_versions(
     assert main(["verify", str(copy)]) == 1
     err = capsys.readouterr().err
     assert "report.pdf: its text differs from the rebuilt PDF's (white space and hyphens aside)" in err
-    assert "Its attached files (cohort.xlsx, results.json) are identical to the rebuilt PDF's." in err
+    assert "Its attached files (cohort.xlsx, report.docx, results.json) are identical to the rebuilt PDF's." in err
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_forged_pdf_whose_attached_results_differ_fails_whatever_the_versions(
     fresh_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -772,6 +785,7 @@ def test_the_pdf_attachment_reader_finds_files_attached_to_a_page_too(fresh_buil
     assert sorted(verify.embedded_files(buffer.getvalue()) or []) == expected
 
 
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_a_build_with_custom_templates_keeps_a_copy_and_verifies_without_the_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -808,6 +822,59 @@ def test_verify_compares_the_journal_figure_files_with_their_rebuild(fresh_build
     assert "(1 finding):\n  figures/figure2.png: rebuild differs at byte " in str(failure.value)
 
 
+def _rezipped(content: bytes, replace_text: tuple[bytes, bytes] | None = None) -> bytes:
+    """A Word file written again (stored, not deflated: other bytes), its body's text changed if asked."""
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if replace_text is not None and info.filename == "word/document.xml":
+                data = data.replace(*replace_text)
+            target.writestr(info.filename, data)
+    return buffer.getvalue()
+
+
+def _other_python_docx(text: bytes) -> bytes:
+    return re.sub(rb'"python-docx": "[^"]*"', b'"python-docx": "0.8.11"', text)
+
+
+def test_a_word_file_made_with_another_python_docx_is_not_fully_verified(fresh_build: Path, tmp_path: Path) -> None:
+    from reportgen.errors import VerificationIncomplete
+
+    copy = copy_of(fresh_build, tmp_path)
+    forge(copy, "report.docx", _rezipped)
+    with pytest.raises(VerificationFailed) as failure:  # the recorded versions: other bytes are a mismatch
+        verify.verify_build(copy)
+    assert "report.docx: rebuild differs at byte" in str(failure.value)
+    forge(copy, "manifest.json", _other_python_docx)
+    with pytest.raises(VerificationIncomplete) as incomplete:
+        verify.verify_build(copy)
+    message = str(incomplete.value)
+    installed = importlib.metadata.version("python-docx")
+    assert (
+        "report.docx differs from its rebuild, and was built with other versions than those installed: "
+        f"python-docx 0.8.11 (installed: {installed})"
+    ) in message
+    assert "Its text is identical to the rebuilt Word file's, white space and hyphens aside." in message
+    assert "'pip install python-docx==0.8.11'" in message and "report.pdf" not in message
+
+
+def test_a_word_file_whose_text_differs_fails_whatever_the_versions(fresh_build: Path, tmp_path: Path) -> None:
+    copy = copy_of(fresh_build, tmp_path)
+    forge(copy, "report.docx", lambda content: _rezipped(content, (b">n = 34<", b">n = 43<")))
+    forge(copy, "manifest.json", _other_python_docx)
+    with pytest.raises(VerificationFailed) as failure:
+        verify.verify_build(copy)
+    message = str(failure.value)
+    assert "report.docx: its text differs from the rebuilt Word file's (white space and hyphens aside)" in message
+    assert "n = 43" in message and "n = 34" in message
+
+
+@pytest.mark.slow  # renders or rebuilds the example again; runs with `make test-all`
 def test_journal_figure_files_made_with_another_matplotlib_are_not_fully_verified(fresh_build: Path, tmp_path: Path) -> None:
     from reportgen.errors import VerificationIncomplete
 

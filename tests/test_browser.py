@@ -11,7 +11,7 @@ from report_fixtures import make_derived, make_info, make_published, make_result
 
 from reportgen.figures import make_figures
 from reportgen.formatting import Formatter
-from reportgen.render import render_report
+from reportgen.exporters.html import render_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

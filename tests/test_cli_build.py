@@ -106,7 +106,8 @@ STAGES = [
     ("reportgen.analysis", "analyse"),
     ("reportgen.figures", "make_figures_and_drawings"),
     ("reportgen.figures", "journal_files"),  # the journal figure files, made while the PDF renders
-    ("reportgen.render", "render_report"),
+    ("reportgen.document", "build_document"),
+    ("reportgen.exporters.html", "render_html"),
     ("reportgen.pdf", "render_pdf"),  # with the PDF worker off (see below): rendering in this process
     ("reportgen.pdf_worker", "render_pdf_job"),  # the worker started and warming up, then stopped
     ("reportgen.archive", "write_build"),
@@ -207,7 +208,7 @@ def test_a_signal_swallowed_by_a_finaliser_still_stops_the_build(
     interrupts.check()  # forgotten when the command ended: a later build in this process is not interrupted
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("signum", [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM, id="SIGTERM", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("moment", ["after the rename", "after the temporary link", "after the swap"])
 def test_a_signal_during_the_commit_waits_and_the_message_names_the_committed_build(
     signum: int,
@@ -344,7 +345,7 @@ def test_a_build_whose_reader_has_gone_still_succeeds(workbook: Path, tmp_path: 
         ("html,word", "--formats takes a comma-separated list of html, pdf, docx, figures, not 'html,word' ('word')"),
         ("pdf,,html", "not 'pdf,,html' (an empty name)"),
         ("", "not '' (an empty name)"),
-        ("html,docx", "--formats docx: not available in this version of reportgen"),
+        ("html,docx,xlsx", "--formats takes a comma-separated list of html, pdf, docx, figures, not 'html,docx,xlsx' ('xlsx')"),
     ],
 )
 def test_bad_formats_are_a_usage_error_and_write_nothing(
@@ -362,13 +363,13 @@ def test_formats_are_read_in_any_case_and_order() -> None:
     from reportgen.pipeline import DEFAULT_FORMATS, parse_formats
 
     assert parse_formats(" Figures, html ") == {"figures", "html"}
-    assert parse_formats("html,pdf,figures") == DEFAULT_FORMATS == {"html", "pdf", "figures"}
+    assert parse_formats("html,pdf,docx,figures") == DEFAULT_FORMATS == {"html", "pdf", "docx", "figures"}
 
 
 def test_formats_html_writes_neither_pdf_nor_journal_figures_and_no_pdf_still_works(workbook: Path, tmp_path: Path) -> None:
     assert main(["build", str(workbook), "--out", str(tmp_path / "a"), "--quiet", "--formats", "html,pdf", "--no-pdf"]) == 0
     written = {path.relative_to(tmp_path / "a" / "latest").as_posix() for path in (tmp_path / "a" / "latest").rglob("*")}
-    assert "report.html" in written and "report.pdf" not in written
+    assert "report.html" in written and "report.pdf" not in written and "report.docx" not in written
     assert not [name for name in written if name.startswith("figures/figure") and not name.endswith(".svg")]
     assert [name for name in written if name.endswith(".svg")]
 

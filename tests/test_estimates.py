@@ -61,6 +61,24 @@ def test_median_ci_order_statistics_by_hand() -> None:
     assert (ci.lower, ci.upper) == (2.0, 9.0)
 
 
+@pytest.mark.parametrize("level", [0.95, 0.9, 0.99])
+def test_median_order_statistic_is_the_last_k_of_every_binomial_tail(level: float) -> None:
+    # The definition evaluated for every j, against the search that evaluates few.
+    for n in [*range(0, 400), 1_000, 4_999, 25_000, 100_001]:
+        tail = sps.binom.cdf(np.arange(0, (n + 1) // 2), n, 0.5)
+        ok = np.flatnonzero(tail <= (1.0 - level) / 2.0 * (1.0 + 1e-12))
+        assert estimates.median_order_statistic(n, level) == (int(ok[-1]) + 1 if ok.size else None), n
+
+
+def test_median_order_statistic_asks_few_binomial_tails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A median of 100,000 values must not evaluate 50,000 binomial tails (analyse takes 110 medians).
+    asked = []
+    bdtr = estimates.special.bdtr
+    monkeypatch.setattr(estimates.special, "bdtr", lambda k, n, p: asked.append(np.size(k)) or bdtr(k, n, p))
+    assert estimates.median_order_statistic(100_000) == 49_690
+    assert sum(asked) <= 40
+
+
 # --- proportions -------------------------------------------------------------------------------------
 
 

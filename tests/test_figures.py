@@ -198,7 +198,9 @@ print(json.dumps([figure.svg for figure in make_figures(make_derived(), make_res
 """
 
 
-@pytest.mark.parametrize("where", ["current folder", "MATPLOTLIBRC", "MPLCONFIGDIR"])
+@pytest.mark.parametrize(
+    "where", [pytest.param("current folder", marks=pytest.mark.slow), "MATPLOTLIBRC", pytest.param("MPLCONFIGDIR", marks=pytest.mark.slow)]
+)
 def test_a_users_matplotlibrc_changes_no_byte_of_the_figures(figures, tmp_path: Path, where: str) -> None:
     # Issue #15 item 10: matplotlib reads a matplotlibrc when imported; it changed the figures (and so the
     # reproducible hashes), and text.usetex: True stopped the build with a RuntimeError.
@@ -282,6 +284,7 @@ def test_every_figure_has_alt_text_with_its_groups_and_numbers(figures) -> None:
     assert all(f"{stratum.label} n = {stratum.n}" in figures[0].alt for stratum in results.strata)
 
 
+@pytest.mark.slow  # draws every figure at 600 dpi twice; runs with `make test-all`
 def test_journal_files_are_deterministic_at_column_width_and_600_dpi() -> None:
     import io
 

@@ -25,7 +25,7 @@ from reportgen.formatting import Formatter
 from reportgen.model import ALPHA, FLOW_FIGURE, Cohort, Design, Flow, FlowGroup, Results, StudyOptions, WithdrawalReason
 from reportgen.narrative import ACUTE_PHASE_LIMITATION, write_limitations, write_methods
 from reportgen.pipeline import validate_only
-from reportgen.render import KNOWN_NOTE, WITHDRAWAL_REASONS_LISTED_UP_TO, baseline_table, known_for, withdrawals_table
+from reportgen.document import KNOWN_NOTE, WITHDRAWAL_REASONS_LISTED_UP_TO, baseline_table, known_for, withdrawals_table
 from reportgen.results_json import results_to_json
 from reportgen.stats import IMPRECISE_GROUP, SMALL_GROUP
 from tests.cohorts import make_cohort, random_cohort, visit
@@ -402,13 +402,13 @@ def test_the_acute_phase_sentence_names_the_studys_drug_from_the_drug_table() ->
 
 
 def test_the_report_prints_the_limitations_and_the_flow() -> None:
-    from reportgen.render import build_view
+    from reportgen.document import build_document
     from reportgen.narrative import write_narrative
     from report_fixtures import make_info
 
     cohort, results = example()
     figures = make_figures(derive(cohort), results, FORMATTER)
-    view = build_view(
+    view = build_document(
         results=results, narrative=write_narrative(results, FORMATTER), figures=figures, published=None,
         info=make_info(), warnings=(), formatter=FORMATTER,
     )

@@ -264,7 +264,7 @@ def test_hostile_text_is_literal_in_the_pdf_and_embeds_nothing(hostile_build: Pa
     for hostile in HOSTILE:
         assert "".join(hostile.split()) in flat, hostile
     with pikepdf.open(pdf_path) as pdf:
-        assert sorted(pdf.attachments) == ["cohort.xlsx", "results.json"]
+        assert sorted(pdf.attachments) == ["cohort.xlsx", "report.docx", "results.json"]
         annotations = [annot for page in pdf.pages for annot in page.get("/Annots", [])]
         assert not [annot for annot in annotations if annot.get("/Subtype") == "/FileAttachment"]
         uris = [str(annot.A.URI) for annot in annotations if "/A" in annot and "/URI" in annot.A]

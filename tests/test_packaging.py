@@ -7,6 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,6 +48,7 @@ def test_the_package_never_imports_the_developer_tools() -> None:
         assert not re.search(r"^\s*(from|import)\s+(tools|bench|tests)\b", text, re.M), path
 
 
+@pytest.mark.slow  # builds and installs a wheel; runs with `make test-all`
 def test_the_installed_wheel_builds_a_report_from_any_folder(tmp_path: Path) -> None:
     """A non-editable install finds its templates and schemas without the checkout."""
     wheels = tmp_path / "wheels"

@@ -72,6 +72,7 @@ def rendered(worker: PdfWorker, job: PdfJob) -> bytes | None:
     return worker.receive()
 
 
+@pytest.mark.slow  # renders the example twice; runs with `make test-all`
 def test_the_worker_renders_the_example_byte_for_byte_as_this_process_does(example_job: PdfJob) -> None:
     worker = PdfWorker.start()
     assert worker is not None
@@ -216,7 +217,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="finds the worker in /proc")
-@pytest.mark.parametrize("sent", ["SIGINT to the group", "SIGTERM to the build"])
+@pytest.mark.parametrize("sent", ["SIGINT to the group", pytest.param("SIGTERM to the build", marks=pytest.mark.slow)])
 def test_ctrl_c_at_the_terminal_ends_build_and_worker_without_a_traceback(tmp_path: Path, sent: str) -> None:
     """A real SIGINT to the process group, as the terminal sends it, while the worker is alive; or a
     SIGTERM to the build alone, as a service manager sends it."""

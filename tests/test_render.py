@@ -27,7 +27,8 @@ from reportgen.errors import BuildError
 from reportgen.formatting import Formatter
 from reportgen.model import CarriedForward, Problem, RenderedReport, Results, StudyOptions, TestName
 from reportgen import model
-from reportgen.render import STYLESHEET, csv_cell, listing_files, render_report
+from reportgen.document import csv_cell, listing_files
+from reportgen.exporters.html import STYLESHEET, render_report
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import table_layout
 
@@ -358,10 +359,16 @@ def test_appendix_says_what_the_pdf_embeds() -> None:
     def files(**changes) -> str:
         return lxml.html.fromstring(render(**changes).html).xpath('//*[@id="appendix"]')[0].text_content()
 
-    assert "embeds the workbook, cohort.xlsx, and results.json" in files(source_bytes=14_000)
-    large = files(source_bytes=29_900_000)
+    without_word = frozenset({"html", "pdf"})
+    assert "embeds the workbook, cohort.xlsx, and results.json as attachments" in files(source_bytes=14_000, formats=without_word)
+    large = files(source_bytes=29_900_000, formats=without_word)
     assert "(29.9 MB), is larger than the 2 MB the PDF embeds" in large and "source-reference.json" in large
     assert "warnings.csv" in large and "carried-forward.csv" in large
+    # With the Word file (issue 14): beside the report, and attached to the PDF.
+    word = files(source_bytes=14_000)
+    assert "embeds the workbook, cohort.xlsx, results.json and report.docx as attachments" in word
+    assert "report.docx (the report as an editable Word document)" in word
+    assert "with results.json and report.docx." in files(source_bytes=29_900_000)
 
 
 def test_abstract_text_is_returned(report: RenderedReport) -> None:

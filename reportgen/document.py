@@ -1,13 +1,16 @@
-"""Render the report's HTML: build a view model of finished strings in Python, then fill the templates.
+"""The report as one format-neutral document, built once from the results; exporters write it out.
 
-The templates (``templates/`` or a user's ``--templates`` folder first) hold layout only: every number
-arrives already written by the Formatter, every table arrives as rows of cells, so a template never
-computes, formats, or branches on a type. One Jinja environment is built here, in ``make_environment``:
-sandboxed (a user's template cannot reach Python internals), autoescape on for every template (workbook
-text such as titles, patient ids and withdrawal reasons is untrusted), every printed string first made
-inert by ``reportgen.untrusted.visible`` (a bidi override in a file name cannot reverse it on the page),
-``StrictUndefined`` (a typo in a template is an error, not a blank), filters from the Formatter. The HTML is one self-contained file:
-CSS inline, fonts as ``data:`` URIs, figures as inline SVG.
+``build_document`` turns the results, the narrative and the figures into a ``Report`` of finished strings:
+sections of paragraphs, tables as rows of cells, figures with caption and alternative text, the abstract.
+Every number arrives already written by the Formatter (decimal separator included), so an exporter never
+computes or formats. A cell says what it is, never how it looks: its ``role`` (the row's label, a number, text,
+a heading over columns or rows, a detail line across the row), what it heads (``header``), its spans, its
+footnote letter, and a ``kind`` naming what it holds (a p value, a patient id, a verdict). Tag names, CSS
+classes, column widths and fonts belong to the exporters (``reportgen.exporters``: the HTML one maps roles to
+tags and classes and fits the columns to the active report.css; the Word one to table styles and alignment).
+
+Also here, since every format shares them: the full listings written beside the report (``listing_files``)
+and the texts that refer to the build folder's files.
 """
 
 from __future__ import annotations
@@ -15,14 +18,9 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
-
-from markupsafe import Markup
+from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 
 from reportgen import grouping
-from reportgen.errors import BuildError, UsageError
-from reportgen.fonts import font_faces
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, MISSING, decimals_for
 from reportgen.untrusted import LINE_BREAKS, visible
 from reportgen.model import (
@@ -39,7 +37,6 @@ from reportgen.model import (
     Figure,
     Problem,
     PublishedCheck,
-    RenderedReport,
     Results,
     Stratum,
     Summary,
@@ -58,20 +55,13 @@ from reportgen.narrative import (
     sensitivity_results,
     test_records,
     write_estimates,
-    write_narrative,
 )
 from reportgen.pdf_job import EMBED_SOURCE_UP_TO, SOURCE_REFERENCE
 from reportgen.prose import BUILD_DATE_FORMAT, build_record, capital, group_sizes, not_estimated, not_tested, p_or_reason, patients, verb
-from reportgen.resources import templates_dir
-from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 
 if TYPE_CHECKING:
-    import jinja2
-
     from reportgen.formatting import Formatter
 
-REPORT_TEMPLATE = "report.html.j2"
-STYLESHEET = "report.css"  # included by REPORT_TEMPLATE; its table metrics drive ``fit_columns``
 # Long lists are cut in the report (a 100,000-patient registry raised 1,969 warnings: 96 PDF pages) and
 # written in full as CSV files beside it, in the build folder (see ``listing_files``).
 WARNINGS_LISTED_UP_TO = 20
@@ -89,34 +79,29 @@ HASH_DIGITS = 12
 # --draft: the header on every page of the PDF (and a banner on screen); without it the report is the
 # submission view, whose title block carries no build stamp, checksum or software line (the appendix does).
 DRAFT_HEADER = "Draft \u2014 not for submission"
-LONG_TABLE_ROWS = 25  # longer tables may break across pages (their header row repeats)
-# For column widths computed from the cells (``fit_columns``, with the type sizes and page width of the active
-# report.css, see ``reportgen.stylesheet``): advances in em of the shipped serif (templates/fonts,
-# read from its hmtx table), rounded up; letters not listed count as wide capitals.
-ADVANCE_EM = {
-    **dict.fromkeys("0123456789–", 0.5),
-    **dict.fromkeys(".,:; \u00a0\u2009", 0.25),
-    **dict.fromkeys("±<>=≤≥−+×", 0.685),
-    **dict.fromkeys("[]()", 0.334),
-    **dict.fromkeys("abcdeghknopqsuvxyz", 0.5),
-    **dict.fromkeys("fijlrt", 0.34),
-    "%": 0.75,
-}
-WIDE_EM = 0.75
 # Categories shown alone on a binary Table 1 row (the other one is implied); name shown for the row.
 POSITIVE_CATEGORIES = {"yes": None, "true": None, "positive": None, "f": "Female", "female": "Female"}
 
 
-# --- the view model --------------------------------------------------------------------------
+# --- the document --------------------------------------------------------------------------------
+
+# What a cell is: the row's label (first column), a number (aligned right, on its decimal separator where the
+# format can), running text, a heading over columns (in the head) or over the rows below it (in the body),
+# or a detail line across the rest of its row.
+Role = Literal["stub", "number", "text", "heading", "detail"]
+# What a cell holds, where an exporter may show it apart: a p value, a patient id, a free-text reason, a test's
+# decision record, the verdict of a published number ("match" or "mismatch").
+CELL_KINDS = ("", "p", "id", "reason", "decision", "match", "mismatch")
 
 
 @dataclass(frozen=True)
 class Cell:
     text: str
     lines: tuple[str, ...] = ()  # further lines in smaller type (e.g. median [IQR], stratum range, n)
-    tag: str = "td"  # "th" for headers
-    scope: str = ""  # "col" | "row" | "colgroup" for headers
-    classes: str = ""  # "num", "stub", "indent", "group"
+    role: Role = "text"
+    header: str = ""  # "col" | "row" | "colgroup": what a header cell heads; "" for a data cell
+    kind: str = ""  # one of CELL_KINDS
+    indent: bool = False  # a category under its variable
     colspan: int = 1
     rowspan: int = 1
     mark: str = ""  # footnote letter
@@ -125,13 +110,13 @@ class Cell:
 @dataclass(frozen=True)
 class Row:
     cells: tuple[Cell, ...]
-    classes: str = ""
+    flagged: bool = False  # a row to catch the eye: a mismatch, a changed conclusion
 
 
 @dataclass(frozen=True)
 class RowGroup:
     rows: tuple[Row, ...]
-    classes: str = ""
+    second_view: bool = False  # the same counts again, as shares of the other margin
 
 
 @dataclass(frozen=True)
@@ -143,25 +128,29 @@ class Note:
 @dataclass(frozen=True)
 class Table:
     id: str
-    number: int
+    number: int  # 0 for an appendix listing (no "Table N.")
     title: str
     head: tuple[Row, ...]
     groups: tuple[RowGroup, ...]
     notes: tuple[Note, ...]
-    classes: str = ""
-    # Column widths (CSS lengths, e.g. "22%"), written as <colgroup>: with them a table can be laid out
-    # with `table-layout: fixed`, which spares WeasyPrint measuring every cell's content first.
-    columns: tuple[str, ...] = ()
+    # What the table is, where formats set it apart: "counts" (n (%) by group), "sensitivity", "pairwise",
+    # "published", "carried", "decisions"; "" for the others.
+    kind: str = ""
+    appendix: bool = False  # a listing in the appendix
+
+    def rows(self) -> tuple[Row, ...]:
+        """The body's rows, every group in order."""
+        return tuple(row for group in self.groups for row in group.rows)
 
 
 @dataclass(frozen=True)
-class FigureView:
+class ReportFigure:
     id: str
     number: int
     title: str
     caption: str
-    svg: Markup
-    alt: str = ""  # what the figure shows, with its main numbers: the SVG's <title>, the PDF's /Alt
+    alt: str  # what the figure shows, with its main numbers (figure_alt)
+    figure: Figure  # the drawing's name and its SVG
 
 
 @dataclass(frozen=True)
@@ -202,21 +191,44 @@ class CarriedForwardView:
 class Meta:
     title: str
     author: str
-    created: str  # W3C date-time; WeasyPrint takes the PDF's dates from these
+    created: str  # W3C date-time; WeasyPrint takes the PDF's dates from these, the Word file its properties
     modified: str
     generator: str
     language: str
 
 
 @dataclass(frozen=True)
-class ReportView:
+class Headings:
+    """The report's section headings and its sentences for an empty section, the same in every format."""
+
+    abstract: str = "Abstract"
+    methods: str = "Methods"
+    results: str = "Results"
+    conclusions: str = "Conclusions"
+    limitations: str = "Limitations"
+    published: str = "Published vs reproduced"
+    consistency: str = "Consistency of the printed numbers"
+    no_inconsistency: str = "No inconsistency found among the printed numbers."
+    appendix: str = "Appendix"
+    warnings: str = "Validation warnings"
+    no_warnings: str = "The workbook raised no warnings."
+    carried_forward: str = "Patients carried forward"
+    decisions: str = "Tests and their decision records"
+    files: str = "Files"
+    software: str = "Software and build"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole report, format-neutral; exporters (``reportgen.exporters``) write it out."""
+
     meta: Meta
     title: TitleBlock
     abstract: AbstractView
     methods: tuple[Section, ...]
     results_intro: str
     tables: tuple[Table, ...]
-    figures: tuple[FigureView, ...]
+    figures: tuple[ReportFigure, ...]
     conclusions: tuple[str, ...]
     limitations: str  # one paragraph, empty when no limitation applies
     published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
@@ -226,126 +238,18 @@ class ReportView:
     carried_forward: CarriedForwardView
     decisions: Table
     software: Table
-    font_faces: Markup
     results_estimates: tuple[str, ...] = ()  # paragraphs after the intro: estimates with their CIs
     # The build stamp, checksum and software line, in the appendix (and the PDF's metadata).
     build_record: str = ""
     # DRAFT_HEADER with --draft (page header, build stamp in the title block), else "" (the submission view).
     draft: str = ""
+    headings: Headings = Headings()
 
 
-# --- entry point -------------------------------------------------------------------------------
+# --- building the document -----------------------------------------------------------------------
 
 
-def render_report(
-    *,
-    results: Results,
-    figures: tuple[Figure, ...],
-    published: PublishedCheck | None,
-    info: BuildInfo,
-    warnings: tuple[Problem, ...],
-    formatter: Formatter,
-    templates: Path | None,
-    source_bytes: int | None = None,
-    draft: bool = False,
-    formats: frozenset[str] = DEFAULT_FORMATS,
-) -> RenderedReport:
-    """HTML of the whole report plus the abstract as plain text (abstract.txt).
-
-    ``source_bytes``, the workbook's size, decides what the appendix says the PDF carries (the workbook up to
-    ``EMBED_SOURCE_UP_TO`` bytes, else ``SOURCE_REFERENCE``); None when unknown (the workbook, as for a
-    congress-sized cohort).
-    """
-    narrative = write_narrative(results, formatter)
-    environment = make_environment(formatter, templates)
-    view = build_view(
-        results=results,
-        narrative=narrative,
-        figures=figures,
-        published=published,
-        info=info,
-        warnings=warnings,
-        formatter=formatter,
-        source_bytes=source_bytes,
-        stylesheet=_stylesheet(environment),
-        draft=draft,
-        formats=formats,
-    )
-    try:
-        html = environment.get_template(REPORT_TEMPLATE).render(report=view)
-    except Exception as error:  # a user's template may fail in any way; name it, never a traceback
-        import jinja2
-
-        if not isinstance(error, jinja2.TemplateError):
-            raise
-        where = f" ({error.name}, line {error.lineno})" if isinstance(error, jinja2.TemplateSyntaxError) else ""
-        raise BuildError(f"the report template could not be rendered{where}: {error.message}") from None
-    return RenderedReport(html=html, abstract_text=visible(narrative.abstract.as_text(), keep=LINE_BREAKS))
-
-
-def make_environment(formatter: Formatter, templates: Path | None = None) -> jinja2.Environment:
-    """The one Jinja environment: user templates first, then the built-in ones."""
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
-
-    search = [templates_dir().resolve()]
-    if templates is not None:
-        if not templates.is_dir():
-            raise UsageError(f"--templates {templates}: no such folder")
-        search.insert(0, templates.resolve())
-    folders = tuple(search)
-    environment = SandboxedEnvironment(
-        loader=jinja2.FunctionLoader(lambda name: _template_source(folders, name)),
-        autoescape=True,  # select_autoescape() would leave *.j2 unescaped
-        finalize=_inert,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters.update(formatter.filters())
-    return environment
-
-
-def _inert(value: object) -> object:
-    """Every string a template prints, controls and bidi overrides shown as escapes; Markup is reportgen's own."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return visible(value, keep=LINE_BREAKS)
-    return value
-
-
-def _template_source(folders: tuple[Path, ...], name: str) -> tuple[str, str, None] | None:
-    """A template's text from the first of ``folders`` (resolved) that has it; None when none has.
-
-    A template can only be read inside its folder: Jinja's name check refuses names that climb out
-    ("../x"), and the file found is resolved (symbolic links, of the file or of a folder on its way) and
-    refused when it lies outside, so ``ln -s /etc/passwd passwd.j2`` cannot put a file into the report.
-    """
-    import jinja2
-    from jinja2.loaders import split_template_path
-
-    pieces = split_template_path(name)
-    for folder in folders:
-        candidate = folder.joinpath(*pieces)
-        if not candidate.is_file():
-            continue
-        real = candidate.resolve()
-        if not real.is_relative_to(folder):
-            raise jinja2.TemplateError(
-                f"template {name!r} in {folder} leads outside that folder (to {real}); "
-                "templates are read only inside their folder"
-            )
-        try:
-            return real.read_text(encoding="utf-8"), str(candidate), None
-        except (OSError, UnicodeDecodeError) as error:
-            raise jinja2.TemplateError(f"template {name!r} in {folder} could not be read: {error}") from None
-    return None
-
-
-# --- building the view -------------------------------------------------------------------------
-
-
-def build_view(
+def build_document(
     *,
     results: Results,
     narrative: Narrative,
@@ -355,12 +259,15 @@ def build_view(
     warnings: tuple[Problem, ...],
     formatter: Formatter,
     source_bytes: int | None = None,
-    stylesheet: str | None = None,
     draft: bool = False,
     formats: frozenset[str] = DEFAULT_FORMATS,
-) -> ReportView:
-    """The view model; ``stylesheet``, the text of the active report.css (None: the built-in one), gives the
-    layout numbers the tables' column widths are fitted with."""
+) -> Report:
+    """The report, built once from the results: every section, table and figure, every string finished.
+
+    ``source_bytes``, the workbook's size, decides what the appendix says the PDF carries (the workbook up to
+    ``EMBED_SOURCE_UP_TO`` bytes, else ``SOURCE_REFERENCE``); None when unknown (the workbook, as for a
+    congress-sized cohort). ``formats``: the outputs the build writes, named in the appendix's files note.
+    """
     study = results.study
     stamp = info.build_time.strftime("%Y-%m-%dT%H:%M:%SZ")
     tables = [baseline_table(results, formatter), outcome_table(results, formatter)]
@@ -384,14 +291,10 @@ def build_view(
     if any(outcome.adjusted is not None for outcome in results.outcomes):
         adjusted_number = len(tables) + 1
         tables.append(adjusted_table(results, formatter, number=adjusted_number))
-    if stylesheet is None:
-        stylesheet = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
-    layout = table_layout(stylesheet)
-    tables = [fit_columns(table, layout) for table in tables]
     published_views: tuple[PublishedView, ...] = ()
     if published is not None:
         published_views = (published_view(published, number=len(tables) + 1),)
-    return ReportView(
+    return Report(
         meta=Meta(
             title=study.title,
             author=study.authors,
@@ -423,10 +326,7 @@ def build_view(
         results_estimates=write_estimates(results, formatter),
         tables=tuple(tables),
         figures=tuple(
-            FigureView(
-                id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption,
-                svg=Markup(titled_svg(f.svg, figure_alt(f))), alt=figure_alt(f),
-            )
+            ReportFigure(id=f"figure-{f.number}", number=f.number, title=f.title, caption=f.caption, alt=figure_alt(f), figure=f)
             for f in figures
         ),
         conclusions=narrative.conclusions,
@@ -435,13 +335,17 @@ def build_view(
         warnings=tuple(problem.sentence() for problem in warnings[:WARNINGS_LISTED_UP_TO]),
         warnings_more=_more(len(warnings), WARNINGS_LISTED_UP_TO, WARNINGS_CSV),
         files_note=files_note(info.source_name, source_bytes, formatter, formats),
-        carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month),
+        carried_forward=carried_forward_view(results.carried_forward, results.cohort.follow_up_month, results.cohort.n_placed_by_window),
         decisions=decisions_table(results, formatter),
         software=software_table(info),
-        font_faces=font_faces(),
         build_record=build_record(info, HASH_DIGITS),
         draft=DRAFT_HEADER if draft else "",
     )
+
+
+def abstract_text(narrative: Narrative) -> str:
+    """abstract.txt: the abstract as plain text, every control and bidi override shown as an escape."""
+    return visible(narrative.abstract.as_text(), keep=LINE_BREAKS)
 
 
 def figure_alt(figure: Figure) -> str:
@@ -449,96 +353,11 @@ def figure_alt(figure: Figure) -> str:
     return figure.alt or f"{figure.title}. {figure.caption}"
 
 
-def titled_svg(svg: str, title: str) -> str:
-    """``svg`` with ``title`` as its first child ``<title>``: WeasyPrint writes it as the PDF Figure's /Alt."""
-    import html
-
-    end = svg.index(">", svg.index("<svg")) + 1
-    return f"{svg[:end]}<title>{html.escape(title, quote=False)}</title>{svg[end:]}"
-
-
 def stratum_header(stratum: Stratum, formatter: Formatter) -> Cell:
     """'Q2' over '4.20–11.30' over 'n = 7': the range as clinicians write it; the closed side is said once in
     each table's notes (``grouping.closed_side``)."""
     interval = grouping.group_range(stratum.lower, stratum.upper, formatter)
-    return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), tag="th", scope="col", classes="num")
-
-
-def _stylesheet(environment: jinja2.Environment) -> str | None:
-    """The text of the report.css the template will include (a user's first), None when it cannot be read."""
-    import jinja2
-
-    try:
-        return environment.loader.get_source(environment, STYLESHEET)[0]  # type: ignore[union-attr]
-    except jinja2.TemplateNotFound:
-        return None
-
-
-def fit_columns(table: Table, layout: TableLayout | None) -> Table:
-    """The table with widths for its number columns, computed from their longest cell; the stub takes the rest.
-
-    Number cells never wrap (``white-space: nowrap``), so their width follows from their text; with the
-    widths given, WeasyPrint lays the table out with ``table-layout: fixed`` instead of measuring the
-    minimum and maximum content width of every cell (its slow path). A table too wide for the page in the
-    normal type is set in the compact type (a little smaller, narrower padding); one too wide even so (a table
-    of many groups) gets a landscape page of its own (class ``wide``, the stylesheet's ``@page wide``), in the
-    normal type or else the compact one; one too wide even there keeps the automatic layout, as does every
-    table when ``layout`` is None (a stylesheet without the numbers).
-    """
-    if layout is None:
-        return table
-    pages = [(layout.width_mm, "")] + ([(layout.wide_width_mm, "wide")] if layout.wide_width_mm is not None else [])
-    for width_mm, page in pages:
-        for metrics in (layout.normal, layout.compact):
-            widths = _column_widths(table, metrics, width_mm)
-            if widths is not None:
-                classes = " ".join(c for c in (table.classes, metrics.classes, page) if c)
-                return dataclasses.replace(table, columns=widths, classes=classes)
-    return table
-
-
-def _column_widths(table: Table, metrics: TableMetrics, width_mm: float) -> tuple[str, ...] | None:
-    counts = "counts" in table.classes.split()
-    needed: dict[int, float] = {}
-    stub = 0.0
-    occupied: set[tuple[int, int]] = set()  # (row, column) taken by a rowspan from above
-    rows = [*table.head, *(row for group in table.groups for row in group.rows)]
-    for r, row in enumerate(rows):
-        column = 0
-        for cell in row.cells:
-            while (r, column) in occupied:
-                column += 1
-            for below in range(1, cell.rowspan):
-                occupied.update((r + below, spanned) for spanned in range(column, column + cell.colspan))
-            classes = cell.classes.split()
-            if cell.colspan == 1 and "num" in classes:
-                extra = (
-                    metrics.counts_padding_mm - metrics.padding_mm
-                    if counts
-                    else metrics.p_padding_mm - metrics.padding_mm if "p" in classes else 0.0
-                )
-                needed[column] = max(needed.get(column, 0.0), _cell_width_mm(cell, metrics) + extra)
-            elif column == 0 and cell.colspan == 1:
-                longest = max((_ems(word) for word in cell.text.split()), default=0.0) * metrics.cell_pt / PT_PER_MM
-                indent = metrics.indent_mm - metrics.padding_mm if "indent" in classes else 0.0
-                stub = max(stub, longest + 2 * metrics.padding_mm + indent + 1.0)
-            column += cell.colspan
-    n_columns = sum(cell.colspan for cell in table.head[0].cells) if table.head else 0
-    if not n_columns or set(needed) != set(range(1, n_columns)):
-        return None  # only tables with one text column (the stub, first) and number columns after it
-    if width_mm - sum(needed.values()) < stub:
-        return None
-    return ("", *(f"{needed[column]:.1f}mm" for column in range(1, n_columns)))
-
-
-def _cell_width_mm(cell: Cell, metrics: TableMetrics) -> float:
-    text_pt = _ems(cell.text) * metrics.cell_pt + (_ems(cell.mark) + 0.15) * metrics.mark_pt * bool(cell.mark)
-    lines_pt = max((_ems(line) * metrics.line_pt for line in cell.lines), default=0.0)
-    return max(text_pt, lines_pt) / PT_PER_MM + 2 * metrics.padding_mm + 0.6  # 0.6 mm to spare
-
-
-def _ems(text: str) -> float:
-    return sum(ADVANCE_EM.get(character, WIDE_EM) for character in text)
+    return Cell(stratum.label, lines=(interval, f"n = {stratum.n}"), header="col", role="number")
 
 
 class _Footnotes:
@@ -567,10 +386,10 @@ def _group_head(results: Results, formatter: Formatter, stub: str, extra: Sequen
     n_strata = len(results.strata)
     first = Row(
         (
-            Cell(stub, tag="th", scope="col", classes="stub", rowspan=2),
-            Cell("All patients", lines=(f"n = {results.cohort.n_included}",), tag="th", scope="col", classes="num", rowspan=2),
-            Cell(f"Trough-level {grouping.singular(results)} ({results.study.level_unit})", tag="th", scope="colgroup", classes="spanner", colspan=n_strata),
-            *(Cell(c.text, lines=c.lines, tag="th", scope="col", classes=c.classes, rowspan=2, mark=c.mark) for c in extra),
+            Cell(stub, header="col", role="stub", rowspan=2),
+            Cell("All patients", lines=(f"n = {results.cohort.n_included}",), header="col", role="number", rowspan=2),
+            Cell(f"Trough-level {grouping.singular(results)} ({results.study.level_unit})", header="colgroup", role="heading", colspan=n_strata),
+            *(dataclasses.replace(c, header="col", rowspan=2) for c in extra),
         )
     )
     second = Row(tuple(stratum_header(s, formatter) for s in results.strata))
@@ -580,9 +399,9 @@ def _group_head(results: Results, formatter: Formatter, stub: str, extra: Sequen
 def _p_cell(test: TestResult, purpose: str, notes: _Footnotes, formatter: Formatter) -> Cell:
     """The p of a test, its footnote naming the test; a test not computed gets a footnote saying why."""
     if test.p_value is None and test.not_tested:
-        return Cell(formatter.p_value(None), classes="num p", mark=notes.mark(test.test, f"{purpose}, {not_tested(test.not_tested)}"))
+        return Cell(formatter.p_value(None), role="number", kind="p", mark=notes.mark(test.test, f"{purpose}, {not_tested(test.not_tested)}"))
     mark = notes.mark(test.test, purpose) if test.p_value is not None else ""
-    return Cell(formatter.p_value(test.p_value), classes="num p", mark=mark)
+    return Cell(formatter.p_value(test.p_value), role="number", kind="p", mark=mark)
 
 
 def baseline_table(results: Results, formatter: Formatter) -> Table:
@@ -600,7 +419,7 @@ def baseline_table(results: Results, formatter: Formatter) -> Table:
         else group
         for comparison, group in zip(results.baseline, groups)
     ]
-    head = _group_head(results, formatter, "Characteristic", (Cell("p", classes="num p"),))
+    head = _group_head(results, formatter, "Characteristic", (Cell("p", role="number", kind="p"),))
     return Table(
         id="table-1",
         number=1,
@@ -657,20 +476,20 @@ def _continuous_row(
         return (formatter.interval_span(interval, decimals),) if intervals and summary.n else ()
 
     if variable in COUNT_MEASURES:  # a small count: median [IQR] only, said in its label
-        cells = tuple(Cell(formatter.median_iqr(s, variable), lines=ci(s.median_ci, s), classes="num") for s in summaries)
+        cells = tuple(Cell(formatter.median_iqr(s, variable), lines=ci(s.median_ci, s), role="number") for s in summaries)
         label += ", median [IQR]"
     else:
         cells = tuple(
             Cell(
                 formatter.mean_sd(s, variable),
                 lines=(*ci(s.mean_ci, s), formatter.median_iqr(s, variable), *ci(s.median_ci, s)),
-                classes="num",
+                role="number",
             )
             for s in summaries
         )
     return Row(
         (
-            Cell(label, tag="th", scope="row", classes="stub"),
+            Cell(label, header="row", role="stub"),
             *cells,
             _p_cell(comparison.test, notes.across, notes, formatter),
         )
@@ -683,9 +502,9 @@ def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, n
 
     def cells(index: int) -> tuple[Cell, ...]:
         return (
-            Cell(formatter.n_percent(comparison.overall[index], overall_total), classes="num"),
+            Cell(formatter.n_percent(comparison.overall[index], overall_total), role="number"),
             *(
-                Cell(formatter.n_percent(count, total), classes="num")
+                Cell(formatter.n_percent(count, total), role="number")
                 for count, total in zip(comparison.counts[index], column_totals)
             ),
         )
@@ -694,18 +513,18 @@ def _categorical_rows(comparison: CategoricalComparison, formatter: Formatter, n
     if positive is not None:
         index, name = positive
         label = f"{name or comparison.label}, n (%)"
-        return (Row((Cell(label, tag="th", scope="row", classes="stub"), *cells(index), _p_cell(comparison.test, notes.across, notes, formatter))),)
+        return (Row((Cell(label, header="row", role="stub"), *cells(index), _p_cell(comparison.test, notes.across, notes, formatter))),)
     width = 1 + len(column_totals)
     header = Row(
         (
-            Cell(f"{comparison.label}, n (%)", tag="th", scope="row", classes="stub"),
-            *(Cell("", classes="num") for _ in range(width)),
+            Cell(f"{comparison.label}, n (%)", header="row", role="stub"),
+            *(Cell("", role="number") for _ in range(width)),
             _p_cell(comparison.test, notes.across, notes, formatter),
         )
     )
     rows = [header]
     for index, category in enumerate(comparison.categories):
-        rows.append(Row((Cell(str(category), tag="th", scope="row", classes="stub indent"), *cells(index), Cell("", classes="num"))))
+        rows.append(Row((Cell(str(category), header="row", role="stub", indent=True), *cells(index), Cell("", role="number"))))
     return tuple(rows)
 
 
@@ -737,8 +556,7 @@ def _estimates_row(outcome: ContinuousComparison, formatter: Formatter, width: i
     if not parts:
         return None
     return Row(
-        (Cell("", tag="th", scope="row", classes="stub"), Cell("", lines=("; ".join(parts),), classes="estimates", colspan=width)),
-        classes="estimates",
+        (Cell("", header="row", role="stub"), Cell("", lines=("; ".join(parts),), role="detail", colspan=width)),
     )
 
 
@@ -754,7 +572,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         trend_cell = (
             _p_cell(trend, notes.ordered, notes, formatter)
             if trend is not None
-            else Cell(formatter.p_value(None), classes="num p")
+            else Cell(formatter.p_value(None), role="number", kind="p")
         )
         stub, *cells, p_cell = row.cells
         if outcome is primary:
@@ -770,7 +588,7 @@ def outcome_table(results: Results, formatter: Formatter) -> Table:
         results,
         formatter,
         "Measure at follow-up",
-        (Cell("p", lines=("Holm",), classes="num p"), Cell("p", lines=("trend",), classes="num p")),
+        (Cell("p", lines=("Holm",), role="number", kind="p"), Cell("p", lines=("trend",), role="number", kind="p")),
     )
     family = sum(1 for outcome in results.outcomes if outcome.p_holm is not None)
     holm_note = (
@@ -839,21 +657,21 @@ def _count_table(
 
     by_column = RowGroup(
         (
-            Row((Cell(f"n (% of {grouping.singular(results)})", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+            Row((Cell(f"n (% of {grouping.singular(results)})", header="colgroup", role="heading", colspan=2 + len(column_totals)),)),
             *(
                 Row(
                     (
-                        Cell(name, tag="th", scope="row", classes="stub indent"),
+                        Cell(name, header="row", role="stub", indent=True),
                         Cell(
                             formatter.n_percent(comparison.overall[i], overall_total),
                             lines=ci(comparison.overall_proportion_cis, i),
-                            classes="num",
+                            role="number",
                         ),
                         *(
                             Cell(
                                 formatter.n_percent(c, t),
                                 lines=ci(comparison.proportion_cis[i] if i < len(comparison.proportion_cis) else (), j),
-                                classes="num",
+                                role="number",
                             )
                             for j, (c, t) in enumerate(zip(comparison.counts[i], column_totals))
                         ),
@@ -868,19 +686,19 @@ def _count_table(
         groups.append(
             RowGroup(
                 (
-                    Row((Cell("Analysed patients, n (% of response category)", tag="th", scope="colgroup", classes="group", colspan=2 + len(column_totals)),)),
+                    Row((Cell("Analysed patients, n (% of response category)", header="colgroup", role="heading", colspan=2 + len(column_totals)),)),
                     *(
                         Row(
                             (
-                                Cell(name, lines=(f"{sum(comparison.counts[i])} analysed",), tag="th", scope="row", classes="stub indent"),
-                                Cell("", classes="num"),
-                                *(Cell(formatter.n_percent(c, sum(comparison.counts[i])), classes="num") for c in comparison.counts[i]),
+                                Cell(name, lines=(f"{sum(comparison.counts[i])} analysed",), header="row", role="stub", indent=True),
+                                Cell("", role="number"),
+                                *(Cell(formatter.n_percent(c, sum(comparison.counts[i])), role="number") for c in comparison.counts[i]),
                             )
                         )
                         for i, name in enumerate(categories)
                     ),
                 ),
-                classes="second-view",
+                second_view=True,
             )
         )
     test = comparison.test
@@ -924,7 +742,7 @@ def _count_table(
         head=head,
         groups=tuple(groups),
         notes=tuple(notes),
-        classes="counts",
+        kind="counts",
     )
 
 
@@ -971,7 +789,7 @@ def activity_table(results: Results, formatter: Formatter, *, number: int) -> Ta
     groups = []
     notes = []
     for comparison, table in zip(results.activity_categories, tables):
-        header_row = Row((Cell(comparison.label, tag="th", scope="colgroup", classes="group", colspan=table.groups[0].rows[0].cells[0].colspan),))
+        header_row = Row((Cell(comparison.label, header="colgroup", role="heading", colspan=table.groups[0].rows[0].cells[0].colspan),))
         groups.append(RowGroup((header_row, *table.groups[0].rows[1:])))
         notes.append(Note(f"{comparison.label}: {table.notes[0].text}"))
     notes.append(Note(grouping.closed_side(results, formatter)))
@@ -1000,7 +818,7 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
         estimate = (
             f"Hodges–Lehmann difference {high} − {low}" if continuous else f"good responders, {high} − {low}, percentage points"
         )
-        header = Row((Cell(f"{rows[0].label}: {estimate}", tag="th", scope="colgroup", classes="group", colspan=4),))
+        header = Row((Cell(f"{rows[0].label}: {estimate}", header="colgroup", role="heading", colspan=4),))
         body = []
         for row in rows:
             mark = "a" if row.conclusion_changes else ""
@@ -1017,12 +835,12 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
             body.append(
                 Row(
                     (
-                        Cell(capital(SENSITIVITY_NAMES[row.analysis]), tag="th", scope="row", classes="stub indent", mark=mark),
-                        Cell(formatter.integer(row.n), classes="num"),
-                        Cell(value, lines=(interval,), classes="num"),
-                        Cell(formatter.p_value(row.test.p_value), classes="num p", mark=p_mark),
+                        Cell(capital(SENSITIVITY_NAMES[row.analysis]), header="row", role="stub", indent=True, mark=mark),
+                        Cell(formatter.integer(row.n), role="number"),
+                        Cell(value, lines=(interval,), role="number"),
+                        Cell(formatter.p_value(row.test.p_value), role="number", kind="p", mark=p_mark),
                     ),
-                    classes="flagged" if row.conclusion_changes else "",
+                    flagged=row.conclusion_changes,
                 )
             )
         groups.append(RowGroup((header, *body)))
@@ -1031,10 +849,10 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
     head = (
         Row(
             (
-                Cell("Analysis", tag="th", scope="col", classes="stub"),
-                Cell("n", tag="th", scope="col", classes="num"),
-                Cell("Estimate", lines=(ci,) if ci else (), tag="th", scope="col", classes="num"),
-                Cell("p", tag="th", scope="col", classes="num p"),
+                Cell("Analysis", header="col", role="stub"),
+                Cell("n", header="col", role="number"),
+                Cell("Estimate", lines=(ci,) if ci else (), header="col", role="number"),
+                Cell("p", header="col", role="number", kind="p"),
             )
         ),
     )
@@ -1058,7 +876,7 @@ def sensitivity_table(results: Results, formatter: Formatter, *, number: int) ->
         head=head,
         groups=tuple(groups),
         notes=tuple(notes),
-        classes="sensitivity",
+        kind="sensitivity",
     )
 
 
@@ -1070,10 +888,10 @@ def pairwise_table(results: Results, formatter: Formatter, *, number: int) -> Ta
     rows = tuple(
         Row(
             (
-                Cell(f"{pair.group_a} vs {pair.group_b}", tag="th", scope="row", classes="stub"),
-                Cell(formatter.statistic(pair.statistic), classes="num"),
-                Cell(formatter.p_value(pair.p_value), classes="num p"),
-                Cell(formatter.p_value(pair.p_adjusted), classes="num p"),
+                Cell(f"{pair.group_a} vs {pair.group_b}", header="row", role="stub"),
+                Cell(formatter.statistic(pair.statistic), role="number"),
+                Cell(formatter.p_value(pair.p_value), role="number", kind="p"),
+                Cell(formatter.p_value(pair.p_adjusted), role="number", kind="p"),
             )
         )
         for pair in primary.posthoc
@@ -1081,10 +899,10 @@ def pairwise_table(results: Results, formatter: Formatter, *, number: int) -> Ta
     head = (
         Row(
             (
-                Cell("Pair", tag="th", scope="col", classes="stub"),
-                Cell("z", tag="th", scope="col", classes="num"),
-                Cell("p", tag="th", scope="col", classes="num p"),
-                Cell("p", lines=("Holm",), tag="th", scope="col", classes="num p"),
+                Cell("Pair", header="col", role="stub"),
+                Cell("z", header="col", role="number"),
+                Cell("p", header="col", role="number", kind="p"),
+                Cell("p", lines=("Holm",), header="col", role="number", kind="p"),
             )
         ),
     )
@@ -1103,7 +921,7 @@ def pairwise_table(results: Results, formatter: Formatter, *, number: int) -> Ta
         head=head,
         groups=(RowGroup(rows),),
         notes=notes,
-        classes="pairwise",
+        kind="pairwise",
     )
 
 
@@ -1132,18 +950,18 @@ def withdrawals_table(results: Results, formatter: Formatter, *, number: int) ->
 
     def count_cells(counts: Sequence[int], overall: int) -> tuple[Cell, ...]:
         return (
-            Cell(formatter.n_percent(overall, flow.included), classes="num"),
-            *(Cell(formatter.n_percent(count, size), classes="num") for count, size in zip(counts, sizes)),
+            Cell(formatter.n_percent(overall, flow.included), role="number"),
+            *(Cell(formatter.n_percent(count, size), role="number") for count, size in zip(counts, sizes)),
         )
 
     total = Row(
         (
-            Cell(f"Withdrawn before month {month}, n (%)", tag="th", scope="row", classes="stub"),
+            Cell(f"Withdrawn before month {month}, n (%)", header="row", role="stub"),
             *count_cells([group.withdrawn for group in flow.groups], flow.withdrawn),
         )
     )
     reasons = tuple(
-        Row((Cell(reason or "reason not recorded", tag="th", scope="row", classes="stub indent"), *count_cells(counts, overall)))
+        Row((Cell(reason or "reason not recorded", header="row", role="stub", indent=True), *count_cells(counts, overall)))
         for reason, counts, overall in rows_data
     )
     return Table(
@@ -1160,7 +978,7 @@ def withdrawals_table(results: Results, formatter: Formatter, *, number: int) ->
             ),
             Note(grouping.closed_side(results, formatter)),
         ),
-        classes="counts",
+        kind="counts",
     )
 
 
@@ -1188,20 +1006,20 @@ def adjusted_table(results: Results, formatter: Formatter, *, number: int) -> Ta
             reasons.append(Note(f"{outcome.label}: {not_estimated(adjusted.not_estimated)}.", mark=mark))
         estimate = formatter.estimate_ci(adjusted.beta, adjusted.ci.lower, adjusted.ci.upper, outcome.variable)
         cells = (
-            Cell(label, tag="th", scope="row", classes="stub"),
-            Cell(formatter.integer(adjusted.n), classes="num"),
-            Cell(estimate, classes="num", mark=mark),
-            Cell(formatter.p_value(adjusted.p_value), classes="num p"),
+            Cell(label, header="row", role="stub"),
+            Cell(formatter.integer(adjusted.n), role="number"),
+            Cell(estimate, role="number", mark=mark),
+            Cell(formatter.p_value(adjusted.p_value), role="number", kind="p"),
         )
         rows.append(RowGroup((Row(cells),)))
     confidence = f"({formatter.number(100 * level, 0)}% CI)" if level is not None else ""
     head = (
         Row(
             (
-                Cell("Measure at follow-up", tag="th", scope="col", classes="stub"),
-                Cell("n", tag="th", scope="col", classes="num"),
-                Cell("β per doubling", lines=(confidence,), tag="th", scope="col", classes="num"),
-                Cell("p", tag="th", scope="col", classes="num p"),
+                Cell("Measure at follow-up", header="col", role="stub"),
+                Cell("n", header="col", role="number"),
+                Cell("β per doubling", lines=(confidence,), header="col", role="number"),
+                Cell("p", header="col", role="number", kind="p"),
             )
         ),
     )
@@ -1223,24 +1041,24 @@ def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
     rows = tuple(
         Row(
             (
-                Cell(row.item, tag="th", scope="row", classes="stub"),
-                Cell(row.printed, classes="num"),
-                Cell(row.reproduced, classes="num"),
-                Cell("match" if row.match else "mismatch", classes="verdict " + ("match" if row.match else "mismatch")),
+                Cell(row.item, header="row", role="stub"),
+                Cell(row.printed, role="number"),
+                Cell(row.reproduced, role="number"),
+                Cell("match" if row.match else "mismatch", kind="match" if row.match else "mismatch"),
                 Cell(row.note),
             ),
-            classes="" if row.match else "flagged",
+            flagged=not row.match,
         )
         for row in published.rows
     )
     head = (
         Row(
             (
-                Cell("Item", tag="th", scope="col", classes="stub"),
-                Cell("Printed", tag="th", scope="col", classes="num"),
-                Cell("Reproduced", tag="th", scope="col", classes="num"),
-                Cell("Verdict", tag="th", scope="col"),
-                Cell("Note", tag="th", scope="col"),
+                Cell("Item", header="col", role="stub"),
+                Cell("Printed", header="col", role="number"),
+                Cell("Reproduced", header="col", role="number"),
+                Cell("Verdict", header="col"),
+                Cell("Note", header="col"),
             )
         ),
     )
@@ -1251,16 +1069,17 @@ def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
         head=head,
         groups=(RowGroup(rows),),
         notes=(Note("Reproduced values are rounded to the precision of the printed value."),),
-        classes="published long" if len(rows) > LONG_TABLE_ROWS else "published",
-        columns=("46%", "9%", "10%", "9%", "26%"),
+        kind="published",
     )
     return PublishedView(table=table, findings=published.consistency, source_name=published.source_name)
 
 
-def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: int) -> CarriedForwardView:
+def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: int, placed: int = 0) -> CarriedForwardView:
+    """The appendix's patients carried forward; ``placed``: patients whose follow-up visit a visit window placed."""
     count = len(carried)
     if count == 0:
-        return CarriedForwardView(summary=f"Every patient had a month-{follow_up_month} visit; nothing was carried forward.", table=None)
+        within = f" ({placed} of them within the visit window)" if placed else ""
+        return CarriedForwardView(summary=f"Every patient had a month-{follow_up_month} visit{within}; nothing was carried forward.", table=None)
     months: dict[int, int] = {}
     for patient in carried:
         months[patient.from_month] = months.get(patient.from_month, 0) + 1
@@ -1270,10 +1089,9 @@ def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: i
     table = listing_table(
         id="table-carried-forward",
         title="Patients carried forward" if count == len(listed) else f"Patients carried forward, the first {len(listed)}",
-        columns=(("Patient", "stub id"), ("From month", "num"), ("Withdrawal reason", "reason")),
+        columns=(("Patient", "stub", "id"), ("From month", "number", ""), ("Withdrawal reason", "text", "reason")),
         rows=((p.patient_id, str(p.from_month), p.withdrawal_reason or "not recorded") for p in listed),
-        classes="appendix carried long" if len(listed) > LONG_TABLE_ROWS else "appendix carried",
-        widths=("22%", "14%", "64%"),
+        kind="carried",
     )
     more = _more(count, CARRIED_FORWARD_LISTED_UP_TO, CARRIED_FORWARD_CSV)
     if more:
@@ -1286,7 +1104,15 @@ def files_note(
 ) -> str:
     """The appendix's paragraph on the files: what the PDF embeds, and what the build folder holds (``formats``:
     the outputs the build writes, of OUTPUT_FORMATS)."""
-    html = "report.html (with the decision record of each test), " if "html" in formats else ""
+    from reportgen.exporters import attached_exporters, exporter
+
+    # The exporters' files; the others than the HTML (report.docx) are attached to the PDF too.
+    others = attached_exporters(formats)
+    html = "".join(
+        f"{item.file} ({item.description}), " for item in ((exporter("html"),) if "html" in formats else ()) + others
+    )
+    with_data = ["results.json", *(item.file for item in others)]
+    attached = ", ".join(with_data[:-1]) + (" and " if len(with_data) > 1 else "") + with_data[-1]
     journal = (
         f" and as PDF, TIFF and PNG ({JOURNAL_DPI} dpi)"
         if "figures" in formats
@@ -1299,13 +1125,15 @@ def files_note(
         "SHA-256 of every file."
     )
     if source_bytes is None or source_bytes <= EMBED_SOURCE_UP_TO:
-        return f"The PDF version of this report embeds the workbook, {source_name}, and results.json as attachments. {beside}"
+        if not others:
+            return f"The PDF version of this report embeds the workbook, {source_name}, and results.json as attachments. {beside}"
+        return f"The PDF version of this report embeds the workbook, {source_name}, {attached} as attachments. {beside}"
     size = formatter.number(source_bytes / 1_000_000, 1)
     limit = formatter.integer(EMBED_SOURCE_UP_TO // 1_000_000)
     return (
         f"The workbook, {source_name} ({size} MB), is larger than the {limit} MB the PDF embeds, so the PDF version "
         f"of this report embeds {SOURCE_REFERENCE} instead (the workbook's name, size and SHA-256), with "
-        f"results.json. {beside}"
+        f"{attached}. {beside}"
     )
 
 
@@ -1371,10 +1199,9 @@ def decisions_table(results: Results, formatter: Formatter) -> Table:
     return listing_table(
         id="table-decisions",
         title="Decision record of each test",
-        columns=(("Comparison", "stub"), ("p", "num"), ("Decision", "decision")),
+        columns=(("Comparison", "stub", ""), ("p", "number", ""), ("Decision", "text", "decision")),
         rows=((label, formatter.p_value(test.p_value), test.decision) for label, test in test_records(results)),
-        classes="appendix decisions long",
-        widths=("24%", "8%", "68%"),
+        kind="decisions",
     )
 
 
@@ -1385,9 +1212,8 @@ def software_table(info: BuildInfo) -> Table:
     return listing_table(
         id="table-software",
         title="Software",
-        columns=(("Package", "stub"), ("Version", "")),
+        columns=(("Package", "stub", ""), ("Version", "text", "")),
         rows=rows,
-        classes="appendix",
     )
 
 
@@ -1395,31 +1221,26 @@ def listing_table(
     *,
     id: str,
     title: str,
-    columns: tuple[tuple[str, str], ...],
+    columns: tuple[tuple[str, Role, str], ...],
     rows: Iterable[tuple[str, ...]],
-    classes: str,
-    widths: tuple[str, ...] = (),
+    kind: str = "",
 ) -> Table:
     """An appendix listing: one header row, then one row per item with its first cell as the row header.
 
-    ``columns`` gives each column's heading and CSS classes; the first column's cells are ``th scope=row``.
+    ``columns`` gives each column's heading, role and kind (what its cells hold, e.g. "id"); the first
+    column's cells head their rows.
     """
-    head = Row(
-        tuple(
-            Cell(label, tag="th", scope="col", classes=" ".join(c for c in css.split() if c in ("stub", "num")))
-            for label, css in columns
-        )
-    )
+    head = Row(tuple(Cell(label, header="col", role=role) for label, role, _ in columns))
     body = tuple(
         Row(
             tuple(
-                Cell(text, tag="th", scope="row", classes=css) if index == 0 else Cell(text, classes=css)
-                for index, (text, (_, css)) in enumerate(zip(row, columns))
+                Cell(text, header="row" if index == 0 else "", role=role, kind=cell_kind)
+                for index, (text, (_, role, cell_kind)) in enumerate(zip(row, columns))
             )
         )
         for row in rows
     )
-    return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), classes=classes, columns=widths)
+    return Table(id=id, number=0, title=title, head=(head,), groups=(RowGroup(body),), notes=(), kind=kind, appendix=True)
 
 
 def _results_intro(
