@@ -112,3 +112,87 @@ def test_ols_refuses_a_singular_design_by_name():
     design = np.column_stack([np.ones(5), np.arange(5.0), np.arange(5.0) * 3 + 1])
     with pytest.raises(NotEstimable, match="^c does not vary"):
         ols(np.array([1.0, 3, 2, 5, 4]), design, ["intercept", "b", "c"], LEVEL)
+
+
+# --- found by mutation testing (docs/mutation-testing.md) --------------------------------------------------
+
+
+def test_ols_of_orthonormal_columns_is_estimable():
+    # Singular values exactly 1 (a design of unit columns): full rank. By hand, beta = (y1, y2) = (1, 2),
+    # RSS = 3² = 9 on 1 df, so each SE is sqrt(9 x 1) = 3.
+    fit = ols(np.array([1.0, 2.0, 3.0]), np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), ("a", "b"), LEVEL)
+    _close(fit.coefficients, [1.0, 2.0])
+    _close(fit.standard_errors, [3.0, 3.0])
+    assert fit.df_residual == 1
+
+
+def test_ols_names_a_column_of_zeros_first():
+    with pytest.raises(NotEstimable, match="^a does not vary"):
+        ols(np.array([1.0, 2.0, 3.0, 4.0]), np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0], [0.0, 5.0]]), ("a", "b"), LEVEL)
+
+
+def test_ols_rank_tolerance_is_numpys():
+    # A singular value equal to numpy's matrix_rank tolerance (largest x max(n, p) x eps) counts as zero.
+    design = np.array([[1.0, 0.0], [0.0, 4 * np.finfo(float).eps], [0.0, 0.0], [0.0, 0.0]])
+    assert np.linalg.matrix_rank(design) == 1
+    with pytest.raises(NotEstimable, match="^b does not vary"):
+        ols(np.array([1.0, 2.0, 3.0, 4.0]), design, ("a", "b"), LEVEL)
+
+
+def test_ols_of_as_many_patients_as_terms_gives_the_reason():
+    # n = p leaves no residual degree of freedom: a reason, not an IndexError.
+    with pytest.raises(NotEstimable, match="^2 patients with complete data, and the model needs more than 2$"):
+        ols(np.array([1.0, 3.0]), np.array([[1.0, 0.0], [1.0, 1.0]]), ("intercept", "b"), LEVEL)
+
+
+def test_ols_of_an_outcome_symmetric_about_its_mean_is_estimable():
+    # y = 1, 2, 3, 4 varies (its deviations cancel in odd powers, not in squares). By hand: Sxy = 4, Sxx = 5,
+    # slope 0.8, intercept 2.5 - 0.8 x 2.5 = 0.5.
+    fit = ols(np.array([1.0, 2.0, 3.0, 4.0]), np.column_stack([np.ones(4), [1.0, 3.0, 2.0, 4.0]]), ("intercept", "x"), LEVEL)
+    _close(fit.coefficients, [0.5, 0.8])
+
+
+def test_ols_reasons_in_full():
+    # The reasons are printed as they are (the adjusted-estimates table says why there is no estimate).
+    design = np.column_stack([np.ones(4), [1.0, 3.0, 2.0, 4.0]])
+    with pytest.raises(NotEstimable) as constant:
+        ols(np.full(4, 2.0), design, ("intercept", "x"), LEVEL)
+    assert str(constant.value) == "every patient with complete data has the same value"
+    with pytest.raises(NotEstimable) as exact:
+        ols(1.0 + 2.0 * design[:, 1], design, ("intercept", "x"), LEVEL)
+    assert str(exact.value) == "the model fits every patient exactly, so there is no residual variation to test against"
+
+
+def test_ols_recognises_an_exact_fit_at_any_scale():
+    # y = 100 + 700 x on six patients: rounding leaves an RSS of about 1e-24, a share of about 1e-31 of the
+    # total sum of squares (about 1.1e7): an exact fit, not a test against rounding noise.
+    x = np.array([1.0, 3.0, 2.0, 4.0, 7.0, 5.0])
+    with pytest.raises(NotEstimable, match="fits every patient exactly"):
+        ols(100.0 + 700.0 * x, np.column_stack([np.ones(6), x]), ("intercept", "x"), LEVEL)
+
+
+def test_ols_fit_names_its_coefficients_in_order():
+    y, design = _random_design(5, 20, 2)
+    fit = ols(y, design, ["intercept", "age", "crp"], LEVEL)
+    assert fit.names == ("intercept", "age", "crp") and fit.n == 20 and fit.level == LEVEL
+    _close(fit.t, sm.OLS(y, design).fit().tvalues)
+
+
+def test_values_that_are_not_finite_are_reported_as_none():
+    # results.json has no NaN or infinity: such a value is "none", a finite one is kept.
+    from reportgen.regression import _finite
+
+    assert _finite(float("nan")) is None and _finite(math.inf) is None and _finite(-2.5) == -2.5
+
+
+def test_every_logged_covariate_leaves_out_its_values_of_zero_or_below():
+    # Two logged covariates: patient 0 has -1 in the first, patient 1 has 0.5 in the second (a positive
+    # value below 1, whose log is fine). Only patient 0 is left out.
+    rng = np.random.default_rng(8)
+    n = 12
+    first = rng.uniform(1, 5, size=n)
+    first[0] = -1.0
+    second = rng.uniform(1, 5, size=n)
+    second[1] = 0.5
+    result = adjusted_association(rng.normal(size=n), rng.lognormal(2, 1, size=n), [Term("a", first, logged=True), Term("b", second, logged=True)], LEVEL)
+    assert (result.covariate_not_positive, result.n) == (1, n - 1)

@@ -995,3 +995,91 @@ def test_quantile_edges_cut_into_equal_shares_for_any_number_of_groups() -> None
     clean = values[~np.isnan(values)]
     assert stats.percentile_edges(values, 3) == tuple(np.percentile(clean, [100 / 3, 200 / 3]))
     assert stats.percentile_edges(values, 2) == (float(np.median(clean)),)
+
+
+# --- found by mutation testing, third stats.py pass of 2026-12-02 (docs/mutation-testing.md) --------------
+
+
+def test_a_three_by_two_table_of_more_than_hopeless_n_patients_is_still_exact() -> None:
+    """The hopeless rule needs three rows and three columns: a 3 x 2 (or 2 x 3) table of 502 patients is
+    computed exactly within the budget. Margins 500, 1, 1 by 500, 2: the column of 2 is (2,0,0) with
+    probability C(500,2)/C(502,2), (1,1,0) or (1,0,1) each 500/C(502,2), the observed (0,1,1) 1/C(502,2),
+    the least probable, so p = 1/C(502,2) (hand-computed)."""
+    table = np.array([[500, 0], [0, 1], [0, 1]])
+    assert table.sum() > stats.EXACT_HOPELESS_ABOVE_N
+    for each in (table, table.T):
+        assert stats.fisher_freeman_halton(each, work_budget=stats.EXACT_WORK_BUDGET) == pytest.approx(1 / math.comb(502, 2), rel=1e-9)
+
+
+def test_group_index_gives_integer_codes_that_index_the_labels() -> None:
+    # The codes index arrays (a label, a colour per group): integers, not floats that look like them.
+    codes = stats.group_index([0.5, 2.0, np.nan, 9.0], [1.0, 4.0])
+    assert codes.dtype == np.int64 and codes.tolist() == [0, 1, -1, 2]
+    assert np.array(["G1", "G2", "G3"])[codes[codes >= 0]].tolist() == ["G1", "G2", "G3"]
+
+
+def test_the_work_budget_counts_the_work_of_every_node_together() -> None:
+    # Each node costs at least 1000 units of work; the abstract's 3 x 4 table passes many small nodes, so a
+    # budget of ten nodes is used up by their sum although no single node comes near it.
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(ABSTRACT_EULAR, work_budget=10_000)
+    assert stats.fisher_freeman_halton(ABSTRACT_EULAR, work_budget=stats.EXACT_WORK_BUDGET) == stats.fisher_freeman_halton(ABSTRACT_EULAR)
+
+
+def test_the_work_budget_counts_every_filling_of_a_column() -> None:
+    # Rows of 54 and a first column of 60: C(62, 2) - 3 C(7, 2) = 1828 ways to fill that column (hand count,
+    # inclusion-exclusion over the row caps), so its node costs 1000 + 1828 units of work, more than 2000.
+    table = np.array([[20, 17, 17], [20, 17, 17], [20, 17, 17]])
+    assert stats._column_fillings((54, 54, 54), 60).shape[0] == math.comb(62, 2) - 3 * math.comb(7, 2)
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(table, work_budget=2000)
+
+
+def test_linear_by_linear_refuses_a_one_dimensional_table() -> None:
+    with pytest.raises(ValueError, match="^a contingency table must be two-dimensional$"):
+        stats.linear_by_linear([3, 4, 5], ["none", "moderate", "good"], ["Q1"])
+
+
+def test_linear_by_linear_of_a_two_by_two_table_is_computed() -> None:
+    # Two categories and two groups are enough: r is the phi coefficient, as scipy's pearsonr on one row per
+    # patient gives it.
+    table = np.array([[6, 2], [3, 7]])
+    result = stats.linear_by_linear(table, ["no", "yes"], ["G1", "G2"])
+    categories, groups = _expanded(table)
+    r = sps.pearsonr(categories, groups).statistic
+    assert result.effect_size == pytest.approx(r, rel=1e-10)
+    assert result.p_value == pytest.approx(sps.chi2.sf(17 * r**2, 1), rel=1e-9)
+
+
+def test_linear_by_linear_not_computed_says_why_in_full() -> None:
+    result = stats.linear_by_linear([[3, 0], [2, 0], [4, 0]], ["none", "moderate", "good"], ["Q1", "Q2"])
+    assert result.not_tested == "fewer than two categories or groups with any patient"
+
+
+def test_linear_by_linear_names_only_the_empty_groups_as_a_risk() -> None:
+    full = stats.linear_by_linear(ABSTRACT_EULAR, ["none", "moderate", "good"], LABELS)
+    assert full.risks == () and full.decision.endswith("No assumption at risk identified.")
+    table = np.array([[3, 0, 1, 0], [1, 0, 2, 1], [0, 0, 2, 5]])
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], LABELS)
+    assert [(risk.kind, risk.detail) for risk in result.risks] == [(RiskKind.EMPTY_GROUPS, ("Q2",))]
+
+
+def test_linear_by_linear_in_full() -> None:
+    result = stats.linear_by_linear(ABSTRACT_EULAR, ["none", "moderate", "good"], LABELS)
+    assert (result.test, result.df, result.effect_size_name) == (TestName.LINEAR_BY_LINEAR, 1.0, "pearson-r")
+    assert result.decision == (
+        "Linear-by-linear association test (M² = (n − 1) r², n = 33) with scores in the order of the groups "
+        "Q1 < Q2 < Q3 < Q4 and of the categories none < moderate < good; chi-square approximation with 1 df; "
+        "effect size r, the correlation of the scores (positive when later categories are more common in later "
+        "groups). No assumption at risk identified."
+    )
+
+
+def test_monte_carlo_fisher_of_small_tables() -> None:
+    # 2 x 2: close to the exact p (scipy's fisher_exact) within a few Monte Carlo standard errors.
+    table = np.array([[8, 2], [1, 5]])
+    exact = sps.fisher_exact(table).pvalue
+    assert abs(stats.fisher_freeman_halton_monte_carlo(table, n_resamples=20_000) - exact) < 0.01
+    # Margins 2, 2 by 2, 2: the observed table (probability 4/6) is the most probable, so every drawn table
+    # is at most as probable and p = 1 (hand-computed); equal probabilities count.
+    assert stats.fisher_freeman_halton_monte_carlo([[1, 1], [1, 1]], n_resamples=2_000) == 1.0
