@@ -94,6 +94,10 @@ EULAR_HATCH = {"none": "", "moderate": "////", "good": ""}
 EULAR_TEXT = {"none": "#1a1a1a", "moderate": "#ffffff", "good": "#ffffff"}
 INK = "#1a1a1a"
 BOX_FILL = "#eeeeee"
+# Group labels wider than this share of the distance between two groups on the axis are tilted
+# (``_tilt_crowded_labels``): closer than that they touch.
+TILT_LABELS_ABOVE = 0.9
+TILT_DEGREES = 35
 TEXT_WIDTH_IN = 6.3  # A4 less 2 x 22 mm margins, less a little air
 # The journal figure files (``journal_files``): the report's figures redrawn at a journal's column width, as
 # vector PDF (fonts embedded: Type 3 subsets of the shipped font) and JOURNAL_DPI TIFF (LZW) and PNG.
@@ -424,6 +428,7 @@ def _activity_boxplots(
         ax.set_axisbelow(True)
         _format_ticks(ax, formatter, axis="y")
     figure.supxlabel(_axis_label(results), fontsize=8.5)
+    _tilt_crowded_labels(figure)
     month = results.cohort.follow_up_month
     tests = "; ".join(
         f"{by_variable[m].label} {p_or_reason(by_variable[m].test, formatter)}"
@@ -575,6 +580,7 @@ def _eular_bars(eular: CategoricalComparison, results: Results, formatter: Forma
     ]
     ax.legend(handles=handles, title="EULAR response", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               alignment="left", title_fontsize=8)
+    _tilt_crowded_labels(figure)
     caption = (
         f"Percentages of the patients in each {grouping.singular(results)} (n under each bar); best response at the bottom. {formatter.test_name(eular.test.test)}, {p_or_reason(eular.test, formatter)}."
     )
@@ -828,6 +834,34 @@ def _tint(colour: str, amount: float) -> str:
 def _groups_n(results: Results) -> str:
     """``Q1 n = 9, Q2 n = 8, ...`` for an alt text."""
     return ", ".join(f"{stratum.label} {_n_equals(stratum.n)}" for stratum in results.strata)
+
+
+def _tilt_crowded_labels(figure: MplFigure) -> None:
+    """Group labels the study names itself (``group_labels``, e.g. "subtherapeutic") can be wider than the
+    space between two groups on the axis, and then run into each other. Such labels are tilted, anchored at
+    their right end under their group, the count line ending with them. Measured on the laid-out figure with
+    the Agg renderer's font metrics; the layout is done again when the figure is saved, making room for them.
+    Call when everything else is drawn."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(figure)
+    width, height = figure.get_size_inches() * figure.dpi
+    renderer = RendererAgg(int(width), int(height), figure.dpi)
+    for ax in figure.axes:
+        labels = [label for label in ax.get_xticklabels() if label.get_text()]
+        if len(labels) < 2:
+            continue
+        low, high = ax.get_xlim()
+        spacing = ax.get_window_extent(renderer).width / (high - low)  # between two groups' centres, pixels
+        widest = max(label.get_window_extent(renderer).width for label in labels)
+        if widest > TILT_LABELS_ABOVE * spacing:
+            for label in labels:
+                label.set_rotation(TILT_DEGREES)
+                label.set_horizontalalignment("right")
+                label.set_rotation_mode("anchor")
+                label.set_multialignment("right")
 
 
 def _n_equals(n: int, compact: bool = False) -> str:

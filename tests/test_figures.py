@@ -265,6 +265,30 @@ def test_every_group_is_drawn_with_its_own_marker_and_named_by_the_design(study:
     assert f"between the {plural}" in drawn["figure2-trough-das28"].caption
 
 
+@pytest.mark.parametrize(
+    ("labels", "tilted"),
+    [(("subtherapeutic", "therapeutic", "supratherapeutic"), True), (("low", "mid", "high"), False)],
+)
+def test_group_labels_too_wide_for_their_place_on_the_axis_are_tilted(labels: tuple[str, ...], tilted: bool) -> None:
+    # Issue 12: a user's labels ran into each other under Figure 1's three panels ("subtherapeutictherapeutic…").
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from reportgen.figures import TILT_DEGREES
+
+    derived = derive(random_cohort(22, 120))
+    drawn = draw_figures(derived, analyse(derived, StudyOptions(cut_points=(3.0, 8.0), group_labels=labels)), Formatter("."))
+    boxplots = next(item for item in drawn if item.name == "figure1-activity").figure
+    canvas = FigureCanvasAgg(boxplots)
+    canvas.draw()
+    for ax in boxplots.axes:
+        ticks = ax.get_xticklabels()
+        assert [tick.get_text().split("\n")[0] for tick in ticks] == list(labels)
+        assert {tick.get_rotation() for tick in ticks} == ({TILT_DEGREES} if tilted else {0.0})
+        if not tilted:  # upright labels stay apart
+            boxes = [tick.get_window_extent(canvas.get_renderer()) for tick in ticks]
+            assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:]))
+
+
 def test_group_labels_are_drawn_as_typed_never_as_mathtext() -> None:
     study = StudyOptions(grouping="halves", group_labels=(r"$\foo{$", "$x^2$"))
     derived = derive(random_cohort(23, 40))
