@@ -1083,3 +1083,23 @@ def test_monte_carlo_fisher_of_small_tables() -> None:
     # Margins 2, 2 by 2, 2: the observed table (probability 4/6) is the most probable, so every drawn table
     # is at most as probable and p = 1 (hand-computed); equal probabilities count.
     assert stats.fisher_freeman_halton_monte_carlo([[1, 1], [1, 1]], n_resamples=2_000) == 1.0
+
+
+# --- found by mutation testing, fourth stats.py pass of 2026-12-02 (docs/mutation-testing.md) -------------
+
+
+def test_auto_on_a_table_without_two_categories_is_named_as_the_chi_square() -> None:
+    # One category left after dropping the empty row: nothing to test, and the auto test is named as the
+    # chi-square it defaults to (not "auto", which is not a test).
+    result = stats.compare_categorical([[3, 2, 4, 1], [0, 0, 0, 0]], ("yes", "no"), LABELS, "auto")
+    assert result.test is TestName.CHI_SQUARE and result.p_value is None
+    assert result.decision == "chi-square not computed: fewer than two categories or groups with any patient."
+
+
+def test_auto_counts_expected_counts_strictly_below_5_and_1() -> None:
+    # Every expected count is exactly 5 (margins 10, 10 of 20), then exactly 1 (margins 2, 2 of 4), by hand:
+    # "below" is strict in the words as in the rule.
+    at_five = stats.compare_categorical([[5, 5], [5, 5]], ("a", "b"), LABELS[:2], "auto")
+    assert "Cochran's rule is met here (0 of 4 expected counts below 5, 0 below 1)" in at_five.decision
+    at_one = stats.compare_categorical([[1, 1], [1, 1]], ("a", "b"), LABELS[:2], "auto")
+    assert "Cochran's rule is not met here (4 of 4 expected counts below 5, 0 below 1)" in at_one.decision
