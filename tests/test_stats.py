@@ -1103,3 +1103,10 @@ def test_auto_counts_expected_counts_strictly_below_5_and_1() -> None:
     assert "Cochran's rule is met here (0 of 4 expected counts below 5, 0 below 1)" in at_five.decision
     at_one = stats.compare_categorical([[1, 1], [1, 1]], ("a", "b"), LABELS[:2], "auto")
     assert "Cochran's rule is not met here (4 of 4 expected counts below 5, 0 below 1)" in at_one.decision
+
+
+def test_monte_carlo_fisher_in_several_chunks_draws_exactly_n_resamples() -> None:
+    # 30 x 30 ones (900 cells): the draws come in chunks of 4,000,000 // 900 = 4444 tables, so 5000 resamples
+    # take two chunks of 4444 and 556. The all-ones table is the only one with these margins whose cells are
+    # all 0 or 1, so it is the most probable and every drawn table counts: p = (1 + 5000) / 5001 = 1 by hand.
+    assert stats.fisher_freeman_halton_monte_carlo(np.ones((30, 30), dtype=np.int64), n_resamples=5000) == 1.0
