@@ -1110,3 +1110,19 @@ def test_monte_carlo_fisher_in_several_chunks_draws_exactly_n_resamples() -> Non
     # take two chunks of 4444 and 556. The all-ones table is the only one with these margins whose cells are
     # all 0 or 1, so it is the most probable and every drawn table counts: p = (1 + 5000) / 5001 = 1 by hand.
     assert stats.fisher_freeman_halton_monte_carlo(np.ones((30, 30), dtype=np.int64), n_resamples=5000) == 1.0
+
+
+def test_the_work_budget_counts_the_open_paths() -> None:
+    # Rows 4, 5 and columns 3, 3, 3 (n = 9). The first row's fillings of the first column, x = 0..3, and the
+    # probability-weights prod 1/x! of their completions, by hand (observed: 1/72):
+    #   x = 0: 1/72, 1/24, 1/72     x = 1: 1/72, 1/8, 1/8, 1/72 -> both mixed: no bound can decide them, open
+    #   x = 2: 1/24, 1/8, 1/24      -> none counted, decided by the lower bound
+    #   x = 3: 1/72, 1/72           -> all counted, but the Lagrangian upper bound of its node (1, 5) is
+    #                                  6 ln 6 - 5 ln 5 - 6 ln 3 + 2 (2 ln 2.5 - ln 2) = ln 0.2, times its filling's 1/6:
+    #                                  1/30 > 1/72, so open too.
+    # Work: 4 nodes ((4, 5), (2, 4), (3, 3), (1, 5)) x 1000 + fillings 4 + 3 + 4 + 2 + 3 open paths x 10 = 4043.
+    table = [[3, 1, 0], [0, 2, 3]]
+    # p = 6 x 1/72 over the sum of all 12 weights, 9! / (4! 5! 3! 3! 3!) = 7/12: p = 1/7 by hand.
+    assert stats.fisher_freeman_halton(table, work_budget=4043) == pytest.approx(1 / 7, rel=1e-12)
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(table, work_budget=4042)
