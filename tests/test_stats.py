@@ -1126,3 +1126,14 @@ def test_the_work_budget_counts_the_open_paths() -> None:
     assert stats.fisher_freeman_halton(table, work_budget=4043) == pytest.approx(1 / 7, rel=1e-12)
     with pytest.raises(stats.ExactTestTooLarge):
         stats.fisher_freeman_halton(table, work_budget=4042)
+
+
+def test_monte_carlo_fisher_offers_the_chi_square_only_when_cochran_is_met() -> None:
+    # 502 patients in 3 rows: beyond the exact test (EXACT_HOPELESS_ABOVE_N), so Monte Carlo. The first
+    # category has 2 patients: its expected counts are 2 x column / 502 < 1 (by hand), Cochran's rule is not
+    # met, and the decision must not offer the chi-square as a valid alternative.
+    table = [[1, 0, 0, 1], [200, 100, 50, 30], [50, 30, 20, 20]]
+    result = stats.compare_categorical(table, ("a", "b", "c"), LABELS, "fisher-exact")
+    assert result.test is TestName.FISHER_MONTE_CARLO
+    assert "as R's fisher.test(simulate.p.value = TRUE); not exact. Effect size Cramér's V" in result.decision
+    assert "valid alternative" not in result.decision
