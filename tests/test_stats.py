@@ -1137,3 +1137,17 @@ def test_monte_carlo_fisher_offers_the_chi_square_only_when_cochran_is_met() -> 
     assert result.test is TestName.FISHER_MONTE_CARLO
     assert "as R's fisher.test(simulate.p.value = TRUE); not exact. Effect size Cramér's V" in result.decision
     assert "valid alternative" not in result.decision
+
+
+def test_monte_carlo_decision_at_its_smallest_estimate_word_for_word() -> None:
+    table = np.array([[120, 80, 60, 40], [90, 100, 110, 95], [40, 70, 90, 130]])  # n = 1,025: no draw as extreme
+    result = stats.compare_categorical(table, ("none", "moderate", "good"), LABELS, "fisher-exact")
+    # The smallest estimate is 1 / (100,000 + 1) (by hand); the sentence follows the whole record, not instead of it.
+    assert result.decision.startswith(
+        "Fisher-Freeman-Halton test on the 3 x 4 table (n = 1025), the study's categorical test: the table is too "
+        "large to enumerate exactly within the work budget"
+    )
+    assert (
+        "Effect size Cramér's V from the Pearson chi-square. No random table was as extreme as the observed one: "
+        "1/100,001 is the smallest estimate possible, and the exact p is very likely smaller. At risk: "
+    ) in result.decision
