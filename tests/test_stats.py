@@ -12,7 +12,7 @@ import scikit_posthocs
 from scipy import stats as sps
 
 from reportgen import stats
-from reportgen.model import RiskKind, TestName
+from reportgen.model import Risk, RiskKind, TestName
 
 ABSTRACT_EULAR = np.array([[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]])  # none / moderate / good by Q1..Q4
 LABELS = ("Q1", "Q2", "Q3", "Q4")
@@ -1151,3 +1151,11 @@ def test_monte_carlo_decision_at_its_smallest_estimate_word_for_word() -> None:
         "Effect size Cramér's V from the Pearson chi-square. No random table was as extreme as the observed one: "
         "1/100,001 is the smallest estimate possible, and the exact p is very likely smaller. At risk: "
     ) in result.decision
+
+
+def test_risk_words_list_several_empty_groups_and_categories() -> None:
+    two_groups = Risk(RiskKind.EMPTY_GROUPS, ("Q2", "Q3"))
+    assert stats.risk_words(two_groups, TestName.CHI_SQUARE) == "empty groups left out: Q2, Q3"
+    assert stats.risk_words(two_groups, TestName.KRUSKAL_WALLIS) == "groups without data left out: Q2, Q3"
+    two_categories = Risk(RiskKind.EMPTY_CATEGORIES, ("moderate", "good"))
+    assert stats.risk_words(two_categories, TestName.FISHER_EXACT) == "empty categories left out: moderate, good"
