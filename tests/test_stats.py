@@ -1159,3 +1159,6 @@ def test_risk_words_list_several_empty_groups_and_categories() -> None:
     assert stats.risk_words(two_groups, TestName.KRUSKAL_WALLIS) == "groups without data left out: Q2, Q3"
     two_categories = Risk(RiskKind.EMPTY_CATEGORIES, ("moderate", "good"))
     assert stats.risk_words(two_categories, TestName.FISHER_EXACT) == "empty categories left out: moderate, good"
+    # A group without spread, as one-way ANOVA's decision record says it.
+    flat = stats.one_way_anova([np.array([3.0, 3.0, 3.0]), np.array([1.0, 2.0, 4.0])], ("a", "b"))
+    assert flat.decision.endswith("At risk: groups with fewer than 5 patients: a (n = 3), b (n = 3); a group has no spread at all.")
