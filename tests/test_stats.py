@@ -1162,3 +1162,6 @@ def test_risk_words_list_several_empty_groups_and_categories() -> None:
     # A group without spread, as one-way ANOVA's decision record says it.
     flat = stats.one_way_anova([np.array([3.0, 3.0, 3.0]), np.array([1.0, 2.0, 4.0])], ("a", "b"))
     assert flat.decision.endswith("At risk: groups with fewer than 5 patients: a (n = 3), b (n = 3); a group has no spread at all.")
+    # A kind it has no words for is refused by name (every RiskKind has words; this is a made-up one).
+    with pytest.raises(ValueError, match="^no words for risk 'made-up'$"):
+        stats.risk_words(Risk("made-up"), TestName.CHI_SQUARE)
