@@ -196,3 +196,17 @@ def test_every_logged_covariate_leaves_out_its_values_of_zero_or_below():
     second[1] = 0.5
     result = adjusted_association(rng.normal(size=n), rng.lognormal(2, 1, size=n), [Term("a", first, logged=True), Term("b", second, logged=True)], LEVEL)
     assert (result.covariate_not_positive, result.n) == (1, n - 1)
+
+
+# --- found by mutation testing, fourth pass of 2026-12-02 (docs/mutation-testing.md) ----------------------
+
+
+def test_a_model_not_estimated_still_counts_its_patients():
+    # 10 patients, 7 without a level: n = 3 (by hand) is reported with the reason, as are the counts of
+    # patients left out (none here: the missing levels are the cohort's to count).
+    rng = np.random.default_rng(3)
+    level = np.r_[2.0, 4.0, 8.0, np.full(7, np.nan)]
+    terms = [Term("baseline", rng.normal(5, 1, size=10)), Term("mtx", np.r_[0.0, 1.0].repeat(5))]
+    result = adjusted_association(rng.normal(4, 1, size=10), level, terms, LEVEL)
+    assert result.beta is None and result.not_estimated == "3 patients with complete data, and the model needs more than 4"
+    assert (result.n, result.level_not_positive, result.covariate_not_positive, result.incomplete) == (3, 0, 0, 0)

@@ -12,7 +12,7 @@ import scikit_posthocs
 from scipy import stats as sps
 
 from reportgen import stats
-from reportgen.model import RiskKind, TestName
+from reportgen.model import Risk, RiskKind, TestName
 
 ABSTRACT_EULAR = np.array([[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]])  # none / moderate / good by Q1..Q4
 LABELS = ("Q1", "Q2", "Q3", "Q4")
@@ -1083,3 +1083,85 @@ def test_monte_carlo_fisher_of_small_tables() -> None:
     # Margins 2, 2 by 2, 2: the observed table (probability 4/6) is the most probable, so every drawn table
     # is at most as probable and p = 1 (hand-computed); equal probabilities count.
     assert stats.fisher_freeman_halton_monte_carlo([[1, 1], [1, 1]], n_resamples=2_000) == 1.0
+
+
+# --- found by mutation testing, fourth stats.py pass of 2026-12-02 (docs/mutation-testing.md) -------------
+
+
+def test_auto_on_a_table_without_two_categories_is_named_as_the_chi_square() -> None:
+    # One category left after dropping the empty row: nothing to test, and the auto test is named as the
+    # chi-square it defaults to (not "auto", which is not a test).
+    result = stats.compare_categorical([[3, 2, 4, 1], [0, 0, 0, 0]], ("yes", "no"), LABELS, "auto")
+    assert result.test is TestName.CHI_SQUARE and result.p_value is None
+    assert result.decision == "chi-square not computed: fewer than two categories or groups with any patient."
+
+
+def test_auto_counts_expected_counts_strictly_below_5_and_1() -> None:
+    # Every expected count is exactly 5 (margins 10, 10 of 20), then exactly 1 (margins 2, 2 of 4), by hand:
+    # "below" is strict in the words as in the rule.
+    at_five = stats.compare_categorical([[5, 5], [5, 5]], ("a", "b"), LABELS[:2], "auto")
+    assert "Cochran's rule is met here (0 of 4 expected counts below 5, 0 below 1)" in at_five.decision
+    at_one = stats.compare_categorical([[1, 1], [1, 1]], ("a", "b"), LABELS[:2], "auto")
+    assert "Cochran's rule is not met here (4 of 4 expected counts below 5, 0 below 1)" in at_one.decision
+
+
+def test_monte_carlo_fisher_in_several_chunks_draws_exactly_n_resamples() -> None:
+    # 30 x 30 ones (900 cells): the draws come in chunks of 4,000,000 // 900 = 4444 tables, so 5000 resamples
+    # take two chunks of 4444 and 556. The all-ones table is the only one with these margins whose cells are
+    # all 0 or 1, so it is the most probable and every drawn table counts: p = (1 + 5000) / 5001 = 1 by hand.
+    assert stats.fisher_freeman_halton_monte_carlo(np.ones((30, 30), dtype=np.int64), n_resamples=5000) == 1.0
+
+
+def test_the_work_budget_counts_the_open_paths() -> None:
+    # Rows 4, 5 and columns 3, 3, 3 (n = 9). The first row's fillings of the first column, x = 0..3, and the
+    # probability-weights prod 1/x! of their completions, by hand (observed: 1/72):
+    #   x = 0: 1/72, 1/24, 1/72     x = 1: 1/72, 1/8, 1/8, 1/72 -> both mixed: no bound can decide them, open
+    #   x = 2: 1/24, 1/8, 1/24      -> none counted, decided by the lower bound
+    #   x = 3: 1/72, 1/72           -> all counted, but the Lagrangian upper bound of its node (1, 5) is
+    #                                  6 ln 6 - 5 ln 5 - 6 ln 3 + 2 (2 ln 2.5 - ln 2) = ln 0.2, times its filling's 1/6:
+    #                                  1/30 > 1/72, so open too.
+    # Work: 4 nodes ((4, 5), (2, 4), (3, 3), (1, 5)) x 1000 + fillings 4 + 3 + 4 + 2 + 3 open paths x 10 = 4043.
+    table = [[3, 1, 0], [0, 2, 3]]
+    # p = 6 x 1/72 over the sum of all 12 weights, 9! / (4! 5! 3! 3! 3!) = 7/12: p = 1/7 by hand.
+    assert stats.fisher_freeman_halton(table, work_budget=4043) == pytest.approx(1 / 7, rel=1e-12)
+    with pytest.raises(stats.ExactTestTooLarge):
+        stats.fisher_freeman_halton(table, work_budget=4042)
+
+
+def test_monte_carlo_fisher_offers_the_chi_square_only_when_cochran_is_met() -> None:
+    # 502 patients in 3 rows: beyond the exact test (EXACT_HOPELESS_ABOVE_N), so Monte Carlo. The first
+    # category has 2 patients: its expected counts are 2 x column / 502 < 1 (by hand), Cochran's rule is not
+    # met, and the decision must not offer the chi-square as a valid alternative.
+    table = [[1, 0, 0, 1], [200, 100, 50, 30], [50, 30, 20, 20]]
+    result = stats.compare_categorical(table, ("a", "b", "c"), LABELS, "fisher-exact")
+    assert result.test is TestName.FISHER_MONTE_CARLO
+    assert "as R's fisher.test(simulate.p.value = TRUE); not exact. Effect size Cramér's V" in result.decision
+    assert "valid alternative" not in result.decision
+
+
+def test_monte_carlo_decision_at_its_smallest_estimate_word_for_word() -> None:
+    table = np.array([[120, 80, 60, 40], [90, 100, 110, 95], [40, 70, 90, 130]])  # n = 1,025: no draw as extreme
+    result = stats.compare_categorical(table, ("none", "moderate", "good"), LABELS, "fisher-exact")
+    # The smallest estimate is 1 / (100,000 + 1) (by hand); the sentence follows the whole record, not instead of it.
+    assert result.decision.startswith(
+        "Fisher-Freeman-Halton test on the 3 x 4 table (n = 1025), the study's categorical test: the table is too "
+        "large to enumerate exactly within the work budget"
+    )
+    assert (
+        "Effect size Cramér's V from the Pearson chi-square. No random table was as extreme as the observed one: "
+        "1/100,001 is the smallest estimate possible, and the exact p is very likely smaller. At risk: "
+    ) in result.decision
+
+
+def test_risk_words_list_several_empty_groups_and_categories() -> None:
+    two_groups = Risk(RiskKind.EMPTY_GROUPS, ("Q2", "Q3"))
+    assert stats.risk_words(two_groups, TestName.CHI_SQUARE) == "empty groups left out: Q2, Q3"
+    assert stats.risk_words(two_groups, TestName.KRUSKAL_WALLIS) == "groups without data left out: Q2, Q3"
+    two_categories = Risk(RiskKind.EMPTY_CATEGORIES, ("moderate", "good"))
+    assert stats.risk_words(two_categories, TestName.FISHER_EXACT) == "empty categories left out: moderate, good"
+    # A group without spread, as one-way ANOVA's decision record says it.
+    flat = stats.one_way_anova([np.array([3.0, 3.0, 3.0]), np.array([1.0, 2.0, 4.0])], ("a", "b"))
+    assert flat.decision.endswith("At risk: groups with fewer than 5 patients: a (n = 3), b (n = 3); a group has no spread at all.")
+    # A kind it has no words for is refused by name (every RiskKind has words; this is a made-up one).
+    with pytest.raises(ValueError, match="^no words for risk 'made-up'$"):
+        stats.risk_words(Risk("made-up"), TestName.CHI_SQUARE)
