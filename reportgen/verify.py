@@ -341,35 +341,29 @@ def _compare_text(archived: bytes, rebuilt: bytes) -> tuple[str, list[Finding]]:
     and the finding shows both texts around the first difference. Text that cannot be extracted is said,
     not counted as a mismatch.
     """
-    old, new = pdf_text(archived), pdf_text(rebuilt)
-    if old is None or new is None:
-        return "Its text could not be extracted, so it was not compared", []
-    old_kept, new_kept = _kept_characters(old), _kept_characters(new)
-    if [c for c, _ in old_kept] == [c for c, _ in new_kept]:
-        return "Its text is identical to the rebuilt PDF's, white space and hyphens aside", []
-    first = next((i for i, (a, b) in enumerate(zip(old_kept, new_kept)) if a[0] != b[0]), min(len(old_kept), len(new_kept)))
-    how = (
-        f"its text differs from the rebuilt PDF's (white space and hyphens aside): archived"
-        f" \u201c{_excerpt(old, old_kept, first)}\u201d, rebuilt \u201c{_excerpt(new, new_kept, first)}\u201d"
-    )
-    return "Its text was compared with the rebuilt PDF's", [Finding(PDF, how)]
+    return _compare_texts(pdf_text(archived), pdf_text(rebuilt), file=PDF, kind="PDF", unreadable="extracted")
 
 
 def _compare_docx_text(archived: bytes, rebuilt: bytes) -> tuple[str, list[Finding]]:
     """Compare the archived report.docx's text with the rebuilt one's, white space and hyphens aside, as
     ``_compare_text`` the PDF's (for a Word file made with other versions of python-docx and its libraries)."""
-    old, new = docx_text(archived), docx_text(rebuilt)
+    return _compare_texts(docx_text(archived), docx_text(rebuilt), file=DOCX, kind="Word file", unreadable="read")
+
+
+def _compare_texts(old: str | None, new: str | None, *, file: str, kind: str, unreadable: str) -> tuple[str, list[Finding]]:
+    """The comparison of ``_compare_text`` and ``_compare_docx_text``, on the texts taken from ``file`` (a
+    ``kind``: "PDF", "Word file") and from its rebuild; None where the text could not be ``unreadable``."""
     if old is None or new is None:
-        return "Its text could not be read, so it was not compared", []
+        return f"Its text could not be {unreadable}, so it was not compared", []
     old_kept, new_kept = _kept_characters(old), _kept_characters(new)
     if [c for c, _ in old_kept] == [c for c, _ in new_kept]:
-        return "Its text is identical to the rebuilt Word file's, white space and hyphens aside", []
+        return f"Its text is identical to the rebuilt {kind}'s, white space and hyphens aside", []
     first = next((i for i, (a, b) in enumerate(zip(old_kept, new_kept)) if a[0] != b[0]), min(len(old_kept), len(new_kept)))
     how = (
-        f"its text differs from the rebuilt Word file's (white space and hyphens aside): archived"
+        f"its text differs from the rebuilt {kind}'s (white space and hyphens aside): archived"
         f" \u201c{_excerpt(old, old_kept, first)}\u201d, rebuilt \u201c{_excerpt(new, new_kept, first)}\u201d"
     )
-    return "Its text was compared with the rebuilt Word file's", [Finding(DOCX, how)]
+    return f"Its text was compared with the rebuilt {kind}'s", [Finding(file, how)]
 
 
 def docx_text(docx: bytes) -> str | None:
