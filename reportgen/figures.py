@@ -840,8 +840,9 @@ def _tilt_crowded_labels(figure: MplFigure) -> None:
     """Group labels the study names itself (``group_labels``, e.g. "subtherapeutic") can be wider than the
     space between two groups on the axis, and then run into each other. Such labels are tilted, anchored at
     their right end under their group, the count line ending with them. Measured on the laid-out figure with
-    the Agg renderer's font metrics; the layout is done again when the figure is saved, making room for them.
-    Call when everything else is drawn."""
+    the Agg renderer's font metrics. Call when everything else is drawn: when no label is tilted, the layout
+    done here is the figure's (``to_svg`` then saves it as it is); otherwise it is done again when the figure
+    is saved, making room for the tilted labels."""
     from matplotlib.backends.backend_agg import RendererAgg
 
     engine = figure.get_layout_engine()
@@ -849,6 +850,7 @@ def _tilt_crowded_labels(figure: MplFigure) -> None:
         engine.execute(figure)
     width, height = figure.get_size_inches() * figure.dpi
     renderer = RendererAgg(int(width), int(height), figure.dpi)
+    tilted = False
     for ax in figure.axes:
         labels = [label for label in ax.get_xticklabels() if label.get_text()]
         if len(labels) < 2:
@@ -857,11 +859,14 @@ def _tilt_crowded_labels(figure: MplFigure) -> None:
         spacing = ax.get_window_extent(renderer).width / (high - low)  # between two groups' centres, pixels
         widest = max(label.get_window_extent(renderer).width for label in labels)
         if widest > TILT_LABELS_ABOVE * spacing:
+            tilted = True
             for label in labels:
                 label.set_rotation(TILT_DEGREES)
                 label.set_horizontalalignment("right")
                 label.set_rotation_mode("anchor")
                 label.set_multialignment("right")
+    if engine is not None and not tilted:
+        figure.set_layout_engine(None)  # laid out above, once: to_svg need not do it again
 
 
 def _n_equals(n: int, compact: bool = False) -> str:
