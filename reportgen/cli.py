@@ -119,13 +119,21 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         say(f"reportgen: {shown_lines(error)}", sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        interrupts.reporting()  # a second Ctrl-C while this is said changes nothing
-        folder = interrupts.committed_folder() if args.command == "build" else None
-        if folder is not None:
-            say(f"reportgen: interrupted after the build was committed: {shown(folder)}", sys.stderr)
-            return 130
-        say("reportgen: interrupted; no build folder was left half-written.", sys.stderr)
+        return _interrupted(args)
+    except Exception:
+        if not interrupts.received():
+            raise
+        return _interrupted(args)  # the signal's KeyboardInterrupt, turned into another error by native code
+
+
+def _interrupted(args: argparse.Namespace) -> int:
+    interrupts.reporting()  # a second Ctrl-C while this is said changes nothing
+    folder = interrupts.committed_folder() if args.command == "build" else None
+    if folder is not None:
+        say(f"reportgen: interrupted after the build was committed: {shown(folder)}", sys.stderr)
         return 130
+    say("reportgen: interrupted; no build folder was left half-written.", sys.stderr)
+    return 130
 
 
 def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:

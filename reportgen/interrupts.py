@@ -11,10 +11,15 @@ command ends with exit code 130 and one sentence.
   folder it committed (:func:`committed`), so that the command line can name it instead of claiming that
   nothing was written. Where the handler is not reportgen's (reportgen used as a library), the section
   blocks the two signals in the calling thread instead, and they are delivered as it ends.
-* A KeyboardInterrupt raised while Python runs a finaliser (``__del__``, a weakref callback) is printed
-  as "Exception ignored in ..." and dropped. The recorded signal is looked at again (:func:`check`) at
-  every stage, before the commit, and before the command reports success, so a build never finishes
-  with exit 0 after an interruption.
+* A KeyboardInterrupt raised while Python runs a finaliser (``__del__``, a weakref callback, the import
+  system's module locks) is dropped; Python would print it as "Exception ignored in ..." with a
+  traceback, and :func:`handled` keeps that off the terminal (the signal is recorded). The recorded
+  signal is looked at again (:func:`check`) at every stage, before the commit, and before the command
+  reports success, so a build never finishes with exit 0 after an interruption.
+* A KeyboardInterrupt raised inside a native extension's call can come out as another exception: pybind11
+  (matplotlib's transforms) turns a failed argument conversion into "TypeError: incompatible function
+  arguments". Any exception that ends a command after a signal was received (:func:`received`) is that
+  signal, and is reported as an interruption.
 
 This is process-wide state by nature (a signal is delivered to a process); it lives here and nowhere else.
 """
@@ -22,12 +27,13 @@ This is process-wide state by nature (a signal is delivered to a process); it li
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Iterator
+from typing import Any, Iterator
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -57,14 +63,24 @@ def handled() -> Iterator[None]:
     global _state
     _state = _State()
     previous: dict[int, object] = {}
+    unraisable = sys.unraisablehook
+
+    def drop_our_interrupt(entry: Any) -> None:
+        if isinstance(entry.exc_value, KeyboardInterrupt) and _state.pending is not None:
+            return  # the signal is recorded: check() acts on it
+        unraisable(entry)
+
     try:
         if threading.current_thread() is threading.main_thread():
             for signum in SIGNALS:
                 previous[signum] = signal.signal(signum, _on_signal)
+            sys.unraisablehook = drop_our_interrupt
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
+        if previous:
+            sys.unraisablehook = unraisable
         _state = _State()
 
 
@@ -72,6 +88,11 @@ def check() -> None:
     """Raise KeyboardInterrupt if a signal came and its KeyboardInterrupt was swallowed."""
     if _state.pending is not None and _state.holding == 0:
         raise KeyboardInterrupt
+
+
+def received() -> bool:
+    """Whether a signal came since :func:`handled` began (acted on or not)."""
+    return _state.pending is not None
 
 
 @contextmanager

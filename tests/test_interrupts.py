@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,24 @@ def test_while_reporting_a_further_signal_interrupts_nothing() -> None:
     with interrupts.handled():
         interrupts.reporting()
         signal.raise_signal(signal.SIGINT)  # no KeyboardInterrupt
+
+
+def test_only_a_recorded_signals_interrupt_is_kept_from_the_unraisable_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[type] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda entry: seen.append(type(entry.exc_value)))
+
+    class Raises:
+        def __init__(self, error: BaseException) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    with interrupts.handled():
+        Raises(KeyboardInterrupt())  # no signal came: a KeyboardInterrupt of someone else's is shown
+        Raises(ValueError("a finaliser's bug"))
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        Raises(KeyboardInterrupt())  # the signal is recorded: this one is dropped
+        Raises(ValueError("a finaliser's bug"))
+    assert seen == [KeyboardInterrupt, ValueError, ValueError]
