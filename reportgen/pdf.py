@@ -25,7 +25,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -58,8 +58,13 @@ def render_pdf(
     study: StudyOptions,
     attachments: tuple[PdfAttachment, ...],
     base_dir: Path | None = None,
+    more_attachments: Callable[[], tuple[PdfAttachment, ...]] | None = None,
 ) -> bytes:
     """Render ``html`` to PDF/A-3a bytes.
+
+    ``more_attachments``, if given, is called once the pages are laid out, just before the file is written;
+    what it returns is attached after ``attachments`` (the PDF worker receives report.docx then, made while
+    it laid out the pages). The bytes are those of one call with all the attachments.
 
     ``base_dir`` is the one folder relative URLs resolve against and the only one the renderer may
     read (fonts, stylesheets); by default the templates folder. Title and authors come from the study
@@ -76,9 +81,10 @@ def render_pdf(
             ).render(pdf_variant=PDF_VARIANT)
             _drop_html_attachments(document)
             _set_metadata(document, info=info, study=study, stamp=stamp)
+            attached = (*attachments, *(more_attachments() if more_attachments is not None else ()))
             return document.write_pdf(
                 pdf_variant=PDF_VARIANT,
-                attachments=[_to_weasyprint(item, stamp, fetcher) for item in attachments],
+                attachments=[_to_weasyprint(item, stamp, fetcher) for item in attached],
                 finisher=_deduplicate_associated_files,
             )
         except OSError as error:

@@ -43,6 +43,9 @@ class PdfJob:
     study: StudyOptions
     attachments: tuple[PdfAttachment, ...]
     base_dir: Path | None = None
+    # More attachments follow the job (``PdfWorker.send_more``), made while the worker lays the pages out
+    # (report.docx): the renderer asks for them only when it writes the file, after the layout.
+    more_attachments: bool = False
 
 
 def source_attachment(name: str, content: bytes, sha256: str) -> PdfAttachment:

@@ -11,7 +11,9 @@ and Matplotlib's objects too (0.45 s of the example's render), and the worker sw
 
 Protocol (both ends are this module; the pickles hold only reportgen's own dataclasses, str and bytes)::
 
-    parent -> worker, stdin:   one PdfJob, then end of file
+    parent -> worker, stdin:   one PdfJob, then (if its more_attachments is set) a tuple of PdfAttachment,
+                               sent when the parent has made them (report.docx) and read by the worker
+                               after the layout, then end of file
     worker -> parent, stdout:  one reply, (kind, value, log records):
                                ("pdf", bytes, ...) | ("build-error", message, ...) | ("failed", description, ...)
 
@@ -55,7 +57,7 @@ from reportgen import leftovers
 from reportgen.errors import BuildError
 
 if TYPE_CHECKING:
-    from reportgen.pdf_job import PdfJob
+    from reportgen.pdf_job import PdfAttachment, PdfJob
 
 ENVIRONMENT = "REPORTGEN_PDF_WORKER"
 # The worker's temporary folder: reportgen-pdf-<owner>-<random> in the temporary folder (reportgen/leftovers.py).
@@ -89,17 +91,31 @@ def started(wanted: bool = True) -> Iterator[PdfWorker | None]:
             worker.close()
 
 
-def render_pdf_job(worker: PdfWorker | None, job: PdfJob, meanwhile: Callable[[], T] = lambda: None) -> tuple[bytes, T]:
+def render_pdf_job(
+    worker: PdfWorker | None,
+    job: PdfJob,
+    meanwhile: Callable[[], T] = lambda: None,
+    more: Callable[[T], tuple[PdfAttachment, ...]] | None = None,
+) -> tuple[bytes, T]:
     """The PDF of ``job`` (from the worker if there is one and it answers, else rendered in this process),
-    and what ``meanwhile`` returns, called while the worker renders."""
+    and what ``meanwhile`` returns, called while the worker renders. ``more`` picks, from what ``meanwhile``
+    made, further attachments (report.docx): the worker lays the pages out meanwhile and attaches them
+    last, so making them costs the build no waiting. The bytes are the same either way."""
+    if more is not None:
+        job = replace(job, more_attachments=True)
     if worker is not None:
         worker.send(job)
     done = meanwhile()
+    late = more(done) if more is not None else ()
+    if worker is not None and more is not None:
+        worker.send_more(late)
     pdf = worker.receive() if worker is not None else None
     if pdf is None:
         from reportgen import pdf as renderer
 
-        pdf = renderer.render_pdf(job.html, info=job.info, study=job.study, attachments=job.attachments, base_dir=job.base_dir)
+        pdf = renderer.render_pdf(
+            job.html, info=job.info, study=job.study, attachments=(*job.attachments, *late), base_dir=job.base_dir
+        )
     return pdf, done
 
 
@@ -109,6 +125,7 @@ class PdfWorker:
     def __init__(self, process: subprocess.Popen[bytes], scratch: Path) -> None:
         self.process = process
         self.scratch = scratch  # the worker's TMPDIR, removed by close()
+        self.awaits_more = False  # a job with more_attachments was sent; send_more completes it
 
     @classmethod
     def start(cls) -> PdfWorker | None:
@@ -144,6 +161,23 @@ class PdfWorker:
         assert stdin is not None
         try:
             pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            if job.more_attachments:
+                stdin.flush()
+                self.awaits_more = True
+            else:
+                stdin.close()
+        except OSError:
+            pass  # the worker is gone; receive() finds out
+
+    def send_more(self, attachments: tuple[PdfAttachment, ...]) -> None:
+        """The attachments a job sent with ``more_attachments`` waits for (returns once the worker, done with
+        the layout, has read them). Nothing to do when no such job was sent."""
+        stdin = self.process.stdin
+        if not self.awaits_more or stdin is None:
+            return
+        self.awaits_more = False
+        try:
+            pickle.dump(tuple(attachments), stdin, protocol=pickle.HIGHEST_PROTOCOL)
             stdin.close()
         except OSError:
             pass  # the worker is gone; receive() finds out
@@ -223,7 +257,7 @@ def main() -> int:
     except Exception:  # end of file: the parent went away or wants no PDF
         return 0
     job_at = time.perf_counter()
-    kind, value = serve(job)
+    kind, value = serve(job, jobs)
     # For the parent's debug log: was the worker warm before the job came (the saving), and the render.
     LOGGER.debug(
         "PDF worker: WeasyPrint imported and warmed up in %.2f s, then waited %.2f s for the job; rendered in %.2f s",
@@ -237,13 +271,25 @@ def main() -> int:
     return 0
 
 
-def serve(job: PdfJob) -> tuple[str, Any]:
-    """Render ``job``; ("pdf", bytes), ("build-error", message) or ("failed", description)."""
+def serve(job: PdfJob, jobs: IO[bytes] | None = None) -> tuple[str, Any]:
+    """Render ``job``; ("pdf", bytes), ("build-error", message) or ("failed", description). A job with
+    ``more_attachments`` reads them from ``jobs`` once its pages are laid out."""
+
+    def more_attachments() -> tuple[PdfAttachment, ...]:
+        from reportgen.pdf_job import PdfAttachment
+
+        assert jobs is not None
+        more = pickle.load(jobs)  # end of file (the parent went away) fails the job
+        if not (isinstance(more, tuple) and all(isinstance(item, PdfAttachment) for item in more)):
+            raise TypeError(f"expected the job's further attachments, received {type(more).__name__}")
+        return more
+
     try:
         from reportgen import pdf as renderer
 
         return "pdf", renderer.render_pdf(
-            job.html, info=job.info, study=job.study, attachments=job.attachments, base_dir=job.base_dir
+            job.html, info=job.info, study=job.study, attachments=job.attachments, base_dir=job.base_dir,
+            more_attachments=more_attachments if job.more_attachments else None,
         )
     except BuildError as error:
         return "build-error", str(error)

@@ -205,18 +205,16 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             context = ExportContext(formatter=formatter, templates=request.templates, drawings=drawings)
             html = export("html", document, context) if "html" in request.formats or request.writes_pdf else b""
 
-        # The other exporters' files (report.docx). The PDF attaches them, so with a PDF they are made before
-        # it is sent to the worker; before journal_files in any case, which resizes the drawings.
+        # The other exporters' files (report.docx), which the PDF attaches: made while the PDF worker lays out
+        # the pages, which then attaches them (render_pdf_job's ``more``); before journal_files, which resizes
+        # the drawings.
         others = attached_exporters(request.formats)
-        exported: dict[str, bytes] = {}
-        if request.writes_pdf and others:
-            with timer.stage("export"):
-                exported = {exporter.file: export(exporter.name, document, context) for exporter in others}
 
         def files_beside() -> dict[str, bytes]:
-            # The full lists the report cuts (validation warnings, patients carried forward), the figures as
-            # stand-alone SVG files with their fonts, and (--formats figures) as journal files.
-            made = exported or {exporter.file: export(exporter.name, document, context) for exporter in others}
+            # The other exporters' files, the full lists the report cuts (validation warnings, patients carried
+            # forward), the figures as stand-alone SVG files with their fonts, and (--formats figures) as
+            # journal files.
+            made = {exporter.file: export(exporter.name, document, context) for exporter in others}
             journal = journal_files(figures, drawings) if "figures" in request.formats else {}
             return {**made, **listing_files(warnings, results.carried_forward), **figure_files(figures), **journal}
 
@@ -241,11 +239,13 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                         attachments=(
                             source,
                             PdfAttachment("results.json", results_text.encode("utf-8"), "Data"),
-                            *(PdfAttachment(name, content, "Alternative") for name, content in exported.items()),
                         ),
                         base_dir=request.templates,
                     ),
                     meanwhile=files_beside,
+                    more=(lambda made: tuple(PdfAttachment(o.file, made[o.file], "Alternative") for o in others))
+                    if others
+                    else None,
                 )
             if source.name != cohort.source_name:
                 extra[source.name] = source.content  # beside the PDF too, so the manifest hashes it

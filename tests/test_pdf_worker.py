@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -87,6 +89,41 @@ def test_the_worker_renders_the_example_byte_for_byte_as_this_process_does(examp
     assert there is not None, "the worker failed; the comparison would be with the fallback"
     assert there == here
     assert gone(worker.process) and not worker.scratch.exists()
+
+
+def test_attachments_made_while_the_worker_lays_out_are_attached_last_with_the_same_bytes() -> None:
+    # report.docx is made while the worker lays the pages out (render_pdf_job's ``more``); the PDF is the one
+    # rendered at once with every attachment, in this process or by a worker given them all up front.
+    import pikepdf
+
+    late = PdfAttachment("report.docx", b"PK a word file", "Alternative")
+    everything = replace(SMALL_JOB, attachments=(*SMALL_JOB.attachments, late))
+    made: list[str] = []
+
+    def meanwhile() -> dict[str, bytes]:
+        made.append("meanwhile")
+        return {"report.docx": late.content}
+
+    def more(files: dict[str, bytes]) -> tuple[PdfAttachment, ...]:
+        made.append("more")
+        return (replace(late, content=files["report.docx"]),)  # picked from what meanwhile made
+
+    with started() as worker:
+        assert worker is not None
+        pdf, done = render_pdf_job(worker, SMALL_JOB, meanwhile, more=more)
+    assert made == ["meanwhile", "more"] and done == {"report.docx": late.content}
+    assert pdf == in_process(everything)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert sorted(document.attachments) == ["cohort.xlsx", "report.docx", "results.json"]
+        assert document.attachments["report.docx"].get_file().read_bytes() == late.content
+    assert gone(worker.process) and not worker.scratch.exists()
+    # Without a worker, and with a worker that died: the same file.
+    assert render_pdf_job(None, SMALL_JOB, meanwhile, more=more)[0] == pdf
+    with started() as dead:
+        assert dead is not None
+        dead.process.kill()
+        dead.process.wait()
+        assert render_pdf_job(dead, SMALL_JOB, meanwhile, more=more)[0] == pdf
 
 
 def test_a_dead_worker_falls_back_to_rendering_in_process() -> None:
