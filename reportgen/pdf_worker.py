@@ -95,20 +95,22 @@ def render_pdf_job(
     worker: PdfWorker | None,
     job: PdfJob,
     meanwhile: Callable[[], T] = lambda: None,
-    more: Callable[[T], tuple[PdfAttachment, ...]] | None = None,
-) -> tuple[bytes, T]:
+    attach_later: Callable[[], tuple[PdfAttachment, ...]] | None = None,
+) -> tuple[bytes, tuple[PdfAttachment, ...], T]:
     """The PDF of ``job`` (from the worker if there is one and it answers, else rendered in this process),
-    and what ``meanwhile`` returns, called while the worker renders. ``more`` picks, from what ``meanwhile``
-    made, further attachments (report.docx): the worker lays the pages out meanwhile and attaches them
-    last, so making them costs the build no waiting. The bytes are the same either way."""
-    if more is not None:
+    the attachments ``attach_later`` made, and what ``meanwhile`` returns.
+
+    While the worker lays the pages out, this process first calls ``attach_later`` (report.docx) and sends
+    what it returns, which the worker attaches when it writes the file, then calls ``meanwhile`` (the files
+    that lie beside the report). The PDF's bytes are those of one render with every attachment."""
+    if attach_later is not None:
         job = replace(job, more_attachments=True)
     if worker is not None:
         worker.send(job)
-    done = meanwhile()
-    late = more(done) if more is not None else ()
-    if worker is not None and more is not None:
+    late = attach_later() if attach_later is not None else ()
+    if worker is not None and attach_later is not None:
         worker.send_more(late)
+    done = meanwhile()
     pdf = worker.receive() if worker is not None else None
     if pdf is None:
         from reportgen import pdf as renderer
@@ -116,7 +118,7 @@ def render_pdf_job(
         pdf = renderer.render_pdf(
             job.html, info=job.info, study=job.study, attachments=(*job.attachments, *late), base_dir=job.base_dir
         )
-    return pdf, done
+    return pdf, late, done
 
 
 class PdfWorker:

@@ -162,6 +162,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
         from reportgen.frames import check_derived
         from reportgen.model import BuildInfo
         from reportgen.narrative import ABSTRACT_FILE, write_narrative
+        from reportgen.pdf_job import PdfAttachment
         from reportgen.published import check_published, resolve_published
         from reportgen.results_json import results_to_json
 
@@ -206,23 +207,25 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             html = export("html", document, context) if "html" in request.formats or request.writes_pdf else b""
 
         # The other exporters' files (report.docx), which the PDF attaches: made while the PDF worker lays out
-        # the pages, which then attaches them (render_pdf_job's ``more``); before journal_files, which resizes
-        # the drawings.
+        # the pages, which then attaches them (render_pdf_job's ``attach_later``); before journal_files, which
+        # resizes the drawings.
         others = attached_exporters(request.formats)
 
+        def exported() -> tuple[PdfAttachment, ...]:
+            return tuple(PdfAttachment(item.file, export(item.name, document, context), "Alternative") for item in others)
+
         def files_beside() -> dict[str, bytes]:
-            # The other exporters' files, the full lists the report cuts (validation warnings, patients carried
-            # forward), the figures as stand-alone SVG files with their fonts, and (--formats figures) as
-            # journal files.
-            made = {exporter.file: export(exporter.name, document, context) for exporter in others}
+            # The full lists the report cuts (validation warnings, patients carried forward), the figures as
+            # stand-alone SVG files with their fonts, and (--formats figures) as journal files.
             journal = journal_files(figures, drawings) if "figures" in request.formats else {}
-            return {**made, **listing_files(warnings, results.carried_forward), **figure_files(figures), **journal}
+            return {**listing_files(warnings, results.carried_forward), **figure_files(figures), **journal}
 
         pdf: bytes | None = None
+        made: tuple[PdfAttachment, ...] = ()
         beside: dict[str, bytes] | None = None
         extra: dict[str, bytes] = {}
         if request.writes_pdf:
-            from reportgen.pdf_job import PdfAttachment, PdfJob, source_attachment
+            from reportgen.pdf_job import PdfJob, source_attachment
             from reportgen.pdf_worker import render_pdf_job
 
             # The time this process waits for the PDF (from the worker, else rendered here), making the
@@ -230,7 +233,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             with timer.stage("pdf"):
                 # The workbook itself up to 2 MB, else source-reference.json (name, size, SHA-256); see pdf_job.py.
                 source = source_attachment(cohort.source_name, request.workbook.read_bytes(), cohort.source_sha256)
-                pdf, beside = render_pdf_job(
+                pdf, made, beside = render_pdf_job(
                     pdf_worker,
                     PdfJob(
                         html=html.decode("utf-8"),
@@ -243,9 +246,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                         base_dir=request.templates,
                     ),
                     meanwhile=files_beside,
-                    more=(lambda made: tuple(PdfAttachment(o.file, made[o.file], "Alternative") for o in others))
-                    if others
-                    else None,
+                    attach_later=exported if others else None,
                 )
             if source.name != cohort.source_name:
                 extra[source.name] = source.content  # beside the PDF too, so the manifest hashes it
@@ -267,6 +268,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
                 "results.json": results_text.encode("utf-8"),
                 **({"report.html": html} if "html" in request.formats else {}),
                 ABSTRACT_FILE: abstract_text(narrative).encode("utf-8"),
+                **{item.name: item.content for item in (made if pdf is not None else exported())},
                 **(beside if beside is not None else files_beside()),
                 **({"report.pdf": pdf} if pdf is not None else {}),
                 **extra,

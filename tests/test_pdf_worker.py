@@ -92,38 +92,39 @@ def test_the_worker_renders_the_example_byte_for_byte_as_this_process_does(examp
 
 
 def test_attachments_made_while_the_worker_lays_out_are_attached_last_with_the_same_bytes() -> None:
-    # report.docx is made while the worker lays the pages out (render_pdf_job's ``more``); the PDF is the one
-    # rendered at once with every attachment, in this process or by a worker given them all up front.
+    # report.docx is made while the worker lays the pages out (render_pdf_job's ``attach_later``), before the
+    # other files; the PDF is the one rendered at once with every attachment, in this process or by a worker
+    # given them all up front.
     import pikepdf
 
     late = PdfAttachment("report.docx", b"PK a word file", "Alternative")
     everything = replace(SMALL_JOB, attachments=(*SMALL_JOB.attachments, late))
     made: list[str] = []
 
-    def meanwhile() -> dict[str, bytes]:
-        made.append("meanwhile")
-        return {"report.docx": late.content}
+    def attach_later() -> tuple[PdfAttachment, ...]:
+        made.append("attach_later")
+        return (late,)
 
-    def more(files: dict[str, bytes]) -> tuple[PdfAttachment, ...]:
-        made.append("more")
-        return (replace(late, content=files["report.docx"]),)  # picked from what meanwhile made
+    def meanwhile() -> str:
+        made.append("meanwhile")
+        return "the files beside"
 
     with started() as worker:
         assert worker is not None
-        pdf, done = render_pdf_job(worker, SMALL_JOB, meanwhile, more=more)
-    assert made == ["meanwhile", "more"] and done == {"report.docx": late.content}
+        pdf, attached, done = render_pdf_job(worker, SMALL_JOB, meanwhile, attach_later)
+    assert made == ["attach_later", "meanwhile"] and attached == (late,) and done == "the files beside"
     assert pdf == in_process(everything)
     with pikepdf.open(io.BytesIO(pdf)) as document:
         assert sorted(document.attachments) == ["cohort.xlsx", "report.docx", "results.json"]
         assert document.attachments["report.docx"].get_file().read_bytes() == late.content
     assert gone(worker.process) and not worker.scratch.exists()
     # Without a worker, and with a worker that died: the same file.
-    assert render_pdf_job(None, SMALL_JOB, meanwhile, more=more)[0] == pdf
+    assert render_pdf_job(None, SMALL_JOB, meanwhile, attach_later)[0] == pdf
     with started() as dead:
         assert dead is not None
         dead.process.kill()
         dead.process.wait()
-        assert render_pdf_job(dead, SMALL_JOB, meanwhile, more=more)[0] == pdf
+        assert render_pdf_job(dead, SMALL_JOB, meanwhile, attach_later)[0] == pdf
 
 
 def test_a_dead_worker_falls_back_to_rendering_in_process() -> None:

@@ -22,7 +22,16 @@ import zipfile
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from docx import Document as new_document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
 from reportgen.document import Cell, Report, Row, Table
+from reportgen.figures import report_png
 from reportgen.model import Figure
 from reportgen.untrusted import LINE_BREAKS, visible
 
@@ -52,8 +61,6 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every zip entry's date: the earliest a zip c
 
 def export(report: Report, context: ExportContext) -> bytes:
     """report.docx's bytes (the exporters' interface, ``reportgen.exporters``)."""
-    from docx import Document as new_document
-
     report = _inert(report)
     document = new_document()
     _page(document, report)
@@ -107,7 +114,6 @@ def _inert(value: Any) -> Any:
 
 
 def _page(document: Document, report: Report) -> None:
-    from docx.shared import Mm, Pt
 
     section = document.sections[0]
     section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
@@ -123,9 +129,6 @@ def _page(document: Document, report: Report) -> None:
 
 def _paragraph_style(document: Document, name: str, size_pt: float) -> None:
     """A paragraph style for tables' cells and notes: the body font in ``size_pt``, single-spaced, no space after."""
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.shared import Pt
-
     style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     style.style_id = _style_id(name)
     style.base_style = document.styles["Normal"]
@@ -203,8 +206,6 @@ def _appendix(document: Document, report: Report) -> None:
 
 def _table(document: Document, table: Table) -> None:
     """A Word table: caption above, header rows repeated, spans merged, booktabs rules, notes below."""
-    from docx.shared import Pt
-
     caption = document.add_paragraph(style="Caption")
     if table.number:
         caption.add_run(f"Table {table.number}.").bold = True
@@ -276,7 +277,6 @@ def _place(rows: list[Row]) -> list[tuple[int, int, Cell]]:
 def _column_widths(placed: list[tuple[int, int, Cell]], n_columns: int) -> list[int]:
     """Widths (EMU) that keep every number on one line, the label column taking what is left (at least its
     longest word); columns of running text share the rest in proportion to their text."""
-    from docx.shared import Mm
 
     text_width = PAGE_WIDTH_MM - 2 * MARGIN_MM
     number = [0.0] * n_columns  # the longest unbreakable cell of a column of numbers
@@ -319,9 +319,6 @@ def _text_mm(text: str, size_pt: float) -> float:
 
 def _cell_margins(word) -> None:  # a docx.table.Table
     """CELL_PADDING_MM left and right in every cell (w:tblCellMar), in place of Word's wider default."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     margins = OxmlElement("w:tblCellMar")
     for edge in ("left", "right"):
         margin = OxmlElement(f"w:{edge}")
@@ -333,10 +330,6 @@ def _cell_margins(word) -> None:  # a docx.table.Table
 
 def _fill(target: _Cell, cell: Cell, *, head: bool, flagged: bool) -> None:
     """The cell's text (and footnote letter), then each further line as a smaller paragraph below it."""
-    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt, RGBColor
-
     if cell.role in ("number", "detail"):
         alignment = WD_ALIGN_PARAGRAPH.RIGHT
     elif cell.role == "heading" and head:
@@ -367,9 +360,6 @@ def _fill(target: _Cell, cell: Cell, *, head: bool, flagged: bool) -> None:
 
 def _repeat_header(row) -> None:  # a docx.table._Row
     """Repeat the row at the top of every page the table runs onto (w:tblHeader)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(header)
@@ -377,9 +367,6 @@ def _repeat_header(row) -> None:  # a docx.table._Row
 
 def _borders(target: _Cell, edges: dict[str, int]) -> None:
     """Single rules of the given widths (eighths of a point) on the cell's edges (w:tcBorders)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     properties = target._tc.get_or_add_tcPr()
     borders = OxmlElement("w:tcBorders")
     for edge in ("top", "bottom"):  # the schema's order
@@ -399,11 +386,7 @@ def _borders(target: _Cell, edges: dict[str, int]) -> None:
 
 def _figure(document: Document, figure, context: ExportContext) -> None:  # a document.ReportFigure
     """The figure as PNG at its printed width, its alternative text as the picture's description, its caption."""
-    from docx.shared import Mm
-
     if context.drawings is not None:
-        from reportgen.figures import report_png
-
         png, width_mm = report_png(context.drawings, figure.figure.name, FIGURE_DPI)
         paragraph = document.add_paragraph()
         paragraph.paragraph_format.keep_with_next = True
