@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from workbooks import DESIGN, valid_rows, write_workbook
 
-from reportgen import lloq
+from reportgen import formatting, lloq
 from reportgen.analysis import analyse
 from reportgen.derive import derive
 from reportgen.errors import AnalysisError, WorkbookInvalid
@@ -223,4 +223,12 @@ def test_the_methods_sentence_word_for_word() -> None:
     assert lloq.methods_sentence(StudyOptions(lloq=0.3), 2, Formatter(",")) == (
         "Trough levels below the lower limit of quantification (LLOQ, 0,30 µg/mL; 2 analysed patients) were analysed as "
         "half the LLOQ (0,15 µg/mL)" + tail
+    )
+
+
+def test_the_methods_sentence_writes_levels_at_the_trough_levels_precision(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(formatting.DECIMALS, "trough_level", 3)
+    assert lloq.methods_sentence(StudyOptions(lloq=0.3), 2, Formatter(".")).startswith(
+        "Trough levels below the lower limit of quantification (LLOQ, 0.300 µg/mL; 2 analysed patients) were analysed as "
+        "half the LLOQ (0.150 µg/mL);"
     )
