@@ -378,6 +378,9 @@ def test_median_order_statistic_at_a_level_equal_to_a_coverage_and_at_low_levels
     assert estimates.median_order_statistic(2, 0.5) == 1
     assert estimates.median_order_statistic(2, 0.3) == 1
     assert estimates.median_order_statistic(2, 0.51) is None
+    # The tail may exceed alpha/2 by a relative 1e-12 (rounding): at this level (1 - level) / 2 * (1 + 1e-12) is
+    # exactly 0.25 = P(B <= 0) in floating point, and a tail equal to the limit passes.
+    assert estimates.median_order_statistic(2, 0.5000000000005) == 1
 
 
 def test_median_ci_at_another_level_and_its_record() -> None:
@@ -419,3 +422,26 @@ def test_newcombe_difference_at_another_level_names_it() -> None:
     difference, ci = estimates.newcombe_difference(1, 2, 1, 2, 0.9)
     assert difference == 0.0 and (ci.level, ci.method) == (0.9, "newcombe-hybrid-score")
     assert ci.lower is not None and math.isclose(ci.lower, -ci.upper, abs_tol=1e-15) and ci.upper > 0
+
+
+def test_values_of_another_float_type_are_computed_in_double_precision() -> None:
+    # float32 values: the interval is scipy's t interval of the same numbers as float64 (float32 sums would
+    # differ from it in the 8th digit).
+    x32 = np.random.default_rng(7).normal(3.0, 1.5, 50).astype(np.float32)
+    x = x32.astype(float)
+    ci = estimates.mean_ci(x32)
+    lower, upper = sps.t.interval(0.95, x.size - 1, loc=x.mean(), scale=sps.sem(x))
+    assert close(ci.lower, lower, 1e-12) and close(ci.upper, upper, 1e-12)
+
+
+def test_an_infinite_value_leaves_the_mean_interval_undefined() -> None:
+    # mean inf, SD NaN (inf - inf): no finite bound exists.
+    with np.errstate(invalid="ignore"):
+        assert estimates.mean_ci([1.0, 2.0, np.inf]) == ConfidenceInterval(0.95, "student-t", None, None)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5, -0.1])
+def test_a_level_outside_0_to_1_is_refused_naming_it(level: float) -> None:
+    with pytest.raises(ValueError) as caught:
+        estimates.mean_ci([1.0, 2.0, 3.0], level)
+    assert str(caught.value) == f"confidence level must lie between 0 and 1, not {level!r}"
