@@ -381,6 +381,9 @@ def test_median_order_statistic_at_a_level_equal_to_a_coverage_and_at_low_levels
     # The tail may exceed alpha/2 by a relative 1e-12 (rounding): at this level (1 - level) / 2 * (1 + 1e-12) is
     # exactly 0.25 = P(B <= 0) in floating point, and a tail equal to the limit passes.
     assert estimates.median_order_statistic(2, 0.5000000000005) == 1
+    # n = 1: P(B <= 0) = 1/2, within that tolerance of (1 - level) / 2 only at a level below 1e-12.
+    assert estimates.median_order_statistic(1, 1e-13) == 1
+    assert estimates.median_order_statistic(1, 1e-11) is None
 
 
 def test_median_ci_at_another_level_and_its_record() -> None:
