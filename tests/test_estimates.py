@@ -448,3 +448,32 @@ def test_a_level_outside_0_to_1_is_refused_naming_it(level: float) -> None:
     with pytest.raises(ValueError) as caught:
         estimates.mean_ci([1.0, 2.0, 3.0], level)
     assert str(caught.value) == f"confidence level must lie between 0 and 1, not {level!r}"
+
+
+def test_mann_whitney_counts_stay_exact_beyond_float_precision() -> None:
+    # m = n = 40: C(80, 40) = 107507208733336176461620 arrangements, the largest counts near 4e20, far beyond
+    # 2**53 (floats would round them); counts of U <= 10 are the partition numbers p(u) (at most 40 parts of at
+    # most 40), and the distribution is symmetric.
+    counts = estimates.mann_whitney_counts(40, 40)
+    assert len(counts) == 1601 and all(type(c) is int for c in counts)
+    assert sum(counts) == 107507208733336176461620 == math.comb(80, 40)
+    assert counts[:11] == [1, 1, 2, 3, 5, 7, 11, 15, 22, 30, 42]
+    assert counts == counts[::-1]
+
+
+def test_hodges_lehmann_interval_at_other_levels_by_hand() -> None:
+    # m = n = 3 untied: the 20 arrangements give U = 0..9 with counts 1, 1, 2, 3, 3, 3, 3, 2, 1, 1.
+    # Differences high - low sorted: -1, 2, 3, 4, 4, 6, 7, 8, 9; median 4.
+    high, low = [4.0, 7.0, 9.0], [0.0, 1.0, 5.0]
+    # 80 %: alpha/2 = 0.1 = P(U <= 1) (up to R's fuzz): qu = 1, [d(1), d(9)].
+    assert estimates.hodges_lehmann(high, low, 0.8) == (4.0, ConfidenceInterval(0.8, "mann-whitney-exact", -1.0, 9.0))
+    # 75 %: alpha/2 = 0.125, P(U <= 1) = 0.1 < 0.125 <= P(U <= 2) = 0.2: qu = 2, [d(2), d(8)].
+    assert estimates.hodges_lehmann(high, low, 0.75) == (4.0, ConfidenceInterval(0.75, "mann-whitney-exact", 2.0, 8.0))
+
+
+def test_qwilcox_fuzz_is_ten_machine_epsilons_as_r() -> None:
+    # R's qwilcox accepts P(U <= u) >= p - 10 eps. P(U <= 1) = 2/20 = 0.1 for m = n = 3.
+    eps = np.finfo(float).eps
+    assert estimates._qwilcox_exact(0.1 + 10 * eps, 3, 3) == 1  # exactly at the fuzz
+    assert estimates._qwilcox_exact(0.1 + 9.5 * eps, 3, 3) == 1
+    assert estimates._qwilcox_exact(0.1 + 10.5 * eps, 3, 3) == 2
