@@ -477,3 +477,13 @@ def test_qwilcox_fuzz_is_ten_machine_epsilons_as_r() -> None:
     assert estimates._qwilcox_exact(0.1 + 10 * eps, 3, 3) == 1  # exactly at the fuzz
     assert estimates._qwilcox_exact(0.1 + 9.5 * eps, 3, 3) == 1
     assert estimates._qwilcox_exact(0.1 + 10.5 * eps, 3, 3) == 2
+
+
+def test_qwilcox_normal_tie_corrected_variance_by_hand() -> None:
+    # m = n = 5, one tie of four values: sum(t^3 - t) = 60. sigma^2 = 25/12 (11 - 60/90) = 775/36, sigma = 4.63981.
+    # At z = -1.935: 25/2 - 1/2 + z sigma = 12 - 8.97803 = 3.022, so u = 4 (a variance with 60/110 or +60/90 gives
+    # 2.97 or 2.46, u = 3).
+    alpha_half = float(sps.norm.cdf(-1.935))
+    assert estimates._qwilcox_normal(alpha_half, 5, 5, 60.0) == 4
+    # Without ties: sigma^2 = 25/12 * 11, sigma = 4.78714; 12 - 1.935 sigma = 2.737: u = 3.
+    assert estimates._qwilcox_normal(alpha_half, 5, 5, 0.0) == 3
