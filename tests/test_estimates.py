@@ -487,3 +487,6 @@ def test_qwilcox_normal_tie_corrected_variance_by_hand() -> None:
     assert estimates._qwilcox_normal(alpha_half, 5, 5, 60.0) == 4
     # Without ties: sigma^2 = 25/12 * 11, sigma = 4.78714; 12 - 1.935 sigma = 2.737: u = 3.
     assert estimates._qwilcox_normal(alpha_half, 5, 5, 0.0) == 3
+    # m = 1, n = 4 with four tied values (60): sigma^2 = 4/12 (6 - 60/20) = 1 exactly; at z = -0.4, 2 - 1/2 - 0.4 = 1.1:
+    # u = 2 (a variance of 1 is used like any other).
+    assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.4)), 1, 4, 60.0) == 2
