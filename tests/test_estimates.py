@@ -490,3 +490,5 @@ def test_qwilcox_normal_tie_corrected_variance_by_hand() -> None:
     # m = 1, n = 4 with four tied values (60): sigma^2 = 4/12 (6 - 60/20) = 1 exactly; at z = -0.4, 2 - 1/2 - 0.4 = 1.1:
     # u = 2 (a variance of 1 is used like any other).
     assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.4)), 1, 4, 60.0) == 2
+    # At z = -0.5 the same gives 2 - 1/2 - 0.5 = 1 up to rounding: u = 1, not 2.
+    assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.5)), 1, 4, 60.0) == 1
