@@ -26,6 +26,7 @@ from docx import Document as new_document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -148,6 +149,10 @@ def _properties(document: Document, report: Report) -> None:
     properties.language = report.meta.language
     properties.created = properties.modified = moment
     properties.revision = 1
+    # python-docx's template carries a thumbnail of its own blank page, which file browsers would show.
+    package = document.part.package
+    for key in [key for key, relationship in package.rels.items() if relationship.reltype == RT.THUMBNAIL]:
+        package.rels.pop(key)
 
 
 def _title(document: Document, report: Report) -> None:
