@@ -248,8 +248,8 @@ def _table(document: Document, table: Table) -> None:
                 if edge:
                     _borders(grid[(r + down) * n_columns + column + across], edge)
     for r, column, cell in placed:  # merged last, the text and rules in place (few cells span)
-        if cell.colspan > 1 or cell.rowspan > 1:
-            word.cell(r, column).merge(word.cell(r + cell.rowspan - 1, column + cell.colspan - 1))
+        if cell.colspan > 1 or cell.rowspan > 1:  # the grid's cells outside any span stay valid after a merge
+            grid[r * n_columns + column].merge(grid[(r + cell.rowspan - 1) * n_columns + column + cell.colspan - 1])
     for note in table.notes:
         paragraph = document.add_paragraph(style=NOTE_STYLE)
         if note.mark:
