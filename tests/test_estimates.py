@@ -364,3 +364,58 @@ def test_bootstrap_undefined_cases() -> None:
     assert estimates.bootstrap_ci("eta-squared", [[2.0, 2.0], [2.0]]).lower is None
     with pytest.raises(ValueError):
         estimates.bootstrap_ci("omega-squared", [])
+
+
+# --- found by mutation testing (docs/mutation-testing.md, estimates.py), each value by hand ------------------
+
+
+def test_median_order_statistic_at_a_level_equal_to_a_coverage_and_at_low_levels() -> None:
+    # n = 6: [x(1), x(6)] covers 1 - 2/64 = 0.96875 (exact in binary): a level equal to the coverage is met.
+    assert estimates.median_order_statistic(6, 0.96875) == 1
+    # n = 10: P(B <= 1) = 11/1024, coverage of [x(2), x(9)] = 1 - 22/1024 = 0.978515625 (exact): k = 2.
+    assert estimates.median_order_statistic(10, 0.978515625) == 2
+    # n = 2: [x(1), x(2)] covers 1 - 2/4 = 0.5: k = 1 at a level of 0.5 or below, none above.
+    assert estimates.median_order_statistic(2, 0.5) == 1
+    assert estimates.median_order_statistic(2, 0.3) == 1
+    assert estimates.median_order_statistic(2, 0.51) is None
+
+
+def test_median_ci_at_another_level_and_its_record() -> None:
+    # n = 10 at 80 %: P(B <= 2) = 56/1024 = 0.055 <= 0.1, P(B <= 3) = 176/1024 = 0.17: k = 3, [x(3), x(8)].
+    values = [10.0, 1.0, 9.0, 2.0, 8.0, 3.0, 7.0, 4.0, 6.0, 5.0]
+    assert estimates.median_ci(values, 0.8) == ConfidenceInterval(0.8, "order-statistic", 3.0, 8.0)
+    assert estimates.median_ci([1.0, 2.0, 3.0]) == ConfidenceInterval(0.95, "order-statistic", None, None)
+    assert estimates.median_ci([1.0, 2.0], 0.7) == ConfidenceInterval(0.7, "order-statistic", None, None)  # 2/4 > 0.3
+
+
+def test_wilson_bounds_are_exactly_0_and_1_at_0_and_n_successes() -> None:
+    # The formula's centre - half and centre + half are 0 and 1 only up to rounding (at n = 3 and n = 10 they are not).
+    for n in range(1, 61):
+        assert estimates.wilson_ci(0, n).lower == 0.0, n
+        assert estimates.wilson_ci(n, n).upper == 1.0, n
+
+
+def test_counts_outside_0_to_n_are_refused_naming_them() -> None:
+    for successes, n in [(4, 3), (-1, 3), (0, -1), (-2, -1)]:
+        with pytest.raises(ValueError) as caught:
+            estimates.wilson_ci(successes, n)
+        assert str(caught.value) == f"need 0 <= successes <= n, got {successes} of {n}"
+    with pytest.raises(ValueError):
+        estimates.newcombe_difference(1, 2, 3, 2)
+    with pytest.raises(ValueError):
+        estimates.newcombe_difference(-1, 2, 1, 2)
+
+
+def test_undefined_intervals_still_name_their_level_and_method() -> None:
+    assert estimates.wilson_ci(0, 0, 0.9) == ConfidenceInterval(0.9, "wilson", None, None)
+    assert estimates.newcombe_difference(0, 0, 1, 2, 0.9) == (None, ConfidenceInterval(0.9, "newcombe-hybrid-score", None, None))
+    assert estimates.newcombe_difference(1, 2, 0, 0) == (None, ConfidenceInterval(0.95, "newcombe-hybrid-score", None, None))
+    assert estimates.spearman_ci(0.5, 3, 0.9) == ConfidenceInterval(0.9, "fisher-z", None, None)
+    assert estimates.spearman_ci(None, 30) == ConfidenceInterval(0.95, "fisher-z", None, None)
+
+
+def test_newcombe_difference_at_another_level_names_it() -> None:
+    # 1/2 - 1/2 = 0: the interval is symmetric about 0 and names its level.
+    difference, ci = estimates.newcombe_difference(1, 2, 1, 2, 0.9)
+    assert difference == 0.0 and (ci.level, ci.method) == (0.9, "newcombe-hybrid-score")
+    assert ci.lower is not None and math.isclose(ci.lower, -ci.upper, abs_tol=1e-15) and ci.upper > 0

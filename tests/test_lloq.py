@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from workbooks import DESIGN, valid_rows, write_workbook
 
+from reportgen import formatting, lloq
 from reportgen.analysis import analyse
 from reportgen.derive import derive
 from reportgen.errors import AnalysisError, WorkbookInvalid
 from reportgen.formatting import Formatter
+from reportgen.model import StudyOptions
 from reportgen.narrative import write_methods
 from reportgen.pipeline import validate_only
 from reportgen.results_json import results_to_document
@@ -177,3 +179,56 @@ def test_a_below_lloq_cell_at_month_0_is_ignored_as_every_baseline_level(tmp_pat
     path, _ = _workbook(tmp_path, {("001", 0): "<0.3"}, lloq=LLOQ)
     visits = validate_only(path).visits.set_index(["patient_id", "month"])
     assert math.isnan(visits.loc[("001", 0), "trough_level"]) and not visits.loc[("001", 0), "level_below_lloq"]
+
+
+# --- found by mutation testing (docs/mutation-testing.md, lloq.py): the rules and words on their own, by hand ---
+
+
+@pytest.mark.parametrize(
+    "text, limit",
+    [("<0.3", "0.3"), ("< 0,3", "0.3"), ("  <  0.30  ", "0.30"), ("<.5", ".5"), ("<,5", ".5"), ("<3.", "3."), ("<12", "12"),
+     ("<LLOQ", "LLOQ"), ("<lloq", "LLOQ"), ("< LlOq ", "LLOQ"),
+     ("0.3", None), ("<=0.3", None), ("<0.3 ug/ml", None), ("<", None), ("<-0.3", None), ("x<0.3", None), ("<0.3.1", None),
+     ("<lloq2", None), ("LLOQ", None), ("", None)],
+)
+def test_below_reads_the_limit_a_cell_names(text: str, limit: str | None) -> None:
+    assert lloq.below(text) == limit
+
+
+def test_substituted_values_of_each_mode() -> None:
+    assert lloq.substituted(0.3, "half-lloq") == 0.15
+    assert lloq.substituted(0.3, "zero") == 0.0
+    value = lloq.substituted(2, "lloq")
+    assert value == 2.0 and type(value) is float
+    with pytest.raises(ValueError) as caught:
+        lloq.substituted(0.3, "half")
+    assert str(caught.value) == "below_lloq must be one of half-lloq, zero, lloq, not 'half'"
+
+
+def test_the_methods_sentence_word_for_word() -> None:
+    formatter = Formatter(".")
+    assert lloq.methods_sentence(StudyOptions(), 3, formatter) == ""
+    tail = "; these patients stay in the analysis, in the lowest group."
+    assert lloq.methods_sentence(StudyOptions(lloq=0.3), 4, formatter) == (
+        "Trough levels below the lower limit of quantification (LLOQ, 0.30 µg/mL; 4 analysed patients) were analysed as "
+        "half the LLOQ (0.15 µg/mL)" + tail
+    )
+    assert lloq.methods_sentence(StudyOptions(lloq=0.5, below_lloq="zero", level_unit="mg/L"), 1, formatter) == (
+        "Trough levels below the lower limit of quantification (LLOQ, 0.50 mg/L; 1 analysed patient) were analysed as zero" + tail
+    )
+    assert lloq.methods_sentence(StudyOptions(lloq=0.25, below_lloq="lloq"), 0, formatter) == (
+        "Trough levels below the lower limit of quantification (LLOQ, 0.25 µg/mL; no analysed patient) were analysed as "
+        "the LLOQ (0.25 µg/mL)" + tail
+    )
+    assert lloq.methods_sentence(StudyOptions(lloq=0.3), 2, Formatter(",")) == (
+        "Trough levels below the lower limit of quantification (LLOQ, 0,30 µg/mL; 2 analysed patients) were analysed as "
+        "half the LLOQ (0,15 µg/mL)" + tail
+    )
+
+
+def test_the_methods_sentence_writes_levels_at_the_trough_levels_precision(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(formatting.DECIMALS, "trough_level", 3)
+    assert lloq.methods_sentence(StudyOptions(lloq=0.3), 2, Formatter(".")).startswith(
+        "Trough levels below the lower limit of quantification (LLOQ, 0.300 µg/mL; 2 analysed patients) were analysed as "
+        "half the LLOQ (0.150 µg/mL);"
+    )
