@@ -183,6 +183,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             version=__version__,
             source_name=cohort.source_name,
             source_sha256=cohort.source_sha256,
+            source_contract_version=cohort.contract_version,
             command_line=request.command_line,
             library_versions=library_versions(),
         )
