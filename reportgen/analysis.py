@@ -107,6 +107,25 @@ def _category_column(column: str) -> Callable[[pd.DataFrame], np.ndarray]:
     return read
 
 
+# The disease-activity measures' labels and units, the same at baseline (Table 1) and at follow-up (Table 2).
+MEASURE_LABELS: dict[str, tuple[str, str]] = {
+    "das28_esr": ("DAS28-ESR", ""),
+    "das28_crp": ("DAS28-CRP", ""),
+    "cdai": ("CDAI", ""),
+    "sdai": ("SDAI", ""),
+    "sjc28": ("Swollen joint count (28)", ""),
+    "tjc28": ("Tender joint count (28)", ""),
+    "esr_mm_h": ("ESR", "mm/h"),
+    "crp_mg_l": ("CRP", "mg/L"),
+    "delta_das28": ("ΔDAS28-ESR (baseline − follow-up)", ""),
+}
+
+
+def _measure(variable: str, column: str) -> Continuous:
+    label, unit = MEASURE_LABELS[variable]
+    return Continuous(variable, column, label, unit)
+
+
 TABLE_1: tuple[Continuous | Categorical, ...] = (
     Continuous("age_years", "age_years", "Age", "years"),
     Categorical("sex", "Female", ("female", "male"), _sex),
@@ -115,25 +134,12 @@ TABLE_1: tuple[Continuous | Categorical, ...] = (
     Categorical("acpa_positive", "ACPA positive", ("positive", "negative"), _yes_no("acpa_positive", "positive", "negative")),
     Continuous("prior_biologics", "prior_biologics", "Prior biologics", ""),
     Categorical("concomitant_mtx", "Concomitant methotrexate", ("yes", "no"), _yes_no("concomitant_mtx", "yes", "no")),
-    Continuous("das28_esr", "das28_esr_baseline", "DAS28-ESR", ""),
-    Continuous("cdai", "cdai_baseline", "CDAI", ""),
-    Continuous("sdai", "sdai_baseline", "SDAI", ""),
-    Continuous("tjc28", "tjc28_baseline", "Tender joint count (28)", ""),
-    Continuous("sjc28", "sjc28_baseline", "Swollen joint count (28)", ""),
-    Continuous("esr_mm_h", "esr_mm_h_baseline", "ESR", "mm/h"),
-    Continuous("crp_mg_l", "crp_mg_l_baseline", "CRP", "mg/L"),
+    *(_measure(variable, f"{variable}_baseline") for variable in ("das28_esr", "cdai", "sdai", "tjc28", "sjc28", "esr_mm_h", "crp_mg_l")),
 )
 
-OUTCOMES: tuple[Continuous, ...] = (
-    Continuous("das28_esr", "das28_esr", "DAS28-ESR", ""),
-    Continuous("das28_crp", "das28_crp", "DAS28-CRP", ""),
-    Continuous("cdai", "cdai", "CDAI", ""),
-    Continuous("sdai", "sdai", "SDAI", ""),
-    Continuous("sjc28", "sjc28", "Swollen joint count (28)", ""),
-    Continuous("tjc28", "tjc28", "Tender joint count (28)", ""),
-    Continuous("esr_mm_h", "esr_mm_h", "ESR", "mm/h"),
-    Continuous("crp_mg_l", "crp_mg_l", "CRP", "mg/L"),
-    Continuous("delta_das28", "delta_das28", "ΔDAS28-ESR (baseline − follow-up)", ""),
+OUTCOMES: tuple[Continuous, ...] = tuple(
+    _measure(variable, variable)
+    for variable in ("das28_esr", "das28_crp", "cdai", "sdai", "sjc28", "tjc28", "esr_mm_h", "crp_mg_l", "delta_das28")
 )
 
 ACTIVITY: tuple[Categorical, ...] = (

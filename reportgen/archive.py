@@ -407,7 +407,7 @@ def _manifest_bytes(
         "library_versions": versions,
         "pdf_libraries": dict(sorted(pdf_libraries.items())),
         "command_line": list(info.command_line),
-        "workbook": {"file": workbook_name, "sha256": info.source_sha256},
+        "workbook": {"file": workbook_name, "sha256": info.source_sha256, "contract_version": info.source_contract_version},
         "published": published_name,
         "templates": templates,
         "study": dataclasses.asdict(study),

@@ -211,7 +211,7 @@ class Headings:
     consistency: str = "Consistency of the printed numbers"
     no_inconsistency: str = "No inconsistency found among the printed numbers."
     appendix: str = "Appendix"
-    warnings: str = "Validation warnings"
+    warnings: str = "Warnings about the workbook"
     no_warnings: str = "The workbook raised no warnings."
     carried_forward: str = "Patients carried forward"
     decisions: str = "Tests and their decision records"

@@ -603,6 +603,7 @@ class BuildInfo:
     source_sha256: str
     command_line: tuple[str, ...] = ()
     library_versions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    source_contract_version: int = 2  # the contract version the workbook was read as (``Cohort.contract_version``)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -172,8 +173,8 @@ class PdfWorker:
             pass  # the worker is gone; receive() finds out
 
     def send_more(self, attachments: tuple[PdfAttachment, ...]) -> None:
-        """The attachments a job sent with ``more_attachments`` waits for (returns once the worker, done with
-        the layout, has read them). Nothing to do when no such job was sent."""
+        """The attachments a job sent with ``more_attachments`` waits for (returns once the worker has read
+        them: a thread of its reads them while it lays the pages out). Nothing to do when no such job was sent."""
         stdin = self.process.stdin
         if not self.awaits_more or stdin is None:
             return
@@ -275,13 +276,28 @@ def main() -> int:
 
 def serve(job: PdfJob, jobs: IO[bytes] | None = None) -> tuple[str, Any]:
     """Render ``job``; ("pdf", bytes), ("build-error", message) or ("failed", description). A job with
-    ``more_attachments`` reads them from ``jobs`` once its pages are laid out."""
+    ``more_attachments`` has them read from ``jobs`` by a thread while the pages are laid out (the parent's
+    write of a large Word file would otherwise wait for the layout to end), and attached after it."""
+    from reportgen.pdf_job import PdfAttachment
+
+    received: list[object] = []
+
+    def read_more() -> None:
+        assert jobs is not None
+        try:
+            received.append(pickle.load(jobs))
+        except Exception as error:  # end of file: the parent went away; the job fails below
+            received.append(error)
+
+    reader = threading.Thread(target=read_more, name="reportgen-pdf-attachments", daemon=True)
+    if job.more_attachments:
+        reader.start()
 
     def more_attachments() -> tuple[PdfAttachment, ...]:
-        from reportgen.pdf_job import PdfAttachment
-
-        assert jobs is not None
-        more = pickle.load(jobs)  # end of file (the parent went away) fails the job
+        reader.join()
+        (more,) = received
+        if isinstance(more, Exception):
+            raise more
         if not (isinstance(more, tuple) and all(isinstance(item, PdfAttachment) for item in more)):
             raise TypeError(f"expected the job's further attachments, received {type(more).__name__}")
         return more

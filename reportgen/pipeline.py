@@ -183,6 +183,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             version=__version__,
             source_name=cohort.source_name,
             source_sha256=cohort.source_sha256,
+            source_contract_version=cohort.contract_version,
             command_line=request.command_line,
             library_versions=library_versions(),
         )
@@ -215,7 +216,7 @@ def _build(request: BuildRequest, timer: StageTimer | None) -> Path:
             return tuple(PdfAttachment(item.file, export(item.name, document, context), "Alternative") for item in others)
 
         def files_beside() -> dict[str, bytes]:
-            # The full lists the report cuts (validation warnings, patients carried forward), the figures as
+            # The full lists the report cuts (warnings about the workbook, patients carried forward), the figures as
             # stand-alone SVG files with their fonts, and (--formats figures) as journal files.
             journal = journal_files(figures, drawings) if "figures" in request.formats else {}
             return {**listing_files(warnings, results.carried_forward), **figure_files(figures), **journal}

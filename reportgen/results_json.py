@@ -97,16 +97,7 @@ def _trend(test: TestResult | None) -> dict[str, Any] | None:
 
 
 def _categorical_trend(test: TestResult | None) -> dict[str, Any] | None:
-    if test is None:
-        return None
-    return {
-        "test": test.test,
-        "statistic": _number(test.statistic),
-        "df": _number(test.df),
-        "p_value": _number(test.p_value),
-        "effect_size": _effect_size(test),
-        "decision": test.decision,
-    }
+    return None if test is None else _test_fields(test)
 
 
 def _spearman(correlation: Correlation | None) -> dict[str, Any] | None:

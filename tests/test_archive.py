@@ -173,7 +173,7 @@ def test_a_build_folder_holds_everything_with_its_hashes(out: Path, inputs: tupl
     assert manifest["study"]["published"] == "published.yaml"
     assert manifest["study"]["follow_up_month"] == 12  # defaults are recorded too
     assert manifest["warnings"][0]["rule"] == "CRP above 200 mg/L; check the unit"
-    assert manifest["workbook"] == {"file": "cohort.xlsx", "sha256": SHA}
+    assert manifest["workbook"] == {"file": "cohort.xlsx", "sha256": SHA, "contract_version": 2}
     sidecar = files["manifest.sha256"]
     assert sidecar == f"{hashlib.sha256(files['manifest.json']).hexdigest()}  manifest.json\n".encode()
     assert archive.check_hashes(folder)[1] == []

@@ -131,7 +131,7 @@ def test_unusual_patient_ids_survive_exactly_into_the_cohort_results_and_html(
     assert list(cohort.patients["patient_id"]) == UNUSUAL_IDS
     assert list(dict.fromkeys(cohort.visits["patient_id"])) == UNUSUAL_IDS
 
-    code, out, err = run(["build", str(path), "--out", str(tmp_path / "out"), "--no-pdf"], capsys)
+    code, out, err = run(["build", str(path), "--out", str(tmp_path / "out"), "--no-pdf", "--formats", "html"], capsys)
     assert code == 0, err
     folder = Path(out.strip())
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))

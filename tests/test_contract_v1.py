@@ -67,6 +67,18 @@ def test_a_version_1_workbook_gives_the_examples_numbers(tmp_path: Path) -> None
     assert v1["design"]["labels"] == ["Q1", "Q2", "Q3", "Q4"] and v1["design"]["grouping"] == "cut-points"
 
 
+def test_the_manifest_records_the_contract_version_the_workbook_was_read_as(tmp_path: Path) -> None:
+    import json
+
+    from reportgen.cli import main
+
+    for path, version in ((_v1_workbook(tmp_path), 1), (EXAMPLE, 2)):
+        out = tmp_path / f"out-{version}"
+        assert main(["build", str(path), "--out", str(out), "--quiet", "--no-pdf", "--formats", "html"]) == 0
+        manifest = json.loads((out / "latest" / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["workbook"]["contract_version"] == version
+
+
 def test_the_version_is_told_by_the_level_columns_header() -> None:
     assert workbook_version(("patient_id", "month", V1_LEVEL_COLUMN)) == 1
     assert workbook_version(("patient_id", "month", LEVEL_COLUMN)) == 2

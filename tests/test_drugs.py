@@ -184,7 +184,7 @@ def test_an_adalimumab_report_says_adalimumab_and_nothing_of_tocilizumab(
         tmp_path / "cohort.xlsx", study={"title": "Adalimumab levels", "drug": "adalimumab", "level_unit": "mg/L"}
     )
     out = tmp_path / "out"
-    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf", "--formats", "html"]) == 0
     err = capsys.readouterr().err
     # build says there were warnings (Background and Objectives missing), in one line.
     assert err.startswith("reportgen: 2 warnings about the workbook (first: ") and err.count("\n") == 1
@@ -214,6 +214,6 @@ def test_an_adalimumab_report_says_adalimumab_and_nothing_of_tocilizumab(
 
 def test_a_build_without_warnings_prints_only_its_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workbook = write_valid_workbook(tmp_path / "cohort.xlsx", study=DESIGN)
-    assert main(["build", str(workbook), "--out", str(tmp_path / "out"), "--quiet", "--no-pdf"]) == 0
+    assert main(["build", str(workbook), "--out", str(tmp_path / "out"), "--quiet", "--no-pdf", "--formats", "html"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out.strip().startswith(str(tmp_path / "out"))

@@ -24,7 +24,7 @@ def test_the_committed_workbook_is_the_generators(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("adalimumab")
-    assert main(["build", str(COMMITTED), "--out", str(out), "--no-pdf", "--quiet"]) == 0
+    assert main(["build", str(COMMITTED), "--out", str(out), "--no-pdf", "--quiet", "--formats", "html"]) == 0
     return (out / "latest").resolve()
 
 

@@ -287,7 +287,7 @@ def test_a_build_with_a_window_counts_warns_and_records_it(tmp_path: Path, capsy
         study={"title": "Windows", "follow_up_month": 6, "visit_window_months": 1},
     )  # fmt: skip
     out = tmp_path / "out"
-    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf"]) == 0
+    assert main(["build", str(workbook), "--out", str(out), "--quiet", "--no-pdf", "--formats", "html"]) == 0
     err = capsys.readouterr().err
     folder = out / "latest"
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))

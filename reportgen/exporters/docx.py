@@ -26,6 +26,7 @@ from docx import Document as new_document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -148,6 +149,10 @@ def _properties(document: Document, report: Report) -> None:
     properties.language = report.meta.language
     properties.created = properties.modified = moment
     properties.revision = 1
+    # python-docx's template carries a thumbnail of its own blank page, which file browsers would show.
+    package = document.part.package
+    for key in [key for key, relationship in package.rels.items() if relationship.reltype == RT.THUMBNAIL]:
+        package.rels.pop(key)
 
 
 def _title(document: Document, report: Report) -> None:
@@ -243,8 +248,8 @@ def _table(document: Document, table: Table) -> None:
                 if edge:
                     _borders(grid[(r + down) * n_columns + column + across], edge)
     for r, column, cell in placed:  # merged last, the text and rules in place (few cells span)
-        if cell.colspan > 1 or cell.rowspan > 1:
-            word.cell(r, column).merge(word.cell(r + cell.rowspan - 1, column + cell.colspan - 1))
+        if cell.colspan > 1 or cell.rowspan > 1:  # the grid's cells outside any span stay valid after a merge
+            grid[r * n_columns + column].merge(grid[(r + cell.rowspan - 1) * n_columns + column + cell.colspan - 1])
     for note in table.notes:
         paragraph = document.add_paragraph(style=NOTE_STYLE)
         if note.mark:
