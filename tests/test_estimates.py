@@ -378,6 +378,12 @@ def test_median_order_statistic_at_a_level_equal_to_a_coverage_and_at_low_levels
     assert estimates.median_order_statistic(2, 0.5) == 1
     assert estimates.median_order_statistic(2, 0.3) == 1
     assert estimates.median_order_statistic(2, 0.51) is None
+    # The tail may exceed alpha/2 by a relative 1e-12 (rounding): at this level (1 - level) / 2 * (1 + 1e-12) is
+    # exactly 0.25 = P(B <= 0) in floating point, and a tail equal to the limit passes.
+    assert estimates.median_order_statistic(2, 0.5000000000005) == 1
+    # n = 1: P(B <= 0) = 1/2, within that tolerance of (1 - level) / 2 only at a level below 1e-12.
+    assert estimates.median_order_statistic(1, 1e-13) == 1
+    assert estimates.median_order_statistic(1, 1e-11) is None
 
 
 def test_median_ci_at_another_level_and_its_record() -> None:
@@ -419,3 +425,70 @@ def test_newcombe_difference_at_another_level_names_it() -> None:
     difference, ci = estimates.newcombe_difference(1, 2, 1, 2, 0.9)
     assert difference == 0.0 and (ci.level, ci.method) == (0.9, "newcombe-hybrid-score")
     assert ci.lower is not None and math.isclose(ci.lower, -ci.upper, abs_tol=1e-15) and ci.upper > 0
+
+
+def test_values_of_another_float_type_are_computed_in_double_precision() -> None:
+    # float32 values: the interval is scipy's t interval of the same numbers as float64 (float32 sums would
+    # differ from it in the 8th digit).
+    x32 = np.random.default_rng(7).normal(3.0, 1.5, 50).astype(np.float32)
+    x = x32.astype(float)
+    ci = estimates.mean_ci(x32)
+    lower, upper = sps.t.interval(0.95, x.size - 1, loc=x.mean(), scale=sps.sem(x))
+    assert close(ci.lower, lower, 1e-12) and close(ci.upper, upper, 1e-12)
+
+
+def test_an_infinite_value_leaves_the_mean_interval_undefined() -> None:
+    # mean inf, SD NaN (inf - inf): no finite bound exists.
+    with np.errstate(invalid="ignore"):
+        assert estimates.mean_ci([1.0, 2.0, np.inf]) == ConfidenceInterval(0.95, "student-t", None, None)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5, -0.1])
+def test_a_level_outside_0_to_1_is_refused_naming_it(level: float) -> None:
+    with pytest.raises(ValueError) as caught:
+        estimates.mean_ci([1.0, 2.0, 3.0], level)
+    assert str(caught.value) == f"confidence level must lie between 0 and 1, not {level!r}"
+
+
+def test_mann_whitney_counts_stay_exact_beyond_float_precision() -> None:
+    # m = n = 40: C(80, 40) = 107507208733336176461620 arrangements, the largest counts near 4e20, far beyond
+    # 2**53 (floats would round them); counts of U <= 10 are the partition numbers p(u) (at most 40 parts of at
+    # most 40), and the distribution is symmetric.
+    counts = estimates.mann_whitney_counts(40, 40)
+    assert len(counts) == 1601 and all(type(c) is int for c in counts)
+    assert sum(counts) == 107507208733336176461620 == math.comb(80, 40)
+    assert counts[:11] == [1, 1, 2, 3, 5, 7, 11, 15, 22, 30, 42]
+    assert counts == counts[::-1]
+
+
+def test_hodges_lehmann_interval_at_other_levels_by_hand() -> None:
+    # m = n = 3 untied: the 20 arrangements give U = 0..9 with counts 1, 1, 2, 3, 3, 3, 3, 2, 1, 1.
+    # Differences high - low sorted: -1, 2, 3, 4, 4, 6, 7, 8, 9; median 4.
+    high, low = [4.0, 7.0, 9.0], [0.0, 1.0, 5.0]
+    # 80 %: alpha/2 = 0.1 = P(U <= 1) (up to R's fuzz): qu = 1, [d(1), d(9)].
+    assert estimates.hodges_lehmann(high, low, 0.8) == (4.0, ConfidenceInterval(0.8, "mann-whitney-exact", -1.0, 9.0))
+    # 75 %: alpha/2 = 0.125, P(U <= 1) = 0.1 < 0.125 <= P(U <= 2) = 0.2: qu = 2, [d(2), d(8)].
+    assert estimates.hodges_lehmann(high, low, 0.75) == (4.0, ConfidenceInterval(0.75, "mann-whitney-exact", 2.0, 8.0))
+
+
+def test_qwilcox_fuzz_is_ten_machine_epsilons_as_r() -> None:
+    # R's qwilcox accepts P(U <= u) >= p - 10 eps. P(U <= 1) = 2/20 = 0.1 for m = n = 3.
+    eps = np.finfo(float).eps
+    assert estimates._qwilcox_exact(0.1 + 10 * eps, 3, 3) == 1  # exactly at the fuzz
+    assert estimates._qwilcox_exact(0.1 + 9.5 * eps, 3, 3) == 1
+    assert estimates._qwilcox_exact(0.1 + 10.5 * eps, 3, 3) == 2
+
+
+def test_qwilcox_normal_tie_corrected_variance_by_hand() -> None:
+    # m = n = 5, one tie of four values: sum(t^3 - t) = 60. sigma^2 = 25/12 (11 - 60/90) = 775/36, sigma = 4.63981.
+    # At z = -1.935: 25/2 - 1/2 + z sigma = 12 - 8.97803 = 3.022, so u = 4 (a variance with 60/110 or +60/90 gives
+    # 2.97 or 2.46, u = 3).
+    alpha_half = float(sps.norm.cdf(-1.935))
+    assert estimates._qwilcox_normal(alpha_half, 5, 5, 60.0) == 4
+    # Without ties: sigma^2 = 25/12 * 11, sigma = 4.78714; 12 - 1.935 sigma = 2.737: u = 3.
+    assert estimates._qwilcox_normal(alpha_half, 5, 5, 0.0) == 3
+    # m = 1, n = 4 with four tied values (60): sigma^2 = 4/12 (6 - 60/20) = 1 exactly; at z = -0.4, 2 - 1/2 - 0.4 = 1.1:
+    # u = 2 (a variance of 1 is used like any other).
+    assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.4)), 1, 4, 60.0) == 2
+    # At z = -0.5 the same gives 2 - 1/2 - 0.5 = 1 up to rounding: u = 1, not 2.
+    assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.5)), 1, 4, 60.0) == 1

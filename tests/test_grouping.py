@@ -1,9 +1,9 @@
 """reportgen.grouping on its own: the plan the study sheet's settings resolve to, and every word it writes.
 
-Found by mutation testing (docs/mutation-testing.md, grouping.py): the report's tests reach these functions only
-through whole reports. Every expected value here is written out by hand (the labels, the messages, the sentences
-at the trough level's two decimals), not computed by reportgen. Results are stand-ins holding only the fields
-the word functions read.
+Found by mutation testing (docs/mutation-testing.md, grouping.py): the other tests reach these functions only
+through the analysis and the report's prose, and check few of their words. Every expected value here is
+written out by hand (the labels, the messages, the sentences at the trough level's two decimals), not
+computed by reportgen. Results are stand-ins holding only the fields the word functions read.
 """
 
 from __future__ import annotations
