@@ -492,3 +492,12 @@ def test_qwilcox_normal_tie_corrected_variance_by_hand() -> None:
     assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.4)), 1, 4, 60.0) == 2
     # At z = -0.5 the same gives 2 - 1/2 - 0.5 = 1 up to rounding: u = 1, not 2.
     assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.5)), 1, 4, 60.0) == 1
+
+
+# --- found by mutation testing, sixth batch (the bootstraps' deterministic helpers), each value by hand ------
+
+
+def test_bootstrap_percentiles_of_one_finite_value_are_that_value() -> None:
+    # NaN and infinite resamples are left out; one finite value left gives the interval (value, value).
+    assert estimates._percentile(np.array([np.nan, 0.25, np.inf]), 0.95) == (0.25, 0.25)
+    assert estimates._percentile(np.array([np.nan, -np.inf]), 0.95) == (None, None)
