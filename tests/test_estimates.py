@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -501,3 +502,25 @@ def test_bootstrap_percentiles_of_one_finite_value_are_that_value() -> None:
     # NaN and infinite resamples are left out; one finite value left gives the interval (value, value).
     assert estimates._percentile(np.array([np.nan, 0.25, np.inf]), 0.95) == (0.25, 0.25)
     assert estimates._percentile(np.array([np.nan, -np.inf]), 0.95) == (None, None)
+
+
+def test_cramers_v_of_tables_counts_rows_and_columns_of_one_patient() -> None:
+    # A diagonal table is perfectly associated: V = 1 (chi² = n (k - 1)), a row or column of one patient included.
+    tables = np.array([np.eye(2), [[1, 0], [0, 3]], [[2, 0], [0, 2]]])
+    assert list(estimates.cramers_v_of_tables(tables)) == [1.0, 1.0, 1.0]
+    assert estimates.cramers_v_of_tables(np.eye(3)[None])[0] == pytest.approx(1.0, rel=1e-15)
+
+
+def test_cramers_v_of_tables_of_empty_rows_and_tables_warns_nothing() -> None:
+    # Empty rows and columns (expected counts 0) are left out without a NumPy warning. (Not an all-zero table:
+    # bootstrap resamples always hold n > 0 patients, and the expected counts of n = 0 do warn.)
+    tables = np.array([[[4, 1, 0], [0, 0, 0], [3, 0, 0]], [[0, 2, 0], [0, 0, 0], [0, 1, 0]], [[5, 0, 0], [0, 0, 0], [0, 0, 0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = estimates.cramers_v_of_tables(tables)
+    # The first reduced to [[4, 1], [3, 0]]: margins 5, 3 and 7, 1 of n = 8, expected [[35/8, 5/8], [21/8, 3/8]],
+    # every deviation 3/8 in size: chi² = (3/8)² (8/35 + 8/5 + 8/21 + 8/3) = 24/35; V = sqrt(chi² / 8) = sqrt(3/35).
+    chi2 = (3 / 8) ** 2 * (8 / 35 + 8 / 5 + 8 / 21 + 8 / 3)
+    assert chi2 == pytest.approx(24 / 35, rel=1e-15)
+    assert got[0] == pytest.approx(math.sqrt(3 / 35), rel=1e-12)
+    assert np.isnan(got[1]) and np.isnan(got[2])
