@@ -509,6 +509,9 @@ def test_cramers_v_of_tables_counts_rows_and_columns_of_one_patient() -> None:
     tables = np.array([np.eye(2), [[1, 0], [0, 3]], [[2, 0], [0, 2]]])
     assert list(estimates.cramers_v_of_tables(tables)) == [1.0, 1.0, 1.0]
     assert estimates.cramers_v_of_tables(np.eye(3)[None])[0] == pytest.approx(1.0, rel=1e-15)
+    # More non-empty rows than columns, and an empty column: min(r, c) - 1 = 1 of the reduced [[2, 0], [0, 2], [1, 1]]
+    # (n = 6, every expected count 1): chi² = 4, V = sqrt(4 / 6).
+    assert estimates.cramers_v_of_tables(np.array([[[2, 0, 0], [0, 2, 0], [1, 1, 0]]]))[0] == pytest.approx(math.sqrt(2 / 3), rel=1e-12)
 
 
 def test_cramers_v_of_tables_of_empty_rows_and_tables_warns_nothing() -> None:
