@@ -527,3 +527,28 @@ def test_cramers_v_of_tables_of_empty_rows_and_tables_warns_nothing() -> None:
     assert chi2 == pytest.approx(24 / 35, rel=1e-15)
     assert got[0] == pytest.approx(math.sqrt(3 / 35), rel=1e-12)
     assert np.isnan(got[1]) and np.isnan(got[2])
+
+
+def test_epsilon_squared_of_block_counts_with_empty_and_single_groups_and_no_spread() -> None:
+    # Resamples x groups x blocks of equal values (2 blocks: low, high), each by hand:
+    counts = np.array([
+        [[1, 0], [0, 0], [0, 2]],  # one low in group 1, group 2 empty, two high in group 3: perfectly separated
+        [[2, 0], [1, 0], [0, 0]],  # every value equal: no H
+        [[13, 0], [12, 0], [0, 0]],  # every value equal, where H is 1.4e-14 rather than 0 by rounding
+        [[1, 0], [0, 0], [0, 0]],  # one value
+    ])
+    # The first: midranks 1 and 2.5, rank sums 1 and 5 of sizes 1 and 2, N = 3: H = 12 / 12 (1 + 25 / 2) - 12 = 1.5;
+    # ties 1 - 6 / 24 = 0.75; epsilon² = 1.5 / 0.75 / 2 = 1 (all of the ranks' spread lies between the groups).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = estimates._epsilon_squared_of_block_counts(counts)
+    assert got[0] == pytest.approx(1.0, rel=1e-12)
+    assert all(np.isnan(value) for value in got[1:])
+
+
+def test_groups_to_resample_keeps_groups_of_one_value_and_two_distinct_values() -> None:
+    present = estimates._groups_to_resample([[1.0], [2.0, np.nan], [], [np.nan]])
+    assert [list(g) for g in present] == [[1.0], [2.0]]
+    # Every resample of [1] and [2] is the data itself: ranks 1 and 2, N = 2, H = 12 / 6 (1 + 4) - 9 = 1, epsilon² = 1 / 1.
+    ci = estimates.bootstrap_epsilon_squared([[1.0], [2.0]])
+    assert (ci.lower, ci.upper) == (pytest.approx(1.0, rel=1e-12), pytest.approx(1.0, rel=1e-12))
