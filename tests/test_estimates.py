@@ -552,3 +552,8 @@ def test_groups_to_resample_keeps_groups_of_one_value_and_two_distinct_values() 
     # Every resample of [1] and [2] is the data itself: ranks 1 and 2, N = 2, H = 12 / 6 (1 + 4) - 9 = 1, epsilon² = 1 / 1.
     ci = estimates.bootstrap_epsilon_squared([[1.0], [2.0]])
     assert (ci.lower, ci.upper) == (pytest.approx(1.0, rel=1e-12), pytest.approx(1.0, rel=1e-12))
+    # At most BOOTSTRAP_MAX_VALUES values (missing ones not counted) are resampled, one more are not.
+    limit = estimates.BOOTSTRAP_MAX_VALUES
+    at_limit = [np.arange(limit // 2, dtype=float), np.append(np.arange(limit - limit // 2, dtype=float), np.nan)]
+    assert [g.size for g in estimates._groups_to_resample(at_limit)] == [limit // 2, limit - limit // 2]
+    assert estimates._groups_to_resample([at_limit[0], np.arange(limit - limit // 2 + 1, dtype=float)]) is None
