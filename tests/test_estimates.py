@@ -495,7 +495,7 @@ def test_qwilcox_normal_tie_corrected_variance_by_hand() -> None:
     assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.5)), 1, 4, 60.0) == 1
 
 
-# --- found by mutation testing, sixth batch (the bootstraps' deterministic helpers), each value by hand ------
+# --- found by mutation testing, third batch of estimates.py (the bootstraps' helpers), each value by hand ---
 
 
 def test_bootstrap_percentiles_of_one_finite_value_are_that_value() -> None:
