@@ -557,3 +557,30 @@ def test_groups_to_resample_keeps_groups_of_one_value_and_two_distinct_values() 
     at_limit = [np.arange(limit // 2, dtype=float), np.append(np.arange(limit - limit // 2, dtype=float), np.nan)]
     assert [g.size for g in estimates._groups_to_resample(at_limit)] == [limit // 2, limit - limit // 2]
     assert estimates._groups_to_resample([at_limit[0], np.arange(limit - limit // 2 + 1, dtype=float)]) is None
+
+
+def test_hodges_lehmann_without_values_names_its_level_and_method() -> None:
+    assert estimates.hodges_lehmann([], [1.0, 2.0], 0.9) == (None, ConfidenceInterval(0.9, IntervalMethod.MANN_WHITNEY_NORMAL, None, None))
+
+
+def test_hodges_lehmann_groups_of_50_leave_the_exact_distribution() -> None:
+    # As R's wilcox.test: exact only when both groups have fewer than 50 values (here untied).
+    values = np.arange(60, dtype=float) + 0.5
+    assert estimates.hodges_lehmann(values[:50], values[50:] + 0.25)[1].method == IntervalMethod.MANN_WHITNEY_NORMAL
+    assert estimates.hodges_lehmann(values[:10], values[10:] + 0.25)[1].method == IntervalMethod.MANN_WHITNEY_NORMAL
+    assert estimates.hodges_lehmann(values[:49], values[49:59] + 0.25)[1].method == IntervalMethod.MANN_WHITNEY_EXACT
+
+
+def test_hodges_lehmann_tie_term_is_the_sum_of_t_cubed_minus_t() -> None:
+    # m = n = 5, four values tied at 3, the others distinct: sum(t³ - t) = 60, sigma² = 25/12 (11 - 60/90),
+    # sigma = 4.63981. qu = ceil(25/2 - 1/2 - z sigma): z = 1.95051 gives 12 - 9.05 = 2.95, qu = 3; z = 1.92896
+    # gives 12 - 8.95 = 3.05, qu = 4. (A tie term of 80, 20 or 252 gives sigma 4.5897, 4.7386 or 4.1332: qu 4, 3, 5.)
+    # The upper bounds, the 23rd and 22nd of the 25 differences, are 12.4 + 2.9 = 15.3 and 10.1 + 4.6 = 14.7.
+    high, low = np.array([3.0, 3.0, 10.1, 11.7, 12.4]), np.array([3.0, 3.0, -1.3, -2.9, -4.6])
+    diffs = np.sort(np.subtract.outer(high, low).ravel())
+    assert diffs[22] == pytest.approx(15.3) and diffs[21] == pytest.approx(14.7)
+    for z, qu in [(1.95051, 3), (1.92896, 4)]:
+        level = 1.0 - 2.0 * float(sps.norm.cdf(-z))
+        _, ci = estimates.hodges_lehmann(high, low, level)
+        assert ci.method == IntervalMethod.MANN_WHITNEY_NORMAL
+        assert (ci.lower, ci.upper) == (diffs[qu - 1], diffs[25 - qu])
