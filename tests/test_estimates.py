@@ -584,3 +584,12 @@ def test_hodges_lehmann_tie_term_is_the_sum_of_t_cubed_minus_t() -> None:
         _, ci = estimates.hodges_lehmann(high, low, level)
         assert ci.method == IntervalMethod.MANN_WHITNEY_NORMAL
         assert (ci.lower, ci.upper) == (diffs[qu - 1], diffs[25 - qu])
+
+
+def test_bootstrap_ci_passes_its_level_on_and_names_an_unknown_effect_size() -> None:
+    groups = [[1.0, 2.0, 4.0], [3.0, 5.0, 6.0, 8.0]]
+    for name, data in [("epsilon-squared", groups), ("eta-squared", groups), ("cramers-v", [[5, 2], [1, 6]])]:
+        ci = estimates.bootstrap_ci(name, data, 0.9)
+        assert ci.level == 0.9 and ci.method == IntervalMethod.BOOTSTRAP_PERCENTILE and ci.lower is not None
+    with pytest.raises(ValueError, match="^no bootstrap interval for effect size 'omega-squared'$"):
+        estimates.bootstrap_ci("omega-squared", groups)
