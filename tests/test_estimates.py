@@ -593,3 +593,11 @@ def test_bootstrap_ci_passes_its_level_on_and_names_an_unknown_effect_size() -> 
         assert ci.level == 0.9 and ci.method == IntervalMethod.BOOTSTRAP_PERCENTILE and ci.lower is not None
     with pytest.raises(ValueError, match="^no bootstrap interval for effect size 'omega-squared'$"):
         estimates.bootstrap_ci("omega-squared", groups)
+
+
+def test_bootstrap_cramers_v_of_rows_of_one_patient_and_of_a_table_without_two_dimensions() -> None:
+    # Two patients in different rows and columns: a resample puts both in one cell (V undefined) or one in each
+    # (the diagonal table, V = 1); the undefined ones are left out, so the interval is (1, 1).
+    ci = estimates.bootstrap_cramers_v([[1, 0], [0, 1]])
+    assert (ci.lower, ci.upper) == (1.0, 1.0)
+    assert estimates.bootstrap_cramers_v([3, 4]) == ConfidenceInterval(estimates.CI_LEVEL, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
