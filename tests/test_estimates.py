@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -492,3 +493,111 @@ def test_qwilcox_normal_tie_corrected_variance_by_hand() -> None:
     assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.4)), 1, 4, 60.0) == 2
     # At z = -0.5 the same gives 2 - 1/2 - 0.5 = 1 up to rounding: u = 1, not 2.
     assert estimates._qwilcox_normal(float(sps.norm.cdf(-0.5)), 1, 4, 60.0) == 1
+
+
+# --- found by mutation testing, third batch of estimates.py (the bootstraps' helpers), each value by hand ---
+
+
+def test_bootstrap_percentiles_of_one_finite_value_are_that_value() -> None:
+    # NaN and infinite resamples are left out; one finite value left gives the interval (value, value).
+    assert estimates._percentile(np.array([np.nan, 0.25, np.inf]), 0.95) == (0.25, 0.25)
+    assert estimates._percentile(np.array([np.nan, -np.inf]), 0.95) == (None, None)
+
+
+def test_cramers_v_of_tables_counts_rows_and_columns_of_one_patient() -> None:
+    # A diagonal table is perfectly associated: V = 1 (chi² = n (k - 1)), a row or column of one patient included.
+    tables = np.array([np.eye(2), [[1, 0], [0, 3]], [[2, 0], [0, 2]]])
+    assert list(estimates.cramers_v_of_tables(tables)) == [1.0, 1.0, 1.0]
+    assert estimates.cramers_v_of_tables(np.eye(3)[None])[0] == pytest.approx(1.0, rel=1e-15)
+    # More non-empty rows than columns, and an empty column: min(r, c) - 1 = 1 of the reduced [[2, 0], [0, 2], [1, 1]]
+    # (n = 6, every expected count 1): chi² = 4, V = sqrt(4 / 6).
+    assert estimates.cramers_v_of_tables(np.array([[[2, 0, 0], [0, 2, 0], [1, 1, 0]]]))[0] == pytest.approx(math.sqrt(2 / 3), rel=1e-12)
+
+
+def test_cramers_v_of_tables_of_empty_rows_and_tables_warns_nothing() -> None:
+    # Empty rows and columns (expected counts 0) are left out without a NumPy warning. (Not an all-zero table:
+    # bootstrap resamples always hold n > 0 patients, and the expected counts of n = 0 do warn.)
+    tables = np.array([[[4, 1, 0], [0, 0, 0], [3, 0, 0]], [[0, 2, 0], [0, 0, 0], [0, 1, 0]], [[5, 0, 0], [0, 0, 0], [0, 0, 0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = estimates.cramers_v_of_tables(tables)
+    # The first reduced to [[4, 1], [3, 0]]: margins 5, 3 and 7, 1 of n = 8, expected [[35/8, 5/8], [21/8, 3/8]],
+    # every deviation 3/8 in size: chi² = (3/8)² (8/35 + 8/5 + 8/21 + 8/3) = 24/35; V = sqrt(chi² / 8) = sqrt(3/35).
+    chi2 = (3 / 8) ** 2 * (8 / 35 + 8 / 5 + 8 / 21 + 8 / 3)
+    assert chi2 == pytest.approx(24 / 35, rel=1e-15)
+    assert got[0] == pytest.approx(math.sqrt(3 / 35), rel=1e-12)
+    assert np.isnan(got[1]) and np.isnan(got[2])
+
+
+def test_epsilon_squared_of_block_counts_with_empty_and_single_groups_and_no_spread() -> None:
+    # Resamples x groups x blocks of equal values (2 blocks: low, high), each by hand:
+    counts = np.array([
+        [[1, 0], [0, 0], [0, 2]],  # one low in group 1, group 2 empty, two high in group 3: perfectly separated
+        [[2, 0], [1, 0], [0, 0]],  # every value equal: no H
+        [[13, 0], [12, 0], [0, 0]],  # every value equal, where H is 1.4e-14 rather than 0 by rounding
+        [[1, 0], [0, 0], [0, 0]],  # one value
+    ])
+    # The first: midranks 1 and 2.5, rank sums 1 and 5 of sizes 1 and 2, N = 3: H = 12 / 12 (1 + 25 / 2) - 12 = 1.5;
+    # ties 1 - 6 / 24 = 0.75; epsilon² = 1.5 / 0.75 / 2 = 1 (all of the ranks' spread lies between the groups).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = estimates._epsilon_squared_of_block_counts(counts)
+    assert got[0] == pytest.approx(1.0, rel=1e-12)
+    assert all(np.isnan(value) for value in got[1:])
+
+
+def test_groups_to_resample_keeps_groups_of_one_value_and_two_distinct_values() -> None:
+    present = estimates._groups_to_resample([[1.0], [2.0, np.nan], [], [np.nan]])
+    assert [list(g) for g in present] == [[1.0], [2.0]]
+    # Every resample of [1] and [2] is the data itself: ranks 1 and 2, N = 2, H = 12 / 6 (1 + 4) - 9 = 1, epsilon² = 1 / 1.
+    ci = estimates.bootstrap_epsilon_squared([[1.0], [2.0]])
+    assert (ci.lower, ci.upper) == (pytest.approx(1.0, rel=1e-12), pytest.approx(1.0, rel=1e-12))
+    # At most BOOTSTRAP_MAX_VALUES values (missing ones not counted) are resampled, one more are not.
+    limit = estimates.BOOTSTRAP_MAX_VALUES
+    at_limit = [np.arange(limit // 2, dtype=float), np.append(np.arange(limit - limit // 2, dtype=float), np.nan)]
+    assert [g.size for g in estimates._groups_to_resample(at_limit)] == [limit // 2, limit - limit // 2]
+    assert estimates._groups_to_resample([at_limit[0], np.arange(limit - limit // 2 + 1, dtype=float)]) is None
+
+
+def test_hodges_lehmann_without_values_names_its_level_and_method() -> None:
+    assert estimates.hodges_lehmann([], [1.0, 2.0], 0.9) == (None, ConfidenceInterval(0.9, IntervalMethod.MANN_WHITNEY_NORMAL, None, None))
+
+
+def test_hodges_lehmann_groups_of_50_leave_the_exact_distribution() -> None:
+    # As R's wilcox.test: exact only when both groups have fewer than 50 values (here untied).
+    values = np.arange(60, dtype=float) + 0.5
+    assert estimates.hodges_lehmann(values[:50], values[50:] + 0.25)[1].method == IntervalMethod.MANN_WHITNEY_NORMAL
+    assert estimates.hodges_lehmann(values[:10], values[10:] + 0.25)[1].method == IntervalMethod.MANN_WHITNEY_NORMAL
+    assert estimates.hodges_lehmann(values[:49], values[49:59] + 0.25)[1].method == IntervalMethod.MANN_WHITNEY_EXACT
+
+
+def test_hodges_lehmann_tie_term_is_the_sum_of_t_cubed_minus_t() -> None:
+    # m = n = 5, four values tied at 3, the others distinct: sum(t³ - t) = 60, sigma² = 25/12 (11 - 60/90),
+    # sigma = 4.63981. qu = ceil(25/2 - 1/2 - z sigma): z = 1.95051 gives 12 - 9.05 = 2.95, qu = 3; z = 1.92896
+    # gives 12 - 8.95 = 3.05, qu = 4. (A tie term of 80, 20 or 252 gives sigma 4.5897, 4.7386 or 4.1332: qu 4, 3, 5.)
+    # The upper bounds, the 23rd and 22nd of the 25 differences, are 12.4 + 2.9 = 15.3 and 10.1 + 4.6 = 14.7.
+    high, low = np.array([3.0, 3.0, 10.1, 11.7, 12.4]), np.array([3.0, 3.0, -1.3, -2.9, -4.6])
+    diffs = np.sort(np.subtract.outer(high, low).ravel())
+    assert diffs[22] == pytest.approx(15.3) and diffs[21] == pytest.approx(14.7)
+    for z, qu in [(1.95051, 3), (1.92896, 4)]:
+        level = 1.0 - 2.0 * float(sps.norm.cdf(-z))
+        _, ci = estimates.hodges_lehmann(high, low, level)
+        assert ci.method == IntervalMethod.MANN_WHITNEY_NORMAL
+        assert (ci.lower, ci.upper) == (diffs[qu - 1], diffs[25 - qu])
+
+
+def test_bootstrap_ci_passes_its_level_on_and_names_an_unknown_effect_size() -> None:
+    groups = [[1.0, 2.0, 4.0], [3.0, 5.0, 6.0, 8.0]]
+    for name, data in [("epsilon-squared", groups), ("eta-squared", groups), ("cramers-v", [[5, 2], [1, 6]])]:
+        ci = estimates.bootstrap_ci(name, data, 0.9)
+        assert ci.level == 0.9 and ci.method == IntervalMethod.BOOTSTRAP_PERCENTILE and ci.lower is not None
+    with pytest.raises(ValueError, match="^no bootstrap interval for effect size 'omega-squared'$"):
+        estimates.bootstrap_ci("omega-squared", groups)
+
+
+def test_bootstrap_cramers_v_of_rows_of_one_patient_and_of_a_table_without_two_dimensions() -> None:
+    # Two patients in different rows and columns: a resample puts both in one cell (V undefined) or one in each
+    # (the diagonal table, V = 1); the undefined ones are left out, so the interval is (1, 1).
+    ci = estimates.bootstrap_cramers_v([[1, 0], [0, 1]])
+    assert (ci.lower, ci.upper) == (1.0, 1.0)
+    assert estimates.bootstrap_cramers_v([3, 4]) == ConfidenceInterval(estimates.CI_LEVEL, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
