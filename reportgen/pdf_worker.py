@@ -12,8 +12,8 @@ and Matplotlib's objects too (0.45 s of the example's render), and the worker sw
 Protocol (both ends are this module; the pickles hold only reportgen's own dataclasses, str and bytes)::
 
     parent -> worker, stdin:   one PdfJob, then (if its more_attachments is set) a tuple of PdfAttachment,
-                               sent when the parent has made them (report.docx) and read by the worker
-                               after the layout, then end of file
+                               sent when the parent has made them (report.docx), read by a thread of the
+                               worker during the layout and attached after it, then end of file
     worker -> parent, stdout:  one reply, (kind, value, log records):
                                ("pdf", bytes, ...) | ("build-error", message, ...) | ("failed", description, ...)
 

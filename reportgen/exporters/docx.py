@@ -115,7 +115,6 @@ def _inert(value: Any) -> Any:
 
 
 def _page(document: Document, report: Report) -> None:
-
     section = document.sections[0]
     section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
     section.left_margin = section.right_margin = Mm(MARGIN_MM)
@@ -282,7 +281,6 @@ def _place(rows: list[Row]) -> list[tuple[int, int, Cell]]:
 def _column_widths(placed: list[tuple[int, int, Cell]], n_columns: int) -> list[int]:
     """Widths (EMU) that keep every number on one line, the label column taking what is left (at least its
     longest word); columns of running text share the rest in proportion to their text."""
-
     text_width = PAGE_WIDTH_MM - 2 * MARGIN_MM
     number = [0.0] * n_columns  # the longest unbreakable cell of a column of numbers
     word = [0.0] * n_columns  # the longest word
