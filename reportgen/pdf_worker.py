@@ -128,7 +128,6 @@ class PdfWorker:
     def __init__(self, process: subprocess.Popen[bytes], scratch: Path) -> None:
         self.process = process
         self.scratch = scratch  # the worker's TMPDIR, removed by close()
-        self.awaits_more = False  # a job with more_attachments was sent; send_more completes it
 
     @classmethod
     def start(cls) -> PdfWorker | None:
@@ -165,8 +164,7 @@ class PdfWorker:
         try:
             pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
             if job.more_attachments:
-                stdin.flush()
-                self.awaits_more = True
+                stdin.flush()  # send_more completes the job and closes the pipe
             else:
                 stdin.close()
         except OSError:
@@ -174,11 +172,9 @@ class PdfWorker:
 
     def send_more(self, attachments: tuple[PdfAttachment, ...]) -> None:
         """The attachments a job sent with ``more_attachments`` waits for (returns once the worker has read
-        them: a thread of its reads them while it lays the pages out). Nothing to do when no such job was sent."""
+        them: a thread of its reads them while it lays the pages out)."""
         stdin = self.process.stdin
-        if not self.awaits_more or stdin is None:
-            return
-        self.awaits_more = False
+        assert stdin is not None
         try:
             pickle.dump(tuple(attachments), stdin, protocol=pickle.HIGHEST_PROTOCOL)
             stdin.close()
