@@ -1121,7 +1121,7 @@ def files_note(
     )
     beside = (
         f"The build folder beside this report holds {html}"
-        f"results.json, {WARNINGS_CSV} (every validation warning), {CARRIED_FORWARD_CSV} (every patient carried "
+        f"results.json, {WARNINGS_CSV} (every warning about the workbook), {CARRIED_FORWARD_CSV} (every patient carried "
         f"forward), the figures as SVG{journal}, a byte-for-byte copy of {source_name}, and manifest.json with the "
         "SHA-256 of every file."
     )
