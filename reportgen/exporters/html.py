@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from reportgen import document as doc
-from reportgen.document import AbstractView, Headings, Meta, Note, TitleBlock
+from reportgen.document import Note
 from reportgen.errors import BuildError, UsageError
 from reportgen.fonts import font_faces
 from reportgen.model import DEFAULT_FORMATS, BuildInfo, Figure, Problem, PublishedCheck, RenderedReport, Results
-from reportgen.narrative import Section
 from reportgen.resources import templates_dir
 from reportgen.stylesheet import PT_PER_MM, TableLayout, TableMetrics, table_layout
 from reportgen.untrusted import LINE_BREAKS, visible
@@ -135,30 +134,18 @@ class CarriedForwardView:
 
 
 @dataclass(frozen=True)
-class ReportView:
-    """What the templates see as ``report`` (the fields of ``document.Report``, the tables and figures as HTML)."""
+class ReportView(doc.Report):
+    """What the templates see as ``report``: ``document.Report`` with its tables and figures as HTML, and the
+    fonts. Only the fields whose type changes are declared again (a dataclass keeps their place); the rest are
+    the document's own."""
 
-    meta: Meta
-    title: TitleBlock
-    abstract: AbstractView
-    methods: tuple[Section, ...]
-    results_intro: str
     tables: tuple[Table, ...]
     figures: tuple[FigureView, ...]
-    conclusions: tuple[str, ...]
-    limitations: str
     published: tuple[PublishedView, ...]
-    warnings: tuple[str, ...]
-    warnings_more: str
-    files_note: str
     carried_forward: CarriedForwardView
     decisions: Table
     software: Table
-    font_faces: Markup
-    results_estimates: tuple[str, ...] = ()
-    build_record: str = ""
-    draft: str = ""
-    headings: Headings = Headings()
+    font_faces: Markup = Markup("")
 
 
 # --- entry points ------------------------------------------------------------------------------
