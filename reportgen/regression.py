@@ -2,7 +2,9 @@
 
 Written with numpy and scipy.special rather than taken from statsmodels, whose import costs about a second
 of the build; tests/test_regression.py checks every number against statsmodels' ``OLS`` (β, standard
-error, confidence interval and p to 1e-10).
+error, confidence interval and p to 1e-10). The QR decomposition and the triangular solves are written out
+here too, every inner product a correctly rounded sum (``reportgen.sums``): LAPACK's last bits depend on the
+processor, and results.json must not.
 
 Conventions (those of statsmodels' ``OLS(...).fit()`` with its default, non-robust covariance):
 
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
+
+from reportgen.sums import inner
 
 # A residual sum of squares below this share of the total sum of squares is an exact fit: the standard
 # errors are zero up to rounding and t is meaningless.
@@ -63,13 +67,46 @@ def _rank(r: np.ndarray, n: int) -> int:
     return int(np.sum(singular > singular[0] * max(n, r.shape[1]) * np.finfo(float).eps))
 
 
+def _qr_r(matrix: np.ndarray) -> np.ndarray:
+    """The R of the QR decomposition of ``matrix`` (n x m, n > m), m x m, by Householder reflections.
+
+    Every inner product goes through ``reportgen.sums`` rather than LAPACK, so R has the same bits on every
+    processor (see sums.py). Q is never formed. A diagonal element may be negative, as LAPACK's may.
+    """
+    a = np.array(matrix, dtype=float, order="F")  # a copy, updated column by column
+    m = a.shape[1]
+    for k in range(m):
+        x = a[k:, k]
+        norm = math.sqrt(inner(x, x))
+        if norm == 0.0:
+            continue
+        alpha = -math.copysign(norm, x[0])
+        v = x.copy()
+        v[0] -= alpha  # |v[0]| = |x[0]| + norm > 0
+        scale = 2.0 / inner(v, v)
+        for j in range(k + 1, m):
+            column = a[k:, j]
+            column -= v * (scale * inner(v, column))
+        a[k, k] = alpha
+        a[k + 1 :, k] = 0.0
+    return np.triu(a[:m, :])
+
+
+def _back_substitute(r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x with r x = b, r upper triangular with a non-zero diagonal."""
+    x = np.zeros(r.shape[0])
+    for i in reversed(range(r.shape[0])):
+        x[i] = (b[i] - inner(r[i, i + 1 :], x[i + 1 :])) / r[i, i]
+    return x
+
+
 def ols(y: np.ndarray, design: np.ndarray, names: Sequence[str], level: float) -> OLSFit:
     """OLS of ``y`` on ``design`` (n x p, the intercept column included by the caller).
 
-    One QR decomposition of [X | y], R only (Q is never formed, which matters at 100,000 patients): its
-    leading p x p block is the R of X, its last column above the diagonal is Qᵀy, and its last diagonal
-    element squared is the residual sum of squares. The leading j x j block of R is the R of the first j
-    columns, so a column that adds nothing to the span of those before it is found without another pass.
+    One QR decomposition of [X | y], R only (``_qr_r``): its leading p x p block is the R of X, its last
+    column above the diagonal is Qᵀy, and its last diagonal element squared is the residual sum of squares.
+    The leading j x j block of R is the R of the first j columns, so a column that adds nothing to the span of
+    those before it is found without another pass. Cov(β) = σ² R⁻¹R⁻ᵀ, of which only the diagonal is needed.
 
     Raises ``NotEstimable`` with a reason when there are no residual degrees of freedom, a column is
     constant or a combination of the others, the outcome does not vary, or the model fits exactly.
@@ -79,10 +116,10 @@ def ols(y: np.ndarray, design: np.ndarray, names: Sequence[str], level: float) -
     n, p = design.shape
     if n <= p:
         raise NotEstimable(f"{n} patients with complete data, and the model needs more than {p}")
-    augmented = np.empty((n, p + 1), order="F")  # column-major, as LAPACK works: filled column by column
+    augmented = np.empty((n, p + 1), order="F")
     augmented[:, :p] = design
     augmented[:, p] = y
-    augmented = np.linalg.qr(augmented, mode="r")
+    augmented = _qr_r(augmented)
     r = augmented[:p, :p]
     if _rank(r, n) < p:
         culprit = next(j for j in range(p) if _rank(r[: j + 1, : j + 1], n) <= j)
@@ -90,14 +127,14 @@ def ols(y: np.ndarray, design: np.ndarray, names: Sequence[str], level: float) -
     total = float(np.sum((y - y.mean()) ** 2))
     if total == 0.0:
         raise NotEstimable("every patient with complete data has the same value")
-    coefficients = np.linalg.solve(r, augmented[:p, p])  # p x p: a general solve costs nothing here
+    coefficients = _back_substitute(r, augmented[:p, p])
     rss = float(augmented[p, p] ** 2)
     if rss <= EXACT_FIT_SHARE * total:
         raise NotEstimable("the model fits every patient exactly, so there is no residual variation to test against")
     df = n - p
-    r_inverse = np.linalg.solve(r, np.eye(p))
-    covariance = (rss / df) * (r_inverse @ r_inverse.T)
-    standard_errors = np.sqrt(np.diag(covariance))
+    # Row i of R⁻¹ is column i of R⁻ᵀ; the diagonal of R⁻¹R⁻ᵀ is the squared length of each row of R⁻¹.
+    r_inverse = np.column_stack([_back_substitute(r, unit) for unit in np.eye(p)])
+    standard_errors = np.sqrt((rss / df) * np.array([inner(row, row) for row in r_inverse]))
     t = coefficients / standard_errors
     p_values = 2.0 * special.stdtr(df, -np.abs(t))
     quantile = float(special.stdtrit(df, 0.5 + level / 2.0))

@@ -67,6 +67,7 @@ from reportgen.model import (
     TestName,
     TestResult,
 )
+from reportgen.sums import exact_sum, inner
 
 # Two probabilities within this relative distance count as equal in the exact test (R's fisher.test and
 # scipy's 2x2 fisher_exact use the same tolerance), so ties are not lost to floating-point noise.
@@ -910,10 +911,11 @@ def linear_by_linear(
         return _not_computed(TestName.LINEAR_BY_LINEAR, "fewer than two categories or groups with any patient")
     u = np.arange(counts.shape[0], dtype=float)
     v = np.arange(counts.shape[1], dtype=float)
-    u_mean = float(rows @ u) / n
-    v_mean = float(cols @ v) / n
-    covariance = float((u - u_mean) @ counts @ (v - v_mean))
-    r = covariance / math.sqrt(float(rows @ (u - u_mean) ** 2) * float(cols @ (v - v_mean) ** 2))
+    # Inner products through reportgen.sums, not `@` (BLAS): the same bits on every processor.
+    u_centred = u - inner(rows, u) / n
+    v_centred = v - inner(cols, v) / n
+    covariance = exact_sum(u_centred[:, None] * counts * v_centred[None, :])
+    r = covariance / math.sqrt(inner(rows, u_centred**2) * inner(cols, v_centred**2))
     m_squared = (n - 1.0) * r * r
     empty = [label for label, total in zip(col_labels, cols) if total == 0]
     risks = [Risk(RiskKind.EMPTY_GROUPS, tuple(empty))] if empty else []

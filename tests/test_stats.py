@@ -653,6 +653,28 @@ def test_linear_by_linear_keeps_an_empty_group_in_its_place() -> None:
     assert "Q2" in result.decision
 
 
+def test_linear_by_linear_sums_without_blas(monkeypatch) -> None:
+    """Its inner products are correctly rounded sums (reportgen.sums), not BLAS's, whose last bits depend on
+    the processor: with them counted, every sum of the test is one of theirs, and r is the exact r to 1 ulp."""
+    from fractions import Fraction
+
+    from reportgen import sums
+
+    calls: list[str] = []
+    monkeypatch.setattr(stats, "inner", lambda a, b: calls.append("inner") or sums.inner(a, b))
+    monkeypatch.setattr(stats, "exact_sum", lambda values: calls.append("sum") or sums.exact_sum(values))
+    table = np.array([[4, 1, 1, 0], [3, 0, 4, 1], [1, 6, 3, 9]])
+    result = stats.linear_by_linear(table, ["none", "moderate", "good"], ["Q1", "Q2", "Q3", "Q4"])
+    assert calls == ["inner", "inner", "sum", "inner", "inner"]
+    categories, groups = _expanded(table)
+    u, v = [Fraction(int(c)) for c in categories], [Fraction(int(g)) for g in groups]
+    n = len(u)
+    u_mean, v_mean = sum(u) / n, sum(v) / n
+    covariance = sum((a - u_mean) * (b - v_mean) for a, b in zip(u, v))
+    squares = sum((a - u_mean) ** 2 for a in u) * sum((b - v_mean) ** 2 for b in v)
+    assert result.effect_size == pytest.approx(float(covariance) / math.sqrt(float(squares)), rel=2.3e-16)
+
+
 def test_linear_by_linear_not_computed_without_two_groups() -> None:
     result = stats.linear_by_linear([[3, 0], [2, 0], [4, 0]], ["none", "moderate", "good"], ["Q1", "Q2"])
     assert result.p_value is None and result.statistic is None and result.not_tested
