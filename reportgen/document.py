@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Generic, Iterable, Literal, Sequence, TypeVar
 
 from reportgen import grouping
 from reportgen.formatting import COUNT_MEASURES, DECIMALS, MISSING, decimals_for
@@ -174,17 +174,21 @@ class AbstractView:
     warning: str  # empty when within the limit
 
 
+# The type of a section's table: the document's ``Table`` here, the HTML exporter's table in its view.
+SectionTable = TypeVar("SectionTable")
+
+
 @dataclass(frozen=True)
-class PublishedView:
-    table: Table
+class PublishedView(Generic[SectionTable]):
+    table: SectionTable
     findings: tuple[str, ...]
     source_name: str
 
 
 @dataclass(frozen=True)
-class CarriedForwardView:
+class CarriedForwardView(Generic[SectionTable]):
     summary: str
-    table: Table | None  # None when nobody was carried forward
+    table: SectionTable | None  # None when nobody was carried forward
     more: str = ""  # "… and N more; the full list is in carried-forward.csv." when the table is cut
 
 
@@ -232,11 +236,11 @@ class Report:
     figures: tuple[ReportFigure, ...]
     conclusions: tuple[str, ...]
     limitations: str  # one paragraph, empty when no limitation applies
-    published: tuple[PublishedView, ...]  # empty or one: the section is absent without a published check
+    published: tuple[PublishedView[Table], ...]  # empty or one: the section is absent without a published check
     warnings: tuple[str, ...]  # the first WARNINGS_LISTED_UP_TO
     warnings_more: str  # "… and N more; the full list is in warnings.csv." when cut, else empty
     files_note: str  # what the PDF carries and what lies beside it in the build folder
-    carried_forward: CarriedForwardView
+    carried_forward: CarriedForwardView[Table]
     decisions: Table
     software: Table
     results_estimates: tuple[str, ...] = ()  # paragraphs after the intro: estimates with their CIs
@@ -292,7 +296,7 @@ def build_document(
     if any(outcome.adjusted is not None for outcome in results.outcomes):
         adjusted_number = len(tables) + 1
         tables.append(adjusted_table(results, formatter, number=adjusted_number))
-    published_views: tuple[PublishedView, ...] = ()
+    published_views: tuple[PublishedView[Table], ...] = ()
     if published is not None:
         published_views = (published_view(published, number=len(tables) + 1),)
     return Report(
@@ -1038,7 +1042,7 @@ def adjusted_table(results: Results, formatter: Formatter, *, number: int) -> Ta
     )
 
 
-def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
+def published_view(published: PublishedCheck, *, number: int) -> PublishedView[Table]:
     rows = tuple(
         Row(
             (
@@ -1075,7 +1079,7 @@ def published_view(published: PublishedCheck, *, number: int) -> PublishedView:
     return PublishedView(table=table, findings=published.consistency, source_name=published.source_name)
 
 
-def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: int, placed: int = 0) -> CarriedForwardView:
+def carried_forward_view(carried: tuple[CarriedForward, ...], follow_up_month: int, placed: int = 0) -> CarriedForwardView[Table]:
     """The appendix's patients carried forward; ``placed``: patients whose follow-up visit a visit window placed."""
     count = len(carried)
     if count == 0:

@@ -120,20 +120,6 @@ class FigureView:
 
 
 @dataclass(frozen=True)
-class PublishedView:
-    table: Table
-    findings: tuple[str, ...]
-    source_name: str
-
-
-@dataclass(frozen=True)
-class CarriedForwardView:
-    summary: str
-    table: Table | None  # None when nobody was carried forward
-    more: str = ""
-
-
-@dataclass(frozen=True)
 class ReportView(doc.Report):
     """What the templates see as ``report``: ``document.Report`` with its tables and figures as HTML, and the
     fonts. Only the fields whose type changes are declared again (a dataclass keeps their place); the rest are
@@ -141,8 +127,8 @@ class ReportView(doc.Report):
 
     tables: tuple[Table, ...]
     figures: tuple[FigureView, ...]
-    published: tuple[PublishedView, ...]
-    carried_forward: CarriedForwardView
+    published: tuple[doc.PublishedView[Table], ...]
+    carried_forward: doc.CarriedForwardView[Table]
     decisions: Table
     software: Table
     font_faces: Markup = Markup("")
@@ -212,9 +198,9 @@ def report_view(report: doc.Report, stylesheet: str | None = None) -> ReportView
             "tables": tuple(fit_columns(html_table(table), layout) for table in report.tables),
             "figures": tuple(figure_view(figure) for figure in report.figures),
             "published": tuple(
-                PublishedView(html_table(p.table), p.findings, p.source_name) for p in report.published
+                doc.PublishedView(html_table(p.table), p.findings, p.source_name) for p in report.published
             ),
-            "carried_forward": CarriedForwardView(
+            "carried_forward": doc.CarriedForwardView(
                 carried.summary, html_table(carried.table) if carried.table is not None else None, carried.more
             ),
             "decisions": html_table(report.decisions),
