@@ -368,35 +368,6 @@ def _blocks(values: np.ndarray) -> tuple[np.ndarray, int]:
     return block.ravel(), int(distinct.size)
 
 
-def _epsilon_squared_of_block_counts(block_counts: np.ndarray) -> np.ndarray:
-    """Epsilon-squared = H / (N − 1) of resamples given as counts: resamples x groups x blocks of equal
-    values (ascending), how many values of each group fall in each block.
-
-    A block's midrank follows from the counts of the blocks below it, so no resample is sorted. H is
-    tie-corrected, as ``scipy.stats.kruskal``; NaN when a resample's values are all equal.
-    """
-    c = block_counts.astype(float)
-    per_block = c.sum(axis=1)
-    midrank = np.cumsum(per_block, axis=1) - per_block + (per_block + 1.0) / 2.0
-    rank_sums = np.einsum("rgb,rb->rg", c, midrank)
-    sizes = c.sum(axis=2)
-    total = sizes.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = 12.0 / (total * (total + 1.0)) * np.sum(np.where(sizes > 0, rank_sums**2 / sizes, 0.0), axis=1) - 3.0 * (total + 1.0)
-        ties = 1.0 - np.sum(per_block**3 - per_block, axis=1) / (total**3 - total)
-        return np.where(ties > 0, h / ties / (total - 1.0), np.nan)
-
-
-def epsilon_squared_of_counts(values: np.ndarray, group: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Kruskal-Wallis epsilon-squared of resamples given as counts: ``values``, ``group`` (0-based group
-    index) the pooled observed values, ``counts`` (resamples x values) how often each is drawn."""
-    block, n_blocks = _blocks(np.asarray(values, dtype=float))
-    k = int(group.max()) + 1
-    one_hot = np.zeros((block.size, k * n_blocks))
-    one_hot[np.arange(block.size), group * n_blocks + block] = 1.0
-    return _epsilon_squared_of_block_counts((counts @ one_hot).reshape(counts.shape[0], k, n_blocks))
-
-
 def _groups_to_resample(groups: Sequence[np.ndarray]) -> list[np.ndarray] | None:
     """The non-empty groups (missing values dropped) whose effect size the bootstraps resample; None when there
     is nothing to estimate (fewer than two groups, one value throughout) or more than ``BOOTSTRAP_MAX_VALUES``."""

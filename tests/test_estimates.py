@@ -280,19 +280,6 @@ def test_hodges_lehmann_empty_group() -> None:
 # --- bootstrap --------------------------------------------------------------------------------------------
 
 
-def test_epsilon_squared_of_counts_is_scipys_kruskal_on_each_resample() -> None:
-    rng = np.random.default_rng(8)
-    groups = [np.round(rng.normal(i, 1.0, size), 1) for i, size in enumerate([6, 9, 4, 8])]  # ties
-    values = np.concatenate(groups)
-    group = np.repeat(np.arange(4), [g.size for g in groups])
-    counts = np.concatenate([rng.multinomial(g.size, np.full(g.size, 1 / g.size), size=25) for g in groups], axis=1)
-    got = estimates.epsilon_squared_of_counts(values, group, counts)
-    for row, value in zip(counts, got):
-        drawn = [np.repeat(values[group == g], row[group == g]) for g in range(4)]
-        h = sps.kruskal(*drawn).statistic
-        assert close(value, h / (values.size - 1))
-
-
 def test_cramers_v_of_tables_is_scipys_chi_square_on_each_table() -> None:
     rng = np.random.default_rng(9)
     tables = rng.multinomial(34, np.full(12, 1 / 12), size=30).reshape(30, 3, 4)
@@ -527,23 +514,6 @@ def test_cramers_v_of_tables_of_empty_rows_and_tables_warns_nothing() -> None:
     assert chi2 == pytest.approx(24 / 35, rel=1e-15)
     assert got[0] == pytest.approx(math.sqrt(3 / 35), rel=1e-12)
     assert np.isnan(got[1]) and np.isnan(got[2])
-
-
-def test_epsilon_squared_of_block_counts_with_empty_and_single_groups_and_no_spread() -> None:
-    # Resamples x groups x blocks of equal values (2 blocks: low, high), each by hand:
-    counts = np.array([
-        [[1, 0], [0, 0], [0, 2]],  # one low in group 1, group 2 empty, two high in group 3: perfectly separated
-        [[2, 0], [1, 0], [0, 0]],  # every value equal: no H
-        [[13, 0], [12, 0], [0, 0]],  # every value equal, where H is 1.4e-14 rather than 0 by rounding
-        [[1, 0], [0, 0], [0, 0]],  # one value
-    ])
-    # The first: midranks 1 and 2.5, rank sums 1 and 5 of sizes 1 and 2, N = 3: H = 12 / 12 (1 + 25 / 2) - 12 = 1.5;
-    # ties 1 - 6 / 24 = 0.75; epsilon² = 1.5 / 0.75 / 2 = 1 (all of the ranks' spread lies between the groups).
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        got = estimates._epsilon_squared_of_block_counts(counts)
-    assert got[0] == pytest.approx(1.0, rel=1e-12)
-    assert all(np.isnan(value) for value in got[1:])
 
 
 def test_groups_to_resample_keeps_groups_of_one_value_and_two_distinct_values() -> None:
