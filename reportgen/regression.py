@@ -87,8 +87,7 @@ def _qr_r(matrix: np.ndarray) -> np.ndarray:
         for j in range(k + 1, m):
             column = a[k:, j]
             column -= v * (scale * inner(v, column))
-        a[k, k] = alpha
-        a[k + 1 :, k] = 0.0
+        a[k, k] = alpha  # what the reflection makes of x: alpha, then zeros, which triu writes
     return np.triu(a[:m, :])
 
 
@@ -116,10 +115,7 @@ def ols(y: np.ndarray, design: np.ndarray, names: Sequence[str], level: float) -
     n, p = design.shape
     if n <= p:
         raise NotEstimable(f"{n} patients with complete data, and the model needs more than {p}")
-    augmented = np.empty((n, p + 1), order="F")
-    augmented[:, :p] = design
-    augmented[:, p] = y
-    augmented = _qr_r(augmented)
+    augmented = _qr_r(np.column_stack([design, y]))
     r = augmented[:p, :p]
     if _rank(r, n) < p:
         culprit = next(j for j in range(p) if _rank(r[: j + 1, : j + 1], n) <= j)
