@@ -601,3 +601,37 @@ def test_bootstrap_cramers_v_of_rows_of_one_patient_and_of_a_table_without_two_d
     ci = estimates.bootstrap_cramers_v([[1, 0], [0, 1]])
     assert (ci.lower, ci.upper) == (1.0, 1.0)
     assert estimates.bootstrap_cramers_v([3, 4]) == ConfidenceInterval(estimates.CI_LEVEL, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+
+
+# --- found by mutation testing, sixth pass: the epsilon- and eta-squared bootstraps, the Hodges-Lehmann selection --
+
+
+@pytest.mark.parametrize("kind", ["continuous", "one decimal", "counts", "large values", "constant"])
+def test_every_order_statistic_by_bisection_is_the_sorted_difference(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    # Every k from 1 to m n, in a shuffled order and some twice, selected with few candidates at a time (at most
+    # MATERIALISED_DIFFERENCES // 4 = 5 pairs of distinct values), equal to the sorted differences. (A bug found by this
+    # pass: the bisection's upper bound is a difference, which high − hi could round past, so the pairs formed at the
+    # end could miss the k-th: a neighbour or an IndexError; and groups of one value each had no pair between bounds
+    # rounded onto their one difference.)
+    rng = np.random.default_rng(31)
+    draw = {
+        "continuous": lambda size: rng.normal(0.0, 1.0, size),
+        "one decimal": lambda size: np.round(rng.normal(0.0, 1.0, size), 1),
+        "counts": lambda size: rng.integers(0, 6, size).astype(float),
+        "large values": lambda size: 1e6 + np.round(rng.normal(0.0, 1.0, size), 3),
+        "constant": lambda size: np.full(size, 2.7),
+    }[kind]
+    high, low = draw(13) + 0.4, draw(11)
+    expected = np.sort(np.subtract.outer(high, low).ravel())
+    ks = [int(k) for k in rng.permutation(np.arange(1, expected.size + 1))] + [1, expected.size, 70]
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 20)
+    got = estimates.pairwise_difference_order_statistics(high, low, ks)
+    assert np.allclose(got, expected[np.array(ks) - 1], rtol=1e-12, atol=1e-15)
+
+
+def test_hodges_lehmann_of_two_large_groups_of_one_value_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beyond MATERIALISED_DIFFERENCES differences, every difference 3 - 1 = 2: estimate and bounds 2 (an IndexError
+    # before this pass's fix).
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 1000)
+    estimate, ci = estimates.hodges_lehmann(np.full(40, 3.0), np.full(30, 1.0))
+    assert (estimate, ci.lower, ci.upper) == (2.0, 2.0, 2.0)
