@@ -260,10 +260,9 @@ def _kth_difference_by_value(
         inside = first < low.size
         return float(np.max(high[inside] - low[first[inside]]))
 
-    # Bounds a little outside the extreme differences, which counting by subtraction could round away: by more
-    # than that rounding (relative to the values' size) also when every difference is the same.
-    spread = float(high[-1] - low[0]) - float(high[0] - low[-1])
-    margin = 1e-9 * spread + 1e-12 * float(max(abs(high[0]), abs(high[-1]), abs(low[0]), abs(low[-1]))) + 1e-300
+    # Bounds a little outside the extreme differences, by more than counting by subtraction could round away
+    # (relative to the largest value), also when every difference is the same.
+    margin = 1e-12 * float(max(abs(high[0]), abs(high[-1]), abs(low[0]), abs(low[-1]))) + 1e-300
     lo = float(high[0] - low[-1]) - margin
     hi = float(high[-1] - low[0]) + margin
     count_lo, pairs_lo, _ = at_most(lo)

@@ -635,3 +635,19 @@ def test_hodges_lehmann_of_two_large_groups_of_one_value_each(monkeypatch: pytes
     monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 1000)
     estimate, ci = estimates.hodges_lehmann(np.full(40, 3.0), np.full(30, 1.0))
     assert (estimate, ci.lower, ci.upper) == (2.0, 2.0, 2.0)
+
+
+@pytest.mark.parametrize("high, low", [
+    ([-1e6, 0.5, 1.0], [0.1, 0.2, 0.3]),  # the largest value, in size, is the smallest high: the lower bound
+    ([0.5, 1.0, 1e6], [0.1, 0.2, 0.3]),  # ... the largest high: the upper bound
+    ([0.1, 0.2, 0.3], [-1e6, 0.5, 1.0]),  # ... the smallest low: the upper bound
+    ([0.1, 0.2, 0.3], [0.5, 1.0, 1e6]),  # ... the largest low: the lower bound
+])
+def test_order_statistics_by_bisection_bound_the_differences_beyond_the_rounding_of_the_largest_value(
+    monkeypatch: pytest.MonkeyPatch, high: list[float], low: list[float]
+) -> None:
+    # The differences near 1e6 are rounded to 1.2e-10 (ulp(1e6) / 2 = 5.8e-11); bounds outside them by 1e-12 of the
+    # other values' size could round onto them, and count the extreme pair on the wrong side.
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 4)
+    expected = sorted((np.array(high)[:, None] - np.array(low)).ravel().tolist())
+    assert estimates.pairwise_difference_order_statistics(np.array(high), np.array(low), list(range(1, 10))) == expected
