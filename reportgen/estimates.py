@@ -260,26 +260,30 @@ def _kth_difference_by_value(
         inside = first < low.size
         return float(np.max(high[inside] - low[first[inside]]))
 
-    # Bounds a little outside the extreme differences, which counting by subtraction could round away.
-    spread = float(high[-1] - low[0]) - float(high[0] - low[-1])
-    lo = float(high[0] - low[-1]) - 1e-9 * spread - 1e-300
-    hi = float(high[-1] - low[0]) + 1e-9 * spread + 1e-300
+    # Bounds a little outside the extreme differences, by more than counting by subtraction could round away
+    # (relative to the largest value), also when every difference is the same.
+    margin = 1e-12 * float(max(abs(high[0]), abs(high[-1]), abs(low[0]), abs(low[-1]))) + 1e-300
+    lo = float(high[0] - low[-1]) - margin
+    hi = float(high[-1] - low[0]) + margin
     count_lo, pairs_lo, _ = at_most(lo)
     count_hi, pairs_hi, _ = at_most(hi)
+    # count_hi counts the differences at most hi_cut, the value it was counted at (hi itself is a difference that
+    # high − hi could round past, so the pairs in (lo, hi] are formed by the same cut as their count).
+    hi_cut = hi
     limit = min(SELECTION_CANDIDATES, MATERIALISED_DIFFERENCES // 4)
     while pairs_hi - pairs_lo > limit:
         mid = lo + (hi - lo) / 2.0
         if hi - lo <= SELECTION_RESOLUTION * max(abs(lo), abs(hi)) or not lo < mid < hi:
             # The differences left agree to 12 significant digits (ties in the data, unequal only by the
             # rounding of their subtraction): hi, an actual difference, stands for them all.
-            return count_lo, np.array([largest_at_most(hi)]), np.array([count_hi - count_lo])
+            return count_lo, np.array([largest_at_most(hi_cut)]), np.array([count_hi - count_lo])
         count, pairs, _ = at_most(mid)
         if count >= k:
             # Down to the largest difference at most mid: an actual difference, so ties are met exactly.
-            hi, count_hi, pairs_hi = largest_at_most(mid), count, pairs
+            hi, hi_cut, count_hi, pairs_hi = largest_at_most(mid), mid, count, pairs
         else:
             lo, count_lo, pairs_lo = mid, count, pairs
-    first = np.searchsorted(low, high - hi, side="left")
+    first = np.searchsorted(low, high - hi_cut, side="left")
     stop = np.searchsorted(low, high - lo, side="left")
     sizes = stop - first
     rows = np.repeat(np.arange(high.size), sizes)

@@ -571,3 +571,170 @@ def test_bootstrap_cramers_v_of_rows_of_one_patient_and_of_a_table_without_two_d
     ci = estimates.bootstrap_cramers_v([[1, 0], [0, 1]])
     assert (ci.lower, ci.upper) == (1.0, 1.0)
     assert estimates.bootstrap_cramers_v([3, 4]) == ConfidenceInterval(estimates.CI_LEVEL, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+
+
+# --- found by mutation testing, sixth pass: the epsilon- and eta-squared bootstraps, the Hodges-Lehmann selection --
+
+
+@pytest.mark.parametrize("kind", ["continuous", "one decimal", "counts", "large values", "constant"])
+def test_every_order_statistic_by_bisection_is_the_sorted_difference(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    # Every k from 1 to m n, in a shuffled order and some twice, selected with few candidates at a time (at most
+    # MATERIALISED_DIFFERENCES // 4 = 5 pairs of distinct values), equal to the sorted differences. (A bug found by this
+    # pass: the bisection's upper bound is a difference, which high − hi could round past, so the pairs formed at the
+    # end could miss the k-th: a neighbour or an IndexError; and groups of one value each had no pair between bounds
+    # rounded onto their one difference.)
+    rng = np.random.default_rng(31)
+    draw = {
+        "continuous": lambda size: rng.normal(0.0, 1.0, size),
+        "one decimal": lambda size: np.round(rng.normal(0.0, 1.0, size), 1),
+        "counts": lambda size: rng.integers(0, 6, size).astype(float),
+        "large values": lambda size: 1e6 + np.round(rng.normal(0.0, 1.0, size), 3),
+        "constant": lambda size: np.full(size, 2.7),
+    }[kind]
+    high, low = draw(13) + 0.4, draw(11)
+    expected = np.sort(np.subtract.outer(high, low).ravel())
+    ks = [int(k) for k in rng.permutation(np.arange(1, expected.size + 1))] + [1, expected.size, 70]
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 20)
+    got = estimates.pairwise_difference_order_statistics(high, low, ks)
+    assert np.allclose(got, expected[np.array(ks) - 1], rtol=1e-12, atol=1e-15)
+
+
+def test_hodges_lehmann_of_two_large_groups_of_one_value_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beyond MATERIALISED_DIFFERENCES differences, every difference 3 - 1 = 2: estimate and bounds 2 (an IndexError
+    # before this pass's fix).
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 1000)
+    estimate, ci = estimates.hodges_lehmann(np.full(40, 3.0), np.full(30, 1.0))
+    assert (estimate, ci.lower, ci.upper) == (2.0, 2.0, 2.0)
+
+
+@pytest.mark.parametrize("high, low", [
+    ([-1e6, 0.5, 1.0], [0.1, 0.2, 0.3]),  # the largest value, in size, is the smallest high: the lower bound
+    ([0.5, 1.0, 1e6], [0.1, 0.2, 0.3]),  # ... the largest high: the upper bound
+    ([0.1, 0.2, 0.3], [-1e6, 0.5, 1.0]),  # ... the smallest low: the upper bound
+    ([0.1, 0.2, 0.3], [0.5, 1.0, 1e6]),  # ... the largest low: the lower bound
+    ([-1e6, 0.1, 1.0], [0.05, 0.2, 0.1]),  # as the first, where -1e6 - 0.2 rounds up (the pair then counted below lo)
+    ([0.5, 1.0, 1e6], [0.2, 0.2, 0.15]),  # as the second, where 1e6 - (1e6 - 0.15) rounds above 0.15 (not counted)
+])
+def test_order_statistics_by_bisection_bound_the_differences_beyond_the_rounding_of_the_largest_value(
+    monkeypatch: pytest.MonkeyPatch, high: list[float], low: list[float]
+) -> None:
+    # The differences near 1e6 are rounded to 1.2e-10 (ulp(1e6) / 2 = 5.8e-11); bounds outside them by 1e-12 of the
+    # other values' size could round onto them, and count the extreme pair on the wrong side.
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 4)
+    expected = sorted((np.array(high)[:, None] - np.array(low)).ravel().tolist())
+    assert estimates.pairwise_difference_order_statistics(np.array(high), np.array(low), list(range(1, 10))) == expected
+
+
+def test_order_statistics_materialise_up_to_the_limit_and_select_beyond_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # At most MATERIALISED_DIFFERENCES differences are formed and sorted; one more, and each order statistic is
+    # selected by bisection (`_kth_difference_by_value`), with the same values.
+    selected: list[int] = []
+    bisect = estimates._kth_difference_by_value
+    monkeypatch.setattr(estimates, "_kth_difference_by_value", lambda *args: selected.append(args[-1]) or bisect(*args))
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 20)
+    low = np.array([0.0, 1.0, 2.0, 4.0])
+    for high, expect_selection in [(np.array([7.0, 3.0, 5.5, 10.0, 2.5]), False), (np.array([7.0, 3.0, 5.5, 10.0, 2.5, 8.0]), True)]:
+        ks = list(range(1, high.size * low.size + 1))
+        assert estimates.pairwise_difference_order_statistics(high, low, ks) == sorted((high[:, None] - low).ravel().tolist())
+        assert bool(selected) == expect_selection
+
+
+def _resamples_drawn_in_chunks(groups: list[list[float]], n_resamples: int, chunk: int) -> list[list[np.ndarray]]:
+    # The bootstraps' draws written out: chunks of `chunk` resamples (the last one shorter), in each chunk every
+    # group in turn drawn (chunk x its size) from the seeded generator.
+    rng = np.random.default_rng(estimates.BOOTSTRAP_SEED)
+    resamples, done = [], 0
+    while done < n_resamples:
+        size = min(chunk, n_resamples - done)
+        picks = [rng.integers(0, len(g), size=(size, len(g))) for g in groups]
+        resamples += [[np.asarray(g)[p[r]] for g, p in zip(groups, picks)] for r in range(size)]
+        done += size
+    return resamples
+
+
+def _eta_squared(drawn: list[np.ndarray]) -> float:
+    pooled = np.concatenate(drawn)
+    total = float(np.sum((pooled - pooled.mean()) ** 2))
+    return sum(d.size * (d.mean() - pooled.mean()) ** 2 for d in drawn) / total if total > 0 else math.nan
+
+
+@pytest.mark.parametrize("chunk_cells, chunk", [(1, 1), (14, 2)])  # 7 values: chunks of 1 and of 2 resamples
+def test_bootstraps_in_chunks_draw_each_chunk_group_by_group(monkeypatch: pytest.MonkeyPatch, chunk_cells: int, chunk: int) -> None:
+    # More resamples than a chunk holds (here 5, in chunks of 1, or of 2, 2 and 1): the same draws as written out above.
+    groups = [[1.0, 2.0, 4.0], [3.0, 5.0, 6.0, 3.0]]
+    monkeypatch.setattr(estimates, "BOOTSTRAP_CHUNK_CELLS", chunk_cells)
+    resamples = _resamples_drawn_in_chunks(groups, 5, chunk)
+    eta = np.array([_eta_squared(drawn) for drawn in resamples])
+    epsilon = np.array([sps.kruskal(*drawn).statistic / 6 for drawn in resamples])
+    for got, statistics in [(estimates.bootstrap_eta_squared(groups, 0.8, 5), eta), (estimates.bootstrap_epsilon_squared(groups, 0.8, 5), epsilon)]:
+        lower, upper = np.quantile(statistics[np.isfinite(statistics)], [0.1, 0.9])
+        assert got.level == 0.8 and close(got.lower, lower, 1e-12) and close(got.upper, upper, 1e-12)
+
+
+def test_bootstraps_without_an_interval_name_their_level_and_method() -> None:
+    undefined = ConfidenceInterval(0.9, IntervalMethod.BOOTSTRAP_PERCENTILE, None, None)
+    assert estimates.bootstrap_eta_squared([[2.0, 2.0], [2.0]], 0.9) == undefined
+    assert estimates.bootstrap_epsilon_squared([[2.0, 2.0], [2.0]], 0.9) == undefined
+
+
+def test_bootstraps_of_resamples_without_spread_warn_nothing() -> None:
+    # Eta-squared: group 1 is 0.1 three times, group 2 draws (0.1, 0.1), (5, 5) or one of each. (0.1, 0.1): no spread,
+    # but the pooled mean of five 0.1 is 0.1 exactly (total 0) while group 1's mean is 0.10000000000000002
+    # (between 2e-34 > 0): x / 0, left out. (5, 5): between = total, eta² = 1. One of each: mean 1.08, between =
+    # 3 (0.98)² + 2 (1.47)² = 7.203, total = 4 (0.98)² + 3.92² = 19.208, eta² = 0.375 (half the resamples).
+    # Epsilon-squared: 25 values, 24 of them 1; a resample of only 1s has H = 1.4e-14 by rounding, ties 0 (x / 0);
+    # and 0 / 0 for four values all 1.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        eta = estimates.bootstrap_eta_squared([[0.1, 0.1, 0.1], [0.1, 5.0]])
+        eta_flat = estimates.bootstrap_eta_squared([[1.0, 1.0], [1.0, 2.0]])
+        epsilon = estimates.bootstrap_epsilon_squared([[1.0] * 13, [1.0] * 11 + [2.0]])
+        epsilon_flat = estimates.bootstrap_epsilon_squared([[1.0, 1.0], [1.0, 2.0]])
+    assert (eta.lower, eta.upper) == (pytest.approx(0.375, rel=1e-12), 1.0)
+    assert eta_flat.lower is not None and epsilon.lower is not None and epsilon_flat.lower is not None
+
+
+def test_eta_squared_bootstrap_is_unit_free() -> None:
+    # Values of a thousandth (every total sum of squares below 1) give the same interval as the values themselves.
+    groups = [[1.0, 2.0, 4.0], [3.0, 5.0, 6.0, 8.0]]
+    ci = estimates.bootstrap_eta_squared(groups)
+    small = estimates.bootstrap_eta_squared([[value / 1000 for value in group] for group in groups])
+    assert close(small.lower, ci.lower, 1e-9) and close(small.upper, ci.upper, 1e-9)
+
+
+@pytest.mark.parametrize("shift", [1.0, 0.0])
+def test_order_statistics_by_bisection_of_many_equal_differences(monkeypatch: pytest.MonkeyPatch, shift: float) -> None:
+    # 0..7 + shift minus 0..7: eight pairs of distinct values share the difference `shift` (exactly; 0 itself when
+    # shift is 0, where no relative resolution separates lo from hi), more than the 5 candidates allowed: bisection
+    # narrows (lo, hi] onto that one value, which then stands for all eight. Every order statistic as sorted.
+    high, low = np.arange(8.0) + shift, np.arange(8.0)
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 20)
+    expected = sorted((high[:, None] - low).ravel().tolist())
+    assert estimates.pairwise_difference_order_statistics(high, low, list(range(1, 65))) == expected
+
+
+def test_order_statistics_by_bisection_of_all_zero_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every value 0: the bounds are -1e-300 and 1e-300 (nothing to scale the margin by).
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 20)
+    assert estimates.pairwise_difference_order_statistics(np.zeros(5), np.zeros(6), [1, 15, 30]) == [0.0, 0.0, 0.0]
+
+
+def test_order_statistics_by_bisection_of_small_close_differences(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Differences near 1e-3, 1e-11 apart: far more than the 1e-12 relative resolution (1e-15 here), so each is found
+    # exactly, not stood for by the largest of them.
+    high, low = 1e-3 + np.arange(8.0) * 1e-11, np.array([0.0, 5.0])
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 8)
+    expected = sorted((high[:, None] - low).ravel().tolist())
+    assert estimates.pairwise_difference_order_statistics(high, low, list(range(1, 17))) == expected
+
+
+def test_bisection_forms_at_most_the_limit_of_candidates_and_bisects_no_further(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MATERIALISED_DIFFERENCES // 4 = 5 pairs of distinct values at most are formed. Exactly five (1..5 minus 0) are
+    # formed as they are; of 100 (1.1 i - j), at most five, with the k-th among them.
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 20)
+    below, values, cumulative = estimates._kth_difference_by_value(np.arange(1.0, 6.0), np.ones(5, dtype=np.int64), np.array([0.0]), np.array([1, 0]), 3)
+    assert (below, values.tolist(), cumulative.tolist()) == (0, [1.0, 2.0, 3.0, 4.0, 5.0], [1, 2, 3, 4, 5])
+    high, low = np.arange(10.0) * 1.1, np.arange(10.0)
+    for k in (1, 37, 50, 100):
+        below, values, cumulative = estimates._kth_difference_by_value(high, np.ones(10, dtype=np.int64), low, np.arange(10, -1, -1), k)
+        assert values.size <= 5 and below < k <= below + int(cumulative[-1])
