@@ -945,3 +945,17 @@ def test_group_edges_of_given_cut_points_and_of_the_data() -> None:
         group_edges(levels, StudyOptions(grouping="sextiles"))
     with pytest.raises(AnalysisError, match=r"^cannot form 5 quintiles: the 20th, 40th, 60th and 80th percentiles .* \(1\.0, 1\.0, 1\.0, 1\.0\); "):
         group_edges(np.array([1.0] * 9 + [5.0]), StudyOptions(grouping="quintiles"))
+
+
+def test_an_undefined_effect_size_gets_no_bootstrap_interval() -> None:
+    """ANOVA of values near 1e200: the sums of squares overflow, eta-squared is undefined (None), and no interval
+    is bootstrapped for it (None, not an interval without bounds)."""
+    from reportgen.analysis import compare_continuous
+
+    frame = pd.DataFrame({"x": [1e200, 2e200, 3e200, 5e200, 6e200, 7e200]})
+    with np.errstate(all="ignore"):
+        comparison = compare_continuous(
+            Continuous("x", "x", "X", ""), frame, np.array([0, 0, 0, 1, 1, 1]), np.arange(6.0), StudyOptions(continuous_test="anova"), True, ("A", "B")
+        )
+    assert comparison.test.effect_size_name == "eta-squared" and comparison.test.effect_size is None
+    assert comparison.test.effect_size_ci is None
