@@ -648,3 +648,314 @@ def test_the_locf_sensitivity_row_takes_the_primary_analysis_shift_when_the_grou
     primary = next(outcome for outcome in results.outcomes if outcome.variable == "das28_esr")
     assert (locf.estimate, locf.ci) == (primary.difference.estimate, primary.difference.ci)
     assert len(calls) == len({row.analysis for row in rows}) - 1  # completers, NRI, sample quantiles
+
+
+# --- found by mutation testing, sixth pass (analysis, part 2): compare_continuous, patient_flow,
+# compare_categorical, _strata, _carried_forward, group_edges, withdrawn_before_follow_up, placed_by_window,
+# _measure, describe, recorded_reason, missing_counts, _by_group (docs/mutation-testing.md) --------------------
+
+THREE = ("A", "B", "C")
+
+
+def _continuous_frame() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Three groups of four patients (values rising with the group, so Kruskal-Wallis p < 0.05), one analysed
+    patient without a value and one patient without a level (not analysed, value 100)."""
+    values = [1.0, 3.0, 2.0, 4.0, 6.0, 5.0, 8.0, 7.0, 12.0, 10.0, 11.0, 9.0, np.nan, 100.0]
+    group = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 1, -1], dtype=np.int64)
+    level = np.array([1.0, 2.0, 1.5, 0.5, 5.0, 4.0, 6.0, 3.0, 9.0, 10.0, 7.0, 8.0, 4.5, np.nan])
+    return pd.DataFrame({"x": values}), group, level
+
+
+def _expected_continuous(groups: list[np.ndarray], everyone: np.ndarray, level: np.ndarray, values: np.ndarray,
+                         test_name: str) -> ContinuousComparison:  # fmt: skip
+    """The comparison built from the groups' values with stats and estimates called directly (each test ranks
+    for itself)."""
+    from reportgen import stats
+    from reportgen.analysis import describe
+    from reportgen.model import Shift
+
+    test = stats.compare_continuous(groups, THREE, test_name)
+    test = replace(test, effect_size_ci=estimates.bootstrap_ci(test.effect_size_name, groups))
+    spearman = stats.spearman(level, values)
+    estimate, interval = estimates.hodges_lehmann(groups[2], groups[0])
+    return ContinuousComparison(
+        variable="x",
+        label="The X",
+        unit="mg",
+        groups=tuple(describe(g) for g in groups),
+        overall=describe(everyone),
+        test=test,
+        trend=stats.jonckheere_terpstra(groups, THREE),
+        spearman=replace(spearman, ci=estimates.spearman_ci(spearman.rho, spearman.n)),
+        posthoc=stats.dunn_holm(groups, THREE) if test.p_value < 0.05 else (),
+        difference=Shift(high="C", low="A", estimate=estimate, ci=interval),
+    )
+
+
+@pytest.mark.parametrize("test_name", ["kruskal-wallis", "anova"])
+def test_compare_continuous_of_three_groups_equals_stats_and_estimates_called_directly(test_name: str) -> None:
+    from reportgen.analysis import compare_continuous
+
+    frame, group, level = _continuous_frame()
+    values = frame["x"].to_numpy()
+    groups = [values[group == k] for k in range(3)]
+    groups[1] = groups[1][~np.isnan(groups[1])]
+    complete = (group >= 0) & ~np.isnan(values)
+    expected = _expected_continuous(groups, values, level[complete], values[complete], test_name)
+    assert expected.test.p_value < 0.05 and len(expected.posthoc) == 3
+    assert expected.test.effect_size_ci is not None and expected.test.effect_size_ci.lower is not None
+    spec = Continuous("x", "x", "The X", "mg")
+    comparison = compare_continuous(spec, frame, group, level, StudyOptions(continuous_test=test_name), True, THREE)
+    assert comparison == expected
+    assert comparison.overall.n == 13 and comparison.overall.max == 100.0  # the patient without a level too
+    assert comparison.difference.estimate == 8.0  # C − A: every difference is 5 to 11, their median 8
+
+
+def test_compare_continuous_without_the_extras_has_none_of_them() -> None:
+    from reportgen.analysis import compare_continuous
+
+    frame, group, level = _continuous_frame()
+    comparison = compare_continuous(Continuous("x", "x", "X", ""), frame, group, level, StudyOptions(), False, THREE)
+    assert (comparison.trend, comparison.spearman, comparison.difference, comparison.posthoc) == (None, None, None, ())
+    assert comparison.test.effect_size_ci is None and comparison.test.p_value < 0.05
+
+
+def test_dunn_runs_only_below_alpha_not_at_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Significant means p < ALPHA (model.ALPHA): at exactly 0.05 there are no pairwise comparisons."""
+    from reportgen import analysis, stats
+    from reportgen.model import ALPHA
+
+    frame, group, level = _continuous_frame()
+    real = stats.compare_continuous
+    for p, pairs in ((ALPHA, 0), (np.nextafter(ALPHA, 0.0), 3), (0.5, 0)):
+        monkeypatch.setattr(stats, "compare_continuous", lambda *args, p=p: replace(real(*args), p_value=p))
+        comparison = analysis.compare_continuous(Continuous("x", "x", "X", ""), frame, group, level, StudyOptions(), True, THREE)
+        assert comparison.test.p_value == p and len(comparison.posthoc) == pairs, p
+
+
+def test_compare_continuous_with_one_group_of_data_has_no_test_and_no_effect_size_interval() -> None:
+    from reportgen.analysis import compare_continuous
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]})
+    group = np.array([0, 0, 0, 0])
+    level = np.array([1.0, 2.0, 3.0, 4.0])
+    for test_name in ("kruskal-wallis", "anova"):
+        comparison = compare_continuous(Continuous("x", "x", "X", ""), frame, group, level, StudyOptions(continuous_test=test_name), True, THREE)
+        assert comparison.test.p_value is None and comparison.test.effect_size_ci is None and comparison.posthoc == ()
+        assert comparison.difference.estimate is None and [g.n for g in comparison.groups] == [4, 0, 0]
+
+
+def _categorical_frame() -> tuple[Categorical, pd.DataFrame, np.ndarray]:
+    """Categories a, b, c over groups A, B, C; one value unknown, two patients without a level."""
+    values = ["a", "a", "b", "c", "b", "b", "c", "a", "c", "c", None, "a", "b"]
+    group = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, -1, -1], dtype=np.int64)
+    spec = Categorical("x", "The X", ("a", "b", "c"), lambda frame: frame["x"].to_numpy(dtype=object))
+    return spec, pd.DataFrame({"x": values}), group
+
+
+@pytest.mark.parametrize("test_name", ["chi-square", "fisher-exact"])
+def test_compare_categorical_counts_tests_and_intervals(test_name: str) -> None:
+    from reportgen import stats
+
+    spec, frame, group = _categorical_frame()
+    comparison = compare_categorical(spec, frame, group, StudyOptions(categorical_test=test_name), THREE)
+    counts = ((2, 0, 1), (1, 2, 0), (1, 1, 2))
+    overall = (4, 4, 4)  # the two patients without a level too; the unknown value in none
+    test = stats.compare_categorical(counts, ("a", "b", "c"), THREE, test_name)
+    assert test.effect_size_name == "cramers-v" and test.effect_size is not None
+    assert comparison == CategoricalComparison(
+        variable="x",
+        label="The X",
+        categories=("a", "b", "c"),
+        counts=counts,
+        overall=overall,
+        test=replace(test, effect_size_ci=estimates.bootstrap_cramers_v(counts)),
+        proportion_cis=tuple(tuple(estimates.wilson_ci(count, total) for count, total in zip(row, (4, 3, 3))) for row in counts),
+        overall_proportion_cis=tuple(estimates.wilson_ci(count, 12) for count in overall),
+    )
+
+
+def test_compare_categorical_of_one_category_has_no_effect_size_interval() -> None:
+    spec = Categorical("x", "X", ("a", "b"), lambda frame: frame["x"].to_numpy(dtype=object))
+    comparison = compare_categorical(spec, pd.DataFrame({"x": ["a"] * 4}), np.array([0, 1, 2, 2]), StudyOptions(), THREE)
+    assert comparison.counts == ((1, 1, 2), (0, 0, 0)) and comparison.overall == (4, 0)
+    assert comparison.test.p_value is None and comparison.test.effect_size_ci is None
+
+
+def test_strata_count_patients_and_those_below_the_lloq_per_group() -> None:
+    from reportgen.analysis import _strata
+    from reportgen.model import Stratum
+
+    group = np.array([0, 0, 1, -1, 3, 3, 3, 0, -1, 1])
+    below = np.array([True, False, False, True, True, False, True, True, False, False])
+    strata = _strata(group, (1.0, 2.5, 4.0), ("Q1", "Q2", "Q3", "Q4"), 8, below & (group >= 0))
+    assert strata == (
+        Stratum("Q1", None, 1.0, 3, 37.5, 2),
+        Stratum("Q2", 1.0, 2.5, 2, 25.0, 0),
+        Stratum("Q3", 2.5, 4.0, 0, 0.0, 0),
+        Stratum("Q4", 4.0, None, 3, 37.5, 2),
+    )
+    # Empty last groups, none below the LLOQ: still one stratum per label.
+    strata = _strata(np.array([0, 0, -1]), (1.0, 2.0), ("T1", "T2", "T3"), 2, np.zeros(3, dtype=bool))
+    assert strata == (Stratum("T1", None, 1.0, 2, 100.0, 0), Stratum("T2", 1.0, 2.0, 0, 0.0, 0), Stratum("T3", 2.0, None, 0, 0.0, 0))
+
+
+def _flow_patients() -> tuple[pd.DataFrame, np.ndarray]:
+    """Twelve patients over groups A, B, C and an empty D (follow-up month 12); two without a level."""
+    rows = [
+        # (group, carried forward, follow-up visit month, withdrawal month, reason)
+        (2, True, 3, 12.0, "inefficacy"),  # withdrawn at the follow-up month
+        (0, False, 12, np.nan, None),  # reached follow-up
+        (1, True, 6, 7.0, "moved"),
+        (0, True, 6, 5.0, "adverse event"),
+        (2, True, 3, 4.0, np.nan),  # withdrawn, no reason recorded
+        (0, True, 6, 3.0, " adverse event "),
+        (1, False, 11, np.nan, None),  # placed by the visit window
+        (1, True, 9, np.nan, None),  # carried forward, never withdrew
+        (1, True, 9, 14.0, "late"),  # withdrew after the follow-up month: not withdrawn
+        (-1, True, 0, 2.0, "inefficacy"),  # no level: counted in overall only
+        (2, True, 6, 7.0, "lost"),
+        (-1, False, 12, np.nan, ""),
+    ]
+    frame = pd.DataFrame(rows, columns=["group", "carried_forward", "follow_up_visit_month", "withdrawal_month", "withdrawal_reason"])
+    frame["withdrawal_reason"] = frame["withdrawal_reason"].astype(object)
+    return frame.drop(columns="group"), frame["group"].to_numpy(dtype=np.int64)
+
+
+def test_withdrawn_and_placed_by_window_per_patient() -> None:
+    from reportgen.analysis import placed_by_window, withdrawn_before_follow_up
+
+    patients, _ = _flow_patients()
+    withdrawn = [True, False, True, True, True, True, False, False, False, True, True, False]
+    assert withdrawn_before_follow_up(patients, 12).tolist() == withdrawn
+    assert withdrawn_before_follow_up(patients, 11).tolist() == [False, *withdrawn[1:]]
+    assert placed_by_window(patients, 12).tolist() == [False] * 6 + [True] + [False] * 5
+    assert placed_by_window(patients, 11).tolist() == [False, True] + [False] * 4 + [False] * 5 + [True]
+
+
+def test_patient_flow_counts_per_group_and_orders_the_reasons() -> None:
+    """Per group: analysed = reached + carried forward + placed; reasons by count, then alphabetically (not
+    in the order met), 'not recorded' last; a patient without a level counts in overall only."""
+    from reportgen.analysis import patient_flow
+    from reportgen.model import Flow, FlowGroup, WithdrawalReason
+
+    patients, membership = _flow_patients()
+    flow = patient_flow(patients, membership, ("A", "B", "C", "D"), 12)
+    assert flow == Flow(
+        included=12,
+        no_level=2,
+        analysed=10,
+        follow_up_month=12,
+        groups=(
+            FlowGroup("A", analysed=3, reached_follow_up=1, carried_forward=2, withdrawn=2, placed_by_window=0),
+            FlowGroup("B", analysed=4, reached_follow_up=0, carried_forward=3, withdrawn=1, placed_by_window=1),
+            FlowGroup("C", analysed=3, reached_follow_up=0, carried_forward=3, withdrawn=3, placed_by_window=0),
+            FlowGroup("D", analysed=0, reached_follow_up=0, carried_forward=0, withdrawn=0, placed_by_window=0),
+        ),
+        withdrawals=(
+            WithdrawalReason("adverse event", (2, 0, 0, 0), 2),
+            WithdrawalReason("inefficacy", (0, 0, 1, 0), 2),
+            WithdrawalReason("lost", (0, 0, 1, 0), 1),
+            WithdrawalReason("moved", (0, 1, 0, 0), 1),
+            WithdrawalReason(None, (0, 0, 1, 0), 1),
+        ),
+    )
+
+
+def test_patient_flow_without_withdrawals_and_at_another_month() -> None:
+    from reportgen.analysis import patient_flow
+    from reportgen.model import WithdrawalReason
+
+    patients, membership = _flow_patients()
+    flow = patient_flow(patients, membership, ("A", "B", "C", "D"), 2)
+    assert [(g.withdrawn, g.placed_by_window, g.reached_follow_up) for g in flow.groups] == [(0, 1, 0), (0, 1, 0), (0, 0, 0), (0, 0, 0)]
+    assert flow.withdrawals == (WithdrawalReason("inefficacy", (0, 0, 0, 0), 1),)
+    assert flow.follow_up_month == 2
+
+
+def test_carried_forward_patients_with_their_month_and_reason() -> None:
+    from reportgen.analysis import _carried_forward
+    from reportgen.model import CarriedForward
+
+    patients, _ = _flow_patients()
+    patients["patient_id"] = [f"P{i}" for i in range(len(patients))]
+    assert _carried_forward(patients) == (
+        CarriedForward("P0", 3, "inefficacy"),
+        CarriedForward("P2", 6, "moved"),
+        CarriedForward("P3", 6, "adverse event"),
+        CarriedForward("P4", 3, None),
+        CarriedForward("P5", 6, "adverse event"),
+        CarriedForward("P7", 9, None),
+        CarriedForward("P8", 9, "late"),
+        CarriedForward("P9", 0, "inefficacy"),
+        CarriedForward("P10", 6, "lost"),
+    )
+    assert _carried_forward(patients[~patients["carried_forward"]]) == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("inefficacy", "inefficacy"), ("  moved away ", "moved away"), ("", None), ("   ", None), (None, None), (np.nan, None), (3, "3")],
+)
+def test_recorded_reason(value: object, expected: str | None) -> None:
+    from reportgen.analysis import recorded_reason
+
+    assert recorded_reason(value) == expected
+
+
+def test_describe_adds_the_mean_and_median_intervals() -> None:
+    from reportgen import stats
+    from reportgen.analysis import describe
+
+    values = np.array([4.0, np.nan, 1.0, 7.0, 2.0, 9.0, 5.0])
+    summary = describe(values)
+    assert summary == replace(stats.describe(values), mean_ci=estimates.mean_ci(values), median_ci=estimates.median_ci(values))
+    assert summary.n == 6 and summary.mean_ci.lower is not None and summary.median_ci.lower == 1.0
+
+
+def test_missing_counts_are_the_included_patients_without_a_value() -> None:
+    from reportgen.analysis import compare_continuous, missing_counts
+
+    frame, group, level = _continuous_frame()
+    continuous = compare_continuous(Continuous("x", "x", "X", ""), frame, group, level, StudyOptions(), False, THREE)
+    spec, categorical_frame, categorical_group = _categorical_frame()
+    categorical = compare_categorical(spec, categorical_frame, categorical_group, StudyOptions(), THREE)
+    assert missing_counts((continuous, categorical), 20) == (("x", 7), ("x", 8))
+    assert missing_counts((), 20) == ()
+
+
+def test_measures_have_their_labels_units_and_columns() -> None:
+    """``_measure`` builds TABLE_1 and OUTCOMES when the module is imported."""
+    by_variable = {spec.variable: spec for spec in OUTCOMES}
+    assert by_variable["esr_mm_h"] == Continuous("esr_mm_h", "esr_mm_h", "ESR", "mm/h")
+    assert by_variable["delta_das28"] == Continuous("delta_das28", "delta_das28", "ΔDAS28-ESR (baseline − follow-up)", "")
+    baseline = {spec.variable: spec for spec in TABLE_1}
+    assert baseline["crp_mg_l"] == Continuous("crp_mg_l", "crp_mg_l_baseline", "CRP", "mg/L")
+
+
+def test_group_edges_of_given_cut_points_and_of_the_data() -> None:
+    from reportgen.analysis import group_edges
+
+    levels = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    plan, edges, quantiles = group_edges(levels, StudyOptions(cut_points=(2.5, 10.0)))
+    assert (plan.groups, edges, quantiles) == (3, (2.5, 10.0), tuple(np.percentile(levels, [100 / 3, 200 / 3])))
+    plan, edges, quantiles = group_edges(levels, StudyOptions(grouping="halves"))
+    assert (plan.groups, edges, quantiles) == (2, (3.0,), (3.0,))
+    with pytest.raises(AnalysisError, match=r"^cannot form the groups: "):
+        group_edges(levels, StudyOptions(grouping="sextiles"))
+    with pytest.raises(AnalysisError, match=r"^cannot form 5 quintiles: the 20th, 40th, 60th and 80th percentiles .* \(1\.0, 1\.0, 1\.0, 1\.0\); "):
+        group_edges(np.array([1.0] * 9 + [5.0]), StudyOptions(grouping="quintiles"))
+
+
+def test_an_undefined_effect_size_gets_no_bootstrap_interval() -> None:
+    """ANOVA of values near 1e200: the sums of squares overflow, eta-squared is undefined (None), and no interval
+    is bootstrapped for it (None, not an interval without bounds)."""
+    from reportgen.analysis import compare_continuous
+
+    frame = pd.DataFrame({"x": [1e200, 2e200, 3e200, 5e200, 6e200, 7e200]})
+    with np.errstate(all="ignore"):
+        comparison = compare_continuous(
+            Continuous("x", "x", "X", ""), frame, np.array([0, 0, 0, 1, 1, 1]), np.arange(6.0), StudyOptions(continuous_test="anova"), True, ("A", "B")
+        )
+    assert comparison.test.effect_size_name == "eta-squared" and comparison.test.effect_size is None
+    assert comparison.test.effect_size_ci is None
