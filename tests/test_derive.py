@@ -355,7 +355,8 @@ def test_the_level_month_with_a_window_and_a_cohort_of_one_visit() -> None:
     visits = [visit("A", 0), visit("A", 4, trough_level=6.0), visit("A", 6, trough_level=9.0), visit("B", 0), visit("B", 3), visit("B", 6, trough_level=9.0)]
     patients = derive(_windowed(visits, level_month=3, visit_window_months=1)).patients
     assert (one(patients, "A")["trough_level"], one(patients, "A")["trough_month"]) == (6.0, 4.0)  # at the window's edge
-    assert math.isnan(one(patients, "B")["trough_level"])  # the month-3 visit has no level
+    b = one(patients, "B")
+    assert math.isnan(b["trough_level"]) and math.isnan(b["trough_month"])  # the month-3 visit has no level
     # One visit in all: no level, without reaching for another row.
     patient = one(derive(_windowed([visit("A", 0)], level_month=3)).patients, "A")
     assert math.isnan(patient["trough_level"]) and math.isnan(patient["trough_month"]) and not patient["trough_below_lloq"]
