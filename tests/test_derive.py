@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.derive import CATEGORIES, MEASURES, derive
+from reportgen import indices
+from reportgen.derive import CATEGORIES, MEASURES, _categories, derive
 from reportgen.errors import AnalysisError
-from reportgen.model import StudyOptions
+from reportgen.model import Cohort, Problem, StudyOptions
 from tests.cohorts import make_cohort, random_cohort, visit
 
 
@@ -280,3 +281,124 @@ def test_trough_level_on_the_sheets_first_visit_row() -> None:
     cohort = make_cohort([visit("A", 12, trough_level=5.0), visit("A", 0)])
     patient = one(derive(cohort).patients, "A")
     assert (patient["trough_level"], patient["trough_month"]) == (5.0, 12.0)
+
+
+# --- found by mutation testing, sixth pass: derive, _follow_up_warnings, _closest_per_patient ----------------
+
+
+def _windowed(visits: list[dict], **study: object) -> Cohort:
+    return make_cohort(visits, study=StudyOptions(**{"follow_up_month": 6, **study}))
+
+
+def test_the_window_takes_the_closest_visit_for_every_patient_the_earlier_on_a_tie() -> None:
+    visits = [
+        visit("A", 0), visit("A", 4, tjc28=1), visit("A", 7, tjc28=2),  # 7 is closer than 4
+        visit("B", 0), visit("B", 5, tjc28=1), visit("B", 8, tjc28=2),  # 5 is closer than 8 (not the first patient)
+        visit("C", 0), visit("C", 7, tjc28=2), visit("C", 5, tjc28=1),  # a tie: the earlier, whatever the row order
+        visit("D", 0), visit("D", 8, tjc28=2), visit("D", 4, tjc28=1), visit("D", 6, tjc28=3),  # the month itself
+    ]  # fmt: skip
+    patients = derive(_windowed(visits, visit_window_months=2)).patients
+    chosen = {pid: (one(patients, pid)["follow_up_visit_month"], one(patients, pid)["tjc28"]) for pid in "ABCD"}
+    assert chosen == {"A": (7, 2), "B": (5, 1), "C": (5, 1), "D": (6, 3)}
+    assert not patients["carried_forward"].any()
+
+
+def test_a_follow_up_visit_on_the_sheets_first_row_placed_by_the_window() -> None:
+    # Row position 0 is A's month-7 visit: placed by the window, with its level, and warned about.
+    derived = derive(_windowed([visit("A", 7, tjc28=2, trough_level=9.0), visit("A", 0)], visit_window_months=1))
+    patient = one(derived.patients, "A")
+    assert (patient["follow_up_visit_month"], patient["tjc28"], patient["carried_forward"]) == (7, 2, False)
+    assert (patient["trough_level"], patient["trough_month"]) == (9.0, 7.0)
+    assert [(w.row, w.value) for w in derived.warnings] == [(2, "7")]
+
+
+def test_a_follow_up_month_of_1() -> None:
+    # The visit at month 1 is the follow-up visit, and its level the trough level.
+    patient = one(derive(make_cohort([visit("A", 0), visit("A", 1, tjc28=2, trough_level=5.0)], study=StudyOptions(follow_up_month=1))).patients, "A")
+    assert (patient["follow_up_visit_month"], patient["tjc28"], patient["carried_forward"]) == (1, 2, False)
+    assert (patient["trough_level"], patient["trough_month"]) == (5.0, 1.0)
+
+
+def test_follow_up_warnings_word_for_word_in_row_order() -> None:
+    visits = [
+        visit("B", 0),  # row 2
+        visit("A", 8),  # row 3: after 6 + 1
+        visit("A", 0),  # row 4
+        visit("A", 7),  # row 5: placed by the window
+        visit("B", 9),  # row 6
+        visit("B", 12),  # row 7
+        visit("A", 10),  # row 8
+        visit("C", 0),  # row 9
+        visit("C", 9),  # row 10
+        visit("D", 0),  # row 11
+        visit("D", 6),  # row 12: at the month itself, no warning
+    ]
+    derived = derive(_windowed(visits, visit_window_months=1))
+    beyond = "after the month-6 follow-up and its \u00b11-month window (visit_window_months)"
+    assert derived.warnings == (
+        Problem("visits", 3, "month", "8", f"the 2 visits at months 8 and 10 of patient A (rows 3 and 8) are {beyond}, so they were not used", "warning"),
+        Problem("visits", 5, "month", "7", "the visit at month 7 of patient A was used as the month-6 follow-up visit, within the \u00b11-month window (visit_window_months)", "warning"),
+        Problem("visits", 6, "month", "9", f"the 2 visits at months 9 and 12 of patient B (rows 6 and 7) are {beyond}, so they were not used", "warning"),
+        Problem("visits", 10, "month", "9", f"the visit at month 9 of patient C is {beyond}, so it was not used", "warning"),
+    )
+    assert [one(derived.patients, pid)["follow_up_visit_month"] for pid in "ABCD"] == [7, 0, 0, 6]
+
+
+def test_follow_up_warnings_without_a_window_name_no_window() -> None:
+    derived = derive(_windowed([visit("A", 0), visit("A", 6), visit("A", 7), visit("A", 8), visit("A", 9)]))
+    assert derived.warnings == (
+        Problem("visits", 4, "month", "7", "the 3 visits at months 7, 8 and 9 of patient A (rows 4, 5 and 6) are after the month-6 follow-up, so they were not used", "warning"),
+    )
+
+
+def test_the_level_month_with_a_window_and_a_cohort_of_one_visit() -> None:
+    visits = [visit("A", 0), visit("A", 4, trough_level=6.0), visit("A", 6, trough_level=9.0), visit("B", 0), visit("B", 3), visit("B", 6, trough_level=9.0)]
+    patients = derive(_windowed(visits, level_month=3, visit_window_months=1)).patients
+    assert (one(patients, "A")["trough_level"], one(patients, "A")["trough_month"]) == (6.0, 4.0)  # at the window's edge
+    b = one(patients, "B")
+    assert math.isnan(b["trough_level"]) and math.isnan(b["trough_month"])  # the month-3 visit has no level
+    # One visit in all: no level, without reaching for another row.
+    patient = one(derive(_windowed([visit("A", 0)], level_month=3)).patients, "A")
+    assert math.isnan(patient["trough_level"]) and math.isnan(patient["trough_month"]) and not patient["trough_below_lloq"]
+
+
+def test_anti_drug_antibodies_of_the_level_visit_and_none_without_a_level() -> None:
+    visits = [
+        visit("A", 0), visit("A", 3, trough_level=4.0), visit("A", 6),
+        visit("C", 0), visit("C", 6, trough_level=2.0),
+        visit("B", 0), visit("B", 6),  # no level
+    ]  # fmt: skip
+    cohort = _windowed(visits)
+    tested = pd.Series([None, "positive", "negative", None, None, "negative", "positive"], dtype=object)
+    patients = derive(dataclasses.replace(cohort, visits=cohort.visits.assign(anti_drug_antibodies=tested))).patients
+    assert patients["anti_drug_antibodies"].dtype == object
+    assert patients["anti_drug_antibodies"].tolist() == ["positive", None, None]
+
+
+def test_categories_are_spread_from_values_rounded_at_category_decimals(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only another CATEGORY_DECIMALS than the rounding function's default (2) tells whether the distinct values
+    # are taken at the constant: at 3 decimals 2.597 is 'remission', at 2 (2.60) it would be 'low'.
+    monkeypatch.setattr(indices, "CATEGORY_DECIMALS", 3)
+    categories = _categories(np.array([2.597, np.nan, 2.5996, 2.597]), indices.das28_category)
+    assert categories.tolist()[0] == categories.tolist()[3] == "remission" and categories.tolist()[2] == "low"
+    assert pd.isna(categories.tolist()[1])
+
+
+def test_follow_up_warnings_follow_the_sheets_rows_whatever_the_order_of_the_visits() -> None:
+    cohort = _windowed([visit("A", 0), visit("A", 9), visit("B", 0), visit("B", 7)], visit_window_months=1)
+    reversed_visits = cohort.visits.iloc[::-1].reset_index(drop=True)  # each visit keeps its excel_row
+    warnings = derive(dataclasses.replace(cohort, visits=reversed_visits)).warnings
+    assert [(w.row, w.value) for w in warnings] == [(3, "9"), (5, "7")]
+
+
+def test_the_below_lloq_flag_is_that_of_the_levels_visit() -> None:
+    cohort = make_cohort([
+        visit("A", 0), visit("A", 12, trough_level=0.5),  # typed below the LLOQ
+        visit("B", 0), visit("B", 6, trough_level=0.5), visit("B", 12, trough_level=4.0),  # an earlier level was below
+        visit("C", 0), visit("C", 12),  # no level
+    ])  # fmt: skip
+    visits = cohort.visits.copy()
+    visits["level_below_lloq"] = [False, True, False, True, False, False, False]
+    patients = derive(dataclasses.replace(cohort, visits=visits)).patients
+    assert patients["trough_below_lloq"].dtype == bool
+    assert patients["trough_below_lloq"].tolist() == [True, False, False]

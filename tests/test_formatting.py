@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from written_numbers import parse
 
-from reportgen.formatting import MINUS, Formatter, decimals_for
-from reportgen.model import StudyOptions, Summary
+from reportgen import formatting
+from reportgen.formatting import MINUS, Formatter, _decimals_of, decimals_for
+from reportgen.model import ConfidenceInterval, IntervalMethod, StudyOptions, Summary
 
 DOT = Formatter(".")
 COMMA = Formatter(",")
@@ -194,3 +195,76 @@ def test_every_filter_is_the_formatter_method_of_that_name() -> None:
     }
     for name, method in filters.items():
         assert method == getattr(COMMA, name), name
+
+
+# --- found by mutation testing, sixth pass: p_value, intervals, ci_label, interval_method, effect_size_symbol,
+# estimate_ci, _decimals_of ---------------------------------------------------------------------------------
+
+
+def _ci(lower: float | None, upper: float | None, level: float = 0.95) -> ConfidenceInterval:
+    return ConfidenceInterval(level=level, method=IntervalMethod.STUDENT_T, lower=lower, upper=upper)
+
+
+def test_an_interval_in_a_table_is_a_span_in_parentheses() -> None:
+    assert DOT.interval_span(_ci(3.184, 5.726)) == "(3.18\u20135.73)"
+    assert COMMA.interval_span(_ci(3.184, 5.726), 1) == "(3,2\u20135,7)"
+    assert DOT.interval_span(_ci(-3.605, -0.965), 3) == f"({MINUS}3.605; {MINUS}0.965)"
+    assert DOT.interval_span(_ci(-0.5, 2.25), 1) == f"({MINUS}0.5; 2.3)"
+    # No interval, or one undefined bound: a dash in parentheses, never half an interval.
+    for interval in (None, _ci(None, 5.0), _ci(3.0, None), _ci(float("nan"), 5.0), _ci(None, None)):
+        assert DOT.interval_span(interval) == "(\u2013)"
+
+
+def test_an_interval_in_words_and_in_percent() -> None:
+    assert DOT.interval(_ci(3.184, 5.726)) == "3.18 to 5.73"
+    assert COMMA.interval(_ci(-3.184, 5.726), 1) == f"{MINUS}3,2 to 5,7"
+    assert DOT.interval(_ci(0.12345, 0.6789), 3) == "0.123 to 0.679"
+    assert DOT.interval_percent(_ci(0.02204, 0.4706)) == "2.2 to 47.1"
+    assert COMMA.interval_percent(_ci(0.0, 1.0)) == "0,0 to 100,0"
+    for interval in (None, _ci(None, 0.5), _ci(0.5, None), _ci(float("nan"), 0.5), _ci(0.5, float("inf"))):
+        assert DOT.interval(interval) == "\u2013"
+        assert DOT.interval_percent(interval) == "\u2013"
+
+
+def test_ci_label_at_any_level_and_decimal_mark() -> None:
+    assert DOT.ci_label(0.95) == COMMA.ci_label(0.95) == "95%\u00a0CI"
+    assert DOT.ci_label(0.9) == "90%\u00a0CI"
+    assert DOT.ci_label(0.975) == "97.5%\u00a0CI"
+    assert COMMA.ci_label(0.975) == "97,5%\u00a0CI"
+
+
+def test_interval_methods_in_words_and_unknown_ones_as_given() -> None:
+    assert DOT.interval_method(IntervalMethod.WILSON) == "Wilson score interval"
+    assert DOT.interval_method("wilson") == "Wilson score interval"
+    assert DOT.interval_method("some-new-method") == "some-new-method"
+
+
+def test_effect_size_symbols_and_unknown_or_missing_names() -> None:
+    assert DOT.effect_size_symbol("epsilon-squared") == "\u03b5\u00b2"
+    assert DOT.effect_size_symbol("cramers-v") == "Cram\u00e9r\u2019s V"
+    assert DOT.effect_size_symbol("cohens-d") == "cohens-d"
+    assert DOT.effect_size_symbol(None) == DOT.effect_size_symbol("") == "effect size"
+
+
+def test_an_estimate_with_one_undefined_bound_is_the_estimate_alone() -> None:
+    assert DOT.estimate_ci(1.234, 1.0, None, "cdai") == "1.23"
+    assert DOT.estimate_ci(1.234, None, 2.0, "cdai") == "1.23"
+    assert DOT.estimate_ci(1.234, float("nan"), 2.0, "cdai") == "1.23"
+
+
+def test_decimals_of_a_constant_as_written() -> None:
+    assert _decimals_of(0.05) == 2
+    assert _decimals_of(0.001) == 3
+    assert _decimals_of(2.5) == 1
+    assert _decimals_of(5) == 0
+    assert _decimals_of(1e16) == 0  # written '1e+16': no decimals, not a negative count
+
+
+def test_p_below_alpha_past_the_last_decimals_is_written_at_alphas_own_decimals(monkeypatch: pytest.MonkeyPatch) -> None:
+    # At ALPHA = 0.05 the cap '<0.05' happens to have the default 2 decimals; at 0.005 it needs 3.
+    monkeypatch.setattr(formatting, "ALPHA", 0.005)
+    assert DOT.p_value(0.0049999999) == "<0.005"
+    assert DOT.p_value(0.00497) == "0.00497"
+    # Six decimals are still written; only a seventh gives way to '<ALPHA'.
+    monkeypatch.setattr(formatting, "ALPHA", 0.05)
+    assert DOT.p_value(0.0499994) == "0.049999"

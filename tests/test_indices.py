@@ -163,3 +163,21 @@ def test_round_half_up_sheds_representation_error_at_nine_decimals(value: float,
 def test_round_half_up_at_nine_or_more_decimals_rounds_the_value_itself() -> None:
     assert indices.round_half_up(0.12345678947, 9) == pytest.approx(0.123456789, rel=1e-12)
     assert indices.round_half_up(1.2345e-6, 10) == pytest.approx(1.2345e-6, rel=1e-12)
+
+
+# --- found by mutation testing, sixth pass: eular_response and _categorise at CATEGORY_DECIMALS ---------------
+
+
+def test_categories_and_eular_response_round_at_category_decimals(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every rounding follows CATEGORY_DECIMALS (2 today, also the rounding function's default, so only another
+    # value tells whether a score is rounded at the constant).
+    monkeypatch.setattr(indices, "CATEGORY_DECIMALS", 3)
+    # 2.597 stays below 2.6 at 3 decimals (at 2 it would be 2.60, 'low').
+    assert list(indices.das28_category(np.array([2.597, 2.5996]))) == ["remission", "low"]
+    cases = [
+        (4.4049, 3.2, "good"),  # baseline 4.405: an improvement of 1.205 (at 2 decimals 4.40 and 1.20: 'moderate')
+        (5.0, 3.2049, "moderate"),  # current 3.205 > 3.2 (at 2 decimals 3.20: 'good')
+        (4.404, 3.2, "good"),  # an improvement of 1.204 > 1.2 (at 2 decimals 1.20: 'moderate')
+    ]
+    for baseline, current, response in cases:
+        assert indices.eular_response(np.array([baseline]), np.array([current]))[0] == response, (baseline, current)
