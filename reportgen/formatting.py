@@ -84,6 +84,7 @@ INTERVAL_METHOD_NAMES: dict[IntervalMethod, str] = {
     IntervalMethod.MANN_WHITNEY_NORMAL: "Hodges\u2013Lehmann estimate with the Mann\u2013Whitney interval, normal "
     "approximation corrected for ties",
     IntervalMethod.BOOTSTRAP_PERCENTILE: f"percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples, fixed seed {BOOTSTRAP_SEED}",
+    IntervalMethod.OLS_T: "least-squares coefficient \u00b1 t quantile \u00d7 its standard error (n \u2212 p df)",
 }
 # Effect sizes by their symbol in table headers and prose.
 EFFECT_SIZE_SYMBOLS: dict[str, str] = {"epsilon-squared": "\u03b5\u00b2", "eta-squared": "\u03b7\u00b2", "cramers-v": "Cram\u00e9r\u2019s V"}

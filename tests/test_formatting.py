@@ -239,6 +239,12 @@ def test_interval_methods_in_words_and_unknown_ones_as_given() -> None:
     assert DOT.interval_method("some-new-method") == "some-new-method"
 
 
+def test_every_interval_method_has_words() -> None:
+    """A method added to IntervalMethod without words would print as its key (e.g. "ols-t") in a footnote."""
+    assert set(formatting.INTERVAL_METHOD_NAMES) == set(IntervalMethod)
+    assert all(DOT.interval_method(method) != method.value for method in IntervalMethod)
+
+
 def test_effect_size_symbols_and_unknown_or_missing_names() -> None:
     assert DOT.effect_size_symbol("epsilon-squared") == "\u03b5\u00b2"
     assert DOT.effect_size_symbol("cramers-v") == "Cram\u00e9r\u2019s V"
