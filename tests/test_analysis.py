@@ -648,3 +648,299 @@ def test_the_locf_sensitivity_row_takes_the_primary_analysis_shift_when_the_grou
     primary = next(outcome for outcome in results.outcomes if outcome.variable == "das28_esr")
     assert (locf.estimate, locf.ci) == (primary.difference.estimate, primary.difference.ci)
     assert len(calls) == len({row.analysis for row in rows}) - 1  # completers, NRI, sample quantiles
+
+
+# --- found by mutation testing, sixth pass (analysis, part 1): primary_outcome, holm_adjusted, the sensitivity
+# analyses' helpers, the adjusted estimate's terms (docs/mutation-testing.md) --------------------------------
+
+
+from reportgen import analysis, regression  # noqa: E402
+from reportgen.model import (  # noqa: E402
+    ConfidenceInterval,
+    Sensitivity,
+    SensitivityName,
+    Shift,
+    Summary,
+)
+from reportgen.model import TestName as _TestName  # noqa: E402  (not "Test...": pytest would collect it)
+from reportgen.model import TestResult as _TestResult  # noqa: E402
+
+
+def _tested(p_value: float | None, test: str = "kruskal-wallis") -> _TestResult:
+    return _TestResult(test=_TestName(test), statistic=None if p_value is None else 1.0, p_value=p_value)
+
+
+def _continuous(p_value: float | None, variable: str = "das28_esr", sizes: tuple[int, ...] = (3, 2), difference: Shift | None = None):  # type: ignore[no-untyped-def]
+    return ContinuousComparison(
+        variable=variable, label=f"label of {variable}", unit="", groups=tuple(Summary(n=n) for n in sizes),
+        overall=Summary(n=sum(sizes)), test=_tested(p_value), difference=difference,
+    )  # fmt: skip
+
+
+def test_primary_outcome_is_the_named_outcome_and_an_unknown_one_lists_them_all() -> None:
+    assert analysis.primary_outcome(StudyOptions(primary_outcome="cdai")) == analysis.Continuous("cdai", "cdai", "CDAI", "")
+    assert analysis.primary_outcome(StudyOptions()).variable == "das28_esr"
+    with pytest.raises(AnalysisError) as raised:
+        analysis.primary_outcome(StudyOptions(primary_outcome="eular"))
+    assert str(raised.value) == (
+        "primary_outcome 'eular' is not an outcome; the outcomes are: das28_esr, das28_crp, cdai, sdai, sjc28, tjc28, "
+        "esr_mm_h, crp_mg_l, delta_das28"
+    )
+
+
+def test_holm_adjusted_leaves_out_tests_without_a_p_value() -> None:
+    # Holm over 0.01, 0.04, 0.03 (by hand): 3 x 0.01 = 0.03, 2 x 0.03 = 0.06, max(0.06, 1 x 0.04) = 0.06.
+    outcomes = tuple(_continuous(p, variable=f"v{i}") for i, p in enumerate([0.01, None, 0.04, 0.03]))
+    adjusted = analysis.holm_adjusted(outcomes)
+    assert [o.variable for o in adjusted] == ["v0", "v1", "v2", "v3"]
+    assert [o.p_holm for o in adjusted] == [pytest.approx(0.03), None, pytest.approx(0.06), pytest.approx(0.06)]
+    assert [replace(o, p_holm=None) for o in adjusted] == list(outcomes)
+    assert [o.p_holm for o in analysis.holm_adjusted((_continuous(None), _continuous(None)))] == [None, None]
+    assert analysis.holm_adjusted(()) == ()
+
+
+def _response_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "das28_esr": [3.0, np.nan, 4.0, 5.0, 2.5],
+            "das28_esr_baseline": [5.5, 6.0, np.nan, 6.5, 4.0],
+            "delta_das28": [2.5, np.nan, np.nan, 1.5, 1.5],
+            "eular_response": pd.Categorical(["good", "moderate", None, "good", "none"], categories=EULAR_CATEGORIES, ordered=True),
+        }
+    )
+
+
+EULAR_CATEGORIES = ["none", "moderate", "good"]
+
+
+def test_non_responders_carry_the_baseline_or_no_change_and_get_no_response() -> None:
+    patients = _response_frame()
+    stopped = np.array([True, True, True, False, False])
+    das28 = analysis._non_responders(patients, analysis.OUTCOMES[0], stopped)
+    assert list(das28.columns) == ["das28_esr", "eular_response"]
+    np.testing.assert_array_equal(das28["das28_esr"].to_numpy(), [5.5, 6.0, np.nan, 5.0, 2.5])
+    assert das28["das28_esr"].dtype == np.float64
+    assert das28["eular_response"].tolist() == ["none", "none", "none", "good", "none"]
+    delta = analysis._non_responders(patients, analysis.OUTCOMES[-1], stopped)
+    np.testing.assert_array_equal(delta["delta_das28"].to_numpy(), [0.0, 0.0, 0.0, 1.5, 1.5])
+    assert delta["eular_response"].tolist() == ["none", "none", "none", "good", "none"]
+    # A response left as it is keeps being unknown.
+    kept = analysis._non_responders(patients, analysis.OUTCOMES[0], np.zeros(5, dtype=bool))
+    assert kept["eular_response"].tolist()[:2] == ["good", "moderate"] and pd.isna(kept["eular_response"][2])
+    np.testing.assert_array_equal(patients["das28_esr"].to_numpy(), [3.0, np.nan, 4.0, 5.0, 2.5])  # not written into
+
+
+def test_sample_quantile_groups_are_the_analysed_levels_own_and_none_when_they_coincide() -> None:
+    level = np.array([0.1, np.nan, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    # Quartiles of the eight levels (by hand, type 7): 0.275, 0.45, 0.625.
+    groups = analysis._sample_quantile_groups(level, 4)
+    assert groups is not None and groups.tolist() == [0, -1, 0, 1, 1, 2, 2, 3, 3]
+    assert analysis._sample_quantile_groups(level, 2).tolist() == [0, -1, 0, 0, 0, 1, 1, 1, 1]
+    assert analysis._sample_quantile_groups(np.array([1.0, 1.0, 1.0, 1.0, 2.0, np.nan]), 4) is None  # 1, 1, 1: coincide
+    assert analysis._sample_quantile_groups(np.array([1.0, 1.0, 2.0, np.nan]), 2).tolist() == [0, 0, 1, -1]  # one edge
+
+
+def test_a_sensitivity_test_not_formed_says_why() -> None:
+    result = analysis._not_formed("chi-square", "no groups")
+    assert result == _TestResult(
+        test=_TestName.CHI_SQUARE, statistic=None, p_value=None, decision="chi-square not computed: no groups.", not_tested="no groups"
+    )
+    assert type(result.test) is _TestName
+
+
+def test_shift_compares_the_highest_group_with_the_lowest() -> None:
+    frame = pd.DataFrame({"das28_esr": [1.0, 2.0, 10.0, 20.0, 100.0, 200.0, np.nan, 7.0]})
+    groups = np.array([0, 0, 1, 1, 2, 2, 2, -1])
+    estimate, ci = analysis._shift(analysis.OUTCOMES[0], frame, groups, 3)
+    # Differences of {100, 200} and {1, 2}: 98, 99, 198, 199; their median is 148.5.
+    assert estimate == 148.5
+    assert (estimate, ci) == estimates.hodges_lehmann([100.0, 200.0], [1.0, 2.0])
+
+
+def test_primary_shift_is_taken_only_for_the_primary_analysis_own_groups() -> None:
+    interval = ConfidenceInterval(level=0.95, method="exact", lower=1.0, upper=2.0)
+    labels = ("G1", "G2", "G3")
+    frame = pd.DataFrame({"das28_esr": [1.0, 2.0, np.nan, 3.0, 4.0, 5.0, 6.0, np.nan]})
+    groups = np.array([0, 0, 0, 1, 2, 2, 2, -1])  # known values: G1 2 (one unknown), G2 1, G3 3
+    spec = analysis.OUTCOMES[0]
+    primary = _continuous(0.01, sizes=(2, 1, 3), difference=Shift(high="G3", low="G1", estimate=1.5, ci=interval))
+    assert analysis._primary_shift(primary, labels, frame, spec, groups) == (1.5, interval)
+    # Anything else: other sizes of the highest or the lowest group, other labels, another number of groups, no shift.
+    assert analysis._primary_shift(replace(primary, groups=(Summary(n=2), Summary(n=1), Summary(n=4))), labels, frame, spec, groups) is None
+    assert analysis._primary_shift(replace(primary, groups=(Summary(n=3), Summary(n=1), Summary(n=3))), labels, frame, spec, groups) is None
+    assert analysis._primary_shift(primary, ("G1", "G2", "G4"), frame, spec, groups) is None
+    assert analysis._primary_shift(primary, ("G0", "G2", "G3"), frame, spec, groups) is None
+    assert analysis._primary_shift(primary, ("G1", "G3"), frame, spec, np.minimum(groups, 1)) is None
+    assert analysis._primary_shift(replace(primary, difference=None), labels, frame, spec, groups) is None
+    # The same groups but the middle one's size, which the shift does not use: still the primary's.
+    assert analysis._primary_shift(replace(primary, groups=(Summary(n=2), Summary(n=9), Summary(n=3))), labels, frame, spec, groups) == (1.5, interval)
+    # Two groups whose labels are those of the shift's: the sizes decide (G1 and G2 here: 2 and 1).
+    two = _continuous(0.01, sizes=(2, 1), difference=Shift(high="G2", low="G1", estimate=0.5, ci=interval))
+    assert analysis._primary_shift(two, ("G1", "G2"), frame, spec, np.minimum(groups, 1)) is None  # G2 has 4 known
+    assert analysis._primary_shift(replace(two, groups=(Summary(n=2), Summary(n=4))), ("G1", "G2"), frame, spec, np.minimum(groups, 1)) == (0.5, interval)
+
+
+def test_good_response_difference_is_the_highest_group_minus_the_lowest() -> None:
+    frame = pd.DataFrame(
+        {
+            "eular_response": pd.Categorical(
+                ["good", "none", None, "good", "good", "good", "moderate", None, "good", "good"], categories=EULAR_CATEGORIES, ordered=True
+            )
+        }
+    )
+    groups = np.array([0, 0, 0, 0, 1, 2, 2, 2, 2, -1])
+    # Highest group (2): 2 good of 3 known; lowest (0): 2 good of 3 known.
+    assert analysis._good_response_difference(frame, groups, 3) == estimates.newcombe_difference(2, 3, 2, 3)
+    # Two groups: the highest is group 1, one good of one.
+    assert analysis._good_response_difference(frame, groups, 2) == estimates.newcombe_difference(1, 1, 2, 3)
+    frame.loc[0, "eular_response"] = "moderate"
+    assert analysis._good_response_difference(frame, groups, 3) == estimates.newcombe_difference(2, 3, 1, 3)
+    estimate, _ = analysis._good_response_difference(frame, groups, 3)
+    assert estimate == pytest.approx(1 / 3)
+
+
+def test_sensitivity_row_counts_its_patients_and_says_when_the_conclusion_changes() -> None:
+    interval = ConfidenceInterval(level=0.95, method="newcombe", lower=-0.1, upper=0.5)
+    continuous = _continuous(0.05, sizes=(3, 0, 4))
+    row = analysis._sensitivity_row(SensitivityName.COMPLETERS, continuous, None, (0.2, interval))
+    assert row == Sensitivity(
+        SensitivityName.COMPLETERS, "das28_esr", "label of das28_esr", 7, continuous.test, conclusion_changes=False, estimate=0.2, ci=interval
+    )
+    categorical = CategoricalComparison(
+        variable="eular_response", label="EULAR response", categories=("none", "good"), counts=((1, 2), (3, 4)), overall=(3, 7), test=_tested(0.01, "chi-square")
+    )  # fmt: skip
+    row = analysis._sensitivity_row(SensitivityName.NRI, categorical, None, (None, interval))
+    assert (row.analysis, row.outcome, row.label, row.n, row.test, row.estimate, row.ci) == (
+        SensitivityName.NRI, "eular_response", "EULAR response", 10, categorical.test, None, interval
+    )  # fmt: skip
+
+    def changes(p: float | None, locf_p: float | None) -> bool:
+        locf = Sensitivity(SensitivityName.LOCF, "das28_esr", "", 7, _tested(locf_p))
+        return analysis._sensitivity_row(SensitivityName.NRI, _continuous(p), locf, (None, interval)).conclusion_changes
+
+    # p = 0.05 exactly is not significant (p < ALPHA), on either side.
+    assert changes(0.05, 0.04) and changes(0.04, 0.05) and changes(0.2, 0.01) and changes(0.01, 0.2)
+    assert not changes(0.05, 0.06) and not changes(0.06, 0.05) and not changes(0.01, 0.02) and not changes(0.3, 0.5)
+    assert not changes(None, 0.01) and not changes(0.01, None) and not changes(None, None)
+    assert analysis._sensitivity_row(SensitivityName.LOCF, _continuous(0.01), None, (None, interval)).conclusion_changes is False
+
+
+def test_covariate_labels() -> None:
+    assert analysis._covariate_label("age_years") == "Age"
+    assert analysis._covariate_label("das28_esr") == "DAS28-ESR"  # a baseline measure of Table 1
+    assert analysis._covariate_label("das28_crp") == "DAS28-CRP"  # an outcome only
+    assert analysis._covariate_label("patient_global_mm") == "Patient global assessment"
+    assert analysis._covariate_label("rf_positive") == "RF positive"  # categorical: Table 1's label
+    assert analysis._covariate_label("sex") == "Female"
+    assert analysis._covariate_label("unknown_column") == "unknown_column"
+
+
+def _covariate_patients() -> pd.DataFrame:
+    """Patients with the contract's types: str sex, nullable boolean RF, bool MTX, int64 counts, float64 measures."""
+    return pd.DataFrame(
+        {
+            "sex": pd.Series(["F", "M", "F", None, "M", "F", "M", "F", "M", "F"], dtype="str"),
+            "age_years": [50.0, 61.0, 45.0, 70.0, 38.0, 55.0, 66.0, 59.0, 48.0, np.nan],
+            "rf_positive": pd.array([True, False, None, True, True, False, False, True, True, False], dtype="boolean"),
+            "concomitant_mtx": np.array([True, True, False, True, False, False, True, True, False, True]),
+            "prior_biologics": np.array([0, 1, 2, 0, 3, 1, 0, 2, 1, 1], dtype=np.int64),
+            "esr_mm_h_baseline": [30.0, 12.0, 45.0, 8.0, 0.0, 22.0, 51.0, 17.0, 26.0, 33.0],
+            "esr_mm_h": [20.0, 10.0, 30.0, 9.0, 5.0, 18.0, 40.0, 11.0, 21.0, 25.0],
+            "patient_global_mm_baseline": [60.0, 40.0, 70.0, 30.0, 55.0, 45.0, 80.0, 50.0, 65.0, 35.0],
+            "patient_global_mm": [40.0, 30.0, 50.0, 35.0, 20.0, 30.0, 60.0, 25.0, 45.0, 30.0],
+            "das28_esr_baseline": [5.1, 4.2, 6.0, 3.9, 4.8, 5.5, 6.3, 4.4, 5.0, 5.9],
+            "das28_esr": [3.2, 3.0, 4.9, 3.5, 2.4, 3.8, 5.1, 2.9, 3.1, 4.0],
+            "delta_das28": [1.9, 1.2, 1.1, 0.4, 2.4, 1.7, 1.2, 1.5, 1.9, 1.9],
+        }
+    )
+
+
+def _term(name: str, values, logged: bool = False) -> tuple[str, list[float], bool]:  # type: ignore[no-untyped-def]
+    return name, list(np.asarray(values, dtype=float)), logged
+
+
+def _as_tuple(term: regression.Term) -> tuple[str, list[float], bool]:
+    assert isinstance(term.values, np.ndarray) and term.values.dtype == np.float64, term
+    return term.name, list(term.values), term.logged
+
+
+@pytest.mark.parametrize(
+    "name, expected, label",
+    [
+        ("sex", _term("sex", [1, 0, 1, np.nan, 0, 1, 0, 1, 0, 1]), "sex (female = 1)"),
+        ("rf_positive", _term("rf_positive", [1, 0, np.nan, 1, 1, 0, 0, 1, 1, 0]), "RF positive (yes = 1)"),
+        ("concomitant_mtx", _term("concomitant_mtx", [1, 1, 0, 1, 0, 0, 1, 1, 0, 1]), "concomitant methotrexate (yes = 1)"),
+        ("age_years", _term("age_years", [50, 61, 45, 70, 38, 55, 66, 59, 48, np.nan]), "age"),
+        ("prior_biologics", _term("prior_biologics", [0, 1, 2, 0, 3, 1, 0, 2, 1, 1]), "prior biologics"),
+        ("ln(age_years)", _term("ln(age_years)", [50, 61, 45, 70, 38, 55, 66, 59, 48, np.nan], logged=True), "ln age"),
+        ("esr_mm_h", _term("esr_mm_h_baseline", [30, 12, 45, 8, 0, 22, 51, 17, 26, 33]), "baseline ESR"),
+        ("ln(esr_mm_h)", _term("ln(esr_mm_h_baseline)", [30, 12, 45, 8, 0, 22, 51, 17, 26, 33], logged=True), "ln baseline ESR"),
+        ("patient_global_mm", _term("patient_global_mm_baseline", [60, 40, 70, 30, 55, 45, 80, 50, 65, 35]), "baseline patient global assessment"),
+        ("ln(patient_global_mm)", _term("ln(patient_global_mm_baseline)", [60, 40, 70, 30, 55, 45, 80, 50, 65, 35], logged=True),
+         "ln baseline patient global assessment"),
+        ("das28_esr", _term("das28_esr_baseline", [5.1, 4.2, 6.0, 3.9, 4.8, 5.5, 6.3, 4.4, 5.0, 5.9]), "baseline DAS28-ESR"),
+    ],
+)  # fmt: skip
+def test_covariate_terms_are_coded_and_labelled_as_documented(name: str, expected, label: str) -> None:  # type: ignore[no-untyped-def]
+    patients = _covariate_patients()
+    term, words = analysis._covariate_term(name, patients)
+    got = _as_tuple(term)
+    assert (got[0], got[2], words) == (expected[0], expected[2], label)
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+ADJUSTED_LEVEL = np.array([2.0, 4.0, 8.0, 3.5, 3.0, 6.0, 12.0, np.nan, 0.0, 1.5])
+
+
+def test_adjusted_estimate_fits_the_outcome_on_its_baseline_and_the_study_covariates() -> None:
+    patients = _covariate_patients()
+    study = StudyOptions(adjust_for=("ln(esr_mm_h)", "sex", "das28_esr"))
+    estimate = analysis.adjusted_estimate(analysis.OUTCOMES[0], patients, ADJUSTED_LEVEL, study)
+    # das28_esr is the outcome's own baseline: in the model once.
+    assert estimate.covariates == ("das28_esr_baseline", "ln(esr_mm_h_baseline)", "sex")
+    assert estimate.covariate_labels == ("baseline DAS28-ESR", "ln baseline ESR", "sex (female = 1)")
+    # Left out: patient 8 (level 0), 4 (ESR 0 cannot be logged), 3 (sex unknown), 7 (no level: not counted).
+    assert (estimate.level_not_positive, estimate.covariate_not_positive, estimate.incomplete) == (1, 1, 1)
+    used = [0, 1, 2, 5, 6, 9]
+    assert (estimate.n, estimate.df, estimate.not_estimated) == (6, 1, "")
+    design = np.column_stack(
+        [np.ones(6), np.log2(ADJUSTED_LEVEL[used]), patients["das28_esr_baseline"][used], np.log(patients["esr_mm_h_baseline"][used]),
+         [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]]
+    )  # fmt: skip
+    y = patients["das28_esr"].to_numpy()[used]
+    beta, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    se = math.sqrt(rss[0] / 1 * np.linalg.inv(design.T @ design)[1, 1])
+    t = sps.t.ppf(0.975, 1)
+    assert estimate.beta == pytest.approx(beta[1], rel=1e-9) and estimate.standard_error == pytest.approx(se, rel=1e-9)
+    assert estimate.p_value == pytest.approx(2 * sps.t.sf(abs(beta[1] / se), 1), rel=1e-9)
+    assert (estimate.ci.level, estimate.ci.method) == (0.95, "ols-t")
+    assert (estimate.ci.lower, estimate.ci.upper) == (pytest.approx(beta[1] - t * se, rel=1e-9), pytest.approx(beta[1] + t * se, rel=1e-9))
+
+
+def test_adjusted_estimate_of_the_change_uses_the_das28_baseline_and_of_esr_its_own() -> None:
+    patients = _covariate_patients()
+    delta = analysis.adjusted_estimate(analysis.OUTCOMES[-1], patients, ADJUSTED_LEVEL, StudyOptions())
+    assert (delta.covariates, delta.covariate_labels) == (("das28_esr_baseline",), ("baseline DAS28-ESR",))
+    assert (delta.n, delta.df, delta.level_not_positive, delta.incomplete) == (8, 5, 1, 0)
+    used = ~np.isnan(ADJUSTED_LEVEL) & (ADJUSTED_LEVEL > 0)
+    design = np.column_stack([np.ones(8), np.log2(ADJUSTED_LEVEL[used]), patients["das28_esr_baseline"][used]])
+    beta = np.linalg.lstsq(design, patients["delta_das28"][used], rcond=None)[0]
+    assert delta.beta == pytest.approx(beta[1], rel=1e-9)
+    esr = analysis.adjusted_estimate(analysis.OUTCOMES[6], patients, ADJUSTED_LEVEL, StudyOptions(adjust_for=("ln(esr_mm_h)", "esr_mm_h")))
+    assert esr.covariates == ("esr_mm_h_baseline", "ln(esr_mm_h_baseline)")
+    assert esr.covariate_labels == ("baseline ESR", "ln baseline ESR")
+
+
+def test_adjusted_estimate_not_estimated_keeps_its_reason_and_counts() -> None:
+    patients = _covariate_patients()
+    level = np.where(np.arange(10) < 3, ADJUSTED_LEVEL, np.nan)
+    level[2] = -1.0
+    estimate = analysis.adjusted_estimate(analysis.OUTCOMES[0], patients, level, StudyOptions(adjust_for=("age_years",)))
+    fit = regression.adjusted_association(
+        patients["das28_esr"].to_numpy(), level,
+        [regression.Term("das28_esr_baseline", patients["das28_esr_baseline"].to_numpy()), regression.Term("age_years", patients["age_years"].to_numpy())],
+        0.95,
+    )  # fmt: skip
+    assert fit.not_estimated != "" and fit.beta is None
+    assert (estimate.beta, estimate.p_value, estimate.ci.lower, estimate.ci.upper) == (None, None, None, None)
+    assert (estimate.n, estimate.level_not_positive, estimate.not_estimated) == (2, 1, fit.not_estimated)
