@@ -650,8 +650,8 @@ def test_the_locf_sensitivity_row_takes_the_primary_analysis_shift_when_the_grou
     assert len(calls) == len({row.analysis for row in rows}) - 1  # completers, NRI, sample quantiles
 
 
-# --- found by mutation testing, sixth pass (analysis, part 1): primary_outcome, holm_adjusted, the sensitivity
-# analyses' helpers, the adjusted estimate's terms (docs/mutation-testing.md) --------------------------------
+# --- found by mutation testing, sixth pass (analysis, part 1): analyse, the primary outcome, Holm, the sensitivity
+# analyses and their helpers, the adjusted estimate and its covariate terms (docs/mutation-testing.md) -----------
 
 
 from reportgen import analysis, regression, stats  # noqa: E402
@@ -699,6 +699,9 @@ def test_holm_adjusted_leaves_out_tests_without_a_p_value() -> None:
     assert analysis.holm_adjusted(()) == ()
 
 
+EULAR_CATEGORIES = ["none", "moderate", "good"]
+
+
 def _response_frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -708,9 +711,6 @@ def _response_frame() -> pd.DataFrame:
             "eular_response": pd.Categorical(["good", "moderate", None, "good", "none"], categories=EULAR_CATEGORIES, ordered=True),
         }
     )
-
-
-EULAR_CATEGORIES = ["none", "moderate", "good"]
 
 
 def test_non_responders_carry_the_baseline_or_no_change_and_get_no_response() -> None:
