@@ -959,3 +959,443 @@ def test_an_undefined_effect_size_gets_no_bootstrap_interval() -> None:
         )
     assert comparison.test.effect_size_name == "eta-squared" and comparison.test.effect_size is None
     assert comparison.test.effect_size_ci is None
+
+# --- found by mutation testing, sixth pass (analysis, part 1): analyse, the primary outcome, Holm, the sensitivity
+# analyses and their helpers, the adjusted estimate and its covariate terms (docs/mutation-testing.md) -----------
+
+
+from reportgen import analysis, regression, stats  # noqa: E402
+from reportgen.model import (  # noqa: E402
+    ConfidenceInterval,
+    Sensitivity,
+    SensitivityName,
+    Shift,
+    Summary,
+)
+from reportgen.model import TestName as _TestName  # noqa: E402  (not "Test...": pytest would collect it)
+from reportgen.model import TestResult as _TestResult  # noqa: E402
+
+
+def _tested(p_value: float | None, test: str = "kruskal-wallis") -> _TestResult:
+    return _TestResult(test=_TestName(test), statistic=None if p_value is None else 1.0, p_value=p_value)
+
+
+def _continuous(p_value: float | None, variable: str = "das28_esr", sizes: tuple[int, ...] = (3, 2), difference: Shift | None = None):  # type: ignore[no-untyped-def]
+    return ContinuousComparison(
+        variable=variable, label=f"label of {variable}", unit="", groups=tuple(Summary(n=n) for n in sizes),
+        overall=Summary(n=sum(sizes)), test=_tested(p_value), difference=difference,
+    )  # fmt: skip
+
+
+def test_primary_outcome_is_the_named_outcome_and_an_unknown_one_lists_them_all() -> None:
+    assert analysis.primary_outcome(StudyOptions(primary_outcome="cdai")) == analysis.Continuous("cdai", "cdai", "CDAI", "")
+    assert analysis.primary_outcome(StudyOptions()).variable == "das28_esr"
+    with pytest.raises(AnalysisError) as raised:
+        analysis.primary_outcome(StudyOptions(primary_outcome="eular"))
+    assert str(raised.value) == (
+        "primary_outcome 'eular' is not an outcome; the outcomes are: das28_esr, das28_crp, cdai, sdai, sjc28, tjc28, "
+        "esr_mm_h, crp_mg_l, delta_das28"
+    )
+
+
+def test_holm_adjusted_leaves_out_tests_without_a_p_value() -> None:
+    # Holm over 0.01, 0.04, 0.03 (by hand): 3 x 0.01 = 0.03, 2 x 0.03 = 0.06, max(0.06, 1 x 0.04) = 0.06.
+    outcomes = tuple(_continuous(p, variable=f"v{i}") for i, p in enumerate([0.01, None, 0.04, 0.03]))
+    adjusted = analysis.holm_adjusted(outcomes)
+    assert [o.variable for o in adjusted] == ["v0", "v1", "v2", "v3"]
+    assert [o.p_holm for o in adjusted] == [pytest.approx(0.03), None, pytest.approx(0.06), pytest.approx(0.06)]
+    assert [replace(o, p_holm=None) for o in adjusted] == list(outcomes)
+    assert [o.p_holm for o in analysis.holm_adjusted((_continuous(None), _continuous(None)))] == [None, None]
+    assert analysis.holm_adjusted(()) == ()
+
+
+EULAR_CATEGORIES = ["none", "moderate", "good"]
+
+
+def _response_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "das28_esr": [3.0, np.nan, 4.0, 5.0, 2.5],
+            "das28_esr_baseline": [5.5, 6.0, np.nan, 6.5, 4.0],
+            "delta_das28": [2.5, np.nan, np.nan, 1.5, 1.5],
+            "eular_response": pd.Categorical(["good", "moderate", None, "good", "none"], categories=EULAR_CATEGORIES, ordered=True),
+        }
+    )
+
+
+def test_non_responders_carry_the_baseline_or_no_change_and_get_no_response() -> None:
+    patients = _response_frame()
+    stopped = np.array([True, True, True, False, False])
+    das28 = analysis._non_responders(patients, analysis.OUTCOMES[0], stopped)
+    assert list(das28.columns) == ["das28_esr", "eular_response"]
+    np.testing.assert_array_equal(das28["das28_esr"].to_numpy(), [5.5, 6.0, np.nan, 5.0, 2.5])
+    assert das28["das28_esr"].dtype == np.float64
+    assert das28["eular_response"].tolist() == ["none", "none", "none", "good", "none"]
+    delta = analysis._non_responders(patients, analysis.OUTCOMES[-1], stopped)
+    np.testing.assert_array_equal(delta["delta_das28"].to_numpy(), [0.0, 0.0, 0.0, 1.5, 1.5])
+    assert delta["eular_response"].tolist() == ["none", "none", "none", "good", "none"]
+    # A response left as it is keeps being unknown.
+    kept = analysis._non_responders(patients, analysis.OUTCOMES[0], np.zeros(5, dtype=bool))
+    assert kept["eular_response"].tolist()[:2] == ["good", "moderate"] and pd.isna(kept["eular_response"][2])
+    np.testing.assert_array_equal(patients["das28_esr"].to_numpy(), [3.0, np.nan, 4.0, 5.0, 2.5])  # not written into
+
+
+def test_sample_quantile_groups_are_the_analysed_levels_own_and_none_when_they_coincide() -> None:
+    level = np.array([0.1, np.nan, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    # Quartiles of the eight levels (by hand, type 7): 0.275, 0.45, 0.625.
+    groups = analysis._sample_quantile_groups(level, 4)
+    assert groups is not None and groups.tolist() == [0, -1, 0, 1, 1, 2, 2, 3, 3]
+    assert analysis._sample_quantile_groups(level, 2).tolist() == [0, -1, 0, 0, 0, 1, 1, 1, 1]
+    assert analysis._sample_quantile_groups(np.array([1.0, 1.0, 1.0, 1.0, 2.0, np.nan]), 4) is None  # 1, 1, 1: coincide
+    assert analysis._sample_quantile_groups(np.array([1.0, 1.0, 2.0, np.nan]), 2).tolist() == [0, 0, 1, -1]  # one edge
+
+
+def test_a_sensitivity_test_not_formed_says_why() -> None:
+    result = analysis._not_formed("chi-square", "no groups")
+    assert result == _TestResult(
+        test=_TestName.CHI_SQUARE, statistic=None, p_value=None, decision="chi-square not computed: no groups.", not_tested="no groups"
+    )
+    assert type(result.test) is _TestName
+
+
+def test_shift_compares_the_highest_group_with_the_lowest() -> None:
+    frame = pd.DataFrame({"das28_esr": [1.0, 2.0, 10.0, 20.0, 100.0, 200.0, np.nan, 7.0]})
+    groups = np.array([0, 0, 1, 1, 2, 2, 2, -1])
+    estimate, ci = analysis._shift(analysis.OUTCOMES[0], frame, groups, 3)
+    # Differences of {100, 200} and {1, 2}: 98, 99, 198, 199; their median is 148.5.
+    assert estimate == 148.5
+    assert (estimate, ci) == estimates.hodges_lehmann([100.0, 200.0], [1.0, 2.0])
+
+
+def test_primary_shift_is_taken_only_for_the_primary_analysis_own_groups() -> None:
+    interval = ConfidenceInterval(level=0.95, method="exact", lower=1.0, upper=2.0)
+    labels = ("G1", "G2", "G3")
+    frame = pd.DataFrame({"das28_esr": [1.0, 2.0, np.nan, 3.0, 4.0, 5.0, 6.0, np.nan]})
+    groups = np.array([0, 0, 0, 1, 2, 2, 2, -1])  # known values: G1 2 (one unknown), G2 1, G3 3
+    spec = analysis.OUTCOMES[0]
+    primary = _continuous(0.01, sizes=(2, 1, 3), difference=Shift(high="G3", low="G1", estimate=1.5, ci=interval))
+    assert analysis._primary_shift(primary, labels, frame, spec, groups) == (1.5, interval)
+    # Anything else: other sizes of the highest or the lowest group, other labels, another number of groups, no shift.
+    assert analysis._primary_shift(replace(primary, groups=(Summary(n=2), Summary(n=1), Summary(n=4))), labels, frame, spec, groups) is None
+    assert analysis._primary_shift(replace(primary, groups=(Summary(n=3), Summary(n=1), Summary(n=3))), labels, frame, spec, groups) is None
+    assert analysis._primary_shift(primary, ("G1", "G2", "G4"), frame, spec, groups) is None
+    assert analysis._primary_shift(primary, ("G0", "G2", "G3"), frame, spec, groups) is None
+    assert analysis._primary_shift(primary, ("G1", "G3"), frame, spec, np.minimum(groups, 1)) is None
+    assert analysis._primary_shift(replace(primary, difference=None), labels, frame, spec, groups) is None
+    # The same groups but the middle one's size, which the shift does not use: still the primary's.
+    assert analysis._primary_shift(replace(primary, groups=(Summary(n=2), Summary(n=9), Summary(n=3))), labels, frame, spec, groups) == (1.5, interval)
+    # Two groups whose labels are those of the shift's: the sizes decide (G1 and G2 here: 2 and 1).
+    two = _continuous(0.01, sizes=(2, 1), difference=Shift(high="G2", low="G1", estimate=0.5, ci=interval))
+    assert analysis._primary_shift(two, ("G1", "G2"), frame, spec, np.minimum(groups, 1)) is None  # G2 has 4 known
+    assert analysis._primary_shift(replace(two, groups=(Summary(n=2), Summary(n=4))), ("G1", "G2"), frame, spec, np.minimum(groups, 1)) == (0.5, interval)
+
+
+def test_good_response_difference_is_the_highest_group_minus_the_lowest() -> None:
+    frame = pd.DataFrame(
+        {
+            "eular_response": pd.Categorical(
+                ["good", "none", None, "good", "good", "good", "moderate", None, "good", "good"], categories=EULAR_CATEGORIES, ordered=True
+            )
+        }
+    )
+    groups = np.array([0, 0, 0, 0, 1, 2, 2, 2, 2, -1])
+    # Highest group (2): 2 good of 3 known; lowest (0): 2 good of 3 known.
+    assert analysis._good_response_difference(frame, groups, 3) == estimates.newcombe_difference(2, 3, 2, 3)
+    # Two groups: the highest is group 1, one good of one.
+    assert analysis._good_response_difference(frame, groups, 2) == estimates.newcombe_difference(1, 1, 2, 3)
+    frame.loc[0, "eular_response"] = "moderate"
+    assert analysis._good_response_difference(frame, groups, 3) == estimates.newcombe_difference(2, 3, 1, 3)
+    estimate, _ = analysis._good_response_difference(frame, groups, 3)
+    assert estimate == pytest.approx(1 / 3)
+
+
+def test_sensitivity_row_counts_its_patients_and_says_when_the_conclusion_changes() -> None:
+    interval = ConfidenceInterval(level=0.95, method="newcombe", lower=-0.1, upper=0.5)
+    continuous = _continuous(0.05, sizes=(3, 0, 4))
+    row = analysis._sensitivity_row(SensitivityName.COMPLETERS, continuous, None, (0.2, interval))
+    assert row == Sensitivity(
+        SensitivityName.COMPLETERS, "das28_esr", "label of das28_esr", 7, continuous.test, conclusion_changes=False, estimate=0.2, ci=interval
+    )
+    categorical = CategoricalComparison(
+        variable="eular_response", label="EULAR response", categories=("none", "good"), counts=((1, 2), (3, 4)), overall=(3, 7), test=_tested(0.01, "chi-square")
+    )  # fmt: skip
+    row = analysis._sensitivity_row(SensitivityName.NRI, categorical, None, (None, interval))
+    assert (row.analysis, row.outcome, row.label, row.n, row.test, row.estimate, row.ci) == (
+        SensitivityName.NRI, "eular_response", "EULAR response", 10, categorical.test, None, interval
+    )  # fmt: skip
+
+    def changes(p: float | None, locf_p: float | None) -> bool:
+        locf = Sensitivity(SensitivityName.LOCF, "das28_esr", "", 7, _tested(locf_p))
+        return analysis._sensitivity_row(SensitivityName.NRI, _continuous(p), locf, (None, interval)).conclusion_changes
+
+    # p = 0.05 exactly is not significant (p < ALPHA), on either side.
+    assert changes(0.05, 0.04) and changes(0.04, 0.05) and changes(0.2, 0.01) and changes(0.01, 0.2)
+    assert not changes(0.05, 0.06) and not changes(0.06, 0.05) and not changes(0.01, 0.02) and not changes(0.3, 0.5)
+    assert not changes(None, 0.01) and not changes(0.01, None) and not changes(None, None)
+    assert analysis._sensitivity_row(SensitivityName.LOCF, _continuous(0.01), None, (None, interval)).conclusion_changes is False
+
+
+def test_covariate_labels() -> None:
+    assert analysis._covariate_label("age_years") == "Age"
+    assert analysis._covariate_label("das28_esr") == "DAS28-ESR"  # a baseline measure of Table 1
+    assert analysis._covariate_label("das28_crp") == "DAS28-CRP"  # an outcome only
+    assert analysis._covariate_label("patient_global_mm") == "Patient global assessment"
+    assert analysis._covariate_label("rf_positive") == "RF positive"  # categorical: Table 1's label
+    assert analysis._covariate_label("sex") == "Female"
+    assert analysis._covariate_label("unknown_column") == "unknown_column"
+
+
+def _covariate_patients() -> pd.DataFrame:
+    """Patients with the contract's types: str sex, nullable boolean RF, bool MTX, int64 counts, float64 measures."""
+    return pd.DataFrame(
+        {
+            "sex": pd.Series(["F", "M", "F", None, "M", "F", "M", "F", "M", "F"], dtype="str"),
+            "age_years": [50.0, 61.0, 45.0, 70.0, 38.0, 55.0, 66.0, 59.0, 48.0, np.nan],
+            "rf_positive": pd.array([True, False, None, True, True, False, False, True, True, False], dtype="boolean"),
+            "concomitant_mtx": np.array([True, True, False, True, False, False, True, True, False, True]),
+            "prior_biologics": np.array([0, 1, 2, 0, 3, 1, 0, 2, 1, 1], dtype=np.int64),
+            "esr_mm_h_baseline": [30.0, 12.0, 45.0, 8.0, 0.0, 22.0, 51.0, 17.0, 26.0, 33.0],
+            "esr_mm_h": [20.0, 10.0, 30.0, 9.0, 5.0, 18.0, 40.0, 11.0, 21.0, 25.0],
+            "patient_global_mm_baseline": [60.0, 40.0, 70.0, 30.0, 55.0, 45.0, 80.0, 50.0, 65.0, 35.0],
+            "patient_global_mm": [40.0, 30.0, 50.0, 35.0, 20.0, 30.0, 60.0, 25.0, 45.0, 30.0],
+            "das28_esr_baseline": [5.1, 4.2, 6.0, 3.9, 4.8, 5.5, 6.3, 4.4, 5.0, 5.9],
+            "das28_esr": [3.2, 3.0, 4.9, 3.5, 2.4, 3.8, 5.1, 2.9, 3.1, 4.0],
+            "delta_das28": [1.9, 1.2, 1.1, 0.4, 2.4, 1.7, 1.2, 1.5, 1.9, 1.9],
+        }
+    )
+
+
+def _term(name: str, values, logged: bool = False) -> tuple[str, list[float], bool]:  # type: ignore[no-untyped-def]
+    return name, list(np.asarray(values, dtype=float)), logged
+
+
+def _as_tuple(term: regression.Term) -> tuple[str, list[float], bool]:
+    assert isinstance(term.values, np.ndarray), term
+    return term.name, list(term.values), term.logged
+
+
+@pytest.mark.parametrize(
+    "name, expected, label",
+    [
+        ("sex", _term("sex", [1, 0, 1, np.nan, 0, 1, 0, 1, 0, 1]), "sex (female = 1)"),
+        ("rf_positive", _term("rf_positive", [1, 0, np.nan, 1, 1, 0, 0, 1, 1, 0]), "RF positive (yes = 1)"),
+        ("concomitant_mtx", _term("concomitant_mtx", [1, 1, 0, 1, 0, 0, 1, 1, 0, 1]), "concomitant methotrexate (yes = 1)"),
+        ("age_years", _term("age_years", [50, 61, 45, 70, 38, 55, 66, 59, 48, np.nan]), "age"),
+        ("prior_biologics", _term("prior_biologics", [0, 1, 2, 0, 3, 1, 0, 2, 1, 1]), "prior biologics"),
+        ("ln(age_years)", _term("ln(age_years)", [50, 61, 45, 70, 38, 55, 66, 59, 48, np.nan], logged=True), "ln age"),
+        ("esr_mm_h", _term("esr_mm_h_baseline", [30, 12, 45, 8, 0, 22, 51, 17, 26, 33]), "baseline ESR"),
+        ("ln(esr_mm_h)", _term("ln(esr_mm_h_baseline)", [30, 12, 45, 8, 0, 22, 51, 17, 26, 33], logged=True), "ln baseline ESR"),
+        ("patient_global_mm", _term("patient_global_mm_baseline", [60, 40, 70, 30, 55, 45, 80, 50, 65, 35]), "baseline patient global assessment"),
+        ("ln(patient_global_mm)", _term("ln(patient_global_mm_baseline)", [60, 40, 70, 30, 55, 45, 80, 50, 65, 35], logged=True),
+         "ln baseline patient global assessment"),
+        ("das28_esr", _term("das28_esr_baseline", [5.1, 4.2, 6.0, 3.9, 4.8, 5.5, 6.3, 4.4, 5.0, 5.9]), "baseline DAS28-ESR"),
+    ],
+)  # fmt: skip
+def test_covariate_terms_are_coded_and_labelled_as_documented(name: str, expected, label: str) -> None:  # type: ignore[no-untyped-def]
+    patients = _covariate_patients()
+    term, words = analysis._covariate_term(name, patients)
+    got = _as_tuple(term)
+    assert (got[0], got[2], words) == (expected[0], expected[2], label)
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+ADJUSTED_LEVEL = np.array([2.0, 4.0, 8.0, 3.5, 3.0, 6.0, 12.0, np.nan, 0.0, 1.5])
+
+
+def test_adjusted_estimate_fits_the_outcome_on_its_baseline_and_the_study_covariates() -> None:
+    patients = _covariate_patients()
+    study = StudyOptions(adjust_for=("ln(esr_mm_h)", "sex", "das28_esr"))
+    estimate = analysis.adjusted_estimate(analysis.OUTCOMES[0], patients, ADJUSTED_LEVEL, study)
+    # das28_esr is the outcome's own baseline: in the model once.
+    assert estimate.covariates == ("das28_esr_baseline", "ln(esr_mm_h_baseline)", "sex")
+    assert estimate.covariate_labels == ("baseline DAS28-ESR", "ln baseline ESR", "sex (female = 1)")
+    # Left out: patient 8 (level 0), 4 (ESR 0 cannot be logged), 3 (sex unknown), 7 (no level: not counted).
+    assert (estimate.level_not_positive, estimate.covariate_not_positive, estimate.incomplete) == (1, 1, 1)
+    used = [0, 1, 2, 5, 6, 9]
+    assert (estimate.n, estimate.df, estimate.not_estimated) == (6, 1, "")
+    design = np.column_stack(
+        [np.ones(6), np.log2(ADJUSTED_LEVEL[used]), patients["das28_esr_baseline"][used], np.log(patients["esr_mm_h_baseline"][used]),
+         [1.0, 0.0, 1.0, 1.0, 0.0, 1.0]]
+    )  # fmt: skip
+    y = patients["das28_esr"].to_numpy()[used]
+    beta, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    se = math.sqrt(rss[0] / 1 * np.linalg.inv(design.T @ design)[1, 1])
+    t = sps.t.ppf(0.975, 1)
+    assert estimate.beta == pytest.approx(beta[1], rel=1e-9) and estimate.standard_error == pytest.approx(se, rel=1e-9)
+    assert estimate.p_value == pytest.approx(2 * sps.t.sf(abs(beta[1] / se), 1), rel=1e-9)
+    assert (estimate.ci.level, estimate.ci.method) == (0.95, "ols-t")
+    assert (estimate.ci.lower, estimate.ci.upper) == (pytest.approx(beta[1] - t * se, rel=1e-9), pytest.approx(beta[1] + t * se, rel=1e-9))
+
+
+def test_adjusted_estimate_of_the_change_uses_the_das28_baseline_and_of_esr_its_own() -> None:
+    patients = _covariate_patients()
+    delta = analysis.adjusted_estimate(analysis.OUTCOMES[-1], patients, ADJUSTED_LEVEL, StudyOptions())
+    assert (delta.covariates, delta.covariate_labels) == (("das28_esr_baseline",), ("baseline DAS28-ESR",))
+    assert (delta.n, delta.df, delta.level_not_positive, delta.incomplete) == (8, 5, 1, 0)
+    used = ~np.isnan(ADJUSTED_LEVEL) & (ADJUSTED_LEVEL > 0)
+    design = np.column_stack([np.ones(8), np.log2(ADJUSTED_LEVEL[used]), patients["das28_esr_baseline"][used]])
+    beta = np.linalg.lstsq(design, patients["delta_das28"][used], rcond=None)[0]
+    assert delta.beta == pytest.approx(beta[1], rel=1e-9)
+    esr = analysis.adjusted_estimate(analysis.OUTCOMES[6], patients, ADJUSTED_LEVEL, StudyOptions(adjust_for=("ln(esr_mm_h)", "esr_mm_h")))
+    assert esr.covariates == ("esr_mm_h_baseline", "ln(esr_mm_h_baseline)")
+    assert esr.covariate_labels == ("baseline ESR", "ln baseline ESR")
+
+
+def test_adjusted_estimate_not_estimated_keeps_its_reason_and_counts() -> None:
+    patients = _covariate_patients()
+    level = np.where(np.arange(10) < 3, ADJUSTED_LEVEL, np.nan)
+    level[2] = -1.0
+    estimate = analysis.adjusted_estimate(analysis.OUTCOMES[0], patients, level, StudyOptions(adjust_for=("age_years",)))
+    fit = regression.adjusted_association(
+        patients["das28_esr"].to_numpy(), level,
+        [regression.Term("das28_esr_baseline", patients["das28_esr_baseline"].to_numpy()), regression.Term("age_years", patients["age_years"].to_numpy())],
+        0.95,
+    )  # fmt: skip
+    assert fit.not_estimated != "" and fit.beta is None
+    assert (estimate.beta, estimate.p_value, estimate.ci.lower, estimate.ci.upper) == (None, None, None, None)
+    assert (estimate.n, estimate.level_not_positive, estimate.not_estimated) == (2, 1, fit.not_estimated)
+
+
+def _small_derived() -> Derived:
+    """12 patients with a level, three per quartile (quartiles 2.75, 6, 12.75), the first of every three seen at
+    month 9 (within a 3-month window), P1 withdrawn at month 5 (carried forward from month 3), N without a level;
+    levels below the LLOQ for P0, P1, P4 and N, anti-drug antibodies for all but P2 and N."""
+    study = StudyOptions(visit_window_months=3)
+    rows = []
+    for i, level in enumerate([0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 9.0, 12.0, 15.0, 20.0, 30.0]):
+        month = 3 if i == 1 else 9 if i % 3 == 0 else 12
+        rows += [visit(f"P{i}", 0), visit(f"P{i}", month, trough_level=level, tjc28=(5 * i) % 7, sjc28=(3 * i) % 5, esr_mm_h=10.0 + 3 * i)]
+    rows += [visit("N", 0), visit("N", 12)]
+    derived = derive(make_cohort(rows, patients=[{"patient_id": "P1", "withdrawal_month": 5.0, "withdrawal_reason": "adverse event"}], study=study))
+    patients = derived.patients.copy()
+    ids = patients["patient_id"].tolist()
+    assert ids == [f"P{i}" for i in range(12)] + ["N"]
+    patients["trough_below_lloq"] = patients["patient_id"].isin(["P0", "P1", "P4", "N"]).to_numpy()
+    patients["anti_drug_antibodies"] = pd.Series(
+        ["positive", "negative", None, "positive", "negative", "negative", "positive", "negative", "negative", "negative", "positive", "negative", None],
+        dtype=object,
+    )  # fmt: skip
+    return replace(derived, patients=patients)
+
+
+def test_analyse_counts_the_window_the_lloq_and_the_antibodies_and_shares_a_read_only_grouping() -> None:
+    from reportgen.model import CohortCounts, Design
+
+    derived = _small_derived()
+    study = StudyOptions(visit_window_months=3)
+    results = analysis.analyse(derived, study)
+    membership = results.strata_membership
+    assert membership.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, -1]
+    assert not membership.flags.writeable
+    assert results.cohort == CohortCounts(
+        n_included=13, n_analysed=12, n_locf=1, n_no_level=1, follow_up_month=12, n_placed_by_window=4, n_below_lloq=3
+    )
+    assert [(s.n, s.n_below_lloq) for s in results.strata] == [(3, 2), (3, 1), (3, 0), (3, 0)]
+    assert results.design == Design(grouping="quartiles", cut_points_key=None, sample_quantiles=(2.75, 6.0, 12.75))
+    assert results.cutpoints == (2.75, 6.0, 12.75) and not results.cutpoints_given and results.study == study
+    labels = ("Q1", "Q2", "Q3", "Q4")
+    eular = results.eular_response
+    assert eular.trend is not None and eular.trend == stats.linear_by_linear(eular.counts, eular.categories, labels)
+    patients = derived.patients
+    assert results.activity_categories == tuple(analysis.compare_categorical(spec, patients, membership, study, labels) for spec in analysis.ACTIVITY)
+    assert [(c.patient_id, c.from_month, c.withdrawal_reason) for c in results.carried_forward] == [("P1", 3, "adverse event")]
+    level = patients["trough_level"].to_numpy()
+    assert [o.adjusted for o in results.outcomes] == [analysis.adjusted_estimate(spec, patients, level, study) for spec in analysis.OUTCOMES]
+    assert results.outcomes[0].adjusted.covariates == ("das28_esr_baseline",)
+    antibodies = results.anti_drug_antibodies
+    assert antibodies is not None and antibodies.variable == "anti_drug_antibodies"
+    assert (antibodies.counts, antibodies.overall) == (((1, 1, 1, 1), (1, 2, 2, 2)), (4, 7))
+    assert antibodies == analysis.compare_categorical(analysis.ANTIBODIES, derived.patients, membership, study, ("Q1", "Q2", "Q3", "Q4"))
+    assert results.missing == analysis.missing_counts((*results.baseline, antibodies), 13)
+    assert results.missing[-1] == ("anti_drug_antibodies", 2) and results.missing[0] == ("age_years", 0)
+    assert results.flow == analysis.patient_flow(derived.patients, membership, ("Q1", "Q2", "Q3", "Q4"), 12)
+    assert (results.flow.withdrawn, results.flow.groups[0].placed_by_window, results.flow.groups[0].carried_forward) == (1, 1, 1)
+    assert [(w.reason, w.counts, w.overall) for w in results.flow.withdrawals] == [("adverse event", (1, 0, 0, 0), 1)]
+
+    # Without the LLOQ flag and the antibodies (a workbook without them): none below, no antibodies row.
+    plain = replace(derived, patients=derived.patients.drop(columns=["trough_below_lloq", "anti_drug_antibodies"]))
+    without = analysis.analyse(plain, study)
+    assert without.cohort == replace(results.cohort, n_below_lloq=0)
+    assert [(s.n, s.n_below_lloq) for s in without.strata] == [(3, 0)] * 4
+    assert without.anti_drug_antibodies is None and without.missing == results.missing[:-1]
+    assert (without.outcomes, without.baseline, without.flow) == (results.outcomes, results.baseline, results.flow)
+
+
+def test_sensitivity_rows_of_a_small_cohort() -> None:
+    """Completers leave out P1 (carried forward, Q1); the non-responder imputation gives P1 its baseline DAS28 and
+    EULAR response none; the rows' tests are the omnibus tests only (no effect-size interval: not bootstrapped)."""
+    derived = _small_derived()
+    study = StudyOptions(visit_window_months=3)
+    results = analysis.analyse(derived, study)
+    patients = derived.patients
+    assert [(row.analysis, row.outcome) for row in results.sensitivity] == [
+        (name, outcome) for name in ("locf", "completers", "nri") for outcome in ("das28_esr", "eular_response")
+    ]
+    rows = {(row.analysis, row.outcome): row for row in results.sensitivity}
+    labels = ("Q1", "Q2", "Q3", "Q4")
+    level = patients["trough_level"].to_numpy()
+    membership = results.strata_membership
+    completers = np.where(patients["carried_forward"].to_numpy(), -1, membership)
+    assert completers.tolist() == [0, -1, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, -1]
+    spec = analysis.OUTCOMES[0]
+    expected = analysis.compare_continuous(spec, patients, completers, level, study, beyond_omnibus=False, labels=labels)
+    row = rows[("completers", "das28_esr")]
+    assert row.test == expected.test and row.test.effect_size_ci is None and row.n == 11
+    assert rows[("locf", "das28_esr")].test.effect_size_ci is not None  # the primary analysis's own test
+    das28 = patients["das28_esr"].to_numpy()
+    assert (row.estimate, row.ci) == estimates.hodges_lehmann(das28[9:12], das28[[0, 2]])
+    nri = das28.copy()
+    nri[1] = patients["das28_esr_baseline"][1]
+    assert nri[1] != das28[1]
+    row = rows[("nri", "das28_esr")]
+    assert (row.estimate, row.ci) == estimates.hodges_lehmann(nri[9:12], nri[0:3]) != estimates.hodges_lehmann(das28[9:12], das28[0:3])
+    assert row.test.effect_size_ci is None and row.n == 12
+    response = patients["eular_response"].astype(object).to_numpy().copy()
+    response[1] = "none"
+    frame = pd.DataFrame({"eular_response": response})
+    eular = rows[("nri", "eular_response")]
+    assert eular.n == 12 and eular.test == analysis.compare_categorical(analysis.EULAR, frame, membership, study, labels).test
+    good = response == "good"
+    assert (eular.estimate, eular.ci) == estimates.newcombe_difference(int(good[9:12].sum()), 3, int(good[0:3].sum()), 3)
+    locf = patients["eular_response"].astype(object).to_numpy() == "good"
+    assert (rows[("locf", "eular_response")].estimate, rows[("locf", "eular_response")].ci) == estimates.newcombe_difference(
+        int(locf[9:12].sum()), 3, int(locf[0:3].sum()), 3
+    )
+    assert eular.estimate is not None and rows[("locf", "eular_response")].estimate is not None
+
+
+def test_sensitivity_rows_not_formed_when_the_own_quantiles_coincide() -> None:
+    study = StudyOptions(cut_points=(1.0, 5.5, 6.5))
+    cohort = _levels_cohort([0.0] * 8 + [5.0, 6.0, 7.0, 8.0], study)
+    results = analysis.analyse(derive(cohort), study)
+    assert (results.design.grouping, results.design.cut_points_key, results.cutpoints_given) == ("cut-points", "cut_points", True)
+    reason = "the analysed patients' own quantiles coincide (many patients share one level)"
+    quantiles = [row for row in results.sensitivity if row.analysis == "sample-quantiles"]
+    assert quantiles == [
+        Sensitivity(SensitivityName.SAMPLE_QUANTILES, "das28_esr", "DAS28-ESR", 0, analysis._not_formed("kruskal-wallis", reason)),
+        Sensitivity(
+            SensitivityName.SAMPLE_QUANTILES, "eular_response", "EULAR response", 0, analysis._not_formed(results.eular_response.test.test, reason)
+        ),
+    ]
+    assert quantiles[1].test.decision == f"{results.eular_response.test.test} not computed: {reason}."
+
+
+def test_each_sensitivity_row_is_compared_with_the_locf_row_of_its_own_outcome() -> None:
+    derived = _small_derived()
+    study = StudyOptions(visit_window_months=3)
+    results = analysis.analyse(derived, study)
+    primary, eular = results.outcomes[0], results.eular_response
+    # LOCF p-values set by hand, one significant and one not, both ways round: each later row is compared with
+    # the LOCF row of its own outcome.
+    for das28_p, eular_p in ((0.01, 0.9), (0.9, 0.01)):
+        changed = replace(
+            results,
+            outcomes=(replace(primary, test=replace(primary.test, p_value=das28_p)), *results.outcomes[1:]),
+            eular_response=replace(eular, test=replace(eular.test, p_value=eular_p)),
+        )
+        rows = analysis.sensitivity_analyses(derived.patients, changed.strata_membership, changed, study)
+        assert [row.test.p_value for row in rows[:2]] == [das28_p, eular_p]
+        for row in rows[2:]:
+            assert row.test.p_value is not None
+            significant = row.test.p_value < 0.05
+            assert row.conclusion_changes == (significant != ((das28_p if row.outcome == "das28_esr" else eular_p) < 0.05)), row
