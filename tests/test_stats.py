@@ -1187,3 +1187,14 @@ def test_risk_words_list_several_empty_groups_and_categories() -> None:
     # A kind it has no words for is refused by name (every RiskKind has words; this is a made-up one).
     with pytest.raises(ValueError, match="^no words for risk 'made-up'$"):
         stats.risk_words(Risk("made-up"), TestName.CHI_SQUARE)
+
+
+# --- found by mutation testing, sixth pass: cochran_rule_words (new since the second stats.py run) ------------
+
+
+def test_cochran_rule_in_words() -> None:
+    """The rule as the decision records and the Methods print it, word for word (x_cochran_rule_words 1, 2)."""
+    assert stats.cochran_rule_words() == (
+        "the Pearson chi-square when no expected count is below 1 and at most 20% are below 5 (Cochran's rule), "
+        "else the Fisher-Freeman-Halton exact test"
+    )
