@@ -26,3 +26,13 @@ def test_scores_shed_arithmetic_noise_before_rounding() -> None:
     assert indices.sdai_category(np.array([sdai]))[0] == "low"  # 3.31 > 3.3, as a clinical calculator shows it
     assert Formatter().number(sdai, 2) == "3.30"  # a printed value keeps its written digits
     assert list(round_half_up_array(np.array([np.nan, 2.675, -2.675, 4.4 - 3.2]), 2)[1:]) == [2.68, -2.68, 1.2]
+
+
+# --- found by mutation testing, sixth pass (rounding.py, first mutated then) ------------------------------
+
+
+def test_a_decimal_is_rounded_as_written_not_through_a_float() -> None:
+    """A Decimal (a number as a user typed it) keeps every digit: through a float, 0.1249999999999999999 would
+    become 0.125 and round up (x_round_half_up 2)."""
+    assert round_half_up(Decimal("0.1249999999999999999"), 2) == Decimal("0.12")
+    assert round_half_up(Decimal("0.125"), 2) == Decimal("0.13")
