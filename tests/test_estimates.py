@@ -738,3 +738,16 @@ def test_bisection_forms_at_most_the_limit_of_candidates_and_bisects_no_further(
     for k in (1, 37, 50, 100):
         below, values, cumulative = estimates._kth_difference_by_value(high, np.ones(10, dtype=np.int64), low, np.arange(10, -1, -1), k)
         assert values.size <= 5 and below < k <= below + int(cumulative[-1])
+
+
+def test_selection_stops_at_a_bracket_halving_cannot_split(monkeypatch) -> None:
+    """Values in units of the smallest subnormal u: the bisection narrows to (−u, 0], where the midpoint rounds
+    back onto lo and the relative resolution underflows to 0; it must stop there and give the tie at exactly 0
+    (8 pairs, more than the 5 candidates allowed). Under x__kth_difference_by_value 91 and 102 it loops without
+    end (checked by hand with a time limit)."""
+    monkeypatch.setattr(estimates, "MATERIALISED_DIFFERENCES", 20)
+    u = 5e-324
+    values = np.arange(1, 9) * u
+    differences = np.sort(np.subtract.outer(values, values).ravel())
+    assert differences[28] == 0.0 and differences[27] < 0.0
+    assert estimates.pairwise_difference_order_statistics(values, values, [29, 36, 28]) == [0.0, 0.0, -u]
