@@ -16,7 +16,7 @@ error, not a blank), filters from the Formatter. The HTML is one self-contained 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,7 +131,7 @@ class ReportView(doc.Report):
     carried_forward: doc.CarriedForwardView[Table]
     decisions: Table
     software: Table
-    font_faces: Markup = Markup("")
+    font_faces: Markup = field(kw_only=True)  # required; keyword-only, as it follows the fields with defaults
 
 
 # --- entry points ------------------------------------------------------------------------------
