@@ -15,6 +15,7 @@ from scipy import stats as sps
 from reportgen import estimates
 from reportgen.analysis import OUTCOMES, TABLE_1, Categorical, Continuous, analyse, compare_categorical
 from reportgen.derive import derive
+from reportgen.indices import EULAR_RESPONSES
 from reportgen.errors import AnalysisError
 from reportgen.model import CategoricalComparison, ContinuousComparison, Derived, StudyOptions
 from tests.cohorts import make_cohort, random_cohort, visit
@@ -1009,7 +1010,7 @@ def test_holm_adjusted_leaves_out_tests_without_a_p_value() -> None:
     assert analysis.holm_adjusted(()) == ()
 
 
-EULAR_CATEGORIES = ["none", "moderate", "good"]
+EULAR_CATEGORIES = list(EULAR_RESPONSES)  # reportgen.indices, the categories' one home
 
 
 def _response_frame() -> pd.DataFrame:
